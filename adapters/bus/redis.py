@@ -1,0 +1,106 @@
+"""The event bus across processes: Redis pub/sub, one listener connection per process.
+
+The listener pattern-subscribes to every Nexo topic once and feeds the local fan-out, so
+a process holds one pub/sub connection whatever its number of subscribers. redis-py's
+health check does not reconnect a pub/sub connection, so the listener does: on any
+connection error it backs off and subscribes again. Messages published while it was
+away are lost — pub/sub is a live hint; clients re-query on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from adapters.bus.fanout import FanOut, LocalSubscription
+from adapters.logging import get_logger
+
+log = get_logger(__name__)
+_RECONNECT_MAX_SECONDS = 2.0
+_CLOSE_TIMEOUT_SECONDS = 2.0
+
+
+class RedisEventBus:
+    def __init__(self, url: str, *, prefix: str = "nexo:", max_queued: int = 1000):
+        self.fanout = FanOut(max_queued)
+        self._url = url
+        self._prefix = prefix
+        self._publisher = aioredis.Redis.from_url(url, health_check_interval=30)
+        self._listener: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.create_task(self._listen(), name="nexo-bus-listener")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        # aclose() can hang on a dead connection (redis-py #3941).
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._publisher.aclose(), _CLOSE_TIMEOUT_SECONDS)
+
+    async def ping(self) -> bool:
+        return bool(await self._publisher.ping())
+
+    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
+        await self._publisher.publish(self._prefix + topic, json.dumps(payload, default=str))
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[LocalSubscription]:
+        return self.fanout.subscribe(topic)
+
+    async def wait_subscribed(self, topic: str) -> None:
+        """Return once the listener is subscribed, so a publish from now on is delivered."""
+        await self._ready.wait()
+
+    async def _listen(self) -> None:
+        delay = 0.05
+        while True:
+            client = aioredis.Redis.from_url(self._url)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(self._prefix + "*")
+                await pubsub.ping()
+                while True:
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "pong":
+                        self._ready.set()
+                        delay = 0.05
+                        continue
+                    if message["type"] != "pmessage":
+                        continue
+                    self._dispatch(message["channel"], message["data"])
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                self._ready.clear()
+                self.reconnects += 1
+                log.warning("bus.listener_disconnected", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(pubsub.aclose(), _CLOSE_TIMEOUT_SECONDS)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.aclose(), _CLOSE_TIMEOUT_SECONDS)
+
+    def _dispatch(self, channel: bytes | str, data: bytes | str) -> None:
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            log.warning("bus.undecodable_message", channel=name)
+            return
+        self.fanout.deliver(name.removeprefix(self._prefix), payload)

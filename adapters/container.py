@@ -1,0 +1,95 @@
+"""The composition root: builds the adapters the settings call for and wires them to the core.
+
+The job registry is passed in by the driving side (api, workers), so adapters never
+import them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.bus.inprocess import InProcessEventBus
+from adapters.bus.redis import RedisEventBus
+from adapters.db.engine import create_engine, session_factory
+from adapters.db.uow import SqlUnitOfWorkFactory
+from adapters.queue.arq import DEFAULT_QUEUE, ArqJobQueue
+from adapters.queue.inprocess import InProcessJobQueue
+from adapters.settings import Settings
+from domain.jobs import JobSpec
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: InProcessEventBus | RedisEventBus
+    queue: InProcessJobQueue | ArqJobQueue
+    uow: SqlUnitOfWorkFactory
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def job_context(self) -> dict[str, Any]:
+        return {"uow": self.uow, "bus": self.bus, "settings": self.settings, **self.extras}
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self.queue.start()
+
+    async def close(self) -> None:
+        await self.queue.close()
+        await self.bus.close()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state, "ok" or the reason it is not."""
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if self.settings.redis_url:
+            try:
+                await self.bus.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"unavailable: {type(exc).__name__}"
+        return checks
+
+
+def build_container(
+    settings: Settings,
+    jobs: Sequence[JobSpec] = (),
+    *,
+    queue_name: str = DEFAULT_QUEUE,
+    retry_base_seconds: float = 1.0,
+    pool_size: int = 10,
+) -> Container:
+    engine = create_engine(settings.database_url, pool_size=pool_size)
+    sessions = session_factory(engine)
+    bus: InProcessEventBus | RedisEventBus
+    queue: InProcessJobQueue | ArqJobQueue
+    if settings.redis_url:
+        bus = RedisEventBus(settings.redis_url)
+        queue = ArqJobQueue(settings.redis_url, queue_name=queue_name)
+    else:
+        bus = InProcessEventBus()
+        queue = InProcessJobQueue(jobs, retry_base_seconds=retry_base_seconds)
+    container = Container(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        bus=bus,
+        queue=queue,
+        uow=SqlUnitOfWorkFactory(sessions, bus, queue),
+    )
+    if isinstance(queue, InProcessJobQueue):
+        queue.bind_context(container.job_context)
+    return container

@@ -1,0 +1,66 @@
+"""API keys in SQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.db.tables import api_keys
+from domain.access import ApiKey, Role
+
+
+def _to_key(row: Any) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        key_hash=row.key_hash,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+class SqlApiKeyRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def add(self, key: ApiKey) -> None:
+        await self._session.execute(
+            insert(api_keys).values(
+                id=key.id,
+                name=key.name,
+                role=key.role.value,
+                key_hash=key.key_hash,
+                created_at=key.created_at,
+                revoked_at=key.revoked_at,
+            )
+        )
+
+    async def get_by_name(self, name: str) -> ApiKey | None:
+        row = (await self._session.execute(select(api_keys).where(api_keys.c.name == name))).first()
+        return _to_key(row) if row else None
+
+    async def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        row = (
+            await self._session.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
+        ).first()
+        return _to_key(row) if row else None
+
+    async def list(self) -> list[ApiKey]:
+        rows = await self._session.execute(select(api_keys).order_by(api_keys.c.created_at))
+        return [_to_key(r) for r in rows]
+
+    async def count_active(self) -> int:
+        stmt = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
+        return int((await self._session.execute(stmt)).scalar_one())
+
+    async def revoke(self, name: str) -> bool:
+        result = await self._session.execute(
+            update(api_keys)
+            .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,91 @@
+"""Nexo's configuration: one object, read from `NEXO_…` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_SQLITE_PATH = Path("var") / "nexo.db"
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    PROD = "prod"
+
+
+class SettingsError(Exception):
+    """A setting has a value Nexo cannot start with; the message names it in one line."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEXO_", extra="ignore")
+
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    environment: Environment = Environment.DEV
+    # How long an authenticated key is remembered in a process; revocation takes effect within it.
+    auth_cache_seconds: float = 5.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. postgresql+asyncpg://user@host/db)") from None
+        driver = _DRIVERS.get(url.drivername)
+        if driver is None:
+            raise ValueError(f"unsupported database {url.drivername!r}; use sqlite or postgresql")
+        if driver.startswith("postgresql") and not url.database:
+            raise ValueError("a PostgreSQL URL must name a database")
+        return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_dev(self) -> bool:
+        return self.environment is Environment.DEV
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value raises `SettingsError` naming the variable in one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "NEXO_" + str(first["loc"][0]).upper() if first["loc"] else "NEXO_?"
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {name}: {message}") from None

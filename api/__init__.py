@@ -1,0 +1,1 @@
+"""Driving adapter: the Starlette app, the GraphQL schema, authentication and the `nexo` CLI."""

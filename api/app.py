@@ -1,0 +1,75 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from adapters.container import Container, build_container
+from adapters.logging import configure_logging, get_logger
+from adapters.settings import Settings, load_settings
+from api.auth import Authenticator
+from api.graphql_view import NexoGraphQL
+from api.health import healthz, readyz
+from api.schema import build_schema
+from domain.api_keys import bootstrap_admin_key
+from workers.registry import JOBS
+
+log = get_logger(__name__)
+
+
+async def _bootstrap_admin(container: Container) -> None:
+    async with container.uow() as uow:
+        issued = await bootstrap_admin_key(uow)
+        if issued is None:
+            return
+        await uow.commit()
+    # Shown once, on the console of whoever started the server; never logged as a field.
+    print(
+        f"\nNexo: no API keys yet. Bootstrap admin key (shown once, keep it):\n\n"
+        f"    {issued.secret}\n\n"
+        f"Use it as 'Authorization: Bearer <key>'; create others with `nexo apikey create`.\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Starlette:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    container = container or build_container(settings, JOBS)
+    authenticator = Authenticator(container.uow, ttl=settings.auth_cache_seconds)
+    graphql = NexoGraphQL(
+        build_schema(introspection=settings.is_dev),
+        container,
+        authenticator,
+        graphiql=settings.is_dev,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await container.start()
+        try:
+            if settings.is_dev:
+                await _bootstrap_admin(container)
+            log.info("api.started", environment=settings.environment.value)
+            yield
+        finally:
+            await container.close()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    app.state.authenticator = authenticator
+    return app

@@ -1,0 +1,132 @@
+"""The `nexo` command: migrate, serve, worker, apikey."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from adapters.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"nexo: {message}", file=sys.stderr)
+    return code
+
+
+def alembic_config(database_url: str) -> object:
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "alembic"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(settings.database_url), revision)  # type: ignore[arg-type]
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+    )
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    if not settings.redis_url:
+        return _fail(
+            "`nexo worker` needs Redis: set NEXO_REDIS_URL (without it, `nexo serve` runs "
+            "jobs in-process)"
+        )
+    from workers.settings import main
+
+    main()
+    return 0
+
+
+async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.container import build_container
+    from domain import api_keys
+    from domain.errors import DomainError
+
+    container = build_container(settings)
+    try:
+        async with container.uow() as uow:
+            if args.apikey_command == "create":
+                issued = await api_keys.create_api_key(
+                    uow, name=args.name, role=api_keys.parse_role(args.role)
+                )
+                await uow.commit()
+                print(issued.secret)
+            elif args.apikey_command == "list":
+                for key in await uow.api_keys.list():
+                    state = "revoked" if key.revoked_at else "active"
+                    print(f"{key.name}\t{key.role.value}\t{state}\t{key.created_at.isoformat()}")
+            elif args.apikey_command == "revoke":
+                await api_keys.revoke_api_key(uow, name=args.name)
+                await uow.commit()
+                print(f"revoked {args.name}", file=sys.stderr)
+    except DomainError as error:
+        return _fail(error.message)
+    finally:
+        await container.close()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="nexo", description="Nexo multichannel commerce hub")
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="upgrade the configured database to the latest schema")
+    serve = commands.add_parser("serve", help="serve the GraphQL API (uvicorn)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("worker", help="run an arq worker (needs NEXO_REDIS_URL)")
+    apikey = commands.add_parser("apikey", help="manage API keys")
+    keys = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = keys.add_parser("create", help="create a key and print it (shown once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, help="admin, staff or readonly")
+    keys.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = keys.add_parser("revoke", help="revoke a key by name")
+    revoke.add_argument("name")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        return _fail(str(error))
+    if args.command == "migrate":
+        migrate(settings)
+        return 0
+    if args.command == "serve":
+        return _serve(settings, args)
+    if args.command == "worker":
+        return _worker(settings)
+    if args.command == "apikey":
+        return asyncio.run(_apikey(settings, args))
+    return _fail(f"unknown command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

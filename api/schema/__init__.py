@@ -1,0 +1,45 @@
+"""The GraphQL schema, composed from one module per business area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.tools import merge_types
+
+from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
+
+Query = merge_types("Query", (AccessQuery,))
+Mutation = merge_types("Mutation", (AccessMutation,))
+Subscription = merge_types("Subscription", (AccessSubscription,))
+
+MAX_TOKENS = 4000
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask unexpected exceptions; keep GraphQL's own errors (syntax, validation, permissions)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[Any] = [
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaskErrors(should_mask_error=should_mask),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
+

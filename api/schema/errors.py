@@ -1,0 +1,38 @@
+"""Typed user errors: what mutations return for expected failures."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+
+from domain.errors import DomainError
+from domain.errors import ErrorCode as DomainErrorCode
+
+ErrorCode = strawberry.enum(
+    DomainErrorCode,
+    name="ErrorCode",
+    description="Why a mutation did not happen. Stable: branch on these, not on messages.",
+)
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="An expected failure: the mutation changed nothing.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault, when one is.")
+    message: str
+    code: ErrorCode  # type: ignore[valid-type]
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(field=error.field, message=error.message, code=error.code)
+
+
+async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run a use case; a `DomainError` becomes a user error, anything else propagates (masked)."""
+    try:
+        return await action(), []
+    except DomainError as error:
+        return None, [UserError.from_domain(error)]

@@ -1,0 +1,73 @@
+"""Who may call Nexo: API keys, their roles, and what each role may do."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+KEY_PREFIX = "nexo_"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    READONLY = "readonly"
+
+    @property
+    def can_mutate(self) -> bool:
+        return self is not Role.READONLY
+
+    @property
+    def can_manage_keys(self) -> bool:
+        return self is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller; its name is the actor recorded on every change it makes."""
+
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: uuid.UUID
+    name: str
+    role: Role
+    key_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(name=self.name, role=self.role)
+
+
+def new_secret() -> str:
+    """A fresh key: 256 random bits, recognisable by its prefix in logs and secret scanners."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """Keys are high-entropy random strings, so one SHA-256 is enough to store them safely."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_bearer(value: str | None) -> str | None:
+    """The key in an `Authorization: Bearer <key>` value, or None when absent or malformed."""
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token

@@ -1,0 +1,44 @@
+"""Expected failures of use cases, each with a stable code the API reports as a user error."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Stable codes for expected failures; clients branch on these, never on messages."""
+
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_QUANTITY = "INVALID_QUANTITY"
+    INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
+    STALE_EXPECTED_VALUE = "STALE_EXPECTED_VALUE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    SAME_LOCATION = "SAME_LOCATION"
+    ILLEGAL_STATE = "ILLEGAL_STATE"
+
+
+class DomainError(Exception):
+    """An expected failure: the operation changed nothing and the caller can be told why."""
+
+    code: ErrorCode = ErrorCode.INVALID_INPUT
+
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class AlreadyExists(DomainError):
+    code = ErrorCode.ALREADY_EXISTS
+
+
+class InvalidInput(DomainError):
+    code = ErrorCode.INVALID_INPUT

@@ -1,0 +1,73 @@
+"""The doors the core needs opened: storage, events and jobs. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from domain.access import ApiKey
+from domain.events import Event
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+    async def get_by_name(self, name: str) -> ApiKey | None: ...
+    async def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    async def list(self) -> list[ApiKey]: ...
+    async def count_active(self) -> int: ...
+    async def revoke(self, name: str) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving it without `commit()` rolls back; events go out only after commit."""
+
+    api_keys: ApiKeyRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def emit(self, event: Event) -> None:
+        """Queue an event to publish once (and only if) this unit of work commits."""
+        ...
+
+    def enqueue_after_commit(self, job: str, *args: Any, job_id: str | None = None) -> None:
+        """Queue a job to enqueue once (and only if) this unit of work commits."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Subscription(Protocol):
+    """Messages of one topic, in publish order, for one subscriber."""
+
+    def __aiter__(self) -> AsyncIterator[Mapping[str, Any]]: ...
+
+
+class EventBus(Protocol):
+    """Live hints between processes. At-most-once: a source of truth it is not."""
+
+    async def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[Subscription]: ...
+
+
+class JobQueue(Protocol):
+    """Background work, run at least once; the same job functions under every adapter."""
+
+    async def enqueue(
+        self, job: str, *args: Any, job_id: str | None = None, defer_seconds: float = 0
+    ) -> bool:
+        """Enqueue a job; False when a job with the same `job_id` is already known."""
+        ...

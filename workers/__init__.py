@@ -1,0 +1,1 @@
+"""Driving adapter: arq worker settings and the job functions it runs."""

@@ -1,0 +1,47 @@
+"""arq's WorkerSettings for `nexo worker`: the registered jobs, their cron schedule and context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.container import build_container
+from adapters.logging import configure_logging
+from adapters.queue.arq import DEFAULT_QUEUE, arq_cron_jobs, arq_functions, redis_settings
+from adapters.settings import Settings, load_settings
+from workers.registry import JOBS
+
+
+def worker_settings(settings: Settings, *, queue_name: str = DEFAULT_QUEUE) -> dict[str, Any]:
+    """Keyword arguments for `arq.Worker`, built from Nexo's settings."""
+    if not settings.redis_url:
+        raise RuntimeError("NEXO_REDIS_URL is not set: `nexo worker` needs Redis")
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        container = build_container(settings, JOBS, queue_name=queue_name)
+        await container.start()
+        ctx["container"] = container
+        ctx.update(container.job_context)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        container = ctx.get("container")
+        if container is not None:
+            await container.close()
+
+    return {
+        "functions": arq_functions(JOBS),
+        "cron_jobs": arq_cron_jobs(JOBS),
+        "redis_settings": redis_settings(settings.redis_url),
+        "queue_name": queue_name,
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "handle_signals": True,
+    }
+
+
+def main() -> None:
+    """Run an arq worker until stopped (used by `nexo worker`)."""
+    from arq.worker import Worker
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    Worker(**worker_settings(settings)).run()
