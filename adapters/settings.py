@@ -48,7 +48,9 @@ class Settings(BaseSettings):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError("not a database URL (e.g. postgresql+asyncpg://user@host/db)") from None
+            raise ValueError(
+                "not a database URL (e.g. postgresql+asyncpg://user@host/db)"
+            ) from None
         driver = _DRIVERS.get(url.drivername)
         if driver is None:
             raise ValueError(f"unsupported database {url.drivername!r}; use sqlite or postgresql")

@@ -38,7 +38,9 @@ async def _bootstrap_admin(container: Container) -> None:
     )
 
 
-def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, container: Container | None = None
+) -> Starlette:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     container = container or build_container(settings, JOBS)

@@ -30,7 +30,9 @@ def parse_role(value: str) -> Role:
         return Role(value)
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"unknown role {value!r}; expected one of {allowed}", field="role") from None
+        raise InvalidInput(
+            f"unknown role {value!r}; expected one of {allowed}", field="role"
+        ) from None
 
 
 async def create_api_key(uow: UnitOfWork, *, name: str, role: Role) -> IssuedKey:

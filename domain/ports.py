@@ -21,7 +21,7 @@ class ApiKeyRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Leaving it without `commit()` rolls back; events go out only after commit."""
+    """One transaction: leaving without `commit()` rolls back; events leave after commit."""
 
     api_keys: ApiKeyRepository
 

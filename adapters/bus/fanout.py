@@ -55,6 +55,7 @@ class FanOut:
     def __init__(self, max_queued: int = 1000):
         self._max_queued = max_queued
         self._subscribers: dict[str, set[LocalSubscription]] = defaultdict(set)
+        self._joined = asyncio.Event()
 
     def deliver(self, topic: str, payload: Mapping[str, Any]) -> None:
         for subscriber in list(self._subscribers.get(topic, ())):
@@ -65,10 +66,17 @@ class FanOut:
             return len(self._subscribers.get(topic, ()))
         return sum(len(s) for s in self._subscribers.values())
 
+    async def wait_for_subscribers(self, topic: str, count: int = 1) -> None:
+        """Return once `topic` has at least `count` local subscribers."""
+        while self.subscriber_count(topic) < count:
+            await self._joined.wait()
+
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[LocalSubscription]:
         subscription = LocalSubscription(topic, self._max_queued)
         self._subscribers[topic].add(subscription)
+        self._joined.set()
+        self._joined = asyncio.Event()
         try:
             yield subscription
         finally:

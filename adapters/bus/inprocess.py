@@ -30,4 +30,3 @@ class InProcessEventBus:
 
     async def wait_subscribed(self, topic: str) -> None:
         return None
-

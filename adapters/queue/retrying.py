@@ -26,9 +26,7 @@ async def attempt(
     try:
         await asyncio.wait_for(spec.function(ctx, *args), spec.timeout_seconds)
     except Exception as exc:
-        retry_in = (
-            backoff_seconds(job_try, base=retry_base) if job_try < spec.max_tries else None
-        )
+        retry_in = backoff_seconds(job_try, base=retry_base) if job_try < spec.max_tries else None
         log.warning(
             "job.failed",
             job=spec.name,

@@ -1,0 +1,138 @@
+"""Fixtures shared by the whole suite: databases on both backends, Redis, the app and clients."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+from starlette.applications import Starlette
+
+from adapters.container import Container, build_container
+from adapters.db.engine import create_engine
+from adapters.db.tables import metadata
+from adapters.settings import Settings
+from api.app import create_app
+from api.cli import migrate
+from domain.access import Role
+from domain.api_keys import create_api_key
+from tests import services
+from workers.registry import JOBS
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A fresh, migrated PostgreSQL database for this test run (None when not configured)."""
+    if not services.TEST_DATABASE_URL:
+        yield None
+        return
+    url = services.create_database(services.TEST_DATABASE_URL)
+    try:
+        migrate(Settings(database_url=url))
+        yield url
+    finally:
+        services.drop_database(services.TEST_DATABASE_URL, url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    migrate(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in reversed(metadata.sorted_tables))
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, tmp_path: Path, sqlite_template: Path, postgres_url: str | None
+) -> str:
+    """A migrated, empty database on the test's backend."""
+    if backend == "sqlite":
+        path = tmp_path / "nexo.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    if postgres_url is None:
+        services.absent("PostgreSQL", "NEXO_TEST_DATABASE_URL")
+    assert postgres_url is not None
+    await _truncate_all(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not services.TEST_REDIS_URL:
+        services.absent("Redis", "NEXO_TEST_REDIS_URL")
+    assert services.TEST_REDIS_URL is not None
+    return services.TEST_REDIS_URL
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, redis_url=None, environment="dev")
+
+
+@pytest.fixture
+async def container(settings: Settings) -> AsyncIterator[Container]:
+    built = build_container(settings, JOBS, retry_base_seconds=0.01)
+    await built.start()
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+@pytest.fixture
+async def app(settings: Settings, container: Container) -> AsyncIterator[Starlette]:
+    application = create_app(settings, container=container)
+    async with LifespanManager(application):
+        yield application
+
+
+async def issue_key(container: Container, name: str, role: Role) -> str:
+    async with container.uow() as uow:
+        issued = await create_api_key(uow, name=name, role=role)
+        await uow.commit()
+    return issued.secret
+
+
+@pytest.fixture
+async def admin_key(container: Container) -> str:
+    return await issue_key(container, "test-admin", Role.ADMIN)
+
+
+@pytest.fixture
+async def staff_key(container: Container) -> str:
+    return await issue_key(container, "test-staff", Role.STAFF)
+
+
+@pytest.fixture
+async def readonly_key(container: Container) -> str:
+    return await issue_key(container, "test-readonly", Role.READONLY)
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://nexo.test") as client:
+        yield client

@@ -1,0 +1,57 @@
+"""Where the test suite finds PostgreSQL and Redis, and what to do when one is absent.
+
+On a laptop an absent service skips its tests; with NEXO_REQUIRE_SERVICES=1 (CI) it fails them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from sqlalchemy.engine import make_url
+
+REQUIRE_SERVICES = os.environ.get("NEXO_REQUIRE_SERVICES") == "1"
+TEST_DATABASE_URL = os.environ.get("NEXO_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("NEXO_TEST_REDIS_URL")
+
+
+def absent(service: str, variable: str) -> None:
+    message = f"{service} is not configured: set {variable}"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message} (NEXO_REQUIRE_SERVICES=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def create_database(server_url: str) -> str:
+    """A fresh, empty database on the server of `server_url`; returns its SQLAlchemy URL."""
+    name = f"nexo_test_{uuid.uuid4().hex[:12]}"
+    base = make_url(server_url).set(drivername="postgresql+asyncpg")
+    asyncio.run(_admin(base.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"'))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    base = make_url(server_url).set(drivername="postgresql+asyncpg")
+    asyncio.run(
+        _admin(
+            base.render_as_string(hide_password=False),
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        )
+    )
