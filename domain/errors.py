@@ -42,3 +42,27 @@ class AlreadyExists(DomainError):
 
 class InvalidInput(DomainError):
     code = ErrorCode.INVALID_INPUT
+
+
+class InvalidQuantity(DomainError):
+    code = ErrorCode.INVALID_QUANTITY
+
+
+class InsufficientStock(DomainError):
+    code = ErrorCode.INSUFFICIENT_STOCK
+
+
+class StaleExpectedValue(DomainError):
+    code = ErrorCode.STALE_EXPECTED_VALUE
+
+
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class SameLocation(DomainError):
+    code = ErrorCode.SAME_LOCATION
+
+
+class IllegalState(DomainError):
+    code = ErrorCode.ILLEGAL_STATE

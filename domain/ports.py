@@ -9,6 +9,12 @@ from typing import Any, Protocol, Self
 
 from domain.access import ApiKey
 from domain.events import Event
+from domain.inventory.ports import (
+    AlertRepository,
+    ChannelRepository,
+    InventoryRepository,
+    OperationLog,
+)
 
 
 class ApiKeyRepository(Protocol):
@@ -24,6 +30,10 @@ class UnitOfWork(Protocol):
     """One transaction: leaving without `commit()` rolls back; events leave after commit."""
 
     api_keys: ApiKeyRepository
+    inventory: InventoryRepository
+    operations: OperationLog
+    channels: ChannelRepository
+    alerts: AlertRepository
 
     async def __aenter__(self) -> Self: ...
 

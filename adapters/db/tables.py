@@ -7,13 +7,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -65,4 +71,146 @@ api_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
     CheckConstraint("role IN ('admin', 'staff', 'readonly')", name="role_known"),
+)
+
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "kind IN ('warehouse', 'store', '3pl', 'dropship', 'channel_managed')", name="kind_known"
+    ),
+)
+
+inventory_items = Table(
+    "inventory_items",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("low_stock_threshold", Integer, nullable=True),
+    Column("stock_state", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("stock_state IN ('in_stock', 'low', 'out')", name="stock_state_known"),
+    CheckConstraint("low_stock_threshold >= 0", name="threshold_not_negative"),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("sku", "location_id", name="uq_stock_levels_sku_location"),
+    # The invariant the whole inventory rests on, enforced by the database itself.
+    CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within_on_hand"),
+)
+
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("on_hand_delta", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("operation_key", String(200), nullable=True),
+    Column("reference", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("reservation_id", Uuid, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_stock_movements_sku_created_at", "sku", "created_at"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("result", JsonDocument, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reference", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint(
+        "status IN ('active', 'committed', 'released', 'expired')", name="status_known"
+    ),
+    Index("ix_reservations_status_expires_at", "status", "expires_at"),
+    Index("ix_reservations_sku_created_at", "sku", "created_at"),
+    Index("ix_reservations_reference", "reference"),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("buffer_quantity", Integer, nullable=False),
+    Column("allocation_percent", Integer, nullable=False),
+    Column("max_quantity", Integer, nullable=True),
+    Column("end_when_below", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "kind IN ('shopify', 'amazon', 'ebay', 'mercadolibre', 'webstore')", name="kind_known"
+    ),
+    CheckConstraint("allocation_percent BETWEEN 0 AND 100", name="allocation_is_percent"),
+)
+
+channel_locations = Table(
+    "channel_locations",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("location_id", Uuid, ForeignKey("locations.id"), primary_key=True),
+)
+
+channel_sku_rules = Table(
+    "channel_sku_rules",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), primary_key=True),
+    Column("buffer_quantity", Integer, nullable=True),
+    Column("allocation_percent", Integer, nullable=True),
+    Column("max_quantity", Integer, nullable=True),
+    Column("end_when_below", Integer, nullable=True),
+    Column("blocked", Boolean, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=False),
+    Column("available", Integer, nullable=False),
+    Column("threshold", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("acknowledged_by", String(100), nullable=True),
+    Index("ix_alerts_created_at", "created_at"),
 )

@@ -7,7 +7,11 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.db.repositories.alerts import SqlAlertRepository
 from adapters.db.repositories.api_keys import SqlApiKeyRepository
+from adapters.db.repositories.channels import SqlChannelRepository
+from adapters.db.repositories.inventory import SqlInventoryRepository
+from adapters.db.repositories.operations import SqlOperationLog
 from adapters.logging import get_logger
 from domain.events import Event
 from domain.ports import EventBus, JobQueue
@@ -33,6 +37,10 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         await self.session.begin()
         self.api_keys = SqlApiKeyRepository(self.session)
+        self.inventory = SqlInventoryRepository(self.session)
+        self.operations = SqlOperationLog(self.session)
+        self.channels = SqlChannelRepository(self.session)
+        self.alerts = SqlAlertRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,25 @@
+"""Opaque keyset cursors: a position in an ordered listing, safe to hand to clients."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from domain.errors import InvalidInput
+
+
+def encode_cursor(*values: Any) -> str:
+    raw = json.dumps([str(v) for v in values]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, TypeError):
+        raise InvalidInput("malformed cursor", field="after") from None
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidInput("malformed cursor", field="after")
+    return [str(v) for v in values]

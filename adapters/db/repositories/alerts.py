@@ -1,0 +1,72 @@
+"""Inventory alerts in SQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.db.cursors import decode_cursor
+from adapters.db.tables import alerts
+from domain.inventory.alerts import Alert, AlertKind
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(
+        id=row.id,
+        kind=AlertKind(row.kind),
+        sku=row.sku,
+        available=row.available,
+        threshold=row.threshold,
+        created_at=row.created_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+    )
+
+
+class SqlAlertRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def add(self, alert: Alert) -> None:
+        await self._session.execute(
+            insert(alerts).values(
+                id=alert.id,
+                kind=alert.kind.value,
+                sku=alert.sku,
+                available=alert.available,
+                threshold=alert.threshold,
+                created_at=alert.created_at,
+            )
+        )
+
+    async def list(
+        self, *, acknowledged: bool | None, sku: str | None, first: int, after: str | None
+    ) -> list[Alert]:
+        c = alerts.c
+        stmt = select(alerts).order_by(c.created_at.desc(), c.id.desc()).limit(first)
+        if acknowledged is not None:
+            stmt = stmt.where(
+                c.acknowledged_at.is_not(None) if acknowledged else c.acknowledged_at.is_(None)
+            )
+        if sku is not None:
+            stmt = stmt.where(c.sku == sku)
+        if after is not None:
+            created, ident = decode_cursor(after, 2)
+            at = datetime.fromisoformat(created)
+            stmt = stmt.where(
+                (c.created_at < at) | and_(c.created_at == at, c.id < uuid.UUID(ident))
+            )
+        return [_alert(r) for r in await self._session.execute(stmt)]
+
+    async def acknowledge(self, alert_id: uuid.UUID, actor: str, at: datetime) -> Alert | None:
+        await self._session.execute(
+            update(alerts)
+            .where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None))
+            .values(acknowledged_at=at, acknowledged_by=actor)
+        )
+        row = (await self._session.execute(select(alerts).where(alerts.c.id == alert_id))).first()
+        return _alert(row) if row else None

@@ -1,0 +1,433 @@
+"""Locations, items, levels, the ledger and reservations in SQL.
+
+Every level change is one conditional UPDATE: the WHERE clause is the invariant, so a change
+that would break it matches no row and is refused, on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.db.cursors import decode_cursor
+from adapters.db.dialect import upsert_for
+from adapters.db.tables import (
+    inventory_items,
+    locations,
+    reservations,
+    stock_levels,
+    stock_movements,
+)
+from domain.inventory.model import (
+    AuditReport,
+    InventoryItem,
+    LevelAtLocation,
+    LevelMismatch,
+    Location,
+    LocationKind,
+    Movement,
+    MovementReason,
+    Reservation,
+    ReservationStatus,
+    SkuSnapshot,
+    StockLevel,
+    StockState,
+)
+
+
+def _location(row: Any) -> Location:
+    return Location(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        kind=LocationKind(row.kind),
+        created_at=row.created_at,
+    )
+
+
+def _item(row: Any) -> InventoryItem:
+    return InventoryItem(
+        sku=row.sku,
+        low_stock_threshold=row.low_stock_threshold,
+        stock_state=StockState(row.stock_state),
+        created_at=row.created_at,
+    )
+
+
+def _reservation(row: Any) -> Reservation:
+    return Reservation(
+        id=row.id,
+        sku=row.sku,
+        location_id=row.location_id,
+        quantity=row.quantity,
+        status=ReservationStatus(row.status),
+        reference=row.reference,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        closed_at=row.closed_at,
+    )
+
+
+def _movement(row: Any) -> Movement:
+    return Movement(
+        id=row.id,
+        sku=row.sku,
+        location_id=row.location_id,
+        on_hand_delta=row.on_hand_delta,
+        reserved_delta=row.reserved_delta,
+        reason=MovementReason(row.reason),
+        actor=row.actor,
+        operation_key=row.operation_key,
+        created_at=row.created_at,
+        reference=row.reference,
+        note=row.note,
+        detail=row.detail,
+        reservation_id=row.reservation_id,
+    )
+
+
+_SNAPSHOT = (
+    select(
+        inventory_items,
+        stock_levels.c.location_id,
+        stock_levels.c.on_hand,
+        stock_levels.c.reserved,
+        stock_levels.c.version,
+        locations.c.code.label("location_code"),
+        locations.c.kind.label("location_kind"),
+    )
+    .select_from(inventory_items)
+    .outerjoin(stock_levels, stock_levels.c.sku == inventory_items.c.sku)
+    .outerjoin(locations, locations.c.id == stock_levels.c.location_id)
+)
+
+
+def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
+    items: dict[str, InventoryItem] = {}
+    levels: dict[str, list[LevelAtLocation]] = {}
+    for row in rows:
+        if row.sku not in items:
+            items[row.sku] = _item(row)
+            levels[row.sku] = []
+        if row.location_id is not None:
+            levels[row.sku].append(
+                LevelAtLocation(
+                    StockLevel(row.sku, row.location_id, row.on_hand, row.reserved, row.version),
+                    row.location_code,
+                    LocationKind(row.location_kind),
+                )
+            )
+    return {sku: SkuSnapshot(item, tuple(levels[sku])) for sku, item in items.items()}
+
+
+class SqlInventoryRepository:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    # Locations and items
+
+    async def add_location(self, location: Location) -> None:
+        await self._session.execute(
+            insert(locations).values(
+                id=location.id,
+                code=location.code,
+                name=location.name,
+                kind=location.kind.value,
+                created_at=location.created_at,
+            )
+        )
+
+    async def get_location(self, location_id: uuid.UUID) -> Location | None:
+        row = (
+            await self._session.execute(select(locations).where(locations.c.id == location_id))
+        ).first()
+        return _location(row) if row else None
+
+    async def get_location_by_code(self, code: str) -> Location | None:
+        row = (
+            await self._session.execute(select(locations).where(locations.c.code == code))
+        ).first()
+        return _location(row) if row else None
+
+    async def list_locations(self) -> list[Location]:
+        rows = await self._session.execute(select(locations).order_by(locations.c.code))
+        return [_location(r) for r in rows]
+
+    async def add_item(self, item: InventoryItem) -> None:
+        await self._session.execute(
+            insert(inventory_items).values(
+                sku=item.sku,
+                low_stock_threshold=item.low_stock_threshold,
+                stock_state=item.stock_state.value,
+                created_at=item.created_at,
+            )
+        )
+
+    async def get_item(self, sku: str) -> InventoryItem | None:
+        row = (
+            await self._session.execute(select(inventory_items).where(inventory_items.c.sku == sku))
+        ).first()
+        return _item(row) if row else None
+
+    async def list_items(
+        self, *, first: int, after: str | None, search: str | None
+    ) -> list[InventoryItem]:
+        stmt = select(inventory_items).order_by(inventory_items.c.sku).limit(first)
+        if after is not None:
+            stmt = stmt.where(inventory_items.c.sku > after)
+        if search:
+            stmt = stmt.where(inventory_items.c.sku.contains(search, autoescape=True))
+        return [_item(r) for r in await self._session.execute(stmt)]
+
+    # Levels
+
+    async def snapshot(self, sku: str) -> SkuSnapshot | None:
+        rows = (await self._session.execute(_SNAPSHOT.where(inventory_items.c.sku == sku))).all()
+        return _snapshots(rows).get(sku)
+
+    async def lock_snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
+        # PostgreSQL: lock every level of these SKUs in one fixed order (sku, location) before
+        # touching any, so transactions reserving overlapping lines queue instead of
+        # deadlocking. SQLite ignores FOR UPDATE; its write lock already serialises writers.
+        await self._session.execute(
+            select(stock_levels.c.id)
+            .where(stock_levels.c.sku.in_(skus))
+            .order_by(stock_levels.c.sku, stock_levels.c.location_id)
+            .with_for_update()
+        )
+        rows = (await self._session.execute(_SNAPSHOT.where(inventory_items.c.sku.in_(skus)))).all()
+        return _snapshots(rows)
+
+    async def ensure_level(self, sku: str, location_id: uuid.UUID) -> None:
+        await self._session.execute(
+            upsert_for(self._session)(stock_levels)
+            .values(
+                id=uuid.uuid4(), sku=sku, location_id=location_id, on_hand=0, reserved=0, version=0
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def change_level(
+        self, sku: str, location_id: uuid.UUID, on_hand_delta: int, reserved_delta: int
+    ) -> StockLevel | None:
+        c = stock_levels.c
+        stmt = (
+            update(stock_levels)
+            .where(
+                c.sku == sku,
+                c.location_id == location_id,
+                c.on_hand + on_hand_delta >= c.reserved + reserved_delta,
+                c.reserved + reserved_delta >= 0,
+            )
+            .values(
+                on_hand=c.on_hand + on_hand_delta,
+                reserved=c.reserved + reserved_delta,
+                version=c.version + 1,
+            )
+            .returning(c.on_hand, c.reserved, c.version)
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            return None
+        return StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+
+    async def count_level(
+        self, sku: str, location_id: uuid.UUID, on_hand: int, expected_on_hand: int
+    ) -> StockLevel | None:
+        c = stock_levels.c
+        stmt = (
+            update(stock_levels)
+            .where(
+                c.sku == sku,
+                c.location_id == location_id,
+                c.on_hand == expected_on_hand,
+                c.reserved <= on_hand,
+            )
+            .values(on_hand=on_hand, version=c.version + 1)
+            .returning(c.on_hand, c.reserved, c.version)
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            return None
+        return StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+
+    async def change_stock_state(self, sku: str, previous: StockState, current: StockState) -> bool:
+        result = await self._session.execute(
+            update(inventory_items)
+            .where(inventory_items.c.sku == sku, inventory_items.c.stock_state == previous.value)
+            .values(stock_state=current.value)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # Ledger
+
+    async def add_movements(self, movements: Sequence[Movement]) -> None:
+        await self._session.execute(
+            insert(stock_movements),
+            [
+                {
+                    "id": m.id,
+                    "sku": m.sku,
+                    "location_id": m.location_id,
+                    "on_hand_delta": m.on_hand_delta,
+                    "reserved_delta": m.reserved_delta,
+                    "reason": m.reason.value,
+                    "actor": m.actor,
+                    "operation_key": m.operation_key,
+                    "reference": m.reference,
+                    "note": m.note,
+                    "detail": m.detail,
+                    "reservation_id": m.reservation_id,
+                    "created_at": m.created_at,
+                }
+                for m in movements
+            ],
+        )
+
+    async def list_movements(self, sku: str, *, first: int, after: str | None) -> list[Movement]:
+        c = stock_movements.c
+        stmt = select(stock_movements).where(c.sku == sku).order_by(c.created_at, c.id).limit(first)
+        if after is not None:
+            created, ident = decode_cursor(after, 2)
+            at = datetime.fromisoformat(created)
+            stmt = stmt.where(
+                (c.created_at > at) | and_(c.created_at == at, c.id > uuid.UUID(ident))
+            )
+        return [_movement(r) for r in await self._session.execute(stmt)]
+
+    # Reservations
+
+    async def add_reservation(self, reservation: Reservation) -> None:
+        await self._session.execute(
+            insert(reservations).values(
+                id=reservation.id,
+                sku=reservation.sku,
+                location_id=reservation.location_id,
+                quantity=reservation.quantity,
+                status=reservation.status.value,
+                reference=reservation.reference,
+                created_at=reservation.created_at,
+                expires_at=reservation.expires_at,
+                closed_at=reservation.closed_at,
+            )
+        )
+
+    async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None:
+        row = (
+            await self._session.execute(
+                select(reservations).where(reservations.c.id == reservation_id)
+            )
+        ).first()
+        return _reservation(row) if row else None
+
+    async def close_reservation(
+        self, reservation_id: uuid.UUID, status: ReservationStatus, at: datetime
+    ) -> bool:
+        result = await self._session.execute(
+            update(reservations)
+            .where(
+                reservations.c.id == reservation_id,
+                reservations.c.status == ReservationStatus.ACTIVE.value,
+            )
+            .values(status=status.value, closed_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list_reservations(
+        self,
+        *,
+        sku: str | None,
+        status: ReservationStatus | None,
+        reference: str | None,
+        first: int,
+        after: str | None,
+    ) -> list[Reservation]:
+        c = reservations.c
+        stmt = select(reservations).order_by(c.created_at, c.id).limit(first)
+        if sku is not None:
+            stmt = stmt.where(c.sku == sku)
+        if status is not None:
+            stmt = stmt.where(c.status == status.value)
+        if reference is not None:
+            stmt = stmt.where(c.reference == reference)
+        if after is not None:
+            created, ident = decode_cursor(after, 2)
+            at = datetime.fromisoformat(created)
+            stmt = stmt.where(
+                (c.created_at > at) | and_(c.created_at == at, c.id > uuid.UUID(ident))
+            )
+        return [_reservation(r) for r in await self._session.execute(stmt)]
+
+    async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
+        c = reservations.c
+        stmt = (
+            select(reservations)
+            .where(c.status == ReservationStatus.ACTIVE.value, c.expires_at <= now)
+            .order_by(c.expires_at)
+            .limit(limit)
+        )
+        return [_reservation(r) for r in await self._session.execute(stmt)]
+
+    async def reserved_by_expired(self, now: datetime) -> dict[tuple[str, uuid.UUID], int]:
+        c = reservations.c
+        stmt = (
+            select(c.sku, c.location_id, func.sum(c.quantity))
+            .where(c.status == ReservationStatus.ACTIVE.value, c.expires_at <= now)
+            .group_by(c.sku, c.location_id)
+        )
+        return {(r[0], r[1]): int(r[2]) for r in await self._session.execute(stmt)}
+
+    # Audit
+
+    async def audit(self) -> AuditReport:
+        m = stock_movements.c
+        ledger = (
+            select(
+                m.sku,
+                m.location_id,
+                func.sum(m.on_hand_delta).label("on_hand"),
+                func.sum(m.reserved_delta).label("reserved"),
+            )
+            .group_by(m.sku, m.location_id)
+            .subquery()
+        )
+        rows = (
+            await self._session.execute(
+                select(
+                    stock_levels.c.sku,
+                    stock_levels.c.location_id,
+                    stock_levels.c.on_hand,
+                    stock_levels.c.reserved,
+                    func.coalesce(ledger.c.on_hand, 0),
+                    func.coalesce(ledger.c.reserved, 0),
+                )
+                .select_from(stock_levels)
+                .outerjoin(
+                    ledger,
+                    and_(
+                        ledger.c.sku == stock_levels.c.sku,
+                        ledger.c.location_id == stock_levels.c.location_id,
+                    ),
+                )
+                .order_by(stock_levels.c.sku, stock_levels.c.location_id)
+            )
+        ).all()
+        level_keys = {(r[0], r[1]) for r in rows}
+        mismatches = [
+            LevelMismatch(r[0], r[1], int(r[4]), int(r[5]), r[2], r[3])
+            for r in rows
+            if (r[2], r[3]) != (int(r[4]), int(r[5]))
+        ]
+        # Movements for a level that does not exist at all are mismatches too.
+        orphans = await self._session.execute(select(ledger))
+        for sku, location_id, on_hand, reserved in orphans:
+            if (sku, location_id) not in level_keys and (on_hand or reserved):
+                mismatches.append(
+                    LevelMismatch(sku, location_id, int(on_hand), int(reserved), 0, 0)
+                )
+        return AuditReport(checked_levels=len(rows), mismatches=mismatches)

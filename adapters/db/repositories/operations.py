@@ -1,0 +1,55 @@
+"""The operation log: idempotency keys and the results they stand for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.db.tables import operations
+from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
+
+
+class SqlOperationLog:
+    def __init__(self, session: AsyncSession):
+        self._session = session
+
+    async def claim(self, operation: Operation) -> None:
+        try:
+            await self._session.execute(
+                insert(operations).values(
+                    key=operation.key,
+                    kind=operation.kind,
+                    fingerprint=operation.fingerprint,
+                    actor=operation.actor,
+                    result=dict(operation.result) if operation.result is not None else None,
+                    created_at=operation.created_at,
+                )
+            )
+        except IntegrityError:
+            # The key is the table's only unique constraint. On PostgreSQL the insert waited
+            # for a concurrent claimer to commit; either way the stored result answers.
+            raise OperationAlreadyRecorded(operation.key) from None
+
+    async def complete(self, key: str, result: Mapping[str, Any]) -> None:
+        await self._session.execute(
+            update(operations).where(operations.c.key == key).values(result=dict(result))
+        )
+
+    async def get(self, key: str) -> Operation | None:
+        row = (
+            await self._session.execute(select(operations).where(operations.c.key == key))
+        ).first()
+        if row is None:
+            return None
+        return Operation(
+            key=row.key,
+            kind=row.kind,
+            fingerprint=row.fingerprint,
+            actor=row.actor,
+            created_at=row.created_at,
+            result=row.result,
+        )

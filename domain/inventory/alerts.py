@@ -1,0 +1,49 @@
+"""Stock alerts: raised once per crossing of a threshold, not on every change."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.inventory.model import StockState
+
+
+class AlertKind(StrEnum):
+    LOW_STOCK = "LOW_STOCK"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    BACK_IN_STOCK = "BACK_IN_STOCK"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: uuid.UUID
+    kind: AlertKind
+    sku: str
+    available: int
+    threshold: int | None
+    created_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+def stock_state(available: int, low_stock_threshold: int | None) -> StockState:
+    if available <= 0:
+        return StockState.OUT
+    if low_stock_threshold is not None and available <= low_stock_threshold:
+        return StockState.LOW
+    return StockState.IN_STOCK
+
+
+def crossing(previous: StockState, current: StockState) -> AlertKind | None:
+    """The alert a change of state raises, if any."""
+    if previous is current:
+        return None
+    if current is StockState.OUT:
+        return AlertKind.OUT_OF_STOCK
+    if previous is StockState.OUT:
+        return AlertKind.BACK_IN_STOCK
+    if current is StockState.LOW:
+        return AlertKind.LOW_STOCK
+    return None  # low -> in stock: recovered, nothing to act on

@@ -1,0 +1,125 @@
+"""The storage inventory needs. Stock changes are conditional: refused, never clamped."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from domain.inventory.alerts import Alert
+from domain.inventory.availability import AvailabilityRule
+from domain.inventory.channels import Channel, ChannelForSku
+from domain.inventory.idempotency import Operation
+from domain.inventory.model import (
+    AuditReport,
+    InventoryItem,
+    Location,
+    Movement,
+    Reservation,
+    ReservationStatus,
+    SkuSnapshot,
+    StockLevel,
+    StockState,
+)
+
+
+class InventoryRepository(Protocol):
+    async def add_location(self, location: Location) -> None: ...
+    async def get_location(self, location_id: uuid.UUID) -> Location | None: ...
+    async def get_location_by_code(self, code: str) -> Location | None: ...
+    async def list_locations(self) -> list[Location]: ...
+
+    async def add_item(self, item: InventoryItem) -> None: ...
+    async def get_item(self, sku: str) -> InventoryItem | None: ...
+    async def list_items(
+        self, *, first: int, after: str | None, search: str | None
+    ) -> list[InventoryItem]: ...
+
+    async def snapshot(self, sku: str) -> SkuSnapshot | None:
+        """The item and all its levels, with their locations' kinds and codes."""
+        ...
+
+    async def lock_snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
+        """Like `snapshot` for several SKUs, locking their level rows in one fixed order."""
+        ...
+
+    async def ensure_level(self, sku: str, location_id: uuid.UUID) -> None:
+        """Create the (SKU, location) level at zero if it does not exist."""
+        ...
+
+    async def change_level(
+        self, sku: str, location_id: uuid.UUID, on_hand_delta: int, reserved_delta: int
+    ) -> StockLevel | None:
+        """Apply deltas only if `0 <= reserved <= on_hand` still holds after; None if refused."""
+        ...
+
+    async def count_level(
+        self, sku: str, location_id: uuid.UUID, on_hand: int, expected_on_hand: int
+    ) -> StockLevel | None:
+        """Set on hand if it still equals `expected_on_hand` and stays >= reserved; else None."""
+        ...
+
+    async def change_stock_state(self, sku: str, previous: StockState, current: StockState) -> bool:
+        """Move the item's alert state; False if another change moved it first."""
+        ...
+
+    async def add_movements(self, movements: Sequence[Movement]) -> None: ...
+    async def list_movements(
+        self, sku: str, *, first: int, after: str | None
+    ) -> list[Movement]: ...
+
+    async def add_reservation(self, reservation: Reservation) -> None: ...
+    async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None: ...
+    async def close_reservation(
+        self, reservation_id: uuid.UUID, status: ReservationStatus, at: datetime
+    ) -> bool:
+        """Close an active reservation; False if it was no longer active."""
+        ...
+
+    async def list_reservations(
+        self,
+        *,
+        sku: str | None,
+        status: ReservationStatus | None,
+        reference: str | None,
+        first: int,
+        after: str | None,
+    ) -> list[Reservation]: ...
+
+    async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]: ...
+    async def reserved_by_expired(self, now: datetime) -> dict[tuple[str, uuid.UUID], int]:
+        """Units still held by active reservations past their expiry, per (SKU, location)."""
+        ...
+
+    async def audit(self) -> AuditReport: ...
+
+
+class OperationLog(Protocol):
+    async def claim(self, operation: Operation) -> None:
+        """Record the key; raises `OperationAlreadyRecorded` if it exists."""
+        ...
+
+    async def complete(self, key: str, result: Mapping[str, Any]) -> None: ...
+    async def get(self, key: str) -> Operation | None: ...
+
+
+class ChannelRepository(Protocol):
+    async def add(self, channel: Channel) -> None: ...
+    async def get(self, channel_id: uuid.UUID) -> Channel | None: ...
+    async def get_by_name(self, name: str) -> Channel | None: ...
+    async def all(self) -> list[Channel]: ...
+    async def set_sku_rule(
+        self, channel_id: uuid.UUID, sku: str, rule: AvailabilityRule
+    ) -> None: ...
+    async def for_sku(self, sku: str) -> list[ChannelForSku]:
+        """Every channel, with the override it has for `sku` (None when none)."""
+        ...
+
+
+class AlertRepository(Protocol):
+    async def add(self, alert: Alert) -> None: ...
+    async def list(
+        self, *, acknowledged: bool | None, sku: str | None, first: int, after: str | None
+    ) -> list[Alert]: ...
+    async def acknowledge(self, alert_id: uuid.UUID, actor: str, at: datetime) -> Alert | None: ...

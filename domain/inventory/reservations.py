@@ -1,0 +1,450 @@
+"""Holding stock for orders and carts: reserve, release, commit, expire. Never oversell.
+
+A reservation is one conditional update of a level (`available >= quantity` or nothing),
+so concurrent reservations can never take more than there is, on any backend.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.errors import IllegalState, InsufficientStock, InvalidInput, InvalidQuantity, NotFound
+from domain.inventory.idempotency import Operation
+from domain.inventory.model import (
+    Movement,
+    MovementReason,
+    Reservation,
+    ReservationStatus,
+    SkuSnapshot,
+    StockLevel,
+)
+from domain.inventory.publishing import levels_changed
+from domain.inventory.stock import Clock, idempotent, load_location, load_sku, utcnow
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+
+RESERVE_ATTEMPTS = 5
+MAX_EXPIRY = timedelta(days=30)
+EXPIRY_ACTOR = "job:expire_reservations"
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationResult:
+    reservation: Reservation
+    replayed: bool = False
+
+
+class LineMode(StrEnum):
+    ALL_OR_NOTHING = "all_or_nothing"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    sku: str
+    quantity: int
+    location_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineOutcome:
+    request: LineRequest
+    reservation: Reservation | None
+    error: InsufficientStock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinesResult:
+    lines: list[LineOutcome]
+    replayed: bool = False
+
+
+def candidate_locations(snapshot: SkuSnapshot, quantity: int) -> list[uuid.UUID]:
+    """Where a reservation without a location may come from, in a fixed order: by code."""
+    return [
+        entry.level.location_id
+        for entry in sorted(snapshot.levels, key=lambda e: e.location_code)
+        if entry.location_kind.value != "channel_managed" and entry.level.available >= quantity
+    ]
+
+
+def _expiry(now: datetime, expires_in_seconds: int | None) -> datetime | None:
+    if expires_in_seconds is None:
+        return None
+    if expires_in_seconds <= 0 or timedelta(seconds=expires_in_seconds) > MAX_EXPIRY:
+        raise InvalidInput(
+            f"expiry must be between 1 second and {MAX_EXPIRY.days} days",
+            field="expiresInSeconds",
+        )
+    return now + timedelta(seconds=expires_in_seconds)
+
+
+def _movement(
+    reservation: Reservation,
+    on_hand_delta: int,
+    reserved_delta: int,
+    reason: MovementReason,
+    actor: str,
+    key: str,
+    now: datetime,
+) -> Movement:
+    return Movement(
+        id=uuid.uuid4(),
+        sku=reservation.sku,
+        location_id=reservation.location_id,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        reason=reason,
+        actor=actor,
+        operation_key=key,
+        created_at=now,
+        reference=reservation.reference,
+        reservation_id=reservation.id,
+    )
+
+
+async def _stored_reservation(uows: UnitOfWorkFactory, result: Mapping[str, Any]) -> Reservation:
+    async with uows() as uow:
+        reservation = await uow.inventory.get_reservation(uuid.UUID(str(result["reservationId"])))
+    if reservation is None:
+        raise NotFound("the reservation of this operation no longer exists")
+    return reservation
+
+
+async def reserve(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    quantity: int,
+    key: str,
+    actor: str,
+    location_id: uuid.UUID | None = None,
+    reference: str | None = None,
+    expires_in_seconds: int | None = None,
+    clock: Clock = utcnow,
+) -> ReservationResult:
+    """Hold `quantity` of `sku` at a location (the first that has it, when none is given)."""
+    if quantity <= 0:
+        raise InvalidQuantity("quantity must be a positive whole number", field="quantity")
+    now = clock()
+    expires_at = _expiry(now, expires_in_seconds)
+    request = {
+        "sku": sku,
+        "quantity": quantity,
+        "locationId": str(location_id) if location_id else None,
+        "reference": reference,
+        "expiresInSeconds": expires_in_seconds,
+    }
+
+    made: list[Reservation] = []
+
+    async def perform(claim: Operation) -> Mapping[str, Any]:
+        for _ in range(RESERVE_ATTEMPTS):
+            async with uows() as uow:
+                snapshot = await load_sku(uow, sku)
+                if location_id is not None:
+                    if snapshot.level_at(location_id) is None:
+                        await load_location(uow, location_id, "locationId")
+                    chosen = location_id
+                else:
+                    candidates = candidate_locations(snapshot, quantity)
+                    if not candidates:
+                        raise InsufficientStock(
+                            f"no location has {quantity} of {sku!r} available", field="quantity"
+                        )
+                    chosen = candidates[0]
+                channels = await uow.channels.for_sku(sku)
+                reservation = Reservation(
+                    id=uuid.uuid4(),
+                    sku=sku,
+                    location_id=chosen,
+                    quantity=quantity,
+                    status=ReservationStatus.ACTIVE,
+                    reference=reference,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+                result = {"reservationId": str(reservation.id)}
+                # Everything that needs no lock goes first; the level update takes the row
+                # lock and is followed only by the commit, so the hot row is held briefly.
+                await uow.operations.claim(
+                    Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
+                )
+                await uow.inventory.add_reservation(reservation)
+                await uow.inventory.add_movements(
+                    [
+                        _movement(
+                            reservation, 0, quantity, MovementReason.RESERVE, actor, claim.key, now
+                        )
+                    ]
+                )
+                level = await uow.inventory.change_level(sku, chosen, 0, quantity)
+                if level is None:
+                    if location_id is not None:
+                        current = snapshot.level_at(location_id)
+                        raise InsufficientStock(
+                            f"only {current.available if current else 0} of {sku!r} available "
+                            "at that location",
+                            field="quantity",
+                        )
+                    continue  # another reservation took it first: look again
+                await levels_changed(uow, snapshot, [level], MovementReason.RESERVE, channels, now)
+                await uow.commit()
+                made.append(reservation)
+                return result
+        raise InsufficientStock(
+            f"no location has {quantity} of {sku!r} available", field="quantity"
+        )
+
+    result, replayed = await idempotent(uows, key, "reserve", request, perform, actor, now)
+    if replayed:
+        return ReservationResult(await _stored_reservation(uows, result), replayed=True)
+    return ReservationResult(made[-1])
+
+
+async def reserve_lines(
+    uows: UnitOfWorkFactory,
+    *,
+    lines: Sequence[LineRequest],
+    mode: LineMode,
+    key: str,
+    actor: str,
+    reference: str | None = None,
+    expires_in_seconds: int | None = None,
+    clock: Clock = utcnow,
+) -> LinesResult:
+    """Reserve several lines in one transaction: all of them, or as many as possible.
+
+    The levels of every SKU involved are locked first, in one fixed order, so concurrent
+    multi-line reservations queue instead of deadlocking.
+    """
+    if not lines:
+        raise InvalidInput("at least one line is needed", field="lines")
+    for index, line in enumerate(lines):
+        if line.quantity <= 0:
+            raise InvalidQuantity("quantity must be positive", field=f"lines[{index}].quantity")
+    now = clock()
+    expires_at = _expiry(now, expires_in_seconds)
+    request = {
+        "lines": [[ln.sku, ln.quantity, str(ln.location_id or "")] for ln in lines],
+        "mode": mode.value,
+        "reference": reference,
+        "expiresInSeconds": expires_in_seconds,
+    }
+
+    async def perform(claim: Operation) -> Mapping[str, Any]:
+        async with uows() as uow:
+            snapshots = await uow.inventory.lock_snapshots(sorted({ln.sku for ln in lines}))
+            for index, line in enumerate(lines):
+                if line.sku not in snapshots:
+                    raise NotFound(f"unknown SKU {line.sku!r}", field=f"lines[{index}].sku")
+            await uow.operations.claim(claim)
+            available = {
+                (sku, e.level.location_id): e.level.available
+                for sku, snap in snapshots.items()
+                for e in snap.levels
+            }
+            outcomes: list[dict[str, Any]] = []
+            reservations: list[Reservation] = []
+            for index, line in enumerate(lines):
+                chosen = _choose(snapshots[line.sku], line, available)
+                if chosen is None:
+                    if mode is LineMode.ALL_OR_NOTHING:
+                        raise InsufficientStock(
+                            f"not enough {line.sku!r} for line {index}", field=f"lines[{index}]"
+                        )
+                    outcomes.append({"error": f"not enough {line.sku!r} available"})
+                    continue
+                available[(line.sku, chosen)] -= line.quantity
+                reservation = Reservation(
+                    id=uuid.uuid4(),
+                    sku=line.sku,
+                    location_id=chosen,
+                    quantity=line.quantity,
+                    status=ReservationStatus.ACTIVE,
+                    reference=reference,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+                reservations.append(reservation)
+                outcomes.append({"reservationId": str(reservation.id)})
+            changed = await _hold(uow, reservations, actor, claim.key, now)
+            result = {"lines": outcomes}
+            await uow.operations.complete(claim.key, result)
+            for sku, levels in changed.items():
+                channels = await uow.channels.for_sku(sku)
+                await levels_changed(
+                    uow, snapshots[sku], levels, MovementReason.RESERVE, channels, now
+                )
+            await uow.commit()
+            return result
+
+    result, replayed = await idempotent(uows, key, "reserve_lines", request, perform, actor, now)
+    async with uows() as uow:
+        outcomes: list[LineOutcome] = []
+        for line, stored in zip(lines, result["lines"], strict=True):
+            if "reservationId" in stored:
+                found = await uow.inventory.get_reservation(uuid.UUID(stored["reservationId"]))
+                outcomes.append(LineOutcome(line, found))
+            else:
+                outcomes.append(LineOutcome(line, None, InsufficientStock(stored["error"])))
+    return LinesResult(outcomes, replayed)
+
+
+def _choose(
+    snapshot: SkuSnapshot, line: LineRequest, available: dict[tuple[str, uuid.UUID], int]
+) -> uuid.UUID | None:
+    if line.location_id is not None:
+        ok = available.get((line.sku, line.location_id), 0) >= line.quantity
+        return line.location_id if ok else None
+    for entry in sorted(snapshot.levels, key=lambda e: e.location_code):
+        location_id = entry.level.location_id
+        if entry.location_kind.value == "channel_managed":
+            continue
+        if available.get((line.sku, location_id), 0) >= line.quantity:
+            return location_id
+    return None
+
+
+async def _hold(
+    uow: UnitOfWork, reservations: list[Reservation], actor: str, key: str, now: datetime
+) -> dict[str, list[StockLevel]]:
+    """Insert reservations and apply them level by level, in lock order."""
+    totals: dict[tuple[str, uuid.UUID], int] = {}
+    for reservation in reservations:
+        await uow.inventory.add_reservation(reservation)
+        slot = (reservation.sku, reservation.location_id)
+        totals[slot] = totals.get(slot, 0) + reservation.quantity
+    await uow.inventory.add_movements(
+        [_movement(r, 0, r.quantity, MovementReason.RESERVE, actor, key, now) for r in reservations]
+    )
+    changed: dict[str, list[StockLevel]] = {}
+    for (sku, location_id), quantity in sorted(
+        totals.items(), key=lambda t: (t[0][0], str(t[0][1]))
+    ):
+        level = await uow.inventory.change_level(sku, location_id, 0, quantity)
+        if level is None:
+            raise InsufficientStock(f"not enough {sku!r} available", field="lines")
+        changed.setdefault(sku, []).append(level)
+    return changed
+
+
+async def _close(
+    uows: UnitOfWorkFactory,
+    *,
+    reservation_id: uuid.UUID,
+    status: ReservationStatus,
+    key: str,
+    actor: str,
+    now: datetime,
+) -> ReservationResult:
+    """Release (units become available again) or commit (units leave) an active reservation."""
+    committing = status is ReservationStatus.COMMITTED
+    reason = {
+        ReservationStatus.COMMITTED: MovementReason.COMMIT,
+        ReservationStatus.RELEASED: MovementReason.RELEASE,
+        ReservationStatus.EXPIRED: MovementReason.EXPIRE,
+    }[status]
+    request = {"reservationId": str(reservation_id), "status": status.value}
+
+    async def perform(claim: Operation) -> Mapping[str, Any]:
+        async with uows() as uow:
+            reservation = await uow.inventory.get_reservation(reservation_id)
+            if reservation is None:
+                raise NotFound(f"unknown reservation {reservation_id}", field="reservationId")
+            if reservation.status is not ReservationStatus.ACTIVE:
+                raise IllegalState(
+                    f"reservation is {reservation.status.value}, not active",
+                    field="reservationId",
+                )
+            snapshot = await load_sku(uow, reservation.sku)
+            channels = await uow.channels.for_sku(reservation.sku)
+            result = {"reservationId": str(reservation_id)}
+            await uow.operations.claim(
+                Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
+            )
+            if not await uow.inventory.close_reservation(reservation_id, status, now):
+                raise IllegalState("reservation was closed concurrently", field="reservationId")
+            quantity = reservation.quantity
+            on_hand_delta = -quantity if committing else 0
+            await uow.inventory.add_movements(
+                [_movement(reservation, on_hand_delta, -quantity, reason, actor, claim.key, now)]
+            )
+            level = await uow.inventory.change_level(
+                reservation.sku, reservation.location_id, on_hand_delta, -quantity
+            )
+            if level is None:  # the CHECK constraint and the ledger make this unreachable
+                raise IllegalState("the level refused the change", field="reservationId")
+            await levels_changed(uow, snapshot, [level], reason, channels, now)
+            await uow.commit()
+            return result
+
+    kind = "commit" if committing else "release"
+    result, replayed = await idempotent(uows, key, kind, request, perform, actor, now)
+    return ReservationResult(await _stored_reservation(uows, result), replayed)
+
+
+async def release(
+    uows: UnitOfWorkFactory,
+    *,
+    reservation_id: uuid.UUID,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> ReservationResult:
+    """The order or cart no longer needs the units: they become available again."""
+    return await _close(
+        uows,
+        reservation_id=reservation_id,
+        status=ReservationStatus.RELEASED,
+        key=key,
+        actor=actor,
+        now=clock(),
+    )
+
+
+async def commit(
+    uows: UnitOfWorkFactory,
+    *,
+    reservation_id: uuid.UUID,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> ReservationResult:
+    """The units shipped: on hand and reserved both drop."""
+    return await _close(
+        uows,
+        reservation_id=reservation_id,
+        status=ReservationStatus.COMMITTED,
+        key=key,
+        actor=actor,
+        now=clock(),
+    )
+
+
+async def expire_reservations(
+    uows: UnitOfWorkFactory, *, clock: Clock = utcnow, batch: int = 500
+) -> int:
+    """Release every active reservation past its expiry; returns how many were released."""
+    now = clock()
+    async with uows() as uow:
+        expired = await uow.inventory.expired_reservations(now, batch)
+    released = 0
+    for reservation in expired:
+        try:
+            await _close(
+                uows,
+                reservation_id=reservation.id,
+                status=ReservationStatus.EXPIRED,
+                key=f"expire:{reservation.id}",
+                actor=EXPIRY_ACTOR,
+                now=now,
+            )
+            released += 1
+        except IllegalState:
+            continue  # released or committed meanwhile: nothing to expire
+    return released

@@ -1,0 +1,64 @@
+"""Setting inventory up: locations and inventory items."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from domain.errors import AlreadyExists, InvalidInput
+from domain.inventory.model import InventoryItem, Location, LocationKind, StockState
+from domain.ports import UnitOfWork
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_SKU_LENGTH = 64
+
+
+def check_sku(sku: str, field: str = "sku") -> str:
+    sku = sku.strip()
+    if not sku or len(sku) > MAX_SKU_LENGTH or any(c.isspace() for c in sku):
+        raise InvalidInput(f"a SKU is 1-{MAX_SKU_LENGTH} characters without spaces", field=field)
+    return sku
+
+
+async def create_location(uow: UnitOfWork, *, code: str, name: str, kind: str) -> Location:
+    if not _CODE.match(code):
+        raise InvalidInput("code must be 1-64 letters, digits or . _ -", field="code")
+    if not name.strip():
+        raise InvalidInput("name must not be empty", field="name")
+    try:
+        location_kind = LocationKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in LocationKind)
+        raise InvalidInput(
+            f"unknown location kind {kind!r}; one of {allowed}", field="kind"
+        ) from None
+    if await uow.inventory.get_location_by_code(code) is not None:
+        raise AlreadyExists(f"a location with code {code!r} exists", field="code")
+    location = Location(
+        id=uuid.uuid4(),
+        code=code,
+        name=name.strip(),
+        kind=location_kind,
+        created_at=datetime.now(UTC),
+    )
+    await uow.inventory.add_location(location)
+    return location
+
+
+async def create_inventory_item(
+    uow: UnitOfWork, *, sku: str, low_stock_threshold: int | None = None
+) -> InventoryItem:
+    sku = check_sku(sku)
+    if low_stock_threshold is not None and low_stock_threshold < 0:
+        raise InvalidInput("the low-stock threshold cannot be negative", field="lowStockThreshold")
+    if await uow.inventory.get_item(sku) is not None:
+        raise AlreadyExists(f"SKU {sku!r} already exists", field="sku")
+    item = InventoryItem(
+        sku=sku,
+        low_stock_threshold=low_stock_threshold,
+        stock_state=StockState.OUT,
+        created_at=datetime.now(UTC),
+    )
+    await uow.inventory.add_item(item)
+    return item

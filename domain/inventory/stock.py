@@ -1,0 +1,351 @@
+"""Changing stock on hand: receive, adjust, count, transfer. Each is idempotent by key."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.errors import (
+    InsufficientStock,
+    InvalidQuantity,
+    NotFound,
+    SameLocation,
+    StaleExpectedValue,
+)
+from domain.inventory.idempotency import Operation, check_key, fingerprint, run_once
+from domain.inventory.model import Location, Movement, MovementReason, SkuSnapshot, StockLevel
+from domain.inventory.publishing import levels_changed
+from domain.inventory.results import StockResult, decode_levels, encode_levels
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+
+Clock = Callable[[], datetime]
+COUNT_ATTEMPTS = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def load_sku(uow: UnitOfWork, sku: str, field: str = "sku") -> SkuSnapshot:
+    snapshot = await uow.inventory.snapshot(sku)
+    if snapshot is None:
+        raise NotFound(f"unknown SKU {sku!r}", field=field)
+    return snapshot
+
+
+async def load_location(uow: UnitOfWork, location_id: uuid.UUID, field: str) -> Location:
+    location = await uow.inventory.get_location(location_id)
+    if location is None:
+        raise NotFound(f"unknown location {location_id}", field=field)
+    return location
+
+
+async def idempotent(
+    uows: UnitOfWorkFactory,
+    key: str,
+    kind: str,
+    request: Mapping[str, Any],
+    perform: Callable[[Operation], Awaitable[Mapping[str, Any]]],
+    actor: str,
+    now: datetime,
+) -> tuple[Mapping[str, Any], bool]:
+    """Run `perform(claim)` once per key; `perform` claims the key inside its transaction."""
+    key = check_key(key)
+    expected = fingerprint(kind, request)
+    claim = Operation(key=key, kind=kind, fingerprint=expected, actor=actor, created_at=now)
+
+    async def stored() -> Operation | None:
+        async with uows() as uow:
+            return await uow.operations.get(key)
+
+    outcome = await run_once(lambda: perform(claim), stored, expected)
+    return outcome.result, outcome.replayed
+
+
+def _positive(quantity: int, field: str = "quantity") -> None:
+    if quantity <= 0:
+        raise InvalidQuantity("quantity must be a positive whole number", field=field)
+
+
+async def _change_on_hand(
+    uows: UnitOfWorkFactory,
+    *,
+    kind: str,
+    reason: MovementReason,
+    sku: str,
+    location_id: uuid.UUID,
+    delta: int,
+    key: str,
+    actor: str,
+    now: datetime,
+    note: str | None,
+    detail: str | None,
+) -> StockResult:
+    request = {"sku": sku, "locationId": str(location_id), "delta": delta, "detail": detail}
+
+    async def perform(claim: Operation) -> Mapping[str, Any]:
+        async with uows() as uow:
+            snapshot = await load_sku(uow, sku)
+            location = await load_location(uow, location_id, "locationId")
+            channels = await uow.channels.for_sku(sku)
+            await uow.operations.claim(claim)
+            if snapshot.level_at(location_id) is None:
+                await uow.inventory.ensure_level(sku, location_id)
+                snapshot = snapshot.with_level(StockLevel(sku, location_id, 0, 0, 0), location)
+            level = await uow.inventory.change_level(sku, location_id, delta, 0)
+            if level is None:
+                current = snapshot.level_at(location_id)
+                assert current is not None
+                raise InsufficientStock(
+                    f"cannot take {-delta} off {sku!r} at {location.code}: "
+                    f"on hand {current.on_hand}, reserved {current.reserved}",
+                    field="delta" if kind == "adjust" else "quantity",
+                )
+            await uow.inventory.add_movements(
+                [
+                    Movement(
+                        id=uuid.uuid4(),
+                        sku=sku,
+                        location_id=location_id,
+                        on_hand_delta=delta,
+                        reserved_delta=0,
+                        reason=reason,
+                        actor=actor,
+                        operation_key=claim.key,
+                        created_at=now,
+                        note=note,
+                        detail=detail,
+                    )
+                ]
+            )
+            result = encode_levels([level])
+            await uow.operations.complete(claim.key, result)
+            await levels_changed(uow, snapshot, [level], reason, channels, now)
+            await uow.commit()
+            return result
+
+    result, replayed = await idempotent(uows, key, kind, request, perform, actor, now)
+    return StockResult(decode_levels(result), replayed)
+
+
+async def receive(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    location_id: uuid.UUID,
+    quantity: int,
+    key: str,
+    actor: str,
+    note: str | None = None,
+    clock: Clock = utcnow,
+) -> StockResult:
+    """Units arrived at a location: on hand goes up."""
+    _positive(quantity)
+    return await _change_on_hand(
+        uows,
+        kind="receive",
+        reason=MovementReason.RECEIVE,
+        sku=sku,
+        location_id=location_id,
+        delta=quantity,
+        key=key,
+        actor=actor,
+        now=clock(),
+        note=note,
+        detail=None,
+    )
+
+
+async def adjust(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    location_id: uuid.UUID,
+    delta: int,
+    reason: str,
+    key: str,
+    actor: str,
+    note: str | None = None,
+    clock: Clock = utcnow,
+) -> StockResult:
+    """Correct on hand by a signed amount, with a reason; never below what is reserved."""
+    if delta == 0:
+        raise InvalidQuantity("delta must not be zero", field="delta")
+    if not reason.strip():
+        raise InvalidQuantity("an adjustment needs a reason", field="reason")
+    return await _change_on_hand(
+        uows,
+        kind="adjust",
+        reason=MovementReason.ADJUST,
+        sku=sku,
+        location_id=location_id,
+        delta=delta,
+        key=key,
+        actor=actor,
+        now=clock(),
+        note=note,
+        detail=reason.strip(),
+    )
+
+
+async def count(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    location_id: uuid.UUID,
+    on_hand: int,
+    expected_on_hand: int | None,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> StockResult:
+    """A cycle count: on hand becomes `on_hand`, if it still is `expected_on_hand` (when given).
+
+    Without an expectation the count applies against the current value, whatever it is;
+    the ledger records the difference either way.
+    """
+    if on_hand < 0:
+        raise InvalidQuantity("a count cannot be negative", field="onHand")
+    now = clock()
+    request = {
+        "sku": sku,
+        "locationId": str(location_id),
+        "onHand": on_hand,
+        "expectedOnHand": expected_on_hand,
+    }
+
+    async def perform(claim: Operation) -> Mapping[str, Any]:
+        for _ in range(COUNT_ATTEMPTS):
+            async with uows() as uow:
+                snapshot = await load_sku(uow, sku)
+                location = await load_location(uow, location_id, "locationId")
+                channels = await uow.channels.for_sku(sku)
+                await uow.operations.claim(claim)
+                current = snapshot.level_at(location_id)
+                if current is None:
+                    await uow.inventory.ensure_level(sku, location_id)
+                    current = StockLevel(sku, location_id, 0, 0, 0)
+                    snapshot = snapshot.with_level(current, location)
+                expected = current.on_hand if expected_on_hand is None else expected_on_hand
+                if expected_on_hand is not None and current.on_hand != expected_on_hand:
+                    raise StaleExpectedValue(
+                        f"on hand is {current.on_hand}, not the expected {expected_on_hand}",
+                        field="expectedOnHand",
+                    )
+                if on_hand < current.reserved:
+                    raise InvalidQuantity(
+                        f"counted {on_hand} but {current.reserved} are reserved: "
+                        "release or reallocate reservations first",
+                        field="onHand",
+                    )
+                level = await uow.inventory.count_level(sku, location_id, on_hand, expected)
+                if level is None:
+                    if expected_on_hand is not None:
+                        raise StaleExpectedValue(
+                            "on hand changed while counting", field="expectedOnHand"
+                        )
+                    continue  # changed under us: read again and count against the new value
+                await uow.inventory.add_movements(
+                    [
+                        Movement(
+                            id=uuid.uuid4(),
+                            sku=sku,
+                            location_id=location_id,
+                            on_hand_delta=on_hand - expected,
+                            reserved_delta=0,
+                            reason=MovementReason.COUNT,
+                            actor=actor,
+                            operation_key=claim.key,
+                            created_at=now,
+                            detail=f"counted {on_hand}, was {expected}",
+                        )
+                    ]
+                )
+                result = encode_levels([level])
+                await uow.operations.complete(claim.key, result)
+                await levels_changed(uow, snapshot, [level], MovementReason.COUNT, channels, now)
+                await uow.commit()
+                return result
+        raise StaleExpectedValue("on hand kept changing while counting", field="onHand")
+
+    result, replayed = await idempotent(uows, key, "count", request, perform, actor, now)
+    return StockResult(decode_levels(result), replayed)
+
+
+async def transfer(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    from_location_id: uuid.UUID,
+    to_location_id: uuid.UUID,
+    quantity: int,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> StockResult:
+    """Move available units between locations: both legs or neither."""
+    _positive(quantity)
+    if from_location_id == to_location_id:
+        raise SameLocation("a transfer needs two different locations", field="toLocationId")
+    now = clock()
+    request = {
+        "sku": sku,
+        "from": str(from_location_id),
+        "to": str(to_location_id),
+        "quantity": quantity,
+    }
+
+    async def perform(claim: Operation) -> Mapping[str, Any]:
+        async with uows() as uow:
+            snapshot = await load_sku(uow, sku)
+            source = await load_location(uow, from_location_id, "fromLocationId")
+            target = await load_location(uow, to_location_id, "toLocationId")
+            channels = await uow.channels.for_sku(sku)
+            await uow.operations.claim(claim)
+            if snapshot.level_at(to_location_id) is None:
+                await uow.inventory.ensure_level(sku, to_location_id)
+                snapshot = snapshot.with_level(StockLevel(sku, to_location_id, 0, 0, 0), target)
+            legs = sorted(
+                [(from_location_id, -quantity), (to_location_id, quantity)],
+                key=lambda leg: str(leg[0]),  # fixed lock order: no deadlock between transfers
+            )
+            levels: dict[uuid.UUID, StockLevel] = {}
+            for location_id, delta in legs:
+                level = await uow.inventory.change_level(sku, location_id, delta, 0)
+                if level is None:
+                    available = snapshot.level_at(from_location_id)
+                    raise InsufficientStock(
+                        f"only {available.available if available else 0} of {sku!r} "
+                        f"available at {source.code}",
+                        field="quantity",
+                    )
+                levels[location_id] = level
+            reference = f"transfer:{claim.key}"
+            await uow.inventory.add_movements(
+                [
+                    Movement(
+                        id=uuid.uuid4(),
+                        sku=sku,
+                        location_id=location_id,
+                        on_hand_delta=delta,
+                        reserved_delta=0,
+                        reason=MovementReason.TRANSFER,
+                        actor=actor,
+                        operation_key=claim.key,
+                        created_at=now,
+                        reference=reference,
+                    )
+                    for location_id, delta in legs
+                ]
+            )
+            ordered = [levels[from_location_id], levels[to_location_id]]
+            result = encode_levels(ordered)
+            await uow.operations.complete(claim.key, result)
+            await levels_changed(uow, snapshot, ordered, MovementReason.TRANSFER, channels, now)
+            await uow.commit()
+            return result
+
+    result, replayed = await idempotent(uows, key, "transfer", request, perform, actor, now)
+    return StockResult(decode_levels(result), replayed)
