@@ -8,7 +8,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-_RESERVED = set(vars(logging.makeLogRecord({})))
+# Standard record attributes, and uvicorn's ANSI-coloured duplicate of the message.
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"color_message"}
 
 
 class JsonFormatter(logging.Formatter):

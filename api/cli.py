@@ -90,6 +90,29 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _audit(settings: Settings) -> int:
+    from adapters.container import build_container
+    from domain.inventory.queries import audit
+
+    container = build_container(settings)
+    try:
+        async with container.uow() as uow:
+            report = await audit(uow)
+    finally:
+        await container.close()
+    for m in report.mismatches:
+        print(
+            f"{m.sku}\t{m.location_id}\ton_hand ledger={m.expected_on_hand} "
+            f"level={m.actual_on_hand}\treserved ledger={m.expected_reserved} "
+            f"level={m.actual_reserved}"
+        )
+    print(
+        f"checked {report.checked_levels} levels, {len(report.mismatches)} mismatches",
+        file=sys.stderr,
+    )
+    return 1 if report.mismatches else 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="nexo", description="Nexo multichannel commerce hub")
     commands = root.add_subparsers(dest="command", required=True)
@@ -99,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     commands.add_parser("worker", help="run an arq worker (needs NEXO_REDIS_URL)")
+    commands.add_parser("audit", help="recompute stock levels from the ledger; exit 1 on mismatch")
     apikey = commands.add_parser("apikey", help="manage API keys")
     keys = apikey.add_subparsers(dest="apikey_command", required=True)
     create = keys.add_parser("create", help="create a key and print it (shown once)")
@@ -116,6 +140,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as error:
         return _fail(str(error))
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return _run(args, settings)
+    except (DBAPIError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        return _fail(f"cannot use the database at NEXO_DATABASE_URL: {reason}")
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         migrate(settings)
         return 0
@@ -125,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _worker(settings)
     if args.command == "apikey":
         return asyncio.run(_apikey(settings, args))
+    if args.command == "audit":
+        return asyncio.run(_audit(settings))
     return _fail(f"unknown command {args.command}")
 
 

@@ -37,7 +37,7 @@ def parse_role(value: str) -> Role:
 
 async def create_api_key(uow: UnitOfWork, *, name: str, role: Role) -> IssuedKey:
     """Issue a key named `name` with `role`; names are unique, revoked ones included."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise InvalidInput(
             "name must be 1-64 letters, digits or . _ : - and start with a letter or digit",
             field="name",
@@ -72,7 +72,11 @@ async def authenticate(uow: UnitOfWork, secret: str) -> Principal | None:
 
 
 async def bootstrap_admin_key(uow: UnitOfWork) -> IssuedKey | None:
-    """On a first run with no keys at all, issue one admin key so someone can get in."""
-    if await uow.api_keys.count_active() > 0 or await uow.api_keys.get_by_name(BOOTSTRAP_KEY_NAME):
+    """On a first run with no keys at all, issue one admin key so someone can get in.
+
+    Only the very first run: once any key ever existed (even if all are revoked now),
+    no key is handed out to whoever starts the server.
+    """
+    if await uow.api_keys.count() > 0:
         return None
     return await create_api_key(uow, name=BOOTSTRAP_KEY_NAME, role=Role.ADMIN)

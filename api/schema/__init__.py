@@ -16,10 +16,14 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
+from api.schema.channels import ChannelsMutation, ChannelsQuery
+from api.schema.inventory.mutations import InventoryMutation
+from api.schema.inventory.queries import InventoryQuery
+from api.schema.inventory.subscriptions import InventorySubscription
 
-Query = merge_types("Query", (AccessQuery,))
-Mutation = merge_types("Mutation", (AccessMutation,))
-Subscription = merge_types("Subscription", (AccessSubscription,))
+Query = merge_types("Query", (AccessQuery, InventoryQuery, ChannelsQuery))
+Mutation = merge_types("Mutation", (AccessMutation, InventoryMutation, ChannelsMutation))
+Subscription = merge_types("Subscription", (AccessSubscription, InventorySubscription))
 
 MAX_TOKENS = 4000
 

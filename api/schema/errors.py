@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import strawberry
+from graphql import GraphQLError
 
 from domain.errors import DomainError
 from domain.errors import ErrorCode as DomainErrorCode
@@ -36,3 +38,14 @@ async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[Us
         return await action(), []
     except DomainError as error:
         return None, [UserError.from_domain(error)]
+
+
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """In queries, an expected failure becomes a GraphQL error carrying its code and field."""
+    try:
+        yield
+    except DomainError as error:
+        raise GraphQLError(
+            error.message, extensions={"code": error.code.value, "field": error.field}
+        ) from None

@@ -40,6 +40,10 @@ class InventoryRepository(Protocol):
         """The item and all its levels, with their locations' kinds and codes."""
         ...
 
+    async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
+        """`snapshot` for several SKUs in one read (unknown SKUs are absent)."""
+        ...
+
     async def lock_snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
         """Like `snapshot` for several SKUs, locking their level rows in one fixed order."""
         ...

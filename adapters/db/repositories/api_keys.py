@@ -53,8 +53,8 @@ class SqlApiKeyRepository:
         rows = await self._session.execute(select(api_keys).order_by(api_keys.c.created_at))
         return [_to_key(r) for r in rows]
 
-    async def count_active(self) -> int:
-        stmt = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
+    async def count(self) -> int:
+        stmt = select(func.count()).select_from(api_keys)
         return int((await self._session.execute(stmt)).scalar_one())
 
     async def revoke(self, name: str) -> bool:

@@ -190,6 +190,10 @@ class SqlInventoryRepository:
         rows = (await self._session.execute(_SNAPSHOT.where(inventory_items.c.sku == sku))).all()
         return _snapshots(rows).get(sku)
 
+    async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
+        stmt = _SNAPSHOT.where(inventory_items.c.sku.in_(skus))
+        return _snapshots((await self._session.execute(stmt)).all())
+
     async def lock_snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
         # PostgreSQL: lock every level of these SKUs in one fixed order (sku, location) before
         # touching any, so transactions reserving overlapping lines queue instead of

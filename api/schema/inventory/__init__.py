@@ -1,0 +1,1 @@
+"""Schema area: locations, stock levels, the ledger, reservations, alerts and audit."""

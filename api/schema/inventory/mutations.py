@@ -1,0 +1,295 @@
+"""Inventory mutations: each takes `input` and returns a payload with `userErrors`."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.schema.context import Info
+from api.schema.errors import UserError, attempt
+from api.schema.ids import parse_id
+from api.schema.inventory.types import (
+    Alert,
+    InventoryItem,
+    Location,
+    LocationKind,
+    Reservation,
+    StockLevel,
+)
+from api.schema.permissions import CanMutate
+from domain.inventory import queries, reservations, setup, stock
+from domain.inventory.results import StockResult
+
+
+@strawberry.input
+class CreateLocationInput:
+    code: str
+    name: str
+    kind: LocationKind  # type: ignore[valid-type]
+
+
+@strawberry.type
+class CreateLocationPayload:
+    location: Location | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CreateInventoryItemInput:
+    sku: str
+    low_stock_threshold: int | None = None
+
+
+@strawberry.type
+class CreateInventoryItemPayload:
+    inventory_item: InventoryItem | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ReceiveStockInput:
+    sku: str
+    location_id: strawberry.ID
+    quantity: int
+    idempotency_key: str
+    note: str | None = None
+
+
+@strawberry.input
+class AdjustStockInput:
+    sku: str
+    location_id: strawberry.ID
+    delta: int
+    reason: str
+    idempotency_key: str
+    note: str | None = None
+
+
+@strawberry.input
+class CountStockInput:
+    sku: str
+    location_id: strawberry.ID
+    on_hand: int
+    idempotency_key: str
+    expected_on_hand: int | None = None
+
+
+@strawberry.input
+class TransferStockInput:
+    sku: str
+    from_location_id: strawberry.ID
+    to_location_id: strawberry.ID
+    quantity: int
+    idempotency_key: str
+
+
+@strawberry.type(description="The levels a stock operation left (on a replay: as first left).")
+class StockChangePayload:
+    levels: list[StockLevel] = strawberry.field(default_factory=list)
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ReserveStockInput:
+    sku: str
+    quantity: int
+    idempotency_key: str
+    location_id: strawberry.ID | None = None
+    reference: str | None = None
+    expires_in_seconds: int | None = None
+
+
+@strawberry.input
+class ReservationInput:
+    reservation_id: strawberry.ID
+    idempotency_key: str
+
+
+@strawberry.type
+class ReservationPayload:
+    reservation: Reservation | None = None
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class AcknowledgeAlertInput:
+    alert_id: strawberry.ID
+
+
+@strawberry.type
+class AcknowledgeAlertPayload:
+    alert: Alert | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _stock_payload(result: StockResult | None, errors: list[UserError]) -> StockChangePayload:
+    if result is None:
+        return StockChangePayload(user_errors=errors)
+    return StockChangePayload(
+        levels=[StockLevel.from_domain(level) for level in result.levels],
+        replayed=result.replayed,
+    )
+
+
+def _reservation_payload(
+    result: reservations.ReservationResult | None, errors: list[UserError]
+) -> ReservationPayload:
+    if result is None:
+        return ReservationPayload(user_errors=errors)
+    return ReservationPayload(
+        reservation=Reservation.from_domain(result.reservation), replayed=result.replayed
+    )
+
+
+@strawberry.type
+class InventoryMutation:
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def create_location(
+        self, info: Info, input: CreateLocationInput
+    ) -> CreateLocationPayload:
+        async def run() -> Location:
+            async with info.context.container.uow() as uow:
+                location = await setup.create_location(
+                    uow, code=input.code, name=input.name, kind=str(input.kind.value)
+                )
+                await uow.commit()
+            return Location.from_domain(location)
+
+        location, errors = await attempt(run)
+        return CreateLocationPayload(location=location, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def create_inventory_item(
+        self, info: Info, input: CreateInventoryItemInput
+    ) -> CreateInventoryItemPayload:
+        async def run() -> InventoryItem:
+            async with info.context.container.uow() as uow:
+                item = await setup.create_inventory_item(
+                    uow, sku=input.sku, low_stock_threshold=input.low_stock_threshold
+                )
+                await uow.commit()
+                snapshot = await uow.inventory.snapshot(item.sku)
+            assert snapshot is not None
+            return InventoryItem.from_snapshot(snapshot)
+
+        item, errors = await attempt(run)
+        return CreateInventoryItemPayload(inventory_item=item, user_errors=errors)
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def receive_stock(self, info: Info, input: ReceiveStockInput) -> StockChangePayload:
+        async def run() -> StockResult:
+            return await stock.receive(
+                info.context.container.uow,
+                sku=input.sku,
+                location_id=parse_id(input.location_id, "locationId"),
+                quantity=input.quantity,
+                key=input.idempotency_key,
+                actor=info.context.actor,
+                note=input.note,
+            )
+
+        return _stock_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def adjust_stock(self, info: Info, input: AdjustStockInput) -> StockChangePayload:
+        async def run() -> StockResult:
+            return await stock.adjust(
+                info.context.container.uow,
+                sku=input.sku,
+                location_id=parse_id(input.location_id, "locationId"),
+                delta=input.delta,
+                reason=input.reason,
+                key=input.idempotency_key,
+                actor=info.context.actor,
+                note=input.note,
+            )
+
+        return _stock_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def count_stock(self, info: Info, input: CountStockInput) -> StockChangePayload:
+        async def run() -> StockResult:
+            return await stock.count(
+                info.context.container.uow,
+                sku=input.sku,
+                location_id=parse_id(input.location_id, "locationId"),
+                on_hand=input.on_hand,
+                expected_on_hand=input.expected_on_hand,
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        return _stock_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def transfer_stock(self, info: Info, input: TransferStockInput) -> StockChangePayload:
+        async def run() -> StockResult:
+            return await stock.transfer(
+                info.context.container.uow,
+                sku=input.sku,
+                from_location_id=parse_id(input.from_location_id, "fromLocationId"),
+                to_location_id=parse_id(input.to_location_id, "toLocationId"),
+                quantity=input.quantity,
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        return _stock_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def reserve_stock(self, info: Info, input: ReserveStockInput) -> ReservationPayload:
+        async def run() -> reservations.ReservationResult:
+            return await reservations.reserve(
+                info.context.container.uow,
+                sku=input.sku,
+                quantity=input.quantity,
+                key=input.idempotency_key,
+                actor=info.context.actor,
+                location_id=parse_id(input.location_id, "locationId")
+                if input.location_id
+                else None,
+                reference=input.reference,
+                expires_in_seconds=input.expires_in_seconds,
+            )
+
+        return _reservation_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def release_reservation(self, info: Info, input: ReservationInput) -> ReservationPayload:
+        async def run() -> reservations.ReservationResult:
+            return await reservations.release(
+                info.context.container.uow,
+                reservation_id=parse_id(input.reservation_id, "reservationId"),
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        return _reservation_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def commit_reservation(self, info: Info, input: ReservationInput) -> ReservationPayload:
+        async def run() -> reservations.ReservationResult:
+            return await reservations.commit(
+                info.context.container.uow,
+                reservation_id=parse_id(input.reservation_id, "reservationId"),
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        return _reservation_payload(*await attempt(run))
+
+    @strawberry.mutation(permission_classes=[CanMutate])
+    async def acknowledge_alert(
+        self, info: Info, input: AcknowledgeAlertInput
+    ) -> AcknowledgeAlertPayload:
+        async def run() -> Alert:
+            async with info.context.container.uow() as uow:
+                alert = await queries.acknowledge_alert(
+                    uow, alert_id=parse_id(input.alert_id, "alertId"), actor=info.context.actor
+                )
+                await uow.commit()
+            return Alert.from_domain(alert)
+
+        alert, errors = await attempt(run)
+        return AcknowledgeAlertPayload(alert=alert, user_errors=errors)

@@ -1,0 +1,251 @@
+"""GraphQL types of the inventory, built from domain objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.inventory import alerts as domain_alerts
+from domain.inventory import model
+from domain.inventory.availability import ChannelAvailability as DomainAvailability
+
+LocationKind = strawberry.enum(model.LocationKind, name="LocationKind")
+ReservationStatus = strawberry.enum(model.ReservationStatus, name="ReservationStatus")
+MovementReason = strawberry.enum(model.MovementReason, name="MovementReason")
+StockState = strawberry.enum(model.StockState, name="StockState")
+AlertKind = strawberry.enum(domain_alerts.AlertKind, name="AlertKind")
+
+
+@strawberry.type
+class Location:
+    id: strawberry.ID
+    code: str
+    name: str
+    kind: LocationKind  # type: ignore[valid-type]
+
+    @classmethod
+    def from_domain(cls, location: model.Location) -> Location:
+        return cls(
+            id=strawberry.ID(str(location.id)),
+            code=location.code,
+            name=location.name,
+            kind=location.kind,
+        )
+
+
+@strawberry.type(description="A location as seen from a stock level: enough to identify it.")
+class LocationRef:
+    id: strawberry.ID
+    code: str | None = None
+    kind: LocationKind | None = None  # type: ignore[valid-type]
+
+
+@strawberry.type
+class StockLevel:
+    sku: str
+    location: LocationRef
+    on_hand: int
+    reserved: int
+    available: int
+    version: int
+
+    @classmethod
+    def from_domain(
+        cls, level: model.StockLevel, at: model.LevelAtLocation | None = None
+    ) -> StockLevel:
+        return cls(
+            sku=level.sku,
+            location=LocationRef(
+                id=strawberry.ID(str(level.location_id)),
+                code=at.location_code if at else None,
+                kind=at.location_kind if at else None,
+            ),
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=level.available,
+            version=level.version,
+        )
+
+
+@strawberry.type
+class InventoryItem:
+    sku: str
+    low_stock_threshold: int | None
+    stock_state: StockState  # type: ignore[valid-type]
+    on_hand: int
+    reserved: int
+    available: int
+    levels: list[StockLevel]
+
+    @classmethod
+    def from_snapshot(cls, snapshot: model.SkuSnapshot) -> InventoryItem:
+        levels = sorted(snapshot.levels, key=lambda e: e.location_code)
+        return cls(
+            sku=snapshot.item.sku,
+            low_stock_threshold=snapshot.item.low_stock_threshold,
+            stock_state=snapshot.item.stock_state,
+            on_hand=sum(e.level.on_hand for e in levels),
+            reserved=sum(e.level.reserved for e in levels),
+            available=sum(e.level.available for e in levels),
+            levels=[StockLevel.from_domain(e.level, e) for e in levels],
+        )
+
+
+@strawberry.type
+class StockMovement:
+    id: strawberry.ID
+    sku: str
+    location: LocationRef
+    on_hand_delta: int
+    reserved_delta: int
+    reason: MovementReason  # type: ignore[valid-type]
+    actor: str
+    reference: str | None
+    note: str | None
+    detail: str | None
+    reservation_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, m: model.Movement) -> StockMovement:
+        return cls(
+            id=strawberry.ID(str(m.id)),
+            sku=m.sku,
+            location=LocationRef(id=strawberry.ID(str(m.location_id))),
+            on_hand_delta=m.on_hand_delta,
+            reserved_delta=m.reserved_delta,
+            reason=m.reason,
+            actor=m.actor,
+            reference=m.reference,
+            note=m.note,
+            detail=m.detail,
+            reservation_id=strawberry.ID(str(m.reservation_id)) if m.reservation_id else None,
+            created_at=m.created_at,
+        )
+
+
+@strawberry.type
+class Reservation:
+    id: strawberry.ID
+    sku: str
+    quantity: int
+    status: ReservationStatus  # type: ignore[valid-type]
+    reference: str | None
+    location: LocationRef
+    created_at: datetime
+    expires_at: datetime | None
+    closed_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, r: model.Reservation) -> Reservation:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            sku=r.sku,
+            quantity=r.quantity,
+            status=r.status,
+            reference=r.reference,
+            location=LocationRef(id=strawberry.ID(str(r.location_id))),
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            closed_at=r.closed_at,
+        )
+
+
+@strawberry.type
+class AvailabilityStep:
+    step: str
+    value: int
+
+
+@strawberry.type(description="What a channel is told for a SKU, and every step that made it.")
+class ChannelAvailability:
+    quantity: int
+    explanation: list[AvailabilityStep]
+
+    @classmethod
+    def from_domain(cls, availability: DomainAvailability) -> ChannelAvailability:
+        return cls(
+            quantity=availability.quantity,
+            explanation=[
+                AvailabilityStep(step=s.step, value=s.value) for s in availability.explanation
+            ],
+        )
+
+
+@strawberry.type
+class Alert:
+    id: strawberry.ID
+    kind: AlertKind  # type: ignore[valid-type]
+    sku: str
+    available: int
+    threshold: int | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+    @classmethod
+    def from_domain(cls, a: domain_alerts.Alert) -> Alert:
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            kind=a.kind,
+            sku=a.sku,
+            available=a.available,
+            threshold=a.threshold,
+            created_at=a.created_at,
+            acknowledged_at=a.acknowledged_at,
+            acknowledged_by=a.acknowledged_by,
+        )
+
+
+@strawberry.type
+class LevelMismatch:
+    sku: str
+    location_id: strawberry.ID
+    expected: int = strawberry.field(description="On hand according to the ledger.")
+    actual: int = strawberry.field(description="On hand in the stock level.")
+    expected_reserved: int
+    actual_reserved: int
+
+
+@strawberry.type
+class InventoryAudit:
+    checked_levels: int
+    mismatches: list[LevelMismatch]
+
+    @classmethod
+    def from_domain(cls, report: model.AuditReport) -> InventoryAudit:
+        return cls(
+            checked_levels=report.checked_levels,
+            mismatches=[
+                LevelMismatch(
+                    sku=m.sku,
+                    location_id=strawberry.ID(str(m.location_id)),
+                    expected=m.expected_on_hand,
+                    actual=m.actual_on_hand,
+                    expected_reserved=m.expected_reserved,
+                    actual_reserved=m.actual_reserved,
+                )
+                for m in report.mismatches
+            ],
+        )
+
+
+@strawberry.type
+class ChannelQuantity:
+    channel_id: strawberry.ID
+    name: str
+    quantity: int
+
+
+@strawberry.type(description="A stock level changed. Carries its version: re-query on a gap.")
+class StockChange:
+    sku: str
+    location_id: strawberry.ID
+    location_code: str | None
+    on_hand: int
+    reserved: int
+    available: int
+    version: int
+    reason: str
+    channels: list[ChannelQuantity]

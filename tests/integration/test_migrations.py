@@ -1,0 +1,98 @@
+"""The one migration tree works forwards and backwards on both backends and matches tables.py.
+
+Alembic's env.py runs its own event loop, so these tests are synchronous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from adapters.db.engine import create_engine
+from adapters.db.tables import metadata
+from alembic import command
+from api.cli import alembic_config
+from tests import services
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all on the test's backend."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
+        return
+    if not services.TEST_DATABASE_URL:
+        services.absent("PostgreSQL", "NEXO_TEST_DATABASE_URL")
+    assert services.TEST_DATABASE_URL is not None
+    url = services.create_database(services.TEST_DATABASE_URL)
+    try:
+        yield url
+    finally:
+        services.drop_database(services.TEST_DATABASE_URL, url)
+
+
+def _config(url: str) -> Config:
+    config = alembic_config(url)
+    assert isinstance(config, Config)
+    return config
+
+
+def _revisions_oldest_first(config: Config) -> list[Any]:
+    script = ScriptDirectory.from_config(config)
+    heads = script.get_heads()
+    assert len(heads) == 1, f"the migration tree must have one head, not {heads}"
+    return list(reversed(list(script.walk_revisions("base", "heads"))))
+
+
+def _schema_of(url: str, inspect_sync: Any) -> Any:
+    async def run() -> Any:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(inspect_sync)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _diffs_against_tables(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def test_every_revision_upgrades_downgrades_and_upgrades_again(empty_database_url: str) -> None:
+    config = _config(empty_database_url)
+    revisions = _revisions_oldest_first(config)
+    assert revisions, "no migrations found"
+    for revision in revisions:
+        command.upgrade(config, revision.revision)
+        command.downgrade(config, revision.down_revision or "base")
+        command.upgrade(config, revision.revision)
+
+    diffs = _schema_of(empty_database_url, _diffs_against_tables)
+    assert diffs == [], f"migrations and adapters/db/tables.py disagree: {diffs}"
+
+
+def test_downgrade_to_base_removes_every_table(empty_database_url: str) -> None:
+    config = _config(empty_database_url)
+    command.upgrade(config, "head")
+    assert set(metadata.tables) <= _schema_of(empty_database_url, _table_names)
+
+    command.downgrade(config, "base")
+
+    assert _schema_of(empty_database_url, _table_names) <= {"alembic_version"}

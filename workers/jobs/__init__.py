@@ -1,0 +1,1 @@
+"""Job functions: thin calls into domain services, safe to run more than once."""
