@@ -11,5 +11,6 @@ def backoff_seconds(
     """Exponential backoff with full jitter for the given 1-based attempt that just failed."""
     if attempt < 1:
         raise ValueError("attempt is 1-based")
-    ceiling = min(cap, base * 2 ** (attempt - 1))
+    # Past 2**62 the exponent only overflows: the cap has long been reached.
+    ceiling = min(cap, base * 2 ** min(attempt - 1, 62))
     return (rng or random).uniform(ceiling / 2, ceiling)

@@ -8,12 +8,27 @@ messages behind is cut off with `SubscriberOverflow` rather than slowing anyone 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 _CLOSED = object()
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """A payload's wire form, the same on every bus: JSON, other values (datetimes) as strings."""
+    return json.dumps(dict(payload), default=str)
+
+
+def decode_payload(data: str | bytes) -> dict[str, Any] | None:
+    """A payload back from its wire form; None when that is not a JSON object."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class SubscriberOverflow(Exception):

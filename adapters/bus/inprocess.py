@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from adapters.bus.fanout import FanOut, LocalSubscription
+from adapters.bus.fanout import FanOut, LocalSubscription, encode_payload
 
 
 class InProcessEventBus:
@@ -23,7 +24,9 @@ class InProcessEventBus:
         return True
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        self.fanout.deliver(topic, payload)
+        # Through the wire form, as on Redis: subscribers get the same JSON-shaped values on
+        # both buses, and a copy the publisher can no longer change.
+        self.fanout.deliver(topic, json.loads(encode_payload(payload)))
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[LocalSubscription]:
         return self.fanout.subscribe(topic)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -20,20 +19,36 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from adapters.bus.fanout import FanOut, LocalSubscription
+from adapters.bus.fanout import FanOut, LocalSubscription, decode_payload, encode_payload
 from adapters.logging import get_logger
 
 log = get_logger(__name__)
+_RECONNECT_MIN_SECONDS = 0.05
 _RECONNECT_MAX_SECONDS = 2.0
+_SOCKET_TIMEOUT_SECONDS = 2.0
 _CLOSE_TIMEOUT_SECONDS = 2.0
 
 
 class RedisEventBus:
-    def __init__(self, url: str, *, prefix: str = "nexo:", max_queued: int = 1000):
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "nexo:",
+        max_queued: int = 1000,
+        socket_timeout: float = _SOCKET_TIMEOUT_SECONDS,
+    ):
         self.fanout = FanOut(max_queued)
         self._url = url
         self._prefix = prefix
-        self._publisher = aioredis.Redis.from_url(url, health_check_interval=30)
+        self._socket_timeout = socket_timeout
+        # Publishing runs after a commit: a Redis that stops answering must fail it, not hang it.
+        self._publisher = aioredis.Redis.from_url(
+            url,
+            health_check_interval=30,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+        )
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self.reconnects = 0
@@ -56,7 +71,7 @@ class RedisEventBus:
         return bool(await self._publisher.ping())
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
-        await self._publisher.publish(self._prefix + topic, json.dumps(payload, default=str))
+        await self._publisher.publish(self._prefix + topic, encode_payload(payload))
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[LocalSubscription]:
         return self.fanout.subscribe(topic)
@@ -66,9 +81,9 @@ class RedisEventBus:
         await self._ready.wait()
 
     async def _listen(self) -> None:
-        delay = 0.05
+        delay = _RECONNECT_MIN_SECONDS
         while True:
-            client = aioredis.Redis.from_url(self._url)
+            client = aioredis.Redis.from_url(self._url, socket_connect_timeout=self._socket_timeout)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(self._prefix + "*")
@@ -79,28 +94,36 @@ class RedisEventBus:
                         continue
                     if message["type"] == "pong":
                         self._ready.set()
-                        delay = 0.05
+                        delay = _RECONNECT_MIN_SECONDS
                         continue
                     if message["type"] != "pmessage":
                         continue
                     self._dispatch(message["channel"], message["data"])
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                self._ready.clear()
-                self.reconnects += 1
                 log.warning("bus.listener_disconnected", error=str(exc), retry_in=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
+            except Exception as exc:
+                # Whatever happens, the listener lives on: one process's live updates depend on it.
+                log.error("bus.listener_failed", error=repr(exc), retry_in=delay, exc_info=True)
             finally:
+                # Not subscribed any more (cancelled included) until the next pong says so.
+                self._ready.clear()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), _CLOSE_TIMEOUT_SECONDS)
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(client.aclose(), _CLOSE_TIMEOUT_SECONDS)
+            self.reconnects += 1
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RECONNECT_MAX_SECONDS)
 
     def _dispatch(self, channel: bytes | str, data: bytes | str) -> None:
-        name = channel.decode() if isinstance(channel, bytes) else channel
+        # Anyone with access to Redis can publish here: a bad message is dropped, never fatal.
         try:
-            payload = json.loads(data)
-        except ValueError:
+            name = channel.decode() if isinstance(channel, bytes) else channel
+        except UnicodeDecodeError:
+            log.warning("bus.undecodable_channel", channel=repr(channel))
+            return
+        payload = decode_payload(data)
+        if payload is None:
             log.warning("bus.undecodable_message", channel=name)
             return
         self.fanout.deliver(name.removeprefix(self._prefix), payload)

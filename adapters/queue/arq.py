@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -29,10 +30,15 @@ class ArqJobQueue:
         self._url = url
         self.queue_name = queue_name
         self._pool: ArqRedis | None = None
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
-        if self._pool is None:
-            self._pool = await create_pool(redis_settings(self._url))
+        if self._pool is not None:
+            return
+        # Concurrent first enqueues must share one pool, not each open (and leak) their own.
+        async with self._starting:
+            if self._pool is None:
+                self._pool = await create_pool(redis_settings(self._url))
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -84,15 +90,22 @@ def arq_functions(specs: Sequence[JobSpec], *, retry_base_seconds: float = 1.0) 
     return [arq_function(s, retry_base_seconds=retry_base_seconds) for s in specs]
 
 
-def arq_cron_jobs(specs: Sequence[JobSpec]) -> list[CronJob]:
-    return [
-        cron(
-            arq_function(spec).coroutine,
-            name=f"cron:{spec.name}",
-            second=set(range(0, 60, spec.every_seconds)),
-            run_at_startup=False,
-            unique=True,
+def arq_cron_jobs(specs: Sequence[JobSpec], *, retry_base_seconds: float = 1.0) -> list[CronJob]:
+    jobs: list[CronJob] = []
+    for spec in specs:
+        if not spec.every_seconds:
+            continue
+        function = arq_function(spec, retry_base_seconds=retry_base_seconds)
+        jobs.append(
+            cron(
+                function.coroutine,
+                name=f"cron:{spec.name}",
+                second=set(range(0, 60, spec.every_seconds)),
+                run_at_startup=False,
+                unique=True,
+                # arq's cron defaults (one try, its own timeout) would override the job's own.
+                max_tries=function.max_tries,
+                timeout=function.timeout_s,
+            )
         )
-        for spec in specs
-        if spec.every_seconds
-    ]
+    return jobs

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,9 @@ from adapters.queue.retrying import attempt
 from domain.jobs import JobContext, JobSpec, periodic_job_id
 
 log = get_logger(__name__)
+# Known job ids are swept of expired entries once there are this many (then twice as many as
+# remain), so ids of long-finished jobs (periodic slots, say) do not pile up forever.
+_SWEEP_AT = 1024
 
 
 class UnknownJob(LookupError):
@@ -37,6 +41,7 @@ class InProcessJobQueue:
         self._keep_result = keep_result_seconds
         self._context: JobContext = {}
         self._known: dict[str, float] = {}  # job id -> when it may be reused (inf while running)
+        self._sweep_at = _SWEEP_AT
         self._tasks: set[asyncio.Task[None]] = set()
         self._periodic: list[asyncio.Task[None]] = []
         self.completed: list[str] = []
@@ -72,6 +77,7 @@ class InProcessJobQueue:
         if job_id is not None:
             if self._known.get(job_id, 0.0) > now:
                 return False
+            self._sweep(now)
             self._known[job_id] = float("inf")
         task = asyncio.create_task(self._run(spec, args, job_id, defer_seconds))
         self._tasks.add(task)
@@ -83,14 +89,23 @@ class InProcessJobQueue:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def _sweep(self, now: float) -> None:
+        if len(self._known) < self._sweep_at:
+            return
+        self._known = {key: until for key, until in self._known.items() if until > now}
+        self._sweep_at = max(_SWEEP_AT, 2 * len(self._known))
+
     async def _run(
         self, spec: JobSpec, args: tuple[Any, ...], job_id: str | None, defer: float
     ) -> None:
+        run_id = job_id or uuid.uuid4().hex
         try:
             if defer > 0:
                 await asyncio.sleep(defer)
             for job_try in range(1, spec.max_tries + 1):
-                failed = await attempt(spec, self._context, args, job_try, self._retry_base)
+                # What arq adds to a job's context, so a job reads it the same on both queues.
+                ctx = {**self._context, "job_id": run_id, "job_try": job_try}
+                failed = await attempt(spec, ctx, args, job_try, self._retry_base)
                 if failed is None:
                     self.completed.append(job_id or spec.name)
                     return

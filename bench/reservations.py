@@ -1,0 +1,269 @@
+"""Reservations on PostgreSQL: raw SQL vs the domain service vs GraphQL over HTTP.
+
+    python -m bench.reservations [--seconds 8] [--concurrency 16] [--skus 10000]
+
+(a) raw: the statements the service's reservation boils down to (conditional UPDATE +
+    ledger INSERT + COMMIT) sent with asyncpg on `concurrency` connections: our ceiling;
+(b) service: `domain.inventory.reservations.reserve` through the SQL unit of work;
+(c) graphql: `reserveStock` over HTTP against one uvicorn process.
+Each runs on one hot SKU, then spread over `--skus` SKUs. Needs PostgreSQL
+(NEXO_BENCH_DATABASE_URL, default the local `test` server); uses Redis for the event bus
+when NEXO_BENCH_REDIS_URL is reachable (set it empty to run without).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench.support import dsn, fresh_database, percentile, redis_url, report, server
+
+HOT_STOCK = 1_000_000_000
+ACTOR = "bench"
+
+
+@dataclass
+class Run:
+    ok: int = 0
+    failed: int = 0
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def row(self, name: str, target: str) -> dict[str, Any]:
+        return {
+            "path": name,
+            "skus": target,
+            "reservations_per_s": self.ok / self.seconds if self.seconds else 0.0,
+            "p50_ms": percentile(self.latencies, 50) * 1000,
+            "p99_ms": percentile(self.latencies, 99) * 1000,
+            "failed": self.failed,
+        }
+
+
+async def drive(
+    one: Callable[[str], Awaitable[bool]], skus: list[str], concurrency: int, seconds: float
+) -> Run:
+    """Call `one(sku)` from `concurrency` loops for `seconds` (after a short warm-up)."""
+    run = Run()
+    measuring = False
+    stop_at = time.monotonic() + 1.0 + seconds
+    rng = random.Random(7)
+
+    async def loop() -> None:
+        while time.monotonic() < stop_at:
+            sku = skus[0] if len(skus) == 1 else rng.choice(skus)
+            started = time.perf_counter()
+            ok = await one(sku)
+            if measuring:
+                run.latencies.append(time.perf_counter() - started)
+                if ok:
+                    run.ok += 1
+                else:
+                    run.failed += 1
+
+    async def clock() -> None:
+        nonlocal measuring
+        await asyncio.sleep(1.0)  # warm-up: connections, prepared statements, caches
+        measuring = True
+        started = time.monotonic()
+        await asyncio.sleep(seconds)
+        run.seconds = time.monotonic() - started
+
+    await asyncio.gather(clock(), *(loop() for _ in range(concurrency)))
+    return run
+
+
+async def seed(url: str, skus: int) -> tuple[uuid.UUID, list[str]]:
+    """One warehouse; `skus` SKUs with plenty of stock, received through the ledger."""
+    location = uuid.uuid4()
+    now = datetime.now(UTC)
+    names = [f"BENCH-{i:05d}" for i in range(skus)]
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO locations (id, code, name, kind, created_at) "
+                "VALUES ($1, 'WH', 'Bench warehouse', 'warehouse', now())",
+                location,
+            )
+            await conn.copy_records_to_table(
+                "inventory_items",
+                records=[(s, None, "in_stock", now) for s in names],
+                columns=["sku", "low_stock_threshold", "stock_state", "created_at"],
+            )
+            await conn.copy_records_to_table(
+                "stock_levels",
+                records=[(uuid.uuid4(), s, location, HOT_STOCK, 0, 1) for s in names],
+                columns=["id", "sku", "location_id", "on_hand", "reserved", "version"],
+            )
+            await conn.execute(
+                "INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, reserved_delta,"
+                " reason, actor, created_at) SELECT gen_random_uuid(), sku, location_id, on_hand,"
+                " 0, 'receive', 'bench', now() FROM stock_levels"
+            )
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+    return location, names
+
+
+async def raw_path(url: str, location: uuid.UUID, concurrency: int):  # type: ignore[no-untyped-def]
+    pool = await asyncpg.create_pool(dsn(url), min_size=concurrency, max_size=concurrency)
+
+    async def one(sku: str) -> bool:
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE stock_levels SET reserved = reserved + $3, version = version + 1 "
+                "WHERE sku = $1 AND location_id = $2 AND on_hand - reserved >= $3 "
+                "RETURNING on_hand, reserved, version",
+                sku,
+                location,
+                1,
+            )
+            if row is None:
+                return False
+            await conn.execute(
+                "INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, "
+                "reserved_delta, reason, actor, created_at) "
+                "VALUES ($1, $2, $3, 0, $4, 'reserve', $5, now())",
+                uuid.uuid4(),
+                sku,
+                location,
+                1,
+                ACTOR,
+            )
+            return True
+
+    return pool, one
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--skus", type=int, default=10_000)
+    args = parser.parse_args()
+
+    from adapters.container import build_container
+    from adapters.settings import Settings
+    from domain.access import Role
+    from domain.api_keys import create_api_key
+    from domain.inventory import reservations
+
+    redis = redis_url()
+    if redis:
+        try:
+            import redis.asyncio as aioredis
+
+            client = aioredis.Redis.from_url(redis)
+            await client.ping()
+            await client.aclose()
+        except Exception:
+            redis = None
+
+    rows: list[dict[str, Any]] = []
+    async with fresh_database() as url:
+        location, skus = await seed(url, args.skus)
+        hot = [skus[0]]
+        targets = [("1 (hot)", hot), (f"{len(skus):,}", skus)]
+
+        pool, raw_one = await raw_path(url, location, args.concurrency)
+        raw: dict[str, Run] = {}
+        for label, chosen in targets:
+            raw[label] = await drive(raw_one, chosen, args.concurrency, args.seconds)
+        await pool.close()
+
+        container = build_container(
+            Settings(database_url=url, redis_url=redis), pool_size=args.concurrency
+        )
+        await container.start()
+        try:
+
+            async def service_one(sku: str) -> bool:
+                await reservations.reserve(
+                    container.uow,
+                    sku=sku,
+                    quantity=1,
+                    key=uuid.uuid4().hex,
+                    actor=ACTOR,
+                    location_id=location,
+                )
+                return True
+
+            service = {
+                label: await drive(service_one, chosen, args.concurrency, args.seconds)
+                for label, chosen in targets
+            }
+            async with container.uow() as uow:
+                key = (await create_api_key(uow, name="bench", role=Role.STAFF)).secret
+                await uow.commit()
+        finally:
+            await container.close()
+
+        query = (
+            "mutation($sku: String!, $loc: ID!, $key: String!) { reserveStock(input: "
+            "{sku: $sku, quantity: 1, locationId: $loc, idempotencyKey: $key}) "
+            "{ reservation { id } userErrors { code } } }"
+        )
+        graphql: dict[str, Run] = {}
+        with server(url, redis) as base:
+            limits = httpx.Limits(max_connections=args.concurrency * 2)
+            async with httpx.AsyncClient(
+                base_url=base, limits=limits, timeout=30, headers={"Authorization": f"Bearer {key}"}
+            ) as http:
+
+                async def graphql_one(sku: str) -> bool:
+                    response = await http.post(
+                        "/graphql",
+                        json={
+                            "query": query,
+                            "variables": {
+                                "sku": sku,
+                                "loc": str(location),
+                                "key": uuid.uuid4().hex,
+                            },
+                        },
+                    )
+                    body = response.json()
+                    return bool(body["data"]["reserveStock"]["reservation"])
+
+                for label, chosen in targets:
+                    graphql[label] = await drive(
+                        graphql_one, chosen, args.concurrency * 2, args.seconds
+                    )
+
+        for label, _ in targets:
+            a, b, c = raw[label], service[label], graphql[label]
+            rows.append(a.row("(a) raw asyncpg", label))
+            rows.append(b.row("(b) domain service", label))
+            rows.append(c.row("(c) GraphQL HTTP", label))
+        ratios = {}
+        for label, _ in targets:
+            base_rate = raw[label].ok / raw[label].seconds
+            for name, run in (("b/a", service[label]), ("c/a", graphql[label])):
+                ratios[f"{name} {label}"] = round(run.ok / run.seconds / base_rate, 3)
+
+    report(
+        "reservations",
+        rows,
+        {
+            "ratios": ratios,
+            "concurrency": args.concurrency,
+            "seconds": args.seconds,
+            "event_bus": "redis" if redis else "in-process",
+        },
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,145 @@
+"""What the benchmarks share: a fresh PostgreSQL database, a server process, percentiles, output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+
+
+def server_url() -> str:
+    return os.environ.get("NEXO_BENCH_DATABASE_URL", DEFAULT_DATABASE)
+
+
+def redis_url() -> str | None:
+    value = os.environ.get("NEXO_BENCH_REDIS_URL", DEFAULT_REDIS)
+    return value or None
+
+
+def dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[str]:
+    """A new, migrated database on the benchmark server; dropped afterwards."""
+    from adapters.settings import Settings
+    from api.cli import migrate
+
+    base = make_url(server_url())
+    name = f"nexo_bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(dsn(server_url()))
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    await admin(f'CREATE DATABASE "{name}"')
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        # Alembic's env runs its own event loop: give it a thread.
+        await asyncio.to_thread(migrate, Settings(database_url=url))
+        yield url
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(database_url: str, redis: str | None) -> Iterator[str]:
+    """One `nexo serve` process (one uvicorn worker); yields its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
+    env.update(
+        NEXO_DATABASE_URL=database_url,
+        NEXO_ENVIRONMENT="prod",
+        NEXO_LOG_LEVEL="WARNING",
+        NEXO_AUTH_CACHE_SECONDS="30",
+    )
+    if redis:
+        env["NEXO_REDIS_URL"] = redis
+    log = Path(tempfile.mkstemp(prefix="nexo-bench-", suffix=".log")[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def report(name: str, rows: list[dict[str, Any]], extra: dict[str, Any]) -> None:
+    """One JSON line (machine-readable), then a table (human-readable)."""
+    print(json.dumps({"benchmark": name, "results": rows, **extra}))
+    if not rows:
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    print("  ".join("-" * widths[c] for c in columns))
+    for row in rows:
+        print("  ".join(_fmt(row.get(c)).ljust(widths[c]) for c in columns))
+    for key, value in extra.items():
+        print(f"{key}: {_fmt(value)}")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
