@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from datetime import datetime
 from typing import Any
 
 from domain.errors import InvalidInput
@@ -23,3 +25,15 @@ def decode_cursor(cursor: str, size: int) -> list[str]:
     if not isinstance(values, list) or len(values) != size:
         raise InvalidInput("malformed cursor", field="after")
     return [str(v) for v in values]
+
+
+def decode_position(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """A `(created_at, id)` keyset position; a cursor that holds no such position is malformed."""
+    created, ident = decode_cursor(cursor, 2)
+    try:
+        at, position = datetime.fromisoformat(created), uuid.UUID(ident)
+    except ValueError:
+        raise InvalidInput("malformed cursor", field="after") from None
+    if at.tzinfo is None:  # ours always carry UTC; a naive time cannot be compared
+        raise InvalidInput("malformed cursor", field="after")
+    return at, position

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from domain.events import Event
@@ -35,6 +36,7 @@ def stock_changed(
     level: StockLevel,
     reason: MovementReason,
     channels: Sequence[ChannelForSku],
+    changed_at: datetime,
 ) -> Event:
     at = snapshot.location_of(level.location_id)
     feeding = [c for c in channels if level.location_id in c.channel.location_ids]
@@ -47,6 +49,7 @@ def stock_changed(
         "available": level.available,
         "version": level.version,
         "reason": reason.value,
+        "changedAt": changed_at.isoformat(),
         "channels": [
             {
                 "channelId": str(c.channel.id),

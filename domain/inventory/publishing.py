@@ -28,7 +28,9 @@ async def levels_changed(
     """
     for level in levels:
         snapshot = snapshot.with_level(level)
-    item = snapshot.item
+    # The state as last committed: the snapshot's copy may predate a concurrent crossing,
+    # and moving from a stale state would fail and leave the state (and its alert) behind.
+    item = await uow.inventory.get_item(snapshot.item.sku) or snapshot.item
     available = snapshot.sellable_available
     current = stock_state(available, item.low_stock_threshold)
     kind = crossing(item.stock_state, current)
@@ -47,5 +49,5 @@ async def levels_changed(
         await uow.alerts.add(alert)
         uow.emit(alert_raised(alert))
     for level in levels:
-        uow.emit(stock_changed(snapshot, level, reason, channels))
+        uow.emit(stock_changed(snapshot, level, reason, channels, now))
     return snapshot

@@ -145,10 +145,20 @@ async def reserve(
     async def perform(claim: Operation) -> Mapping[str, Any]:
         for _ in range(RESERVE_ATTEMPTS):
             async with uows() as uow:
+                reservation_id = uuid.uuid4()
+                result = {"reservationId": str(reservation_id)}
+                # The key is claimed before anything can be refused: a replay answers with
+                # the first result even when the stock it took is gone by now.
+                await uow.operations.claim(
+                    Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
+                )
                 snapshot = await load_sku(uow, sku)
                 if location_id is not None:
                     if snapshot.level_at(location_id) is None:
-                        await load_location(uow, location_id, "locationId")
+                        # Not there when read, but it may be by the time the update runs.
+                        location = await load_location(uow, location_id, "locationId")
+                        empty = StockLevel(sku, location_id, 0, 0, 0)
+                        snapshot = snapshot.with_level(empty, location)
                     chosen = location_id
                 else:
                     candidates = candidate_locations(snapshot, quantity)
@@ -159,7 +169,7 @@ async def reserve(
                     chosen = candidates[0]
                 channels = await uow.channels.for_sku(sku)
                 reservation = Reservation(
-                    id=uuid.uuid4(),
+                    id=reservation_id,
                     sku=sku,
                     location_id=chosen,
                     quantity=quantity,
@@ -168,12 +178,8 @@ async def reserve(
                     created_at=now,
                     expires_at=expires_at,
                 )
-                result = {"reservationId": str(reservation.id)}
                 # Everything that needs no lock goes first; the level update takes the row
                 # lock and is followed only by the commit, so the hot row is held briefly.
-                await uow.operations.claim(
-                    Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
-                )
                 await uow.inventory.add_reservation(reservation)
                 await uow.inventory.add_movements(
                     [
@@ -353,6 +359,12 @@ async def _close(
 
     async def perform(claim: Operation) -> Mapping[str, Any]:
         async with uows() as uow:
+            result = {"reservationId": str(reservation_id)}
+            # Claimed first: replaying a key whose release/commit succeeded answers with that
+            # result instead of "reservation is not active".
+            await uow.operations.claim(
+                Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
+            )
             reservation = await uow.inventory.get_reservation(reservation_id)
             if reservation is None:
                 raise NotFound(f"unknown reservation {reservation_id}", field="reservationId")
@@ -363,10 +375,6 @@ async def _close(
                 )
             snapshot = await load_sku(uow, reservation.sku)
             channels = await uow.channels.for_sku(reservation.sku)
-            result = {"reservationId": str(reservation_id)}
-            await uow.operations.claim(
-                Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
-            )
             if not await uow.inventory.close_reservation(reservation_id, status, now):
                 raise IllegalState("reservation was closed concurrently", field="reservationId")
             quantity = reservation.quantity

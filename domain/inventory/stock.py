@@ -307,6 +307,9 @@ async def transfer(
             if snapshot.level_at(to_location_id) is None:
                 await uow.inventory.ensure_level(sku, to_location_id)
                 snapshot = snapshot.with_level(StockLevel(sku, to_location_id, 0, 0, 0), target)
+            if snapshot.level_at(from_location_id) is None:
+                # Not there when read, but it may be by the time the leg is applied.
+                snapshot = snapshot.with_level(StockLevel(sku, from_location_id, 0, 0, 0), source)
             legs = sorted(
                 [(from_location_id, -quantity), (to_location_id, quantity)],
                 key=lambda leg: str(leg[0]),  # fixed lock order: no deadlock between transfers

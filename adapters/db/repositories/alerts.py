@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.db.cursors import decode_cursor
+from adapters.db.cursors import decode_position
 from adapters.db.tables import alerts
 from domain.inventory.alerts import Alert, AlertKind
 
@@ -55,11 +55,8 @@ class SqlAlertRepository:
         if sku is not None:
             stmt = stmt.where(c.sku == sku)
         if after is not None:
-            created, ident = decode_cursor(after, 2)
-            at = datetime.fromisoformat(created)
-            stmt = stmt.where(
-                (c.created_at < at) | and_(c.created_at == at, c.id < uuid.UUID(ident))
-            )
+            at, ident = decode_position(after)
+            stmt = stmt.where((c.created_at < at) | and_(c.created_at == at, c.id < ident))
         return [_alert(r) for r in await self._session.execute(stmt)]
 
     async def acknowledge(self, alert_id: uuid.UUID, actor: str, at: datetime) -> Alert | None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.db.cursors import decode_cursor
+from adapters.db.cursors import decode_position
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import (
     inventory_items,
@@ -297,11 +297,8 @@ class SqlInventoryRepository:
         c = stock_movements.c
         stmt = select(stock_movements).where(c.sku == sku).order_by(c.created_at, c.id).limit(first)
         if after is not None:
-            created, ident = decode_cursor(after, 2)
-            at = datetime.fromisoformat(created)
-            stmt = stmt.where(
-                (c.created_at > at) | and_(c.created_at == at, c.id > uuid.UUID(ident))
-            )
+            at, ident = decode_position(after)
+            stmt = stmt.where((c.created_at > at) | and_(c.created_at == at, c.id > ident))
         return [_movement(r) for r in await self._session.execute(stmt)]
 
     # Reservations
@@ -360,11 +357,8 @@ class SqlInventoryRepository:
         if reference is not None:
             stmt = stmt.where(c.reference == reference)
         if after is not None:
-            created, ident = decode_cursor(after, 2)
-            at = datetime.fromisoformat(created)
-            stmt = stmt.where(
-                (c.created_at > at) | and_(c.created_at == at, c.id > uuid.UUID(ident))
-            )
+            at, ident = decode_position(after)
+            stmt = stmt.where((c.created_at > at) | and_(c.created_at == at, c.id > ident))
         return [_reservation(r) for r in await self._session.execute(stmt)]
 
     async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:

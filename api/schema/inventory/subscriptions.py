@@ -7,6 +7,7 @@ that falls behind is disconnected by the bus and re-queries on reconnect.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from datetime import datetime
 
 import strawberry
 
@@ -36,6 +37,7 @@ class InventorySubscription:
                     available=event["available"],
                     version=event["version"],
                     reason=event["reason"],
+                    changed_at=datetime.fromisoformat(event["changedAt"]),
                     channels=[
                         ChannelQuantity(
                             channel_id=strawberry.ID(c["channelId"]),
@@ -48,8 +50,6 @@ class InventorySubscription:
 
     @strawberry.subscription(description="LOW_STOCK, OUT_OF_STOCK and BACK_IN_STOCK as raised.")
     async def inventory_alerts(self, info: Info) -> AsyncGenerator[Alert, None]:
-        from datetime import datetime
-
         async with info.context.container.bus.subscribe(ALERT_TOPIC) as events:
             async for event in events:
                 kind: AlertKind = DomainAlertKind(event["kind"])  # type: ignore[valid-type]

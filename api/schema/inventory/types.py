@@ -248,4 +248,5 @@ class StockChange:
     available: int
     version: int
     reason: str
+    changed_at: datetime
     channels: list[ChannelQuantity]

@@ -241,7 +241,6 @@ async def test_no_new_bootstrap_after_the_bootstrap_key_is_revoked(uow: FakeUnit
         assert await bootstrap_admin_key(uow) is None
 
 
-
 async def test_no_bootstrap_when_every_key_was_revoked(uow: FakeUnitOfWork) -> None:
     async with uow:
         await create_api_key(uow, name="ops", role=Role.ADMIN)
