@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessEventBus
 from adapters.bus.redis import RedisEventBus
-from adapters.db.engine import create_engine, session_factory
+from adapters.db.engine import create_engine
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.queue.arq import DEFAULT_QUEUE, ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
@@ -27,7 +27,6 @@ from domain.jobs import JobSpec
 class Container:
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
     bus: InProcessEventBus | RedisEventBus
     queue: InProcessJobQueue | ArqJobQueue
     uow: SqlUnitOfWorkFactory
@@ -73,7 +72,6 @@ def build_container(
     pool_size: int = 10,
 ) -> Container:
     engine = create_engine(settings.database_url, pool_size=pool_size)
-    sessions = session_factory(engine)
     bus: InProcessEventBus | RedisEventBus
     queue: InProcessJobQueue | ArqJobQueue
     if settings.redis_url:
@@ -85,10 +83,9 @@ def build_container(
     container = Container(
         settings=settings,
         engine=engine,
-        sessions=sessions,
         bus=bus,
         queue=queue,
-        uow=SqlUnitOfWorkFactory(sessions, bus, queue),
+        uow=SqlUnitOfWorkFactory(engine, bus, queue),
     )
     if isinstance(queue, InProcessJobQueue):
         queue.bind_context(container.job_context)

@@ -106,11 +106,14 @@ async def _audit(settings: Settings) -> int:
             f"level={m.actual_on_hand}\treserved ledger={m.expected_reserved} "
             f"level={m.actual_reserved}"
         )
+    for t in report.total_mismatches:
+        print(f"{t.sku}\tsellable total levels={t.expected_available} kept={t.actual_available}")
     print(
-        f"checked {report.checked_levels} levels, {len(report.mismatches)} mismatches",
+        f"checked {report.checked_levels} levels, "
+        f"{len(report.mismatches) + len(report.total_mismatches)} mismatches",
         file=sys.stderr,
     )
-    return 1 if report.mismatches else 0
+    return 0 if report.clean else 1
 
 
 def parser() -> argparse.ArgumentParser:

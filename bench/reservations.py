@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
+import shutil
+import subprocess
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -38,14 +43,16 @@ class Run:
     failed: int = 0
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    p50: float | None = None  # when the load generator reports percentiles itself
+    p99: float | None = None
 
     def row(self, name: str, target: str) -> dict[str, Any]:
         return {
             "path": name,
             "skus": target,
             "reservations_per_s": self.ok / self.seconds if self.seconds else 0.0,
-            "p50_ms": percentile(self.latencies, 50) * 1000,
-            "p99_ms": percentile(self.latencies, 99) * 1000,
+            "p50_ms": (self.p50 if self.p50 is not None else percentile(self.latencies, 50)) * 1000,
+            "p99_ms": (self.p99 if self.p99 is not None else percentile(self.latencies, 99)) * 1000,
             "failed": self.failed,
         }
 
@@ -98,8 +105,8 @@ async def seed(url: str, skus: int) -> tuple[uuid.UUID, list[str]]:
             )
             await conn.copy_records_to_table(
                 "inventory_items",
-                records=[(s, None, "in_stock", now) for s in names],
-                columns=["sku", "low_stock_threshold", "stock_state", "created_at"],
+                records=[(s, None, HOT_STOCK, now) for s in names],
+                columns=["sku", "low_stock_threshold", "available", "created_at"],
             )
             await conn.copy_records_to_table(
                 "stock_levels",
@@ -147,11 +154,73 @@ async def raw_path(url: str, location: uuid.UUID, concurrency: int):  # type: ig
     return pool, one
 
 
+async def _python_client(
+    base: str,
+    key: str,
+    location: uuid.UUID,
+    targets: list[tuple[str, list[str]]],
+    args: argparse.Namespace,
+    query: str,
+    graphql: dict[str, Run],
+) -> None:
+    """The load generator when wrk is not installed: httpx, sharing the machine's CPUs."""
+    limits = httpx.Limits(max_connections=args.concurrency * 2)
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=30, headers={"Authorization": f"Bearer {key}"}
+    ) as http:
+
+        async def graphql_one(sku: str) -> bool:
+            response = await http.post(
+                "/graphql",
+                json={
+                    "query": query,
+                    "variables": {
+                        "sku": sku,
+                        "loc": str(location),
+                        "key": uuid.uuid4().hex,
+                    },
+                },
+            )
+            body = response.json()
+            return bool(body["data"]["reserveStock"]["reservation"])
+
+        for label, chosen in targets:
+            graphql[label] = await drive(graphql_one, chosen, args.concurrency * 2, args.seconds)
+
+
+def wrk_run(
+    base: str, key: str, location: uuid.UUID, skus: int, connections: int, seconds: float
+) -> Run:
+    """Drive the server with wrk (a C load generator: the client costs little CPU)."""
+    env = {
+        **os.environ,
+        "NEXO_KEY": key,
+        "NEXO_LOCATION": str(location),
+        "NEXO_SKUS": str(skus),
+    }
+    script = str(Path(__file__).with_name("reserve.lua"))
+    warm = ["wrk", "-t2", f"-c{connections}", "-d1s", "-s", script, base]
+    subprocess.run(warm, env=env, check=True, capture_output=True)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script, base]
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    line = next(x for x in output.splitlines() if x.startswith("WRK "))
+    stats = json.loads(line[4:])
+    run = Run(seconds=stats["seconds"])
+    run.ok = stats["requests"] - stats["failed"]
+    run.failed = stats["failed"]
+    run.p50 = stats["p50_ms"] / 1000
+    run.p99 = stats["p99_ms"] / 1000
+    return run
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument(
+        "--python-client", action="store_true", help="drive (c) with httpx even if wrk exists"
+    )
     args = parser.parse_args()
 
     from adapters.container import build_container
@@ -217,30 +286,13 @@ async def main() -> None:
         )
         graphql: dict[str, Run] = {}
         with server(url, redis) as base:
-            limits = httpx.Limits(max_connections=args.concurrency * 2)
-            async with httpx.AsyncClient(
-                base_url=base, limits=limits, timeout=30, headers={"Authorization": f"Bearer {key}"}
-            ) as http:
-
-                async def graphql_one(sku: str) -> bool:
-                    response = await http.post(
-                        "/graphql",
-                        json={
-                            "query": query,
-                            "variables": {
-                                "sku": sku,
-                                "loc": str(location),
-                                "key": uuid.uuid4().hex,
-                            },
-                        },
-                    )
-                    body = response.json()
-                    return bool(body["data"]["reserveStock"]["reservation"])
-
+            if shutil.which("wrk") and not args.python_client:
                 for label, chosen in targets:
-                    graphql[label] = await drive(
-                        graphql_one, chosen, args.concurrency * 2, args.seconds
+                    graphql[label] = wrk_run(
+                        base, key, location, len(chosen), args.concurrency * 2, args.seconds
                     )
+            else:
+                await _python_client(base, key, location, targets, args, query, graphql)
 
         for label, _ in targets:
             a, b, c = raw[label], service[label], graphql[label]

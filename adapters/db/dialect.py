@@ -6,10 +6,13 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def upsert_for(session: AsyncSession) -> Any:
+def is_postgresql(connection: AsyncConnection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def upsert_for(connection: AsyncConnection) -> Any:
     """The dialect's INSERT that supports ON CONFLICT (both backends spell it alike)."""
-    bind = session.get_bind()
-    return postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
+    return postgresql_insert if is_postgresql(connection) else sqlite_insert

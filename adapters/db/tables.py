@@ -92,9 +92,10 @@ inventory_items = Table(
     metadata,
     Column("sku", String(64), primary_key=True),
     Column("low_stock_threshold", Integer, nullable=True),
-    Column("stock_state", String(16), nullable=False),
+    # Sum of `on_hand - reserved` over the SKU's sellable levels, moved in the same atomic
+    # step as each level: threshold crossings are read from it exactly, once each.
+    Column("available", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    CheckConstraint("stock_state IN ('in_stock', 'low', 'out')", name="stock_state_known"),
     CheckConstraint("low_stock_threshold >= 0", name="threshold_not_negative"),
 )
 

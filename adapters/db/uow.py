@@ -1,15 +1,19 @@
-"""The SQL unit of work: one session, one transaction; events and jobs leave after commit."""
+"""The SQL unit of work: one connection, one transaction; events and jobs leave after commit.
+
+Repositories issue Core statements on the connection directly: no ORM session, identity
+map or flush is involved, which keeps the hot paths (reservations) short.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.db.repositories.alerts import SqlAlertRepository
 from adapters.db.repositories.api_keys import SqlApiKeyRepository
-from adapters.db.repositories.channels import SqlChannelRepository
+from adapters.db.repositories.channels import ChannelBook, SqlChannelRepository
 from adapters.db.repositories.inventory import SqlInventoryRepository
 from adapters.db.repositories.operations import SqlOperationLog
 from adapters.logging import get_logger
@@ -20,27 +24,27 @@ log = get_logger(__name__)
 
 
 class SqlUnitOfWork:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        bus: EventBus,
-        queue: JobQueue,
-    ):
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine, bus: EventBus, queue: JobQueue, book: ChannelBook):
+        self._engine = engine
         self._bus = bus
         self._queue = queue
+        self._book = book
         self._events: list[Event] = []
         self._jobs: list[tuple[str, tuple[Any, ...], str | None]] = []
-        self.session: AsyncSession
+        self.connection: AsyncConnection
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        await self.session.begin()
-        self.api_keys = SqlApiKeyRepository(self.session)
-        self.inventory = SqlInventoryRepository(self.session)
-        self.operations = SqlOperationLog(self.session)
-        self.channels = SqlChannelRepository(self.session)
-        self.alerts = SqlAlertRepository(self.session)
+        self.connection = await self._engine.connect()
+        try:
+            await self.connection.begin()
+        except BaseException:
+            await self.connection.close()
+            raise
+        self.api_keys = SqlApiKeyRepository(self.connection)
+        self.inventory = SqlInventoryRepository(self.connection)
+        self.operations = SqlOperationLog(self.connection)
+        self.channels = SqlChannelRepository(self.connection, self._book)
+        self.alerts = SqlAlertRepository(self.connection)
         return self
 
     async def __aexit__(
@@ -50,10 +54,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self.session.in_transaction():
-                await self.session.rollback()
+            if self.connection.in_transaction():
+                await self.connection.rollback()
         finally:
-            await self.session.close()
+            await self.connection.close()
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
@@ -62,7 +66,7 @@ class SqlUnitOfWork:
         self._jobs.append((job, args, job_id))
 
     async def commit(self) -> None:
-        await self.session.commit()
+        await self.connection.commit()
         events, self._events = self._events, []
         jobs, self._jobs = self._jobs, []
         # After commit the change is durable; a lost hint here is repaired by periodic sweeps.
@@ -79,10 +83,11 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: EventBus, queue: JobQueue):
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine, bus: EventBus, queue: JobQueue):
+        self._engine = engine
         self._bus = bus
         self._queue = queue
+        self.channel_book = ChannelBook()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self._bus, self._queue)
+        return SqlUnitOfWork(self._engine, self._bus, self._queue, self.channel_book)

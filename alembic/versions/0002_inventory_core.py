@@ -47,12 +47,8 @@ def upgrade() -> None:
         "inventory_items",
         sa.Column("sku", sa.String(length=64), nullable=False),
         sa.Column("low_stock_threshold", sa.Integer(), nullable=True),
-        sa.Column("stock_state", sa.String(length=16), nullable=False),
+        sa.Column("available", sa.Integer(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.CheckConstraint(
-            "stock_state IN ('in_stock', 'low', 'out')",
-            name=op.f("ck_inventory_items_stock_state_known"),
-        ),
         sa.CheckConstraint(
             "low_stock_threshold >= 0", name=op.f("ck_inventory_items_threshold_not_negative")
         ),

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from domain.inventory.model import StockState
+from domain.inventory.model import StockState, stock_state
+
+__all__ = ["Alert", "AlertKind", "crossing", "stock_state"]
 
 
 class AlertKind(StrEnum):
@@ -26,14 +28,6 @@ class Alert:
     created_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
-
-
-def stock_state(available: int, low_stock_threshold: int | None) -> StockState:
-    if available <= 0:
-        return StockState.OUT
-    if low_stock_threshold is not None and available <= low_stock_threshold:
-        return StockState.LOW
-    return StockState.IN_STOCK
 
 
 def crossing(previous: StockState, current: StockState) -> AlertKind | None:

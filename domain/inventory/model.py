@@ -59,12 +59,26 @@ class Location:
         return self.kind is not LocationKind.CHANNEL_MANAGED
 
 
+def stock_state(available: int, low_stock_threshold: int | None) -> StockState:
+    if available <= 0:
+        return StockState.OUT
+    if low_stock_threshold is not None and available <= low_stock_threshold:
+        return StockState.LOW
+    return StockState.IN_STOCK
+
+
 @dataclass(frozen=True, slots=True)
 class InventoryItem:
+    """A SKU's inventory record; `available` is its sellable total, kept with every change."""
+
     sku: str
     low_stock_threshold: int | None
-    stock_state: StockState
+    available: int
     created_at: datetime
+
+    @property
+    def stock_state(self) -> StockState:
+        return stock_state(self.available, self.low_stock_threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +153,16 @@ class SkuSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelChange:
+    """A level after a change, and the SKU's sellable total before and after it."""
+
+    level: StockLevel
+    # None when the change did not move the total (e.g. a commit, or stock the channel holds).
+    sku_available_before: int | None = None
+    sku_available_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Movement:
     """One append-only ledger row: how one level changed, why, by whom."""
 
@@ -184,6 +208,20 @@ class LevelMismatch:
 
 
 @dataclass(frozen=True, slots=True)
+class SkuTotalMismatch:
+    """A SKU whose kept sellable total differs from the sum over its sellable levels."""
+
+    sku: str
+    expected_available: int
+    actual_available: int
+
+
+@dataclass(frozen=True, slots=True)
 class AuditReport:
     checked_levels: int
     mismatches: list[LevelMismatch] = field(default_factory=list)
+    total_mismatches: list[SkuTotalMismatch] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.mismatches and not self.total_mismatches

@@ -14,13 +14,12 @@ from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     AuditReport,
     InventoryItem,
+    LevelChange,
     Location,
     Movement,
     Reservation,
     ReservationStatus,
     SkuSnapshot,
-    StockLevel,
-    StockState,
 )
 
 
@@ -53,19 +52,44 @@ class InventoryRepository(Protocol):
         ...
 
     async def change_level(
-        self, sku: str, location_id: uuid.UUID, on_hand_delta: int, reserved_delta: int
-    ) -> StockLevel | None:
-        """Apply deltas only if `0 <= reserved <= on_hand` still holds after; None if refused."""
+        self,
+        sku: str,
+        location_id: uuid.UUID,
+        on_hand_delta: int,
+        reserved_delta: int,
+        *,
+        sellable: bool,
+    ) -> LevelChange | None:
+        """Apply deltas only if `0 <= reserved <= on_hand` still holds after; None if refused.
+
+        At a `sellable` location the SKU's sellable total moves with the level in the same
+        atomic step, so concurrent changes at different locations see each other's totals.
+        """
         ...
 
     async def count_level(
-        self, sku: str, location_id: uuid.UUID, on_hand: int, expected_on_hand: int
-    ) -> StockLevel | None:
+        self,
+        sku: str,
+        location_id: uuid.UUID,
+        on_hand: int,
+        expected_on_hand: int,
+        *,
+        sellable: bool,
+    ) -> LevelChange | None:
         """Set on hand if it still equals `expected_on_hand` and stays >= reserved; else None."""
         ...
 
-    async def change_stock_state(self, sku: str, previous: StockState, current: StockState) -> bool:
-        """Move the item's alert state; False if another change moved it first."""
+    async def move_sku_total(self, sku: str, delta: int) -> tuple[int, int]:
+        """Move the SKU's sellable total by `delta`; returns it before and after."""
+        ...
+
+    async def hold(
+        self, reservation: Reservation, movement: Movement, *, sellable: bool
+    ) -> LevelChange | None:
+        """Reserve at the reservation's level and record it with its ledger row, atomically.
+
+        None, and nothing recorded, when the level does not have the quantity available.
+        """
         ...
 
     async def add_movements(self, movements: Sequence[Movement]) -> None: ...
@@ -116,8 +140,12 @@ class ChannelRepository(Protocol):
     async def set_sku_rule(
         self, channel_id: uuid.UUID, sku: str, rule: AvailabilityRule
     ) -> None: ...
-    async def for_sku(self, sku: str) -> list[ChannelForSku]:
-        """Every channel, with the override it has for `sku` (None when none)."""
+    async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:
+        """Every channel, with the override it has for `sku` (None when none).
+
+        Without `fresh`, configuration changed in another process may show up to a second
+        late: good enough for live hints, not for answering "why this number".
+        """
         ...
 
 

@@ -6,48 +6,47 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain.inventory.alerts import Alert, crossing, stock_state
+from domain.inventory.alerts import Alert, crossing
 from domain.inventory.channels import ChannelForSku
 from domain.inventory.events import alert_raised, stock_changed
-from domain.inventory.model import MovementReason, SkuSnapshot, StockLevel
+from domain.inventory.model import LevelChange, MovementReason, SkuSnapshot, stock_state
 from domain.ports import UnitOfWork
 
 
 async def levels_changed(
     uow: UnitOfWork,
     snapshot: SkuSnapshot,
-    levels: Sequence[StockLevel],
+    changes: Sequence[LevelChange],
     reason: MovementReason,
     channels: Sequence[ChannelForSku],
     now: datetime,
 ) -> SkuSnapshot:
-    """Fold the changed levels into the snapshot, alert on a threshold crossing, emit events.
+    """Fold the changes into the snapshot, alert on a threshold crossing, emit events.
 
-    The alert state is moved with a conditional update, so each crossing alerts once even
-    when concurrent changes race to report it.
+    The SKU's sellable total before and after come from the same atomic update that moved
+    it, so concurrent changes (even at different locations) each see a distinct step and a
+    crossing is alerted exactly once.
     """
-    for level in levels:
-        snapshot = snapshot.with_level(level)
-    # The state as last committed: the snapshot's copy may predate a concurrent crossing,
-    # and moving from a stale state would fail and leave the state (and its alert) behind.
-    item = await uow.inventory.get_item(snapshot.item.sku) or snapshot.item
-    available = snapshot.sellable_available
-    current = stock_state(available, item.low_stock_threshold)
-    kind = crossing(item.stock_state, current)
-    moved = current is not item.stock_state and await uow.inventory.change_stock_state(
-        item.sku, item.stock_state, current
-    )
-    if moved and kind is not None:
-        alert = Alert(
-            id=uuid.uuid4(),
-            kind=kind,
-            sku=item.sku,
-            available=available,
-            threshold=item.low_stock_threshold,
-            created_at=now,
-        )
-        await uow.alerts.add(alert)
-        uow.emit(alert_raised(alert))
-    for level in levels:
-        uow.emit(stock_changed(snapshot, level, reason, channels, now))
+    for change in changes:
+        snapshot = snapshot.with_level(change.level)
+    moved = [c for c in changes if c.sku_available_after is not None]
+    if moved:
+        before, after = moved[0].sku_available_before, moved[-1].sku_available_after
+        assert before is not None
+        assert after is not None
+        threshold = snapshot.item.low_stock_threshold
+        kind = crossing(stock_state(before, threshold), stock_state(after, threshold))
+        if kind is not None:
+            alert = Alert(
+                id=uuid.uuid4(),
+                kind=kind,
+                sku=snapshot.item.sku,
+                available=after,
+                threshold=threshold,
+                created_at=now,
+            )
+            await uow.alerts.add(alert)
+            uow.emit(alert_raised(alert))
+    for change in changes:
+        uow.emit(stock_changed(snapshot, change.level, reason, channels, now))
     return snapshot

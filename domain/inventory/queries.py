@@ -17,7 +17,7 @@ from domain.ports import UnitOfWork
 async def availability_for(uow: UnitOfWork, sku: str, channel_id: uuid.UUID) -> ChannelAvailability:
     """The quantity `channel_id` would be told for `sku` right now, with every step."""
     snapshot = await load_sku(uow, sku)
-    for entry in await uow.channels.for_sku(sku):
+    for entry in await uow.channels.for_sku(sku, fresh=True):
         if entry.channel.id == channel_id:
             return availability_on(snapshot, entry)
     raise NotFound(f"unknown channel {channel_id}", field="channelId")

@@ -16,6 +16,8 @@ from typing import Any
 from domain.errors import IllegalState, InsufficientStock, InvalidInput, InvalidQuantity, NotFound
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
+    LevelChange,
+    LocationKind,
     Movement,
     MovementReason,
     Reservation,
@@ -68,7 +70,8 @@ def candidate_locations(snapshot: SkuSnapshot, quantity: int) -> list[uuid.UUID]
     return [
         entry.level.location_id
         for entry in sorted(snapshot.levels, key=lambda e: e.location_code)
-        if entry.location_kind.value != "channel_managed" and entry.level.available >= quantity
+        if entry.location_kind is not LocationKind.CHANNEL_MANAGED
+        and entry.level.available >= quantity
     ]
 
 
@@ -178,18 +181,18 @@ async def reserve(
                     created_at=now,
                     expires_at=expires_at,
                 )
-                # Everything that needs no lock goes first; the level update takes the row
-                # lock and is followed only by the commit, so the hot row is held briefly.
-                await uow.inventory.add_reservation(reservation)
-                await uow.inventory.add_movements(
-                    [
-                        _movement(
-                            reservation, 0, quantity, MovementReason.RESERVE, actor, claim.key, now
-                        )
-                    ]
+                at = snapshot.location_of(chosen)
+                assert at is not None
+                # One atomic step takes the row lock, records the reservation and its ledger
+                # row; only the commit follows, so a hot SKU's row is held briefly.
+                change = await uow.inventory.hold(
+                    reservation,
+                    _movement(
+                        reservation, 0, quantity, MovementReason.RESERVE, actor, claim.key, now
+                    ),
+                    sellable=at.location_kind is not LocationKind.CHANNEL_MANAGED,
                 )
-                level = await uow.inventory.change_level(sku, chosen, 0, quantity)
-                if level is None:
+                if change is None:
                     if location_id is not None:
                         current = snapshot.level_at(location_id)
                         raise InsufficientStock(
@@ -198,7 +201,7 @@ async def reserve(
                             field="quantity",
                         )
                     continue  # another reservation took it first: look again
-                await levels_changed(uow, snapshot, [level], MovementReason.RESERVE, channels, now)
+                await levels_changed(uow, snapshot, [change], MovementReason.RESERVE, channels, now)
                 await uow.commit()
                 made.append(reservation)
                 return result
@@ -278,7 +281,7 @@ async def reserve_lines(
                 )
                 reservations.append(reservation)
                 outcomes.append({"reservationId": str(reservation.id)})
-            changed = await _hold(uow, reservations, actor, claim.key, now)
+            changed = await _hold(uow, snapshots, reservations, actor, claim.key, now)
             result = {"lines": outcomes}
             await uow.operations.complete(claim.key, result)
             for sku, levels in changed.items():
@@ -309,7 +312,7 @@ def _choose(
         return line.location_id if ok else None
     for entry in sorted(snapshot.levels, key=lambda e: e.location_code):
         location_id = entry.level.location_id
-        if entry.location_kind.value == "channel_managed":
+        if entry.location_kind is LocationKind.CHANNEL_MANAGED:
             continue
         if available.get((line.sku, location_id), 0) >= line.quantity:
             return location_id
@@ -317,8 +320,13 @@ def _choose(
 
 
 async def _hold(
-    uow: UnitOfWork, reservations: list[Reservation], actor: str, key: str, now: datetime
-) -> dict[str, list[StockLevel]]:
+    uow: UnitOfWork,
+    snapshots: Mapping[str, SkuSnapshot],
+    reservations: list[Reservation],
+    actor: str,
+    key: str,
+    now: datetime,
+) -> dict[str, list[LevelChange]]:
     """Insert reservations and apply them level by level, in lock order."""
     totals: dict[tuple[str, uuid.UUID], int] = {}
     for reservation in reservations:
@@ -328,14 +336,16 @@ async def _hold(
     await uow.inventory.add_movements(
         [_movement(r, 0, r.quantity, MovementReason.RESERVE, actor, key, now) for r in reservations]
     )
-    changed: dict[str, list[StockLevel]] = {}
+    changed: dict[str, list[LevelChange]] = {}
     for (sku, location_id), quantity in sorted(
         totals.items(), key=lambda t: (t[0][0], str(t[0][1]))
     ):
-        level = await uow.inventory.change_level(sku, location_id, 0, quantity)
-        if level is None:
+        at = snapshots[sku].location_of(location_id)
+        sellable = at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED
+        change = await uow.inventory.change_level(sku, location_id, 0, quantity, sellable=sellable)
+        if change is None:
             raise InsufficientStock(f"not enough {sku!r} available", field="lines")
-        changed.setdefault(sku, []).append(level)
+        changed.setdefault(sku, []).append(change)
     return changed
 
 
@@ -382,12 +392,17 @@ async def _close(
             await uow.inventory.add_movements(
                 [_movement(reservation, on_hand_delta, -quantity, reason, actor, claim.key, now)]
             )
-            level = await uow.inventory.change_level(
-                reservation.sku, reservation.location_id, on_hand_delta, -quantity
+            at = snapshot.location_of(reservation.location_id)
+            change = await uow.inventory.change_level(
+                reservation.sku,
+                reservation.location_id,
+                on_hand_delta,
+                -quantity,
+                sellable=at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED,
             )
-            if level is None:  # the CHECK constraint and the ledger make this unreachable
+            if change is None:  # the CHECK constraint and the ledger make this unreachable
                 raise IllegalState("the level refused the change", field="reservationId")
-            await levels_changed(uow, snapshot, [level], reason, channels, now)
+            await levels_changed(uow, snapshot, [change], reason, channels, now)
             await uow.commit()
             return result
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from domain.errors import AlreadyExists, InvalidInput
-from domain.inventory.model import InventoryItem, Location, LocationKind, StockState
+from domain.inventory.model import InventoryItem, Location, LocationKind
 from domain.ports import UnitOfWork
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -57,7 +57,7 @@ async def create_inventory_item(
     item = InventoryItem(
         sku=sku,
         low_stock_threshold=low_stock_threshold,
-        stock_state=StockState.OUT,
+        available=0,
         created_at=datetime.now(UTC),
     )
     await uow.inventory.add_item(item)

@@ -15,7 +15,14 @@ from domain.errors import (
     StaleExpectedValue,
 )
 from domain.inventory.idempotency import Operation, check_key, fingerprint, run_once
-from domain.inventory.model import Location, Movement, MovementReason, SkuSnapshot, StockLevel
+from domain.inventory.model import (
+    LevelChange,
+    Location,
+    Movement,
+    MovementReason,
+    SkuSnapshot,
+    StockLevel,
+)
 from domain.inventory.publishing import levels_changed
 from domain.inventory.results import StockResult, decode_levels, encode_levels
 from domain.ports import UnitOfWork, UnitOfWorkFactory
@@ -94,8 +101,10 @@ async def _change_on_hand(
             if snapshot.level_at(location_id) is None:
                 await uow.inventory.ensure_level(sku, location_id)
                 snapshot = snapshot.with_level(StockLevel(sku, location_id, 0, 0, 0), location)
-            level = await uow.inventory.change_level(sku, location_id, delta, 0)
-            if level is None:
+            change = await uow.inventory.change_level(
+                sku, location_id, delta, 0, sellable=location.sellable_by_hub
+            )
+            if change is None:
                 current = snapshot.level_at(location_id)
                 assert current is not None
                 raise InsufficientStock(
@@ -120,9 +129,9 @@ async def _change_on_hand(
                     )
                 ]
             )
-            result = encode_levels([level])
+            result = encode_levels([change.level])
             await uow.operations.complete(claim.key, result)
-            await levels_changed(uow, snapshot, [level], reason, channels, now)
+            await levels_changed(uow, snapshot, [change], reason, channels, now)
             await uow.commit()
             return result
 
@@ -240,8 +249,10 @@ async def count(
                         "release or reallocate reservations first",
                         field="onHand",
                     )
-                level = await uow.inventory.count_level(sku, location_id, on_hand, expected)
-                if level is None:
+                change = await uow.inventory.count_level(
+                    sku, location_id, on_hand, expected, sellable=location.sellable_by_hub
+                )
+                if change is None:
                     if expected_on_hand is not None:
                         raise StaleExpectedValue(
                             "on hand changed while counting", field="expectedOnHand"
@@ -263,9 +274,9 @@ async def count(
                         )
                     ]
                 )
-                result = encode_levels([level])
+                result = encode_levels([change.level])
                 await uow.operations.complete(claim.key, result)
-                await levels_changed(uow, snapshot, [level], MovementReason.COUNT, channels, now)
+                await levels_changed(uow, snapshot, [change], MovementReason.COUNT, channels, now)
                 await uow.commit()
                 return result
         raise StaleExpectedValue("on hand kept changing while counting", field="onHand")
@@ -316,15 +327,19 @@ async def transfer(
             )
             levels: dict[uuid.UUID, StockLevel] = {}
             for location_id, delta in legs:
-                level = await uow.inventory.change_level(sku, location_id, delta, 0)
-                if level is None:
+                # Both legs first, the SKU's total after: every operation takes level locks
+                # before the item's, so transfers and reservations cannot deadlock.
+                change = await uow.inventory.change_level(
+                    sku, location_id, delta, 0, sellable=False
+                )
+                if change is None:
                     available = snapshot.level_at(from_location_id)
                     raise InsufficientStock(
                         f"only {available.available if available else 0} of {sku!r} "
                         f"available at {source.code}",
                         field="quantity",
                     )
-                levels[location_id] = level
+                levels[location_id] = change.level
             reference = f"transfer:{claim.key}"
             await uow.inventory.add_movements(
                 [
@@ -343,10 +358,15 @@ async def transfer(
                     for location_id, delta in legs
                 ]
             )
-            ordered = [levels[from_location_id], levels[to_location_id]]
-            result = encode_levels(ordered)
+            net = quantity * (target.sellable_by_hub - source.sellable_by_hub)
+            total = await uow.inventory.move_sku_total(sku, net) if net else None
+            changes = [
+                LevelChange(levels[from_location_id]),
+                LevelChange(levels[to_location_id], *(total or (None, None))),
+            ]
+            result = encode_levels([c.level for c in changes])
             await uow.operations.complete(claim.key, result)
-            await levels_changed(uow, snapshot, ordered, MovementReason.TRANSFER, channels, now)
+            await levels_changed(uow, snapshot, changes, MovementReason.TRANSFER, channels, now)
             await uow.commit()
             return result
 

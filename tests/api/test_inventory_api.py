@@ -83,7 +83,10 @@ AVAILABILITY = """
 query($sku: String!, $channelId: ID!) {
   channelAvailability(sku: $sku, channelId: $channelId) { quantity explanation { step value } }
 }"""
-AUDIT = "{ inventoryAudit { checkedLevels mismatches { sku locationId expected actual } } }"
+AUDIT = (
+    "{ inventoryAudit { checkedLevels mismatches { sku locationId expected actual }"
+    " totalMismatches { sku expected actual } } }"
+)
 LOCATIONS = "{ locations { id code name kind } }"
 CHANNELS = """{ channels { id name kind currency priority locationIds bufferQuantity
                           allocationPercent maxQuantity endWhenBelow } }"""
@@ -327,7 +330,7 @@ async def test_receive_adjust_count_transfer_reserve_release_commit(stockroom: S
     assert [r["id"] for r in await api.reservations(reference="order-1")] == [first["id"]]
     assert await api.reservations(sku="B") == []
 
-    assert await api.audit() == {"checkedLevels": 2, "mismatches": []}
+    assert await api.audit() == {"checkedLevels": 2, "mismatches": [], "totalMismatches": []}
 
 
 async def test_inventory_items_paginate_by_cursor_and_filter(api: Api) -> None:
@@ -801,7 +804,7 @@ async def test_bad_input_is_a_typed_error_and_changes_nothing(loaded: Loaded) ->
     assert retried["replayed"] is False
     assert retried["reservation"]["quantity"] == 6
     assert (await api.item("A"))["reserved"] == 10
-    assert await api.audit() == {"checkedLevels": 2, "mismatches": []}
+    assert await api.audit() == {"checkedLevels": 2, "mismatches": [], "totalMismatches": []}
 
 
 async def test_count_below_reserved_is_refused(loaded: Loaded) -> None:
@@ -881,7 +884,7 @@ async def test_replaying_a_key_returns_the_first_result(loaded: Loaded) -> None:
         "stockState": "IN_STOCK",
         "levels": [level(st, "ST1", 6, 0, 6), level(wh, "WH1", 8, 0, 6)],
     }
-    assert await api.audit() == {"checkedLevels": 2, "mismatches": []}
+    assert await api.audit() == {"checkedLevels": 2, "mismatches": [], "totalMismatches": []}
 
     # With no location left holding 2, replaying the reservation of 2 still answers with it.
     await api.ok("reserveStock", sku="A", quantity=6, locationId=st, idempotencyKey="all-st")
@@ -947,4 +950,4 @@ async def test_readonly_key_can_query_but_not_mutate(
     assert (await readonly.query(AVAILABILITY, sku="A", channelId=channel["id"]))[
         "channelAvailability"
     ]["quantity"] == 6
-    assert await readonly.audit() == {"checkedLevels": 2, "mismatches": []}
+    assert await readonly.audit() == {"checkedLevels": 2, "mismatches": [], "totalMismatches": []}

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import decode_position
 from adapters.db.tables import alerts
@@ -28,11 +28,11 @@ def _alert(row: Any) -> Alert:
 
 
 class SqlAlertRepository:
-    def __init__(self, session: AsyncSession):
-        self._session = session
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
 
     async def add(self, alert: Alert) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(alerts).values(
                 id=alert.id,
                 kind=alert.kind.value,
@@ -57,13 +57,13 @@ class SqlAlertRepository:
         if after is not None:
             at, ident = decode_position(after)
             stmt = stmt.where((c.created_at < at) | and_(c.created_at == at, c.id < ident))
-        return [_alert(r) for r in await self._session.execute(stmt)]
+        return [_alert(r) for r in await self._conn.execute(stmt)]
 
     async def acknowledge(self, alert_id: uuid.UUID, actor: str, at: datetime) -> Alert | None:
-        await self._session.execute(
+        await self._conn.execute(
             update(alerts)
             .where(alerts.c.id == alert_id, alerts.c.acknowledged_at.is_(None))
             .values(acknowledged_at=at, acknowledged_by=actor)
         )
-        row = (await self._session.execute(select(alerts).where(alerts.c.id == alert_id))).first()
+        row = (await self._conn.execute(select(alerts).where(alerts.c.id == alert_id))).first()
         return _alert(row) if row else None

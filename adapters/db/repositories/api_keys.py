@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.tables import api_keys
 from domain.access import ApiKey, Role
@@ -24,11 +24,11 @@ def _to_key(row: Any) -> ApiKey:
 
 
 class SqlApiKeyRepository:
-    def __init__(self, session: AsyncSession):
-        self._session = session
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
 
     async def add(self, key: ApiKey) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(api_keys).values(
                 id=key.id,
                 name=key.name,
@@ -40,25 +40,25 @@ class SqlApiKeyRepository:
         )
 
     async def get_by_name(self, name: str) -> ApiKey | None:
-        row = (await self._session.execute(select(api_keys).where(api_keys.c.name == name))).first()
+        row = (await self._conn.execute(select(api_keys).where(api_keys.c.name == name))).first()
         return _to_key(row) if row else None
 
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
         row = (
-            await self._session.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
+            await self._conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
         ).first()
         return _to_key(row) if row else None
 
     async def list(self) -> list[ApiKey]:
-        rows = await self._session.execute(select(api_keys).order_by(api_keys.c.created_at))
+        rows = await self._conn.execute(select(api_keys).order_by(api_keys.c.created_at))
         return [_to_key(r) for r in rows]
 
     async def count(self) -> int:
         stmt = select(func.count()).select_from(api_keys)
-        return int((await self._session.execute(stmt)).scalar_one())
+        return int((await self._conn.execute(stmt)).scalar_one())
 
     async def revoke(self, name: str) -> bool:
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(api_keys)
             .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=datetime.now(UTC))

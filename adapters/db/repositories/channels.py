@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from sqlalchemy import and_, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import channel_locations, channel_sku_rules, channels
@@ -32,12 +33,50 @@ def _channel(row: Any, location_ids: tuple[uuid.UUID, ...]) -> Channel:
     )
 
 
+def _override(row: Any) -> AvailabilityRule:
+    return AvailabilityRule(
+        buffer_quantity=row.buffer_quantity,
+        allocation_percent=row.allocation_percent,
+        max_quantity=row.max_quantity,
+        end_when_below=row.end_when_below,
+        blocked=bool(row.blocked),
+    )
+
+
+class ChannelBook:
+    """Every channel and per-SKU override, remembered by one process for up to `ttl` seconds.
+
+    Stock changes consult it to tell subscribers each affected channel's new availability;
+    rebuilding it per change would cost two queries on the hottest path. Changes made in
+    this process invalidate it at once, changes made elsewhere show within `ttl`.
+    Queries that explain a number to a user read fresh configuration instead.
+    """
+
+    def __init__(self, ttl: float = 1.0):
+        self._ttl = ttl
+        self._expires = 0.0
+        self._channels: list[Channel] = []
+        self._overrides: dict[tuple[uuid.UUID, str], AvailabilityRule] = {}
+
+    def invalidate(self) -> None:
+        self._expires = 0.0
+
+    async def for_sku(self, repository: SqlChannelRepository, sku: str) -> list[ChannelForSku]:
+        if time.monotonic() >= self._expires:
+            channels = await repository.all()
+            overrides = await repository.all_overrides()
+            self._channels, self._overrides = channels, overrides
+            self._expires = time.monotonic() + self._ttl
+        return [ChannelForSku(c, self._overrides.get((c.id, sku))) for c in self._channels]
+
+
 class SqlChannelRepository:
-    def __init__(self, session: AsyncSession):
-        self._session = session
+    def __init__(self, connection: AsyncConnection, book: ChannelBook | None = None):
+        self._conn = connection
+        self._book = book or ChannelBook(ttl=0.0)
 
     async def add(self, channel: Channel) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(channels).values(
                 id=channel.id,
                 name=channel.name,
@@ -52,10 +91,11 @@ class SqlChannelRepository:
             )
         )
         if channel.location_ids:
-            await self._session.execute(
+            await self._conn.execute(
                 insert(channel_locations),
                 [{"channel_id": channel.id, "location_id": lid} for lid in channel.location_ids],
             )
+        self._book.invalidate()
 
     async def _load(self, where: Any = None) -> list[Channel]:
         stmt = (
@@ -66,7 +106,7 @@ class SqlChannelRepository:
         if where is not None:
             stmt = stmt.where(where)
         grouped: dict[uuid.UUID, tuple[Any, list[uuid.UUID]]] = {}
-        for row in await self._session.execute(stmt):
+        for row in await self._conn.execute(stmt):
             entry = grouped.setdefault(row.id, (row, []))
             if row.location_id is not None:
                 entry[1].append(row.location_id)
@@ -91,14 +131,21 @@ class SqlChannelRepository:
             "end_when_below": rule.end_when_below,
             "blocked": rule.blocked,
         }
-        stmt = upsert_for(self._session)(channel_sku_rules).values(
+        stmt = upsert_for(self._conn)(channel_sku_rules).values(
             channel_id=channel_id, sku=sku, **values
         )
-        await self._session.execute(
+        await self._conn.execute(
             stmt.on_conflict_do_update(index_elements=["channel_id", "sku"], set_=values)
         )
+        self._book.invalidate()
 
-    async def for_sku(self, sku: str) -> list[ChannelForSku]:
+    async def all_overrides(self) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
+        rows = await self._conn.execute(select(channel_sku_rules))
+        return {(row.channel_id, row.sku): _override(row) for row in rows}
+
+    async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:
+        if not fresh:
+            return await self._book.for_sku(self, sku)
         r = channel_sku_rules.c
         stmt = (
             select(
@@ -116,7 +163,7 @@ class SqlChannelRepository:
             .order_by(channels.c.priority.desc(), channels.c.name, channel_locations.c.location_id)
         )
         grouped: dict[uuid.UUID, tuple[Any, list[uuid.UUID]]] = {}
-        for row in await self._session.execute(stmt):
+        for row in await self._conn.execute(stmt):
             entry = grouped.setdefault(row.id, (row, []))
             if row.location_id is not None:
                 entry[1].append(row.location_id)

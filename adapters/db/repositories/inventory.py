@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import decode_position
 from adapters.db.dialect import upsert_for
+from adapters.db.repositories import level_changes
 from adapters.db.tables import (
     inventory_items,
     locations,
@@ -27,6 +28,7 @@ from domain.inventory.model import (
     AuditReport,
     InventoryItem,
     LevelAtLocation,
+    LevelChange,
     LevelMismatch,
     Location,
     LocationKind,
@@ -35,8 +37,8 @@ from domain.inventory.model import (
     Reservation,
     ReservationStatus,
     SkuSnapshot,
+    SkuTotalMismatch,
     StockLevel,
-    StockState,
 )
 
 
@@ -54,7 +56,7 @@ def _item(row: Any) -> InventoryItem:
     return InventoryItem(
         sku=row.sku,
         low_stock_threshold=row.low_stock_threshold,
-        stock_state=StockState(row.stock_state),
+        available=row.available,
         created_at=row.created_at,
     )
 
@@ -126,13 +128,13 @@ def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
 
 
 class SqlInventoryRepository:
-    def __init__(self, session: AsyncSession):
-        self._session = session
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
 
     # Locations and items
 
     async def add_location(self, location: Location) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(locations).values(
                 id=location.id,
                 code=location.code,
@@ -144,33 +146,31 @@ class SqlInventoryRepository:
 
     async def get_location(self, location_id: uuid.UUID) -> Location | None:
         row = (
-            await self._session.execute(select(locations).where(locations.c.id == location_id))
+            await self._conn.execute(select(locations).where(locations.c.id == location_id))
         ).first()
         return _location(row) if row else None
 
     async def get_location_by_code(self, code: str) -> Location | None:
-        row = (
-            await self._session.execute(select(locations).where(locations.c.code == code))
-        ).first()
+        row = (await self._conn.execute(select(locations).where(locations.c.code == code))).first()
         return _location(row) if row else None
 
     async def list_locations(self) -> list[Location]:
-        rows = await self._session.execute(select(locations).order_by(locations.c.code))
+        rows = await self._conn.execute(select(locations).order_by(locations.c.code))
         return [_location(r) for r in rows]
 
     async def add_item(self, item: InventoryItem) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(inventory_items).values(
                 sku=item.sku,
                 low_stock_threshold=item.low_stock_threshold,
-                stock_state=item.stock_state.value,
+                available=item.available,
                 created_at=item.created_at,
             )
         )
 
     async def get_item(self, sku: str) -> InventoryItem | None:
         row = (
-            await self._session.execute(select(inventory_items).where(inventory_items.c.sku == sku))
+            await self._conn.execute(select(inventory_items).where(inventory_items.c.sku == sku))
         ).first()
         return _item(row) if row else None
 
@@ -182,34 +182,34 @@ class SqlInventoryRepository:
             stmt = stmt.where(inventory_items.c.sku > after)
         if search:
             stmt = stmt.where(inventory_items.c.sku.contains(search, autoescape=True))
-        return [_item(r) for r in await self._session.execute(stmt)]
+        return [_item(r) for r in await self._conn.execute(stmt)]
 
     # Levels
 
     async def snapshot(self, sku: str) -> SkuSnapshot | None:
-        rows = (await self._session.execute(_SNAPSHOT.where(inventory_items.c.sku == sku))).all()
+        rows = (await self._conn.execute(_SNAPSHOT.where(inventory_items.c.sku == sku))).all()
         return _snapshots(rows).get(sku)
 
     async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
         stmt = _SNAPSHOT.where(inventory_items.c.sku.in_(skus))
-        return _snapshots((await self._session.execute(stmt)).all())
+        return _snapshots((await self._conn.execute(stmt)).all())
 
     async def lock_snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
         # PostgreSQL: lock every level of these SKUs in one fixed order (sku, location) before
         # touching any, so transactions reserving overlapping lines queue instead of
         # deadlocking. SQLite ignores FOR UPDATE; its write lock already serialises writers.
-        await self._session.execute(
+        await self._conn.execute(
             select(stock_levels.c.id)
             .where(stock_levels.c.sku.in_(skus))
             .order_by(stock_levels.c.sku, stock_levels.c.location_id)
             .with_for_update()
         )
-        rows = (await self._session.execute(_SNAPSHOT.where(inventory_items.c.sku.in_(skus)))).all()
+        rows = (await self._conn.execute(_SNAPSHOT.where(inventory_items.c.sku.in_(skus)))).all()
         return _snapshots(rows)
 
     async def ensure_level(self, sku: str, location_id: uuid.UUID) -> None:
-        await self._session.execute(
-            upsert_for(self._session)(stock_levels)
+        await self._conn.execute(
+            upsert_for(self._conn)(stock_levels)
             .values(
                 id=uuid.uuid4(), sku=sku, location_id=location_id, on_hand=0, reserved=0, version=0
             )
@@ -217,61 +217,43 @@ class SqlInventoryRepository:
         )
 
     async def change_level(
-        self, sku: str, location_id: uuid.UUID, on_hand_delta: int, reserved_delta: int
-    ) -> StockLevel | None:
-        c = stock_levels.c
-        stmt = (
-            update(stock_levels)
-            .where(
-                c.sku == sku,
-                c.location_id == location_id,
-                c.on_hand + on_hand_delta >= c.reserved + reserved_delta,
-                c.reserved + reserved_delta >= 0,
-            )
-            .values(
-                on_hand=c.on_hand + on_hand_delta,
-                reserved=c.reserved + reserved_delta,
-                version=c.version + 1,
-            )
-            .returning(c.on_hand, c.reserved, c.version)
+        self,
+        sku: str,
+        location_id: uuid.UUID,
+        on_hand_delta: int,
+        reserved_delta: int,
+        *,
+        sellable: bool,
+    ) -> LevelChange | None:
+        return await level_changes.change_level(
+            self._conn, sku, location_id, on_hand_delta, reserved_delta, sellable=sellable
         )
-        row = (await self._session.execute(stmt)).first()
-        if row is None:
-            return None
-        return StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
 
     async def count_level(
-        self, sku: str, location_id: uuid.UUID, on_hand: int, expected_on_hand: int
-    ) -> StockLevel | None:
-        c = stock_levels.c
-        stmt = (
-            update(stock_levels)
-            .where(
-                c.sku == sku,
-                c.location_id == location_id,
-                c.on_hand == expected_on_hand,
-                c.reserved <= on_hand,
-            )
-            .values(on_hand=on_hand, version=c.version + 1)
-            .returning(c.on_hand, c.reserved, c.version)
+        self,
+        sku: str,
+        location_id: uuid.UUID,
+        on_hand: int,
+        expected_on_hand: int,
+        *,
+        sellable: bool,
+    ) -> LevelChange | None:
+        return await level_changes.count_level(
+            self._conn, sku, location_id, on_hand, expected_on_hand, sellable=sellable
         )
-        row = (await self._session.execute(stmt)).first()
-        if row is None:
-            return None
-        return StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
 
-    async def change_stock_state(self, sku: str, previous: StockState, current: StockState) -> bool:
-        result = await self._session.execute(
-            update(inventory_items)
-            .where(inventory_items.c.sku == sku, inventory_items.c.stock_state == previous.value)
-            .values(stock_state=current.value)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    async def hold(
+        self, reservation: Reservation, movement: Movement, *, sellable: bool
+    ) -> LevelChange | None:
+        return await level_changes.hold(self._conn, reservation, movement, sellable=sellable)
+
+    async def move_sku_total(self, sku: str, delta: int) -> tuple[int, int]:
+        return await level_changes.move_sku_total(self._conn, sku, delta)
 
     # Ledger
 
     async def add_movements(self, movements: Sequence[Movement]) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(stock_movements),
             [
                 {
@@ -299,12 +281,12 @@ class SqlInventoryRepository:
         if after is not None:
             at, ident = decode_position(after)
             stmt = stmt.where((c.created_at > at) | and_(c.created_at == at, c.id > ident))
-        return [_movement(r) for r in await self._session.execute(stmt)]
+        return [_movement(r) for r in await self._conn.execute(stmt)]
 
     # Reservations
 
     async def add_reservation(self, reservation: Reservation) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             insert(reservations).values(
                 id=reservation.id,
                 sku=reservation.sku,
@@ -320,7 +302,7 @@ class SqlInventoryRepository:
 
     async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None:
         row = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(reservations).where(reservations.c.id == reservation_id)
             )
         ).first()
@@ -329,7 +311,7 @@ class SqlInventoryRepository:
     async def close_reservation(
         self, reservation_id: uuid.UUID, status: ReservationStatus, at: datetime
     ) -> bool:
-        result = await self._session.execute(
+        result = await self._conn.execute(
             update(reservations)
             .where(
                 reservations.c.id == reservation_id,
@@ -359,7 +341,7 @@ class SqlInventoryRepository:
         if after is not None:
             at, ident = decode_position(after)
             stmt = stmt.where((c.created_at > at) | and_(c.created_at == at, c.id > ident))
-        return [_reservation(r) for r in await self._session.execute(stmt)]
+        return [_reservation(r) for r in await self._conn.execute(stmt)]
 
     async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:
         c = reservations.c
@@ -369,7 +351,7 @@ class SqlInventoryRepository:
             .order_by(c.expires_at)
             .limit(limit)
         )
-        return [_reservation(r) for r in await self._session.execute(stmt)]
+        return [_reservation(r) for r in await self._conn.execute(stmt)]
 
     async def reserved_by_expired(self, now: datetime) -> dict[tuple[str, uuid.UUID], int]:
         c = reservations.c
@@ -378,7 +360,7 @@ class SqlInventoryRepository:
             .where(c.status == ReservationStatus.ACTIVE.value, c.expires_at <= now)
             .group_by(c.sku, c.location_id)
         )
-        return {(r[0], r[1]): int(r[2]) for r in await self._session.execute(stmt)}
+        return {(r[0], r[1]): int(r[2]) for r in await self._conn.execute(stmt)}
 
     # Audit
 
@@ -395,7 +377,7 @@ class SqlInventoryRepository:
             .subquery()
         )
         rows = (
-            await self._session.execute(
+            await self._conn.execute(
                 select(
                     stock_levels.c.sku,
                     stock_levels.c.location_id,
@@ -422,10 +404,35 @@ class SqlInventoryRepository:
             if (r[2], r[3]) != (int(r[4]), int(r[5]))
         ]
         # Movements for a level that does not exist at all are mismatches too.
-        orphans = await self._session.execute(select(ledger))
+        orphans = await self._conn.execute(select(ledger))
         for sku, location_id, on_hand, reserved in orphans:
             if (sku, location_id) not in level_keys and (on_hand or reserved):
                 mismatches.append(
                     LevelMismatch(sku, location_id, int(on_hand), int(reserved), 0, 0)
                 )
-        return AuditReport(checked_levels=len(rows), mismatches=mismatches)
+        return AuditReport(
+            checked_levels=len(rows),
+            mismatches=mismatches,
+            total_mismatches=await self._total_mismatches(),
+        )
+
+    async def _total_mismatches(self) -> list[SkuTotalMismatch]:
+        """Items whose sellable total differs from the sum over their sellable levels."""
+        sellable = (
+            select(
+                stock_levels.c.sku,
+                func.sum(stock_levels.c.on_hand - stock_levels.c.reserved).label("available"),
+            )
+            .join(locations, locations.c.id == stock_levels.c.location_id)
+            .where(locations.c.kind != LocationKind.CHANNEL_MANAGED.value)
+            .group_by(stock_levels.c.sku)
+            .subquery()
+        )
+        expected = func.coalesce(sellable.c.available, 0)
+        rows = await self._conn.execute(
+            select(inventory_items.c.sku, expected, inventory_items.c.available)
+            .outerjoin(sellable, sellable.c.sku == inventory_items.c.sku)
+            .where(expected != inventory_items.c.available)
+            .order_by(inventory_items.c.sku)
+        )
+        return [SkuTotalMismatch(r[0], int(r[1]), int(r[2])) for r in rows]

@@ -7,19 +7,19 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.tables import operations
 from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
 
 
 class SqlOperationLog:
-    def __init__(self, session: AsyncSession):
-        self._session = session
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
 
     async def claim(self, operation: Operation) -> None:
         try:
-            await self._session.execute(
+            await self._conn.execute(
                 insert(operations).values(
                     key=operation.key,
                     kind=operation.kind,
@@ -35,14 +35,12 @@ class SqlOperationLog:
             raise OperationAlreadyRecorded(operation.key) from None
 
     async def complete(self, key: str, result: Mapping[str, Any]) -> None:
-        await self._session.execute(
+        await self._conn.execute(
             update(operations).where(operations.c.key == key).values(result=dict(result))
         )
 
     async def get(self, key: str) -> Operation | None:
-        row = (
-            await self._session.execute(select(operations).where(operations.c.key == key))
-        ).first()
+        row = (await self._conn.execute(select(operations).where(operations.c.key == key))).first()
         if row is None:
             return None
         return Operation(

@@ -208,10 +208,18 @@ class LevelMismatch:
     actual_reserved: int
 
 
+@strawberry.type(description="A SKU whose sellable total disagrees with its levels.")
+class TotalMismatch:
+    sku: str
+    expected: int = strawberry.field(description="Sum of available over sellable levels.")
+    actual: int = strawberry.field(description="The SKU's kept sellable total.")
+
+
 @strawberry.type
 class InventoryAudit:
     checked_levels: int
     mismatches: list[LevelMismatch]
+    total_mismatches: list[TotalMismatch]
 
     @classmethod
     def from_domain(cls, report: model.AuditReport) -> InventoryAudit:
@@ -227,6 +235,10 @@ class InventoryAudit:
                     actual_reserved=m.actual_reserved,
                 )
                 for m in report.mismatches
+            ],
+            total_mismatches=[
+                TotalMismatch(sku=t.sku, expected=t.expected_available, actual=t.actual_available)
+                for t in report.total_mismatches
             ],
         )
 

@@ -12,7 +12,13 @@ from adapters.container import Container
 from domain.errors import IllegalState
 from domain.inventory import reservations, stock
 from domain.inventory.alerts import AlertKind
-from domain.inventory.model import LevelMismatch, MovementReason, ReservationStatus, StockState
+from domain.inventory.model import (
+    LevelMismatch,
+    MovementReason,
+    ReservationStatus,
+    SkuTotalMismatch,
+    StockState,
+)
 from domain.inventory.queries import audit
 from tests.integration.inventory.conftest import Stockroom
 
@@ -39,7 +45,7 @@ async def test_audit_reports_a_level_changed_behind_the_ledger(
     async with container.uow() as uow:
         clean = await audit(uow)
     assert clean.checked_levels == 2
-    assert clean.mismatches == []
+    assert clean.clean, clean
 
     async with container.engine.begin() as conn:
         changed = await conn.execute(
@@ -64,6 +70,26 @@ async def test_audit_reports_a_level_changed_behind_the_ledger(
             actual_reserved=2,
         )
     ]
+    # The SKU's kept sellable total (5 + 4) no longer matches its levels (10 + 4) either.
+    assert report.total_mismatches == [SkuTotalMismatch(SKU, 14, 9)]
+
+
+async def test_audit_reports_a_sku_total_changed_behind_the_levels(
+    container: Container, stockroom: Stockroom
+) -> None:
+    await stock.receive(
+        container.uow, sku=SKU, location_id=stockroom.warehouse.id, quantity=3, key="a", actor="t"
+    )
+    async with container.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE inventory_items SET available = available - 1 WHERE sku = :sku"),
+            {"sku": SKU},
+        )
+    async with container.uow() as uow:
+        report = await audit(uow)
+    assert report.mismatches == []
+    assert report.total_mismatches == [SkuTotalMismatch(SKU, 3, 2)]
+    assert not report.clean
 
 
 async def test_expiry_releases_only_what_is_past_its_time_and_only_once(
@@ -103,7 +129,7 @@ async def test_expiry_releases_only_what_is_past_its_time_and_only_once(
         (cart.reservation.id, 0, -3)
     ]
     assert expiring[0].actor == reservations.EXPIRY_ACTOR
-    assert report.mismatches == []
+    assert report.clean, report
 
     # A second run finds nothing left to expire and changes nothing.
     assert await reservations.expire_reservations(container.uow, clock=lambda: later) == 0

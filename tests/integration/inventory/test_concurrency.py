@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import text
 
 from adapters.container import Container
 from adapters.db.repositories.inventory import SqlInventoryRepository
@@ -19,10 +20,11 @@ from domain.errors import InsufficientStock
 from domain.inventory import reservations, stock
 from domain.inventory.alerts import AlertKind
 from domain.inventory.model import (
+    LevelChange,
+    Movement,
     Reservation,
     ReservationStatus,
     SkuSnapshot,
-    StockLevel,
     StockState,
 )
 from domain.inventory.queries import audit
@@ -56,7 +58,7 @@ async def _active(container: Container, sku: str) -> list[Reservation]:
 async def _assert_audit_clean(container: Container) -> None:
     async with container.uow() as uow:
         report = await audit(uow)
-    assert report.mismatches == []
+    assert report.clean, report
 
 
 def _split(outcomes: Sequence[T | BaseException]) -> tuple[list[T], list[InsufficientStock]]:
@@ -361,55 +363,82 @@ async def test_reserve_at_a_level_created_while_the_snapshot_was_read(
     await _assert_audit_clean(container)
 
 
-def _after_first_level_change(
-    monkeypatch: pytest.MonkeyPatch, between: Callable[[], Awaitable[object]]
-) -> None:
-    """Run `between` (to commit) right after the next level update, inside that transaction."""
-    original = SqlInventoryRepository.change_level
-    armed = True
+def _while_holding(
+    monkeypatch: pytest.MonkeyPatch, competitor: Callable[[], Awaitable[object]]
+) -> list[asyncio.Task[object]]:
+    """Right after the next `hold` (its locks taken, not committed), start `competitor`.
 
-    async def change_level(
+    The competitor runs as a task; the holder goes on to commit. Returns the started task.
+    """
+    original = SqlInventoryRepository.hold
+    started: list[asyncio.Task[object]] = []
+
+    async def hold(
         self: SqlInventoryRepository,
-        sku: str,
-        location_id: uuid.UUID,
-        on_hand_delta: int,
-        reserved_delta: int,
-    ) -> StockLevel | None:
-        nonlocal armed
-        level = await original(self, sku, location_id, on_hand_delta, reserved_delta)
-        if armed:
-            armed = False
-            await between()
-        return level
+        reservation: Reservation,
+        movement: Movement,
+        *,
+        sellable: bool,
+    ) -> LevelChange | None:
+        change = await original(self, reservation, movement, sellable=sellable)
+        if not started:
+            started.append(asyncio.create_task(competitor()))
+            await _until_a_transaction_waits_for_a_lock(self)
+        return change
 
-    monkeypatch.setattr(SqlInventoryRepository, "change_level", change_level)
+    monkeypatch.setattr(SqlInventoryRepository, "hold", hold)
+    return started
+
+
+async def _until_a_transaction_waits_for_a_lock(repository: SqlInventoryRepository) -> None:
+    """Poll PostgreSQL (from another connection) until some backend waits on a row lock."""
+    engine = repository._conn.engine
+    async with asyncio.timeout(10), engine.connect() as conn:
+        while True:
+            waiting = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+            ).scalar_one()
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
 
 
 @postgres_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="known race (not fixed): levels_changed computes the SKU's state from the levels "
-    "it read before a concurrent change at ANOTHER location committed; the fix needs the item "
-    "row locked (FOR UPDATE) and the levels re-read before the state is computed",
-)
 async def test_stock_state_with_concurrent_changes_at_two_locations(
     container: Container, stockroom: Stockroom, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Two locations sell out at once: the SKU's total steps 4 -> 2 -> 0, each crossing once.
+
+    The store's reservation starts while the warehouse's holds its locks; it must wait for
+    the SKU's total (not compute from a stale read), so the second step sees the first.
+    """
     wh, st = stockroom.warehouse.id, stockroom.store.id
     await stock.receive(container.uow, sku=SKU, location_id=wh, quantity=2, key="r1", actor="t")
     await stock.receive(container.uow, sku=SKU, location_id=st, quantity=2, key="r2", actor="t")
     assert await _state(container, SKU) is StockState.IN_STOCK  # 4 > threshold 3
 
-    async def the_store_sells_out() -> None:  # 4 -> 2 as it sees it: LOW
-        await reservations.reserve(
+    async def the_store_sells_out() -> object:
+        return await reservations.reserve(
             container.uow, sku=SKU, quantity=2, location_id=st, key="st", actor="t"
         )
 
-    _after_first_level_change(monkeypatch, the_store_sells_out)
+    competitor = _while_holding(monkeypatch, the_store_sells_out)
     await reservations.reserve(
         container.uow, sku=SKU, quantity=2, location_id=wh, key="wh", actor="t"
     )
+    await competitor[0]
 
     assert await _level(container, SKU, wh) == (2, 2)
     assert await _level(container, SKU, st) == (2, 2)
     assert await _state(container, SKU) is StockState.OUT  # nothing is left anywhere
+    assert await _alerts(container, SKU) == [
+        AlertKind.BACK_IN_STOCK,  # the first receipt: a new item starts out of stock
+        AlertKind.LOW_STOCK,
+        AlertKind.OUT_OF_STOCK,
+    ]
+    await _assert_audit_clean(container)

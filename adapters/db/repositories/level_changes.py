@@ -1,0 +1,241 @@
+"""The statements that change stock levels: the hottest SQL in Nexo.
+
+Each change is conditional (its WHERE clause is the invariant) and, at a sellable location,
+moves the SKU's sellable total in the same atomic step. On PostgreSQL one statement does it
+all (data-modifying CTEs: the level row is locked, then the item row, always in that
+order), so a reservation holds its locks for one round trip plus the commit. SQLite runs the
+same steps one statement at a time; its single writer lock serialises them anyway.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Uuid, bindparam, insert, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.db.dialect import is_postgresql
+from adapters.db.tables import UtcDateTime, inventory_items, reservations, stock_movements
+from domain.inventory.model import LevelChange, Movement, Reservation, StockLevel
+
+_LEVEL_DELTA = """
+    UPDATE stock_levels
+       SET on_hand = on_hand + :on_hand_delta,
+           reserved = reserved + :reserved_delta,
+           version = version + 1
+     WHERE sku = :sku AND location_id = :location_id
+       AND on_hand + :on_hand_delta >= reserved + :reserved_delta
+       AND reserved + :reserved_delta >= 0
+ RETURNING on_hand, reserved, version
+"""
+
+_LEVEL_COUNT = """
+    UPDATE stock_levels
+       SET on_hand = :on_hand, version = version + 1
+     WHERE sku = :sku AND location_id = :location_id
+       AND on_hand = :expected_on_hand AND reserved <= :on_hand
+ RETURNING on_hand, reserved, version
+"""
+
+_ITEM_TOTAL = """
+    UPDATE inventory_items SET available = available + :available_delta
+     WHERE sku = :sku AND EXISTS (SELECT 1 FROM level)
+ RETURNING available
+"""
+
+_HOLD_ROWS = """
+, held AS (
+    INSERT INTO reservations (id, sku, location_id, quantity, status, reference, created_at,
+                              expires_at)
+    SELECT :reservation_id, :sku, :location_id, :reserved_delta, 'active', :reference,
+           :created_at, :expires_at
+      FROM level
+), ledger AS (
+    INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, reserved_delta, reason,
+                                 actor, operation_key, reference, reservation_id, created_at)
+    SELECT :movement_id, :sku, :location_id, 0, :reserved_delta, :reason, :actor,
+           :operation_key, :reference, :reservation_id, :created_at
+      FROM level
+)
+"""
+
+_SELECT = (
+    " SELECT level.on_hand, level.reserved, level.version, item.available"
+    " FROM level LEFT JOIN item ON true"
+)
+
+
+def _typed(sql: str) -> Any:
+    """A text statement whose ids and times bind as the columns do, on either backend."""
+    statement = text(sql)
+    typed = {
+        "location_id": Uuid(),
+        "reservation_id": Uuid(),
+        "movement_id": Uuid(),
+        "created_at": UtcDateTime(),
+        "expires_at": UtcDateTime(),
+    }
+    present = [bindparam(name, type_=kind) for name, kind in typed.items() if f":{name}" in sql]
+    return statement.bindparams(*present)
+
+
+def _with_total(level_sql: str, extra: str = "") -> Any:
+    return _typed(f"WITH level AS ({level_sql}), item AS ({_ITEM_TOTAL}){extra}{_SELECT}")
+
+
+_DELTA_WITH_TOTAL = _with_total(_LEVEL_DELTA)
+_COUNT_WITH_TOTAL = _with_total(_LEVEL_COUNT)
+_HOLD_WITH_TOTAL = _with_total(_LEVEL_DELTA, _HOLD_ROWS)
+_HOLD_WITHOUT_TOTAL = _typed(
+    f"WITH level AS ({_LEVEL_DELTA}), item AS (SELECT NULL::integer AS available)"
+    f"{_HOLD_ROWS}{_SELECT}"
+)
+_DELTA = _typed(_LEVEL_DELTA)
+_COUNT = _typed(_LEVEL_COUNT)
+
+
+def _change(sku: str, location_id: uuid.UUID, row: Any, available_delta: int) -> LevelChange:
+    level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+    after = getattr(row, "available", None)
+    if after is None:
+        return LevelChange(level)
+    return LevelChange(level, after - available_delta, after)
+
+
+async def _move_total(conn: AsyncConnection, sku: str, delta: int) -> tuple[int, int]:
+    after = (
+        await conn.execute(
+            update(inventory_items)
+            .where(inventory_items.c.sku == sku)
+            .values(available=inventory_items.c.available + delta)
+            .returning(inventory_items.c.available)
+        )
+    ).scalar_one()
+    return after - delta, after
+
+
+async def move_sku_total(conn: AsyncConnection, sku: str, delta: int) -> tuple[int, int]:
+    return await _move_total(conn, sku, delta)
+
+
+async def change_level(
+    conn: AsyncConnection,
+    sku: str,
+    location_id: uuid.UUID,
+    on_hand_delta: int,
+    reserved_delta: int,
+    *,
+    sellable: bool,
+) -> LevelChange | None:
+    available_delta = (on_hand_delta - reserved_delta) if sellable else 0
+    params = {
+        "sku": sku,
+        "location_id": location_id,
+        "on_hand_delta": on_hand_delta,
+        "reserved_delta": reserved_delta,
+        "available_delta": available_delta,
+    }
+    moves_total = available_delta != 0
+    if is_postgresql(conn):
+        statement = _DELTA_WITH_TOTAL if moves_total else _DELTA
+        row = (await conn.execute(statement, params)).first()
+        return _change(sku, location_id, row, available_delta) if row else None
+    row = (await conn.execute(_DELTA, params)).first()
+    if row is None:
+        return None
+    level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+    if not moves_total:
+        return LevelChange(level)
+    return LevelChange(level, *await _move_total(conn, sku, available_delta))
+
+
+async def count_level(
+    conn: AsyncConnection,
+    sku: str,
+    location_id: uuid.UUID,
+    on_hand: int,
+    expected_on_hand: int,
+    *,
+    sellable: bool,
+) -> LevelChange | None:
+    available_delta = (on_hand - expected_on_hand) if sellable else 0
+    params = {
+        "sku": sku,
+        "location_id": location_id,
+        "on_hand": on_hand,
+        "expected_on_hand": expected_on_hand,
+        "available_delta": available_delta,
+    }
+    moves_total = available_delta != 0
+    if is_postgresql(conn):
+        statement = _COUNT_WITH_TOTAL if moves_total else _COUNT
+        row = (await conn.execute(statement, params)).first()
+        return _change(sku, location_id, row, available_delta) if row else None
+    row = (await conn.execute(_COUNT, params)).first()
+    if row is None:
+        return None
+    level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+    if not moves_total:
+        return LevelChange(level)
+    return LevelChange(level, *await _move_total(conn, sku, available_delta))
+
+
+async def hold(
+    conn: AsyncConnection, reservation: Reservation, movement: Movement, *, sellable: bool
+) -> LevelChange | None:
+    quantity = reservation.quantity
+    if is_postgresql(conn):
+        params = {
+            "sku": reservation.sku,
+            "location_id": reservation.location_id,
+            "on_hand_delta": 0,
+            "reserved_delta": quantity,
+            "available_delta": -quantity if sellable else 0,
+            "reservation_id": reservation.id,
+            "reference": reservation.reference,
+            "created_at": reservation.created_at,
+            "expires_at": reservation.expires_at,
+            "movement_id": movement.id,
+            "reason": movement.reason.value,
+            "actor": movement.actor,
+            "operation_key": movement.operation_key,
+        }
+        statement = _HOLD_WITH_TOTAL if sellable else _HOLD_WITHOUT_TOTAL
+        row = (await conn.execute(statement, params)).first()
+        if row is None:
+            return None
+        return _change(reservation.sku, reservation.location_id, row, -quantity)
+    change = await change_level(
+        conn, reservation.sku, reservation.location_id, 0, quantity, sellable=sellable
+    )
+    if change is None:
+        return None
+    await conn.execute(
+        insert(reservations).values(
+            id=reservation.id,
+            sku=reservation.sku,
+            location_id=reservation.location_id,
+            quantity=quantity,
+            status=reservation.status.value,
+            reference=reservation.reference,
+            created_at=reservation.created_at,
+            expires_at=reservation.expires_at,
+        )
+    )
+    await conn.execute(
+        insert(stock_movements).values(
+            id=movement.id,
+            sku=movement.sku,
+            location_id=movement.location_id,
+            on_hand_delta=movement.on_hand_delta,
+            reserved_delta=movement.reserved_delta,
+            reason=movement.reason.value,
+            actor=movement.actor,
+            operation_key=movement.operation_key,
+            reference=movement.reference,
+            reservation_id=movement.reservation_id,
+            created_at=movement.created_at,
+        )
+    )
+    return change
