@@ -45,6 +45,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,
         log_level=settings.log_level.lower(),
         lifespan="on",
+        # Access lines cost CPU on every request; requests are logged by the app when useful.
+        access_log=settings.log_level == "DEBUG",
     )
     return 0
 

@@ -84,11 +84,19 @@ class InventoryRepository(Protocol):
         ...
 
     async def hold(
-        self, reservation: Reservation, movement: Movement, *, sellable: bool
+        self,
+        reservation: Reservation,
+        movement: Movement,
+        *,
+        sellable: bool,
+        claim: Operation | None = None,
     ) -> LevelChange | None:
         """Reserve at the reservation's level and record it with its ledger row, atomically.
 
-        None, and nothing recorded, when the level does not have the quantity available.
+        None when the level does not have the quantity available (the caller rolls back).
+        With `claim`, the operation's key is claimed first, in the same step: raises
+        `OperationAlreadyRecorded` as `OperationLog.claim` does. The claim always precedes the
+        level's lock, so calls replaying one key queue on the key, never deadlock.
         """
         ...
 

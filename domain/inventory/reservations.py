@@ -150,11 +150,7 @@ async def reserve(
             async with uows() as uow:
                 reservation_id = uuid.uuid4()
                 result = {"reservationId": str(reservation_id)}
-                # The key is claimed before anything can be refused: a replay answers with
-                # the first result even when the stock it took is gone by now.
-                await uow.operations.claim(
-                    Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
-                )
+                operation = Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
                 snapshot = await load_sku(uow, sku)
                 if location_id is not None:
                     if snapshot.level_at(location_id) is None:
@@ -166,6 +162,9 @@ async def reserve(
                 else:
                     candidates = candidate_locations(snapshot, quantity)
                     if not candidates:
+                        # The key is claimed before refusing: a replay of a reservation that
+                        # succeeded answers with it, even now that the stock is gone.
+                        await uow.operations.claim(operation)
                         raise InsufficientStock(
                             f"no location has {quantity} of {sku!r} available", field="quantity"
                         )
@@ -183,14 +182,15 @@ async def reserve(
                 )
                 at = snapshot.location_of(chosen)
                 assert at is not None
-                # One atomic step takes the row lock, records the reservation and its ledger
-                # row; only the commit follows, so a hot SKU's row is held briefly.
+                # One atomic step claims the key, takes the row lock, records the reservation
+                # and its ledger row; only the commit follows, so a hot row is held briefly.
                 change = await uow.inventory.hold(
                     reservation,
                     _movement(
                         reservation, 0, quantity, MovementReason.RESERVE, actor, claim.key, now
                     ),
                     sellable=at.location_kind is not LocationKind.CHANNEL_MANAGED,
+                    claim=operation,
                 )
                 if change is None:
                     if location_id is not None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import decode_position
@@ -24,6 +24,7 @@ from adapters.db.tables import (
     stock_levels,
     stock_movements,
 )
+from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     AuditReport,
     InventoryItem,
@@ -107,6 +108,8 @@ _SNAPSHOT = (
     .outerjoin(stock_levels, stock_levels.c.sku == inventory_items.c.sku)
     .outerjoin(locations, locations.c.id == stock_levels.c.location_id)
 )
+# Built once: executing a prepared statement object skips rebuilding it and its cache key.
+_SNAPSHOT_ONE = _SNAPSHOT.where(inventory_items.c.sku == bindparam("sku"))
 
 
 def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
@@ -187,7 +190,7 @@ class SqlInventoryRepository:
     # Levels
 
     async def snapshot(self, sku: str) -> SkuSnapshot | None:
-        rows = (await self._conn.execute(_SNAPSHOT.where(inventory_items.c.sku == sku))).all()
+        rows = (await self._conn.execute(_SNAPSHOT_ONE, {"sku": sku})).all()
         return _snapshots(rows).get(sku)
 
     async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
@@ -243,9 +246,16 @@ class SqlInventoryRepository:
         )
 
     async def hold(
-        self, reservation: Reservation, movement: Movement, *, sellable: bool
+        self,
+        reservation: Reservation,
+        movement: Movement,
+        *,
+        sellable: bool,
+        claim: Operation | None = None,
     ) -> LevelChange | None:
-        return await level_changes.hold(self._conn, reservation, movement, sellable=sellable)
+        return await level_changes.hold(
+            self._conn, reservation, movement, sellable=sellable, claim=claim
+        )
 
     async def move_sku_total(self, sku: str, delta: int) -> tuple[int, int]:
         return await level_changes.move_sku_total(self._conn, sku, delta)

@@ -13,10 +13,19 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Uuid, bindparam, insert, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
-from adapters.db.tables import UtcDateTime, inventory_items, reservations, stock_movements
+from adapters.db.repositories.operations import SqlOperationLog
+from adapters.db.tables import (
+    JsonDocument,
+    UtcDateTime,
+    inventory_items,
+    reservations,
+    stock_movements,
+)
+from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
 from domain.inventory.model import LevelChange, Movement, Reservation, StockLevel
 
 _LEVEL_DELTA = """
@@ -60,6 +69,14 @@ _HOLD_ROWS = """
 )
 """
 
+_CLAIM = """
+    INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)
+    VALUES (:operation_key, :operation_kind, :fingerprint, :actor, :operation_result, :created_at)
+ RETURNING key
+"""
+# The level waits for the claim: every transaction takes the key before the row lock.
+_AFTER_CLAIM = "\n       AND EXISTS (SELECT 1 FROM claim)"
+
 _SELECT = (
     " SELECT level.on_hand, level.reserved, level.version, item.available"
     " FROM level LEFT JOIN item ON true"
@@ -75,6 +92,7 @@ def _typed(sql: str) -> Any:
         "movement_id": Uuid(),
         "created_at": UtcDateTime(),
         "expires_at": UtcDateTime(),
+        "operation_result": JsonDocument,
     }
     present = [bindparam(name, type_=kind) for name, kind in typed.items() if f":{name}" in sql]
     return statement.bindparams(*present)
@@ -86,11 +104,25 @@ def _with_total(level_sql: str, extra: str = "") -> Any:
 
 _DELTA_WITH_TOTAL = _with_total(_LEVEL_DELTA)
 _COUNT_WITH_TOTAL = _with_total(_LEVEL_COUNT)
-_HOLD_WITH_TOTAL = _with_total(_LEVEL_DELTA, _HOLD_ROWS)
-_HOLD_WITHOUT_TOTAL = _typed(
-    f"WITH level AS ({_LEVEL_DELTA}), item AS (SELECT NULL::integer AS available)"
-    f"{_HOLD_ROWS}{_SELECT}"
-)
+_NO_TOTAL = "SELECT NULL::integer AS available"
+
+
+def _hold_statement(*, claimed: bool, total: bool) -> Any:
+    level = (
+        _LEVEL_DELTA.replace(" RETURNING", _AFTER_CLAIM + "\n RETURNING")
+        if claimed
+        else _LEVEL_DELTA
+    )
+    claim = f"claim AS ({_CLAIM}), " if claimed else ""
+    item = _ITEM_TOTAL if total else _NO_TOTAL
+    return _typed(f"WITH {claim}level AS ({level}), item AS ({item}){_HOLD_ROWS}{_SELECT}")
+
+
+_HOLD = {
+    (claimed, total): _hold_statement(claimed=claimed, total=total)
+    for claimed in (False, True)
+    for total in (False, True)
+}
 _DELTA = _typed(_LEVEL_DELTA)
 _COUNT = _typed(_LEVEL_COUNT)
 
@@ -182,11 +214,16 @@ async def count_level(
 
 
 async def hold(
-    conn: AsyncConnection, reservation: Reservation, movement: Movement, *, sellable: bool
+    conn: AsyncConnection,
+    reservation: Reservation,
+    movement: Movement,
+    *,
+    sellable: bool,
+    claim: Operation | None = None,
 ) -> LevelChange | None:
     quantity = reservation.quantity
     if is_postgresql(conn):
-        params = {
+        params: dict[str, Any] = {
             "sku": reservation.sku,
             "location_id": reservation.location_id,
             "on_hand_delta": 0,
@@ -201,11 +238,25 @@ async def hold(
             "actor": movement.actor,
             "operation_key": movement.operation_key,
         }
-        statement = _HOLD_WITH_TOTAL if sellable else _HOLD_WITHOUT_TOTAL
-        row = (await conn.execute(statement, params)).first()
+        if claim is not None:
+            # One statement writes the claim and the ledger row: they share key, actor, time.
+            assert (claim.key, claim.actor) == (movement.operation_key, movement.actor)
+            params.update(
+                operation_kind=claim.kind,
+                fingerprint=claim.fingerprint,
+                operation_result=dict(claim.result) if claim.result is not None else None,
+            )
+        try:
+            row = (await conn.execute(_HOLD[(claim is not None, sellable)], params)).first()
+        except IntegrityError as error:
+            if "pk_operations" in str(error.orig):
+                raise OperationAlreadyRecorded(movement.operation_key or "") from None
+            raise
         if row is None:
             return None
         return _change(reservation.sku, reservation.location_id, row, -quantity)
+    if claim is not None:
+        await SqlOperationLog(conn).claim(claim)
     change = await change_level(
         conn, reservation.sku, reservation.location_id, 0, quantity, sellable=sellable
     )

@@ -19,6 +19,7 @@ from adapters.db.repositories.inventory import SqlInventoryRepository
 from domain.errors import InsufficientStock
 from domain.inventory import reservations, stock
 from domain.inventory.alerts import AlertKind
+from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
     Movement,
@@ -379,8 +380,9 @@ def _while_holding(
         movement: Movement,
         *,
         sellable: bool,
+        claim: Operation | None = None,
     ) -> LevelChange | None:
-        change = await original(self, reservation, movement, sellable=sellable)
+        change = await original(self, reservation, movement, sellable=sellable, claim=claim)
         if not started:
             started.append(asyncio.create_task(competitor()))
             await _until_a_transaction_waits_for_a_lock(self)
