@@ -30,6 +30,7 @@ from domain.inventory.stock import Clock, idempotent, load_location, load_sku, u
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 RESERVE_ATTEMPTS = 5
+MAX_LINES = 250
 MAX_EXPIRY = timedelta(days=30)
 EXPIRY_ACTOR = "job:expire_reservations"
 
@@ -231,8 +232,8 @@ async def reserve_lines(
     The levels of every SKU involved are locked first, in one fixed order, so concurrent
     multi-line reservations queue instead of deadlocking.
     """
-    if not lines:
-        raise InvalidInput("at least one line is needed", field="lines")
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidInput(f"an order has 1 to {MAX_LINES} lines", field="lines")
     for index, line in enumerate(lines):
         if line.quantity <= 0:
             raise InvalidQuantity("quantity must be positive", field=f"lines[{index}].quantity")

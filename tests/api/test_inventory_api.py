@@ -31,6 +31,10 @@ MUTATIONS: dict[str, tuple[str, str]] = {
     "countStock": ("CountStockInput", f"levels {{ {LEVEL} }} replayed {ERRORS}"),
     "transferStock": ("TransferStockInput", f"levels {{ {LEVEL} }} replayed {ERRORS}"),
     "reserveStock": ("ReserveStockInput", f"{RESERVATION} replayed {ERRORS}"),
+    "reserveStockLines": (
+        "ReserveStockLinesInput",
+        f"lines {{ sku quantity {RESERVATION} error {{ field message code }} }} replayed {ERRORS}",
+    ),
     "releaseReservation": ("ReservationInput", f"{RESERVATION} replayed {ERRORS}"),
     "commitReservation": ("ReservationInput", f"{RESERVATION} replayed {ERRORS}"),
     "acknowledgeAlert": (
@@ -331,6 +335,43 @@ async def test_receive_adjust_count_transfer_reserve_release_commit(stockroom: S
     assert await api.reservations(sku="B") == []
 
     assert await api.audit() == {"checkedLevels": 2, "mismatches": [], "totalMismatches": []}
+
+
+async def test_order_lines_are_reserved_all_or_nothing_or_partially(
+    stockroom: Stockroom,
+) -> None:
+    api, wh, st = stockroom.api, stockroom.wh, stockroom.st
+    await api.ok("receiveStock", sku="A", locationId=wh, quantity=3, idempotencyKey="a")
+    await api.ok("receiveStock", sku="B", locationId=st, quantity=1, idempotencyKey="b")
+    lines = [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 2}]
+
+    refused = await api.call(
+        "reserveStockLines", lines=lines, mode="ALL_OR_NOTHING", idempotencyKey="o1"
+    )
+    assert refused["lines"] == []
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("INSUFFICIENT_STOCK", "lines[1]")
+    ]
+    assert ((await api.item("A"))["reserved"], (await api.item("B"))["reserved"]) == (0, 0)
+
+    partial = await api.ok(
+        "reserveStockLines", lines=lines, mode="PARTIAL", idempotencyKey="o2", reference="order-2"
+    )
+    first, second = partial["lines"]
+    assert first["reservation"]["quantity"] == 2
+    assert first["reservation"]["location"]["id"] == wh
+    assert first["reservation"]["reference"] == "order-2"
+    assert first["error"] is None
+    assert second["reservation"] is None
+    assert second["error"]["code"] == "INSUFFICIENT_STOCK"
+    assert ((await api.item("A"))["reserved"], (await api.item("B"))["reserved"]) == (2, 0)
+
+    again = await api.ok(
+        "reserveStockLines", lines=lines, mode="PARTIAL", idempotencyKey="o2", reference="order-2"
+    )
+    assert again["replayed"] is True
+    assert again["lines"][0]["reservation"]["id"] == first["reservation"]["id"]
+    assert (await api.item("A"))["reserved"] == 2
 
 
 async def test_inventory_items_paginate_by_cursor_and_filter(api: Api) -> None:
@@ -930,6 +971,7 @@ async def test_readonly_key_can_query_but_not_mutate(
             "idempotencyKey": "ro4",
         },
         "reserveStock": {"sku": "A", "quantity": 1, "idempotencyKey": "ro5"},
+        "reserveStockLines": {"lines": [{"sku": "A", "quantity": 1}], "idempotencyKey": "ro8"},
         "releaseReservation": {"reservationId": loaded.reservation, "idempotencyKey": "ro6"},
         "commitReservation": {"reservationId": loaded.reservation, "idempotencyKey": "ro7"},
         "acknowledgeAlert": {"alertId": alert["id"]},

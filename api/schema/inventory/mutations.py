@@ -99,6 +99,46 @@ class ReserveStockInput:
     expires_in_seconds: int | None = None
 
 
+ReservationMode = strawberry.enum(
+    reservations.LineMode,
+    name="ReservationMode",
+    description="ALL_OR_NOTHING: every line or none. PARTIAL: as many lines as possible.",
+)
+
+
+@strawberry.input
+class ReserveStockLineInput:
+    sku: str
+    quantity: int
+    location_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class ReserveStockLinesInput:
+    lines: list[ReserveStockLineInput]
+    mode: ReservationMode = reservations.LineMode.ALL_OR_NOTHING  # type: ignore[valid-type]
+    idempotency_key: str
+    reference: str | None = None
+    expires_in_seconds: int | None = None
+
+
+@strawberry.type
+class ReservedLine:
+    sku: str
+    quantity: int
+    reservation: Reservation | None = strawberry.field(
+        description="Null when this line could not be reserved (PARTIAL mode only)."
+    )
+    error: UserError | None
+
+
+@strawberry.type
+class ReserveStockLinesPayload:
+    lines: list[ReservedLine] = strawberry.field(default_factory=list)
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.input
 class ReservationInput:
     reservation_id: strawberry.ID
@@ -254,6 +294,51 @@ class InventoryMutation:
             )
 
         return _reservation_payload(*await attempt(run))
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Reserve an order's lines together, locking them in one fixed order.",
+    )
+    async def reserve_stock_lines(
+        self, info: Info, input: ReserveStockLinesInput
+    ) -> ReserveStockLinesPayload:
+        async def run() -> reservations.LinesResult:
+            return await reservations.reserve_lines(
+                info.context.container.uow,
+                lines=[
+                    reservations.LineRequest(
+                        sku=line.sku,
+                        quantity=line.quantity,
+                        location_id=parse_id(line.location_id, f"lines[{i}].locationId")
+                        if line.location_id
+                        else None,
+                    )
+                    for i, line in enumerate(input.lines)
+                ],
+                mode=reservations.LineMode(input.mode),
+                key=input.idempotency_key,
+                actor=info.context.actor,
+                reference=input.reference,
+                expires_in_seconds=input.expires_in_seconds,
+            )
+
+        result, errors = await attempt(run)
+        if result is None:
+            return ReserveStockLinesPayload(user_errors=errors)
+        return ReserveStockLinesPayload(
+            lines=[
+                ReservedLine(
+                    sku=line.request.sku,
+                    quantity=line.request.quantity,
+                    reservation=Reservation.from_domain(line.reservation)
+                    if line.reservation
+                    else None,
+                    error=UserError.from_domain(line.error) if line.error else None,
+                )
+                for line in result.lines
+            ],
+            replayed=result.replayed,
+        )
 
     @strawberry.mutation(permission_classes=[CanMutate])
     async def release_reservation(self, info: Info, input: ReservationInput) -> ReservationPayload:
