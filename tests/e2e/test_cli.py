@@ -168,3 +168,34 @@ def test_worker_without_redis_fails_with_one_clear_line(tmp_path: Path) -> None:
     assert run.code != 0
     assert len(run.error_lines) == 1, run.stderr
     assert "NEXO_REDIS_URL" in run.stderr
+
+
+def test_audit_is_clean_then_reports_a_level_changed_behind_the_ledger(
+    cli: Cli, db_path: Path
+) -> None:
+    clean = cli("audit")
+    assert clean.code == 0, clean.stderr
+    assert clean.stdout == ""
+    assert clean.error_lines == ["checked 0 levels, 0 mismatches"]
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "INSERT INTO locations (id, code, name, kind, created_at) "
+            "VALUES ('0123456789abcdef0123456789abcdef', 'WH', 'W', 'warehouse', '2026-01-01')"
+        )
+        conn.execute(
+            "INSERT INTO inventory_items (sku, available, created_at) VALUES ('X', 0, '2026-01-01')"
+        )
+        conn.execute(
+            "INSERT INTO stock_levels (id, sku, location_id, on_hand, reserved, version) VALUES "
+            "('fedcba9876543210fedcba9876543210', 'X', '0123456789abcdef0123456789abcdef', "
+            "4, 0, 1)"
+        )
+    broken = cli("audit")
+    assert broken.code == 1
+    assert broken.stdout.splitlines() == [
+        "X\t01234567-89ab-cdef-0123-456789abcdef\ton_hand ledger=0 level=4\t"
+        "reserved ledger=0 level=0",
+        "X\tsellable total levels=4 kept=0",
+    ]
+    assert broken.error_lines == ["checked 1 levels, 2 mismatches"]
