@@ -28,6 +28,19 @@ Subscription = merge_types("Subscription", (AccessSubscription, InventorySubscri
 MAX_TOKENS = 4000
 
 
+class MaskUnexpectedErrors(MaskErrors):
+    """MaskErrors without its per-result `isinstance` against a runtime Protocol.
+
+    That check is slow and runs for every event of every subscription; a plain attribute
+    read does the same job.
+    """
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Mask unexpected exceptions; keep GraphQL's own errors (syntax, validation, permissions)."""
     original = error.original_error
@@ -39,7 +52,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaskErrors(should_mask_error=should_mask),
+        lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -164,3 +164,18 @@ async def test_readonly_key_cannot_subscribe_to_admin_events(
         assert message["type"] in {"error", "next"}
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_unexpected_errors_are_masked(
+    http: httpx.AsyncClient, staff_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.db.repositories.inventory import SqlInventoryRepository
+
+    async def broken(self: object) -> None:
+        raise RuntimeError("connection string postgres://secret@db")
+
+    monkeypatch.setattr(SqlInventoryRepository, "list_locations", broken)
+    body = await gql(http, "{ locations { code } }", key=staff_key)
+    assert body["data"] is None
+    assert [e["message"] for e in body["errors"]] == ["Unexpected error."]
+    assert "secret" not in str(body)
