@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.db.cursors import decode_position
 from adapters.db.dialect import upsert_for
 from adapters.db.repositories import level_changes
+from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
     inventory_items,
     locations,
@@ -263,27 +264,7 @@ class SqlInventoryRepository:
     # Ledger
 
     async def add_movements(self, movements: Sequence[Movement]) -> None:
-        await self._conn.execute(
-            insert(stock_movements),
-            [
-                {
-                    "id": m.id,
-                    "sku": m.sku,
-                    "location_id": m.location_id,
-                    "on_hand_delta": m.on_hand_delta,
-                    "reserved_delta": m.reserved_delta,
-                    "reason": m.reason.value,
-                    "actor": m.actor,
-                    "operation_key": m.operation_key,
-                    "reference": m.reference,
-                    "note": m.note,
-                    "detail": m.detail,
-                    "reservation_id": m.reservation_id,
-                    "created_at": m.created_at,
-                }
-                for m in movements
-            ],
-        )
+        await self._conn.execute(insert(stock_movements), [movement_row(m) for m in movements])
 
     async def list_movements(self, sku: str, *, first: int, after: str | None) -> list[Movement]:
         c = stock_movements.c
@@ -296,19 +277,7 @@ class SqlInventoryRepository:
     # Reservations
 
     async def add_reservation(self, reservation: Reservation) -> None:
-        await self._conn.execute(
-            insert(reservations).values(
-                id=reservation.id,
-                sku=reservation.sku,
-                location_id=reservation.location_id,
-                quantity=reservation.quantity,
-                status=reservation.status.value,
-                reference=reservation.reference,
-                created_at=reservation.created_at,
-                expires_at=reservation.expires_at,
-                closed_at=reservation.closed_at,
-            )
-        )
+        await self._conn.execute(insert(reservations).values(**reservation_row(reservation)))
 
     async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None:
         row = (

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
 from adapters.db.repositories.operations import SqlOperationLog
+from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
     JsonDocument,
     UtcDateTime,
@@ -151,6 +152,30 @@ async def move_sku_total(conn: AsyncConnection, sku: str, delta: int) -> tuple[i
     return await _move_total(conn, sku, delta)
 
 
+async def _apply(
+    conn: AsyncConnection,
+    statements: tuple[Any, Any],
+    params: dict[str, Any],
+    sku: str,
+    location_id: uuid.UUID,
+    available_delta: int,
+) -> LevelChange | None:
+    """Run a level statement (plain, or with the SKU total on PostgreSQL) and read it back."""
+    plain, with_total = statements
+    moves_total = available_delta != 0
+    params = {**params, "sku": sku, "location_id": location_id, "available_delta": available_delta}
+    if is_postgresql(conn):
+        row = (await conn.execute(with_total if moves_total else plain, params)).first()
+        return _change(sku, location_id, row, available_delta) if row else None
+    row = (await conn.execute(plain, params)).first()
+    if row is None:
+        return None
+    level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+    if not moves_total:
+        return LevelChange(level)
+    return LevelChange(level, *await _move_total(conn, sku, available_delta))
+
+
 async def change_level(
     conn: AsyncConnection,
     sku: str,
@@ -160,26 +185,11 @@ async def change_level(
     *,
     sellable: bool,
 ) -> LevelChange | None:
+    params = {"on_hand_delta": on_hand_delta, "reserved_delta": reserved_delta}
     available_delta = (on_hand_delta - reserved_delta) if sellable else 0
-    params = {
-        "sku": sku,
-        "location_id": location_id,
-        "on_hand_delta": on_hand_delta,
-        "reserved_delta": reserved_delta,
-        "available_delta": available_delta,
-    }
-    moves_total = available_delta != 0
-    if is_postgresql(conn):
-        statement = _DELTA_WITH_TOTAL if moves_total else _DELTA
-        row = (await conn.execute(statement, params)).first()
-        return _change(sku, location_id, row, available_delta) if row else None
-    row = (await conn.execute(_DELTA, params)).first()
-    if row is None:
-        return None
-    level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
-    if not moves_total:
-        return LevelChange(level)
-    return LevelChange(level, *await _move_total(conn, sku, available_delta))
+    return await _apply(
+        conn, (_DELTA, _DELTA_WITH_TOTAL), params, sku, location_id, available_delta
+    )
 
 
 async def count_level(
@@ -191,26 +201,11 @@ async def count_level(
     *,
     sellable: bool,
 ) -> LevelChange | None:
+    params = {"on_hand": on_hand, "expected_on_hand": expected_on_hand}
     available_delta = (on_hand - expected_on_hand) if sellable else 0
-    params = {
-        "sku": sku,
-        "location_id": location_id,
-        "on_hand": on_hand,
-        "expected_on_hand": expected_on_hand,
-        "available_delta": available_delta,
-    }
-    moves_total = available_delta != 0
-    if is_postgresql(conn):
-        statement = _COUNT_WITH_TOTAL if moves_total else _COUNT
-        row = (await conn.execute(statement, params)).first()
-        return _change(sku, location_id, row, available_delta) if row else None
-    row = (await conn.execute(_COUNT, params)).first()
-    if row is None:
-        return None
-    level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
-    if not moves_total:
-        return LevelChange(level)
-    return LevelChange(level, *await _move_total(conn, sku, available_delta))
+    return await _apply(
+        conn, (_COUNT, _COUNT_WITH_TOTAL), params, sku, location_id, available_delta
+    )
 
 
 async def hold(
@@ -262,31 +257,6 @@ async def hold(
     )
     if change is None:
         return None
-    await conn.execute(
-        insert(reservations).values(
-            id=reservation.id,
-            sku=reservation.sku,
-            location_id=reservation.location_id,
-            quantity=quantity,
-            status=reservation.status.value,
-            reference=reservation.reference,
-            created_at=reservation.created_at,
-            expires_at=reservation.expires_at,
-        )
-    )
-    await conn.execute(
-        insert(stock_movements).values(
-            id=movement.id,
-            sku=movement.sku,
-            location_id=movement.location_id,
-            on_hand_delta=movement.on_hand_delta,
-            reserved_delta=movement.reserved_delta,
-            reason=movement.reason.value,
-            actor=movement.actor,
-            operation_key=movement.operation_key,
-            reference=movement.reference,
-            reservation_id=movement.reservation_id,
-            created_at=movement.created_at,
-        )
-    )
+    await conn.execute(insert(reservations).values(**reservation_row(reservation)))
+    await conn.execute(insert(stock_movements).values(**movement_row(movement)))
     return change
