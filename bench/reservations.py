@@ -318,4 +318,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The event loop uvicorn runs Nexo on (uvicorn[standard] brings uvloop): same for all paths.
+    import uvloop
+
+    uvloop.run(main())
