@@ -148,9 +148,6 @@ class SkuSnapshot:
             if e.location_kind is not LocationKind.CHANNEL_MANAGED
         )
 
-    def available_by_location(self) -> dict[uuid.UUID, int]:
-        return {e.level.location_id: e.level.available for e in self.levels}
-
 
 @dataclass(frozen=True, slots=True)
 class LevelChange:

@@ -332,15 +332,6 @@ class SqlInventoryRepository:
         )
         return [_reservation(r) for r in await self._conn.execute(stmt)]
 
-    async def reserved_by_expired(self, now: datetime) -> dict[tuple[str, uuid.UUID], int]:
-        c = reservations.c
-        stmt = (
-            select(c.sku, c.location_id, func.sum(c.quantity))
-            .where(c.status == ReservationStatus.ACTIVE.value, c.expires_at <= now)
-            .group_by(c.sku, c.location_id)
-        )
-        return {(r[0], r[1]): int(r[2]) for r in await self._conn.execute(stmt)}
-
     # Audit
 
     async def audit(self) -> AuditReport:
