@@ -1,0 +1,1 @@
+"""Catalog: products, variants, and how they are shaped for each channel."""
