@@ -29,7 +29,7 @@ class Authenticator:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self._uow() as uow:
+        async with self._uow(readonly=True) as uow:
             principal = await authenticate(uow, secret)
         if len(self._cache) >= self._max_entries:
             self._cache.clear()

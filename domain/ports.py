@@ -64,7 +64,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, readonly: bool = False) -> UnitOfWork:
+        """A new unit of work; `readonly` ones only read, and may run beside a writer."""
+        ...
 
 
 class Subscription(Protocol):

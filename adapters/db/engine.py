@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READONLY_FLAG = "nexo.readonly"  # in Connection.info: this unit of work only reads
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -33,8 +34,10 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front: two writers queue on the busy timeout
-        # instead of deadlocking when both try to upgrade a read lock.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # instead of deadlocking when both try to upgrade a read lock. Read-only work
+        # begins deferred and, under WAL, reads beside a writer.
+        readonly = connection.info.get(READONLY_FLAG, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:

@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.db.engine import READONLY_FLAG
 from adapters.db.repositories.alerts import SqlAlertRepository
 from adapters.db.repositories.api_keys import SqlApiKeyRepository
 from adapters.db.repositories.channels import ChannelBook, SqlChannelRepository
@@ -24,8 +25,17 @@ log = get_logger(__name__)
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, bus: EventBus, queue: JobQueue, book: ChannelBook):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bus: EventBus,
+        queue: JobQueue,
+        book: ChannelBook,
+        *,
+        readonly: bool = False,
+    ):
         self._engine = engine
+        self._readonly = readonly
         self._bus = bus
         self._queue = queue
         self._book = book
@@ -36,6 +46,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.connection = await self._engine.connect()
         try:
+            self.connection.sync_connection.info[READONLY_FLAG] = self._readonly  # type: ignore[union-attr]
             await self.connection.begin()
         except BaseException:
             await self.connection.close()
@@ -89,5 +100,7 @@ class SqlUnitOfWorkFactory:
         self._queue = queue
         self.channel_book = ChannelBook()
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine, self._bus, self._queue, self.channel_book)
+    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(
+            self._engine, self._bus, self._queue, self.channel_book, readonly=readonly
+        )

@@ -78,7 +78,7 @@ class AccessQuery:
 
     @strawberry.field(permission_classes=[IsAdmin])
     async def api_keys(self, info: Info) -> list[ApiKey]:
-        async with info.context.container.uow() as uow:
+        async with info.context.container.uow(readonly=True) as uow:
             return [ApiKey.from_domain(k) for k in await uow.api_keys.list()]
 
 

@@ -79,7 +79,7 @@ class SetChannelSkuRuleInput:
 class ChannelsQuery:
     @strawberry.field
     async def channels(self, info: Info) -> list[Channel]:
-        async with info.context.container.uow() as uow:
+        async with info.context.container.uow(readonly=True) as uow:
             return [Channel.from_domain(c) for c in await uow.channels.all()]
 
 

@@ -112,7 +112,7 @@ def _movement(
 
 
 async def _stored_reservation(uows: UnitOfWorkFactory, result: Mapping[str, Any]) -> Reservation:
-    async with uows() as uow:
+    async with uows(readonly=True) as uow:
         reservation = await uow.inventory.get_reservation(uuid.UUID(str(result["reservationId"])))
     if reservation is None:
         raise NotFound("the reservation of this operation no longer exists")
@@ -294,7 +294,7 @@ async def reserve_lines(
             return result
 
     result, replayed = await idempotent(uows, key, "reserve_lines", request, perform, actor, now)
-    async with uows() as uow:
+    async with uows(readonly=True) as uow:
         outcomes: list[LineOutcome] = []
         for line, stored in zip(lines, result["lines"], strict=True):
             if "reservationId" in stored:
@@ -455,7 +455,7 @@ async def expire_reservations(
 ) -> int:
     """Release every active reservation past its expiry; returns how many were released."""
     now = clock()
-    async with uows() as uow:
+    async with uows(readonly=True) as uow:
         expired = await uow.inventory.expired_reservations(now, batch)
     released = 0
     for reservation in expired:

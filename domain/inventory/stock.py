@@ -64,7 +64,7 @@ async def idempotent(
     claim = Operation(key=key, kind=kind, fingerprint=expected, actor=actor, created_at=now)
 
     async def stored() -> Operation | None:
-        async with uows() as uow:
+        async with uows(readonly=True) as uow:
             return await uow.operations.get(key)
 
     outcome = await run_once(lambda: perform(claim), stored, expected)

@@ -71,7 +71,7 @@ class FakeUnitOfWork:
         self._jobs: list[tuple[str, tuple[Any, ...], str | None]] = []
         self._snapshot: dict[str, ApiKey] | None = None
 
-    def __call__(self) -> Self:
+    def __call__(self, *, readonly: bool = False) -> Self:
         return self
 
     async def __aenter__(self) -> Self:

@@ -32,12 +32,12 @@ class InventoryItemFilter:
 class InventoryQuery:
     @strawberry.field
     async def locations(self, info: Info) -> list[Location]:
-        async with info.context.container.uow() as uow:
+        async with info.context.container.uow(readonly=True) as uow:
             return [Location.from_domain(x) for x in await uow.inventory.list_locations()]
 
     @strawberry.field
     async def inventory_item(self, info: Info, sku: str) -> InventoryItem | None:
-        async with info.context.container.uow() as uow:
+        async with info.context.container.uow(readonly=True) as uow:
             snapshot = await uow.inventory.snapshot(sku)
         return InventoryItem.from_snapshot(snapshot) if snapshot else None
 
@@ -51,7 +51,7 @@ class InventoryQuery:
     ) -> Connection[InventoryItem]:
         with query_errors():
             size = page_size(first)
-            async with info.context.container.uow() as uow:
+            async with info.context.container.uow(readonly=True) as uow:
                 items = await uow.inventory.list_items(
                     first=size + 1, after=after, search=filter.search if filter else None
                 )
@@ -66,7 +66,7 @@ class InventoryQuery:
     ) -> Connection[StockMovement]:
         with query_errors():
             size = page_size(first)
-            async with info.context.container.uow() as uow:
+            async with info.context.container.uow(readonly=True) as uow:
                 rows = await uow.inventory.list_movements(sku, first=size + 1, after=after)
         return connection(
             rows,
@@ -87,7 +87,7 @@ class InventoryQuery:
     ) -> Connection[Reservation]:
         with query_errors():
             size = page_size(first)
-            async with info.context.container.uow() as uow:
+            async with info.context.container.uow(readonly=True) as uow:
                 rows = await uow.inventory.list_reservations(
                     sku=sku,
                     status=DomainReservationStatus(status) if status else None,
@@ -107,7 +107,7 @@ class InventoryQuery:
         self, info: Info, sku: str, channel_id: strawberry.ID
     ) -> ChannelAvailability:
         with query_errors():
-            async with info.context.container.uow() as uow:
+            async with info.context.container.uow(readonly=True) as uow:
                 result = await queries.availability_for(uow, sku, parse_id(channel_id, "channelId"))
         return ChannelAvailability.from_domain(result)
 
@@ -122,7 +122,7 @@ class InventoryQuery:
     ) -> Connection[Alert]:
         with query_errors():
             size = page_size(first)
-            async with info.context.container.uow() as uow:
+            async with info.context.container.uow(readonly=True) as uow:
                 rows = await uow.alerts.list(
                     acknowledged=acknowledged, sku=sku, first=size + 1, after=after
                 )
@@ -132,5 +132,5 @@ class InventoryQuery:
 
     @strawberry.field(description="Recompute every stock level from the ledger.")
     async def inventory_audit(self, info: Info) -> InventoryAudit:
-        async with info.context.container.uow() as uow:
+        async with info.context.container.uow(readonly=True) as uow:
             return InventoryAudit.from_domain(await queries.audit(uow))

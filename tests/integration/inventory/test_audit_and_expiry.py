@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -221,3 +222,16 @@ async def test_alerts_fire_once_per_crossing(container: Container, stockroom: St
             AlertKind.BACK_IN_STOCK,
         ]
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_reading_goes_on_while_a_writer_holds_its_transaction(
+    container: Container, stockroom: Stockroom
+) -> None:
+    """SQLite: read-only work begins deferred and reads beside an open write transaction."""
+    async with container.uow() as writer:
+        await writer.inventory.ensure_level(SKU, stockroom.warehouse.id)
+        # The writer holds SQLite's write lock; a second writer would wait out the busy timeout.
+        async with asyncio.timeout(2), container.uow(readonly=True) as reader:
+            assert await reader.inventory.get_item(SKU) is not None
+        await writer.commit()
