@@ -46,6 +46,7 @@ class Server:
     name: str
     process: subprocess.Popen[bytes]
     port: int
+    stdout: Path
     stderr: Path
 
     @property
@@ -60,6 +61,18 @@ class Server:
     def err(self) -> str:
         return self.stderr.read_text()
 
+    @property
+    def out(self) -> str:
+        return self.stdout.read_text()
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
+
+    def graphql(self, query: str, *, key: str | None) -> httpx.Response:
+        with self.client(key) as http:
+            return http.post("/graphql", json={"query": query})
+
 
 def start(home: Path, env: dict[str, str], name: str) -> Server:
     port = free_port()
@@ -72,7 +85,7 @@ def start(home: Path, env: dict[str, str], name: str) -> Server:
             stdout=out,
             stderr=err,
         )
-    return Server(name, process, port, stderr)
+    return Server(name, process, port, stdout, stderr)
 
 
 def wait_until_healthy(server: Server) -> None:

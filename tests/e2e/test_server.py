@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,22 +14,12 @@ import httpx
 import pytest
 
 from tests import services
+from tests.e2e.servers import NEXO, Server, nexo_env, serving
 
-_SCRIPT = Path(sys.executable).with_name("nexo")
-NEXO = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "api.cli"]
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 # A secret is the prefix plus token_urlsafe(32): 43 characters.
 KEY = re.compile(r"(?<![\w-])nexo_[A-Za-z0-9_-]{43}(?![\w-])")
 VIEWER = "{ viewer { name role } }"
 INTROSPECTION = "{ __schema { types { name } } }"
-
-
-def nexo_env(**variables: str) -> dict[str, str]:
-    """The caller's environment without its `NEXO_…` variables, plus the given ones."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
-    env.update(variables)
-    return env
 
 
 def nexo(*args: str, cwd: Path, env: dict[str, str]) -> str:
@@ -43,39 +29,6 @@ def nexo(*args: str, cwd: Path, env: dict[str, str]) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@dataclass
-class Server:
-    """One `nexo serve` process; its output goes to files so it can never block on a pipe."""
-
-    process: subprocess.Popen[bytes]
-    base_url: str
-    stdout: Path
-    stderr: Path
-
-    @property
-    def err(self) -> str:
-        return self.stderr.read_text()
-
-    @property
-    def out(self) -> str:
-        return self.stdout.read_text()
-
-    def client(self, key: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
-
-    def graphql(self, query: str, *, key: str | None) -> httpx.Response:
-        with self.client(key) as http:
-            return http.post("/graphql", json={"query": query})
 
 
 @dataclass
@@ -92,53 +45,11 @@ def migrated_site(home: Path, **variables: str) -> Site:
     return site
 
 
-def _wait_until_healthy(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        try:
-            code = server.process.wait(timeout=0.05)
-        except subprocess.TimeoutExpired:
-            continue
-        pytest.fail(f"nexo serve exited with {code} before it was healthy:\n{server.err}")
-    pytest.fail(f"nexo serve was not healthy within {START_TIMEOUT}s:\n{server.err}")
-
-
-def _stop(server: Server) -> None:
-    if server.process.poll() is not None:
-        return
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=STOP_TIMEOUT)
-        pytest.fail(f"nexo serve ignored SIGTERM for {STOP_TIMEOUT}s:\n{server.err}")
-
-
 @contextmanager
 def serve(site: Site, name: str) -> Iterator[Server]:
     """Start `nexo serve` for `site`, wait until /healthz answers, stop it afterwards."""
-    port = free_port()
-    stdout, stderr = site.home / f"{name}.out", site.home / f"{name}.err"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(
-            [*NEXO, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=site.home,
-            env=site.env,
-            stdout=out,
-            stderr=err,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", stdout, stderr)
-    try:
-        _wait_until_healthy(server)
+    with serving(site.home, site.env, name) as (server,):
         yield server
-    finally:
-        _stop(server)
 
 
 def body(response: httpx.Response) -> dict[str, Any]:
