@@ -7,7 +7,7 @@ import them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -30,11 +30,10 @@ class Container:
     bus: InProcessEventBus | RedisEventBus
     queue: InProcessJobQueue | ArqJobQueue
     uow: SqlUnitOfWorkFactory
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def job_context(self) -> dict[str, Any]:
-        return {"uow": self.uow, "bus": self.bus, "settings": self.settings, **self.extras}
+        return {"uow": self.uow, "bus": self.bus, "settings": self.settings}
 
     async def start(self) -> None:
         await self.bus.start()

@@ -44,8 +44,6 @@ class InProcessJobQueue:
         self._sweep_at = _SWEEP_AT
         self._tasks: set[asyncio.Task[None]] = set()
         self._periodic: list[asyncio.Task[None]] = []
-        self.completed: list[str] = []
-        self.dead: list[str] = []
 
     def bind_context(self, context: JobContext) -> None:
         self._context = context
@@ -106,12 +104,8 @@ class InProcessJobQueue:
                 # What arq adds to a job's context, so a job reads it the same on both queues.
                 ctx = {**self._context, "job_id": run_id, "job_try": job_try}
                 failed = await attempt(spec, ctx, args, job_try, self._retry_base)
-                if failed is None:
-                    self.completed.append(job_id or spec.name)
-                    return
-                if failed.retry_in is None:
-                    self.dead.append(job_id or spec.name)
-                    return
+                if failed is None or failed.retry_in is None:
+                    return  # done, or out of tries (attempt logged the last failure)
                 await asyncio.sleep(failed.retry_in)
         finally:
             if job_id is not None:

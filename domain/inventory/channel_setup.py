@@ -15,8 +15,8 @@ from domain.ports import UnitOfWork
 ISO_CURRENCY_LENGTH = 3
 
 
-def check_rule(rule: AvailabilityRule, *, override: bool = False) -> AvailabilityRule:
-    """Reject rules that make no sense; for overrides, None fields inherit the channel's."""
+def check_rule(rule: AvailabilityRule) -> AvailabilityRule:
+    """Reject rules that make no sense; in overrides, None fields inherit the channel's."""
     if rule.buffer_quantity is not None and rule.buffer_quantity < 0:
         raise InvalidInput("the safety buffer cannot be negative", field="bufferQuantity")
     if rule.allocation_percent is not None and not 0 <= rule.allocation_percent <= 100:
@@ -87,5 +87,5 @@ async def set_channel_sku_rule(
     sku = check_sku(sku)
     if await uow.inventory.get_item(sku) is None:
         raise NotFound(f"unknown SKU {sku!r}", field="sku")
-    await uow.channels.set_sku_rule(channel_id, sku, check_rule(rule, override=True))
+    await uow.channels.set_sku_rule(channel_id, sku, check_rule(rule))
     return channel

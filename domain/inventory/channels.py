@@ -31,13 +31,6 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelSkuRule:
-    channel_id: uuid.UUID
-    sku: str
-    rule: AvailabilityRule
-
-
-@dataclass(frozen=True, slots=True)
 class ChannelForSku:
     """A channel with the per-SKU override that applies to one SKU, if any."""
 

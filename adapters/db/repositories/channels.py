@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import upsert_for
@@ -64,7 +64,7 @@ class ChannelBook:
     async def for_sku(self, repository: SqlChannelRepository, sku: str) -> list[ChannelForSku]:
         if time.monotonic() >= self._expires:
             channels = await repository.all()
-            overrides = await repository.all_overrides()
+            overrides = await repository.overrides()
             self._channels, self._overrides = channels, overrides
             self._expires = time.monotonic() + self._ttl
         return [ChannelForSku(c, self._overrides.get((c.id, sku))) for c in self._channels]
@@ -139,44 +139,17 @@ class SqlChannelRepository:
         )
         self._book.invalidate()
 
-    async def all_overrides(self) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
-        rows = await self._conn.execute(select(channel_sku_rules))
-        return {(row.channel_id, row.sku): _override(row) for row in rows}
+    async def overrides(
+        self, sku: str | None = None
+    ) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
+        """Per-SKU rules by (channel, SKU): all of them, or one SKU's."""
+        stmt = select(channel_sku_rules)
+        if sku is not None:
+            stmt = stmt.where(channel_sku_rules.c.sku == sku)
+        return {(row.channel_id, row.sku): _override(row) for row in await self._conn.execute(stmt)}
 
     async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:
         if not fresh:
             return await self._book.for_sku(self, sku)
-        r = channel_sku_rules.c
-        stmt = (
-            select(
-                channels,
-                channel_locations.c.location_id,
-                r.channel_id.label("rule_channel_id"),
-                r.buffer_quantity.label("rule_buffer"),
-                r.allocation_percent.label("rule_allocation"),
-                r.max_quantity.label("rule_max"),
-                r.end_when_below.label("rule_end_when"),
-                r.blocked.label("rule_blocked"),
-            )
-            .outerjoin(channel_locations, channel_locations.c.channel_id == channels.c.id)
-            .outerjoin(channel_sku_rules, and_(r.channel_id == channels.c.id, r.sku == sku))
-            .order_by(channels.c.priority.desc(), channels.c.name, channel_locations.c.location_id)
-        )
-        grouped: dict[uuid.UUID, tuple[Any, list[uuid.UUID]]] = {}
-        for row in await self._conn.execute(stmt):
-            entry = grouped.setdefault(row.id, (row, []))
-            if row.location_id is not None:
-                entry[1].append(row.location_id)
-        result: list[ChannelForSku] = []
-        for row, ids in grouped.values():
-            override = None
-            if row.rule_channel_id is not None:
-                override = AvailabilityRule(
-                    buffer_quantity=row.rule_buffer,
-                    allocation_percent=row.rule_allocation,
-                    max_quantity=row.rule_max,
-                    end_when_below=row.rule_end_when,
-                    blocked=bool(row.rule_blocked),
-                )
-            result.append(ChannelForSku(_channel(row, tuple(ids)), override))
-        return result
+        found = await self.overrides(sku)
+        return [ChannelForSku(c, found.get((c.id, sku))) for c in await self.all()]

@@ -208,8 +208,7 @@ class SqlInventoryRepository:
             .order_by(stock_levels.c.sku, stock_levels.c.location_id)
             .with_for_update()
         )
-        rows = (await self._conn.execute(_SNAPSHOT.where(inventory_items.c.sku.in_(skus)))).all()
-        return _snapshots(rows)
+        return await self.snapshots(skus)
 
     async def ensure_level(self, sku: str, location_id: uuid.UUID) -> None:
         await self._conn.execute(
