@@ -7,7 +7,7 @@ import them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessEventBus
 from adapters.bus.redis import RedisEventBus
+from adapters.channels.formats import LISTING_FORMATS
 from adapters.db.engine import create_engine
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.queue.arq import DEFAULT_QUEUE, ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
+from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
+from domain.catalog.listings import ListingFormats
 from domain.jobs import JobSpec
 
 
@@ -30,6 +33,15 @@ class Container:
     bus: InProcessEventBus | RedisEventBus
     queue: InProcessJobQueue | ArqJobQueue
     uow: SqlUnitOfWorkFactory
+    listing_formats: ListingFormats = field(default_factory=dict)
+    _secrets: FernetSecretBox | None = None
+
+    @property
+    def secrets(self) -> FernetSecretBox:
+        """The credentials box, made on first use (in dev that may create the key file)."""
+        if self._secrets is None:
+            self._secrets = secret_box(self.settings)
+        return self._secrets
 
     @property
     def job_context(self) -> dict[str, Any]:
@@ -85,6 +97,7 @@ def build_container(
         bus=bus,
         queue=queue,
         uow=SqlUnitOfWorkFactory(engine, bus, queue),
+        listing_formats=LISTING_FORMATS,
     )
     if isinstance(queue, InProcessJobQueue):
         queue.bind_context(container.job_context)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEV
     # How long an authenticated key is remembered in a process; revocation takes effect within it.
     auth_cache_seconds: float = 5.0
+    # Fernet key (urlsafe base64 of 32 bytes) sealing channel credentials at rest. Required in
+    # production; in dev, one is generated once into `secret_key_file`.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path("var") / "secret.key"
 
     @field_validator("database_url")
     @classmethod

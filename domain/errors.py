@@ -66,3 +66,18 @@ class SameLocation(DomainError):
 
 class IllegalState(DomainError):
     code = ErrorCode.ILLEGAL_STATE
+
+
+class InvalidFields(InvalidInput):
+    """Several fields are wrong at once: each is reported, none is written."""
+
+    def __init__(self, errors: list[DomainError]):
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors), field=None)
+        self.errors = errors
+
+    @classmethod
+    def raise_if_any(cls, errors: list[DomainError]) -> None:
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise cls(errors)

@@ -8,6 +8,12 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from domain.access import ApiKey
+from domain.catalog.ports import (
+    CatalogRepository,
+    ChannelConfigRepository,
+    ListingRepository,
+    PricingRepository,
+)
 from domain.events import Event
 from domain.inventory.ports import (
     AlertRepository,
@@ -42,6 +48,14 @@ class UnitOfWork(Protocol):
     def channels(self) -> ChannelRepository: ...
     @property
     def alerts(self) -> AlertRepository: ...
+    @property
+    def catalog(self) -> CatalogRepository: ...
+    @property
+    def pricing(self) -> PricingRepository: ...
+    @property
+    def channel_configs(self) -> ChannelConfigRepository: ...
+    @property
+    def listings(self) -> ListingRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -88,8 +88,13 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, redis_url=None, environment="dev")
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=None,
+        environment="dev",
+        secret_key_file=tmp_path / "secret.key",
+    )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -214,4 +216,151 @@ alerts = Table(
     Column("acknowledged_at", UtcDateTime, nullable=True),
     Column("acknowledged_by", String(100), nullable=True),
     Index("ix_alerts_created_at", "created_at"),
+)
+
+# --- catalog -------------------------------------------------------------------------------
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("parent_id", Uuid, ForeignKey("categories.id"), nullable=True),
+    Column("path", String(1000), nullable=False, unique=True),
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("handle", String(255), nullable=False, unique=True),
+    Column("title", String(255), nullable=False),
+    Column("description_html", Text, nullable=False),
+    Column("brand", String(100), nullable=True),
+    Column("category_id", Uuid, ForeignKey("categories.id"), nullable=True),
+    Column("tags", JsonDocument, nullable=False),
+    Column("attributes", JsonDocument, nullable=False),
+    Column("options", JsonDocument, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'archived')", name="status_known"),
+    Index("ix_products_created_at_id", "created_at", "id"),
+    Index("ix_products_brand", "brand"),
+    Index("ix_products_category_id", "category_id"),
+)
+
+variants = Table(
+    "variants",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("product_id", Uuid, ForeignKey("products.id"), nullable=False),
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=False, unique=True),
+    Column("option_values", JsonDocument, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("barcode", String(14), nullable=True),
+    Column("cost_minor", BigInteger, nullable=True),
+    Column("weight_grams", Integer, nullable=True),
+    Column("length_mm", Integer, nullable=True),
+    Column("width_mm", Integer, nullable=True),
+    Column("height_mm", Integer, nullable=True),
+    Column("position", Integer, nullable=False),
+    Column("archived_at", UtcDateTime, nullable=True),
+    CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    CheckConstraint("cost_minor IS NULL OR cost_minor >= 0", name="cost_not_negative"),
+    Index("ix_variants_product_id", "product_id"),
+)
+
+product_images = Table(
+    "product_images",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("product_id", Uuid, ForeignKey("products.id"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("alt_text", String(512), nullable=True),
+    Column("position", Integer, nullable=False),
+    Column("skus", JsonDocument, nullable=False),
+    Index("ix_product_images_product_id", "product_id"),
+)
+
+currency_rates = Table(
+    "currency_rates",
+    metadata,
+    Column("source", String(3), primary_key=True),
+    Column("target", String(3), primary_key=True),
+    Column("rate", String(40), nullable=False),  # a decimal kept exactly, as text
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+sku_price_overrides = Table(
+    "sku_price_overrides",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("sku", String(64), ForeignKey("variants.sku"), primary_key=True),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Index("ix_sku_price_overrides_sku", "sku"),
+)
+
+sale_prices = Table(
+    "sale_prices",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("sku", String(64), ForeignKey("variants.sku"), primary_key=True),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=True),
+    Index("ix_sale_prices_sku", "sku"),
+)
+
+channel_configs = Table(
+    "channel_configs",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("sync_enabled", Boolean, nullable=False),
+    Column("price_rule", JsonDocument, nullable=True),
+    Column("listing_rule", JsonDocument, nullable=False),
+    Column("credentials", LargeBinary, nullable=True),  # sealed: see adapters/secrets.py
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("product_id", Uuid, ForeignKey("products.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("problems", JsonDocument, nullable=False),
+    Column("content_hash", String(64), nullable=True),
+    Column("confirmed_content_hash", String(64), nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("channel_id", "product_id", name="uq_listings_channel_product"),
+    CheckConstraint(
+        "status IN ('draft', 'pending', 'active', 'error', 'ended')", name="status_known"
+    ),
+    Index("ix_listings_product_id", "product_id"),
+    Index("ix_listings_channel_status_created", "channel_id", "status", "created_at", "id"),
+)
+
+listing_items = Table(
+    "listing_items",
+    metadata,
+    Column("listing_id", Uuid, ForeignKey("listings.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("currency", String(3), nullable=True),
+    Column("intended_price_minor", BigInteger, nullable=True),
+    Column("intended_compare_at_minor", BigInteger, nullable=True),
+    Column("intended_quantity", Integer, nullable=False),
+    Column("confirmed_price_minor", BigInteger, nullable=True),
+    Column("confirmed_quantity", Integer, nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("external_id", String(200), nullable=True),
+    Index("ix_listing_items_sku", "sku"),
 )

@@ -14,9 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.db.engine import READONLY_FLAG
 from adapters.db.repositories.alerts import SqlAlertRepository
 from adapters.db.repositories.api_keys import SqlApiKeyRepository
+from adapters.db.repositories.catalog import SqlCatalogRepository
+from adapters.db.repositories.channel_configs import SqlChannelConfigRepository
 from adapters.db.repositories.channels import ChannelBook, SqlChannelRepository
 from adapters.db.repositories.inventory import SqlInventoryRepository
+from adapters.db.repositories.listings import SqlListingRepository
 from adapters.db.repositories.operations import SqlOperationLog
+from adapters.db.repositories.pricing import SqlPricingRepository
 from adapters.logging import get_logger
 from domain.events import Event
 from domain.ports import EventBus, JobQueue
@@ -56,6 +60,10 @@ class SqlUnitOfWork:
         self.operations = SqlOperationLog(self.connection)
         self.channels = SqlChannelRepository(self.connection, self._book)
         self.alerts = SqlAlertRepository(self.connection)
+        self.catalog = SqlCatalogRepository(self.connection)
+        self.pricing = SqlPricingRepository(self.connection)
+        self.channel_configs = SqlChannelConfigRepository(self.connection)
+        self.listings = SqlListingRepository(self.connection)
         return self
 
     async def __aexit__(

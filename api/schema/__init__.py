@@ -16,13 +16,25 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
+from api.schema.catalog.channel_settings import ChannelSettingsMutation
+from api.schema.catalog.mutations import CatalogMutation
+from api.schema.catalog.queries import CatalogQuery
 from api.schema.channels import ChannelsMutation, ChannelsQuery
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
 
-Query = merge_types("Query", (AccessQuery, InventoryQuery, ChannelsQuery))
-Mutation = merge_types("Mutation", (AccessMutation, InventoryMutation, ChannelsMutation))
+Query = merge_types("Query", (AccessQuery, InventoryQuery, ChannelsQuery, CatalogQuery))
+Mutation = merge_types(
+    "Mutation",
+    (
+        AccessMutation,
+        InventoryMutation,
+        ChannelsMutation,
+        CatalogMutation,
+        ChannelSettingsMutation,
+    ),
+)
 Subscription = merge_types("Subscription", (AccessSubscription, InventorySubscription))
 
 MAX_TOKENS = 4000

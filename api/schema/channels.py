@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 
+from api.schema.catalog.channel_types import ChannelCatalogConfig
 from api.schema.context import Info
 from api.schema.errors import UserError, attempt
 from api.schema.ids import parse_id
@@ -28,6 +31,13 @@ class Channel:
     allocation_percent: int
     max_quantity: int | None
     end_when_below: int
+
+    @strawberry.field(
+        description="Sync switch, price and listing rules, whether credentials are set."
+    )
+    async def catalog(self, info: Info) -> ChannelCatalogConfig:
+        config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
+        return ChannelCatalogConfig.from_domain(config)
 
     @classmethod
     def from_domain(cls, channel: DomainChannel) -> Channel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import strawberry
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from adapters.container import Container
+from api.schema.catalog.loaders import CatalogLoaders
 from domain.access import Principal
 
 
@@ -21,6 +23,10 @@ class Context:
     container: Container
     principal: Principal | None = None
     connection_params: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def catalog_loaders(self) -> CatalogLoaders:
+        return CatalogLoaders(self.container)
 
     @property
     def actor(self) -> str:

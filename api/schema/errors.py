@@ -9,7 +9,7 @@ from typing import TypeVar
 import strawberry
 from graphql import GraphQLError
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidFields
 from domain.errors import ErrorCode as DomainErrorCode
 
 ErrorCode = strawberry.enum(
@@ -31,13 +31,20 @@ class UserError:
     def from_domain(cls, error: DomainError) -> UserError:
         return cls(field=error.field, message=error.message, code=error.code)
 
+    @classmethod
+    def list_from(cls, error: DomainError) -> list[UserError]:
+        """One user error per field at fault."""
+        if isinstance(error, InvalidFields):
+            return [cls.from_domain(e) for e in error.errors]
+        return [cls.from_domain(error)]
+
 
 async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
     """Run a use case; a `DomainError` becomes a user error, anything else propagates (masked)."""
     try:
         return await action(), []
     except DomainError as error:
-        return None, [UserError.from_domain(error)]
+        return None, UserError.list_from(error)
 
 
 @contextmanager

@@ -32,7 +32,7 @@ class Money:
     @classmethod
     def parse(cls, amount: str, currency: str, field: str = "amount") -> Money:
         """From a decimal string ("12.99"): exact, with no more decimals than the currency has."""
-        digits = exponent(currency)
+        digits = exponent(currency, field="currencyCode" if field == "amount" else field)
         try:
             value = Decimal(amount.strip())
         except (InvalidOperation, AttributeError):

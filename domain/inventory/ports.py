@@ -30,6 +30,10 @@ class InventoryRepository(Protocol):
     async def list_locations(self) -> list[Location]: ...
 
     async def add_item(self, item: InventoryItem) -> None: ...
+    async def add_items(self, items: Sequence[InventoryItem]) -> None:
+        """Insert several items at once; SKUs that already have one are left as they are."""
+        ...
+
     async def get_item(self, sku: str) -> InventoryItem | None: ...
     async def list_items(
         self, *, first: int, after: str | None, search: str | None
@@ -144,6 +148,12 @@ class ChannelRepository(Protocol):
     async def set_sku_rule(
         self, channel_id: uuid.UUID, sku: str, rule: AvailabilityRule
     ) -> None: ...
+    async def overrides_for(
+        self, skus: Sequence[str]
+    ) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
+        """Per-SKU availability rules of several SKUs, by (channel, SKU), in one read."""
+        ...
+
     async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:
         """Every channel, with the override it has for `sku` (None when none).
 

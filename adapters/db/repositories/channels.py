@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -146,6 +147,12 @@ class SqlChannelRepository:
         stmt = select(channel_sku_rules)
         if sku is not None:
             stmt = stmt.where(channel_sku_rules.c.sku == sku)
+        return {(row.channel_id, row.sku): _override(row) for row in await self._conn.execute(stmt)}
+
+    async def overrides_for(
+        self, skus: Sequence[str]
+    ) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
+        stmt = select(channel_sku_rules).where(channel_sku_rules.c.sku.in_(skus))
         return {(row.channel_id, row.sku): _override(row) for row in await self._conn.execute(stmt)}
 
     async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:

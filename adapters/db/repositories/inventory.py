@@ -172,6 +172,22 @@ class SqlInventoryRepository:
             )
         )
 
+    async def add_items(self, items: Sequence[InventoryItem]) -> None:
+        if not items:
+            return
+        rows = [
+            {
+                "sku": item.sku,
+                "low_stock_threshold": item.low_stock_threshold,
+                "available": item.available,
+                "created_at": item.created_at,
+            }
+            for item in items
+        ]
+        await self._conn.execute(
+            upsert_for(self._conn)(inventory_items).on_conflict_do_nothing(), rows
+        )
+
     async def get_item(self, sku: str) -> InventoryItem | None:
         row = (
             await self._conn.execute(select(inventory_items).where(inventory_items.c.sku == sku))

@@ -1,0 +1,1 @@
+"""Amazon: the Selling Partner API."""

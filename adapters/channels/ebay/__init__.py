@@ -1,0 +1,1 @@
+"""eBay: the Sell APIs."""

@@ -1,0 +1,1 @@
+"""MercadoLibre: the items and orders API."""

@@ -1,0 +1,1 @@
+"""Nexo's own webstore."""

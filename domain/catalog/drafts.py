@@ -1,0 +1,151 @@
+"""Applying a channel's listing rule to a product: the channel-neutral listing draft."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from domain.catalog.descriptions import plain_text
+from domain.catalog.listing import (
+    CHANNEL_IMAGE_LIMITS,
+    DescriptionFormat,
+    DraftVariant,
+    ListingDraft,
+    ListingRule,
+    Problem,
+)
+from domain.catalog.model import Product
+from domain.catalog.pricing import ChannelPrice
+from domain.catalog.selectors import CategoryTree, category_for
+from domain.catalog.titles import CHANNEL_TITLE_LIMITS, parse_template, render_title
+from domain.errors import DomainError
+from domain.inventory.channels import Channel
+
+# Kinds whose listings cannot exist without a category of theirs.
+CATEGORY_REQUIRED = frozenset({"amazon", "ebay", "mercadolibre"})
+
+
+@dataclass(frozen=True, slots=True)
+class DraftResult:
+    draft: ListingDraft
+    problems: list[Problem]
+
+
+def build_draft(
+    product: Product,
+    channel: Channel,
+    rule: ListingRule,
+    tree: CategoryTree,
+    prices: Mapping[str, ChannelPrice | DomainError],
+    quantities: Mapping[str, int],
+) -> DraftResult:
+    """The product as `channel` will get it under `rule`, and whatever stops it being sent."""
+    problems: list[Problem] = []
+    kind = channel.kind.value
+    limit = rule.title_limit or CHANNEL_TITLE_LIMITS.get(kind, 255)
+    template = parse_template(rule.title_template)  # checked when the rule was saved
+    attributes = product.attribute_map()
+    title = render_title(
+        template,
+        brand=product.brand,
+        title=product.title,
+        options={},
+        attributes=attributes,
+        limit=limit,
+    )
+    description = (
+        plain_text(product.description_html)
+        if rule.description_format is DescriptionFormat.PLAIN_TEXT
+        else product.description_html
+    )
+    category = category_for(rule.category_map, product, tree)
+    if category is None and (kind in CATEGORY_REQUIRED or rule.category_map):
+        problems.append(
+            Problem(
+                "categoryId",
+                f"no {kind} category is mapped to this product's category",
+                "MISSING_CATEGORY",
+            )
+        )
+    mapped = tuple((rule.attribute_map.get(n, n), v) for n, v in attributes.items())
+    present = {name for name, _ in mapped}
+    if product.brand:
+        present.add("brand")
+    for required in rule.required_attributes:
+        if required not in present:
+            problems.append(
+                Problem(
+                    "attributes", f"{kind} requires the attribute {required!r}", "MISSING_ATTRIBUTE"
+                )
+            )
+    image_limit = rule.image_limit or CHANNEL_IMAGE_LIMITS.get(kind, 250)
+    images = tuple(sorted(product.images, key=lambda i: i.position)[:image_limit])
+
+    variants = []
+    for variant in product.variants:
+        price = prices[variant.sku]
+        if isinstance(price, DomainError):
+            problems.append(Problem(f"price[{variant.sku}]", price.message, "PRICE_UNAVAILABLE"))
+            continue
+        if rule.require_gtin and not variant.barcode:
+            problems.append(
+                Problem(
+                    f"variants[{variant.sku}].barcode", f"{kind} requires a GTIN", "MISSING_GTIN"
+                )
+            )
+        options = product.option_map(variant)
+        variants.append(
+            DraftVariant(
+                sku=variant.sku,
+                title=render_title(
+                    template,
+                    brand=product.brand,
+                    title=product.title,
+                    options=options,
+                    attributes=attributes,
+                    limit=limit,
+                ),
+                options=tuple(options.items()),
+                price=price.price,
+                compare_at=price.compare_at,
+                quantity=quantities.get(variant.sku, 0),
+                barcode=variant.barcode,
+                weight_grams=variant.weight_grams,
+                dimensions=variant.dimensions,
+                image_urls=tuple(i.url for i in images if variant.sku in i.skus),
+            )
+        )
+    draft = ListingDraft(
+        channel_id=channel.id,
+        channel_kind=kind,
+        product_id=product.id,
+        handle=product.handle,
+        title=title,
+        description=description,
+        brand=product.brand,
+        channel_category_id=category,
+        attributes=mapped,
+        options=product.options,
+        images=images,
+        variants=tuple(variants),
+        currency=channel.currency,
+        settings=dict(rule.settings),
+    )
+    return DraftResult(draft, problems)
+
+
+def _plain(value: Any) -> Any:
+    return str(value)
+
+
+def content_hash(draft: ListingDraft) -> str:
+    """A fingerprint of what the listing shows, prices and quantities aside."""
+    content = asdict(draft)
+    for variant in content["variants"]:
+        for moving in ("price", "compare_at", "quantity"):
+            variant.pop(moving)
+    encoded = json.dumps(content, default=_plain, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()

@@ -1,0 +1,131 @@
+"""The storage the catalog needs: products, categories, prices, listings, channel settings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from domain.catalog.channel_config import ChannelConfig
+from domain.catalog.listing import Listing, ListingStatus
+from domain.catalog.model import Category, Image, Product, ProductStatus, Variant
+from domain.catalog.money import Money
+from domain.catalog.pricing import RateTable, SalePrice
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    search: str | None = None  # in titles, handles and SKUs
+    sku: str | None = None
+    tag: str | None = None
+    category_ids: tuple[uuid.UUID, ...] | None = None  # a category and its subtree
+    brand: str | None = None
+    status: ProductStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkuOwner:
+    product_id: uuid.UUID
+    archived: bool
+
+
+class CatalogRepository(Protocol):
+    async def add_category(self, category: Category) -> None: ...
+    async def categories(self) -> list[Category]: ...
+
+    async def get(self, product_id: uuid.UUID) -> Product | None:
+        """The product with its live variants and its images."""
+        ...
+
+    async def by_handles(self, handles: Sequence[str]) -> dict[str, Product]:
+        """Whole products (variants, images) by handle, in a bounded number of reads."""
+        ...
+
+    async def sku_owners(self, skus: Sequence[str]) -> dict[str, SkuOwner]:
+        """Which product holds each SKU, archived variants included."""
+        ...
+
+    async def skus_with_history(self, skus: Sequence[str]) -> set[str]:
+        """SKUs with stock, reservations or ledger rows: archived, never deleted."""
+        ...
+
+    async def add(self, products: Sequence[Product]) -> None:
+        """Insert products with their variants and images (batched)."""
+        ...
+
+    async def replace(self, products: Sequence[Product], archive_skus: Sequence[str]) -> None:
+        """Rewrite products, their images and variants (by SKU); archive the given SKUs."""
+        ...
+
+    async def delete_variants(self, skus: Sequence[str]) -> None: ...
+
+    async def set_status(
+        self, product_id: uuid.UUID, status: ProductStatus, at: datetime
+    ) -> None: ...
+
+    async def page(self, *, first: int, after: str | None, filter: ProductFilter) -> list[Product]:
+        """Products, newest first, without their variants or images (those load in batches)."""
+        ...
+
+    def cursor(self, product: Product) -> str:
+        """The opaque position of `product` in `page`'s order, for `after`."""
+        ...
+
+    async def variants_of(
+        self, product_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[Variant]]: ...
+
+    async def images_of(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Image]]: ...
+
+    async def variants_by_sku(self, skus: Sequence[str]) -> dict[str, Variant]: ...
+
+
+class PricingRepository(Protocol):
+    async def rates(self) -> RateTable: ...
+    async def set_rate(self, source: str, target: str, rate: Decimal, at: datetime) -> None: ...
+    async def overrides(self, skus: Sequence[str]) -> dict[tuple[uuid.UUID, str], Money]:
+        """Per-SKU price overrides by (channel, SKU)."""
+        ...
+
+    async def set_override(self, channel_id: uuid.UUID, sku: str, price: Money | None) -> None: ...
+
+    async def sales(self, skus: Sequence[str]) -> dict[tuple[uuid.UUID, str], SalePrice]: ...
+    async def set_sale(self, channel_id: uuid.UUID, sku: str, sale: SalePrice | None) -> None: ...
+
+
+class ChannelConfigRepository(Protocol):
+    async def all(self) -> dict[uuid.UUID, ChannelConfig]: ...
+    async def get(self, channel_id: uuid.UUID) -> ChannelConfig | None: ...
+    async def save(self, config: ChannelConfig) -> None: ...
+    async def set_credentials(self, channel_id: uuid.UUID, sealed: bytes, at: datetime) -> None: ...
+
+    async def credentials(self, channel_id: uuid.UUID) -> bytes | None: ...
+
+
+class ListingRepository(Protocol):
+    async def for_products(self, product_ids: Sequence[uuid.UUID]) -> list[Listing]:
+        """Listings (with their items) of the products, on every channel."""
+        ...
+
+    async def save(self, listings: Sequence[Listing]) -> None:
+        """Insert or rewrite listings with their items (batched)."""
+        ...
+
+    async def page(
+        self,
+        *,
+        channel_id: uuid.UUID | None,
+        status: ListingStatus | None,
+        first: int,
+        after: str | None,
+    ) -> list[Listing]: ...
+
+
+class SecretBox(Protocol):
+    """Encrypts channel credentials at rest with a key from the settings."""
+
+    def seal(self, plaintext: bytes) -> bytes: ...
+    def open(self, sealed: bytes) -> bytes: ...
