@@ -224,7 +224,7 @@ MARKETPLACE_RULES: dict[str, dict[str, Any]] = {
             "marketplaceId": "ATVPDKIKX0DER",
             "productType": "SHIRT",
         },
-    },  # fmt: skip
+    },
     "EBAY": {
         "currency": "USD",
         "category": "15687",
@@ -235,7 +235,7 @@ MARKETPLACE_RULES: dict[str, dict[str, Any]] = {
             "paymentPolicyId": "6196944000",
             "returnPolicyId": "6196947000",
         },
-    },  # fmt: skip
+    },
     "MERCADOLIBRE": {
         "currency": "ARS",
         "category": "MLA109282",
@@ -272,7 +272,7 @@ def check_against_spec(kind: str, requests: list[dict[str, Any]]) -> None:
                 r"^/inventory_item_group/[^/]+$",
                 "/inventory_item_group/{inventoryItemGroupKey}",
                 path,
-            )  # noqa: E501
+            )
             component = ebay_operation_schema(request["method"], path)
             assert ebay_errors(component, request["body"]) == [], request["path"]
     else:
@@ -324,8 +324,8 @@ async def test_listing_preview_is_the_exact_channel_native_payload(
     for n, variant in enumerate(product["variants"]):
         await call(
             http, staff_key,
-            "mutation($s: String!, $l: ID!, $q: Int!, $k: String!) { receiveStock(input:"
-            " {sku: $s, locationId: $l, quantity: $q, idempotencyKey: $k}) { userErrors { code } } }",
+            "mutation($s: String!, $l: ID!, $q: Int!, $k: String!) { receiveStock(input: {sku: $s,"
+            " locationId: $l, quantity: $q, idempotencyKey: $k}) { userErrors { code } } }",
             s=variant["sku"], l=where, q=n + 1, k=f"receive-{n}",
         )  # fmt: skip
 
