@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,6 +59,9 @@ def create_app(
         try:
             if settings.is_dev:
                 await _bootstrap_admin(container)
+            if settings.gc_freeze:
+                gc.collect()
+                gc.freeze()
             log.info("api.started", environment=settings.environment.value)
             yield
         finally:

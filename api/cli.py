@@ -1,14 +1,21 @@
-"""The `nexo` command: migrate, serve, worker, apikey."""
+"""The `nexo` command: migrate, serve, worker, apikey, audit, import."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adapters.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from api.catalog_csv import CsvProduct, RowError
+    from domain.catalog.products import UpsertResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,6 +125,82 @@ async def _audit(settings: Settings) -> int:
     return 0 if report.clean else 1
 
 
+@dataclass
+class _ImportTally:
+    """What an import did so far: products by outcome, and every error at its row."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("created", "updated", "unchanged", "failed"), 0)
+    )
+    errors: list[RowError] = field(default_factory=list)
+
+    def add(self, product: CsvProduct, result: UpsertResult) -> None:
+        from api.catalog_csv import row_errors
+
+        self.counts[result.outcome.value] += 1
+        self.errors.extend(row_errors(product, result.errors))
+
+    def line(self) -> str:
+        return ", ".join(f"{outcome} {count}" for outcome, count in self.counts.items())
+
+
+@contextmanager
+def _progress(total: int, batches: int) -> Iterator[Callable[[int, _ImportTally], None]]:
+    """`advance(products, tally)` after each batch: a bar on a terminal, else one line each."""
+    if not sys.stdout.isatty():
+        done = 0
+
+        def line(products: int, tally: _ImportTally) -> None:
+            nonlocal done
+            done += 1
+            print(f"batch {done}/{batches}: {products} products; {tally.line()}", flush=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "importing products", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+    ) as bar:
+        task = bar.add_task("import", total=total)
+        yield lambda products, _: bar.advance(task, products)
+
+
+async def _import_products(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.container import build_container
+    from api.catalog_csv import CsvError, read_products
+    from api.product_batches import upsert_batch
+    from domain.catalog.products import MAX_BATCH
+    from workers.registry import JOBS
+
+    size = args.batch_size
+    if not 1 <= size <= MAX_BATCH:
+        return _fail(f"--batch-size is 1 to {MAX_BATCH}, got {size}")
+    try:
+        parsed = read_products(Path(args.file))
+    except CsvError as error:
+        return _fail(str(error))
+    tally = _ImportTally()
+    tally.errors.extend(parsed.errors)
+    tally.counts["failed"] = sum(1 for p in parsed.products if p.errors)
+    ready = [p for p in parsed.products if not p.errors]
+    batches = [ready[start : start + size] for start in range(0, len(ready), size)]
+    container = build_container(settings, JOBS)
+    try:
+        with _progress(len(ready), len(batches)) as advance:
+            for batch in batches:
+                results = await upsert_batch(container, [p.spec for p in batch])
+                for result in results:
+                    tally.add(batch[result.index], result)
+                advance(len(batch), tally)
+    finally:
+        await container.close()
+    print(tally.line())
+    for error in sorted(tally.errors, key=lambda e: e.row):
+        print(error)
+    return 1 if tally.errors or tally.counts["failed"] else 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="nexo", description="Nexo multichannel commerce hub")
     commands = root.add_subparsers(dest="command", required=True)
@@ -136,6 +219,15 @@ def parser() -> argparse.ArgumentParser:
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")
+    importing = commands.add_parser("import", help="import data from files")
+    kinds = importing.add_subparsers(dest="import_command", required=True)
+    products = kinds.add_parser(
+        "products", help="create or update products from a CSV file, one row per variant"
+    )
+    products.add_argument("file", help="the CSV file (see README: Importing products from CSV)")
+    products.add_argument(
+        "--batch-size", type=int, default=500, help="products per transaction (at most 500)"
+    )
     return root
 
 
@@ -166,6 +258,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_apikey(settings, args))
     if args.command == "audit":
         return asyncio.run(_audit(settings))
+    if args.command == "import":
+        return asyncio.run(_import_products(settings, args))
     return _fail(f"unknown command {args.command}")
 
 

@@ -94,6 +94,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         redis_url=None,
         environment="dev",
         secret_key_file=tmp_path / "secret.key",
+        gc_freeze=False,
     )
 
 

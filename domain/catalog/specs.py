@@ -70,7 +70,9 @@ def check_product(spec: ProductSpec, *, field: str = "") -> ProductSpec:
     attributes = _attributes(spec.attributes, at("attributes"), errors)
     options = _options(spec.options, at("options"), errors)
     variants = _variants(spec.variants, options, at("variants"), errors)
-    images = _images(spec.images, {v.sku for v in variants}, at("images"), errors)
+    # Images are checked against every SKU given, valid or not: one bad variant is one error.
+    given = {v.sku.strip() for v in spec.variants}
+    images = _images(spec.images, given, at("images"), errors)
     InvalidFields.raise_if_any(errors)
     return replace(
         spec,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import strawberry
-from sqlalchemy.exc import IntegrityError
 
-from adapters.container import Container
+from api.product_batches import upsert_batch
 from api.schema.catalog.inputs import (
     AttributeInput,
     ImageInput,
@@ -224,36 +223,3 @@ class CatalogMutation:
 
         category, errors = await attempt(run)
         return CategoryPayload(category=category, user_errors=errors)
-
-
-async def upsert_batch(
-    container: Container, specs: list[model.ProductSpec | DomainError]
-) -> list[products.UpsertResult]:
-    """One transaction for the batch; if a concurrent writer collides, item by item."""
-    uow_factory = container.uow
-    formats = container.listing_formats
-    try:
-        async with uow_factory() as uow:
-            results = await products.upsert_products(uow, specs, formats, now=datetime.now(UTC))
-            await uow.commit()
-        return results
-    except IntegrityError:
-        pass
-    # Another writer took a handle or SKU between our checks and our insert: redo each item
-    # alone, so only the colliding ones fail, each with its reason.
-    results = []
-    for index, spec in enumerate(specs):
-        try:
-            async with uow_factory() as uow:
-                (one,) = await products.upsert_products(uow, [spec], formats, now=datetime.now(UTC))
-                await uow.commit()
-            results.append(
-                products.UpsertResult(index, one.handle, one.outcome, one.product, one.errors)
-            )
-        except IntegrityError:
-            handle = spec.handle if isinstance(spec, model.ProductSpec) else ""
-            error = InvalidInput("changed concurrently by another writer; retry", field="handle")
-            results.append(
-                products.UpsertResult(index, handle, DomainUpsertOutcome.FAILED, None, (error,))
-            )
-    return results
