@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-catalog clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ test: lint
 
 bench: $(STAMP_DEV)
 	$(BIN)/python -m bench.reservations
+
+bench-catalog: $(STAMP_DEV)
+	$(BIN)/python -m bench.catalog
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
