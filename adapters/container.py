@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessEventBus
 from adapters.bus.redis import RedisEventBus
+from adapters.channels.connector import ChannelConnector
 from adapters.channels.formats import LISTING_FORMATS
 from adapters.db.engine import create_engine
 from adapters.db.uow import SqlUnitOfWorkFactory
@@ -24,6 +25,7 @@ from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
 from domain.jobs import JobSpec
+from domain.sync.relay import Relay
 
 
 @dataclass
@@ -34,7 +36,12 @@ class Container:
     queue: InProcessJobQueue | ArqJobQueue
     uow: SqlUnitOfWorkFactory
     listing_formats: ListingFormats = field(default_factory=dict)
+    connector: ChannelConnector = field(init=False)
     _secrets: FernetSecretBox | None = None
+    _relay: Relay | None = None
+
+    def __post_init__(self) -> None:
+        self.connector = ChannelConnector(lambda: self.secrets, {})
 
     @property
     def secrets(self) -> FernetSecretBox:
@@ -45,7 +52,21 @@ class Container:
 
     @property
     def job_context(self) -> dict[str, Any]:
-        return {"uow": self.uow, "bus": self.bus, "settings": self.settings}
+        return {
+            "uow": self.uow,
+            "bus": self.bus,
+            "queue": self.queue,
+            "settings": self.settings,
+            "relay": self.relay,
+        }
+
+    @property
+    def relay(self) -> Relay:
+        if self._relay is None:
+            self._relay = Relay(
+                uow=self.uow, connector=self.connector, formats=self.listing_formats
+            )
+        return self._relay
 
     async def start(self) -> None:
         await self.bus.start()

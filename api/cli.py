@@ -1,4 +1,4 @@
-"""The `nexo` command: migrate, serve, worker, apikey, audit, import."""
+"""The `nexo` command: migrate, serve, worker, apikey, audit, import, sandbox."""
 
 from __future__ import annotations
 
@@ -201,6 +201,30 @@ async def _import_products(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if tally.errors or tally.counts["failed"] else 0
 
 
+def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.shopify import ShopifySandbox
+
+    emulator = ShopifySandbox(
+        shop=args.shop,
+        access_token=args.access_token,
+        api_secret=args.api_secret,
+        webhook_url=args.webhook_url,
+        deliver_in_background=True,
+    )
+    uvicorn.run(
+        emulator.app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        access_log=settings.log_level == "DEBUG",
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="nexo", description="Nexo multichannel commerce hub")
     commands = root.add_subparsers(dest="command", required=True)
@@ -228,6 +252,19 @@ def parser() -> argparse.ArgumentParser:
     products.add_argument(
         "--batch-size", type=int, default=500, help="products per transaction (at most 500)"
     )
+    sandbox = commands.add_parser(
+        "sandbox", help="run a local marketplace emulator (tests and demos, never production)"
+    )
+    emulators = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    shopify = emulators.add_parser(
+        "shopify", help="the Shopify Admin GraphQL API 2026-01 and its webhooks"
+    )
+    shopify.add_argument("--host", default="127.0.0.1")
+    shopify.add_argument("--port", type=int, required=True)
+    shopify.add_argument("--shop", default="nexo-demo", help="answers as SHOP.myshopify.com")
+    shopify.add_argument("--access-token", default="shpat_sandbox")
+    shopify.add_argument("--api-secret", default="sandbox-secret", help="signs the webhooks")
+    shopify.add_argument("--webhook-url", help="where to POST webhooks (none sent without it)")
     return root
 
 
@@ -260,6 +297,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_audit(settings))
     if args.command == "import":
         return asyncio.run(_import_products(settings, args))
+    if args.command == "sandbox":
+        return _sandbox(settings, args)
     return _fail(f"unknown command {args.command}")
 
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.container import Container
 from domain.catalog import model, products
 from domain.catalog.products import UpsertOutcome
 from domain.errors import DomainError, InvalidInput
+
+DEADLOCK_RETRIES = 5
+
+
+def _must_retry(error: DBAPIError) -> bool:
+    """PostgreSQL's deadlock and serialization failures: the transaction can run again."""
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return state in ("40P01", "40001")
 
 
 async def upsert_batch(
@@ -18,13 +28,20 @@ async def upsert_batch(
     """One transaction for the batch; if a concurrent writer collides, item by item."""
     uow_factory = container.uow
     formats = container.listing_formats
-    try:
-        async with uow_factory() as uow:
-            results = await products.upsert_products(uow, specs, formats, now=datetime.now(UTC))
-            await uow.commit()
-        return results
-    except IntegrityError:
-        pass
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            async with uow_factory() as uow:
+                results = await products.upsert_products(uow, specs, formats, now=datetime.now(UTC))
+                await uow.commit()
+            return results
+        except IntegrityError:
+            break
+        except DBAPIError as error:
+            # Rows are written in a fixed order, but other writers (stock, relays) touch
+            # some of the same rows: a deadlock victim is simply run again.
+            if not _must_retry(error) or attempt == DEADLOCK_RETRIES:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.05 * attempt))  # let the other one finish
     # Another writer took a handle or SKU between our checks and our insert: redo each item
     # alone, so only the colliding ones fail, each with its reason.
     results = []

@@ -21,6 +21,7 @@ from domain.inventory.ports import (
     InventoryRepository,
     OperationLog,
 )
+from domain.sync.ports import OutboxRepository, SyncLogRepository
 
 
 class ApiKeyRepository(Protocol):
@@ -56,6 +57,10 @@ class UnitOfWork(Protocol):
     def channel_configs(self) -> ChannelConfigRepository: ...
     @property
     def listings(self) -> ListingRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
+    @property
+    def sync_log(self) -> SyncLogRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -215,6 +216,9 @@ alerts = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("acknowledged_at", UtcDateTime, nullable=True),
     Column("acknowledged_by", String(100), nullable=True),
+    # Sync alerts (a dead-lettered update) name the channel and the channel's last answer.
+    Column("channel_id", Uuid, nullable=True),
+    Column("message", Text, nullable=True),
     Index("ix_alerts_created_at", "created_at"),
 )
 
@@ -325,6 +329,8 @@ channel_configs = Table(
     Column("price_rule", JsonDocument, nullable=True),
     Column("listing_rule", JsonDocument, nullable=False),
     Column("credentials", LargeBinary, nullable=True),  # sealed: see adapters/secrets.py
+    # What a stock edit made on the channel's side does: "hub_wins" or "accept_channel_edits".
+    Column("stock_edit_policy", String(32), nullable=False, server_default="hub_wins"),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
@@ -362,5 +368,54 @@ listing_items = Table(
     Column("confirmed_quantity", Integer, nullable=True),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("external_id", String(200), nullable=True),
+    Column("refs", JsonDocument, nullable=True),  # the channel's ids of the SKU
     Index("ix_listing_items_sku", "sku"),
+)
+
+# --- sync ----------------------------------------------------------------------------------
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    # What the channel must hear about: "quantity" / "price" (key: a SKU), "listing" (key: a
+    # listing id). Rows mark a key dirty; the relay reads the latest intended state itself.
+    Column("kind", String(16), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint(
+        "status IN ('pending', 'retry', 'processing', 'done', 'dead')", name="status_known"
+    ),
+    # One pending row per key: a thousand changes to one SKU before the relay runs are one row.
+    Index(
+        "uq_outbox_pending_key",
+        "channel_id",
+        "kind",
+        "key",
+        unique=True,
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index("ix_outbox_channel_status_available", "channel_id", "status", "available_at"),
+)
+
+sync_log = Table(
+    "sync_log",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("keys", JsonDocument, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("message", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_sync_log_channel_created", "channel_id", "created_at", "id"),
 )

@@ -20,7 +20,9 @@ from adapters.db.repositories.channels import ChannelBook, SqlChannelRepository
 from adapters.db.repositories.inventory import SqlInventoryRepository
 from adapters.db.repositories.listings import SqlListingRepository
 from adapters.db.repositories.operations import SqlOperationLog
+from adapters.db.repositories.outbox import SqlOutboxRepository
 from adapters.db.repositories.pricing import SqlPricingRepository
+from adapters.db.repositories.sync_log import SqlSyncLogRepository
 from adapters.logging import get_logger
 from domain.events import Event
 from domain.ports import EventBus, JobQueue
@@ -64,6 +66,8 @@ class SqlUnitOfWork:
         self.pricing = SqlPricingRepository(self.connection)
         self.channel_configs = SqlChannelConfigRepository(self.connection)
         self.listings = SqlListingRepository(self.connection)
+        self.outbox = SqlOutboxRepository(self.connection)
+        self.sync_log = SqlSyncLogRepository(self.connection)
         return self
 
     async def __aexit__(

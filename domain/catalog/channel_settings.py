@@ -109,10 +109,10 @@ async def set_currency_rate(
     formats: ListingFormats,
     now: datetime,
 ) -> None:
-    exponent(source, field="from")
-    exponent(target, field="to")
+    exponent(source, field="fromCurrency")
+    exponent(target, field="toCurrency")
     if source == target:
-        raise InvalidInput("a rate converts between two different currencies", field="to")
+        raise InvalidInput("a rate converts between two different currencies", field="toCurrency")
     if not rate.is_finite() or rate <= 0:
         raise InvalidInput("a rate is a positive number", field="rate")
     await uow.pricing.set_rate(source, target, rate, now)

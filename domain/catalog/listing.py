@@ -150,6 +150,7 @@ class ListingItem:
     confirmed_quantity: int | None = None
     confirmed_at: datetime | None = None
     external_id: str | None = None
+    refs: Mapping[str, str] = field(default_factory=dict)  # the channel's ids of the SKU
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,14 @@ from datetime import datetime
 
 from domain.catalog.channel_config import ChannelConfig
 from domain.catalog.drafts import DraftResult, build_draft, content_hash
-from domain.catalog.listing import Listing, ListingFormat, ListingItem, ListingStatus
+from domain.catalog.listing import (
+    ChannelRequest,
+    Listing,
+    ListingDraft,
+    ListingFormat,
+    ListingItem,
+    ListingStatus,
+)
 from domain.catalog.model import Product
 from domain.catalog.money import Money
 from domain.catalog.prices import PriceBook, price_on
@@ -27,6 +34,7 @@ from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import availability_on
 from domain.inventory.model import SkuSnapshot
 from domain.ports import UnitOfWork
+from domain.sync.outbox import listing_dirty, mark_dirty
 
 ListingFormats = Mapping[str, ListingFormat]
 
@@ -177,6 +185,7 @@ async def refresh_listings(
         for listing in await uow.listings.for_products([p.id for p in products])
     }
     changed: list[Listing] = []
+    removed: list[tuple[uuid.UUID, str]] = []
     for product in products:
         for channel in ctx.channels:
             config = ctx.configs.get(channel.id)
@@ -191,18 +200,31 @@ async def refresh_listings(
             )
             if current is None or not _same(listing, current):
                 changed.append(listing)
-    await uow.listings.save(changed)
+                if current is not None:
+                    kept = {i.sku for i in listing.items}
+                    removed.extend((current.id, i.sku) for i in current.items if i.sku not in kept)
+    await uow.listings.save(changed, removed)
+    await mark_dirty(uow, listing_dirty(changed), now)
     return changed
 
 
-async def preview(
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A product rendered for one channel: the listing Nexo intends, its draft, its requests."""
+
+    listing: Listing
+    draft: ListingDraft
+    requests: list[ChannelRequest]
+
+
+async def render(
     uow: UnitOfWork,
     product_id: uuid.UUID,
     channel_id: uuid.UUID,
     formats: ListingFormats,
     *,
     now: datetime,
-) -> tuple[Listing, list[dict[str, object]]]:
+) -> Rendered:
     """What `channel_id` would be sent for the product right now, and what stops it."""
     product = await uow.catalog.get(product_id)
     if product is None:
@@ -215,4 +237,20 @@ async def preview(
     listing = _listing(product, channel, result, formats, None, now)
     fmt = formats.get(channel.kind.value)
     requests = fmt.requests(result.draft) if fmt is not None else []
-    return listing, [{"method": r.method, "path": r.path, "body": r.body} for r in requests]
+    return Rendered(listing, result.draft, requests)
+
+
+async def preview(
+    uow: UnitOfWork,
+    product_id: uuid.UUID,
+    channel_id: uuid.UUID,
+    formats: ListingFormats,
+    *,
+    now: datetime,
+) -> tuple[Listing, list[dict[str, object]]]:
+    """The listing `render` gives, with its requests as plain JSON-ready dicts."""
+    rendered = await render(uow, product_id, channel_id, formats, now=now)
+    calls: list[dict[str, object]] = [
+        {"method": r.method, "path": r.path, "body": r.body} for r in rendered.requests
+    ]
+    return rendered.listing, calls

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
 from domain.catalog.channel_config import ChannelConfig
-from domain.catalog.listing import Listing, ListingStatus
+from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
 from domain.catalog.model import Category, Image, Product, ProductStatus, Variant
 from domain.catalog.money import Money
 from domain.catalog.pricing import RateTable, SalePrice
@@ -110,8 +110,49 @@ class ListingRepository(Protocol):
         """Listings (with their items) of the products, on every channel."""
         ...
 
-    async def save(self, listings: Sequence[Listing]) -> None:
-        """Insert or rewrite listings with their items (batched)."""
+    async def save(
+        self, listings: Sequence[Listing], removed: Sequence[tuple[uuid.UUID, str]] = ()
+    ) -> None:
+        """Insert listings or rewrite what Nexo intends for them and their items (batched);
+        `removed` (listing id, SKU) items go. What channels confirmed is never touched."""
+        ...
+
+    async def get(self, listing_id: uuid.UUID) -> Listing | None: ...
+
+    async def items_on(
+        self, channel_id: uuid.UUID, skus: Sequence[str]
+    ) -> dict[str, tuple[Listing, ListingItem]]:
+        """The listing (without its items) and item of each SKU listed on the channel."""
+        ...
+
+    async def record_published(
+        self,
+        listing_id: uuid.UUID,
+        *,
+        status: ListingStatus,
+        external_id: str | None,
+        content_hash: str | None,
+        refs: Mapping[str, Mapping[str, str]],
+        at: datetime,
+    ) -> None:
+        """The channel accepted the listing: its ids, and the content it now shows."""
+        ...
+
+    async def set_status(
+        self,
+        listing_id: uuid.UUID,
+        status: ListingStatus,
+        problems: Sequence[Problem],
+        at: datetime,
+    ) -> None: ...
+
+    async def confirm(
+        self,
+        channel_id: uuid.UUID,
+        confirmed: Sequence[tuple[str, int | None, Money | None]],
+        at: datetime,
+    ) -> None:
+        """Record what the channel confirmed per SKU: (sku, quantity or None, price or None)."""
         ...
 
     async def page(

@@ -235,6 +235,10 @@ async def _plan(
 
 
 async def _write(uow: UnitOfWork, plan: _Plan, now: datetime) -> list[Product]:
+    # Rows are written in one fixed order (handles, SKUs): concurrent batches touching the
+    # same products then queue on each other instead of deadlocking.
+    plan.creates.sort(key=lambda pair: pair[1].handle)
+    plan.updates.sort(key=lambda triple: triple[1].handle)
     created = [p for _, p in plan.creates]
     removed: list[str] = []
     added_skus: list[str] = [v.sku for p in created for v in p.variants]
@@ -245,7 +249,7 @@ async def _write(uow: UnitOfWork, plan: _Plan, now: datetime) -> list[Product]:
         added_skus.extend(v.sku for v in new.variants if v.sku not in old_skus)
     # A variant's inventory item comes first: stock is keyed by SKU, the variant points at it.
     if added_skus:
-        items = [InventoryItem(sku, None, 0, now) for sku in added_skus]
+        items = [InventoryItem(sku, None, 0, now) for sku in sorted(added_skus)]
         await uow.inventory.add_items(items)
     await uow.catalog.add(created)
     keep = await uow.catalog.skus_with_history(removed) if removed else set()

@@ -16,6 +16,7 @@ class AlertKind(StrEnum):
     LOW_STOCK = "LOW_STOCK"
     OUT_OF_STOCK = "OUT_OF_STOCK"
     BACK_IN_STOCK = "BACK_IN_STOCK"
+    SYNC_FAILED = "SYNC_FAILED"  # a channel update was dead-lettered after its retries
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class Alert:
     created_at: datetime
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    channel_id: uuid.UUID | None = None
+    message: str | None = None
 
 
 def crossing(previous: StockState, current: StockState) -> AlertKind | None:

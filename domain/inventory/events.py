@@ -72,5 +72,7 @@ def alert_raised(alert: Alert) -> Event:
             "available": alert.available,
             "threshold": alert.threshold,
             "createdAt": alert.created_at.isoformat(),
+            "channelId": str(alert.channel_id) if alert.channel_id else None,
+            "message": alert.message,
         },
     )

@@ -11,6 +11,7 @@ from domain.inventory.channels import ChannelForSku
 from domain.inventory.events import alert_raised, stock_changed
 from domain.inventory.model import LevelChange, MovementReason, SkuSnapshot, stock_state
 from domain.ports import UnitOfWork
+from domain.sync.outbox import mark_dirty, stock_dirty
 
 
 async def levels_changed(
@@ -49,4 +50,5 @@ async def levels_changed(
             uow.emit(alert_raised(alert))
     for change in changes:
         uow.emit(stock_changed(snapshot, change.level, reason, channels, now))
+    await mark_dirty(uow, stock_dirty(changes, channels), now)
     return snapshot

@@ -24,6 +24,8 @@ def _alert(row: Any) -> Alert:
         created_at=row.created_at,
         acknowledged_at=row.acknowledged_at,
         acknowledged_by=row.acknowledged_by,
+        channel_id=row.channel_id,
+        message=row.message,
     )
 
 
@@ -40,6 +42,8 @@ class SqlAlertRepository:
                 available=alert.available,
                 threshold=alert.threshold,
                 created_at=alert.created_at,
+                channel_id=alert.channel_id,
+                message=alert.message,
             )
         )
 

@@ -199,7 +199,7 @@ class SqlCatalogRepository:
         if not new:
             return
         await self._conn.execute(insert(products), [_product_row(p) for p in new])
-        rows = [_variant_row(v) for p in new for v in p.variants]
+        rows = sorted((_variant_row(v) for p in new for v in p.variants), key=lambda r: r["sku"])
         if rows:
             await self._conn.execute(insert(variants), rows)
         images = [row for p in new for row in _image_rows(p)]
@@ -221,7 +221,9 @@ class SqlCatalogRepository:
             images = [row for p in changed for row in _image_rows(p)]
             if images:
                 await self._conn.execute(insert(product_images), images)
-            variant_rows = [_variant_row(v) for p in changed for v in p.variants]
+            variant_rows = sorted(
+                (_variant_row(v) for p in changed for v in p.variants), key=lambda r: r["sku"]
+            )
             if variant_rows:
                 stmt = upsert_for(self._conn)(variants)
                 kept = {c: stmt.excluded[c] for c in variant_rows[0] if c not in ("id", "sku")}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import decode_position, encode_cursor
@@ -31,6 +32,7 @@ def _item(row: Any) -> ListingItem:
         confirmed_quantity=row.confirmed_quantity,
         confirmed_at=row.confirmed_at,
         external_id=row.external_id,
+        refs=dict(row.refs or {}),
     )
 
 
@@ -81,7 +83,15 @@ def _item_row(listing_id: uuid.UUID, item: ListingItem) -> dict[str, Any]:
         "confirmed_quantity": item.confirmed_quantity,
         "confirmed_at": item.confirmed_at,
         "external_id": item.external_id,
+        "refs": dict(item.refs) or None,
     }
+
+
+class _Row:
+    """Attribute access over a mapping (a listing item read through a join)."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self.__dict__.update(values)
 
 
 def listing_cursor(listing: Listing) -> str:
@@ -112,18 +122,156 @@ class SqlListingRepository:
         stmt = select(listings).where(listings.c.product_id.in_(product_ids))
         return await self._with_items((await self._conn.execute(stmt)).all())
 
-    async def save(self, changed: Sequence[Listing]) -> None:
+    async def save(
+        self, changed: Sequence[Listing], removed: Sequence[tuple[uuid.UUID, str]] = ()
+    ) -> None:
         if not changed:
             return
+        # Only what Nexo intends is written here. What the channel confirmed (external ids,
+        # confirmed content, confirmed prices and quantities, refs) belongs to the relay,
+        # which may record it concurrently: never overwrite it with an older read.
+        # In one fixed order, so concurrent refreshes of the same listings never deadlock.
+        changed = sorted(changed, key=lambda x: (str(x.channel_id), str(x.product_id)))
         rows = [_listing_row(listing) for listing in changed]
         stmt = upsert_for(self._conn)(listings)
-        kept = {c: stmt.excluded[c] for c in rows[0] if c not in ("id", "created_at")}
-        await self._conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=kept), rows)
-        ids = [listing.id for listing in changed]
-        await self._conn.execute(delete(listing_items).where(listing_items.c.listing_id.in_(ids)))
+        intended = ("status", "problems", "content_hash", "updated_at")
+        await self._conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"], set_={c: stmt.excluded[c] for c in intended}
+            ),
+            rows,
+        )
         items = [_item_row(listing.id, item) for listing in changed for item in listing.items]
         if items:
-            await self._conn.execute(insert(listing_items), items)
+            stmt = upsert_for(self._conn)(listing_items)
+            wanted = (
+                "currency",
+                "intended_price_minor",
+                "intended_compare_at_minor",
+                "intended_quantity",
+            )
+            await self._conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["listing_id", "sku"],
+                    set_={c: stmt.excluded[c] for c in wanted},
+                ),
+                items,
+            )
+        if removed:
+            await self._conn.execute(
+                delete(listing_items).where(
+                    listing_items.c.listing_id == bindparam("gone_listing"),
+                    listing_items.c.sku == bindparam("gone_sku"),
+                ),
+                [{"gone_listing": listing_id, "gone_sku": sku} for listing_id, sku in removed],
+            )
+
+    async def get(self, listing_id: uuid.UUID) -> Listing | None:
+        stmt = select(listings).where(listings.c.id == listing_id)
+        found = await self._with_items((await self._conn.execute(stmt)).all())
+        return found[0] if found else None
+
+    async def items_on(
+        self, channel_id: uuid.UUID, skus: Sequence[str]
+    ) -> dict[str, tuple[Listing, ListingItem]]:
+        if not skus:
+            return {}
+        item = listing_items.c
+        stmt = (
+            select(listings, *[col.label(f"item_{col.name}") for col in listing_items.c])
+            .join(listing_items, item.listing_id == listings.c.id)
+            .where(listings.c.channel_id == channel_id, item.sku.in_(skus))
+        )
+        found: dict[str, tuple[Listing, ListingItem]] = {}
+        for row in await self._conn.execute(stmt):
+            values = {
+                k.removeprefix("item_"): v for k, v in row._mapping.items() if k.startswith("item_")
+            }
+            found[row.item_sku] = (_listing(row), _item(_Row(values)))
+        return found
+
+    async def record_published(
+        self,
+        listing_id: uuid.UUID,
+        *,
+        status: ListingStatus,
+        external_id: str | None,
+        content_hash: str | None,
+        refs: Mapping[str, Mapping[str, str]],
+        at: datetime,
+    ) -> None:
+        c = listings.c
+        await self._conn.execute(
+            update(listings)
+            .where(c.id == listing_id)
+            .values(external_id=external_id, confirmed_content_hash=content_hash, updated_at=at)
+        )
+        # The status moves only if the listing is still what was sent: a change made while
+        # the channel answered has its own outbox row, and its own publication to come.
+        if status is ListingStatus.ENDED:
+            still = c.status == ListingStatus.ENDED.value
+        else:
+            still = (c.status == ListingStatus.PENDING.value) & (c.content_hash == content_hash)
+        await self._conn.execute(
+            update(listings)
+            .where(c.id == listing_id, still)
+            .values(status=status.value, problems=[])
+        )
+        if refs:
+            await self._conn.execute(
+                update(listing_items)
+                .where(
+                    listing_items.c.listing_id == listing_id,
+                    listing_items.c.sku == bindparam("item_sku"),
+                )
+                .values(refs=bindparam("item_refs")),
+                [{"item_sku": sku, "item_refs": dict(ids)} for sku, ids in sorted(refs.items())],
+            )
+
+    async def set_status(
+        self,
+        listing_id: uuid.UUID,
+        status: ListingStatus,
+        problems: Sequence[Problem],
+        at: datetime,
+    ) -> None:
+        await self._conn.execute(
+            update(listings)
+            .where(listings.c.id == listing_id)
+            .values(
+                status=status.value,
+                problems=[
+                    {"field": p.field, "message": p.message, "code": p.code} for p in problems
+                ],
+                updated_at=at,
+            )
+        )
+
+    async def confirm(
+        self,
+        channel_id: uuid.UUID,
+        confirmed: Sequence[tuple[str, int | None, Money | None]],
+        at: datetime,
+    ) -> None:
+        item = listing_items.c
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        quantities = sorted((sku, q) for sku, q, _ in confirmed if q is not None)
+        prices = sorted((sku, p.minor) for sku, _, p in confirmed if p is not None)
+        # One statement per kind, rows in SKU order: the same order every writer uses.
+        if quantities:
+            await self._conn.execute(
+                update(listing_items)
+                .where(item.sku == bindparam("c_sku"), item.listing_id.in_(on_channel))
+                .values(confirmed_quantity=bindparam("c_quantity"), confirmed_at=at),
+                [{"c_sku": sku, "c_quantity": q} for sku, q in quantities],
+            )
+        if prices:
+            await self._conn.execute(
+                update(listing_items)
+                .where(item.sku == bindparam("c_sku"), item.listing_id.in_(on_channel))
+                .values(confirmed_price_minor=bindparam("c_price"), confirmed_at=at),
+                [{"c_sku": sku, "c_price": p} for sku, p in prices],
+            )
 
     async def page(
         self,

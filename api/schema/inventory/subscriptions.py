@@ -62,4 +62,6 @@ class InventorySubscription:
                     created_at=datetime.fromisoformat(event["createdAt"]),
                     acknowledged_at=None,
                     acknowledged_by=None,
+                    channel_id=event.get("channelId"),
+                    message=event.get("message"),
                 )

@@ -183,6 +183,12 @@ class Alert:
     created_at: datetime
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    channel_id: strawberry.ID | None = strawberry.field(
+        default=None, description="SYNC_FAILED alerts: the channel that could not be updated."
+    )
+    message: str | None = strawberry.field(
+        default=None, description="SYNC_FAILED alerts: the channel's last answer."
+    )
 
     @classmethod
     def from_domain(cls, a: domain_alerts.Alert) -> Alert:
@@ -195,6 +201,8 @@ class Alert:
             created_at=a.created_at,
             acknowledged_at=a.acknowledged_at,
             acknowledged_by=a.acknowledged_by,
+            channel_id=strawberry.ID(str(a.channel_id)) if a.channel_id else None,
+            message=a.message,
         )
 
 

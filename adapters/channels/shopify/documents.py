@@ -1,0 +1,267 @@
+"""The Admin GraphQL 2026-01 documents the Shopify adapter sends (productSet is in `mapping`).
+
+Each document comes with its estimated cost: what Shopify's calculated query cost charges
+up front (connections `2 + first * node`, objects 1, mutations 10), which is what the
+bucket must hold before the call. Page sizes are chosen to keep every document under
+Shopify's 1,000-point ceiling for a single query.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+
+def product_set_cost(product: Mapping[str, Any]) -> int:
+    """productSet (mapping.PRODUCT_SET) for this ProductSetInput: the mutation's 10, its
+    variants(first: 250) { id sku inventoryItem { id } } and the input complexity the SDL
+    documents (0.2 a variant, 1.9 a file, 0.4 a metafield, 0.6 a variant file)."""
+    variants = product.get("variants") or ()
+    complexity = (
+        0.2 * len(variants)
+        + 1.9 * len(product.get("files") or ())
+        + 0.4 * len(product.get("metafields") or ())
+        + sum(0.6 * bool(v.get("file")) + 0.4 * len(v.get("metafields") or ()) for v in variants)
+    )
+    return 10 + 2 + 250 * 2 + math.ceil(complexity)
+
+
+VARIANTS_PER_PAGE: Final = 250
+LISTING_VARIANTS: Final = """\
+query ListingVariants($id: ID!, $after: String) {
+  product(id: $id) {
+    variants(first: 250, after: $after) {
+      nodes {
+        id
+        sku
+        inventoryItem {
+          id
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+"""
+LISTING_VARIANTS_COST: Final = 505
+
+# productChangeStatus is deprecated in 2026-01: productUpdate(product: {id, status}) instead.
+LISTING_END: Final = """\
+mutation ListingEnd($product: ProductUpdateInput!) {
+  productUpdate(product: $product) {
+    product {
+      id
+      status
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+LISTING_END_COST: Final = 11
+
+# At most 250 quantities per call (Shopify's input array limit).
+QUANTITIES_PER_CALL: Final = 250
+QUANTITIES_SET: Final = """\
+mutation QuantitiesSet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+QUANTITIES_SET_COST: Final = 11
+
+PRICES_PER_CALL: Final = 250
+# allowPartialUpdates: one bad variant must not hold back the price of the others.
+PRICES_UPDATE: Final = """\
+mutation PricesUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+    productVariants {
+      id
+      price
+      compareAtPrice
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+PRICES_UPDATE_COST: Final = 11
+
+# Four objects per variant (variant, item, level, quantities): 100 ids cost about 400.
+LEVELS_PER_CALL: Final = 100
+LEVELS_READ: Final = """\
+query LevelsRead($ids: [ID!]!, $locationId: ID!) {
+  shop {
+    currencyCode
+  }
+  nodes(ids: $ids) {
+    ... on ProductVariant {
+      id
+      sku
+      price
+      inventoryItem {
+        id
+        inventoryLevel(locationId: $locationId) {
+          quantities(names: ["available"]) {
+            name
+            quantity
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def levels_read_cost(ids: int) -> int:
+    return 2 + 4 * ids
+
+
+_ORDER_LINE: Final = """\
+fragment OrderLine on LineItem {
+  id
+  sku
+  quantity
+  originalUnitPriceSet {
+    shopMoney {
+      amount
+      currencyCode
+    }
+  }
+}
+"""
+
+# 10 orders * (order 1 + customer 1 + lines 2 + 20 * 3) ≈ 650 points.
+ORDERS_PER_PAGE: Final = 10
+ORDERS_SINCE: Final = (
+    """\
+query OrdersSince($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {
+    nodes {
+      id
+      name
+      email
+      phone
+      createdAt
+      processedAt
+      updatedAt
+      cancelledAt
+      displayFinancialStatus
+      displayFulfillmentStatus
+      customer {
+        id
+      }
+      lineItems(first: 20) {
+        nodes {
+          ...OrderLine
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+"""
+    + _ORDER_LINE
+)
+ORDERS_SINCE_COST: Final = 2 + ORDERS_PER_PAGE * (1 + 1 + 2 + 20 * 3)
+
+# The lines of an order beyond the first 20.
+ORDER_LINES: Final = (
+    """\
+query OrderLines($id: ID!, $after: String) {
+  order(id: $id) {
+    lineItems(first: 100, after: $after) {
+      nodes {
+        ...OrderLine
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+"""
+    + _ORDER_LINE
+)
+ORDER_LINES_COST: Final = 1 + 2 + 100 * 3
+
+# What is left to ship of an order, by fulfilment order: fulfillmentCreate takes
+# fulfilment order line items, not the order's line items.
+SHIPMENT_LINES: Final = """\
+query ShipmentLines($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id
+        status
+        lineItems(first: 50) {
+          nodes {
+            id
+            remainingQuantity
+            lineItem {
+              id
+            }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+SHIPMENT_LINES_COST: Final = 1 + 2 + 5 * (1 + 2 + 50 * 2)
+
+SHIPMENT_CREATE: Final = """\
+mutation ShipmentCreate($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment {
+      id
+      status
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+SHIPMENT_CREATE_COST: Final = 11
+
+DOCUMENTS: Final = {
+    "ListingVariants": LISTING_VARIANTS,
+    "ListingEnd": LISTING_END,
+    "QuantitiesSet": QUANTITIES_SET,
+    "PricesUpdate": PRICES_UPDATE,
+    "LevelsRead": LEVELS_READ,
+    "OrdersSince": ORDERS_SINCE,
+    "OrderLines": ORDER_LINES,
+    "ShipmentLines": SHIPMENT_LINES,
+    "ShipmentCreate": SHIPMENT_CREATE,
+}
+"""Every document above by its operation name (the unit tests validate each against the SDL)."""

@@ -1,0 +1,165 @@
+"""The outbox in SQL: one pending row per (channel, kind, key); relays claim rows with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never take the same row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.db.dialect import upsert_for
+from adapters.db.tables import outbox, sync_log
+from domain.sync.model import (
+    CallOutcome,
+    ChannelSyncStatus,
+    Dirty,
+    OutboxEntry,
+    OutboxKind,
+    OutboxStatus,
+)
+
+_DUE = (OutboxStatus.PENDING.value, OutboxStatus.RETRY.value)
+
+
+def _entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        channel_id=row.channel_id,
+        kind=OutboxKind(row.kind),
+        key=row.key,
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        available_at=row.available_at,
+        created_at=row.created_at,
+        last_error=row.last_error,
+    )
+
+
+class SqlOutboxRepository:
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
+
+    async def mark(self, dirty: Sequence[Dirty], now: datetime) -> set[uuid.UUID]:
+        if not dirty:
+            return set()
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "channel_id": d.channel_id,
+                "kind": d.kind.value,
+                "key": d.key,
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "available_at": now,
+                "created_at": now,
+            }
+            for d in sorted(dirty, key=lambda d: (str(d.channel_id), d.kind.value, d.key))
+        ]
+        stmt = (
+            upsert_for(self._conn)(outbox)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["channel_id", "kind", "key"],
+                index_where=text("status = 'pending'"),
+            )
+            .returning(outbox.c.channel_id)
+        )
+        return {row.channel_id for row in await self._conn.execute(stmt)}
+
+    async def claim(self, channel_id: uuid.UUID, now: datetime, limit: int) -> list[OutboxEntry]:
+        c = outbox.c
+        due = (
+            select(c.id)
+            .where(c.channel_id == channel_id, c.status.in_(_DUE), c.available_at <= now)
+            .order_by(c.available_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            update(outbox)
+            .where(c.id.in_(due))
+            .values(status=OutboxStatus.PROCESSING.value, claimed_at=now)
+            .returning(outbox)
+        )
+        return [_entry(row) for row in await self._conn.execute(stmt)]
+
+    async def finish(self, ids: Sequence[uuid.UUID]) -> None:
+        # Done rows are deleted: the sync log keeps the history of calls, the outbox stays small.
+        if ids:
+            await self._conn.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+
+    async def retry(self, ids: Sequence[uuid.UUID], error: str, available_at: datetime) -> None:
+        if ids:
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(
+                    status=OutboxStatus.RETRY.value,
+                    attempts=outbox.c.attempts + 1,
+                    available_at=available_at,
+                    last_error=error[:2000],
+                )
+            )
+
+    async def bury(self, ids: Sequence[uuid.UUID], error: str) -> None:
+        if ids:
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(
+                    status=OutboxStatus.DEAD.value,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error[:2000],
+                )
+            )
+
+    async def due_channels(self, now: datetime, stuck_before: datetime) -> list[uuid.UUID]:
+        c = outbox.c
+        # A relay that died mid-call left rows "processing": they go back to be retried.
+        await self._conn.execute(
+            update(outbox)
+            .where(c.status == OutboxStatus.PROCESSING.value, c.claimed_at < stuck_before)
+            .values(status=OutboxStatus.RETRY.value, available_at=now)
+        )
+        stmt = select(c.channel_id).where(c.status.in_(_DUE), c.available_at <= now).distinct()
+        return [row.channel_id for row in await self._conn.execute(stmt)]
+
+    async def status(self, channel_id: uuid.UUID, since: datetime) -> ChannelSyncStatus:
+        c = outbox.c
+        waiting = c.status.in_((*_DUE, OutboxStatus.PROCESSING.value))
+        row = (
+            await self._conn.execute(
+                select(
+                    func.count().filter(waiting).label("pending"),
+                    func.min(c.created_at).filter(waiting).label("oldest"),
+                    func.count().filter(c.status == OutboxStatus.DEAD.value).label("dead"),
+                ).where(c.channel_id == channel_id)
+            )
+        ).one()
+        s = sync_log.c
+        calls = (
+            await self._conn.execute(
+                select(
+                    func.count().label("calls"),
+                    func.count()
+                    .filter(s.outcome.in_((CallOutcome.FAILED.value, CallOutcome.DEAD.value)))
+                    .label("failures"),
+                    func.count()
+                    .filter(s.outcome == CallOutcome.THROTTLED.value)
+                    .label("throttles"),
+                ).where(s.channel_id == channel_id, s.created_at >= since)
+            )
+        ).one()
+        return ChannelSyncStatus(
+            channel_id=channel_id,
+            pending=row.pending,
+            oldest_pending_at=row.oldest,
+            dead=row.dead,
+            calls=calls.calls,
+            failures=calls.failures,
+            throttles=calls.throttles,
+        )

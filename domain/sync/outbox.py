@@ -1,0 +1,60 @@
+"""Marking what channels must hear about, in the transaction that changed it.
+
+A mark says "this key is dirty on this channel"; the relay later sends the latest intended
+state. A key already waiting is not marked twice, so a burst of changes to one SKU costs
+one row and one channel call. A relay run is requested after commit only when a mark is
+new: a waiting mark already has one coming (and the periodic sweep catches lost requests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from domain.catalog.listing import Listing, ListingStatus
+from domain.inventory.channels import ChannelForSku
+from domain.inventory.model import LevelChange
+from domain.ports import UnitOfWork
+from domain.sync.model import Dirty, OutboxKind
+
+DRAIN_JOB = "drain_channel"
+
+
+async def mark_dirty(uow: UnitOfWork, dirty: Sequence[Dirty], now: datetime) -> None:
+    if not dirty:
+        return
+    for channel_id in sorted(await uow.outbox.mark(dirty, now)):
+        uow.enqueue_after_commit(DRAIN_JOB, str(channel_id))
+
+
+def stock_dirty(changes: Iterable[LevelChange], channels: Sequence[ChannelForSku]) -> list[Dirty]:
+    """Channels fed by a changed level must hear the SKU's new quantity."""
+    found: dict[tuple[object, str], Dirty] = {}
+    for change in changes:
+        for entry in channels:
+            channel = entry.channel
+            if change.level.location_id in channel.location_ids:
+                key = (channel.id, change.level.sku)
+                found.setdefault(key, Dirty(channel.id, OutboxKind.QUANTITY, change.level.sku))
+    return list(found.values())
+
+
+def listing_dirty(listings: Iterable[Listing]) -> list[Dirty]:
+    """What changed listings need sent: the whole listing, or only prices and quantities."""
+    dirty: list[Dirty] = []
+    for listing in listings:
+        if listing.status is ListingStatus.ERROR:
+            continue  # never sent half-valid
+        if listing.status is ListingStatus.ENDED:
+            if listing.external_id is not None:
+                dirty.append(Dirty(listing.channel_id, OutboxKind.LISTING, str(listing.id)))
+            continue
+        if listing.content_hash != listing.confirmed_content_hash:
+            dirty.append(Dirty(listing.channel_id, OutboxKind.LISTING, str(listing.id)))
+            continue
+        for item in listing.items:
+            if item.intended_price != item.confirmed_price:
+                dirty.append(Dirty(listing.channel_id, OutboxKind.PRICE, item.sku))
+            if item.intended_quantity != item.confirmed_quantity:
+                dirty.append(Dirty(listing.channel_id, OutboxKind.QUANTITY, item.sku))
+    return dirty

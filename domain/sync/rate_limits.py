@@ -1,0 +1,33 @@
+"""Rate limits per channel account: a token bucket every worker process shares.
+
+Marketplaces meter calls per account: Amazon, eBay and MercadoLibre by requests (a
+bucket of `capacity` tokens refilled at `rate` per second), Shopify by query cost (the
+same bucket, each call taking its cost, and every answer saying what is really left).
+Callers take tokens before a call and, when the channel reports its own figure, correct
+the shared estimate with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class BucketSpec:
+    capacity: float
+    rate: float  # tokens restored per second
+
+
+class RateLimiter(Protocol):
+    async def acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> None:
+        """Wait until `tokens` are available in the bucket `key`, then take them."""
+        ...
+
+    async def observe(self, key: str, spec: BucketSpec, available: float) -> None:
+        """The channel says `available` tokens are left: trust it over the estimate."""
+        ...
+
+    async def pause(self, key: str, spec: BucketSpec, seconds: float) -> None:
+        """The channel said "slow down" (429, Retry-After): empty the bucket for a while."""
+        ...

@@ -1,0 +1,490 @@
+"""The relay: drains one channel's outbox into calls to that channel.
+
+One run claims due rows (several relays share a channel's rows without overlap), reads the
+latest intended state of their keys — so a thousand marks of one SKU become one value —
+and sends it in batches the channel accepts, under its rate limit. Each call is logged. No
+database transaction is held while a channel answers. What the channel confirms is
+recorded; a retryable failure reschedules the rows with exponential backoff and jitter (or
+the channel's Retry-After); after the retry budget a row is dead-lettered and an alert
+raised. A channel's validation error is never retried: the listing goes to `error` with the
+channel's own message.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from domain.catalog.channel_config import ChannelConfig
+from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
+from domain.catalog.listings import ListingFormats, render
+from domain.catalog.prices import PriceBook, price_on
+from domain.errors import DomainError
+from domain.events import Event
+from domain.inventory.alerts import Alert, AlertKind
+from domain.inventory.channels import Channel, ChannelForSku
+from domain.inventory.events import alert_raised, availability_on
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.sync.channel import (
+    ChannelFailure,
+    ChannelMisconfigured,
+    ChannelPort,
+    ChannelRejected,
+    ChannelThrottled,
+    KeyResult,
+    ListingRefs,
+    Outcome,
+    PriceUpdate,
+    QuantityUpdate,
+)
+from domain.sync.model import CallOutcome, Dirty, OutboxEntry, OutboxKind, SyncCall
+from domain.sync.outbox import mark_dirty
+from domain.sync.ports import ChannelConnector
+
+SYNC_TOPIC = "sync"
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 300.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Relay:
+    """What a relay run needs; one per process, shared by its runs."""
+
+    uow: UnitOfWorkFactory
+    connector: ChannelConnector
+    formats: ListingFormats
+    clock: Callable[[], datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
+    jitter: Callable[[], float] = random.random
+    max_attempts: int = MAX_ATTEMPTS
+    batch: int = 500
+
+    async def drain(self, channel_id: uuid.UUID) -> int:
+        """Drain one batch of the channel's due rows; returns how many were claimed."""
+        async with self.uow() as uow:
+            entries = await uow.outbox.claim(channel_id, self.clock(), self.batch)
+            await uow.commit()
+        if entries:
+            await _Run(self, channel_id, entries).execute()
+        return len(entries)
+
+    def backoff(self, attempts: int, retry_after: float | None) -> timedelta:
+        if retry_after is not None:
+            return timedelta(seconds=retry_after)
+        ceiling = min(BACKOFF_BASE_SECONDS * 2**attempts, BACKOFF_MAX_SECONDS)
+        return timedelta(seconds=ceiling * (0.5 + self.jitter()))
+
+
+@dataclass
+class _Keyed:
+    """The claimed rows of one key (several marks of it may have been claimed together)."""
+
+    kind: OutboxKind
+    key: str
+    entries: list[OutboxEntry] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[uuid.UUID]:
+        return [e.id for e in self.entries]
+
+    @property
+    def attempts(self) -> int:
+        return max(e.attempts for e in self.entries)
+
+
+class _Run:
+    def __init__(self, relay: Relay, channel_id: uuid.UUID, entries: Sequence[OutboxEntry]):
+        self.relay = relay
+        self.channel_id = channel_id
+        self.keyed: dict[tuple[OutboxKind, str], _Keyed] = {}
+        for entry in entries:
+            slot = self.keyed.setdefault((entry.kind, entry.key), _Keyed(entry.kind, entry.key))
+            slot.entries.append(entry)
+
+    def of(self, kind: OutboxKind) -> list[_Keyed]:
+        return [k for k in self.keyed.values() if k.kind is kind]
+
+    async def execute(self) -> None:
+        async with self.relay.uow(readonly=True) as uow:
+            channel = await uow.channels.get(self.channel_id)
+            config = await uow.channel_configs.get(self.channel_id)
+            sealed = await uow.channel_configs.credentials(self.channel_id)
+        everything = list(self.keyed.values())
+        if channel is None or config is None or not config.sync_enabled:
+            # Nothing is sent while sync is off; turning it on marks everything again.
+            await self.finish(everything)
+            return
+        try:
+            port = self.relay.connector.connect(channel, config, sealed)
+        except ChannelMisconfigured as failure:
+            await self.failed(everything, "connect", failure, 0)
+            return
+        for listing in self.of(OutboxKind.LISTING):
+            await self.publish(port, channel, listing)
+        await self.push_quantities(port, channel, self.of(OutboxKind.QUANTITY))
+        await self.push_prices(port, channel, config, self.of(OutboxKind.PRICE))
+
+    # Listings --------------------------------------------------------------------------------
+
+    async def publish(self, port: ChannelPort, channel: Channel, keyed: _Keyed) -> None:
+        now = self.relay.clock()
+        async with self.relay.uow(readonly=True) as uow:
+            listing = await uow.listings.get(uuid.UUID(keyed.key))
+            rendered = None
+            if listing is not None and listing.status is not ListingStatus.ENDED:
+                try:
+                    rendered = await render(
+                        uow, listing.product_id, channel.id, self.relay.formats, now=now
+                    )
+                except DomainError:
+                    rendered = None
+        if listing is None or listing.status is ListingStatus.ERROR:
+            await self.finish([keyed])
+            return
+        known = ListingRefs(listing.external_id, {i.sku: i.refs for i in listing.items})
+        started = self.relay.monotonic()
+        if listing.status is ListingStatus.ENDED or rendered is None:
+            try:
+                await port.end_listing(known)
+            except ChannelFailure as failure:
+                await self.failed([keyed], "end_listing", failure, self.elapsed(started))
+                return
+            async with self.relay.uow() as uow:
+                await uow.listings.record_published(
+                    listing.id, status=ListingStatus.ENDED, external_id=listing.external_id,
+                    content_hash=listing.confirmed_content_hash, refs={}, at=now,
+                )  # fmt: skip
+                await self.done(uow, [keyed], "end_listing", CallOutcome.OK, started)
+                await uow.commit()
+            return
+        if rendered.listing.problems:
+            async with self.relay.uow() as uow:
+                await uow.listings.set_status(
+                    listing.id, ListingStatus.ERROR, rendered.listing.problems, now
+                )
+                await uow.outbox.finish(keyed.ids)
+                await uow.commit()
+            return
+        try:
+            refs = await port.upsert_listing(rendered.draft, rendered.requests, known)
+        except ChannelRejected as failure:
+            problem = Problem("channel", failure.message, "CHANNEL_REJECTED")
+            async with self.relay.uow() as uow:
+                await uow.listings.set_status(listing.id, ListingStatus.ERROR, [problem], now)
+                await self.done(
+                    uow, [keyed], "upsert_listing", CallOutcome.REJECTED, started, failure.message
+                )
+                await uow.commit()
+            return
+        except ChannelFailure as failure:
+            await self.failed([keyed], "upsert_listing", failure, self.elapsed(started))
+            return
+        async with self.relay.uow() as uow:
+            await uow.listings.record_published(
+                listing.id, status=ListingStatus.ACTIVE, external_id=refs.listing_id,
+                content_hash=rendered.listing.content_hash, refs=refs.sku_ids, at=now,
+            )  # fmt: skip
+            confirmed = [(v.sku, None, v.price) for v in rendered.draft.variants]
+            await uow.listings.confirm(channel.id, confirmed, now)
+            await self.done(uow, [keyed], "upsert_listing", CallOutcome.OK, started)
+            # Quantities go out through the channel's stock call, now that the SKUs have ids.
+            skus = [v.sku for v in rendered.draft.variants]
+            await mark_dirty(uow, [Dirty(channel.id, OutboxKind.QUANTITY, s) for s in skus], now)
+            await uow.commit()
+
+    # Quantities ------------------------------------------------------------------------------
+
+    async def push_quantities(
+        self, port: ChannelPort, channel: Channel, keyed: list[_Keyed]
+    ) -> None:
+        if not keyed:
+            return
+        skus = [k.key for k in keyed]
+        async with self.relay.uow(readonly=True) as uow:
+            items = await uow.listings.items_on(channel.id, skus)
+            snapshots = await uow.inventory.snapshots(skus)
+            overrides = await uow.channels.overrides_for(skus)
+        updates: list[tuple[_Keyed, QuantityUpdate]] = []
+        idle: list[_Keyed] = []
+        for slot in keyed:
+            found = items.get(slot.key)
+            snapshot = snapshots.get(slot.key)
+            if found is None or snapshot is None or not _sendable(*found):
+                idle.append(slot)  # not on the channel (yet): its publication sends it
+                continue
+            entry = ChannelForSku(channel, overrides.get((channel.id, slot.key)))
+            quantity = availability_on(snapshot, entry).quantity
+            item = found[1]
+            updates.append(
+                (slot, QuantityUpdate(slot.key, quantity, item.refs, item.confirmed_quantity))
+            )
+        await self.finish(idle)
+        size = port.limits.quantities_per_call
+        for start in range(0, len(updates), size):
+            await self.send_quantities(port, updates[start : start + size])
+
+    async def send_quantities(
+        self, port: ChannelPort, batch: list[tuple[_Keyed, QuantityUpdate]]
+    ) -> None:
+        slots = {u.sku: s for s, u in batch}
+        started = self.relay.monotonic()
+        try:
+            results = await port.push_quantities([u for _, u in batch])
+        except ChannelFailure as failure:
+            await self.failed(
+                list(slots.values()), "push_quantities", failure, self.elapsed(started)
+            )
+            return
+        stale = [r.sku for r in results if r.outcome is Outcome.STALE]
+        if stale:
+            # Hub wins: the channel's number moved under us; read it and set ours over it.
+            by_sku = dict((u.sku, u) for _, u in batch)
+            levels = await port.read_levels({s: by_sku[s].refs for s in stale})
+            again = [
+                QuantityUpdate(lv.sku, by_sku[lv.sku].quantity, by_sku[lv.sku].refs, lv.quantity)
+                for lv in levels
+                if lv.sku in by_sku
+            ]
+            try:
+                retried = {r.sku: r for r in await port.push_quantities(again)}
+            except ChannelFailure:
+                retried = {}
+            results = [retried.get(r.sku, r) if r.outcome is Outcome.STALE else r for r in results]
+        await self.settle(slots, results, "push_quantities", started, quantities=True)
+
+    # Prices ----------------------------------------------------------------------------------
+
+    async def push_prices(
+        self, port: ChannelPort, channel: Channel, config: ChannelConfig, keyed: list[_Keyed]
+    ) -> None:
+        if not keyed:
+            return
+        skus = [k.key for k in keyed]
+        now = self.relay.clock()
+        async with self.relay.uow(readonly=True) as uow:
+            items = await uow.listings.items_on(channel.id, skus)
+            variants = await uow.catalog.variants_by_sku(skus)
+            book = PriceBook(
+                rates=await uow.pricing.rates(),
+                overrides=await uow.pricing.overrides(skus),
+                sales=await uow.pricing.sales(skus),
+                now=now,
+            )
+        updates: list[tuple[_Keyed, PriceUpdate]] = []
+        idle: list[_Keyed] = []
+        for slot in keyed:
+            found = items.get(slot.key)
+            variant = variants.get(slot.key)
+            if found is None or variant is None or not _sendable(*found):
+                idle.append(slot)
+                continue
+            try:
+                price = price_on(variant, channel, config, book)
+            except DomainError:
+                idle.append(slot)  # the listing shows the problem; nothing valid to send
+                continue
+            listing, item = found
+            listing_refs = {"listing_id": listing.external_id} if listing.external_id else {}
+            updates.append(
+                (
+                    slot,
+                    PriceUpdate(slot.key, price.price, price.compare_at, item.refs, listing_refs),
+                )
+            )
+        await self.finish(idle)
+        size = port.limits.prices_per_call
+        for start in range(0, len(updates), size):
+            batch = updates[start : start + size]
+            slots = {u.sku: s for s, u in batch}
+            started = self.relay.monotonic()
+            try:
+                results = await port.push_prices([u for _, u in batch])
+            except ChannelFailure as failure:
+                await self.failed(
+                    list(slots.values()), "push_prices", failure, self.elapsed(started)
+                )
+                continue
+            prices = {u.sku: u.price for _, u in batch}
+            results = [
+                r if r.confirmed_price or r.outcome is not Outcome.CONFIRMED
+                else KeyResult(r.sku, r.outcome, r.message, None, prices[r.sku])
+                for r in results
+            ]  # fmt: skip
+            await self.settle(slots, results, "push_prices", started, quantities=False)
+
+    # Outcomes --------------------------------------------------------------------------------
+
+    async def settle(
+        self,
+        slots: dict[str, _Keyed],
+        results: list[KeyResult],
+        operation: str,
+        started: float,
+        *,
+        quantities: bool,
+    ) -> None:
+        now = self.relay.clock()
+        confirmed = [r for r in results if r.outcome is Outcome.CONFIRMED]
+        rejected = [r for r in results if r.outcome is Outcome.REJECTED]
+        stale = [r for r in results if r.outcome is Outcome.STALE]
+        answered = {r.sku for r in results}
+        unanswered = [s for sku, s in slots.items() if sku not in answered]
+        outcome = CallOutcome.OK if not rejected else CallOutcome.PARTIAL
+        message = "; ".join(f"{r.sku}: {r.message}" for r in rejected)[:2000] or None
+        async with self.relay.uow() as uow:
+            await uow.listings.confirm(
+                self.channel_id,
+                [
+                    (r.sku, r.confirmed_quantity if quantities else None, r.confirmed_price)
+                    for r in confirmed
+                ],
+                now,
+            )
+            await uow.outbox.finish([i for r in confirmed + rejected for i in slots[r.sku].ids])
+            await self.log(uow, operation, list(slots), outcome, started, message)
+            for r in rejected:
+                await self.alert(uow, slots[r.sku], r.message or "rejected", now)
+            await uow.commit()
+        if stale or unanswered:
+            retry = [slots[r.sku] for r in stale] + unanswered
+            failure = ChannelFailure("the channel's value kept moving; retrying")
+            await self.failed(retry, operation, failure, 0, log=False)
+
+    async def finish(self, keyed: Sequence[_Keyed]) -> None:
+        if not keyed:
+            return
+        async with self.relay.uow() as uow:
+            await uow.outbox.finish([i for k in keyed for i in k.ids])
+            await uow.commit()
+
+    async def done(
+        self,
+        uow: UnitOfWork,
+        keyed: Sequence[_Keyed],
+        operation: str,
+        outcome: CallOutcome,
+        started: float,
+        message: str | None = None,
+    ) -> None:
+        await uow.outbox.finish([i for k in keyed for i in k.ids])
+        await self.log(uow, operation, [k.key for k in keyed], outcome, started, message)
+
+    async def failed(
+        self,
+        keyed: Sequence[_Keyed],
+        operation: str,
+        failure: ChannelFailure,
+        latency_ms: int,
+        *,
+        log: bool = True,
+    ) -> None:
+        now = self.relay.clock()
+        if isinstance(failure, ChannelThrottled):
+            outcome = CallOutcome.THROTTLED
+        elif failure.retryable:
+            outcome = CallOutcome.FAILED
+        else:
+            outcome = CallOutcome.REJECTED
+        async with self.relay.uow() as uow:
+            buried: list[_Keyed] = []
+            for slot in keyed:
+                attempts = slot.attempts + 1
+                if attempts >= self.relay.max_attempts:
+                    buried.append(slot)
+                    continue
+                at = now + self.relay.backoff(attempts, failure.retry_after)
+                await uow.outbox.retry(slot.ids, failure.message, at)
+            for slot in buried:
+                await uow.outbox.bury(slot.ids, failure.message)
+                await self.alert(uow, slot, failure.message, now)
+            if log:
+                attempt = max((k.attempts for k in keyed), default=0) + 1
+                await self.log(
+                    uow, operation, [k.key for k in keyed], outcome, None, failure.message,
+                    attempt=attempt, latency_ms=latency_ms,
+                )  # fmt: skip
+            if buried:
+                dead = [k.key for k in buried]
+                await self.log(
+                    uow, operation, dead, CallOutcome.DEAD, None, failure.message,
+                    attempt=self.relay.max_attempts, latency_ms=0,
+                )  # fmt: skip
+            await uow.commit()
+
+    async def alert(self, uow: UnitOfWork, slot: _Keyed, message: str, now: datetime) -> None:
+        sku = slot.key
+        if slot.kind is OutboxKind.LISTING:
+            listing = await uow.listings.get(uuid.UUID(slot.key))
+            if listing is None or not listing.items:
+                return
+            sku = listing.items[0].sku
+        alert = Alert(
+            id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=sku, available=0, threshold=None,
+            created_at=now, channel_id=self.channel_id,
+            message=f"{slot.kind.value} {slot.key}: {message}"[:2000],
+        )  # fmt: skip
+        await uow.alerts.add(alert)
+        uow.emit(alert_raised(alert))
+
+    # Sync log --------------------------------------------------------------------------------
+
+    def elapsed(self, started: float) -> int:
+        return int((self.relay.monotonic() - started) * 1000)
+
+    async def log(
+        self,
+        uow: UnitOfWork,
+        operation: str,
+        keys: list[str],
+        outcome: CallOutcome,
+        started: float | None,
+        message: str | None = None,
+        *,
+        attempt: int | None = None,
+        latency_ms: int | None = None,
+    ) -> None:
+        attempts = [k.attempts for k in self.keyed.values() if k.key in set(keys)]
+        call = SyncCall(
+            id=uuid.uuid4(),
+            channel_id=self.channel_id,
+            operation=operation,
+            keys=tuple(keys[:100]),
+            outcome=outcome,
+            attempt=attempt if attempt is not None else max(attempts, default=0) + 1,
+            latency_ms=latency_ms if latency_ms is not None else self.elapsed(started or 0.0),
+            message=message,
+            created_at=self.relay.clock(),
+        )
+        await uow.sync_log.add([call])
+        uow.emit(sync_event(call))
+
+
+def _sendable(listing: Listing, item: ListingItem) -> bool:
+    """A SKU goes out once its listing is on the channel (the channel gave it ids)."""
+    return bool(item.refs) and listing.status in (ListingStatus.ACTIVE, ListingStatus.PENDING)
+
+
+def sync_event(call: SyncCall) -> Event:
+    return Event(
+        SYNC_TOPIC,
+        {
+            "id": str(call.id),
+            "channelId": str(call.channel_id),
+            "operation": call.operation,
+            "keys": list(call.keys[:20]),
+            "outcome": call.outcome.value,
+            "attempt": call.attempt,
+            "latencyMs": call.latency_ms,
+            "message": call.message,
+            "createdAt": call.created_at.isoformat(),
+        },
+    )
