@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import redis.asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,14 +19,17 @@ from adapters.bus.inprocess import InProcessEventBus
 from adapters.bus.redis import RedisEventBus
 from adapters.channels.connector import ChannelConnector
 from adapters.channels.formats import LISTING_FORMATS
+from adapters.channels.shopify.connect import shopify_factory
 from adapters.db.engine import create_engine
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.queue.arq import DEFAULT_QUEUE, ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
+from adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
 from domain.jobs import JobSpec
+from domain.sync.rate_limits import RateLimiter
 from domain.sync.relay import Relay
 
 
@@ -37,11 +42,24 @@ class Container:
     uow: SqlUnitOfWorkFactory
     listing_formats: ListingFormats = field(default_factory=dict)
     connector: ChannelConnector = field(init=False)
+    channel_http: httpx.AsyncClient = field(init=False)
+    rate_limiter: RateLimiter = field(init=False)
+    _redis: redis.asyncio.Redis | None = field(init=False, default=None)
     _secrets: FernetSecretBox | None = None
     _relay: Relay | None = None
 
     def __post_init__(self) -> None:
-        self.connector = ChannelConnector(lambda: self.secrets, {})
+        # One HTTP client (connection pool) for every channel call of this process.
+        self.channel_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+        if self.settings.redis_url:
+            self._redis = redis.asyncio.from_url(self.settings.redis_url)
+            self.rate_limiter = RedisRateLimiter(self._redis)
+        else:
+            self.rate_limiter = MemoryRateLimiter()
+        self.connector = ChannelConnector(
+            lambda: self.secrets,
+            {"shopify": shopify_factory(self.channel_http, self.rate_limiter)},
+        )
 
     @property
     def secrets(self) -> FernetSecretBox:
@@ -75,6 +93,9 @@ class Container:
     async def close(self) -> None:
         await self.queue.close()
         await self.bus.close()
+        await self.channel_http.aclose()
+        if self._redis is not None:
+            await self._redis.aclose()
         await self.engine.dispose()
 
     async def readiness(self) -> dict[str, str]:

@@ -111,7 +111,7 @@ async def container(settings: Settings) -> AsyncIterator[Container]:
 @pytest.fixture
 async def app(settings: Settings, container: Container) -> AsyncIterator[Starlette]:
     application = create_app(settings, container=container)
-    async with LifespanManager(application):
+    async with LifespanManager(application, startup_timeout=30, shutdown_timeout=30):
         yield application
 
 

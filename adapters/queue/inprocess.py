@@ -53,7 +53,14 @@ class InProcessJobQueue:
             if spec.every_seconds:
                 self._periodic.append(asyncio.create_task(self._every(spec)))
 
-    async def close(self) -> None:
+    async def close(self, grace_seconds: float = 2.0) -> None:
+        for task in self._periodic:
+            task.cancel()
+        # Running jobs get a moment to finish: one cancelled mid-statement can leave its
+        # database connection to be torn down the hard way. Jobs are idempotent, so those
+        # still running after the grace period are cancelled and run again another time.
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_seconds)
         tasks = [*self._periodic, *self._tasks]
         for task in tasks:
             task.cancel()

@@ -106,6 +106,8 @@ class _Run:
         self.relay = relay
         self.channel_id = channel_id
         self.keyed: dict[tuple[OutboxKind, str], _Keyed] = {}
+        # SKUs whose listing this run (re)published: their quantities were marked afresh.
+        self.republished: set[str] = set()
         for entry in entries:
             slot = self.keyed.setdefault((entry.kind, entry.key), _Keyed(entry.kind, entry.key))
             slot.entries.append(entry)
@@ -200,12 +202,15 @@ class _Run:
             skus = [v.sku for v in rendered.draft.variants]
             await mark_dirty(uow, [Dirty(channel.id, OutboxKind.QUANTITY, s) for s in skus], now)
             await uow.commit()
+        self.republished.update(skus)
 
     # Quantities ------------------------------------------------------------------------------
 
     async def push_quantities(
         self, port: ChannelPort, channel: Channel, keyed: list[_Keyed]
     ) -> None:
+        await self.finish([k for k in keyed if k.key in self.republished])
+        keyed = [k for k in keyed if k.key not in self.republished]
         if not keyed:
             return
         skus = [k.key for k in keyed]
@@ -259,6 +264,12 @@ class _Run:
             except ChannelFailure:
                 retried = {}
             results = [retried.get(r.sku, r) if r.outcome is Outcome.STALE else r for r in results]
+        sent = {u.sku: u.quantity for _, u in batch}
+        results = [
+            r if r.confirmed_quantity is not None or r.outcome is not Outcome.CONFIRMED
+            else KeyResult(r.sku, r.outcome, r.message, sent[r.sku], r.confirmed_price)
+            for r in results
+        ]  # fmt: skip
         await self.settle(slots, results, "push_quantities", started, quantities=True)
 
     # Prices ----------------------------------------------------------------------------------

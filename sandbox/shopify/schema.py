@@ -10,26 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache, wraps
-from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, build_schema
 
+from sandbox import specs
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.objects import RESOLVERS
 from sandbox.shopify.queries import QUERY
 from sandbox.shopify.scalars import bind_scalars
 
 API_VERSION = "2026-01"
-# Kept beside the repository with the other official specs (see tests/unit/channels/specs.py).
-SDL_PATH = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "reference"
-    / "specs"
-    / "shopify"
-    / f"admin-graphql-{API_VERSION}.graphql"
-)
+# Shopify's own SDL, kept (gzipped) in the repository: see sandbox/specs.
+SDL_NAME = f"admin-graphql-{API_VERSION}.graphql"
 MAX_INPUT_SIZE = 250
 LONG_LISTS_ALLOWED = {("productSet", "input", "variants")}
 
@@ -37,11 +30,9 @@ LONG_LISTS_ALLOWED = {("productSet", "input", "variants")}
 @cache
 def admin_schema() -> GraphQLSchema:
     """Built once per process (about a second and a half): Shopify's schema is large."""
-    if not SDL_PATH.exists():
-        raise FileNotFoundError(f"the Shopify Admin SDL is missing: {SDL_PATH}")
     # assume_valid: graphql-core 3.3 refuses deprecated fields implementing undeprecated
     # interface fields (Node.id…), which Shopify's own schema has.
-    schema = build_schema(SDL_PATH.read_text(encoding="utf-8"), assume_valid=True)
+    schema = build_schema(specs.read(SDL_NAME), assume_valid=True)
     bind_scalars(schema)
     for type_name, fields in RESOLVERS.items():
         _bind(schema, type_name, fields)

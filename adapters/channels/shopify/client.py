@@ -86,9 +86,12 @@ class ShopifyClient:
         api_version: str = API_VERSION,
         timeout: float = 10,
         bucket: BucketSpec = DEFAULT_BUCKET,
+        base_url: str | None = None,
     ):
         self.shop_domain = shop_domain
-        self.url = f"https://{shop_domain}/admin/api/{api_version}/graphql.json"
+        # `base_url` points a shop at a local emulator (the sandbox); shops are https only.
+        origin = (base_url or f"https://{shop_domain}").rstrip("/")
+        self.url = f"{origin}/admin/api/{api_version}/graphql.json"
         self.limiter_key = f"shopify:{shop_domain}"
         self._token = access_token
         self._http = http

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -22,17 +21,19 @@ from graphql import (
 )
 from graphql.language import OperationDefinitionNode
 
-SPECS = Path(__file__).resolve().parents[4] / "shared" / "reference" / "specs"
-SHOPIFY_SDL = SPECS / "shopify" / "admin-graphql-2026-01.graphql"
-AMAZON_LISTINGS = SPECS / "amazon" / "models" / "listingsItems_2021-08-01.json"
-EBAY_INVENTORY = SPECS / "ebay" / "sell_inventory_v1_oas3.json"
+from sandbox import specs
+
+# The official specs, kept (gzipped) in the repository: see sandbox/specs.
+SHOPIFY_SDL = "admin-graphql-2026-01.graphql"
+AMAZON_LISTINGS = "listingsItems_2021-08-01.json"
+EBAY_INVENTORY = "sell_inventory_v1_oas3.json"
 
 
 @cache
 def shopify_schema() -> GraphQLSchema:
     # Taken as valid: graphql-core 3.3 refuses deprecated fields implementing undeprecated
     # interface fields (Node.id...), which Shopify's own schema has; 3.2 builds it as is.
-    return build_schema(SHOPIFY_SDL.read_text(encoding="utf-8"), assume_valid=True)
+    return build_schema(specs.read(SHOPIFY_SDL), assume_valid=True)
 
 
 def shopify_errors(query: str, variables: dict[str, Any]) -> list[str]:
@@ -83,14 +84,14 @@ def _deprecated_fields(input_type: GraphQLInputType, value: Any, path: str) -> l
 
 
 @cache
-def _closed(spec_path: Path, section: str) -> dict[str, Any]:
+def _closed(spec_path: str, section: str) -> dict[str, Any]:
     """The spec's schemas with every object closed to fields it does not declare.
 
     The specs leave objects open, which would let a misspelt field through; closing them
     makes the validation catch it. eBay's `aspects` is declared a string although eBay takes
     (and documents, with an example) an object of name -> list of values: it is fixed here.
     """
-    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    spec = json.loads(specs.read(spec_path))
     found = spec[section] if section == "definitions" else spec[section]["schemas"]
     schemas: dict[str, Any] = copy.deepcopy(found)
     for schema in _walk(schemas):
@@ -146,6 +147,6 @@ def _errors(schema: dict[str, Any], body: Any) -> list[str]:
 @cache
 def ebay_operation_schema(method: str, path: str) -> str:
     """The component schema eBay's spec names for the body of `method path` (path as in spec)."""
-    spec = json.loads(EBAY_INVENTORY.read_text(encoding="utf-8"))
+    spec = json.loads(specs.read(EBAY_INVENTORY))
     content = spec["paths"][path][method.lower()]["requestBody"]["content"]["application/json"]
     return str(content["schema"]["$ref"]).rsplit("/", 1)[-1]

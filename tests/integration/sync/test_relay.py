@@ -1,0 +1,205 @@
+"""The relay against the Shopify sandbox: publish, push, coalesce, retry, dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from adapters.db.tables import alerts, outbox
+from domain.catalog import products
+from domain.catalog.listing import ListingStatus
+from domain.catalog.model import ProductOption, ProductSpec, VariantSpec
+from domain.catalog.money import Money
+from domain.inventory import stock
+from domain.inventory.alerts import AlertKind
+from domain.sync.model import CallOutcome
+from domain.sync.relay import MAX_ATTEMPTS
+from tests.integration.sync.shop import SHOP_LOCATION, Shop
+
+pytestmark = pytest.mark.usefixtures("backend")
+
+
+async def receive(shop: Shop, sku: str, quantity: int, key: str) -> None:
+    await stock.receive(
+        shop.container.uow, sku=sku, location_id=shop.location_id, quantity=quantity,
+        key=key, actor="test",
+    )  # fmt: skip
+
+
+async def log(shop: Shop) -> list[tuple[str, CallOutcome, tuple[str, ...]]]:
+    async with shop.container.uow(readonly=True) as uow:
+        calls = await uow.sync_log.page(
+            channel_id=shop.channel_id, outcome=None, first=100, after=None
+        )
+    return [(c.operation, c.outcome, c.keys) for c in reversed(calls)]
+
+
+async def outbox_rows(shop: Shop) -> list[tuple[str, str, str, int]]:
+    async with shop.container.engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.kind, outbox.c.key, outbox.c.status, outbox.c.attempts)
+        )
+        return sorted((r.kind, r.key, r.status, r.attempts) for r in rows)
+
+
+async def listing_of(shop: Shop):  # type: ignore[no-untyped-def]
+    async with shop.container.uow(readonly=True) as uow:
+        [listing] = await uow.listings.for_products([shop.product_id])
+    return listing
+
+
+async def test_a_new_product_is_published_with_its_ids_and_quantities(shop: Shop) -> None:
+    await receive(shop, "TEE-M", 7, "r1")
+
+    assert await shop.drain() >= 2  # the listing, then the quantities it now has ids for
+
+    product = shop.sandbox.product_by_handle("tee")
+    assert product is not None
+    assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 7
+    assert shop.sandbox.inventory_quantity("TEE-S", SHOP_LOCATION) == 0
+    listing = await listing_of(shop)
+    assert listing.status is ListingStatus.ACTIVE
+    assert listing.external_id is not None
+    assert listing.external_id.startswith("gid://shopify/Product/")
+    assert listing.confirmed_content_hash == listing.content_hash
+    items = {i.sku: i for i in listing.items}
+    assert items["TEE-M"].confirmed_quantity == 7
+    assert set(items["TEE-M"].refs) >= {"variant_id", "inventory_item_id"}
+    operations = [(op, outcome) for op, outcome, _ in await log(shop)]
+    assert operations == [("upsert_listing", CallOutcome.OK), ("push_quantities", CallOutcome.OK)]
+    assert await outbox_rows(shop) == []
+
+
+async def test_a_burst_of_changes_to_one_sku_is_one_call(shop: Shop) -> None:
+    await shop.drain()
+    before = len(shop.calls("inventorySetQuantities"))
+
+    for n in range(100):
+        await receive(shop, "TEE-S", 1, f"burst-{n}")
+    assert await outbox_rows(shop) == [("quantity", "TEE-S", "pending", 0)]
+    await shop.drain()
+
+    assert len(shop.calls("inventorySetQuantities")) == before + 1
+    assert shop.sandbox.inventory_quantity("TEE-S", SHOP_LOCATION) == 100
+
+
+async def test_a_failing_channel_is_retried_with_backoff_until_it_confirms(shop: Shop) -> None:
+    await shop.drain()
+    shop.sandbox.faults.fail_next(1, 503)
+    await receive(shop, "TEE-L", 4, "r1")
+
+    await shop.drain()
+    assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 0
+    [(kind, key, status, attempts)] = await outbox_rows(shop)
+    assert (kind, key, status, attempts) == ("quantity", "TEE-L", "retry", 1)
+    assert (await log(shop))[-1][:2] == ("push_quantities", CallOutcome.FAILED)
+    assert await shop.drain() == 0  # not due yet: backoff
+
+    shop.clock.advance(60)
+    await shop.drain()
+    assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 4
+    assert await outbox_rows(shop) == []
+
+
+async def test_a_throttled_call_waits_and_is_sent_again(shop: Shop) -> None:
+    await shop.drain()
+    shop.sandbox.faults.throttle_next(1)
+    await receive(shop, "TEE-L", 2, "r1")
+
+    await shop.drain()
+    assert (await log(shop))[-1][:2] == ("push_quantities", CallOutcome.THROTTLED)
+    shop.clock.advance(60)
+    await shop.drain()
+    assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 2
+
+
+async def test_after_the_retry_budget_an_update_is_dead_lettered_and_alerted(shop: Shop) -> None:
+    await shop.drain()
+    shop.sandbox.faults.fail_next(1000, 500)
+    await receive(shop, "TEE-S", 3, "r1")
+
+    for _ in range(MAX_ATTEMPTS):
+        await shop.drain()
+        shop.clock.advance(400)  # past the longest backoff
+
+    assert await outbox_rows(shop) == [("quantity", "TEE-S", "dead", MAX_ATTEMPTS)]
+    assert (await log(shop))[-1][:2] == ("push_quantities", CallOutcome.DEAD)
+    async with shop.container.engine.connect() as conn:
+        raised = (
+            await conn.execute(
+                select(alerts.c.kind, alerts.c.channel_id, alerts.c.message).where(
+                    alerts.c.kind == AlertKind.SYNC_FAILED.value
+                )
+            )
+        ).all()
+    assert len(raised) == 1
+    assert raised[0].channel_id == shop.channel_id
+    assert "TEE-S" in raised[0].message
+
+
+async def test_a_listing_the_channel_refuses_goes_to_error_with_its_message(shop: Shop) -> None:
+    # A location the shop does not have: Shopify answers with a userError, not a failure.
+    async with shop.container.uow() as uow:
+        config = await uow.channel_configs.get(shop.channel_id)
+        assert config is not None
+        rule = replace(config.listing_rule, settings={"locationId": "gid://shopify/Location/999"})
+        await uow.channel_configs.save(replace(config, listing_rule=rule))
+        await uow.commit()
+
+    await shop.drain()
+
+    listing = await listing_of(shop)
+    assert listing.status is ListingStatus.ERROR
+    assert [p.code for p in listing.problems] == ["CHANNEL_REJECTED"]
+    assert listing.problems[0].message
+    assert (await log(shop))[0][:2] == ("upsert_listing", CallOutcome.REJECTED)
+    assert await outbox_rows(shop) == []  # a refusal is not retried
+
+
+async def test_with_sync_off_nothing_is_sent(shop: Shop) -> None:
+    async with shop.container.uow() as uow:
+        config = await uow.channel_configs.get(shop.channel_id)
+        assert config is not None
+        await uow.channel_configs.save(replace(config, sync_enabled=False))
+        await uow.commit()
+
+    await shop.drain()
+
+    assert shop.sandbox.calls == []
+    assert await outbox_rows(shop) == []
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_relays_sharing_a_channel_never_take_the_same_row(shop: Shop) -> None:
+    sizes = tuple(f"S{n:02d}" for n in range(60))
+    spec = ProductSpec(
+        handle="many", title="Many sizes", options=(ProductOption("Size", sizes),),
+        variants=tuple(VariantSpec(f"MANY-{s}", (s,), Money(900, "USD")) for s in sizes),
+    )  # fmt: skip
+    async with shop.container.uow() as uow:
+        await products.create_product(uow, spec, shop.container.listing_formats, now=shop.clock())
+        await uow.commit()
+    await shop.drain()
+    before = len(await log(shop))
+    for size in sizes:
+        await receive(shop, f"MANY-{size}", 2, f"r-{size}")
+
+    small = replace(shop.relay, batch=5)
+
+    async def relay() -> None:
+        while await small.drain(shop.channel_id):
+            pass
+
+    await asyncio.gather(*(relay() for _ in range(4)))
+
+    pushed = [
+        key for op, _, keys in (await log(shop))[before:] if op == "push_quantities" for key in keys
+    ]
+    assert sorted(pushed) == sorted(f"MANY-{s}" for s in sizes)  # each row sent exactly once
+    assert all(shop.sandbox.inventory_quantity(f"MANY-{s}", SHOP_LOCATION) == 2 for s in sizes)
+    async with shop.container.engine.connect() as conn:
+        left = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+    assert left == 0
