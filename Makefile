@@ -21,7 +21,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 
 run: $(STAMP_RUN)
 	$(BIN)/nexo migrate
-	$(BIN)/nexo serve
+	NEXO_DEMO=$${NEXO_DEMO:-1} $(BIN)/nexo serve
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .

@@ -76,6 +76,7 @@ class Container:
             "queue": self.queue,
             "settings": self.settings,
             "relay": self.relay,
+            "connector": self.connector,
         }
 
     @property

@@ -5,18 +5,20 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
+from api.demo import SANDBOX_PATH, seed_demo
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
 from api.schema import build_schema
+from api.webhooks import receive_webhook
 from domain.api_keys import bootstrap_admin_key
 from workers.registry import JOBS
 
@@ -52,30 +54,44 @@ def create_app(
         authenticator,
         graphiql=settings.is_dev,
     )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
+    ]
+    sandbox = None
+    if settings.demo:
+        from sandbox.shopify import ShopifySandbox
+
+        sandbox = ShopifySandbox(deliver_in_background=True)
+        routes.append(Mount(SANDBOX_PATH, app=sandbox.app))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await container.start()
         try:
-            if settings.is_dev:
-                await _bootstrap_admin(container)
-            if settings.gc_freeze:
-                gc.collect()
-                gc.freeze()
-            log.info("api.started", environment=settings.environment.value)
-            yield
+            async with AsyncExitStack() as stack:
+                if settings.is_dev:
+                    await _bootstrap_admin(container)
+                if sandbox is not None:
+                    # A mounted app's lifespan is not run by Starlette: run the sandbox's here.
+                    await stack.enter_async_context(
+                        sandbox.app.router.lifespan_context(sandbox.app)
+                    )
+                    base = f"http://{settings.host}:{settings.port}"
+                    demo = await seed_demo(container, base)
+                    sandbox.webhooks.url = f"{base}/webhooks/{demo.shopify_channel_id}"
+                if settings.gc_freeze:
+                    gc.collect()
+                    gc.freeze()
+                log.info("api.started", environment=settings.environment.value)
+                yield
         finally:
             await container.close()
 
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = container
     app.state.authenticator = authenticator
     return app

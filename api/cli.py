@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +44,12 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    # The app is built by uvicorn (in each worker process) from the settings: where it
+    # listens is part of them (the demo's sandbox calls back to it), so pass the flags on.
+    if args.host:
+        os.environ["NEXO_HOST"] = args.host
+    if args.port:
+        os.environ["NEXO_PORT"] = str(args.port)
     uvicorn.run(
         "api.app:create_app",
         factory=True,

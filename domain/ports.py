@@ -21,6 +21,7 @@ from domain.inventory.ports import (
     InventoryRepository,
     OperationLog,
 )
+from domain.sync.inbox_model import InboxRepository
 from domain.sync.ports import OutboxRepository, SyncLogRepository
 
 
@@ -61,6 +62,8 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def sync_log(self) -> SyncLogRepository: ...
+    @property
+    def inbox(self) -> InboxRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from domain.jobs import JobSpec
+from workers.jobs.inbox import process_inbox, retry_inbox
 from workers.jobs.inventory import expire_reservations
-from workers.jobs.sync import drain_channel, sweep_outbox
+from workers.jobs.sync import drain_channel, reconcile_channel, reconcile_channels, sweep_outbox
 
 # An expired reservation stops counting against availability within this many seconds.
 EXPIRY_SWEEP_SECONDS = 5
 # Retries coming due and lost run requests are picked up within this many seconds.
 OUTBOX_SWEEP_SECONDS = 5
+# Inbound events whose run request was lost, and failed ones, are retried this often.
+INBOX_SWEEP_SECONDS = 30
 
 JOBS: list[JobSpec] = [
     JobSpec(
@@ -19,4 +22,10 @@ JOBS: list[JobSpec] = [
     # the hub's own (the database briefly away).
     JobSpec(drain_channel, max_tries=3, timeout_seconds=120),
     JobSpec(sweep_outbox, max_tries=1, timeout_seconds=60, every_seconds=OUTBOX_SWEEP_SECONDS),
+    JobSpec(reconcile_channel, max_tries=2, timeout_seconds=600),
+    JobSpec(reconcile_channels, max_tries=1, timeout_seconds=60, every_seconds=60),
+    # A run that fails records it on the event; the sweep retries it (a job retry covers only
+    # the hub's own failures, e.g. the database briefly away).
+    JobSpec(process_inbox, max_tries=3, timeout_seconds=60),
+    JobSpec(retry_inbox, max_tries=1, timeout_seconds=60, every_seconds=INBOX_SWEEP_SECONDS),
 ]

@@ -419,3 +419,34 @@ sync_log = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_sync_log_channel_created", "channel_id", "created_at", "id"),
 )
+
+# --- inbox ---------------------------------------------------------------------------------
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("event_id", String(200), nullable=False),  # the channel's: a redelivery repeats it
+    Column("topic", String(100), nullable=False),
+    # "order" / "stock_edit" / "other" once parsed; order rows wait for order ingestion.
+    Column("kind", String(16), nullable=True),
+    Column("headers", JsonDocument, nullable=False),  # the channel's own (X-Shopify-*) only
+    Column("body", Text, nullable=False),  # the payload as received
+    Column("status", String(16), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("sku", String(64), nullable=True),  # the hub's SKU a stock edit was about
+    Column("occurred_at", UtcDateTime, nullable=True),  # when the channel says it happened
+    # A stock edit, once decided: the change it makes to the hub's stock (0: none).
+    Column("delta", Integer, nullable=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("processed_at", UtcDateTime, nullable=True),
+    UniqueConstraint("channel_id", "event_id", name="uq_inbox_channel_event"),
+    CheckConstraint(
+        "status IN ('received', 'processed', 'failed', 'ignored')", name="status_known"
+    ),
+    Index("ix_inbox_status_received", "status", "received_at"),
+    Index("ix_inbox_channel_received", "channel_id", "received_at", "id"),
+    Index("ix_inbox_channel_sku_occurred", "channel_id", "sku", "occurred_at"),
+)

@@ -17,6 +17,7 @@ from adapters.db.repositories.api_keys import SqlApiKeyRepository
 from adapters.db.repositories.catalog import SqlCatalogRepository
 from adapters.db.repositories.channel_configs import SqlChannelConfigRepository
 from adapters.db.repositories.channels import ChannelBook, SqlChannelRepository
+from adapters.db.repositories.inbox import SqlInboxRepository
 from adapters.db.repositories.inventory import SqlInventoryRepository
 from adapters.db.repositories.listings import SqlListingRepository
 from adapters.db.repositories.operations import SqlOperationLog
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.listings = SqlListingRepository(self.connection)
         self.outbox = SqlOutboxRepository(self.connection)
         self.sync_log = SqlSyncLogRepository(self.connection)
+        self.inbox = SqlInboxRepository(self.connection)
         return self
 
     async def __aexit__(

@@ -23,8 +23,22 @@ from api.schema.channels import ChannelsMutation, ChannelsQuery
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
+from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
+from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
+from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
 
-Query = merge_types("Query", (AccessQuery, InventoryQuery, ChannelsQuery, CatalogQuery))
+Query = merge_types(
+    "Query",
+    (
+        AccessQuery,
+        InventoryQuery,
+        ChannelsQuery,
+        CatalogQuery,
+        SyncQuery,
+        StorefrontQuery,
+        SyncInboundQuery,
+    ),
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -33,9 +47,15 @@ Mutation = merge_types(
         ChannelsMutation,
         CatalogMutation,
         ChannelSettingsMutation,
+        SyncMutation,
+        StorefrontMutation,
+        SyncInboundMutation,
     ),
 )
-Subscription = merge_types("Subscription", (AccessSubscription, InventorySubscription))
+Subscription = merge_types(
+    "Subscription",
+    (AccessSubscription, InventorySubscription, SyncSubscription, StorefrontSubscription),
+)
 
 MAX_TOKENS = 4000
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from domain.catalog.listing import ListingRule
 from domain.catalog.money import Money
@@ -42,6 +43,13 @@ class PriceRuleSpec:
         )
 
 
+class StockEditPolicy(StrEnum):
+    """What a stock figure edited on the channel's side does to the hub."""
+
+    HUB_WINS = "hub_wins"  # the hub's number is pushed back over the edit
+    ACCEPT_CHANNEL_EDITS = "accept_channel_edits"  # the edit adjusts the hub's stock
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelConfig:
     channel_id: uuid.UUID
@@ -50,3 +58,4 @@ class ChannelConfig:
     listing_rule: ListingRule = field(default_factory=ListingRule)
     credentials_set: bool = False  # the credentials themselves never leave the vault
     updated_at: datetime | None = None
+    stock_edit_policy: StockEditPolicy = StockEditPolicy.HUB_WINS

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.catalog.channel_config import ChannelConfig, PriceRuleSpec
-from domain.catalog.listing import ListingRule, SelectorKind
+from domain.catalog.listing import ListingRule, ListingStatus, SelectorKind
 from domain.catalog.listings import ListingFormats, refresh_listings
 from domain.catalog.model import Product, ProductStatus
 from domain.catalog.money import Money, exponent
@@ -25,6 +25,8 @@ from domain.catalog.titles import parse_template
 from domain.errors import InvalidInput, NotFound
 from domain.inventory.channels import Channel
 from domain.ports import UnitOfWork
+from domain.sync.model import Dirty, OutboxKind
+from domain.sync.outbox import mark_dirty
 
 REFRESH_BATCH = 500
 MAX_TITLE_LIMIT = 1000
@@ -201,10 +203,28 @@ async def set_listing_rule(
 async def set_sync_enabled(
     uow: UnitOfWork, channel_id: uuid.UUID, enabled: bool, *, now: datetime
 ) -> ChannelConfig:
+    """Switch sending on or off. Nothing is queued while off; switching on sends everything."""
     _, config = await _channel(uow, channel_id)
+    was = config.sync_enabled
     config = replace(config, sync_enabled=enabled, updated_at=now)
     await uow.channel_configs.save(config)
+    if enabled and not was:
+        await _mark_all_listings(uow, channel_id, now)
     return config
+
+
+async def _mark_all_listings(uow: UnitOfWork, channel_id: uuid.UUID, now: datetime) -> None:
+    for status in (ListingStatus.ACTIVE, ListingStatus.PENDING):
+        after: str | None = None
+        while True:
+            page = await uow.listings.page(
+                channel_id=channel_id, status=status, first=REFRESH_BATCH, after=after
+            )
+            dirty = [Dirty(channel_id, OutboxKind.LISTING, str(x.id)) for x in page]
+            await mark_dirty(uow, dirty, now)
+            if len(page) < REFRESH_BATCH:
+                break
+            after = uow.listings.cursor(page[-1])
 
 
 async def set_channel_credentials(

@@ -125,6 +125,13 @@ class ListingRepository(Protocol):
         """The listing (without its items) and item of each SKU listed on the channel."""
         ...
 
+    async def listed_items(
+        self, channel_id: uuid.UUID, *, after_sku: str | None, first: int
+    ) -> list[tuple[Listing, ListingItem]]:
+        """Items of the channel's active or pending listings, in SKU order (those the channel
+        has not given ids yet have empty `refs`)."""
+        ...
+
     async def record_published(
         self,
         listing_id: uuid.UUID,
@@ -163,6 +170,10 @@ class ListingRepository(Protocol):
         first: int,
         after: str | None,
     ) -> list[Listing]: ...
+
+    def cursor(self, listing: Listing) -> str:
+        """The opaque position of `listing` in `page`'s order, for `after`."""
+        ...
 
 
 class SecretBox(Protocol):

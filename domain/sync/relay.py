@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from domain.catalog.channel_config import ChannelConfig
+from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
 from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
 from domain.catalog.listings import ListingFormats, render
 from domain.catalog.prices import PriceBook, price_on
@@ -106,6 +106,9 @@ class _Run:
         self.relay = relay
         self.channel_id = channel_id
         self.keyed: dict[tuple[OutboxKind, str], _Keyed] = {}
+        # Hub wins a lost compare-and-set unless the channel's edits are accepted: then the
+        # edit is on its way through the inbox, and the row is retried after it.
+        self.accepts_edits = False
         # SKUs whose listing this run (re)published: their quantities were marked afresh.
         self.republished: set[str] = set()
         for entry in entries:
@@ -121,6 +124,9 @@ class _Run:
             config = await uow.channel_configs.get(self.channel_id)
             sealed = await uow.channel_configs.credentials(self.channel_id)
         everything = list(self.keyed.values())
+        self.accepts_edits = (
+            config is not None and config.stock_edit_policy is StockEditPolicy.ACCEPT_CHANNEL_EDITS
+        )
         if channel is None or config is None or not config.sync_enabled:
             # Nothing is sent while sync is off; turning it on marks everything again.
             await self.finish(everything)
@@ -250,7 +256,7 @@ class _Run:
             )
             return
         stale = [r.sku for r in results if r.outcome is Outcome.STALE]
-        if stale:
+        if stale and not self.accepts_edits:
             # Hub wins: the channel's number moved under us; read it and set ours over it.
             by_sku = dict((u.sku, u) for _, u in batch)
             levels = await port.read_levels({s: by_sku[s].refs for s in stale})

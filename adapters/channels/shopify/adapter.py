@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
 from adapters.channels.shopify import documents as doc
@@ -31,6 +31,7 @@ from domain.sync.channel import (
     ChannelRejected,
     ChannelUnavailable,
     InboundEvent,
+    InboundKind,
     KeyResult,
     ListingRefs,
     OrderPage,
@@ -363,7 +364,12 @@ class ShopifyChannel:
         return webhooks.verify(headers, body, self._webhook_secret)
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
-        return webhooks.parse(headers, body)
+        event = webhooks.parse(headers, body)
+        edit = event.stock_edit
+        if edit is not None and edit.sku_refs.get("location_id") != self._location_id:
+            # Shopify reports every location of the shop; Nexo sets stock at one of them.
+            return replace(event, kind=InboundKind.OTHER, stock_edit=None)
+        return event
 
     def _location(self) -> str:
         if not self._location_id:

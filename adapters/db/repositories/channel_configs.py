@@ -17,7 +17,7 @@ from adapters.db.repositories.rules import (
     price_rule_of,
 )
 from adapters.db.tables import channel_configs
-from domain.catalog.channel_config import ChannelConfig
+from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
 
 _COLUMNS = (
     channel_configs.c.channel_id,
@@ -26,6 +26,7 @@ _COLUMNS = (
     channel_configs.c.listing_rule,
     channel_configs.c.credentials.is_not(None).label("credentials_set"),
     channel_configs.c.updated_at,
+    channel_configs.c.stock_edit_policy,
 )
 
 
@@ -37,6 +38,7 @@ def _config(row: Any) -> ChannelConfig:
         listing_rule=listing_rule_of(row.listing_rule),
         credentials_set=bool(row.credentials_set),
         updated_at=row.updated_at,
+        stock_edit_policy=StockEditPolicy(row.stock_edit_policy),
     )
 
 
@@ -59,6 +61,7 @@ class SqlChannelConfigRepository:
             "price_rule": price_rule_document(config.price_rule) if config.price_rule else None,
             "listing_rule": listing_rule_document(config.listing_rule),
             "updated_at": config.updated_at,
+            "stock_edit_policy": config.stock_edit_policy.value,
         }
         stmt = upsert_for(self._conn)(channel_configs).values(
             channel_id=config.channel_id, **values

@@ -166,6 +166,9 @@ class SqlListingRepository:
                 [{"gone_listing": listing_id, "gone_sku": sku} for listing_id, sku in removed],
             )
 
+    def cursor(self, listing: Listing) -> str:
+        return listing_cursor(listing)
+
     async def get(self, listing_id: uuid.UUID) -> Listing | None:
         stmt = select(listings).where(listings.c.id == listing_id)
         found = await self._with_items((await self._conn.execute(stmt)).all())
@@ -188,6 +191,30 @@ class SqlListingRepository:
                 k.removeprefix("item_"): v for k, v in row._mapping.items() if k.startswith("item_")
             }
             found[row.item_sku] = (_listing(row), _item(_Row(values)))
+        return found
+
+    async def listed_items(
+        self, channel_id: uuid.UUID, *, after_sku: str | None, first: int
+    ) -> list[tuple[Listing, ListingItem]]:
+        item = listing_items.c
+        stmt = (
+            select(listings, *[col.label(f"item_{col.name}") for col in listing_items.c])
+            .join(listing_items, item.listing_id == listings.c.id)
+            .where(
+                listings.c.channel_id == channel_id,
+                listings.c.status.in_((ListingStatus.ACTIVE.value, ListingStatus.PENDING.value)),
+            )
+            .order_by(item.sku)
+            .limit(first)
+        )
+        if after_sku is not None:
+            stmt = stmt.where(item.sku > after_sku)
+        found = []
+        for row in await self._conn.execute(stmt):
+            values = {
+                k.removeprefix("item_"): v for k, v in row._mapping.items() if k.startswith("item_")
+            }
+            found.append((_listing(row), _item(_Row(values))))
         return found
 
     async def record_published(

@@ -248,8 +248,9 @@ async def test_concurrent_batches_naming_products_in_opposite_orders_are_all_ans
     twenty = range(20)
     await upsert(http, staff_key, [shirt(handle=f"shirt-{h}", sku_prefix=f"S{h}") for h in twenty])
 
-    # Each round is a race: several rounds of eight calls make a bad interleaving near certain.
-    for round in range(6):
-        await race(http, staff_key, [reordered(twenty, round, n) for n in range(8)])
+    # Each round is a race: several rounds of six calls make a bad interleaving near certain
+    # on PostgreSQL (before writes were ordered, every run deadlocked).
+    for round in range(3):
+        await race(http, staff_key, [reordered(twenty, round, n) for n in range(6)])
 
     assert await handles(http, staff_key) == sorted(f"shirt-{h}" for h in twenty)

@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.db.tables import alerts, outbox
-from domain.catalog import products
+from domain.catalog import channel_settings, products
 from domain.catalog.listing import ListingStatus
 from domain.catalog.model import ProductOption, ProductSpec, VariantSpec
 from domain.catalog.money import Money
 from domain.inventory import stock
 from domain.inventory.alerts import AlertKind
 from domain.sync.model import CallOutcome
+from domain.sync.reconcile import reconcile_channel
 from domain.sync.relay import MAX_ATTEMPTS
 from tests.integration.sync.shop import SHOP_LOCATION, Shop
 
@@ -110,9 +111,11 @@ async def test_a_throttled_call_waits_and_is_sent_again(shop: Shop) -> None:
     await receive(shop, "TEE-L", 2, "r1")
 
     await shop.drain()
-    assert (await log(shop))[-1][:2] == ("push_quantities", CallOutcome.THROTTLED)
-    shop.clock.advance(60)
+    shop.clock.advance(60)  # Shopify's own wait is short; the relay honours it either way
     await shop.drain()
+
+    pushes = [(outcome, keys) for op, outcome, keys in await log(shop) if op == "push_quantities"]
+    assert pushes[-2:] == [(CallOutcome.THROTTLED, ("TEE-L",)), (CallOutcome.OK, ("TEE-L",))]
     assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 2
 
 
@@ -159,17 +162,24 @@ async def test_a_listing_the_channel_refuses_goes_to_error_with_its_message(shop
     assert await outbox_rows(shop) == []  # a refusal is not retried
 
 
-async def test_with_sync_off_nothing_is_sent(shop: Shop) -> None:
+async def test_with_sync_off_nothing_is_sent_and_switching_it_on_sends_everything(
+    shop: Shop,
+) -> None:
     async with shop.container.uow() as uow:
-        config = await uow.channel_configs.get(shop.channel_id)
-        assert config is not None
-        await uow.channel_configs.save(replace(config, sync_enabled=False))
+        await channel_settings.set_sync_enabled(uow, shop.channel_id, False, now=shop.clock())
         await uow.commit()
+    await receive(shop, "TEE-S", 5, "r1")
 
     await shop.drain()
-
     assert shop.sandbox.calls == []
     assert await outbox_rows(shop) == []
+
+    async with shop.container.uow() as uow:
+        await channel_settings.set_sync_enabled(uow, shop.channel_id, True, now=shop.clock())
+        await uow.commit()
+    await shop.drain()
+    assert shop.sandbox.product_by_handle("tee") is not None
+    assert shop.sandbox.inventory_quantity("TEE-S", SHOP_LOCATION) == 5
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -203,3 +213,23 @@ async def test_relays_sharing_a_channel_never_take_the_same_row(shop: Shop) -> N
     async with shop.container.engine.connect() as conn:
         left = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
     assert left == 0
+
+
+async def test_reconciliation_finds_drift_and_the_hub_number_wins(shop: Shop) -> None:
+    await receive(shop, "TEE-M", 7, "r1")
+    await shop.drain()
+    await shop.sandbox.edit_inventory("TEE-M", SHOP_LOCATION, 42)  # edited in Shopify's admin
+
+    report = await reconcile_channel(shop.relay, shop.channel_id)
+
+    assert report.checked == 3
+    assert [(d.sku, d.channel_quantity, d.hub_quantity) for d in report.drifts] == [
+        ("TEE-M", 42, 7)
+    ]
+    assert await outbox_rows(shop) == [("quantity", "TEE-M", "pending", 0)]
+    operation, outcome, keys = (await log(shop))[-1]
+    assert (operation, outcome, keys) == ("reconcile", CallOutcome.OK, ("TEE-M",))
+    await shop.drain()
+    assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 7
+    again = await reconcile_channel(shop.relay, shop.channel_id)
+    assert again.drifts == []

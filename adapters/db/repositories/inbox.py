@@ -1,0 +1,211 @@
+"""The inbox in SQL: one row per (channel, event id); every status change is conditional."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.dialect import upsert_for
+from adapters.db.tables import inbox, listing_items, listings
+from domain.sync.channel import InboundKind
+from domain.sync.inbox_model import OPEN_STATUSES, InboxEntry, InboxStatus, Settlement
+
+_OPEN = sorted(status.value for status in OPEN_STATUSES)
+
+
+def _entry(row: Any) -> InboxEntry:
+    return InboxEntry(
+        id=row.id,
+        channel_id=row.channel_id,
+        event_id=row.event_id,
+        topic=row.topic,
+        kind=InboundKind(row.kind) if row.kind else None,
+        headers=dict(row.headers or {}),
+        body=row.body,
+        status=InboxStatus(row.status),
+        attempts=row.attempts,
+        received_at=row.received_at,
+        error=row.error,
+        sku=row.sku,
+        occurred_at=row.occurred_at,
+        delta=row.delta,
+        processed_at=row.processed_at,
+    )
+
+
+def _settled(settlement: Settlement, at: datetime) -> dict[str, Any]:
+    """The columns a settlement writes; facts it does not know are left as they are."""
+    values: dict[str, Any] = {
+        "status": settlement.status.value,
+        "error": settlement.reason[:2000] if settlement.reason else None,
+        "processed_at": at,
+    }
+    if settlement.kind is not None:
+        values["kind"] = settlement.kind.value
+    if settlement.sku is not None:
+        values["sku"] = settlement.sku
+    if settlement.occurred_at is not None:
+        values["occurred_at"] = settlement.occurred_at
+    return values
+
+
+def inbox_cursor(entry: InboxEntry) -> str:
+    return encode_cursor(entry.received_at.isoformat(), entry.id)
+
+
+class SqlInboxRepository:
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
+
+    async def add(self, entry: InboxEntry) -> bool:
+        stmt = (
+            upsert_for(self._conn)(inbox)
+            .values(
+                id=entry.id,
+                channel_id=entry.channel_id,
+                event_id=entry.event_id,
+                topic=entry.topic,
+                kind=entry.kind.value if entry.kind else None,
+                headers=dict(entry.headers),
+                body=entry.body,
+                status=entry.status.value,
+                error=entry.error,
+                attempts=entry.attempts,
+                sku=entry.sku,
+                occurred_at=entry.occurred_at,
+                delta=entry.delta,
+                received_at=entry.received_at,
+                processed_at=entry.processed_at,
+            )
+            .on_conflict_do_nothing(index_elements=["channel_id", "event_id"])
+            .returning(inbox.c.id)
+        )
+        return (await self._conn.execute(stmt)).first() is not None
+
+    async def get(self, inbox_id: uuid.UUID) -> InboxEntry | None:
+        row = (await self._conn.execute(select(inbox).where(inbox.c.id == inbox_id))).first()
+        return _entry(row) if row else None
+
+    def _open(self, inbox_id: uuid.UUID) -> Any:
+        return update(inbox).where(inbox.c.id == inbox_id, inbox.c.status.in_(_OPEN))
+
+    async def classify(self, inbox_id: uuid.UUID, kind: InboundKind) -> None:
+        await self._conn.execute(self._open(inbox_id).values(kind=kind.value))
+
+    async def settle(self, inbox_id: uuid.UUID, settlement: Settlement, at: datetime) -> bool:
+        stmt = self._open(inbox_id).values(**_settled(settlement, at))
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def fail(
+        self, inbox_id: uuid.UUID, failure: Settlement, at: datetime, *, attempts_at_least: int = 0
+    ) -> int | None:
+        attempts = inbox.c.attempts + 1
+        stmt = (
+            self._open(inbox_id)
+            .values(
+                {
+                    **_settled(failure, at),
+                    "status": InboxStatus.FAILED.value,
+                    "attempts": case(
+                        (attempts < attempts_at_least, attempts_at_least), else_=attempts
+                    ),
+                }
+            )
+            .returning(inbox.c.attempts)
+        )
+        made: int | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        return made
+
+    async def due(
+        self, *, received_before: datetime, max_attempts: int, limit: int
+    ) -> list[uuid.UUID]:
+        c = inbox.c
+        lost = and_(
+            c.status == InboxStatus.RECEIVED.value,
+            c.received_at < received_before,
+            # Orders wait for order ingestion: retrying them now would change nothing.
+            or_(c.kind.is_(None), c.kind != InboundKind.ORDER.value),
+        )
+        retry = and_(c.status == InboxStatus.FAILED.value, c.attempts < max_attempts)
+        stmt = select(c.id).where(or_(lost, retry)).order_by(c.received_at).limit(limit)
+        return list((await self._conn.execute(stmt)).scalars())
+
+    async def listed_with_refs(
+        self, channel_id: uuid.UUID, refs: Mapping[str, str]
+    ) -> dict[str, Mapping[str, str]]:
+        if not refs:
+            return {}
+        item = listing_items.c
+        # JSON text extraction (->> on PostgreSQL, json_extract on SQLite) over the channel's
+        # listed SKUs: no index, but a channel has at most tens of thousands of them.
+        matches = [item.refs[name].as_string() == value for name, value in sorted(refs.items())]
+        stmt = (
+            select(item.sku, item.refs)
+            .join(listings, listings.c.id == item.listing_id)
+            .where(listings.c.channel_id == channel_id, or_(*matches))
+        )
+        return {row.sku: dict(row.refs or {}) for row in await self._conn.execute(stmt)}
+
+    async def move_confirmed(
+        self, channel_id: uuid.UUID, sku: str, expected: int | None, figure: int, at: datetime
+    ) -> bool:
+        item = listing_items.c
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        # On PostgreSQL the row lock makes a concurrent decision wait, then see the new figure.
+        result = await self._conn.execute(
+            update(listing_items)
+            .where(
+                item.sku == sku,
+                item.listing_id.in_(on_channel),
+                item.confirmed_quantity.is_not_distinct_from(expected),
+            )
+            .values(confirmed_quantity=figure, confirmed_at=at)
+        )
+        return result.rowcount > 0
+
+    async def later_edit_decided(
+        self, channel_id: uuid.UUID, sku: str, occurred_at: datetime, inbox_id: uuid.UUID
+    ) -> bool:
+        c = inbox.c
+        later = exists().where(
+            c.channel_id == channel_id,
+            c.sku == sku,
+            c.kind == InboundKind.STOCK_EDIT.value,
+            c.delta.is_not(None),
+            c.occurred_at > occurred_at,
+            c.id != inbox_id,
+        )
+        return bool((await self._conn.execute(select(later))).scalar())
+
+    async def record_decision(
+        self, inbox_id: uuid.UUID, sku: str, occurred_at: datetime, delta: int
+    ) -> bool:
+        stmt = self._open(inbox_id).values(
+            kind=InboundKind.STOCK_EDIT.value, sku=sku, occurred_at=occurred_at, delta=delta
+        )
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def page(
+        self,
+        *,
+        channel_id: uuid.UUID | None,
+        status: InboxStatus | None,
+        first: int,
+        after: str | None,
+    ) -> list[InboxEntry]:
+        c = inbox.c
+        stmt = select(inbox).order_by(c.received_at.desc(), c.id.desc()).limit(first)
+        if channel_id is not None:
+            stmt = stmt.where(c.channel_id == channel_id)
+        if status is not None:
+            stmt = stmt.where(c.status == status.value)
+        if after is not None:
+            at, ident = decode_position(after)
+            stmt = stmt.where(or_(c.received_at < at, and_(c.received_at == at, c.id < ident)))
+        return [_entry(row) for row in await self._conn.execute(stmt)]

@@ -1,0 +1,398 @@
+"""Inbound events: stored on arrival, acted on once by a job, retried by a sweep.
+
+`receive` stores a verified event (a redelivery is acknowledged and dropped) and asks for a
+processing run after commit. `process` reads it with the channel's port and acts on it:
+a stock edit follows the channel's stock-edit policy (see `stock_edits`); an order waits,
+`received`, for order ingestion; anything else is ignored with the reason. A payload the
+port cannot read fails for good (retrying cannot help); other failures are retried by
+`sweep` until the attempts run out. When an event fails for good, an alert says so if it
+names a SKU. Every status change is conditional on the event still being open, so a run
+that comes twice (jobs run at least once) acts once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.catalog.channel_config import ChannelConfig
+from domain.errors import DomainError
+from domain.inventory.alerts import Alert, AlertKind
+from domain.inventory.channels import Channel, ChannelForSku
+from domain.inventory.events import alert_raised, availability_on
+from domain.inventory.model import MovementReason
+from domain.inventory.stock import _change_on_hand
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.sync.channel import (
+    ChannelFailure,
+    ChannelPort,
+    ChannelRejected,
+    InboundKind,
+    InboundStockEdit,
+)
+from domain.sync.inbox_model import InboxEntry, InboxStatus, Settlement
+from domain.sync.model import CallOutcome, Dirty, OutboxKind, SyncCall
+from domain.sync.outbox import mark_dirty
+from domain.sync.ports import ChannelConnector
+from domain.sync.relay import sync_event, utc_now
+from domain.sync.stock_edits import EditAction, StockEditDecision, decide, skus_matching
+
+PROCESS_JOB = "process_inbox"
+MAX_ATTEMPTS = 5
+# A `received` event this old has lost its run request (the queue was down at commit).
+LOST_AFTER = timedelta(minutes=1)
+# Concurrent decisions about one SKU take turns; one that keeps losing is retried later.
+DECIDE_ATTEMPTS = 3
+SWEEP_BATCH = 500
+UNKNOWN_TOPIC = "unknown"
+MAX_EVENT_ID = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What a webhook is, read on arrival: enough to store it once."""
+
+    event_id: str
+    topic: str
+    kind: InboundKind | None
+
+
+def identify(port: ChannelPort, headers: Mapping[str, str], body: bytes) -> Identity:
+    """The event's id, topic and kind as the channel's port reads them.
+
+    A payload the port cannot read is still stored (it was verified: it came from the
+    channel), under a digest of its bytes, so redeliveries of it are one row too; its
+    processing run records why it cannot be read.
+    """
+    try:
+        event = port.parse_webhook(headers, body)
+    except ChannelFailure:
+        return Identity(_digest(body), UNKNOWN_TOPIC, None)
+    event_id = event.event_id
+    if len(event_id) > MAX_EVENT_ID:
+        event_id = _digest(event_id.encode())
+    return Identity(event_id, event.topic[:100] or UNKNOWN_TOPIC, event.kind)
+
+
+def _digest(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+async def receive(
+    uow: UnitOfWork,
+    *,
+    channel_id: uuid.UUID,
+    identity: Identity,
+    headers: Mapping[str, str],
+    body: str,
+    now: datetime,
+) -> InboxEntry | None:
+    """Store a verified event and request its processing after commit; None if a duplicate."""
+    entry = InboxEntry(
+        id=uuid.uuid4(),
+        channel_id=channel_id,
+        event_id=identity.event_id,
+        topic=identity.topic,
+        kind=identity.kind,
+        headers=dict(headers),
+        body=body,
+        status=InboxStatus.RECEIVED,
+        attempts=0,
+        received_at=now,
+    )
+    if not await uow.inbox.add(entry):
+        return None
+    uow.enqueue_after_commit(PROCESS_JOB, str(entry.id))
+    return entry
+
+
+async def sweep(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:
+    """Request runs for events whose request was lost and failed ones with attempts left."""
+    due = await uow.inbox.due(
+        received_before=now - LOST_AFTER, max_attempts=MAX_ATTEMPTS, limit=SWEEP_BATCH
+    )
+    for inbox_id in due:
+        uow.enqueue_after_commit(PROCESS_JOB, str(inbox_id))
+    return due
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """What a run did, for the job to log."""
+
+    status: InboxStatus | None  # the event's status after the run; None: no such event
+    reason: str | None = None
+    sku: str | None = None
+    skipped: bool = False  # nothing to do: settled by another run, or an order that waits
+    gave_up: bool = False  # failed for good
+    alerted: bool = False
+
+
+async def process(
+    uows: UnitOfWorkFactory,
+    connector: ChannelConnector,
+    inbox_id: uuid.UUID,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> Processed:
+    """Act on one stored event, once."""
+    async with uows(readonly=True) as uow:
+        entry = await uow.inbox.get(inbox_id)
+        if entry is None:
+            return Processed(None, skipped=True)
+        channel = await uow.channels.get(entry.channel_id)
+        config = await uow.channel_configs.get(entry.channel_id)
+        sealed = await uow.channel_configs.credentials(entry.channel_id)
+    if not entry.open or entry.kind is InboundKind.ORDER:
+        return Processed(entry.status, skipped=True)
+    if channel is None:
+        return await _fail(uows, entry, "the channel is gone", clock(), final=True)
+    config = config or ChannelConfig(channel.id)
+    try:
+        port = connector.connect(channel, config, sealed)
+    except ChannelFailure as failure:  # e.g. credentials removed since: fixable, so retried
+        return await _fail(uows, entry, failure.message, clock(), final=False)
+    try:
+        event = port.parse_webhook(entry.headers, entry.payload)
+    except ChannelRejected as failure:
+        reason = f"unreadable payload: {failure.message}"
+        return await _fail(uows, entry, reason, clock(), final=True)
+    except ChannelFailure as failure:
+        return await _fail(uows, entry, failure.message, clock(), final=False)
+    if event.kind is InboundKind.ORDER:
+        # Kept `received` for order ingestion; the sweep leaves order events alone.
+        async with uows() as uow:
+            await uow.inbox.classify(entry.id, InboundKind.ORDER)
+            await uow.commit()
+        return Processed(InboxStatus.RECEIVED, skipped=True)
+    if event.kind is not InboundKind.STOCK_EDIT or event.stock_edit is None:
+        settlement = Settlement(
+            InboxStatus.IGNORED, f"{event.topic} events are not acted on", event.kind
+        )
+        return await _settle(uows, entry, settlement, clock())
+    if not config.sync_enabled:
+        settlement = Settlement(
+            InboxStatus.IGNORED, "sync is off for this channel", InboundKind.STOCK_EDIT
+        )
+        return await _settle(uows, entry, settlement, clock())
+    return await _stock_edit(uows, entry, channel, config, event.stock_edit, clock)
+
+
+async def _stock_edit(
+    uows: UnitOfWorkFactory,
+    entry: InboxEntry,
+    channel: Channel,
+    config: ChannelConfig,
+    edit: InboundStockEdit,
+    clock: Callable[[], datetime],
+) -> Processed:
+    """Decide the edit once, then (accepting edits) apply it to the hub's stock and close it."""
+    if entry.delta is None:
+        decided = await _decide(uows, entry, channel, config, edit, clock)
+        if isinstance(decided, Processed):
+            return decided
+        sku, delta = decided
+    else:  # decided by a run that stopped before closing the event: apply what it decided
+        assert entry.sku is not None
+        sku, delta = entry.sku, entry.delta
+    failure = await _apply(uows, channel, sku, delta, edit.quantity, entry.id, clock())
+    if failure is not None:
+        return await _fail(uows, entry, failure, clock(), final=False, edit=edit, sku=sku)
+    reason = f"channel showed {edit.quantity}; applied {delta:+d} at the primary location"
+    now = clock()
+    async with uows() as uow:
+        if not await uow.inbox.settle(entry.id, _processed(reason, edit, sku), now):
+            return Processed(None, skipped=True)  # another run closed it first
+        await _log_stock_edit(uow, channel.id, sku, reason, now)
+        await uow.commit()
+    return Processed(InboxStatus.PROCESSED, reason, sku)
+
+
+async def _decide(
+    uows: UnitOfWorkFactory,
+    entry: InboxEntry,
+    channel: Channel,
+    config: ChannelConfig,
+    edit: InboundStockEdit,
+    clock: Callable[[], datetime],
+) -> tuple[str, int] | Processed:
+    """Which SKU the edit is about and what the hub does: done (in step, pushed back or
+    ignored), or the (SKU, change) to apply.
+
+    The decision moves the channel's figure of the SKU from the one it read to the edit's, in
+    the transaction that records it: decisions about one SKU take turns (a concurrent one
+    re-reads and decides again), and an edit older than one already decided is ignored.
+    """
+    refs = ", ".join(f"{name}={value}" for name, value in sorted(edit.sku_refs.items()))
+    async with uows(readonly=True) as uow:
+        listed = await uow.inbox.listed_with_refs(channel.id, edit.sku_refs)
+    skus = skus_matching(edit.sku_refs, listed)
+    if len(skus) != 1:
+        reason = f"several SKUs have {refs}: {', '.join(skus)}" if skus else f"no SKU has {refs}"
+        return await _settle(uows, entry, _ignored(reason, edit), clock())
+    sku = skus[0]
+    for _ in range(DECIDE_ATTEMPTS):
+        async with uows(readonly=True) as uow:
+            snapshot = await uow.inventory.snapshot(sku)
+            override = (await uow.channels.overrides_for([sku])).get((channel.id, sku))
+            listing = (await uow.listings.items_on(channel.id, [sku])).get(sku)
+        if snapshot is None or listing is None:
+            reason = f"{sku} has no stock record in Nexo" if listing else f"{sku} is not listed"
+            return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
+        confirmed = listing[1].confirmed_quantity
+        decision = decide(
+            config.stock_edit_policy,
+            reported=edit.quantity,
+            publishes=availability_on(snapshot, ChannelForSku(channel, override)).quantity,
+            confirmed=confirmed,
+        )
+        now, superseded = clock(), False
+        async with uows() as uow:
+            if not await uow.inbox.move_confirmed(channel.id, sku, confirmed, edit.quantity, now):
+                continue  # another decision (or the relay) moved it: read again
+            superseded = await uow.inbox.later_edit_decided(
+                channel.id, sku, edit.occurred_at, entry.id
+            )
+            if not superseded:
+                if not await uow.inbox.record_decision(
+                    entry.id, sku, edit.occurred_at, decision.delta
+                ):
+                    return Processed(None, skipped=True)  # another run closed it first
+                if decision.action is EditAction.APPLY:
+                    await uow.commit()
+                    return sku, decision.delta
+                return await _close(uow, entry, channel, sku, edit, decision, now)
+        if superseded:  # rolled back: the figure stays what the later edit made it
+            reason = f"a later edit of {sku} came first"
+            return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
+    reason = f"the figure of {sku} kept moving while the edit was decided"
+    return await _fail(uows, entry, reason, clock(), final=False, edit=edit, sku=sku)
+
+
+async def _close(
+    uow: UnitOfWork,
+    entry: InboxEntry,
+    channel: Channel,
+    sku: str,
+    edit: InboundStockEdit,
+    decision: StockEditDecision,
+    now: datetime,
+) -> Processed:
+    """Close an edit the hub does not apply (in step, or pushed back) in `uow`; commits."""
+    reason = None
+    if decision.action is EditAction.PUSH_BACK:
+        reason = f"{decision.drift}; pushed back"
+        await _log_stock_edit(uow, channel.id, sku, reason, now)
+        await mark_dirty(uow, [Dirty(channel.id, OutboxKind.QUANTITY, sku)], now)
+    await uow.inbox.settle(entry.id, _processed(reason, edit, sku), now)
+    await uow.commit()
+    return Processed(InboxStatus.PROCESSED, reason, sku)
+
+
+async def _apply(
+    uows: UnitOfWorkFactory,
+    channel: Channel,
+    sku: str,
+    delta: int,
+    reported: int,
+    inbox_id: uuid.UUID,
+    now: datetime,
+) -> str | None:
+    """Change the hub's stock at the channel's primary location; the reason it could not.
+
+    Idempotent by the event: a run repeating it replays the first one's result.
+    """
+    if not delta:
+        return None
+    if not channel.location_ids:
+        return f"{channel.name} has no location to take the edit"
+    try:
+        await _change_on_hand(
+            uows,
+            kind="channel_edit",
+            reason=MovementReason.CHANNEL_EDIT,
+            sku=sku,
+            location_id=channel.location_ids[0],
+            delta=delta,
+            key=f"inbox:{inbox_id}",
+            actor=f"channel:{channel.name}"[:100],
+            now=now,
+            note=None,
+            detail=f"edited on {channel.name}: {reported - delta} -> {reported}",
+        )
+    except DomainError as error:
+        return error.message
+    return None
+
+
+def _processed(reason: str | None, edit: InboundStockEdit, sku: str) -> Settlement:
+    return Settlement(InboxStatus.PROCESSED, reason, InboundKind.STOCK_EDIT, sku, edit.occurred_at)
+
+
+def _ignored(reason: str, edit: InboundStockEdit, sku: str | None = None) -> Settlement:
+    return Settlement(InboxStatus.IGNORED, reason, InboundKind.STOCK_EDIT, sku, edit.occurred_at)
+
+
+async def _log_stock_edit(
+    uow: UnitOfWork, channel_id: uuid.UUID, sku: str, message: str, now: datetime
+) -> None:
+    """The sync log shows what the hub did about a channel's edit."""
+    call = SyncCall(
+        id=uuid.uuid4(), channel_id=channel_id, operation="stock_edit", keys=(sku,),
+        outcome=CallOutcome.OK, attempt=1, latency_ms=0, message=message, created_at=now,
+    )  # fmt: skip
+    await uow.sync_log.add([call])
+    uow.emit(sync_event(call))
+
+
+async def _settle(
+    uows: UnitOfWorkFactory, entry: InboxEntry, settlement: Settlement, now: datetime
+) -> Processed:
+    async with uows() as uow:
+        settled = await uow.inbox.settle(entry.id, settlement, now)
+        await uow.commit()
+    if not settled:
+        return Processed(None, skipped=True)
+    return Processed(settlement.status, settlement.reason, settlement.sku)
+
+
+async def _fail(
+    uows: UnitOfWorkFactory,
+    entry: InboxEntry,
+    reason: str,
+    now: datetime,
+    *,
+    final: bool,
+    edit: InboundStockEdit | None = None,
+    sku: str | None = None,
+) -> Processed:
+    kind = InboundKind.STOCK_EDIT if edit else None
+    failure = Settlement(
+        InboxStatus.FAILED, reason[:2000], kind, sku, edit.occurred_at if edit else None
+    )
+    async with uows() as uow:
+        # A failure retrying cannot fix uses every attempt up: the sweep leaves it alone.
+        attempts = await uow.inbox.fail(
+            entry.id, failure, now, attempts_at_least=MAX_ATTEMPTS if final else 0
+        )
+        if attempts is None:
+            return Processed(None, skipped=True)  # another run closed it first
+        gave_up = final or attempts >= MAX_ATTEMPTS
+        alerted = gave_up and sku is not None
+        if alerted:
+            assert sku is not None
+            alert = Alert(
+                id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=sku, available=0,
+                threshold=None, created_at=now, channel_id=entry.channel_id,
+                message=f"{entry.topic} event {entry.event_id}: {reason}"[:2000],
+            )  # fmt: skip
+            await uow.alerts.add(alert)
+            uow.emit(alert_raised(alert))
+        if gave_up and edit is not None and sku is not None:
+            # The edit will not be taken: the channel gets the hub's number back.
+            await mark_dirty(uow, [Dirty(entry.channel_id, OutboxKind.QUANTITY, sku)], now)
+        await uow.commit()
+    return Processed(InboxStatus.FAILED, failure.reason, sku, gave_up=gave_up, alerted=alerted)

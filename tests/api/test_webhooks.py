@@ -1,0 +1,581 @@
+"""Shopify webhooks into the inbox, and what the hub does with them.
+
+A hub with a warehouse feeding a Shopify channel (backed by the Shopify sandbox, whose
+webhooks POST to this app) and a web store; one shirt listed on Shopify through the relay.
+The merchant then edits stock in Shopify admin. Jobs enqueued by the app are held, so each
+test runs them when it says so (the real job functions, called directly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from adapters.channels.shopify.connect import shopify_factory
+from adapters.container import Container
+from adapters.db.tables import alerts, outbox
+from adapters.ratelimit import MemoryRateLimiter
+from domain.sync import inbox
+from sandbox.shopify import ShopifySandbox
+from sandbox.shopify.webhooks import sign
+from tests.api.catalog.support import create_product, shirt
+from tests.graphql import data, gql
+from workers.jobs.inbox import process_inbox, retry_inbox
+from workers.jobs.sync import drain_channel
+
+SHOP = "nexo-demo.myshopify.com"
+SHOP_LOCATION = "gid://shopify/Location/1"
+SECRET = "sandbox-secret"
+CREDENTIALS = {"shop_domain": SHOP, "access_token": "shpat_sandbox", "api_secret": SECRET}
+SKU = "TS-S-RED"
+STOCK_TOPIC = "inventory_levels/update"
+
+INBOX = """
+query($c: ID!, $s: InboxStatus, $first: Int!, $after: String) {
+  inboxEvents(channelId: $c, status: $s, first: $first, after: $after) {
+    edges { cursor node { id eventId topic kind status error attempts sku occurredAt
+                          receivedAt processedAt payload } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+SET_POLICY = """
+mutation($input: SetStockEditPolicyInput!) {
+  setStockEditPolicy(input: $input) { channel { id } policy userErrors { field message code } }
+}"""
+MOVEMENTS = """
+query($sku: String!) {
+  stockMovements(sku: $sku, first: 100) {
+    nodes { location { id } onHandDelta reservedDelta reason actor detail }
+  }
+}"""
+ITEM = """
+query($sku: String!) { inventoryItem(sku: $sku) { onHand reserved available } }"""
+AUDIT = "{ inventoryAudit { mismatches { sku } totalMismatches { sku } } }"
+
+
+class HeldJobs:
+    """The app's queue, held: jobs are recorded, and run only when a test runs them."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def enqueue(
+        self, job: str, *args: Any, job_id: str | None = None, defer_seconds: float = 0
+    ) -> bool:
+        if not (job_id or "").startswith("periodic:"):  # sweeps: tests run them themselves
+            self.jobs.append((job, args))
+        return True
+
+    def take(self, name: str) -> list[tuple[Any, ...]]:
+        taken = [args for job, args in self.jobs if job == name]
+        self.jobs = [(job, args) for job, args in self.jobs if job != name]
+        return taken
+
+
+@dataclass
+class Hub:
+    http: httpx.AsyncClient
+    key: str
+    container: Container
+    sandbox: ShopifySandbox
+    location: str
+    shopify: str
+    web: str
+    held: HeldJobs = field(default_factory=HeldJobs)
+
+    async def call(self, query: str, **variables: Any) -> Any:
+        return data(await gql(self.http, query, variables, key=self.key))
+
+    async def events(self, status: str | None = None) -> list[dict[str, Any]]:
+        page = (await self.call(INBOX, c=self.shopify, s=status, first=100))["inboxEvents"]
+        assert page["pageInfo"]["hasNextPage"] is False
+        return [edge["node"] for edge in page["edges"]]
+
+    async def process(self) -> list[str]:
+        """Run every held processing request (the job itself); returns the events' ids."""
+        ids = [args[0] for args in self.held.take(inbox.PROCESS_JOB)]
+        for inbox_id in ids:
+            await process_inbox(self.container.job_context, inbox_id)
+        return ids
+
+    async def relay(self) -> None:
+        """Run the held relay requests, and what they request in turn, to the end."""
+        while requests := self.held.take("drain_channel"):
+            for (channel_id,) in requests:
+                await drain_channel(self.container.job_context, channel_id)
+
+    async def policy(self, policy: str) -> dict[str, Any]:
+        given = {"channelId": self.shopify, "policy": policy}
+        payload: dict[str, Any] = (await self.call(SET_POLICY, input=given))["setStockEditPolicy"]
+        return payload
+
+    async def pending(self) -> set[tuple[str, str, str]]:
+        """Outbox rows waiting: (channel id, kind, key)."""
+        async with self.container.engine.connect() as conn:
+            rows = await conn.execute(
+                select(outbox.c.channel_id, outbox.c.kind, outbox.c.key).where(
+                    outbox.c.status == "pending"
+                )
+            )
+            return {(str(r.channel_id), r.kind, r.key) for r in rows}
+
+    async def sync_log(self) -> list[Any]:
+        async with self.container.uow(readonly=True) as uow:
+            return await uow.sync_log.page(
+                channel_id=uuid.UUID(self.shopify), outcome=None, first=100, after=None
+            )
+
+    async def inventory_item_id(self, sku: str) -> int:
+        async with self.container.uow(readonly=True) as uow:
+            _, item = (await uow.listings.items_on(uuid.UUID(self.shopify), [sku]))[sku]
+        return int(item.refs["inventory_item_id"].rsplit("/", 1)[1])
+
+    async def post(
+        self, body: bytes, headers: dict[str, str], channel: str | None = None
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"/webhooks/{channel or self.shopify}", content=body, headers=headers
+        )
+
+
+def signed(body: bytes, *, topic: str = STOCK_TOPIC, event_id: str | None = None) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-API-Version": "2026-01",
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": "2026-01-05T10:00:00.000Z",
+        "X-Shopify-Hmac-Sha256": sign(body, SECRET),
+    }
+
+
+def stock_body(item_id: int, available: int, at: str = "2026-01-05T10:00:00Z") -> bytes:
+    payload = {
+        "inventory_item_id": item_id,
+        "location_id": 1,
+        "available": available,
+        "updated_at": at,
+    }
+    return json.dumps(payload).encode()
+
+
+@pytest.fixture
+async def hub(
+    http: httpx.AsyncClient, staff_key: str, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Hub]:
+    async def ok(query: str, name: str, **variables: Any) -> Any:
+        payload = data(await gql(http, query, variables, key=staff_key))[name]
+        assert not payload.get("userErrors"), payload
+        return payload
+
+    location = (
+        await ok(
+            'mutation { createLocation(input: {code: "WH", name: "Warehouse", kind: WAREHOUSE})'
+            " { location { id } userErrors { field message } } }",
+            "createLocation",
+        )
+    )["location"]["id"]
+    create = (
+        "mutation($i: CreateChannelInput!) { createChannel(input: $i)"
+        " { channel { id } userErrors { field message } } }"
+    )
+    shopify = (
+        await ok(create, "createChannel", i={"name": "Shopify", "kind": "SHOPIFY",
+                 "currency": "USD", "locationIds": [location]})
+    )["channel"]["id"]  # fmt: skip
+    web = (
+        await ok(create, "createChannel", i={"name": "Web", "kind": "WEBSTORE",
+                 "currency": "USD", "locationIds": [location]})
+    )["channel"]["id"]  # fmt: skip
+    sandbox = ShopifySandbox(
+        webhook_url=f"http://nexo.test/webhooks/{shopify}", webhook_client=http
+    )
+    shop_http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url=f"https://{SHOP}"
+    )
+    try:
+        container.connector.register("shopify", shopify_factory(shop_http, MemoryRateLimiter()))
+        await ok(
+            "mutation($i: SetChannelCredentialsInput!) { setChannelCredentials(input: $i)"
+            " { userErrors { field message } } }",
+            "setChannelCredentials",
+            i={"channelId": shopify,
+               "credentials": [{"name": k, "value": v} for k, v in CREDENTIALS.items()]},
+        )  # fmt: skip
+        await ok(
+            "mutation($i: SetListingRuleInput!) { setListingRule(input: $i)"
+            " { userErrors { field message } } }",
+            "setListingRule",
+            i={"channelId": shopify, "selector": {"kind": "ALL"},
+               "settings": [{"name": "locationId", "value": SHOP_LOCATION}]},
+        )  # fmt: skip
+        created = await create_product(http, staff_key, shirt())
+        assert not created["userErrors"], created
+        await ok(
+            "mutation($i: ReceiveStockInput!) { receiveStock(input: $i)"
+            " { userErrors { field message } } }",
+            "receiveStock",
+            i={"sku": SKU, "locationId": location, "quantity": 10, "idempotencyKey": "in-1"},
+        )
+        # The relay lists the shirt on Shopify; Shopify's webhooks about it come back in step.
+        await container.queue.drain()
+        await sandbox.deliver_pending_webhooks()
+        await container.queue.drain()
+        made = Hub(http, staff_key, container, sandbox, location, shopify, web)
+        assert sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 10
+        monkeypatch.setattr(container.queue, "enqueue", made.held.enqueue)
+        yield made
+    finally:
+        await shop_http.aclose()
+        await sandbox.aclose()
+
+
+def delivered(sandbox: ShopifySandbox) -> list[int | None]:
+    return [entry["status"] for entry in sandbox.webhook_log]
+
+
+# Receiving
+
+
+async def test_setup_events_were_all_in_step(hub: Hub) -> None:
+    # Shopify reported back each quantity the relay set: nothing to do, nothing pending.
+    events = await hub.events()
+    assert events
+    assert {(e["status"], e["error"]) for e in events if e["kind"] == "STOCK_EDIT"} == {
+        ("PROCESSED", None)
+    }
+    assert {e["status"] for e in events if e["kind"] == "OTHER"} <= {"IGNORED"}
+    assert not [c for c in await hub.sync_log() if c.operation == "stock_edit"]
+
+
+async def test_an_edit_in_shopify_admin_is_stored_once_and_processed_by_a_job(hub: Hub) -> None:
+    before = await hub.events()
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 3)
+
+    assert delivered(hub.sandbox)[-1] == 200
+    events = await hub.events()
+    assert len(events) == len(before) + 1
+    new = events[0]
+    assert (new["topic"], new["kind"], new["status"], new["attempts"]) == (
+        STOCK_TOPIC, "STOCK_EDIT", "RECEIVED", 0,
+    )  # fmt: skip
+    assert json.loads(new["payload"])["available"] == 3
+    # Nothing was acted on inline: the app only asked for a run.
+    assert hub.held.jobs == [(inbox.PROCESS_JOB, (new["id"],))]
+
+    assert await hub.process() == [new["id"]]
+    [done] = [e for e in await hub.events() if e["id"] == new["id"]]
+    assert (done["status"], done["sku"]) == ("PROCESSED", SKU)
+    assert done["processedAt"] is not None
+
+
+async def test_unsigned_tampered_or_foreign_webhooks_are_401_and_store_nothing(
+    hub: Hub, container: Container
+) -> None:
+    before = await hub.events()
+    item = await hub.inventory_item_id(SKU)
+    body = stock_body(item, 4)
+    unsigned = {k: v for k, v in signed(body).items() if k != "X-Shopify-Hmac-Sha256"}
+    tampered = stock_body(item, 40)
+    wrong_secret = {**signed(body), "X-Shopify-Hmac-Sha256": sign(body, "someone-else")}
+
+    answers = [
+        await hub.post(body, unsigned),
+        await hub.post(tampered, signed(body)),
+        await hub.post(body, wrong_secret),
+        await hub.post(body, signed(body), channel=str(uuid.uuid4())),  # unknown channel
+        await hub.post(body, signed(body), channel="not-a-channel"),
+        await hub.post(body, signed(body), channel=hub.web),  # no credentials, no webhooks
+    ]
+
+    assert [a.status_code for a in answers] == [401] * 6
+    assert await hub.events() == before
+    assert hub.held.jobs == []
+
+
+async def test_a_body_over_one_megabyte_is_refused(hub: Hub) -> None:
+    body = b'{"padding": "' + b"x" * (1024 * 1024) + b'"}'
+    answer = await hub.post(body, signed(body))
+    assert answer.status_code == 413
+    assert hub.held.jobs == []
+
+
+async def test_the_same_event_delivered_three_times_is_one_row(hub: Hub) -> None:
+    before = len(await hub.events())
+    body = stock_body(await hub.inventory_item_id(SKU), 7)
+    event_id = str(uuid.uuid4())
+    # Each redelivery has its own webhook id (and could be signed again); the event id repeats.
+    answers = [await hub.post(body, signed(body, event_id=event_id)) for _ in range(3)]
+
+    assert [(a.status_code, a.json()["status"]) for a in answers] == [
+        (200, "received"), (200, "duplicate"), (200, "duplicate"),
+    ]  # fmt: skip
+    events = await hub.events()
+    assert len(events) == before + 1
+    assert [e["eventId"] for e in events].count(event_id) == 1
+    assert len(hub.held.take(inbox.PROCESS_JOB)) == 1
+
+
+async def test_shopifys_own_duplicate_delivery_is_one_row(hub: Hub) -> None:
+    before = len(await hub.events())
+    hub.sandbox.faults.duplicate_webhooks = 1
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 6)
+
+    assert [e["outcome"] for e in hub.sandbox.webhook_log[-2:]] == ["delivered", "duplicate"]
+    assert delivered(hub.sandbox)[-2:] == [200, 200]
+    assert len(await hub.events()) == before + 1
+
+
+# Hub wins
+
+
+async def test_under_hub_wins_the_drift_is_logged_and_nexos_number_goes_back(hub: Hub) -> None:
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 3)
+    await hub.process()
+
+    [drift] = [c for c in await hub.sync_log() if c.operation == "stock_edit"]
+    assert drift.keys == (SKU,)
+    assert drift.outcome.value == "ok"
+    assert drift.message.startswith("channel showed 3, hub publishes 10")
+    assert (hub.shopify, "quantity", SKU) in await hub.pending()
+    assert hub.held.jobs == [("drain_channel", (hub.shopify,))]
+    # Nexo's stock is untouched.
+    assert (await hub.call(ITEM, sku=SKU))["inventoryItem"]["onHand"] == 10
+
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 10
+    assert await hub.pending() == set()
+
+
+# Accepting channel edits
+
+
+async def test_an_accepted_edit_adjusts_the_primary_location_and_every_channel_hears(
+    hub: Hub,
+) -> None:
+    assert (await hub.policy("ACCEPT_CHANNEL_EDITS"))["policy"] == "ACCEPT_CHANNEL_EDITS"
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 13)
+    [inbox_id] = await hub.process()
+
+    movements = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    edits = [m for m in movements if m["reason"] == "CHANNEL_EDIT"]
+    assert [(m["location"]["id"], m["onHandDelta"], m["reservedDelta"]) for m in edits] == [
+        (hub.location, 3, 0)
+    ]
+    assert edits[0]["actor"] == "channel:Shopify"
+    assert (await hub.call(ITEM, sku=SKU))["inventoryItem"]["onHand"] == 13
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+    pending = await hub.pending()
+    assert (hub.web, "quantity", SKU) in pending
+    assert (hub.shopify, "quantity", SKU) in pending
+    [done] = [e for e in await hub.events() if e["id"] == inbox_id]
+    assert done["status"] == "PROCESSED"
+    assert "applied +3" in done["error"]
+
+    # A second run of the same event (jobs run at least once) changes nothing.
+    await process_inbox(hub.container.job_context, inbox_id)
+    again = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    assert [m["reason"] for m in again].count("CHANNEL_EDIT") == 1
+
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 13
+
+
+async def test_successive_edits_apply_each_change_once(hub: Hub) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 15)
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 12)
+    await hub.process()
+    # Shopify reports the hub's own update back: in step, nothing more applied.
+    await hub.relay()
+    await hub.sandbox.deliver_pending_webhooks()
+    await hub.process()
+
+    movements = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    assert sorted(m["onHandDelta"] for m in movements if m["reason"] == "CHANNEL_EDIT") == [-3, 5]
+    assert (await hub.call(ITEM, sku=SKU))["inventoryItem"]["onHand"] == 12
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 12
+
+
+async def test_an_older_edit_processed_after_a_newer_one_is_ignored(hub: Hub) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    item = await hub.inventory_item_id(SKU)
+    newer, older = (
+        stock_body(item, 12, "2030-01-05T10:00:05Z"),
+        stock_body(item, 15, "2030-01-05T10:00:01Z"),
+    )
+    assert (await hub.post(newer, signed(newer))).status_code == 200
+    await hub.process()
+    assert (await hub.post(older, signed(older))).status_code == 200
+    await hub.process()
+
+    statuses = {json.loads(e["payload"]).get("available"): e for e in await hub.events()}
+    assert statuses[12]["status"] == "PROCESSED"
+    assert (statuses[15]["status"], statuses[15]["error"]) == (
+        "IGNORED", f"a later edit of {SKU} came first",
+    )  # fmt: skip
+    assert (await hub.call(ITEM, sku=SKU))["inventoryItem"]["onHand"] == 12
+
+
+async def test_edits_of_one_sku_processed_at_once_each_count_once(hub: Hub) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    item = await hub.inventory_item_id(SKU)
+    first = stock_body(item, 15, "2030-01-05T10:00:01Z")
+    second = stock_body(item, 12, "2030-01-05T10:00:02Z")
+    for body in (first, second):
+        assert (await hub.post(body, signed(body))).status_code == 200
+    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+
+    # Two workers at once: whichever decides first, the second decides after it.
+    await asyncio.gather(*(process_inbox(hub.container.job_context, i) for i in ids))
+
+    assert (await hub.call(ITEM, sku=SKU))["inventoryItem"]["onHand"] == 12
+    movements = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    assert sum(m["onHandDelta"] for m in movements if m["reason"] == "CHANNEL_EDIT") == 2
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_an_edit_below_what_is_reserved_fails_and_alerts_when_out_of_attempts(
+    hub: Hub,
+) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    reserved = await hub.call(
+        "mutation($i: ReserveStockInput!) { reserveStock(input: $i)"
+        " { userErrors { field message } } }",
+        i={"sku": SKU, "quantity": 8, "idempotencyKey": "r-1", "locationId": hub.location},
+    )
+    assert reserved["reserveStock"]["userErrors"] == []
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 0)  # Shopify showed 10: -10
+    [inbox_id] = await hub.process()
+
+    [failed] = [e for e in await hub.events() if e["id"] == inbox_id]
+    assert (failed["status"], failed["attempts"], failed["sku"]) == ("FAILED", 1, SKU)
+    assert "reserved 8" in failed["error"]
+    assert (await hub.call(ITEM, sku=SKU))["inventoryItem"] == {
+        "onHand": 10, "reserved": 8, "available": 2,
+    }  # fmt: skip
+
+    # The sweep retries it while attempts remain; the last failure raises an alert.
+    for attempt in range(2, inbox.MAX_ATTEMPTS + 1):
+        assert await retry_inbox(hub.container.job_context) == 1
+        await hub.process()
+        [failed] = [e for e in await hub.events() if e["id"] == inbox_id]
+        assert (failed["status"], failed["attempts"]) == ("FAILED", attempt)
+    assert await retry_inbox(hub.container.job_context) == 0
+    async with hub.container.engine.connect() as conn:
+        raised = (await conn.execute(select(alerts))).all()
+    [alert] = [a for a in raised if a.kind == "SYNC_FAILED"]
+    assert (alert.sku, str(alert.channel_id)) == (SKU, hub.shopify)
+    assert "reserved 8" in alert.message
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+# What is not a stock edit to act on
+
+
+async def test_an_unreadable_verified_payload_fails_for_good_with_the_reason(hub: Hub) -> None:
+    body = b"this is not json"
+    answer = await hub.post(body, signed(body))
+    assert answer.status_code == 200
+    [inbox_id] = await hub.process()
+
+    [failed] = [e for e in await hub.events() if e["id"] == inbox_id]
+    assert (failed["status"], failed["topic"], failed["payload"]) == (
+        "FAILED", "unknown", "this is not json",
+    )  # fmt: skip
+    assert failed["error"] == f"unreadable payload: {STOCK_TOPIC} webhook body is not JSON"
+    assert failed["attempts"] == inbox.MAX_ATTEMPTS  # retrying cannot help
+    assert await retry_inbox(hub.container.job_context) == 0
+
+
+async def test_a_stock_edit_of_an_item_nexo_does_not_list_is_ignored(hub: Hub) -> None:
+    body = stock_body(987654321, 4)
+    assert (await hub.post(body, signed(body))).status_code == 200
+    [inbox_id] = await hub.process()
+    [ignored] = [e for e in await hub.events() if e["id"] == inbox_id]
+    assert ignored["status"] == "IGNORED"
+    assert ignored["error"] == (
+        "no SKU has inventory_item_id=gid://shopify/InventoryItem/987654321, "
+        "location_id=gid://shopify/Location/1"
+    )
+    assert await hub.pending() == set()
+
+
+async def test_an_order_waits_received_and_the_sweep_leaves_it(hub: Hub) -> None:
+    await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)
+    await hub.process()
+
+    [order] = [e for e in await hub.events() if e["kind"] == "ORDER"]
+    assert (order["topic"], order["status"], order["attempts"]) == ("orders/create", "RECEIVED", 0)
+    async with hub.container.uow() as uow:
+        swept = await inbox.sweep(uow, datetime.now(UTC) + timedelta(minutes=5))
+        await uow.commit()
+    assert uuid.UUID(order["id"]) not in swept
+
+
+async def test_a_lost_processing_request_is_found_by_the_sweep(hub: Hub) -> None:
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 5)
+    [lost] = hub.held.take(inbox.PROCESS_JOB)  # the queue lost it
+
+    async with hub.container.uow() as uow:
+        assert await inbox.sweep(uow, datetime.now(UTC)) == []  # not a minute old yet
+        swept = await inbox.sweep(uow, datetime.now(UTC) + timedelta(minutes=2))
+        await uow.commit()
+    assert [str(i) for i in swept] == [lost[0]]
+    assert await hub.process() == [lost[0]]
+    [done] = [e for e in await hub.events() if e["id"] == lost[0]]
+    assert done["status"] == "PROCESSED"
+
+
+# The API
+
+
+async def test_inbox_events_page_by_cursor_and_filter_by_status(hub: Hub) -> None:
+    for n in range(3):
+        body = stock_body(987654321, n)
+        await hub.post(body, signed(body))
+    await hub.process()
+    everything = await hub.events()
+    first = (await hub.call(INBOX, c=hub.shopify, s=None, first=2, after=None))["inboxEvents"]
+    rest = (
+        await hub.call(INBOX, c=hub.shopify, s=None, first=100,
+                       after=first["pageInfo"]["endCursor"])
+    )["inboxEvents"]  # fmt: skip
+    assert first["pageInfo"]["hasNextPage"] is True
+    paged = [e["node"]["id"] for e in first["edges"] + rest["edges"]]
+    assert paged == [e["id"] for e in everything]
+    ignored = await hub.events("IGNORED")
+    assert len(ignored) >= 3
+    assert {e["status"] for e in ignored} == {"IGNORED"}
+
+
+async def test_setting_the_policy_needs_a_known_channel_and_a_writer(
+    hub: Hub, readonly_key: str
+) -> None:
+    unknown = await hub.call(
+        SET_POLICY, input={"channelId": str(uuid.uuid4()), "policy": "HUB_WINS"}
+    )
+    assert unknown["setStockEditPolicy"]["userErrors"][0]["code"] == "NOT_FOUND"
+    refused = await gql(
+        hub.http, SET_POLICY, {"input": {"channelId": hub.shopify, "policy": "HUB_WINS"}},
+        key=readonly_key,
+    )  # fmt: skip
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    set_ = await hub.policy("ACCEPT_CHANNEL_EDITS")
+    assert (set_["channel"]["id"], set_["policy"]) == (hub.shopify, "ACCEPT_CHANNEL_EDITS")
+    async with hub.container.uow(readonly=True) as uow:
+        config = await uow.channel_configs.get(uuid.UUID(hub.shopify))
+    assert config is not None
+    assert config.stock_edit_policy.value == "accept_channel_edits"
+    assert config.credentials_set  # the rest of the configuration is kept

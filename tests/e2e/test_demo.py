@@ -1,0 +1,88 @@
+"""The embedded demo as a user meets it: `nexo serve` with NEXO_DEMO=1 on a fresh SQLite file.
+
+Stock changed in Nexo reaches the in-process Shopify sandbox within a second; the seeded
+catalog and channels are there on first start and not seeded twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.servers import Server, serving
+from tests.e2e.test_server import KEY, migrated_site
+
+SHOP_LOCATION = "gid://shopify/Location/1"
+
+
+def sandbox_quantity(server: Server, sku: str) -> int | None:
+    state = httpx.get(f"{server.base_url}/sandbox/shopify/_sandbox/state", timeout=5).json()
+    for level in state["inventoryLevels"]:
+        if level["sku"] == sku and level["locationId"] == SHOP_LOCATION:
+            return int(level["quantities"]["available"])
+    return None
+
+
+def wait_for(server: Server, sku: str, quantity: int, within: float) -> float:
+    """Seconds until the sandbox shows `quantity` for `sku`; fails after `within`."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        if sandbox_quantity(server, sku) == quantity:
+            return time.monotonic() - started
+        time.sleep(0.02)
+    pytest.fail(f"the sandbox never showed {quantity} x {sku}: {sandbox_quantity(server, sku)}")
+
+
+def graphql(server: Server, key: str, query: str, **variables: Any) -> dict[str, Any]:
+    with server.client(key) as http:
+        body = http.post("/graphql", json={"query": query, "variables": variables}).json()
+    assert not body.get("errors"), body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    home = tmp_path_factory.mktemp("demo")
+    site = migrated_site(home, NEXO_DATABASE_URL=f"sqlite:///{home / 'nexo.db'}")
+    env = {**site.env, "NEXO_DEMO": "1"}
+    with serving(home, env, "demo") as (server,):
+        keys = KEY.findall(server.err)
+        assert len(keys) == 1, server.err
+        yield server, str(keys[0])
+
+
+def test_the_demo_seeds_two_channels_and_a_catalog_and_lists_it_on_the_sandbox(
+    demo: tuple[Server, str],
+) -> None:
+    server, key = demo
+    found = graphql(
+        server, key, "{ channels { name kind } products(first: 10) { edges { node { handle } } } }"
+    )
+    assert sorted((c["name"], c["kind"]) for c in found["channels"]) == [
+        ("Shopify (sandbox)", "SHOPIFY"),
+        ("Web store", "WEBSTORE"),
+    ]
+    assert len(found["products"]["edges"]) == 3
+    # 20 received, minus the Shopify channel's safety buffer of one.
+    wait_for(server, "TEE-M", 19, within=15)
+
+
+def test_a_stock_change_reaches_the_sandbox_within_a_second(demo: tuple[Server, str]) -> None:
+    server, key = demo
+    wait_for(server, "MUG-1", 29, within=15)
+    location = graphql(server, key, "{ locations { id code } }")["locations"][0]["id"]
+
+    received = graphql(
+        server, key,
+        """mutation($l: ID!) { receiveStock(input: {sku: "MUG-1", locationId: $l, quantity: 5,
+             idempotencyKey: "demo-e2e-1"}) { userErrors { code } } }""",
+        l=location,
+    )  # fmt: skip
+
+    assert received["receiveStock"]["userErrors"] == []
+    assert wait_for(server, "MUG-1", 34, within=5) < 1.0
