@@ -29,6 +29,7 @@ from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
 from domain.jobs import JobSpec
+from domain.sync.health import channel_problems
 from domain.sync.rate_limits import RateLimiter
 from domain.sync.relay import Relay
 
@@ -115,6 +116,13 @@ class Container:
             except Exception as exc:
                 checks["redis"] = f"unavailable: {type(exc).__name__}"
         return checks
+
+    async def channel_readiness(self) -> dict[str, str]:
+        """Each channel's sync state: "ok" or what stops updates reaching it."""
+        async with self.uow(readonly=True) as uow:
+            channels = await uow.channels.all()
+            problems = await channel_problems(uow, self.connector)
+        return {c.name: problems.get(c.id, "ok") for c in channels}
 
 
 def build_container(

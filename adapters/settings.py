@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Move everything alive after start-up out of the cyclic collector's sight: full
     # collections then scan only per-request objects (page p99 of products: 190 -> ~70 ms).
     gc_freeze: bool = True
+    # A relay holding outbox rows longer than this is presumed dead (killed worker): its rows
+    # go back to be sent again. Above the drain job's timeout, so a live relay keeps its rows.
+    outbox_stuck_seconds: float = 150.0
     # The embedded demo (`make run`): a Shopify sandbox in the process and a seeded catalog.
     demo: bool = False
 

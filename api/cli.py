@@ -218,6 +218,8 @@ def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
         access_token=args.access_token,
         api_secret=args.api_secret,
         webhook_url=args.webhook_url,
+        restore_rate=args.restore_rate,
+        bucket_size=args.bucket_size,
         deliver_in_background=True,
     )
     uvicorn.run(
@@ -272,6 +274,12 @@ def parser() -> argparse.ArgumentParser:
     shopify.add_argument("--access-token", default="shpat_sandbox")
     shopify.add_argument("--api-secret", default="sandbox-secret", help="signs the webhooks")
     shopify.add_argument("--webhook-url", help="where to POST webhooks (none sent without it)")
+    shopify.add_argument(
+        "--restore-rate", type=float, default=100.0, help="cost points restored a second"
+    )
+    shopify.add_argument(
+        "--bucket-size", type=float, default=2000.0, help="cost points the bucket holds"
+    )
     return root
 
 

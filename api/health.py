@@ -12,10 +12,15 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """The database (and Redis, when configured) answer: send traffic here."""
-    checks = await request.app.state.container.readiness()
+    """The database (and Redis, when configured) answer: send traffic here.
+
+    Channels that cannot be synced as configured are listed too, but do not make the
+    process unready: it still serves everything else.
+    """
+    container = request.app.state.container
+    checks = await container.readiness()
     ready = all(state == "ok" for state in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
-    )
+    body: dict[str, object] = {"status": "ready" if ready else "unavailable", "checks": checks}
+    if ready:
+        body["channels"] = await container.channel_readiness()
+    return JSONResponse(body, status_code=200 if ready else 503)

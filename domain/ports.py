@@ -21,6 +21,7 @@ from domain.inventory.ports import (
     InventoryRepository,
     OperationLog,
 )
+from domain.orders.ports import OrderRepository
 from domain.sync.inbox_model import InboxRepository
 from domain.sync.ports import OutboxRepository, SyncLogRepository
 
@@ -58,6 +59,8 @@ class UnitOfWork(Protocol):
     def channel_configs(self) -> ChannelConfigRepository: ...
     @property
     def listings(self) -> ListingRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
     @property

@@ -331,6 +331,8 @@ channel_configs = Table(
     Column("credentials", LargeBinary, nullable=True),  # sealed: see adapters/secrets.py
     # What a stock edit made on the channel's side does: "hub_wins" or "accept_channel_edits".
     Column("stock_edit_policy", String(32), nullable=False, server_default="hub_wins"),
+    # Who gets a unit two orders both want: "first_come", "channel_priority" or "manual".
+    Column("conflict_policy", String(32), nullable=False, server_default="first_come"),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
@@ -449,4 +451,97 @@ inbox = Table(
     Index("ix_inbox_status_received", "status", "received_at"),
     Index("ix_inbox_channel_received", "channel_id", "received_at", "id"),
     Index("ix_inbox_channel_sku_occurred", "channel_id", "sku", "occurred_at"),
+)
+
+
+# --- orders --------------------------------------------------------------------------------
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("number", String(100), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("channel_updated_at", UtcDateTime, nullable=False),
+    Column("customer_name", String(300), nullable=True),
+    Column("customer_email", String(300), nullable=True),
+    Column("customer_phone", String(100), nullable=True),
+    Column("shipping_address", JsonDocument, nullable=False),
+    Column("currency", String(3), nullable=True),
+    Column("total_minor", BigInteger, nullable=True),
+    Column("needs_attention", Boolean, nullable=False),
+    Column("attention_reason", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # One channel order is one Nexo order, however many times it is delivered.
+    UniqueConstraint("channel_id", "external_id", name="uq_orders_channel_external"),
+    Index("ix_orders_placed_at_id", "placed_at", "id"),
+    Index("ix_orders_status", "status"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("channel_line_id", String(200), nullable=False),
+    Column("channel_sku", String(200), nullable=True),
+    Column("sku", String(64), nullable=True),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("location_id", Uuid, nullable=True),
+    Column("reservation_id", Uuid, nullable=True),
+    Column("routed_by", String(300), nullable=True),
+    Column("shipped_quantity", Integer, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index("ix_order_lines_order_id", "order_id"),
+    Index("ix_order_lines_sku_status", "sku", "status"),
+)
+
+order_transitions = Table(
+    "order_transitions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_order_transitions_order_id", "order_id", "at"),
+)
+
+order_conflicts = Table(
+    "order_conflicts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("line_id", Uuid, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("policy", String(32), nullable=False),
+    Column("resolution", Text, nullable=False),
+    Column("winner_order_id", Uuid, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_order_conflicts_order_id", "order_id"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("location_id", Uuid, nullable=False),
+    Column("carrier", String(100), nullable=False),
+    Column("tracking_number", String(200), nullable=False),
+    Column("lines", JsonDocument, nullable=False),
+    Column("channel_shipment_id", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_shipments_order_id", "order_id"),
 )

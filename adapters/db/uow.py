@@ -21,6 +21,7 @@ from adapters.db.repositories.inbox import SqlInboxRepository
 from adapters.db.repositories.inventory import SqlInventoryRepository
 from adapters.db.repositories.listings import SqlListingRepository
 from adapters.db.repositories.operations import SqlOperationLog
+from adapters.db.repositories.orders import SqlOrderRepository
 from adapters.db.repositories.outbox import SqlOutboxRepository
 from adapters.db.repositories.pricing import SqlPricingRepository
 from adapters.db.repositories.sync_log import SqlSyncLogRepository
@@ -67,6 +68,7 @@ class SqlUnitOfWork:
         self.pricing = SqlPricingRepository(self.connection)
         self.channel_configs = SqlChannelConfigRepository(self.connection)
         self.listings = SqlListingRepository(self.connection)
+        self.orders = SqlOrderRepository(self.connection)
         self.outbox = SqlOutboxRepository(self.connection)
         self.sync_log = SqlSyncLogRepository(self.connection)
         self.inbox = SqlInboxRepository(self.connection)

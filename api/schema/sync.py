@@ -17,8 +17,10 @@ from api.schema.ids import parse_id
 from api.schema.pagination import Connection, connection, page_size
 from api.schema.permissions import CanMutate
 from domain.errors import InvalidInput, NotFound
+from domain.inventory.channels import Channel
 from domain.ports import UnitOfWork
 from domain.sync import model
+from domain.sync.health import channel_problem
 from domain.sync.relay import SYNC_TOPIC
 from workers.registry import JOBS
 
@@ -94,6 +96,11 @@ class ChannelSyncStatus:
     calls: int = strawberry.field(description="Calls made in the last hour.")
     failures: int = strawberry.field(description="Calls in the last hour that FAILED or went DEAD.")
     throttles: int = strawberry.field(description="Calls in the last hour that were THROTTLED.")
+    problem: str | None = strawberry.field(
+        default=None,
+        description="Why nothing can be sent to the channel as configured (no credentials, "
+        "no location, sync off…); null when it is ready.",
+    )
 
     @classmethod
     def from_domain(cls, status: model.ChannelSyncStatus, now: datetime) -> ChannelSyncStatus:
@@ -126,9 +133,11 @@ class RequestReconcilePayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _known_channel(uow: UnitOfWork, channel_id: uuid.UUID) -> None:
-    if await uow.channels.get(channel_id) is None:
+async def _known_channel(uow: UnitOfWork, channel_id: uuid.UUID) -> Channel:
+    channel = await uow.channels.get(channel_id)
+    if channel is None:
         raise NotFound(f"unknown channel {channel_id}", field="channelId")
+    return channel
 
 
 @strawberry.type
@@ -159,10 +168,14 @@ class SyncQuery:
         now = datetime.now(UTC)
         with query_errors():
             channel = parse_id(channel_id, "channelId")
-            async with info.context.container.uow(readonly=True) as uow:
-                await _known_channel(uow, channel)
+            container = info.context.container
+            async with container.uow(readonly=True) as uow:
+                known = await _known_channel(uow, channel)
                 status = await uow.outbox.status(channel, now - STATUS_WINDOW)
-        return ChannelSyncStatus.from_domain(status, now)
+                problem = await channel_problem(uow, container.connector, known)
+        result = ChannelSyncStatus.from_domain(status, now)
+        result.problem = problem
+        return result
 
 
 @strawberry.type

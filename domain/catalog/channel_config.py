@@ -12,6 +12,7 @@ from domain.catalog.listing import ListingRule
 from domain.catalog.money import Money
 from domain.catalog.pricing import PriceRule, Rounding
 from domain.errors import InvalidInput
+from domain.orders.model import ConflictPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +60,4 @@ class ChannelConfig:
     credentials_set: bool = False  # the credentials themselves never leave the vault
     updated_at: datetime | None = None
     stock_edit_policy: StockEditPolicy = StockEditPolicy.HUB_WINS
+    conflict_policy: ConflictPolicy = ConflictPolicy.FIRST_COME  # who gets a contested unit

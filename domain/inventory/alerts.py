@@ -17,6 +17,7 @@ class AlertKind(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
     BACK_IN_STOCK = "BACK_IN_STOCK"
     SYNC_FAILED = "SYNC_FAILED"  # a channel update was dead-lettered after its retries
+    ORDER_CONFLICT = "ORDER_CONFLICT"  # two orders wanted the last unit; see the order
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,6 +167,33 @@ async def receive(
     )
 
 
+async def channel_edit(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    location_id: uuid.UUID,
+    delta: int,
+    key: str,
+    actor: str,
+    detail: str,
+    now: datetime,
+) -> StockResult:
+    """A stock edit made on a channel's side, accepted into the hub (reason `channel_edit`)."""
+    return await _change_on_hand(
+        uows,
+        kind="channel_edit",
+        reason=MovementReason.CHANNEL_EDIT,
+        sku=sku,
+        location_id=location_id,
+        delta=delta,
+        key=key,
+        actor=actor,
+        now=now,
+        note=None,
+        detail=detail,
+    )
+
+
 async def adjust(
     uows: UnitOfWorkFactory,
     *,

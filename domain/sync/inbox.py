@@ -20,14 +20,15 @@ from datetime import datetime, timedelta
 
 from domain.catalog.channel_config import ChannelConfig
 from domain.errors import DomainError
+from domain.inventory import stock
 from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import alert_raised, availability_on
-from domain.inventory.model import MovementReason
-from domain.inventory.stock import _change_on_hand
+from domain.orders.ingest import ingest
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.channel import (
     ChannelFailure,
+    ChannelOrder,
     ChannelPort,
     ChannelRejected,
     InboundKind,
@@ -41,6 +42,7 @@ from domain.sync.relay import sync_event, utc_now
 from domain.sync.stock_edits import EditAction, StockEditDecision, decide, skus_matching
 
 PROCESS_JOB = "process_inbox"
+ALLOCATE_JOB = "allocate_order"
 MAX_ATTEMPTS = 5
 # A `received` event this old has lost its run request (the queue was down at commit).
 LOST_AFTER = timedelta(minutes=1)
@@ -146,7 +148,7 @@ async def process(
         channel = await uow.channels.get(entry.channel_id)
         config = await uow.channel_configs.get(entry.channel_id)
         sealed = await uow.channel_configs.credentials(entry.channel_id)
-    if not entry.open or entry.kind is InboundKind.ORDER:
+    if not entry.open:
         return Processed(entry.status, skipped=True)
     if channel is None:
         return await _fail(uows, entry, "the channel is gone", clock(), final=True)
@@ -162,12 +164,8 @@ async def process(
         return await _fail(uows, entry, reason, clock(), final=True)
     except ChannelFailure as failure:
         return await _fail(uows, entry, failure.message, clock(), final=False)
-    if event.kind is InboundKind.ORDER:
-        # Kept `received` for order ingestion; the sweep leaves order events alone.
-        async with uows() as uow:
-            await uow.inbox.classify(entry.id, InboundKind.ORDER)
-            await uow.commit()
-        return Processed(InboxStatus.RECEIVED, skipped=True)
+    if event.kind is InboundKind.ORDER and event.order is not None:
+        return await _order(uows, entry, channel, event.order, clock)
     if event.kind is not InboundKind.STOCK_EDIT or event.stock_edit is None:
         settlement = Settlement(
             InboxStatus.IGNORED, f"{event.topic} events are not acted on", event.kind
@@ -179,6 +177,33 @@ async def process(
         )
         return await _settle(uows, entry, settlement, clock())
     return await _stock_edit(uows, entry, channel, config, event.stock_edit, clock)
+
+
+async def _order(
+    uows: UnitOfWorkFactory,
+    entry: InboxEntry,
+    channel: Channel,
+    order: ChannelOrder,
+    clock: Callable[[], datetime],
+) -> Processed:
+    """Take the channel's order into the order book (once, newer versions only), then have
+    its stock reserved by the allocation job."""
+    taken = await ingest(
+        uows, channel.id, order, actor=f"channel:{channel.name}"[:100], clock=clock
+    )
+    if taken.created:
+        reason = f"order {order.number or order.external_id} taken"
+    elif taken.applied:
+        reason = f"order {order.number or order.external_id} updated"
+    else:
+        reason = f"order {order.number or order.external_id}: not newer than the one applied"
+    settlement = Settlement(InboxStatus.PROCESSED, reason, InboundKind.ORDER)
+    async with uows() as uow:
+        await uow.inbox.settle(entry.id, settlement, clock())
+        if taken.created or taken.applied:
+            uow.enqueue_after_commit(ALLOCATE_JOB, str(taken.order.id))
+        await uow.commit()
+    return Processed(InboxStatus.PROCESSED, reason)
 
 
 async def _stock_edit(
@@ -310,18 +335,15 @@ async def _apply(
     if not channel.location_ids:
         return f"{channel.name} has no location to take the edit"
     try:
-        await _change_on_hand(
+        await stock.channel_edit(
             uows,
-            kind="channel_edit",
-            reason=MovementReason.CHANNEL_EDIT,
             sku=sku,
             location_id=channel.location_ids[0],
             delta=delta,
             key=f"inbox:{inbox_id}",
             actor=f"channel:{channel.name}"[:100],
-            now=now,
-            note=None,
             detail=f"edited on {channel.name}: {reported - delta} -> {reported}",
+            now=now,
         )
     except DomainError as error:
         return error.message

@@ -12,6 +12,7 @@ class OutboxKind(StrEnum):
     QUANTITY = "quantity"  # key: a SKU
     PRICE = "price"  # key: a SKU
     LISTING = "listing"  # key: a listing id (create, replace or end it)
+    SHIPMENT = "shipment"  # key: a shipment id (tell the channel it shipped, with tracking)
 
 
 class OutboxStatus(StrEnum):

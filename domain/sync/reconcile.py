@@ -17,12 +17,14 @@ from domain.catalog.listing import ListingItem
 from domain.catalog.money import Money
 from domain.catalog.prices import PriceBook, price_on
 from domain.errors import DomainError
-from domain.inventory.channels import ChannelForSku
+from domain.inventory import stock
+from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import availability_on
 from domain.sync.channel import ChannelFailure
 from domain.sync.model import CallOutcome, Dirty, OutboxKind, SyncCall
 from domain.sync.outbox import mark_dirty
 from domain.sync.relay import Relay, sync_event
+from domain.sync.stock_edits import EditAction, decide
 
 PAGE = 250
 
@@ -95,13 +97,25 @@ async def reconcile_channel(relay: Relay, channel_id: uuid.UUID) -> ReconcileRep
                     except DomainError:
                         hub_price = None
                 drift = Drift(level.sku, level.quantity, hub_quantity)
-                # A channel whose edits are accepted is not overwritten here: its inbox turns
-                # each edit into stock, and that change reaches the channel by itself.
                 quantity_drifted = (
-                    not accepts_edits
-                    and None not in (level.quantity, hub_quantity)
+                    level.quantity is not None
+                    and hub_quantity is not None
                     and level.quantity != hub_quantity
                 )
+                if quantity_drifted and accepts_edits:
+                    # An edit the channel's webhook never brought: take it into the hub's
+                    # stock, as the inbox would have; the change then reaches every channel.
+                    item = listed[level.sku]
+                    imported = await _import_edit(
+                        relay,
+                        channel,
+                        item,
+                        reported=level.quantity or 0,
+                        publishes=hub_quantity or 0,
+                    )
+                    if imported:
+                        quantity_drifted = False
+                        report.drifts.append(Drift(level.sku, level.quantity, hub_quantity))
                 price_drifted = None not in (level.price, hub_price) and level.price != hub_price
                 if quantity_drifted:
                     dirty.append(Dirty(channel.id, OutboxKind.QUANTITY, level.sku))
@@ -121,6 +135,39 @@ async def reconcile_channel(relay: Relay, channel_id: uuid.UUID) -> ReconcileRep
         report.error = failure.message
     await _log(relay, report, started)
     return report
+
+
+async def _import_edit(
+    relay: Relay, channel: Channel, item: ListingItem, *, reported: int, publishes: int
+) -> bool:
+    """Whether the channel's figure was taken into the hub's stock."""
+    decision = decide(
+        StockEditPolicy.ACCEPT_CHANNEL_EDITS,
+        reported=reported,
+        publishes=publishes,
+        confirmed=item.confirmed_quantity,
+    )
+    if decision.action is not EditAction.APPLY or not channel.location_ids:
+        return False
+    # One key per observed transition of the channel's figure: a run repeated after a crash
+    # replays it instead of applying it twice.
+    seen = item.confirmed_at.isoformat() if item.confirmed_at else "never"
+    key = f"reconcile:{channel.id}:{item.sku}:{item.confirmed_quantity}@{seen}->{reported}"
+    try:
+        await stock.channel_edit(
+            relay.uow,
+            sku=item.sku,
+            location_id=channel.location_ids[0],
+            delta=decision.delta,
+            key=key[:200],
+            actor=f"channel:{channel.name}"[:100],
+            detail=f"found by reconciliation on {channel.name}: "
+            f"{reported - decision.delta} -> {reported}",
+            now=relay.clock(),
+        )
+    except DomainError:
+        return False  # e.g. it would take on hand below reserved: the hub's figure goes back
+    return True
 
 
 async def _log(relay: Relay, report: ReconcileReport, started: float) -> None:

@@ -40,6 +40,7 @@ from domain.sync.channel import (
     Outcome,
     PriceUpdate,
     QuantityUpdate,
+    ShipmentNotice,
 )
 from domain.sync.model import CallOutcome, Dirty, OutboxEntry, OutboxKind, SyncCall
 from domain.sync.outbox import mark_dirty
@@ -140,6 +141,39 @@ class _Run:
             await self.publish(port, channel, listing)
         await self.push_quantities(port, channel, self.of(OutboxKind.QUANTITY))
         await self.push_prices(port, channel, config, self.of(OutboxKind.PRICE))
+        for shipment in self.of(OutboxKind.SHIPMENT):
+            await self.ship(port, shipment)
+
+    # Shipments -------------------------------------------------------------------------------
+
+    async def ship(self, port: ChannelPort, keyed: _Keyed) -> None:
+        async with self.relay.uow(readonly=True) as uow:
+            shipment = await uow.orders.get_shipment(uuid.UUID(keyed.key))
+            order = await uow.orders.get(shipment.order_id) if shipment else None
+        if shipment is None or order is None or shipment.channel_shipment_id is not None:
+            await self.finish([keyed])  # gone, or already told
+            return
+        by_id = {line.id: line for line in order.lines}
+        notice = ShipmentNotice(
+            order_refs={"order_id": order.external_id},
+            lines=tuple(
+                (by_id[line_id].channel_line_id, quantity)
+                for line_id, quantity in shipment.lines
+                if line_id in by_id
+            ),
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+        )
+        started = self.relay.monotonic()
+        try:
+            channel_id = await port.confirm_shipment(notice)
+        except ChannelFailure as failure:
+            await self.failed([keyed], "confirm_shipment", failure, self.elapsed(started))
+            return
+        async with self.relay.uow() as uow:
+            await uow.orders.set_channel_shipment(shipment.id, channel_id)
+            await self.done(uow, [keyed], "confirm_shipment", CallOutcome.OK, started)
+            await uow.commit()
 
     # Listings --------------------------------------------------------------------------------
 
@@ -415,7 +449,7 @@ class _Run:
             buried: list[_Keyed] = []
             for slot in keyed:
                 attempts = slot.attempts + 1
-                if attempts >= self.relay.max_attempts:
+                if attempts >= self.relay.max_attempts or isinstance(failure, ChannelRejected):
                     buried.append(slot)
                     continue
                 at = now + self.relay.backoff(attempts, failure.retry_after)

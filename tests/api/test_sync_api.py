@@ -307,3 +307,22 @@ async def test_request_reconcile_is_refused_when_no_worker_runs_it(
             {"field": None, "message": "reconciliation is not available", "code": "INVALID_INPUT"}
         ],
     }
+
+
+async def test_a_channel_that_cannot_be_synced_says_why_in_its_status_and_readyz(
+    http: httpx.AsyncClient, staff_key: str
+) -> None:
+    shop = await create_channel(http, staff_key, "Shop")  # Shopify, no credentials
+    status = data(
+        await gql(
+            http,
+            "query($c: ID!) { channelSyncStatus(channelId: $c) { problem } }",
+            {"c": shop},
+            key=staff_key,
+        )
+    )["channelSyncStatus"]
+
+    assert status["problem"] is not None
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200  # the process itself is ready
+    assert ready.json()["channels"]["Shop"] == status["problem"]

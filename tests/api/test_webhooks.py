@@ -24,6 +24,7 @@ from adapters.channels.shopify.connect import shopify_factory
 from adapters.container import Container
 from adapters.db.tables import alerts, outbox
 from adapters.ratelimit import MemoryRateLimiter
+from domain.orders.ports import OrderFilter
 from domain.sync import inbox
 from sandbox.shopify import ShopifySandbox
 from sandbox.shopify.webhooks import sign
@@ -512,16 +513,20 @@ async def test_a_stock_edit_of_an_item_nexo_does_not_list_is_ignored(hub: Hub) -
     assert await hub.pending() == set()
 
 
-async def test_an_order_waits_received_and_the_sweep_leaves_it(hub: Hub) -> None:
+async def test_an_order_webhook_is_taken_into_the_order_book_once(hub: Hub) -> None:
     await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)
     await hub.process()
 
     [order] = [e for e in await hub.events() if e["kind"] == "ORDER"]
-    assert (order["topic"], order["status"], order["attempts"]) == ("orders/create", "RECEIVED", 0)
+    assert (order["topic"], order["status"]) == ("orders/create", "PROCESSED")
+    async with hub.container.uow(readonly=True) as uow:
+        taken = await uow.orders.page(first=10, after=None, filter=OrderFilter())
+    assert len(taken) == 1
+    assert [(ln.sku, ln.quantity) for ln in taken[0].lines] == [(SKU, 1)]
     async with hub.container.uow() as uow:
         swept = await inbox.sweep(uow, datetime.now(UTC) + timedelta(minutes=5))
         await uow.commit()
-    assert uuid.UUID(order["id"]) not in swept
+    assert uuid.UUID(order["id"]) not in swept  # processed: nothing to retry
 
 
 async def test_a_lost_processing_request_is_found_by_the_sweep(hub: Hub) -> None:

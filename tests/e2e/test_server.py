@@ -111,7 +111,7 @@ def test_readyz_checks_the_database(dev_server: Server) -> None:
     with dev_server.client() as http:
         response = http.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {"database": "ok"}, "channels": {}}
 
 
 def test_dev_allows_introspection_and_serves_graphiql(
@@ -221,7 +221,11 @@ def test_readyz_checks_postgres_and_redis(postgres_server: Server) -> None:
     with postgres_server.client() as http:
         response = http.get("/readyz")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "redis": "ok"},
+        "channels": {},  # none configured yet: nothing to report
+    }
 
 
 @pytest.mark.postgres

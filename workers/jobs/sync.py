@@ -13,8 +13,6 @@ from domain.sync.relay import Relay, utc_now
 
 log = get_logger(__name__)
 
-# A relay that has held rows this long without finishing is presumed dead.
-STUCK_AFTER = timedelta(minutes=5)
 # Every channel is read back and repaired at least this often (and on demand).
 RECONCILE_EVERY = timedelta(minutes=15)
 RECONCILE_JOB = "reconcile_channel"
@@ -32,8 +30,9 @@ async def drain_channel(ctx: JobContext, channel_id: str) -> int:
 async def sweep_outbox(ctx: JobContext) -> int:
     """Find channels with due rows (retries coming due, lost run requests) and drain them."""
     now = utc_now()
+    stuck_after = timedelta(seconds=ctx["settings"].outbox_stuck_seconds)
     async with ctx["uow"]() as uow:
-        due = await uow.outbox.due_channels(now, now - STUCK_AFTER)
+        due = await uow.outbox.due_channels(now, now - stuck_after)
         await uow.commit()
     for channel_id in due:
         await ctx["queue"].enqueue(DRAIN_JOB, str(channel_id))

@@ -18,6 +18,7 @@ from adapters.db.repositories.rules import (
 )
 from adapters.db.tables import channel_configs
 from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
+from domain.orders.model import ConflictPolicy
 
 _COLUMNS = (
     channel_configs.c.channel_id,
@@ -27,6 +28,7 @@ _COLUMNS = (
     channel_configs.c.credentials.is_not(None).label("credentials_set"),
     channel_configs.c.updated_at,
     channel_configs.c.stock_edit_policy,
+    channel_configs.c.conflict_policy,
 )
 
 
@@ -39,6 +41,7 @@ def _config(row: Any) -> ChannelConfig:
         credentials_set=bool(row.credentials_set),
         updated_at=row.updated_at,
         stock_edit_policy=StockEditPolicy(row.stock_edit_policy),
+        conflict_policy=ConflictPolicy(row.conflict_policy),
     )
 
 
@@ -62,6 +65,7 @@ class SqlChannelConfigRepository:
             "listing_rule": listing_rule_document(config.listing_rule),
             "updated_at": config.updated_at,
             "stock_edit_policy": config.stock_edit_policy.value,
+            "conflict_policy": config.conflict_policy.value,
         }
         stmt = upsert_for(self._conn)(channel_configs).values(
             channel_id=config.channel_id, **values

@@ -126,12 +126,7 @@ class SqlInboxRepository:
         self, *, received_before: datetime, max_attempts: int, limit: int
     ) -> list[uuid.UUID]:
         c = inbox.c
-        lost = and_(
-            c.status == InboxStatus.RECEIVED.value,
-            c.received_at < received_before,
-            # Orders wait for order ingestion: retrying them now would change nothing.
-            or_(c.kind.is_(None), c.kind != InboundKind.ORDER.value),
-        )
+        lost = and_(c.status == InboxStatus.RECEIVED.value, c.received_at < received_before)
         retry = and_(c.status == InboxStatus.FAILED.value, c.attempts < max_attempts)
         stmt = select(c.id).where(or_(lost, retry)).order_by(c.received_at).limit(limit)
         return list((await self._conn.execute(stmt)).scalars())

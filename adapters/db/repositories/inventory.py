@@ -279,6 +279,8 @@ class SqlInventoryRepository:
     # Ledger
 
     async def add_movements(self, movements: Sequence[Movement]) -> None:
+        if not movements:  # an empty executemany would insert one row of defaults
+            return
         await self._conn.execute(insert(stock_movements), [movement_row(m) for m in movements])
 
     async def list_movements(self, sku: str, *, first: int, after: str | None) -> list[Movement]:

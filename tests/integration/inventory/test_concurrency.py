@@ -163,6 +163,24 @@ async def test_multi_line_reservations_in_opposite_orders_do_not_deadlock(
     await _assert_audit_clean(container)
 
 
+async def test_partial_mode_with_no_line_served_reserves_and_records_nothing(
+    container: Container, stockroom: Stockroom
+) -> None:
+    a, _ = await _two_skus(container, stockroom, units=2)
+    async with container.uow(readonly=True) as uow:
+        before = await uow.inventory.list_movements(a, first=100, after=None)
+
+    result = await reservations.reserve_lines(
+        container.uow, lines=[LineRequest(a, 50)], mode=LineMode.PARTIAL, key="p-none", actor="t"
+    )
+
+    assert [o.reservation for o in result.lines] == [None]
+    async with container.uow(readonly=True) as uow:
+        after = await uow.inventory.list_movements(a, first=100, after=None)
+    assert after == before  # it once wrote a ledger row of defaults here
+    await _assert_audit_clean(container)
+
+
 async def test_partial_mode_returns_an_outcome_per_line(
     container: Container, stockroom: Stockroom
 ) -> None:

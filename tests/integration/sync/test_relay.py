@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from adapters.db.tables import alerts, outbox
 from domain.catalog import channel_settings, products
+from domain.catalog.channel_config import StockEditPolicy
 from domain.catalog.listing import ListingStatus
 from domain.catalog.model import ProductOption, ProductSpec, VariantSpec
 from domain.catalog.money import Money
@@ -18,6 +19,7 @@ from domain.inventory.alerts import AlertKind
 from domain.sync.model import CallOutcome
 from domain.sync.reconcile import reconcile_channel
 from domain.sync.relay import MAX_ATTEMPTS
+from domain.sync.stock_edits import set_stock_edit_policy
 from tests.integration.sync.shop import SHOP_LOCATION, Shop
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -233,3 +235,32 @@ async def test_reconciliation_finds_drift_and_the_hub_number_wins(shop: Shop) ->
     assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 7
     again = await reconcile_channel(shop.relay, shop.channel_id)
     assert again.drifts == []
+
+
+async def test_reconciliation_imports_a_missed_edit_when_the_channel_edits_are_accepted(
+    shop: Shop,
+) -> None:
+    async with shop.container.uow() as uow:
+        await set_stock_edit_policy(
+            uow, shop.channel_id, StockEditPolicy.ACCEPT_CHANNEL_EDITS, now=shop.clock()
+        )
+        await uow.commit()
+    await receive(shop, "TEE-M", 7, "r1")
+    await shop.drain()
+    await shop.sandbox.edit_inventory("TEE-M", SHOP_LOCATION, 10)  # its webhook was lost
+
+    report = await reconcile_channel(shop.relay, shop.channel_id)
+    await shop.drain()
+
+    assert [(d.sku, d.channel_quantity, d.hub_quantity) for d in report.drifts] == [
+        ("TEE-M", 10, 7)
+    ]
+    async with shop.container.uow(readonly=True) as uow:
+        item = await uow.inventory.get_item("TEE-M")
+        movements = await uow.inventory.list_movements("TEE-M", first=10, after=None)
+    assert item is not None
+    assert item.available == 10  # the channel's +3 is now the hub's stock
+    edits = [m.on_hand_delta for m in movements if m.reason.value == "channel_edit"]
+    assert edits == [3]
+    assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 10
+    assert (await reconcile_channel(shop.relay, shop.channel_id)).drifts == []

@@ -1,0 +1,372 @@
+"""The order book in SQL: orders with their lines, transitions, conflicts and shipments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.dialect import upsert_for
+from adapters.db.tables import order_conflicts, order_lines, order_transitions, orders, shipments
+from domain.orders.model import (
+    Conflict,
+    ConflictPolicy,
+    Customer,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    Transition,
+)
+from domain.orders.ports import OrderFilter
+
+
+def _order_row(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "channel_id": order.channel_id,
+        "external_id": order.external_id,
+        "number": order.number,
+        "status": order.status.value,
+        "placed_at": order.placed_at,
+        "channel_updated_at": order.channel_updated_at,
+        "customer_name": order.customer.name,
+        "customer_email": order.customer.email,
+        "customer_phone": order.customer.phone,
+        "shipping_address": dict(order.shipping_address),
+        "currency": order.currency,
+        "total_minor": order.total_minor,
+        "needs_attention": order.needs_attention,
+        "attention_reason": order.attention_reason,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
+
+
+def _line_row(line: OrderLine, position: int) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "order_id": line.order_id,
+        "position": position,
+        "channel_line_id": line.channel_line_id,
+        "channel_sku": line.channel_sku,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price_minor": line.unit_price_minor,
+        "currency": line.currency,
+        "status": line.status.value,
+        "location_id": line.location_id,
+        "reservation_id": line.reservation_id,
+        "routed_by": line.routed_by,
+        "shipped_quantity": line.shipped_quantity,
+    }
+
+
+def _order(row: Any) -> Order:
+    return Order(
+        id=row.id,
+        channel_id=row.channel_id,
+        external_id=row.external_id,
+        number=row.number,
+        status=OrderStatus(row.status),
+        placed_at=row.placed_at,
+        channel_updated_at=row.channel_updated_at,
+        customer=Customer(row.customer_name, row.customer_email, row.customer_phone),
+        shipping_address=dict(row.shipping_address or {}),
+        currency=row.currency,
+        total_minor=row.total_minor,
+        needs_attention=row.needs_attention,
+        attention_reason=row.attention_reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _line(row: Any) -> OrderLine:
+    return OrderLine(
+        id=row.id,
+        order_id=row.order_id,
+        channel_line_id=row.channel_line_id,
+        channel_sku=row.channel_sku,
+        sku=row.sku,
+        quantity=row.quantity,
+        unit_price_minor=row.unit_price_minor,
+        currency=row.currency,
+        status=LineStatus(row.status),
+        location_id=row.location_id,
+        reservation_id=row.reservation_id,
+        routed_by=row.routed_by,
+        shipped_quantity=row.shipped_quantity,
+    )
+
+
+class SqlOrderRepository:
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
+
+    async def _with_lines(self, rows: Sequence[Any]) -> list[Order]:
+        found = [_order(r) for r in rows]
+        if not found:
+            return []
+        stmt = (
+            select(order_lines)
+            .where(order_lines.c.order_id.in_([o.id for o in found]))
+            .order_by(order_lines.c.order_id, order_lines.c.position)
+        )
+        lines: dict[uuid.UUID, list[OrderLine]] = {}
+        for row in await self._conn.execute(stmt):
+            lines.setdefault(row.order_id, []).append(_line(row))
+        return [replace(o, lines=tuple(lines.get(o.id, ()))) for o in found]
+
+    async def insert(self, order: Order) -> bool:
+        stmt = (
+            upsert_for(self._conn)(orders)
+            .values(_order_row(order))
+            .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+            .returning(orders.c.id)
+        )
+        if (await self._conn.execute(stmt)).first() is None:
+            return False
+        if order.lines:
+            rows = [_line_row(line, n) for n, line in enumerate(order.lines)]
+            await self._conn.execute(insert(order_lines), rows)
+        return True
+
+    async def _one(self, where: Any, *, lock: bool = False) -> Order | None:
+        stmt = select(orders).where(where)
+        if lock:
+            stmt = stmt.with_for_update()
+        found = await self._with_lines((await self._conn.execute(stmt)).all())
+        return found[0] if found else None
+
+    async def by_external(self, channel_id: uuid.UUID, external_id: str) -> Order | None:
+        return await self._one(
+            and_(orders.c.channel_id == channel_id, orders.c.external_id == external_id)
+        )
+
+    async def lock_external(self, channel_id: uuid.UUID, external_id: str) -> Order | None:
+        return await self._one(
+            and_(orders.c.channel_id == channel_id, orders.c.external_id == external_id),
+            lock=True,
+        )
+
+    async def get(self, order_id: uuid.UUID) -> Order | None:
+        return await self._one(orders.c.id == order_id)
+
+    async def lock(self, order_id: uuid.UUID) -> Order | None:
+        return await self._one(orders.c.id == order_id, lock=True)
+
+    async def save(self, order: Order, lines: Sequence[OrderLine]) -> None:
+        row = _order_row(order)
+        for fixed in ("id", "channel_id", "external_id", "created_at"):
+            row.pop(fixed)
+        await self._conn.execute(update(orders).where(orders.c.id == order.id).values(**row))
+        if lines:
+            changes = [
+                {
+                    "line_id": line.id,
+                    "l_sku": line.sku,
+                    "l_status": line.status.value,
+                    "l_location": line.location_id,
+                    "l_reservation": line.reservation_id,
+                    "l_routed": line.routed_by,
+                    "l_shipped": line.shipped_quantity,
+                }
+                for line in sorted(lines, key=lambda ln: str(ln.id))
+            ]
+            await self._conn.execute(
+                update(order_lines)
+                .where(order_lines.c.id == bindparam("line_id"))
+                .values(
+                    sku=bindparam("l_sku"),
+                    status=bindparam("l_status"),
+                    location_id=bindparam("l_location"),
+                    reservation_id=bindparam("l_reservation"),
+                    routed_by=bindparam("l_routed"),
+                    shipped_quantity=bindparam("l_shipped"),
+                ),
+                changes,
+            )
+
+    async def add_transition(self, transition: Transition) -> None:
+        await self._conn.execute(
+            insert(order_transitions).values(
+                id=uuid.uuid4(),
+                order_id=transition.order_id,
+                from_status=transition.from_status.value if transition.from_status else None,
+                to_status=transition.to_status.value,
+                actor=transition.actor[:100],
+                reason=transition.reason,
+                at=transition.at,
+            )
+        )
+
+    async def transitions(self, order_id: uuid.UUID) -> list[Transition]:
+        c = order_transitions.c
+        stmt = select(order_transitions).where(c.order_id == order_id).order_by(c.at, c.id)
+        return [
+            Transition(
+                r.order_id,
+                OrderStatus(r.from_status) if r.from_status else None,
+                OrderStatus(r.to_status),
+                r.actor,
+                r.reason,
+                r.at,
+            )
+            for r in await self._conn.execute(stmt)
+        ]
+
+    async def add_conflict(self, conflict: Conflict) -> None:
+        await self._conn.execute(
+            insert(order_conflicts).values(
+                id=conflict.id,
+                order_id=conflict.order_id,
+                line_id=conflict.line_id,
+                sku=conflict.sku,
+                quantity=conflict.quantity,
+                policy=conflict.policy.value,
+                resolution=conflict.resolution,
+                winner_order_id=conflict.winner_order_id,
+                created_at=conflict.created_at,
+            )
+        )
+
+    async def conflicts(self, order_id: uuid.UUID) -> list[Conflict]:
+        c = order_conflicts.c
+        stmt = select(order_conflicts).where(c.order_id == order_id).order_by(c.created_at)
+        return [
+            Conflict(
+                r.id,
+                r.order_id,
+                r.line_id,
+                r.sku,
+                r.quantity,
+                ConflictPolicy(r.policy),
+                r.resolution,
+                r.winner_order_id,
+                r.created_at,
+            )
+            for r in await self._conn.execute(stmt)
+        ]
+
+    async def add_shipment(self, shipment: Shipment) -> None:
+        await self._conn.execute(
+            insert(shipments).values(
+                id=shipment.id,
+                order_id=shipment.order_id,
+                location_id=shipment.location_id,
+                carrier=shipment.carrier,
+                tracking_number=shipment.tracking_number,
+                lines=[[str(line_id), quantity] for line_id, quantity in shipment.lines],
+                channel_shipment_id=shipment.channel_shipment_id,
+                created_at=shipment.created_at,
+            )
+        )
+
+    def _shipment(self, row: Any) -> Shipment:
+        return Shipment(
+            id=row.id,
+            order_id=row.order_id,
+            location_id=row.location_id,
+            carrier=row.carrier,
+            tracking_number=row.tracking_number,
+            lines=tuple((uuid.UUID(line_id), int(qty)) for line_id, qty in row.lines),
+            created_at=row.created_at,
+            channel_shipment_id=row.channel_shipment_id,
+        )
+
+    async def shipments(self, order_id: uuid.UUID) -> list[Shipment]:
+        stmt = (
+            select(shipments)
+            .where(shipments.c.order_id == order_id)
+            .order_by(shipments.c.created_at)
+        )
+        return [self._shipment(r) for r in await self._conn.execute(stmt)]
+
+    async def get_shipment(self, shipment_id: uuid.UUID) -> Shipment | None:
+        row = (
+            await self._conn.execute(select(shipments).where(shipments.c.id == shipment_id))
+        ).first()
+        return self._shipment(row) if row else None
+
+    async def set_channel_shipment(self, shipment_id: uuid.UUID, channel_id: str) -> None:
+        await self._conn.execute(
+            update(shipments)
+            .where(shipments.c.id == shipment_id)
+            .values(channel_shipment_id=channel_id)
+        )
+
+    async def holding(
+        self, sku: str, statuses: Sequence[LineStatus]
+    ) -> list[tuple[Order, OrderLine]]:
+        stmt = select(order_lines).where(
+            order_lines.c.sku == sku, order_lines.c.status.in_([s.value for s in statuses])
+        )
+        lines = [_line(r) for r in await self._conn.execute(stmt)]
+        if not lines:
+            return []
+        by_id = {
+            o.id: o
+            for o in [
+                _order(r)
+                for r in await self._conn.execute(
+                    select(orders).where(orders.c.id.in_({ln.order_id for ln in lines}))
+                )
+            ]
+        }
+        return [(by_id[ln.order_id], ln) for ln in lines if ln.order_id in by_id]
+
+    async def unallocated(self, limit: int) -> list[uuid.UUID]:
+        waiting = exists().where(
+            order_lines.c.order_id == orders.c.id,
+            order_lines.c.status == LineStatus.OPEN.value,
+            order_lines.c.sku.is_not(None),
+        )
+        stmt = (
+            select(orders.c.id)
+            .where(
+                orders.c.status.in_(
+                    (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_ALLOCATED.value)
+                ),
+                waiting,
+            )
+            .order_by(orders.c.placed_at)
+            .limit(limit)
+        )
+        return [r.id for r in await self._conn.execute(stmt)]
+
+    def cursor(self, order: Order) -> str:
+        return encode_cursor(order.placed_at.isoformat(), order.id)
+
+    async def page(self, *, first: int, after: str | None, filter: OrderFilter) -> list[Order]:
+        c = orders.c
+        stmt = select(orders).order_by(c.placed_at.desc(), c.id.desc()).limit(first)
+        if after is not None:
+            at, ident = decode_position(after)
+            stmt = stmt.where(or_(c.placed_at < at, and_(c.placed_at == at, c.id < ident)))
+        if filter.channel_ids is not None:
+            stmt = stmt.where(c.channel_id.in_(filter.channel_ids))
+        if filter.statuses is not None:
+            stmt = stmt.where(c.status.in_([s.value for s in filter.statuses]))
+        if filter.placed_from is not None:
+            stmt = stmt.where(c.placed_at >= filter.placed_from)
+        if filter.placed_to is not None:
+            stmt = stmt.where(c.placed_at < filter.placed_to)
+        if filter.needs_attention is not None:
+            stmt = stmt.where(c.needs_attention == filter.needs_attention)
+        if filter.sku is not None:
+            stmt = stmt.where(
+                exists().where(order_lines.c.order_id == c.id, order_lines.c.sku == filter.sku)
+            )
+        if filter.customer:
+            term = f"%{filter.customer.lower()}%"
+            stmt = stmt.where(
+                or_(func.lower(c.customer_name).like(term), func.lower(c.customer_email).like(term))
+            )
+        return await self._with_lines((await self._conn.execute(stmt)).all())

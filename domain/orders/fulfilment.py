@@ -1,0 +1,161 @@
+"""Shipping and cancelling: stock leaves (or is let go), and the channel is told.
+
+A shipment names whole lines of an order, the location they leave from and the tracking
+number. Their reservations are committed (on hand and reserved both drop, in the ledger),
+and the channel hears about the shipment through the outbox. Cancelling releases what the
+order still holds. Shipping more than ordered, from a location that does not hold the
+line, or a line that is not reserved, are typed errors that change nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
+from domain.inventory import reservations
+from domain.orders.allocation import order_status
+from domain.orders.events import order_event
+from domain.orders.model import LineStatus, Order, OrderStatus, Shipment, Transition
+from domain.ports import UnitOfWorkFactory
+from domain.sync.model import Dirty, OutboxKind
+from domain.sync.outbox import mark_dirty
+
+Clock = Callable[[], datetime]
+SHIPPABLE = frozenset(
+    {OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED, OrderStatus.PARTIALLY_SHIPPED}
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+async def create_shipment(
+    uows: UnitOfWorkFactory,
+    *,
+    order_id: uuid.UUID,
+    lines: Sequence[tuple[uuid.UUID, int]],
+    location_id: uuid.UUID,
+    carrier: str,
+    tracking_number: str,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> tuple[Order, Shipment]:
+    """Ship whole reserved lines from one location; the channel gets the tracking number."""
+    if not lines:
+        raise InvalidInput("a shipment ships at least one line", field="lines")
+    if not carrier.strip() or not tracking_number.strip():
+        raise InvalidInput("a shipment has a carrier and a tracking number", field="trackingNumber")
+    async with uows(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            raise NotFound(f"unknown order {order_id}", field="orderId")
+        for shipment in await uow.orders.shipments(order_id):
+            if shipment.tracking_number == tracking_number.strip() and shipment.id:
+                return order, shipment  # the same shipment asked again
+    if order.status not in SHIPPABLE:
+        raise IllegalState(f"a {order.status.value} order cannot ship", field="orderId")
+    by_id = {line.id: line for line in order.lines}
+    for n, (line_id, quantity) in enumerate(lines):
+        line = by_id.get(line_id)
+        if line is None:
+            raise NotFound(f"order has no line {line_id}", field=f"lines[{n}].lineId")
+        if line.status is not LineStatus.ALLOCATED or line.reservation_id is None:
+            raise IllegalState(
+                f"line {line.channel_line_id} is {line.status.value}, not reserved",
+                field=f"lines[{n}].lineId",
+            )
+        if quantity != line.quantity:
+            raise InvalidQuantity(
+                f"line {line.channel_line_id} ships whole: {line.quantity}, not {quantity}",
+                field=f"lines[{n}].quantity",
+            )
+        if line.location_id != location_id:
+            raise InvalidInput(
+                f"line {line.channel_line_id} is reserved at another location",
+                field="locationId",
+            )
+    for line_id, _ in lines:
+        reservation_id = by_id[line_id].reservation_id
+        assert reservation_id is not None
+        await reservations.commit(
+            uows, reservation_id=reservation_id, key=f"{key}:{line_id}", actor=actor, clock=clock
+        )
+    now = clock()
+    shipment = Shipment(
+        id=uuid.uuid4(), order_id=order_id, location_id=location_id, carrier=carrier.strip(),
+        tracking_number=tracking_number.strip(), lines=tuple(lines), created_at=now,
+    )  # fmt: skip
+    async with uows() as uow:
+        current = await uow.orders.lock(order_id)
+        assert current is not None
+        shipped = {line_id for line_id, _ in lines}
+        changed = [
+            replace(ln, status=LineStatus.SHIPPED, shipped_quantity=ln.quantity)
+            for ln in current.lines
+            if ln.id in shipped
+        ]
+        new_lines = tuple(next((c for c in changed if c.id == ln.id), ln) for ln in current.lines)
+        status = order_status(new_lines, current.status)
+        updated = replace(current, lines=new_lines, status=status, updated_at=now)
+        await uow.orders.save(updated, changed)
+        await uow.orders.add_shipment(shipment)
+        await uow.orders.add_transition(
+            Transition(order_id, current.status, status, actor,
+                       f"shipped by {shipment.carrier} {shipment.tracking_number}", now)
+        )  # fmt: skip
+        await mark_dirty(
+            uow, [Dirty(current.channel_id, OutboxKind.SHIPMENT, str(shipment.id))], now
+        )
+        uow.emit(order_event(updated, "shipped", shipment.tracking_number))
+        await uow.commit()
+    return updated, shipment
+
+
+async def cancel_order(
+    uows: UnitOfWorkFactory,
+    *,
+    order_id: uuid.UUID,
+    reason: str,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> Order:
+    """Cancel what has not shipped: its reservations are released."""
+    async with uows(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"unknown order {order_id}", field="orderId")
+    if order.status is OrderStatus.CANCELLED:
+        return order
+    if any(line.status is LineStatus.SHIPPED for line in order.lines):
+        raise IllegalState("shipped lines cannot be cancelled; return them", field="orderId")
+    for line in order.lines:
+        if line.reservation_id is not None and line.status is LineStatus.ALLOCATED:
+            await reservations.release(
+                uows, reservation_id=line.reservation_id, key=f"{key}:{line.id}", actor=actor,
+                clock=clock,
+            )  # fmt: skip
+    now = clock()
+    async with uows() as uow:
+        current = await uow.orders.lock(order_id)
+        assert current is not None
+        changed = [
+            replace(ln, status=LineStatus.CANCELLED, reservation_id=None) for ln in current.lines
+        ]
+        updated = replace(
+            current, lines=tuple(changed), status=OrderStatus.CANCELLED, updated_at=now
+        )
+        await uow.orders.save(updated, changed)
+        await uow.orders.add_transition(
+            Transition(
+                order_id, current.status, OrderStatus.CANCELLED, actor, reason or "cancelled", now
+            )
+        )
+        uow.emit(order_event(updated, "cancelled", reason))
+        await uow.commit()
+    return updated

@@ -1,0 +1,199 @@
+"""Taking orders in: each channel order exactly once, newer versions only, nothing dropped.
+
+A channel order arrives by webhook, by the periodic pull, or (web store) by `placeOrder`.
+However many times it arrives, it is one Nexo order: the (channel, external id) pair is
+unique in the database, and a version is applied only if the channel updated it later than
+the version already applied. A line whose SKU Nexo does not know keeps the order, flagged
+`needs_attention` with the reason, until the SKU is mapped. Reserving stock is the next
+step (`allocation.allocate`), run after the order is safely stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from domain.errors import NotFound
+from domain.orders.events import order_event
+from domain.orders.model import (
+    Customer,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Transition,
+)
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.sync.channel import ChannelOrder
+
+Clock = Callable[[], datetime]
+CANCELLED_STATUSES = frozenset({"cancelled", "canceled", "voided", "refunded"})
+UNPAID_STATUSES = frozenset({"pending", "pending_payment", "authorized_pending"})
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    order: Order
+    created: bool  # False: it was already there (a redelivery, or an update)
+    applied: bool  # False: this version was not newer than the one applied
+
+
+async def _known_skus(uow: UnitOfWork, skus: list[str]) -> set[str]:
+    return set(await uow.inventory.snapshots(skus)) if skus else set()
+
+
+def _attention(lines: tuple[OrderLine, ...]) -> str | None:
+    unknown = [line for line in lines if line.sku is None]
+    if not unknown:
+        return None
+    names = ", ".join(f"{line.channel_sku or '(no SKU)'} (line {line.channel_line_id})"
+                      for line in unknown)  # fmt: skip
+    return f"unknown SKU: {names}"
+
+
+def _new_order(
+    channel_id: uuid.UUID, incoming: ChannelOrder, known: set[str], now: datetime
+) -> Order:
+    order_id = uuid.uuid4()
+    lines = tuple(
+        OrderLine(
+            id=uuid.uuid4(),
+            order_id=order_id,
+            channel_line_id=line.line_id,
+            channel_sku=line.sku,
+            sku=line.sku if line.sku in known else None,
+            quantity=line.quantity,
+            unit_price_minor=line.unit_price.minor if line.unit_price else None,
+            currency=line.unit_price.currency if line.unit_price else None,
+            status=LineStatus.OPEN,
+        )
+        for line in incoming.lines
+    )
+    reason = _attention(lines)
+    status = OrderStatus.OPEN
+    if incoming.status.lower() in CANCELLED_STATUSES:
+        status = OrderStatus.CANCELLED
+    elif incoming.status.lower() in UNPAID_STATUSES:
+        status = OrderStatus.PENDING_PAYMENT
+    currencies = {ln.currency for ln in lines if ln.currency}
+    total = sum((ln.unit_price_minor or 0) * ln.quantity for ln in lines)
+    address = incoming.raw.get("shipping_address")
+    return Order(
+        id=order_id,
+        channel_id=channel_id,
+        external_id=incoming.external_id,
+        number=incoming.number,
+        status=status,
+        placed_at=incoming.placed_at or incoming.updated_at,
+        channel_updated_at=incoming.updated_at,
+        customer=Customer(
+            name=incoming.customer.get("name"),
+            email=incoming.customer.get("email"),
+            phone=incoming.customer.get("phone"),
+        ),
+        shipping_address=dict(address) if isinstance(address, dict) else {},
+        currency=currencies.pop() if len(currencies) == 1 else None,
+        total_minor=total if currencies else None,
+        needs_attention=reason is not None,
+        attention_reason=reason,
+        created_at=now,
+        updated_at=now,
+        lines=lines,
+    )
+
+
+async def ingest(
+    uows: UnitOfWorkFactory,
+    channel_id: uuid.UUID,
+    incoming: ChannelOrder,
+    *,
+    actor: str,
+    clock: Clock = utcnow,
+) -> Ingested:
+    """Store a channel's order (or a newer version of it); idempotent by channel and id."""
+    now = clock()
+    async with uows() as uow:
+        if await uow.channels.get(channel_id) is None:
+            raise NotFound(f"unknown channel {channel_id}", field="channelId")
+        existing = await uow.orders.lock_external(channel_id, incoming.external_id)
+        if existing is not None:
+            if incoming.updated_at <= existing.channel_updated_at:
+                return Ingested(existing, created=False, applied=False)
+            updated = await _apply_update(uow, existing, incoming, actor, now)
+            await uow.commit()
+            return Ingested(updated, created=False, applied=True)
+        known = await _known_skus(uow, sorted({ln.sku for ln in incoming.lines if ln.sku}))
+        order = _new_order(channel_id, incoming, known, now)
+        if not await uow.orders.insert(order):
+            # Another delivery of the same order won the insert a moment ago.
+            found = await uow.orders.by_external(channel_id, incoming.external_id)
+            assert found is not None
+            return Ingested(found, created=False, applied=False)
+        reason = f"taken from the channel by {actor}"
+        await uow.orders.add_transition(
+            Transition(order.id, None, order.status, actor, reason, now)
+        )
+        uow.emit(order_event(order, "created"))
+        await uow.commit()
+    return Ingested(order, created=True, applied=True)
+
+
+async def _apply_update(
+    uow: UnitOfWork, order: Order, incoming: ChannelOrder, actor: str, now: datetime
+) -> Order:
+    """A newer version from the channel: its status moves (cancellation, payment)."""
+    status = order.status
+    wanted = incoming.status.lower()
+    if wanted in CANCELLED_STATUSES and status is not OrderStatus.CANCELLED:
+        status = OrderStatus.CANCELLED
+    elif status is OrderStatus.PENDING_PAYMENT and wanted not in UNPAID_STATUSES:
+        status = OrderStatus.OPEN
+    updated = replace(order, status=status, channel_updated_at=incoming.updated_at, updated_at=now)
+    await uow.orders.save(updated, [])
+    if status is not order.status:
+        await uow.orders.add_transition(
+            Transition(order.id, order.status, status, actor, "updated on the channel", now)
+        )
+        uow.emit(order_event(updated, "status_changed"))
+    return updated
+
+
+async def map_line_sku(
+    uows: UnitOfWorkFactory,
+    order_id: uuid.UUID,
+    line_id: uuid.UUID,
+    sku: str,
+    *,
+    actor: str,
+    clock: Clock = utcnow,
+) -> Order:
+    """Point an order line with an unknown SKU at a hub SKU; the order can then be reserved."""
+    now = clock()
+    async with uows() as uow:
+        order = await uow.orders.lock(order_id)
+        if order is None:
+            raise NotFound(f"unknown order {order_id}", field="orderId")
+        line = next((ln for ln in order.lines if ln.id == line_id), None)
+        if line is None:
+            raise NotFound(f"order {order_id} has no line {line_id}", field="lineId")
+        if not await _known_skus(uow, [sku]):
+            raise NotFound(f"unknown SKU {sku!r}", field="sku")
+        mapped = replace(line, sku=sku)
+        lines = tuple(mapped if ln.id == line_id else ln for ln in order.lines)
+        reason = _attention(lines)
+        updated = replace(
+            order, lines=lines, needs_attention=reason is not None, attention_reason=reason,
+            updated_at=now,
+        )  # fmt: skip
+        await uow.orders.save(updated, [mapped])
+        await uow.orders.add_transition(
+            Transition(order.id, order.status, order.status, actor, f"line mapped to {sku}", now)
+        )
+        await uow.commit()
+    return updated

@@ -1,0 +1,75 @@
+"""The storage the order book needs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.orders.model import (
+    Conflict,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    Transition,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    channel_ids: tuple[uuid.UUID, ...] | None = None
+    statuses: tuple[OrderStatus, ...] | None = None
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+    sku: str | None = None
+    customer: str | None = None  # part of the name or e-mail
+    needs_attention: bool | None = None
+
+
+class OrderRepository(Protocol):
+    async def insert(self, order: Order) -> bool:
+        """Insert the order and its lines; False when the channel's order is already there."""
+        ...
+
+    async def by_external(self, channel_id: uuid.UUID, external_id: str) -> Order | None: ...
+    async def lock_external(self, channel_id: uuid.UUID, external_id: str) -> Order | None:
+        """`by_external`, holding the row until commit (PostgreSQL)."""
+        ...
+
+    async def get(self, order_id: uuid.UUID) -> Order | None: ...
+    async def lock(self, order_id: uuid.UUID) -> Order | None:
+        """`get`, holding the order's row until commit (PostgreSQL): one writer per order."""
+        ...
+
+    async def save(self, order: Order, lines: Sequence[OrderLine]) -> None:
+        """Rewrite the order's own fields and the given lines."""
+        ...
+
+    async def add_transition(self, transition: Transition) -> None: ...
+    async def transitions(self, order_id: uuid.UUID) -> list[Transition]: ...
+    async def add_conflict(self, conflict: Conflict) -> None: ...
+    async def conflicts(self, order_id: uuid.UUID) -> list[Conflict]: ...
+    async def add_shipment(self, shipment: Shipment) -> None: ...
+    async def shipments(self, order_id: uuid.UUID) -> list[Shipment]: ...
+    async def get_shipment(self, shipment_id: uuid.UUID) -> Shipment | None: ...
+    async def set_channel_shipment(self, shipment_id: uuid.UUID, channel_id: str) -> None: ...
+
+    async def holding(
+        self, sku: str, statuses: Sequence[LineStatus]
+    ) -> list[tuple[Order, OrderLine]]:
+        """Lines of `sku` in those statuses, with their orders (for last-unit conflicts)."""
+        ...
+
+    async def unallocated(self, limit: int) -> list[uuid.UUID]:
+        """Open orders with lines still waiting for stock (allocation that did not happen)."""
+        ...
+
+    async def page(self, *, first: int, after: str | None, filter: OrderFilter) -> list[Order]:
+        """Orders, newest placed first, with their lines."""
+        ...
+
+    def cursor(self, order: Order) -> str: ...

@@ -1,0 +1,30 @@
+"""Order jobs: reserve an order's stock; sweep for orders whose allocation never ran."""
+
+from __future__ import annotations
+
+import uuid
+
+from adapters.logging import get_logger
+from domain.jobs import JobContext
+from domain.orders.allocation import allocate
+
+log = get_logger(__name__)
+ALLOCATE_JOB = "allocate_order"
+SWEEP_BATCH = 200
+
+
+async def allocate_order(ctx: JobContext, order_id: str) -> str | None:
+    """Route and reserve an order's open lines, settling last-unit conflicts by policy."""
+    order = await allocate(ctx["uow"], uuid.UUID(order_id), actor="job:allocate_order")
+    return order.status.value if order else None
+
+
+async def allocate_open_orders(ctx: JobContext) -> int:
+    """Periodic: orders stored but never reserved (a lost enqueue, a crash) are reserved."""
+    async with ctx["uow"](readonly=True) as uow:
+        waiting = await uow.orders.unallocated(SWEEP_BATCH)
+    for order_id in waiting:
+        await ctx["queue"].enqueue(ALLOCATE_JOB, str(order_id))
+    if waiting:
+        log.info("orders.swept", waiting=len(waiting))
+    return len(waiting)
