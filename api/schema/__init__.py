@@ -23,6 +23,9 @@ from api.schema.channels import ChannelsMutation, ChannelsQuery
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
+from api.schema.orders.mutations import OrdersMutation
+from api.schema.orders.queries import OrdersQuery
+from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
@@ -37,6 +40,7 @@ Query = merge_types(
         SyncQuery,
         StorefrontQuery,
         SyncInboundQuery,
+        OrdersQuery,
     ),
 )
 Mutation = merge_types(
@@ -50,11 +54,18 @@ Mutation = merge_types(
         SyncMutation,
         StorefrontMutation,
         SyncInboundMutation,
+        OrdersMutation,
     ),
 )
 Subscription = merge_types(
     "Subscription",
-    (AccessSubscription, InventorySubscription, SyncSubscription, StorefrontSubscription),
+    (
+        AccessSubscription,
+        InventorySubscription,
+        SyncSubscription,
+        StorefrontSubscription,
+        OrdersSubscription,
+    ),
 )
 
 MAX_TOKENS = 4000

@@ -24,6 +24,8 @@ from domain.sync.model import Dirty, OutboxKind
 from domain.sync.outbox import mark_dirty
 
 Clock = Callable[[], datetime]
+MAX_CARRIER = 100
+MAX_TRACKING = 200
 SHIPPABLE = frozenset(
     {OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED, OrderStatus.PARTIALLY_SHIPPED}
 )
@@ -50,13 +52,19 @@ async def create_shipment(
         raise InvalidInput("a shipment ships at least one line", field="lines")
     if not carrier.strip() or not tracking_number.strip():
         raise InvalidInput("a shipment has a carrier and a tracking number", field="trackingNumber")
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    if len(carrier) > MAX_CARRIER or len(tracking_number) > MAX_TRACKING:
+        raise InvalidInput(
+            f"a carrier has at most {MAX_CARRIER} characters, a tracking number {MAX_TRACKING}",
+            field="trackingNumber",
+        )
     async with uows(readonly=True) as uow:
         order = await uow.orders.get(order_id)
         if order is None:
             raise NotFound(f"unknown order {order_id}", field="orderId")
-        for shipment in await uow.orders.shipments(order_id):
-            if shipment.tracking_number == tracking_number.strip() and shipment.id:
-                return order, shipment  # the same shipment asked again
+        same = _same_shipment(await uow.orders.shipments(order_id), lines, tracking_number)
+        if same is not None:
+            return order, same  # the same shipment asked again
     if order.status not in SHIPPABLE:
         raise IllegalState(f"a {order.status.value} order cannot ship", field="orderId")
     by_id = {line.id: line for line in order.lines}
@@ -87,12 +95,16 @@ async def create_shipment(
         )
     now = clock()
     shipment = Shipment(
-        id=uuid.uuid4(), order_id=order_id, location_id=location_id, carrier=carrier.strip(),
-        tracking_number=tracking_number.strip(), lines=tuple(lines), created_at=now,
+        id=uuid.uuid4(), order_id=order_id, location_id=location_id, carrier=carrier,
+        tracking_number=tracking_number, lines=tuple(lines), created_at=now,
     )  # fmt: skip
     async with uows() as uow:
         current = await uow.orders.lock(order_id)
         assert current is not None
+        # Asked twice at once: the second waited for the lock and finds the first's shipment.
+        same = _same_shipment(await uow.orders.shipments(order_id), lines, tracking_number)
+        if same is not None:
+            return current, same
         shipped = {line_id for line_id, _ in lines}
         changed = [
             replace(ln, status=LineStatus.SHIPPED, shipped_quantity=ln.quantity)
@@ -114,6 +126,17 @@ async def create_shipment(
         uow.emit(order_event(updated, "shipped", shipment.tracking_number))
         await uow.commit()
     return updated, shipment
+
+
+def _same_shipment(
+    shipments: Sequence[Shipment], lines: Sequence[tuple[uuid.UUID, int]], tracking: str
+) -> Shipment | None:
+    """A recorded shipment of exactly these lines under this tracking number, if any."""
+    wanted = sorted(lines)
+    for shipment in shipments:
+        if shipment.tracking_number == tracking and sorted(shipment.lines) == wanted:
+            return shipment
+    return None
 
 
 async def cancel_order(

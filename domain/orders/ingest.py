@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from domain.errors import NotFound
+from domain.errors import IllegalState, NotFound
 from domain.orders.events import order_event
 from domain.orders.model import (
     Customer,
@@ -74,8 +74,13 @@ def _new_order(
             status=LineStatus.OPEN,
         )
         for line in incoming.lines
+        if line.quantity > 0
     )
     reason = _attention(lines)
+    empty = [line.line_id for line in incoming.lines if line.quantity <= 0]
+    if empty:
+        note = f"lines with no quantity left out: {', '.join(empty)}"
+        reason = f"{reason}; {note}" if reason else note
     status = OrderStatus.OPEN
     if incoming.status.lower() in CANCELLED_STATUSES:
         status = OrderStatus.CANCELLED
@@ -83,6 +88,7 @@ def _new_order(
         status = OrderStatus.PENDING_PAYMENT
     currencies = {ln.currency for ln in lines if ln.currency}
     total = sum((ln.unit_price_minor or 0) * ln.quantity for ln in lines)
+    single = len(currencies) == 1
     address = incoming.raw.get("shipping_address")
     return Order(
         id=order_id,
@@ -98,8 +104,8 @@ def _new_order(
             phone=incoming.customer.get("phone"),
         ),
         shipping_address=dict(address) if isinstance(address, dict) else {},
-        currency=currencies.pop() if len(currencies) == 1 else None,
-        total_minor=total if currencies else None,
+        currency=next(iter(currencies)) if single else None,
+        total_minor=total if single else None,  # no total across currencies
         needs_attention=reason is not None,
         attention_reason=reason,
         created_at=now,
@@ -182,6 +188,12 @@ async def map_line_sku(
         line = next((ln for ln in order.lines if ln.id == line_id), None)
         if line is None:
             raise NotFound(f"order {order_id} has no line {line_id}", field="lineId")
+        if line.status is not LineStatus.OPEN:
+            raise IllegalState(
+                f"line {line.channel_line_id} is {line.status.value}: "
+                "only a line waiting for stock is mapped",
+                field="lineId",
+            )
         if not await _known_skus(uow, [sku]):
             raise NotFound(f"unknown SKU {sku!r}", field="sku")
         mapped = replace(line, sku=sku)
@@ -195,5 +207,6 @@ async def map_line_sku(
         await uow.orders.add_transition(
             Transition(order.id, order.status, order.status, actor, f"line mapped to {sku}", now)
         )
+        uow.emit(order_event(updated, "line_mapped", sku))
         await uow.commit()
     return updated

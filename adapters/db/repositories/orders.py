@@ -365,8 +365,11 @@ class SqlOrderRepository:
                 exists().where(order_lines.c.order_id == c.id, order_lines.c.sku == filter.sku)
             )
         if filter.customer:
-            term = f"%{filter.customer.lower()}%"
+            term = filter.customer.lower()
             stmt = stmt.where(
-                or_(func.lower(c.customer_name).like(term), func.lower(c.customer_email).like(term))
+                or_(
+                    func.lower(c.customer_name).contains(term, autoescape=True),
+                    func.lower(c.customer_email).contains(term, autoescape=True),
+                )
             )
         return await self._with_lines((await self._conn.execute(stmt)).all())

@@ -245,3 +245,35 @@ async def test_cancelling_releases_what_the_order_holds(book: Book) -> None:
     assert cancelled.status is OrderStatus.CANCELLED
     assert await active_reservations(book) == []
     await assert_stock_sane(book)
+
+
+async def test_the_same_shipment_asked_five_times_at_once_is_one_shipment(book: Book) -> None:
+    order_id = await take(book, book.shop, channel_order("1006"))
+    async with book.container.uow(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+    assert order is not None
+    line = order.lines[0]
+
+    answers = await asyncio.gather(
+        *(
+            create_shipment(
+                book.container.uow,
+                order_id=order_id,
+                lines=[(line.id, 1)],
+                location_id=book.warehouse,
+                carrier="UPS",
+                tracking_number="1Z-SAME",
+                key="ship-same",
+                actor="t",
+            )
+            for _ in range(5)
+        )
+    )
+
+    assert len({shipment.id for _, shipment in answers}) == 1
+    async with book.container.uow(readonly=True) as uow:
+        assert len(await uow.orders.shipments(order_id)) == 1
+        snapshot = await uow.inventory.snapshot(SKU)
+    assert snapshot is not None
+    assert [(e.level.on_hand, e.level.reserved) for e in snapshot.levels] == [(0, 0)]
+    await assert_stock_sane(book)

@@ -1,0 +1,319 @@
+"""Order mutations: each takes `input` and returns a payload with `userErrors`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.schema.catalog.inputs import MoneyInput
+from api.schema.context import Info
+from api.schema.errors import UserError, attempt
+from api.schema.ids import parse_id
+from api.schema.orders import checkout
+from api.schema.orders.queries import locations_of
+from api.schema.orders.types import ConflictPolicy, Order, Shipment
+from api.schema.permissions import CanMutate
+from domain.catalog.channel_config import ChannelConfig
+from domain.errors import InvalidInput, NotFound
+from domain.orders import model
+from domain.orders.allocation import allocate
+from domain.orders.fulfilment import cancel_order, create_shipment
+from domain.orders.ingest import map_line_sku
+from domain.ports import UnitOfWorkFactory
+
+MAX_CARRIER = 100
+MAX_TRACKING = 200
+
+
+@strawberry.input
+class OrderCustomerInput:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@strawberry.input
+class PlaceOrderLineInput:
+    sku: str
+    quantity: int
+    unit_price: MoneyInput = strawberry.field(description="In the web store's currency.")
+
+
+@strawberry.input
+class PlaceOrderInput:
+    channel_id: strawberry.ID = strawberry.field(description="A WEBSTORE channel.")
+    cart_id: str = strawberry.field(
+        description="The cart checkoutReserve held stock for. One cart is one order: placing "
+        "it again answers with the same order."
+    )
+    customer: OrderCustomerInput
+    shipping_address: JSON = strawberry.field(
+        description='A JSON object of strings, e.g. {"line1": …, "city": …, "country": …}.'
+    )
+    lines: list[PlaceOrderLineInput]
+    idempotency_key: str = strawberry.field(description=f"At most {checkout.MAX_KEY} characters.")
+    order_number: str | None = strawberry.field(
+        default=None, description="The web store's order number; the cart id when not given."
+    )
+
+
+@strawberry.type
+class PlaceOrderPayload:
+    order: Order | None = None
+    replayed: bool = strawberry.field(
+        default=False, description="True when the cart's order was already there."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ShipmentLineInput:
+    line_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input(description="Name the lines with lineIds (whole lines) or lines, not both.")
+class CreateShipmentInput:
+    order_id: strawberry.ID
+    location_id: strawberry.ID = strawberry.field(description="Where the lines are reserved.")
+    carrier: str
+    tracking_number: str = strawberry.field(
+        description="An order's shipment is known by it: the same tracking number again "
+        "answers with the shipment already made."
+    )
+    idempotency_key: str
+    line_ids: list[strawberry.ID] | None = None
+    lines: list[ShipmentLineInput] | None = None
+
+
+@strawberry.type
+class ShipmentPayload:
+    order: Order | None = None
+    shipment: Shipment | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CancelOrderInput:
+    order_id: strawberry.ID
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.input
+class MapOrderLineSkuInput:
+    order_id: strawberry.ID
+    line_id: strawberry.ID
+    sku: str
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SetConflictPolicyInput:
+    channel_id: strawberry.ID
+    policy: ConflictPolicy  # type: ignore[valid-type]
+
+
+@strawberry.type
+class ConflictPolicyPayload:
+    channel_id: strawberry.ID | None = None
+    policy: ConflictPolicy | None = None  # type: ignore[valid-type]
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _shown(uows: UnitOfWorkFactory, order: model.Order) -> Order:
+    async with uows(readonly=True) as uow:
+        locations = await locations_of(uow)
+    return Order.from_domain(order, locations, detailed=True)
+
+
+async def _shipment_lines(
+    uows: UnitOfWorkFactory, order_id: uuid.UUID, input: CreateShipmentInput
+) -> list[tuple[uuid.UUID, int]]:
+    if (input.line_ids is None) == (input.lines is None):
+        raise InvalidInput("name the lines with lineIds or with lines", field="lineIds")
+    if input.lines is not None:
+        return [
+            (parse_id(line.line_id, f"lines[{n}].lineId"), line.quantity)
+            for n, line in enumerate(input.lines)
+        ]
+    assert input.line_ids is not None
+    async with uows(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"unknown order {order_id}", field="orderId")
+    quantities = {line.id: line.quantity for line in order.lines}
+    wanted = [parse_id(line_id, f"lineIds[{n}]") for n, line_id in enumerate(input.line_ids)]
+    # An unknown line keeps quantity 0: the use case names it (as lines[n].lineId).
+    return [(line_id, quantities.get(line_id, 0)) for line_id in wanted]
+
+
+def _by_line_ids(errors: list[UserError]) -> list[UserError]:
+    """With lineIds, the domain's `lines[n].lineId` is the client's `lineIds[n]`."""
+    renamed: list[UserError] = []
+    for error in errors:
+        field = error.field
+        if field and field.startswith("lines[") and field.endswith("].lineId"):
+            field = "lineIds[" + field.removeprefix("lines[").removesuffix(".lineId")
+        renamed.append(UserError(field=field, message=error.message, code=error.code))
+    return renamed
+
+
+@strawberry.type
+class OrdersMutation:
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="The web store's checkout completion: the paid cart becomes an order, "
+        "the cart's hold is let go and the order reserves its lines. Placing the same cart "
+        "again answers with the same order.",
+    )
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
+        uows = info.context.container.uow
+
+        async def run() -> tuple[model.Order, bool]:
+            channel = await checkout.webstore(uows, input.channel_id)
+            incoming = checkout.channel_order(
+                channel,
+                cart_id=input.cart_id,
+                order_number=input.order_number,
+                customer={
+                    "name": input.customer.name,
+                    "email": input.customer.email,
+                    "phone": input.customer.phone,
+                },
+                shipping_address=input.shipping_address,
+                lines=[(ln.sku, ln.quantity, ln.unit_price) for ln in input.lines],
+                key=input.idempotency_key,
+                now=datetime.now(UTC),
+            )
+            return await checkout.place_order(
+                uows, channel, incoming, key=input.idempotency_key, actor=info.context.actor
+            )
+
+        placed, errors = await attempt(run)
+        if placed is None:
+            return PlaceOrderPayload(user_errors=errors)
+        order, replayed = placed
+        return PlaceOrderPayload(order=await _shown(uows, order), replayed=replayed)
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Ship whole reserved lines from the location holding them: their stock "
+        "leaves (on hand and reserved drop) and the channel is sent the tracking number.",
+    )
+    async def create_shipment(self, info: Info, input: CreateShipmentInput) -> ShipmentPayload:
+        uows = info.context.container.uow
+
+        async def run() -> tuple[model.Order, model.Shipment]:
+            order_id = parse_id(input.order_id, "orderId")
+            location_id = parse_id(input.location_id, "locationId")
+            if len(input.carrier.strip()) > MAX_CARRIER:
+                raise InvalidInput(f"at most {MAX_CARRIER} characters", field="carrier")
+            if len(input.tracking_number.strip()) > MAX_TRACKING:
+                raise InvalidInput(f"at most {MAX_TRACKING} characters", field="trackingNumber")
+            return await create_shipment(
+                uows,
+                order_id=order_id,
+                lines=await _shipment_lines(uows, order_id, input),
+                location_id=location_id,
+                carrier=input.carrier,
+                tracking_number=input.tracking_number,
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        shipped, errors = await attempt(run)
+        if shipped is None:
+            if input.line_ids is not None and input.lines is None:
+                errors = _by_line_ids(errors)
+            return ShipmentPayload(user_errors=errors)
+        order, shipment = shipped
+        shown = await _shown(uows, order)
+        return ShipmentPayload(
+            order=shown, shipment=Shipment.from_domain(shipment, shown.locations)
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Cancel an order that has not shipped: what it holds is released. "
+        "A shipped line cannot be cancelled (ILLEGAL_STATE): return it.",
+    )
+    async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
+        uows = info.context.container.uow
+
+        async def run() -> model.Order:
+            return await cancel_order(
+                uows,
+                order_id=parse_id(input.order_id, "orderId"),
+                reason=input.reason.strip(),
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        order, errors = await attempt(run)
+        if order is None:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=await _shown(uows, order))
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Point a line whose SKU the hub did not know at a hub SKU; the order "
+        "then reserves what it can.",
+    )
+    async def map_order_line_sku(self, info: Info, input: MapOrderLineSkuInput) -> OrderPayload:
+        uows = info.context.container.uow
+
+        async def run() -> model.Order:
+            order_id = parse_id(input.order_id, "orderId")
+            mapped = await map_line_sku(
+                uows,
+                order_id,
+                parse_id(input.line_id, "lineId"),
+                input.sku.strip(),
+                actor=info.context.actor,
+            )
+            # Reserved right away (not queued), so the answer shows where the line stands.
+            return await allocate(uows, order_id, actor=info.context.actor) or mapped
+
+        order, errors = await attempt(run)
+        if order is None:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=await _shown(uows, order))
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="How the channel's orders settle a contested last unit from now on.",
+    )
+    async def set_conflict_policy(
+        self, info: Info, input: SetConflictPolicyInput
+    ) -> ConflictPolicyPayload:
+        async def run() -> ChannelConfig:
+            channel_id = parse_id(input.channel_id, "channelId")
+            async with info.context.container.uow() as uow:
+                if await uow.channels.get(channel_id) is None:
+                    raise NotFound(f"unknown channel {channel_id}", field="channelId")
+                config = await uow.channel_configs.get(channel_id) or ChannelConfig(channel_id)
+                config = replace(
+                    config,
+                    conflict_policy=model.ConflictPolicy(input.policy),
+                    updated_at=datetime.now(UTC),
+                )
+                await uow.channel_configs.save(config)
+                await uow.commit()
+            return config
+
+        config, errors = await attempt(run)
+        if config is None:
+            return ConflictPolicyPayload(user_errors=errors)
+        return ConflictPolicyPayload(
+            channel_id=strawberry.ID(str(config.channel_id)), policy=config.conflict_policy
+        )

@@ -1,0 +1,120 @@
+"""Order queries: the order book paged and filtered, one order in full, shippable groups."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+
+from api.schema.context import Info
+from api.schema.errors import query_errors
+from api.schema.ids import parse_id
+from api.schema.orders.groups import same_customer_and_address
+from api.schema.orders.types import Locations, Order, OrderGroup, OrderStatus
+from api.schema.pagination import Connection, connection, page_size
+from domain.orders import model
+from domain.orders.ports import OrderFilter as DomainOrderFilter
+from domain.ports import UnitOfWork
+
+GROUP_WINDOW = 500
+OPEN_STATUSES = (
+    model.OrderStatus.OPEN,
+    model.OrderStatus.ALLOCATED,
+    model.OrderStatus.PARTIALLY_ALLOCATED,
+)
+
+
+@strawberry.input
+class OrderFilter:
+    channel_ids: list[strawberry.ID] | None = None
+    statuses: list[OrderStatus] | None = None  # type: ignore[valid-type]
+    placed_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    placed_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    sku: str | None = strawberry.field(default=None, description="Orders with a line of it.")
+    customer: str | None = strawberry.field(
+        default=None, description="Part of the customer's name or e-mail, any case."
+    )
+    needs_attention: bool | None = None
+
+    def to_domain(self) -> DomainOrderFilter:
+        return DomainOrderFilter(
+            channel_ids=tuple(
+                parse_id(c, f"filter.channelIds[{n}]") for n, c in enumerate(self.channel_ids)
+            )
+            if self.channel_ids is not None
+            else None,
+            statuses=tuple(model.OrderStatus(s) for s in self.statuses)
+            if self.statuses is not None
+            else None,
+            placed_from=self.placed_from,
+            placed_to=self.placed_to,
+            sku=self.sku,
+            customer=self.customer.strip() if self.customer else None,
+            needs_attention=self.needs_attention,
+        )
+
+
+async def locations_of(uow: UnitOfWork) -> Locations:
+    """Every location by id (one query), to name where lines are reserved and shipped from."""
+    return {location.id: location for location in await uow.inventory.list_locations()}
+
+
+@strawberry.type
+class OrdersQuery:
+    @strawberry.field(
+        description="Orders of every channel, newest placed first, with their lines. "
+        "transitions, conflicts and shipments are null here: ask order(id:)."
+    )
+    async def orders(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        filter: OrderFilter | None = None,
+    ) -> Connection[Order]:
+        with query_errors():
+            size = page_size(first)
+            wanted = filter.to_domain() if filter else DomainOrderFilter()
+            async with info.context.container.uow(readonly=True) as uow:
+                rows = await uow.orders.page(first=size + 1, after=after, filter=wanted)
+                locations = await locations_of(uow)
+                cursor_of = uow.orders.cursor
+        return connection(rows, size, cursor_of, lambda o: Order.from_domain(o, locations))
+
+    @strawberry.field(description="One order, with its transitions, conflicts and shipments.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        with query_errors():
+            order_id = parse_id(id, "id")
+        return await load_order(info, order_id)
+
+    @strawberry.field(
+        description="Open orders (OPEN, ALLOCATED, PARTIALLY_ALLOCATED) of the same customer "
+        "e-mail to the same shipping address, from any channels, where there are two or "
+        f"more: candidates to ship together. Looks at the {GROUP_WINDOW} most recently "
+        "placed open orders only."
+    )
+    async def order_groups(self, info: Info) -> list[OrderGroup]:
+        async with info.context.container.uow(readonly=True) as uow:
+            recent = await uow.orders.page(
+                first=GROUP_WINDOW, after=None, filter=DomainOrderFilter(statuses=OPEN_STATUSES)
+            )
+            locations = await locations_of(uow)
+        return [
+            OrderGroup(
+                customer_email=group.customer_email,
+                address=dict(group.address),
+                orders=[Order.from_domain(o, locations) for o in group.orders],
+            )
+            for group in same_customer_and_address(recent)
+        ]
+
+
+async def load_order(info: Info, order_id: uuid.UUID) -> Order | None:
+    """The order as it stands now, in full (its details may be read)."""
+    async with info.context.container.uow(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+        if order is None:
+            return None
+        locations = await locations_of(uow)
+    return Order.from_domain(order, locations, detailed=True)

@@ -1,0 +1,309 @@
+"""GraphQL types of the order book, built from domain objects.
+
+An order's lines come with it. Its transitions, conflicts and shipments are read only when
+asked, one query each: they are for `order(id:)`; in the `orders` list (and in
+`orderGroups`) they are null, so a page of orders never costs a query per row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.schema.catalog.types import Money
+from api.schema.context import Info
+from api.schema.inventory.types import LocationRef
+from domain.catalog.money import Money as DomainMoney
+from domain.errors import DomainError
+from domain.inventory.model import Location
+from domain.orders import model
+
+OrderStatus = strawberry.enum(
+    model.OrderStatus,
+    name="OrderStatus",
+    description="PENDING_PAYMENT: not paid yet, nothing reserved. OPEN: waiting for stock. "
+    "ALLOCATED / PARTIALLY_ALLOCATED: every / some line reserved. PARTIALLY_SHIPPED, "
+    "SHIPPED, DELIVERED, CANCELLED.",
+)
+OrderLineStatus = strawberry.enum(
+    model.LineStatus,
+    name="OrderLineStatus",
+    description="OPEN: waiting for stock (or for its SKU to be mapped). ALLOCATED: reserved "
+    "at a location. SHORT: lost a last-unit conflict (backordered, or held for a person). "
+    "SHIPPED, CANCELLED, RETURNED.",
+)
+ConflictPolicy = strawberry.enum(
+    model.ConflictPolicy,
+    name="ConflictPolicy",
+    description="Who gets a contested last unit. FIRST_COME: the order placed first. "
+    "CHANNEL_PRIORITY: the higher-priority channel. MANUAL: the line is held and a person "
+    "is alerted.",
+)
+
+Locations = Mapping[uuid.UUID, Location]
+DETAIL = "Null in the `orders` list and `orderGroups`: ask `order(id:)`."
+
+
+def money(minor: int | None, currency: str | None) -> Money | None:
+    """Null when unknown, or in a currency Nexo cannot format."""
+    if minor is None or currency is None:
+        return None
+    try:
+        return Money.from_domain(DomainMoney(minor, currency))
+    except DomainError:
+        return None
+
+
+def location_ref(location_id: uuid.UUID, locations: Locations) -> LocationRef:
+    known = locations.get(location_id)
+    return LocationRef(
+        id=strawberry.ID(str(location_id)),
+        code=known.code if known else None,
+        kind=known.kind if known else None,
+    )
+
+
+@strawberry.type
+class OrderCustomer:
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+@strawberry.type
+class OrderLine:
+    id: strawberry.ID
+    channel_line_id: str
+    channel_sku: str | None = strawberry.field(description="The SKU as the channel sent it.")
+    sku: str | None = strawberry.field(
+        description="The hub's SKU; null while the channel's SKU is unknown (mapOrderLineSku)."
+    )
+    quantity: int
+    unit_price: Money | None
+    status: OrderLineStatus  # type: ignore[valid-type]
+    location: LocationRef | None = strawberry.field(
+        description="Where the line is reserved, or shipped from."
+    )
+    reservation_id: strawberry.ID | None
+    routed_by: str | None = strawberry.field(description="The routing rule that chose it.")
+    shipped_quantity: int
+
+    @classmethod
+    def from_domain(cls, line: model.OrderLine, locations: Locations) -> OrderLine:
+        return cls(
+            id=strawberry.ID(str(line.id)),
+            channel_line_id=line.channel_line_id,
+            channel_sku=line.channel_sku,
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=money(line.unit_price_minor, line.currency),
+            status=line.status,
+            location=location_ref(line.location_id, locations) if line.location_id else None,
+            reservation_id=strawberry.ID(str(line.reservation_id)) if line.reservation_id else None,
+            routed_by=line.routed_by,
+            shipped_quantity=line.shipped_quantity,
+        )
+
+
+@strawberry.type(description="A change of an order's status, and who made it why.")
+class OrderTransition:
+    from_status: OrderStatus | None  # type: ignore[valid-type]
+    to_status: OrderStatus  # type: ignore[valid-type]
+    actor: str
+    reason: str
+    at: datetime
+
+    @classmethod
+    def from_domain(cls, transition: model.Transition) -> OrderTransition:
+        return cls(
+            from_status=transition.from_status,
+            to_status=transition.to_status,
+            actor=transition.actor,
+            reason=transition.reason,
+            at=transition.at,
+        )
+
+
+@strawberry.type(description="A line that could not be reserved, and how it was settled.")
+class OrderConflict:
+    id: strawberry.ID
+    line_id: strawberry.ID
+    sku: str
+    quantity: int
+    policy: ConflictPolicy  # type: ignore[valid-type]
+    resolution: str
+    winner_order_id: strawberry.ID | None = strawberry.field(
+        description="The order that got the unit; null when none did."
+    )
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, conflict: model.Conflict) -> OrderConflict:
+        winner = conflict.winner_order_id
+        return cls(
+            id=strawberry.ID(str(conflict.id)),
+            line_id=strawberry.ID(str(conflict.line_id)),
+            sku=conflict.sku,
+            quantity=conflict.quantity,
+            policy=conflict.policy,
+            resolution=conflict.resolution,
+            winner_order_id=strawberry.ID(str(winner)) if winner else None,
+            created_at=conflict.created_at,
+        )
+
+
+@strawberry.type
+class ShipmentLine:
+    line_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.type
+class Shipment:
+    id: strawberry.ID
+    carrier: str
+    tracking_number: str
+    location: LocationRef
+    lines: list[ShipmentLine]
+    channel_shipment_id: str | None = strawberry.field(
+        description="The channel's id for it, once the channel has been told."
+    )
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, shipment: model.Shipment, locations: Locations) -> Shipment:
+        return cls(
+            id=strawberry.ID(str(shipment.id)),
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            location=location_ref(shipment.location_id, locations),
+            lines=[
+                ShipmentLine(line_id=strawberry.ID(str(line_id)), quantity=quantity)
+                for line_id, quantity in shipment.lines
+            ],
+            channel_shipment_id=shipment.channel_shipment_id,
+            created_at=shipment.created_at,
+        )
+
+
+@strawberry.type(description="One order, whatever channel it came from.")
+class Order:
+    id: strawberry.ID
+    channel_id: strawberry.ID
+    external_id: str = strawberry.field(description="The channel's id for the order.")
+    number: str | None
+    status: OrderStatus  # type: ignore[valid-type]
+    placed_at: datetime
+    customer: OrderCustomer
+    shipping_address: JSON
+    currency: str | None
+    total: Money | None = strawberry.field(
+        description="The lines' total; null when a price is missing or currencies differ."
+    )
+    needs_attention: bool
+    attention_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    lines: list[OrderLine]
+    order_id: strawberry.Private[uuid.UUID]
+    detailed: strawberry.Private[bool]
+    locations: strawberry.Private[Locations]
+
+    @classmethod
+    def from_domain(
+        cls, order: model.Order, locations: Locations, *, detailed: bool = False
+    ) -> Order:
+        """`detailed`: transitions, conflicts and shipments may be read (one order only)."""
+        return cls(
+            id=strawberry.ID(str(order.id)),
+            channel_id=strawberry.ID(str(order.channel_id)),
+            external_id=order.external_id,
+            number=order.number,
+            status=order.status,
+            placed_at=order.placed_at,
+            customer=OrderCustomer(
+                name=order.customer.name, email=order.customer.email, phone=order.customer.phone
+            ),
+            shipping_address=dict(order.shipping_address),
+            currency=order.currency,
+            total=money(order.total_minor, order.currency),
+            needs_attention=order.needs_attention,
+            attention_reason=order.attention_reason,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            lines=[OrderLine.from_domain(line, locations) for line in order.lines],
+            order_id=order.id,
+            detailed=detailed,
+            locations=locations,
+        )
+
+    @strawberry.field(description=f"Every status change, oldest first. {DETAIL}")
+    async def transitions(self, info: Info) -> list[OrderTransition] | None:
+        if not self.detailed:
+            return None
+        async with info.context.container.uow(readonly=True) as uow:
+            found = await uow.orders.transitions(self.order_id)
+        return [OrderTransition.from_domain(t) for t in found]
+
+    @strawberry.field(description=f"Last-unit conflicts of its lines, oldest first. {DETAIL}")
+    async def conflicts(self, info: Info) -> list[OrderConflict] | None:
+        if not self.detailed:
+            return None
+        async with info.context.container.uow(readonly=True) as uow:
+            found = await uow.orders.conflicts(self.order_id)
+        return [OrderConflict.from_domain(c) for c in found]
+
+    @strawberry.field(description=f"Its shipments, oldest first. {DETAIL}")
+    async def shipments(self, info: Info) -> list[Shipment] | None:
+        if not self.detailed:
+            return None
+        async with info.context.container.uow(readonly=True) as uow:
+            found = await uow.orders.shipments(self.order_id)
+        return [Shipment.from_domain(s, self.locations) for s in found]
+
+
+@strawberry.type(
+    description="Open orders of one customer (same e-mail) to one address, from any "
+    "channels: candidates to ship as one parcel."
+)
+class OrderGroup:
+    customer_email: str
+    address: JSON
+    orders: list[Order]
+
+
+@strawberry.type(description="Something happened to an order (after it was committed).")
+class OrderEvent:
+    kind: str = strawberry.field(
+        description="created, status_changed, allocated, conflict, shipped or cancelled."
+    )
+    order_id: strawberry.ID
+    channel_id: strawberry.ID
+    external_id: str
+    number: str | None
+    status: OrderStatus  # type: ignore[valid-type]
+    needs_attention: bool
+    detail: str | None = strawberry.field(
+        description="The conflict's resolution, the tracking number, the cancel reason…"
+    )
+    at: datetime
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> OrderEvent:
+        """From an `orders` bus payload (`domain.orders.events.order_event`)."""
+        return cls(
+            kind=event["kind"],
+            order_id=strawberry.ID(event["orderId"]),
+            channel_id=strawberry.ID(event["channelId"]),
+            external_id=event["externalId"],
+            number=event.get("number"),
+            status=model.OrderStatus(event["status"]),
+            needs_attention=event["needsAttention"],
+            detail=event.get("detail"),
+            at=datetime.fromisoformat(event["at"]),
+        )
