@@ -22,7 +22,7 @@ from adapters.channels.formats import LISTING_FORMATS
 from adapters.channels.shopify.connect import shopify_factory
 from adapters.db.engine import create_engine
 from adapters.db.uow import SqlUnitOfWorkFactory
-from adapters.queue.arq import DEFAULT_QUEUE, ArqJobQueue
+from adapters.queue.arq import ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
 from adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from adapters.secrets import FernetSecretBox, secret_box
@@ -129,7 +129,7 @@ def build_container(
     settings: Settings,
     jobs: Sequence[JobSpec] = (),
     *,
-    queue_name: str = DEFAULT_QUEUE,
+    queue_name: str | None = None,
     retry_base_seconds: float = 1.0,
     pool_size: int = 10,
 ) -> Container:
@@ -138,7 +138,7 @@ def build_container(
     queue: InProcessJobQueue | ArqJobQueue
     if settings.redis_url:
         bus = RedisEventBus(settings.redis_url)
-        queue = ArqJobQueue(settings.redis_url, queue_name=queue_name)
+        queue = ArqJobQueue(settings.redis_url, queue_name=queue_name or settings.queue_name)
     else:
         bus = InProcessEventBus()
         queue = InProcessJobQueue(jobs, retry_base_seconds=retry_base_seconds)

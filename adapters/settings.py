@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # A relay holding outbox rows longer than this is presumed dead (killed worker): its rows
     # go back to be sent again. Above the drain job's timeout, so a live relay keeps its rows.
     outbox_stuck_seconds: float = 150.0
+    # The arq queue (Redis): installations sharing a Redis database each need their own.
+    queue_name: str = "nexo:jobs"
     # The embedded demo (`make run`): a Shopify sandbox in the process and a seeded catalog.
     demo: bool = False
 

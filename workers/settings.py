@@ -6,15 +6,17 @@ from typing import Any
 
 from adapters.container import build_container
 from adapters.logging import configure_logging
-from adapters.queue.arq import DEFAULT_QUEUE, arq_cron_jobs, arq_functions, redis_settings
+from adapters.queue.arq import arq_cron_jobs, arq_functions, redis_settings
 from adapters.settings import Settings, load_settings
 from workers.registry import JOBS
 
 
-def worker_settings(settings: Settings, *, queue_name: str = DEFAULT_QUEUE) -> dict[str, Any]:
+def worker_settings(settings: Settings, *, queue_name: str | None = None) -> dict[str, Any]:
     """Keyword arguments for `arq.Worker`, built from Nexo's settings."""
     if not settings.redis_url:
         raise RuntimeError("NEXO_REDIS_URL is not set: `nexo worker` needs Redis")
+
+    queue_name = queue_name or settings.queue_name
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         container = build_container(settings, JOBS, queue_name=queue_name)

@@ -8,6 +8,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
+
 from domain.errors import InvalidInput
 
 
@@ -37,3 +39,15 @@ def decode_position(cursor: str) -> tuple[datetime, uuid.UUID]:
     if at.tzinfo is None:  # ours always carry UTC; a naive time cannot be compared
         raise InvalidInput("malformed cursor", field="after")
     return at, position
+
+
+def before_position(at_column: Any, id_column: Any, cursor: str) -> Any:
+    """Rows after `cursor` in a newest-first (at, id) listing: the keyset condition."""
+    at, ident = decode_position(cursor)
+    return or_(at_column < at, and_(at_column == at, id_column < ident))
+
+
+def after_position(at_column: Any, id_column: Any, cursor: str) -> Any:
+    """Rows after `cursor` in an oldest-first (at, id) listing."""
+    at, ident = decode_position(cursor)
+    return or_(at_column > at, and_(at_column == at, id_column > ident))

@@ -166,6 +166,9 @@ class ShopifySandbox:
     # -- HTTP ------------------------------------------------------------------------------
 
     async def _admin_graphql(self, request: Request) -> Response:
+        # The request is read before the injected latency, as a real server has it once the
+        # client sent it: a client that then gives up does not unsend it.
+        await request.body()
         if self.faults.latency_seconds:
             await asyncio.sleep(self.faults.latency_seconds)
         headers = {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": API_VERSION}

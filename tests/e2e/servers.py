@@ -22,12 +22,18 @@ import pytest
 _SCRIPT = Path(sys.executable).with_name("nexo")
 NEXO = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "api.cli"]
 START_TIMEOUT = 30.0
+RUN_QUEUE = f"nexo:test-jobs:{os.getpid()}"
 STOP_TIMEOUT = 10.0
 
 
 def nexo_env(**variables: str) -> dict[str, str]:
-    """The caller's environment without its `NEXO_…` variables, plus the given ones."""
+    """The caller's environment without its `NEXO_…` variables, plus the given ones.
+
+    Each test run gets its own job queue: runs (and benchmarks) sharing the test Redis
+    database would otherwise run each other's jobs against the wrong database.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
+    env["NEXO_QUEUE_NAME"] = RUN_QUEUE
     env.update(variables)
     return env
 

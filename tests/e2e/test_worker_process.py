@@ -16,7 +16,7 @@ from domain.inventory import reservations, stock
 from domain.inventory.model import ReservationStatus
 from domain.inventory.setup import create_inventory_item, create_location
 from tests import services
-from tests.e2e.servers import NEXO, nexo_env
+from tests.e2e.servers import NEXO, RUN_QUEUE, nexo_env
 from workers.registry import EXPIRY_SWEEP_SECONDS
 
 
@@ -56,7 +56,7 @@ def database_with_worker(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 async def test_the_worker_releases_an_expired_cart(database_with_worker: tuple[str, str]) -> None:
     url, redis = database_with_worker
-    container = build_container(Settings(database_url=url, redis_url=redis))
+    container = build_container(Settings(database_url=url, redis_url=redis, queue_name=RUN_QUEUE))
     await container.start()
     try:
         async with container.uow() as uow:

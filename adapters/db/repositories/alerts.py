@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position
+from adapters.db.cursors import before_position
 from adapters.db.tables import alerts
 from domain.inventory.alerts import Alert, AlertKind
 
@@ -59,8 +59,7 @@ class SqlAlertRepository:
         if sku is not None:
             stmt = stmt.where(c.sku == sku)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where((c.created_at < at) | and_(c.created_at == at, c.id < ident))
+            stmt = stmt.where(before_position(c.created_at, c.id, after))
         return [_alert(r) for r in await self._conn.execute(stmt)]
 
     async def acknowledge(self, alert_id: uuid.UUID, actor: str, at: datetime) -> Alert | None:

@@ -12,10 +12,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import is_postgresql, upsert_for
 from adapters.db.tables import (
     categories,
@@ -257,8 +257,7 @@ class SqlCatalogRepository:
         c = products.c
         stmt = select(products).order_by(c.created_at.desc(), c.id.desc()).limit(first)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where(or_(c.created_at < at, and_(c.created_at == at, c.id < ident)))
+            stmt = stmt.where(before_position(c.created_at, c.id, after))
         if filter.status is not None:
             stmt = stmt.where(c.status == filter.status.value)
         if filter.brand is not None:

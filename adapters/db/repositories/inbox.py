@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import inbox, listing_items, listings
 from domain.sync.channel import InboundKind
@@ -201,6 +201,5 @@ class SqlInboxRepository:
         if status is not None:
             stmt = stmt.where(c.status == status.value)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where(or_(c.received_at < at, and_(c.received_at == at, c.id < ident)))
+            stmt = stmt.where(before_position(c.received_at, c.id, after))
         return [_entry(row) for row in await self._conn.execute(stmt)]

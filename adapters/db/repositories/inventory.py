@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position
+from adapters.db.cursors import after_position
 from adapters.db.dialect import upsert_for
 from adapters.db.repositories import level_changes
 from adapters.db.repositories.rows import movement_row, reservation_row
@@ -287,8 +287,7 @@ class SqlInventoryRepository:
         c = stock_movements.c
         stmt = select(stock_movements).where(c.sku == sku).order_by(c.created_at, c.id).limit(first)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where((c.created_at > at) | and_(c.created_at == at, c.id > ident))
+            stmt = stmt.where(after_position(c.created_at, c.id, after))
         return [_movement(r) for r in await self._conn.execute(stmt)]
 
     # Reservations
@@ -335,8 +334,7 @@ class SqlInventoryRepository:
         if reference is not None:
             stmt = stmt.where(c.reference == reference)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where((c.created_at > at) | and_(c.created_at == at, c.id > ident))
+            stmt = stmt.where(after_position(c.created_at, c.id, after))
         return [_reservation(r) for r in await self._conn.execute(stmt)]
 
     async def expired_reservations(self, now: datetime, limit: int) -> list[Reservation]:

@@ -8,10 +8,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import listing_items, listings
 from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
@@ -315,6 +315,5 @@ class SqlListingRepository:
         if status is not None:
             stmt = stmt.where(c.status == status.value)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where(or_(c.created_at < at, and_(c.created_at == at, c.id < ident)))
+            stmt = stmt.where(before_position(c.created_at, c.id, after))
         return await self._with_items((await self._conn.execute(stmt)).all())

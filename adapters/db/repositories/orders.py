@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import order_conflicts, order_lines, order_transitions, orders, shipments
 from domain.orders.model import (
@@ -348,8 +348,7 @@ class SqlOrderRepository:
         c = orders.c
         stmt = select(orders).order_by(c.placed_at.desc(), c.id.desc()).limit(first)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where(or_(c.placed_at < at, and_(c.placed_at == at, c.id < ident)))
+            stmt = stmt.where(before_position(c.placed_at, c.id, after))
         if filter.channel_ids is not None:
             stmt = stmt.where(c.channel_id.in_(filter.channel_ids))
         if filter.statuses is not None:

@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.cursors import decode_position, encode_cursor
+from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.tables import sync_log
 from domain.sync.model import CallOutcome, SyncCall
 
@@ -70,6 +70,5 @@ class SqlSyncLogRepository:
         if outcome is not None:
             stmt = stmt.where(c.outcome == outcome)
         if after is not None:
-            at, ident = decode_position(after)
-            stmt = stmt.where(or_(c.created_at < at, and_(c.created_at == at, c.id < ident)))
+            stmt = stmt.where(before_position(c.created_at, c.id, after))
         return [_call(row) for row in await self._conn.execute(stmt)]
