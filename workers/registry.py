@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain.jobs import JobSpec
 from workers.jobs.inbox import process_inbox, retry_inbox
 from workers.jobs.inventory import expire_reservations
-from workers.jobs.orders import allocate_open_orders, allocate_order
+from workers.jobs.orders import allocate_open_orders, allocate_order, pull_all_orders, pull_orders
 from workers.jobs.sync import drain_channel, reconcile_channel, reconcile_channels, sweep_outbox
 
 # An expired reservation stops counting against availability within this many seconds.
@@ -27,6 +27,8 @@ JOBS: list[JobSpec] = [
     JobSpec(reconcile_channels, max_tries=1, timeout_seconds=60, every_seconds=60),
     JobSpec(allocate_order, max_tries=3, timeout_seconds=120),
     JobSpec(allocate_open_orders, max_tries=1, timeout_seconds=60, every_seconds=30),
+    JobSpec(pull_orders, max_tries=2, timeout_seconds=300),
+    JobSpec(pull_all_orders, max_tries=1, timeout_seconds=60, every_seconds=60),
     # A run that fails records it on the event; the sweep retries it (a job retry covers only
     # the hub's own failures, e.g. the database briefly away).
     JobSpec(process_inbox, max_tries=3, timeout_seconds=60),

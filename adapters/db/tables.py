@@ -545,3 +545,12 @@ shipments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_shipments_order_id", "order_id"),
 )
+
+channel_cursors = Table(
+    "channel_cursors",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("kind", String(32), primary_key=True),  # "orders": where the order pull goes on
+    Column("cursor", Text, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

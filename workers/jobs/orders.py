@@ -7,6 +7,7 @@ import uuid
 from adapters.logging import get_logger
 from domain.jobs import JobContext
 from domain.orders.allocation import allocate
+from domain.orders.pull import pull_orders as pull
 
 log = get_logger(__name__)
 ALLOCATE_JOB = "allocate_order"
@@ -28,3 +29,24 @@ async def allocate_open_orders(ctx: JobContext) -> int:
     if waiting:
         log.info("orders.swept", waiting=len(waiting))
     return len(waiting)
+
+
+PULL_JOB = "pull_orders"
+
+
+async def pull_orders(ctx: JobContext, channel_id: str) -> int:
+    """Read one channel's orders updated since the last pull (what webhooks missed)."""
+    return await pull(ctx["uow"], ctx["connector"], uuid.UUID(channel_id))
+
+
+async def pull_all_orders(ctx: JobContext) -> int:
+    """Periodic: every channel with sync on is pulled."""
+    async with ctx["uow"](readonly=True) as uow:
+        channels = await uow.channels.all()
+        configs = await uow.channel_configs.all()
+    queued = 0
+    for channel in channels:
+        config = configs.get(channel.id)
+        if config is not None and config.sync_enabled:
+            queued += bool(await ctx["queue"].enqueue(PULL_JOB, str(channel.id)))
+    return queued

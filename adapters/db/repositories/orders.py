@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
@@ -12,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
-from adapters.db.tables import order_conflicts, order_lines, order_transitions, orders, shipments
+from adapters.db.tables import (
+    channel_cursors,
+    order_conflicts,
+    order_lines,
+    order_transitions,
+    orders,
+    shipments,
+)
 from domain.orders.model import (
     Conflict,
     ConflictPolicy,
@@ -340,6 +348,22 @@ class SqlOrderRepository:
             .limit(limit)
         )
         return [r.id for r in await self._conn.execute(stmt)]
+
+    async def pull_cursor(self, channel_id: uuid.UUID) -> str | None:
+        c = channel_cursors.c
+        stmt = select(c.cursor).where(c.channel_id == channel_id, c.kind == "orders")
+        return (await self._conn.execute(stmt)).scalar_one_or_none()
+
+    async def set_pull_cursor(
+        self, channel_id: uuid.UUID, cursor: str | None, at: datetime
+    ) -> None:
+        values = {"cursor": cursor, "updated_at": at}
+        stmt = upsert_for(self._conn)(channel_cursors).values(
+            channel_id=channel_id, kind="orders", **values
+        )
+        await self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=["channel_id", "kind"], set_=values)
+        )
 
     def cursor(self, order: Order) -> str:
         return encode_cursor(order.placed_at.isoformat(), order.id)
