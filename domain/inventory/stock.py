@@ -167,6 +167,34 @@ async def receive(
     )
 
 
+async def restock_return(
+    uows: UnitOfWorkFactory,
+    *,
+    sku: str,
+    location_id: uuid.UUID,
+    quantity: int,
+    key: str,
+    actor: str,
+    detail: str,
+    clock: Clock = utcnow,
+) -> StockResult:
+    """Returned units go back on the shelf (reason `return`)."""
+    _positive(quantity)
+    return await _change_on_hand(
+        uows,
+        kind="return",
+        reason=MovementReason.RETURN,
+        sku=sku,
+        location_id=location_id,
+        delta=quantity,
+        key=key,
+        actor=actor,
+        now=clock(),
+        note=None,
+        detail=detail,
+    )
+
+
 async def channel_edit(
     uows: UnitOfWorkFactory,
     *,

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
-from domain.inventory import reservations
+from domain.inventory import reservations, stock
 from domain.orders.allocation import order_status
 from domain.orders.events import order_event
 from domain.orders.model import LineStatus, Order, OrderStatus, Shipment, Transition
@@ -180,5 +180,68 @@ async def cancel_order(
             )
         )
         uow.emit(order_event(updated, "cancelled", reason))
+        await uow.commit()
+    return updated
+
+
+async def return_lines(
+    uows: UnitOfWorkFactory,
+    *,
+    order_id: uuid.UUID,
+    line_ids: Sequence[uuid.UUID],
+    restock: bool,
+    reason: str,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> Order:
+    """Shipped lines came back: restocked where they left from (a `return` ledger row), or
+    not, for damaged goods; the lines are `returned` either way."""
+    async with uows(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+    if order is None:
+        raise NotFound(f"unknown order {order_id}", field="orderId")
+    by_id = {line.id: line for line in order.lines}
+    for n, line_id in enumerate(line_ids):
+        line = by_id.get(line_id)
+        if line is None:
+            raise NotFound(f"order has no line {line_id}", field=f"lineIds[{n}]")
+        if line.status is not LineStatus.SHIPPED:
+            raise IllegalState(
+                f"line {line.channel_line_id} is {line.status.value}: only shipped lines return",
+                field=f"lineIds[{n}]",
+            )
+    if restock:
+        for line_id in line_ids:
+            line = by_id[line_id]
+            assert line.sku is not None
+            assert line.location_id is not None
+            await stock.restock_return(
+                uows, sku=line.sku, location_id=line.location_id, quantity=line.quantity,
+                key=f"{key}:{line_id}", actor=actor,
+                detail=f"returned from order {order.number or order.id}: {reason}"[:500],
+                clock=clock,
+            )  # fmt: skip
+    now = clock()
+    async with uows() as uow:
+        current = await uow.orders.lock(order_id)
+        assert current is not None
+        wanted = set(line_ids)
+        changed = [
+            replace(ln, status=LineStatus.RETURNED)
+            for ln in current.lines
+            if ln.id in wanted and ln.status is LineStatus.SHIPPED
+        ]
+        if not changed:
+            return current  # returned already: a replay
+        lines = tuple(next((c for c in changed if c.id == ln.id), ln) for ln in current.lines)
+        updated = replace(current, lines=lines, updated_at=now)
+        await uow.orders.save(updated, changed)
+        what = "restocked" if restock else "not restocked (damaged)"
+        await uow.orders.add_transition(
+            Transition(order_id, current.status, current.status, actor,
+                       f"{len(changed)} line(s) returned, {what}: {reason}", now)
+        )  # fmt: skip
+        uow.emit(order_event(updated, "returned", what))
         await uow.commit()
     return updated

@@ -21,7 +21,7 @@ from domain.catalog.channel_config import ChannelConfig
 from domain.errors import InvalidInput, NotFound
 from domain.orders import model
 from domain.orders.allocation import allocate
-from domain.orders.fulfilment import cancel_order, create_shipment
+from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
 from domain.orders.ingest import map_line_sku
 from domain.ports import UnitOfWorkFactory
 
@@ -101,6 +101,17 @@ class ShipmentPayload:
 class CancelOrderInput:
     order_id: strawberry.ID
     reason: str
+    idempotency_key: str
+
+
+@strawberry.input
+class ReturnOrderLinesInput:
+    order_id: strawberry.ID
+    line_ids: list[strawberry.ID]
+    restock: bool = strawberry.field(
+        default=True, description="False for damaged goods: nothing goes back on the shelf."
+    )
+    reason: str = ""
     idempotency_key: str
 
 
@@ -255,6 +266,30 @@ class OrdersMutation:
                 uows,
                 order_id=parse_id(input.order_id, "orderId"),
                 reason=input.reason.strip(),
+                key=input.idempotency_key,
+                actor=info.context.actor,
+            )
+
+        order, errors = await attempt(run)
+        if order is None:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=await _shown(uows, order))
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Shipped lines came back: restocked at the location they left from (a "
+        "`return` ledger row), or not (damaged).",
+    )
+    async def return_order_lines(self, info: Info, input: ReturnOrderLinesInput) -> OrderPayload:
+        uows = info.context.container.uow
+
+        async def run() -> model.Order:
+            return await return_lines(
+                uows,
+                order_id=parse_id(input.order_id, "orderId"),
+                line_ids=[parse_id(i, f"lineIds[{n}]") for n, i in enumerate(input.line_ids)],
+                restock=input.restock,
+                reason=input.reason.strip() or "returned",
                 key=input.idempotency_key,
                 actor=info.context.actor,
             )

@@ -17,7 +17,7 @@ from domain.inventory import channel_setup, queries, setup, stock
 from domain.inventory.availability import AvailabilityRule
 from domain.inventory.model import ReservationStatus
 from domain.orders.allocation import allocate
-from domain.orders.fulfilment import cancel_order, create_shipment
+from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
 from domain.orders.ingest import ingest, map_line_sku
 from domain.orders.model import ConflictPolicy, LineStatus, OrderStatus
 from domain.sync.channel import ChannelOrder, ChannelOrderLine
@@ -276,4 +276,34 @@ async def test_the_same_shipment_asked_five_times_at_once_is_one_shipment(book: 
         snapshot = await uow.inventory.snapshot(SKU)
     assert snapshot is not None
     assert [(e.level.on_hand, e.level.reserved) for e in snapshot.levels] == [(0, 0)]
+    await assert_stock_sane(book)
+
+
+@pytest.mark.parametrize("restock", [True, False])
+async def test_a_returned_line_is_restocked_unless_damaged(book: Book, restock: bool) -> None:
+    order_id = await take(book, book.shop, channel_order("1007"))
+    async with book.container.uow(readonly=True) as uow:
+        order = await uow.orders.get(order_id)
+    assert order is not None
+    line = order.lines[0]
+    with pytest.raises(IllegalState):  # not shipped yet
+        await return_lines(book.container.uow, order_id=order_id, line_ids=[line.id],
+                           restock=restock, reason="early", key="ret-0", actor="t")  # fmt: skip
+    await create_shipment(
+        book.container.uow, order_id=order_id, lines=[(line.id, 1)], location_id=book.warehouse,
+        carrier="UPS", tracking_number="1Z-RET", key="s", actor="t",
+    )  # fmt: skip
+
+    returned = await return_lines(
+        book.container.uow, order_id=order_id, line_ids=[line.id], restock=restock,
+        reason="wrong size", key="ret-1", actor="t",
+    )  # fmt: skip
+
+    assert [ln.status for ln in returned.lines] == [LineStatus.RETURNED]
+    async with book.container.uow(readonly=True) as uow:
+        snapshot = await uow.inventory.snapshot(SKU)
+        movements = await uow.inventory.list_movements(SKU, first=50, after=None)
+    assert snapshot is not None
+    assert [e.level.on_hand for e in snapshot.levels] == [1 if restock else 0]
+    assert ("return" in [m.reason.value for m in movements]) is restock
     await assert_stock_sane(book)
