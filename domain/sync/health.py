@@ -25,6 +25,8 @@ async def channel_problem(
         connector.connect(channel, config, await uow.channel_configs.credentials(channel.id))
     except ChannelFailure as failure:
         return failure.message
+    if channel.kind.value == "shopify" and not config.listing_rule.settings.get("locationId"):
+        return "set the Shopify locationId in the listing rule's settings: stock is set there"
     return None
 
 

@@ -29,11 +29,9 @@ def shopify_factory(http: httpx.AsyncClient, limiter: RateLimiter) -> PortFactor
             raise ChannelMisconfigured(
                 f"{channel.name}: Shopify needs shop_domain and access_token credentials"
             )
-        location = config.listing_rule.settings.get("locationId")
-        if not location:
-            raise ChannelMisconfigured(
-                f"{channel.name}: set the Shopify locationId in the listing rule's settings"
-            )
+        # Without a location the channel still verifies webhooks and takes orders; only
+        # setting stock needs it (the adapter refuses that, and the channel's status says so).
+        location = config.listing_rule.settings.get("locationId", "")
         client = ShopifyClient(
             shop, token, http=http, limiter=limiter, base_url=credentials.get("api_url")
         )
