@@ -12,11 +12,12 @@ channel's own message.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
@@ -48,6 +49,10 @@ from domain.sync.ports import ChannelConnector
 
 SYNC_TOPIC = "sync"
 MAX_ATTEMPTS = 8
+# A lost compare-and-set is read back and set over this many times in the same run.
+STALE_ROUNDS = 3
+# A run sending without pause starts its rounds at least this far apart.
+LINGER_SECONDS = 0.1
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 
@@ -68,6 +73,46 @@ class Relay:
     jitter: Callable[[], float] = random.random
     max_attempts: int = MAX_ATTEMPTS
     batch: int = 500
+    linger_seconds: float = LINGER_SECONDS
+
+    _runs: dict[uuid.UUID, _RunRequest] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    async def run(self, channel_id: uuid.UUID, *, budget_seconds: float = 30.0) -> Drained:
+        """Drain the channel until nothing is due, one run per channel in this process.
+
+        A request that arrives while a run is under way only asks it to go round once more,
+        so the marks made while a call was out go together in the next call: the slower the
+        channel answers, the bigger its batches, never a queue of runs each sending one key.
+        Busy rounds start `linger_seconds` apart.
+        After `budget_seconds` the run stops (the caller schedules the rest), so a steady
+        stream of changes never holds one job forever.
+        """
+        request = self._runs.get(channel_id)
+        if request is not None:
+            request.again = True
+            return Drained(0, more=False)
+        request = self._runs[channel_id] = _RunRequest()
+        deadline = self.monotonic() + budget_seconds
+        claimed = 0
+        try:
+            while True:
+                request.again = False
+                started = self.monotonic()
+                batch = await self.drain(channel_id)
+                claimed += batch
+                if batch == 0 and not request.again:
+                    return Drained(claimed, more=False)
+                if self.monotonic() >= deadline:
+                    return Drained(claimed, more=True)
+                if batch:
+                    # While a key is hot, let its changes gather for a moment rather than
+                    # chase each one with a call; the first change after a quiet spell goes
+                    # out at once.
+                    await asyncio.sleep(max(0.0, started + self.linger_seconds - self.monotonic()))
+        finally:
+            del self._runs[channel_id]
 
     async def drain(self, channel_id: uuid.UUID) -> int:
         """Drain one batch of the channel's due rows; returns how many were claimed."""
@@ -83,6 +128,17 @@ class Relay:
             return timedelta(seconds=retry_after)
         ceiling = min(BACKOFF_BASE_SECONDS * 2**attempts, BACKOFF_MAX_SECONDS)
         return timedelta(seconds=ceiling * (0.5 + self.jitter()))
+
+
+@dataclass(frozen=True)
+class Drained:
+    claimed: int
+    more: bool  # the run stopped on its time budget with work possibly left
+
+
+@dataclass
+class _RunRequest:
+    again: bool = False
 
 
 @dataclass
@@ -253,34 +309,45 @@ class _Run:
         keyed = [k for k in keyed if k.key not in self.republished]
         if not keyed:
             return
-        skus = [k.key for k in keyed]
+        intended = await self.intended_quantities(channel, [k.key for k in keyed])
+        updates: list[tuple[_Keyed, QuantityUpdate]] = []
+        idle: list[_Keyed] = []
+        for slot in keyed:
+            update = intended.get(slot.key)
+            if update is None:
+                idle.append(slot)  # not on the channel (yet): its publication sends it
+                continue
+            updates.append((slot, update))
+        await self.finish(idle)
+        size = port.limits.quantities_per_call
+        for start in range(0, len(updates), size):
+            await self.send_quantities(port, channel, updates[start : start + size])
+
+    async def intended_quantities(
+        self, channel: Channel, skus: list[str]
+    ) -> dict[str, QuantityUpdate]:
+        """What the channel should show now for each SKU it lists, read fresh from the hub."""
         async with self.relay.uow(readonly=True) as uow:
             items = await uow.listings.items_on(channel.id, skus)
             snapshots = await uow.inventory.snapshots(skus)
             overrides = await uow.channels.overrides_for(skus)
-        updates: list[tuple[_Keyed, QuantityUpdate]] = []
-        idle: list[_Keyed] = []
-        for slot in keyed:
-            found = items.get(slot.key)
-            snapshot = snapshots.get(slot.key)
+        intended: dict[str, QuantityUpdate] = {}
+        for sku in skus:
+            found = items.get(sku)
+            snapshot = snapshots.get(sku)
             if found is None or snapshot is None or not _sendable(*found):
-                idle.append(slot)  # not on the channel (yet): its publication sends it
                 continue
-            entry = ChannelForSku(channel, overrides.get((channel.id, slot.key)))
-            quantity = availability_on(snapshot, entry).quantity
+            entry = ChannelForSku(channel, overrides.get((channel.id, sku)))
             item = found[1]
-            updates.append(
-                (slot, QuantityUpdate(slot.key, quantity, item.refs, item.confirmed_quantity))
-            )
-        await self.finish(idle)
-        size = port.limits.quantities_per_call
-        for start in range(0, len(updates), size):
-            await self.send_quantities(port, updates[start : start + size])
+            quantity = availability_on(snapshot, entry).quantity
+            intended[sku] = QuantityUpdate(sku, quantity, item.refs, item.confirmed_quantity)
+        return intended
 
     async def send_quantities(
-        self, port: ChannelPort, batch: list[tuple[_Keyed, QuantityUpdate]]
+        self, port: ChannelPort, channel: Channel, batch: list[tuple[_Keyed, QuantityUpdate]]
     ) -> None:
         slots = {u.sku: s for s, u in batch}
+        sent = {u.sku: u for _, u in batch}
         started = self.relay.monotonic()
         try:
             results = await port.push_quantities([u for _, u in batch])
@@ -289,28 +356,45 @@ class _Run:
                 list(slots.values()), "push_quantities", failure, self.elapsed(started)
             )
             return
-        stale = [r.sku for r in results if r.outcome is Outcome.STALE]
-        if stale and not self.accepts_edits:
-            # Hub wins: the channel's number moved under us; read it and set ours over it.
-            by_sku = dict((u.sku, u) for _, u in batch)
-            levels = await port.read_levels({s: by_sku[s].refs for s in stale})
-            again = [
-                QuantityUpdate(lv.sku, by_sku[lv.sku].quantity, by_sku[lv.sku].refs, lv.quantity)
-                for lv in levels
-                if lv.sku in by_sku
-            ]
-            try:
-                retried = {r.sku: r for r in await port.push_quantities(again)}
-            except ChannelFailure:
-                retried = {}
-            results = [retried.get(r.sku, r) if r.outcome is Outcome.STALE else r for r in results]
-        sent = {u.sku: u.quantity for _, u in batch}
+        if not self.accepts_edits:
+            results = await self.set_over(port, channel, results, sent)
         results = [
             r if r.confirmed_quantity is not None or r.outcome is not Outcome.CONFIRMED
-            else KeyResult(r.sku, r.outcome, r.message, sent[r.sku], r.confirmed_price)
+            else KeyResult(r.sku, r.outcome, r.message, sent[r.sku].quantity, r.confirmed_price)
             for r in results
         ]  # fmt: skip
         await self.settle(slots, results, "push_quantities", started, quantities=True)
+
+    async def set_over(
+        self,
+        port: ChannelPort,
+        channel: Channel,
+        results: list[KeyResult],
+        sent: dict[str, QuantityUpdate],
+    ) -> list[KeyResult]:
+        """Hub wins a lost compare-and-set: the channel's number moved under us (its own edit,
+        or another relay's push of a newer value). Read the channel's number first and the
+        hub's *current* one after it — never reuse the value read before the call, which may
+        be older than what another relay has set since — and set it over the channel's."""
+        by_sku = {r.sku: r for r in results}
+        for _ in range(STALE_ROUNDS):
+            stale = [sku for sku, r in by_sku.items() if r.outcome is Outcome.STALE]
+            if not stale:
+                break
+            try:
+                levels = await port.read_levels({sku: sent[sku].refs for sku in stale})
+                intended = await self.intended_quantities(channel, stale)
+                again = [
+                    replace(intended[lv.sku], previous=lv.quantity)
+                    for lv in levels
+                    if lv.sku in intended
+                ]
+                retried = await port.push_quantities(again)
+            except ChannelFailure:
+                break
+            sent.update((u.sku, u) for u in again)
+            by_sku.update((r.sku, r) for r in retried)
+        return list(by_sku.values())
 
     # Prices ----------------------------------------------------------------------------------
 

@@ -169,8 +169,9 @@ class ShopifySandbox:
         # The request is read before the injected latency, as a real server has it once the
         # client sent it: a client that then gives up does not unsend it.
         await request.body()
-        if self.faults.latency_seconds:
-            await asyncio.sleep(self.faults.latency_seconds)
+        delay = self.faults.latency()
+        if delay:
+            await asyncio.sleep(delay)
         headers = {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": API_VERSION}
         failure = self.faults.take_failure()
         if failure is not None:

@@ -1,6 +1,7 @@
 """Injected misbehaviour: what a real shop does on a bad day.
 
-- `latency_seconds`: added to every Admin API call;
+- `latency_seconds`: added to every Admin API call, plus up to `latency_jitter_seconds` more
+  at random, so calls sent in one order can be carried out in another;
 - `fail_next(n, status)`: the next n calls answer 500, 502 or 503 with Shopify's bodies;
 - `throttle_next(n, status=200|429)`: the next n calls answer THROTTLED (with 429 the answer
   carries `Retry-After: 2`, as Shopify's REST-era limiter does);
@@ -25,6 +26,7 @@ class Faults:
 
     def reset(self) -> None:
         self.latency_seconds = 0.0
+        self.latency_jitter_seconds = 0.0
         self.drop_webhooks: float | int = 0
         self.duplicate_webhooks: float | int = 0
         self._failures: list[int] = []
@@ -39,6 +41,10 @@ class Faults:
         if status not in THROTTLE_STATUSES:
             raise ValueError(f"status must be one of {THROTTLE_STATUSES}")
         self._throttles.extend([status] * n)
+
+    def latency(self) -> float:
+        jitter = self._random.random() * self.latency_jitter_seconds
+        return self.latency_seconds + jitter
 
     def take_failure(self) -> int | None:
         return self._failures.pop(0) if self._failures else None
@@ -64,8 +70,12 @@ class Faults:
         """Apply a JSON body of POST /_sandbox/faults."""
         if data.get("reset"):
             self.reset()
-        if "latency_seconds" in data:
-            self.latency_seconds = float(data["latency_seconds"])
+        for name in ("latency_seconds", "latency_jitter_seconds"):
+            if name in data:
+                value = float(data[name])
+                if value < 0:
+                    raise ValueError(f"{name} cannot be negative")
+                setattr(self, name, value)
         if data.get("fail_next"):
             self.fail_next(int(data["fail_next"]), int(data.get("fail_status", 500)))
         if data.get("throttle_next"):
@@ -80,6 +90,7 @@ class Faults:
     def snapshot(self) -> dict[str, Any]:
         return {
             "latency_seconds": self.latency_seconds,
+            "latency_jitter_seconds": self.latency_jitter_seconds,
             "fail_next": list(self._failures),
             "throttle_next": list(self._throttles),
             "drop_webhooks": self.drop_webhooks,

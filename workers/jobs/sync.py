@@ -19,12 +19,12 @@ RECONCILE_JOB = "reconcile_channel"
 
 
 async def drain_channel(ctx: JobContext, channel_id: str) -> int:
-    """Send one channel's due outbox rows; runs again at once while more are due."""
+    """Send one channel's due outbox rows until none is due (one run per channel per process)."""
     relay: Relay = ctx["relay"]
-    claimed = await relay.drain(uuid.UUID(channel_id))
-    if claimed >= relay.batch:
+    drained = await relay.run(uuid.UUID(channel_id))
+    if drained.more:
         await ctx["queue"].enqueue(DRAIN_JOB, channel_id)
-    return claimed
+    return drained.claimed
 
 
 async def sweep_outbox(ctx: JobContext) -> int:

@@ -72,9 +72,28 @@ class SqlOutboxRepository:
 
     async def claim(self, channel_id: uuid.UUID, now: datetime, limit: int) -> list[OutboxEntry]:
         c = outbox.c
+        # A key another relay is sending now waits for it to finish: two runs pushing one
+        # SKU at once could land in either order. (The compare-and-set on the channel is the
+        # last guard when two rows of one key are claimed at the very same moment.)
+        busy = outbox.alias("busy")
+        in_flight = (
+            select(busy.c.id)
+            .where(
+                busy.c.channel_id == c.channel_id,
+                busy.c.status == OutboxStatus.PROCESSING.value,
+                busy.c.kind == c.kind,
+                busy.c.key == c.key,
+            )
+            .exists()
+        )
         due = (
             select(c.id)
-            .where(c.channel_id == channel_id, c.status.in_(_DUE), c.available_at <= now)
+            .where(
+                c.channel_id == channel_id,
+                c.status.in_(_DUE),
+                c.available_at <= now,
+                ~in_flight,
+            )
             .order_by(c.available_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -18,9 +20,9 @@ from domain.inventory import stock
 from domain.inventory.alerts import AlertKind
 from domain.sync.model import CallOutcome
 from domain.sync.reconcile import reconcile_channel
-from domain.sync.relay import MAX_ATTEMPTS
+from domain.sync.relay import MAX_ATTEMPTS, Relay
 from domain.sync.stock_edits import set_stock_edit_policy
-from tests.integration.sync.shop import SHOP_LOCATION, Shop
+from tests.integration.sync.shop import SHOP_LOCATION, SKUS, Shop
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -264,3 +266,116 @@ async def test_reconciliation_imports_a_missed_edit_when_the_channel_edits_are_a
     assert edits == [3]
     assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 10
     assert (await reconcile_channel(shop.relay, shop.channel_id)).drifts == []
+
+
+class _Interposed:
+    """A connector whose ports run `before_push` ahead of each quantity push (once)."""
+
+    def __init__(self, inner: Any, before_push: Callable[[], Awaitable[None]]):
+        self.inner = inner
+        self.before_push: Callable[[], Awaitable[None]] | None = before_push
+
+    def connect(self, channel: Any, config: Any, sealed: Any) -> Any:
+        port = self.inner.connect(channel, config, sealed)
+        outer = self
+
+        class Port:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(port, name)
+
+            async def push_quantities(self, updates: Any) -> Any:
+                hook, outer.before_push = outer.before_push, None
+                if hook is not None:
+                    await hook()
+                return await port.push_quantities(updates)
+
+        return Port()
+
+
+async def test_a_lost_compare_and_set_sets_the_hubs_current_number_not_the_one_read_before(
+    shop: Shop,
+) -> None:
+    await receive(shop, "TEE-M", 5, "r1")
+    await shop.drain()
+    assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 5
+    await receive(shop, "TEE-M", 1, "r2")  # the hub says 6; the relay reads 6 ...
+
+    async def meanwhile() -> None:
+        # ... and while its call is out, the hub moves on to 9 and the shop's number moves
+        # too (another writer): the relay's compare-and-set is lost.
+        await receive(shop, "TEE-M", 3, "r3")
+        await shop.sandbox.edit_inventory("TEE-M", SHOP_LOCATION, 4)
+
+    relay = replace(shop.relay, connector=_Interposed(shop.relay.connector, meanwhile))
+    await relay.drain(shop.channel_id)  # one batch: the row of r2 only
+
+    # Set over the shop's 4 is the hub's current 9, not the 6 this run had read before.
+    assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 9
+    async with shop.container.uow(readonly=True) as uow:
+        items = await uow.listings.items_on(shop.channel_id, ["TEE-M"])
+    assert items["TEE-M"][1].confirmed_quantity == 9
+
+
+async def test_a_run_goes_round_again_for_what_was_marked_during_its_call(shop: Shop) -> None:
+    await receive(shop, "TEE-M", 5, "r1")
+    await shop.drain()
+    before = len(await log(shop))
+    relay = shop.relay
+    asked_again: list[int] = []
+
+    async def meanwhile() -> None:
+        # Changes made while the call is out, each asking for a run: that is one more round
+        # of the run under way, with both SKUs in one call.
+        await receive(shop, "TEE-S", 2, "r2")
+        await receive(shop, "TEE-L", 3, "r3")
+        asked_again.append((await relay.run(shop.channel_id)).claimed)
+
+    interposed = _Interposed(shop.relay.connector, meanwhile)
+    relay = replace(shop.relay, connector=interposed)
+    await receive(shop, "TEE-M", 1, "r4")
+
+    drained = await relay.run(shop.channel_id)
+
+    assert asked_again == [0]  # the request joined the run under way
+    assert drained.claimed == 3
+    assert not drained.more
+    pushes = [keys for op, _, keys in (await log(shop))[before:] if op == "push_quantities"]
+    assert [sorted(keys) for keys in pushes] == [["TEE-M"], ["TEE-L", "TEE-S"]]
+    assert [shop.sandbox.inventory_quantity(s, SHOP_LOCATION) for s in SKUS] == [2, 6, 3]
+    assert await outbox_rows(shop) == []
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_concurrent_relays_under_a_stream_of_changes_leave_the_shop_at_the_hubs_numbers(
+    shop: Shop,
+) -> None:
+    sizes = tuple(f"S{n:02d}" for n in range(6))
+    spec = ProductSpec(
+        handle="many", title="Many sizes", options=(ProductOption("Size", sizes),),
+        variants=tuple(VariantSpec(f"MANY-{s}", (s,), Money(900, "USD")) for s in sizes),
+    )  # fmt: skip
+    async with shop.container.uow() as uow:
+        await products.create_product(uow, spec, shop.container.listing_formats, now=shop.clock())
+        await uow.commit()
+    await shop.drain()
+    relays = [replace(shop.relay) for _ in range(4)]  # four worker processes
+    shop.sandbox.faults.latency_seconds = 0.01
+    shop.sandbox.faults.latency_jitter_seconds = 0.05  # calls overtake one another
+    writing = True
+
+    async def write() -> None:
+        nonlocal writing
+        for n in range(240):
+            await receive(shop, f"MANY-{sizes[n % 6]}", 1, f"w{n}")
+        writing = False
+
+    async def worker(relay: Relay) -> None:
+        while writing:
+            await relay.drain(shop.channel_id)
+
+    await asyncio.gather(write(), *(worker(r) for r in relays))
+    await shop.drain()
+
+    shown = {s: shop.sandbox.inventory_quantity(f"MANY-{s}", SHOP_LOCATION) for s in sizes}
+    assert shown == dict.fromkeys(sizes, 40)
+    assert await outbox_rows(shop) == []
