@@ -119,6 +119,8 @@ def nexo_env(database_url: str, redis: str, secret_key: str) -> dict[str, str]:
         NEXO_AUTH_CACHE_SECONDS="30",
         # The server seals the channel's webhook secret, the worker opens it: one key for both.
         NEXO_SECRET_KEY=secret_key,
+        # A queue of this run's own: another run's worker on the same Redis takes none of it.
+        NEXO_QUEUE_NAME=f"nexo-bench:{uuid.uuid4().hex}",
     )
     return env
 

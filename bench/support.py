@@ -83,6 +83,7 @@ def server(database_url: str, redis: str | None) -> Iterator[str]:
     )
     if redis:
         env["NEXO_REDIS_URL"] = redis
+        env["NEXO_QUEUE_NAME"] = f"nexo-bench:{uuid.uuid4().hex}"  # this run's own queue
     log = Path(tempfile.mkstemp(prefix="nexo-bench-", suffix=".log")[1])
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],

@@ -117,6 +117,8 @@ def nexo_env(database_url: str, redis: str | None, secret_key: str) -> dict[str,
     )
     if redis:
         env["NEXO_REDIS_URL"] = redis
+        # A queue of this run's own: another run's worker on the same Redis takes none of it.
+        env["NEXO_QUEUE_NAME"] = f"nexo-bench:{uuid.uuid4().hex}"
     return env
 
 
