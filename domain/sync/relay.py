@@ -29,6 +29,7 @@ from domain.events import Event
 from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import alert_raised, availability_on
+from domain.orders.model import LineStatus
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.channel import (
     ChannelFailure,
@@ -37,6 +38,7 @@ from domain.sync.channel import (
     ChannelRejected,
     ChannelThrottled,
     KeyResult,
+    LineCancelNotice,
     ListingRefs,
     Outcome,
     PriceUpdate,
@@ -51,6 +53,8 @@ SYNC_TOPIC = "sync"
 MAX_ATTEMPTS = 8
 # A lost compare-and-set is read back and set over this many times in the same run.
 STALE_ROUNDS = 3
+# A run renews its claim this often (rows claimed longer ago without renewal count as stuck).
+KEEP_CLAIM_SECONDS = 20.0
 # A run sending without pause starts its rounds at least this far apart.
 LINGER_SECONDS = 0.1
 BACKOFF_BASE_SECONDS = 1.0
@@ -168,6 +172,7 @@ class _Run:
         self.accepts_edits = False
         # SKUs whose listing this run (re)published: their quantities were marked afresh.
         self.republished: set[str] = set()
+        self.kept_at = relay.monotonic()
         for entry in entries:
             slot = self.keyed.setdefault((entry.kind, entry.key), _Keyed(entry.kind, entry.key))
             slot.entries.append(entry)
@@ -194,11 +199,26 @@ class _Run:
             await self.failed(everything, "connect", failure, 0)
             return
         for listing in self.of(OutboxKind.LISTING):
+            await self.keep_claim()
             await self.publish(port, channel, listing)
         await self.push_quantities(port, channel, self.of(OutboxKind.QUANTITY))
         await self.push_prices(port, channel, config, self.of(OutboxKind.PRICE))
         for shipment in self.of(OutboxKind.SHIPMENT):
             await self.ship(port, shipment)
+        for line in self.of(OutboxKind.LINE_CANCEL):
+            await self.cancel_line(port, line)
+
+    async def keep_claim(self) -> None:
+        """A run held up by the channel's rate limit renews its claim now and then, so the
+        sweep never takes its rows for stuck and hands them to another relay."""
+        if self.relay.monotonic() - self.kept_at < KEEP_CLAIM_SECONDS:
+            return
+        async with self.relay.uow() as uow:
+            await uow.outbox.keep(
+                [i for k in self.keyed.values() for i in k.ids], self.relay.clock()
+            )
+            await uow.commit()
+        self.kept_at = self.relay.monotonic()
 
     # Shipments -------------------------------------------------------------------------------
 
@@ -229,6 +249,54 @@ class _Run:
         async with self.relay.uow() as uow:
             await uow.orders.set_channel_shipment(shipment.id, channel_id)
             await self.done(uow, [keyed], "confirm_shipment", CallOutcome.OK, started)
+            await uow.commit()
+
+    # Line cancellations ----------------------------------------------------------------------
+
+    async def cancel_line(self, port: ChannelPort, keyed: _Keyed) -> None:
+        """Tell the channel an order line the hub cancelled will not ship (key: the line id).
+
+        A failure it will not get past is dead-lettered here with an alert naming the line's
+        SKU: the key is a line id, which `alert` would take for a SKU.
+        """
+        async with self.relay.uow(readonly=True) as uow:
+            order = await uow.orders.by_line(uuid.UUID(keyed.key))
+            conflicts = await uow.orders.conflicts(order.id) if order else []
+        line = next((ln for ln in order.lines if str(ln.id) == keyed.key), None) if order else None
+        if order is None or line is None or line.status is not LineStatus.CANCELLED:
+            await self.finish([keyed])  # gone, or not cancelled after all: nothing to tell
+            return
+        why = [c.resolution for c in conflicts if c.line_id == line.id]
+        notice = LineCancelNotice(
+            order_refs={"order_id": order.external_id},
+            lines=(line.channel_line_id,),
+            reason=(why[-1] if why else "cancelled in Nexo")[:255],
+        )
+        started = self.relay.monotonic()
+        try:
+            await port.cancel_lines(notice)
+        except ChannelFailure as failure:
+            if failure.retryable and keyed.attempts + 1 < self.relay.max_attempts:
+                await self.failed([keyed], "cancel_lines", failure, self.elapsed(started))
+                return
+            now = self.relay.clock()
+            async with self.relay.uow() as uow:
+                await uow.outbox.bury(keyed.ids, failure.message)
+                outcome = CallOutcome.DEAD if failure.retryable else CallOutcome.REJECTED
+                await self.log(uow, "cancel_lines", [keyed.key], outcome, started, failure.message)
+                if line.sku:
+                    alert = Alert(
+                        id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=line.sku, available=0,
+                        threshold=None, created_at=now, channel_id=self.channel_id,
+                        message=f"cancel line {line.channel_line_id} of order "
+                        f"{order.number or order.external_id}: {failure.message}"[:2000],
+                    )  # fmt: skip
+                    await uow.alerts.add(alert)
+                    uow.emit(alert_raised(alert))
+                await uow.commit()
+            return
+        async with self.relay.uow() as uow:
+            await self.done(uow, [keyed], "cancel_lines", CallOutcome.OK, started)
             await uow.commit()
 
     # Listings --------------------------------------------------------------------------------
@@ -321,6 +389,7 @@ class _Run:
         await self.finish(idle)
         size = port.limits.quantities_per_call
         for start in range(0, len(updates), size):
+            await self.keep_claim()
             await self.send_quantities(port, channel, updates[start : start + size])
 
     async def intended_quantities(
@@ -438,6 +507,7 @@ class _Run:
         await self.finish(idle)
         size = port.limits.prices_per_call
         for start in range(0, len(updates), size):
+            await self.keep_claim()
             batch = updates[start : start + size]
             slots = {u.sku: s for s, u in batch}
             started = self.relay.monotonic()

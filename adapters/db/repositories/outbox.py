@@ -106,6 +106,14 @@ class SqlOutboxRepository:
         )
         return [_entry(row) for row in await self._conn.execute(stmt)]
 
+    async def keep(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
+        if ids:
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.status == OutboxStatus.PROCESSING.value)
+                .values(claimed_at=now)
+            )
+
     async def finish(self, ids: Sequence[uuid.UUID]) -> None:
         # Done rows are deleted: the sync log keeps the history of calls, the outbox stays small.
         if ids:

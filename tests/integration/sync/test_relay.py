@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -379,3 +381,29 @@ async def test_concurrent_relays_under_a_stream_of_changes_leave_the_shop_at_the
     shown = {s: shop.sandbox.inventory_quantity(f"MANY-{s}", SHOP_LOCATION) for s in sizes}
     assert shown == dict.fromkeys(sizes, 40)
     assert await outbox_rows(shop) == []
+
+
+async def test_a_run_held_up_by_the_channel_renews_its_claim_so_its_rows_are_not_swept(
+    shop: Shop,
+) -> None:
+    await shop.drain()  # published
+    await receive(shop, "TEE-M", 5, "r1")
+    started = datetime.now(UTC)
+    ticks = itertools.count()
+    claims: list[datetime] = []
+
+    async def meanwhile() -> None:
+        async with shop.container.engine.connect() as conn:
+            claims.extend((await conn.execute(select(outbox.c.claimed_at))).scalars())
+
+    relay = replace(
+        shop.relay,
+        connector=_Interposed(shop.relay.connector, meanwhile),
+        clock=lambda: started + timedelta(minutes=next(ticks)),  # a minute per reading
+        monotonic=lambda: 60.0 * next(ticks),  # ... and a minute between two looks
+    )
+    await relay.drain(shop.channel_id)
+
+    assert len(claims) == 1
+    assert claims[0] > started  # claimed at `started`, renewed before the call went out
+    assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 5
