@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessEventBus
 from adapters.bus.redis import RedisEventBus
-from adapters.channels.connector import ChannelConnector
+from adapters.channels.connector import ChannelConnector, WebhookVerifiers
 from adapters.channels.formats import LISTING_FORMATS
 from adapters.channels.shopify.connect import shopify_factory
 from adapters.db.engine import create_engine
@@ -31,6 +31,7 @@ from domain.catalog.listings import ListingFormats
 from domain.jobs import JobSpec
 from domain.sync.health import channel_problems
 from domain.sync.rate_limits import RateLimiter
+from domain.sync.reception import Reception
 from domain.sync.relay import Relay
 
 
@@ -43,6 +44,8 @@ class Container:
     uow: SqlUnitOfWorkFactory
     listing_formats: ListingFormats = field(default_factory=dict)
     connector: ChannelConnector = field(init=False)
+    verifiers: WebhookVerifiers = field(init=False)
+    reception: Reception = field(init=False)
     channel_http: httpx.AsyncClient = field(init=False)
     rate_limiter: RateLimiter = field(init=False)
     _redis: redis.asyncio.Redis | None = field(init=False, default=None)
@@ -61,6 +64,8 @@ class Container:
             lambda: self.secrets,
             {"shopify": shopify_factory(self.channel_http, self.rate_limiter)},
         )
+        self.verifiers = WebhookVerifiers(self.connector, self.uow)
+        self.reception = Reception(self.uow)
 
     @property
     def secrets(self) -> FernetSecretBox:

@@ -89,8 +89,13 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, readonly: bool = False) -> UnitOfWork:
-        """A new unit of work; `readonly` ones only read, and may run beside a writer."""
+    def __call__(self, *, readonly: bool = False, autocommit: bool = False) -> UnitOfWork:
+        """A new unit of work; `readonly` ones only read, and may run beside a writer.
+
+        In an `autocommit` one each statement may commit as it runs (where the backend
+        allows): for work that is one statement, which then costs no BEGIN and COMMIT. It
+        ends at `commit()`, which still sends its events and jobs.
+        """
         ...
 
 

@@ -333,6 +333,12 @@ channel_configs = Table(
     Column("stock_edit_policy", String(32), nullable=False, server_default="hub_wins"),
     # Who gets a unit two orders both want: "first_come", "channel_priority" or "manual".
     Column("conflict_policy", String(32), nullable=False, server_default="first_come"),
+    # What becomes of this channel's line that lost a contested unit: "backorder" (kept,
+    # short) or "cancel" (cancelled, and the channel told).
+    Column("losing_lines", String(16), nullable=False, server_default="backorder"),
+    # Who ships this channel's orders: "merchant" (the hub's locations) or "channel_managed"
+    # (FBA-style: only the channel's channel_managed locations).
+    Column("fulfilment", String(32), nullable=False, server_default="merchant"),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
@@ -494,7 +500,7 @@ order_lines = Table(
     Column("quantity", Integer, nullable=False),
     Column("unit_price_minor", BigInteger, nullable=True),
     Column("currency", String(3), nullable=True),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("location_id", Uuid, nullable=True),
     Column("reservation_id", Uuid, nullable=True),
     Column("routed_by", String(300), nullable=True),
@@ -502,6 +508,20 @@ order_lines = Table(
     CheckConstraint("quantity > 0", name="quantity_positive"),
     Index("ix_order_lines_order_id", "order_id"),
     Index("ix_order_lines_sku_status", "sku", "status"),
+)
+
+# What the channel charges the merchant for an order (commission, payment processing…).
+order_fees = Table(
+    "order_fees",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("channel_line_id", String(200), nullable=True),  # the line it is for, if one
+    Index("ix_order_fees_order_id", "order_id"),
 )
 
 order_transitions = Table(

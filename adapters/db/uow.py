@@ -6,6 +6,7 @@ map or flush is involved, which keeps the hot paths (reservations) short.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any, Self
 
@@ -41,9 +42,13 @@ class SqlUnitOfWork:
         book: ChannelBook,
         *,
         readonly: bool = False,
+        autocommit: bool = False,
+        slots: asyncio.Semaphore | None = None,
     ):
         self._engine = engine
         self._readonly = readonly
+        self._autocommit = autocommit
+        self._slots = slots  # taken while this unit of work holds a connection
         self._bus = bus
         self._queue = queue
         self._book = book
@@ -52,12 +57,18 @@ class SqlUnitOfWork:
         self.connection: AsyncConnection
 
     async def __aenter__(self) -> Self:
-        self.connection = await self._engine.connect()
+        if self._slots is not None:
+            await self._slots.acquire()
+        try:
+            self.connection = await self._engine.connect()
+        except BaseException:
+            self._release_slot()
+            raise
         try:
             self.connection.sync_connection.info[READONLY_FLAG] = self._readonly  # type: ignore[union-attr]
             await self.connection.begin()
         except BaseException:
-            await self.connection.close()
+            await self._close()
             raise
         self.api_keys = SqlApiKeyRepository(self.connection)
         self.inventory = SqlInventoryRepository(self.connection)
@@ -80,11 +91,24 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self.connection.closed:
+            return
         try:
             if self.connection.in_transaction():
                 await self.connection.rollback()
         finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        try:
             await self.connection.close()
+        finally:
+            self._release_slot()
+
+    def _release_slot(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+            self._slots = None
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
@@ -94,6 +118,10 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         await self.connection.commit()
+        if self._autocommit:
+            # Its statements are committed and nothing follows: the connection goes back to
+            # the pool before the events and jobs go out, for others to use meanwhile.
+            await self._close()
         events, self._events = self._events, []
         jobs, self._jobs = self._jobs, []
         # After commit the change is durable; a lost hint here is repaired by periodic sweeps.
@@ -102,21 +130,46 @@ class SqlUnitOfWork:
                 await self._bus.publish(event.topic, event.payload)
             except Exception:
                 log.warning("event.publish_failed", topic=event.topic, exc_info=True)
-        for job, args, job_id in jobs:
-            try:
-                await self._queue.enqueue(job, *args, job_id=job_id)
-            except Exception:
-                log.warning("job.enqueue_failed", job=job, exc_info=True)
+        if not jobs:
+            return
+        # Together: a queue may send jobs enqueued at once in one round trip.
+        sent = await asyncio.gather(
+            *(self._queue.enqueue(job, *args, job_id=job_id) for job, args, job_id in jobs),
+            return_exceptions=True,
+        )
+        for (job, _, _), outcome in zip(jobs, sent, strict=True):
+            if isinstance(outcome, Exception):
+                log.warning("job.enqueue_failed", job=job, exc_info=outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
 
 
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine, bus: EventBus, queue: JobQueue):
         self._engine = engine
+        # PostgreSQL runs each statement of an autocommit unit of work as its own transaction,
+        # sparing the BEGIN and COMMIT round trips (same pool; the level is reset on return).
+        # SQLite keeps its explicit transaction: one statement in it comes to the same.
+        self._autocommit_engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
+        # Autocommit work (a webhook stored in one statement) comes in bursts: it waits its
+        # turn for the pool's own connections rather than have overflow ones opened, each a
+        # new PostgreSQL backend, and closed again as the burst passes.
+        size = getattr(engine.pool, "size", None)
+        self._autocommit_slots = asyncio.Semaphore(size()) if callable(size) else None
         self._bus = bus
         self._queue = queue
         self.channel_book = ChannelBook()
 
-    def __call__(self, *, readonly: bool = False) -> SqlUnitOfWork:
+    def __call__(self, *, readonly: bool = False, autocommit: bool = False) -> SqlUnitOfWork:
+        if autocommit:
+            return SqlUnitOfWork(
+                self._autocommit_engine, self._bus, self._queue, self.channel_book,
+                readonly=readonly, autocommit=True, slots=self._autocommit_slots,
+            )  # fmt: skip
         return SqlUnitOfWork(
             self._engine, self._bus, self._queue, self.channel_book, readonly=readonly
         )

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
+from arq.constants import job_key_prefix
 from arq.cron import CronJob, cron
-from arq.jobs import Job
+from arq.jobs import Job, serialize_job
+from arq.utils import timestamp_ms
 from arq.worker import Function, Retry, func
 
 from adapters.queue.retrying import attempt
@@ -31,6 +35,8 @@ class ArqJobQueue:
         self.queue_name = queue_name
         self._pool: ArqRedis | None = None
         self._starting = asyncio.Lock()
+        self._batch: _Batch | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         if self._pool is not None:
@@ -41,6 +47,8 @@ class ArqJobQueue:
                 self._pool = await create_pool(redis_settings(self._url))
 
     async def close(self) -> None:
+        if self._flushes:  # jobs already enqueued are written before the pool goes
+            await asyncio.wait(list(self._flushes))
         if self._pool is not None:
             await self._pool.aclose()
             self._pool = None
@@ -55,6 +63,9 @@ class ArqJobQueue:
     ) -> bool:
         await self.start()
         assert self._pool is not None
+        if job_id is None and not defer_seconds:
+            await self._enqueue_new(job, args)
+            return True
         queued: Job | None = await self._pool.enqueue_job(
             job,
             *args,
@@ -63,6 +74,58 @@ class ArqJobQueue:
             _defer_by=defer_seconds or None,
         )
         return queued is not None
+
+    async def _enqueue_new(self, job: str, args: tuple[Any, ...]) -> None:
+        """Enqueue a job of a new random id, in a batch with those enqueued meanwhile.
+
+        arq's `enqueue_job` first WATCHes the job's key and checks that it and its result
+        are unknown, which only an id given by the caller can be: two round trips spent on a
+        certainty. What it then writes (the job under its key, its id in the queue) is
+        written here, for every job enqueued while the event loop gets round to it, in one
+        transaction: concurrent requests (webhooks arriving together) share a round trip.
+        """
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            flush = asyncio.create_task(self._flush(batch))
+            self._flushes.add(flush)
+            flush.add_done_callback(self._flushes.discard)
+        batch.jobs.append((job, args))
+        # Shielded: a caller that gives up waiting does not cancel the others' jobs.
+        await asyncio.shield(batch.sent)
+
+    async def _flush(self, batch: _Batch) -> None:
+        self._batch = None  # jobs enqueued from now on go in the next batch
+        try:
+            await self.start()
+            assert self._pool is not None
+            now = timestamp_ms()
+            serializer = self._pool.job_serializer
+            queued: dict[str, int] = {}
+            async with self._pool.pipeline(transaction=True) as pipe:
+                for job, args in batch.jobs:
+                    job_id = uuid.uuid4().hex
+                    payload = serialize_job(job, args, {}, None, now, serializer=serializer)
+                    pipe.psetex(job_key_prefix + job_id, self._pool.expires_extra_ms, payload)
+                    queued[job_id] = now
+                pipe.zadd(self.queue_name, queued)
+                await pipe.execute()
+        except asyncio.CancelledError:
+            batch.sent.cancel()
+            raise
+        except Exception as error:
+            batch.sent.set_exception(error)
+            batch.sent.exception()  # seen here: every waiter may have gone
+        else:
+            batch.sent.set_result(None)
+
+
+@dataclass
+class _Batch:
+    """Jobs of new ids waiting to be written together; `sent` once Redis has them."""
+
+    sent: asyncio.Future[None]
+    jobs: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
 
 def arq_function(spec: JobSpec, *, retry_base_seconds: float = 1.0) -> Function:

@@ -25,6 +25,7 @@ from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
 from api.schema.orders.mutations import OrdersMutation
 from api.schema.orders.queries import OrdersQuery
+from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
@@ -55,6 +56,7 @@ Mutation = merge_types(
         StorefrontMutation,
         SyncInboundMutation,
         OrdersMutation,
+        OrderRoutingMutation,
     ),
 )
 Subscription = merge_types(

@@ -10,6 +10,7 @@ from api.schema.catalog.channel_types import ChannelCatalogConfig
 from api.schema.context import Info
 from api.schema.errors import UserError, attempt
 from api.schema.ids import parse_id
+from api.schema.orders.types import ConflictPolicy, Fulfilment, LosingLines
 from api.schema.permissions import CanMutate
 from domain.inventory import channel_setup
 from domain.inventory.availability import AvailabilityRule
@@ -38,6 +39,21 @@ class Channel:
     async def catalog(self, info: Info) -> ChannelCatalogConfig:
         config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
         return ChannelCatalogConfig.from_domain(config)
+
+    @strawberry.field(description="Who ships the channel's orders (setChannelFulfilment).")
+    async def fulfilment(self, info: Info) -> Fulfilment:  # type: ignore[valid-type]
+        config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
+        return config.fulfilment
+
+    @strawberry.field(description="Who gets a contested last unit (setConflictPolicy).")
+    async def conflict_policy(self, info: Info) -> ConflictPolicy:  # type: ignore[valid-type]
+        config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
+        return config.conflict_policy
+
+    @strawberry.field(description="What becomes of its line that loses one (setConflictPolicy).")
+    async def losing_lines(self, info: Info) -> LosingLines:  # type: ignore[valid-type]
+        config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
+        return config.losing_lines
 
     @classmethod
     def from_domain(cls, channel: DomainChannel) -> Channel:

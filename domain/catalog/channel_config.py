@@ -12,7 +12,7 @@ from domain.catalog.listing import ListingRule
 from domain.catalog.money import Money
 from domain.catalog.pricing import PriceRule, Rounding
 from domain.errors import InvalidInput
-from domain.orders.model import ConflictPolicy
+from domain.orders.model import ConflictPolicy, Fulfilment, LosingLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +61,5 @@ class ChannelConfig:
     updated_at: datetime | None = None
     stock_edit_policy: StockEditPolicy = StockEditPolicy.HUB_WINS
     conflict_policy: ConflictPolicy = ConflictPolicy.FIRST_COME  # who gets a contested unit
+    losing_lines: LosingLine = LosingLine.BACKORDER  # what becomes of a line that lost one
+    fulfilment: Fulfilment = Fulfilment.MERCHANT  # which stock the channel's orders take

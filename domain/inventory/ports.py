@@ -117,6 +117,16 @@ class InventoryRepository(Protocol):
         """Close an active reservation; False if it was no longer active."""
         ...
 
+    async def split_reservation(
+        self, reservation_id: uuid.UUID, quantity: int, part: Reservation
+    ) -> bool:
+        """Move `quantity` units of an active reservation into `part`, a new reservation row.
+
+        One conditional update: False (nothing changed) when the reservation is no longer
+        active or does not hold more than `quantity`.
+        """
+        ...
+
     async def list_reservations(
         self,
         *,

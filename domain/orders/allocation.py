@@ -5,8 +5,11 @@ channels sold the last unit before the sync caught up), a conflict is opened and
 channel's policy decides. `first_come`: the order placed first wins, taking the unit back
 from a later order that has not shipped. `channel_priority`: the higher-priority channel
 wins the same way. `manual`: the line is held and a person is alerted. The losing line
-becomes `short` (backordered). Every conflict is recorded with its resolution, published,
-and alerted.
+becomes `short` (backordered), or is cancelled and its channel told, as the losing
+channel's `losing_lines` says (see `losing`). A unit is only ever taken back from where the
+winner's own routing could have reserved it: a merchant-fulfilled order never takes
+channel-managed stock, a channel-managed order never takes warehouse stock. Every conflict
+is recorded with its resolution, published, and alerted.
 """
 
 from __future__ import annotations
@@ -24,17 +27,20 @@ from domain.inventory.channels import Channel
 from domain.inventory.events import alert_raised
 from domain.inventory.model import Reservation, ReservationStatus
 from domain.inventory.reservations import LineMode, LineRequest
+from domain.orders import losing
 from domain.orders.events import order_event
 from domain.orders.model import (
     Conflict,
     ConflictPolicy,
+    Fulfilment,
     LineStatus,
+    LosingLine,
     Order,
     OrderLine,
     OrderStatus,
     Transition,
 )
-from domain.orders.routing import route
+from domain.orders.routing import route, usable_locations
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
@@ -56,6 +62,8 @@ class _Outcome:
     lines: dict[uuid.UUID, OrderLine]
     conflicts: list[Conflict]
     losers: list[tuple[Order, Reservation, Conflict]]
+    usable: set[uuid.UUID]  # where this order may hold stock (and so take a unit back)
+    losing: LosingLine  # what becomes of this order's lines that lose
 
 
 def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatus:
@@ -65,10 +73,10 @@ def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatu
     live = [ln for ln in lines if ln.status is not LineStatus.CANCELLED]
     if not live:
         return OrderStatus.CANCELLED
-    shipped = [ln for ln in live if ln.status is LineStatus.SHIPPED]
-    if len(shipped) == len(live):
+    gone = [ln for ln in live if ln.status in (LineStatus.SHIPPED, LineStatus.RETURNED)]
+    if len(gone) == len(live):
         return OrderStatus.SHIPPED
-    if shipped:
+    if gone or any(ln.shipped_quantity for ln in live):
         return OrderStatus.PARTIALLY_SHIPPED
     allocated = [ln for ln in live if ln.status is LineStatus.ALLOCATED]
     if len(allocated) == len(live):
@@ -94,8 +102,12 @@ async def allocate(
         locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
         snapshots = await uow.inventory.snapshots(sorted({ln.sku for ln in waiting if ln.sku}))
     assert channel is not None
-    routes = route(waiting, channel.location_ids, locations, snapshots)
-    outcome = _Outcome({}, [], [])
+    fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
+    routes = route(waiting, channel.location_ids, locations, snapshots, fulfilment)
+    outcome = _Outcome(
+        {}, [], [], usable_locations(channel.location_ids, locations, fulfilment),
+        config.losing_lines if config else LosingLine.BACKORDER,
+    )  # fmt: skip
     routed = [ln for ln in waiting if ln.id in routes]
     if routed:
         requests = [
@@ -134,7 +146,7 @@ async def _conflict(
     assert line.sku is not None
     now = clock()
     if policy is not ConflictPolicy.MANUAL:
-        for victim_order, held in await _victims(uows, order, channel, line, policy):
+        for victim_order, held in await _victims(uows, order, channel, line, policy, outcome):
             taken = await _take_back(uows, order, line, victim_order, held, actor, clock)
             if taken is None:
                 continue
@@ -144,19 +156,19 @@ async def _conflict(
             conflict = Conflict(uuid.uuid4(), order.id, line.id, line.sku, line.quantity, policy,
                                 won, order.id, now)  # fmt: skip
             outcome.conflicts.append(conflict)
-            lost = f"lost the last unit to order {us} ({policy.value}); backordered"
+            lost = f"lost the last unit to order {us} ({policy.value})"  # + what became of it
             outcome.losers.append(
                 (victim_order, held,
                  Conflict(uuid.uuid4(), victim_order.id, uuid.uuid4(), line.sku, held.quantity,
                           policy, lost, order.id, now))
             )  # fmt: skip
             return
-    held_back = (
-        "held for a person to decide (manual)"
-        if policy is ConflictPolicy.MANUAL
-        else f"no unit anywhere, none to take back ({policy.value}); backordered"
-    )
-    outcome.lines[line.id] = replace(line, status=LineStatus.SHORT)
+    if policy is ConflictPolicy.MANUAL:
+        held_back = "held for a person to decide (manual)"
+        outcome.lines[line.id] = replace(line, status=LineStatus.SHORT)
+    else:
+        why = f"no unit anywhere, none to take back ({policy.value})"
+        outcome.lines[line.id], held_back = losing.settle(line, outcome.losing, why)
     outcome.conflicts.append(
         Conflict(uuid.uuid4(), order.id, line.id, line.sku, line.quantity, policy, held_back,
                  None, now)
@@ -173,11 +185,13 @@ async def _victims(
     channel: Channel,
     line: OrderLine,
     policy: ConflictPolicy,
+    outcome: _Outcome,
 ) -> list[tuple[Order, Reservation]]:
     """Other orders' active holds on the SKU this order may take, best first.
 
     Holds are read from the reservations themselves, which exist the moment they are
-    committed — before their order records them on its lines.
+    committed — before their order records them on its lines. Only holds at locations this
+    order's routing may use count.
     """
     assert line.sku is not None
     async with uows(readonly=True) as uow:
@@ -188,6 +202,8 @@ async def _victims(
         found: list[tuple[Order, Reservation]] = []
         for hold in held:
             if not (hold.reference or "").startswith("order:") or hold.quantity < line.quantity:
+                continue
+            if hold.location_id not in outcome.usable:
                 continue
             other_id = uuid.UUID(hold.reference.removeprefix("order:"))  # type: ignore[union-attr]
             if other_id == order.id:
@@ -253,7 +269,7 @@ async def _record(
                 continue
             if new.status is LineStatus.ALLOCATED and not await _still_held(uow, line, new):
                 # Taken back by an earlier order while this run was recording: it lost.
-                new = replace(new, status=LineStatus.SHORT, reservation_id=None)
+                new, _ = losing.settle(new, outcome.losing, "lost the unit while reserving")
             lines.append(new)
             changed.append(new)
         status = order_status(lines, current.status)
@@ -266,6 +282,7 @@ async def _record(
             )
         for conflict in outcome.conflicts:
             await _publish_conflict(uow, updated, conflict, now)
+        await losing.tell_channel(uow, updated, changed, "lost a contested last unit", now)
         uow.emit(order_event(updated, "allocated"))
         await uow.commit()
     # Each loser is recorded in its own transaction: never two orders locked in one.
@@ -306,16 +323,21 @@ async def _lose(
         )  # fmt: skip
         if target is None:
             return
-        short = replace(target, status=LineStatus.SHORT, reservation_id=None)
-        lines = tuple(short if ln.id == target.id else ln for ln in loser.lines)
+        # The loser's own channel says what becomes of its line.
+        config = await uow.channel_configs.get(loser.channel_id)
+        policy = config.losing_lines if config else LosingLine.BACKORDER
+        lost, resolution = losing.settle(target, policy, conflict.resolution)
+        lines = tuple(lost if ln.id == target.id else ln for ln in loser.lines)
         status = order_status(lines, loser.status)
         updated = replace(loser, lines=lines, status=status, updated_at=now)
-        await uow.orders.save(updated, [short])
+        await uow.orders.save(updated, [lost])
         if status is not loser.status:
             await uow.orders.add_transition(
-                Transition(loser.id, loser.status, status, actor, conflict.resolution, now)
+                Transition(loser.id, loser.status, status, actor, resolution, now)
             )
-        await _publish_conflict(uow, updated, replace(conflict, line_id=target.id), now)
+        settled = replace(conflict, line_id=target.id, resolution=resolution)
+        await _publish_conflict(uow, updated, settled, now)
+        await losing.tell_channel(uow, updated, [lost], resolution, now)
         await uow.commit()
 
 

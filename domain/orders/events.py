@@ -12,7 +12,9 @@ def order_event(order: Order, kind: str, detail: str | None = None) -> Event:
     return Event(
         ORDER_TOPIC,
         {
-            "kind": kind,  # created, status_changed, allocated, conflict, shipped, cancelled
+            # created, status_changed, allocated, conflict, shipped, delivered, cancelled,
+            # line_cancelled, returned, line_mapped
+            "kind": kind,
             "orderId": str(order.id),
             "channelId": str(order.channel_id),
             "externalId": order.external_id,

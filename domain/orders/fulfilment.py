@@ -1,10 +1,11 @@
 """Shipping and cancelling: stock leaves (or is let go), and the channel is told.
 
-A shipment names whole lines of an order, the location they leave from and the tracking
-number. Their reservations are committed (on hand and reserved both drop, in the ledger),
+A shipment names lines of an order with the units it ships of each (all of a line, or some:
+2 of 5, the rest later), the location they leave from and the tracking number. Those units
+of the lines' reservations are committed (on hand and reserved both drop, in the ledger),
 and the channel hears about the shipment through the outbox. Cancelling releases what the
-order still holds. Shipping more than ordered, from a location that does not hold the
-line, or a line that is not reserved, are typed errors that change nothing.
+order still holds. Shipping more than is left to ship, from a location that does not hold
+the line, or a line that is not reserved, are typed errors that change nothing.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
-from domain.inventory import reservations, stock
+from domain.inventory import committing, reservations, stock
+from domain.inventory.committing import CommitPart
 from domain.orders.allocation import order_status
 from domain.orders.events import order_event
-from domain.orders.model import LineStatus, Order, OrderStatus, Shipment, Transition
+from domain.orders.model import LineStatus, Order, OrderLine, OrderStatus, Shipment, Transition
 from domain.ports import UnitOfWorkFactory
 from domain.sync.model import Dirty, OutboxKind
 from domain.sync.outbox import mark_dirty
@@ -29,6 +31,8 @@ MAX_TRACKING = 200
 SHIPPABLE = frozenset(
     {OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED, OrderStatus.PARTIALLY_SHIPPED}
 )
+# Lines with units still reserved to ship.
+SHIPPING_LINES = frozenset({LineStatus.ALLOCATED, LineStatus.PARTIALLY_SHIPPED})
 
 
 def utcnow() -> datetime:
@@ -47,7 +51,8 @@ async def create_shipment(
     actor: str,
     clock: Clock = utcnow,
 ) -> tuple[Order, Shipment]:
-    """Ship whole reserved lines from one location; the channel gets the tracking number."""
+    """Ship reserved lines, whole or some of their units, from one location; the channel
+    gets the tracking number. A line shipped in part stays reserved for the rest."""
     if not lines:
         raise InvalidInput("a shipment ships at least one line", field="lines")
     if not carrier.strip() or not tracking_number.strip():
@@ -67,32 +72,11 @@ async def create_shipment(
             return order, same  # the same shipment asked again
     if order.status not in SHIPPABLE:
         raise IllegalState(f"a {order.status.value} order cannot ship", field="orderId")
-    by_id = {line.id: line for line in order.lines}
-    for n, (line_id, quantity) in enumerate(lines):
-        line = by_id.get(line_id)
-        if line is None:
-            raise NotFound(f"order has no line {line_id}", field=f"lines[{n}].lineId")
-        if line.status is not LineStatus.ALLOCATED or line.reservation_id is None:
-            raise IllegalState(
-                f"line {line.channel_line_id} is {line.status.value}, not reserved",
-                field=f"lines[{n}].lineId",
-            )
-        if quantity != line.quantity:
-            raise InvalidQuantity(
-                f"line {line.channel_line_id} ships whole: {line.quantity}, not {quantity}",
-                field=f"lines[{n}].quantity",
-            )
-        if line.location_id != location_id:
-            raise InvalidInput(
-                f"line {line.channel_line_id} is reserved at another location",
-                field="locationId",
-            )
-    for line_id, _ in lines:
-        reservation_id = by_id[line_id].reservation_id
-        assert reservation_id is not None
-        await reservations.commit(
-            uows, reservation_id=reservation_id, key=f"{key}:{line_id}", actor=actor, clock=clock
-        )
+    parts = _commit_parts(order, lines, location_id)
+    await committing.commit_parts(
+        uows, parts=parts, key=f"{key}:commit", actor=actor,
+        detail=f"shipped by {carrier} {tracking_number}", clock=clock,
+    )  # fmt: skip
     now = clock()
     shipment = Shipment(
         id=uuid.uuid4(), order_id=order_id, location_id=location_id, carrier=carrier,
@@ -105,12 +89,7 @@ async def create_shipment(
         same = _same_shipment(await uow.orders.shipments(order_id), lines, tracking_number)
         if same is not None:
             return current, same
-        shipped = {line_id for line_id, _ in lines}
-        changed = [
-            replace(ln, status=LineStatus.SHIPPED, shipped_quantity=ln.quantity)
-            for ln in current.lines
-            if ln.id in shipped
-        ]
+        changed = _shipped(current, lines)
         new_lines = tuple(next((c for c in changed if c.id == ln.id), ln) for ln in current.lines)
         status = order_status(new_lines, current.status)
         updated = replace(current, lines=new_lines, status=status, updated_at=now)
@@ -126,6 +105,66 @@ async def create_shipment(
         uow.emit(order_event(updated, "shipped", shipment.tracking_number))
         await uow.commit()
     return updated, shipment
+
+
+def _commit_parts(
+    order: Order, lines: Sequence[tuple[uuid.UUID, int]], location_id: uuid.UUID
+) -> list[CommitPart]:
+    """What the shipment takes from each line's reservation; refuses what cannot ship."""
+    by_id = {line.id: line for line in order.lines}
+    parts: list[CommitPart] = []
+    for n, (line_id, quantity) in enumerate(lines):
+        line = by_id.get(line_id)
+        if line is None:
+            raise NotFound(f"order has no line {line_id}", field=f"lines[{n}].lineId")
+        if line.status not in SHIPPING_LINES or line.reservation_id is None:
+            raise IllegalState(
+                f"line {line.channel_line_id} is {line.status.value}, not reserved",
+                field=f"lines[{n}].lineId",
+            )
+        if any(other == line_id for other, _ in lines[:n]):
+            raise InvalidInput(
+                f"line {line.channel_line_id} is named twice", field=f"lines[{n}].lineId"
+            )
+        if not 1 <= quantity <= line.left_to_ship:
+            raise InvalidQuantity(
+                f"line {line.channel_line_id} has {line.left_to_ship} of {line.quantity} left "
+                f"to ship, not {quantity}",
+                field=f"lines[{n}].quantity",
+            )
+        if line.location_id != location_id:
+            raise InvalidInput(
+                f"line {line.channel_line_id} is reserved at another location",
+                field="locationId",
+            )
+        parts.append(CommitPart(line.reservation_id, quantity))
+    return parts
+
+
+def _shipped(order: Order, lines: Sequence[tuple[uuid.UUID, int]]) -> list[OrderLine]:
+    """The order's lines with this shipment's units added to what they shipped.
+
+    Checked again under the order's lock: the stock step above replays a key already used,
+    so a retry under that key for another parcel must be refused here, with no change.
+    """
+    by_id = {line.id: line for line in order.lines}
+    changed: list[OrderLine] = []
+    for n, (line_id, quantity) in enumerate(lines):
+        line = by_id[line_id]
+        if quantity > line.left_to_ship or line.status not in SHIPPING_LINES:
+            raise InvalidQuantity(
+                f"line {line.channel_line_id} has {line.left_to_ship} left to ship",
+                field=f"lines[{n}].quantity",
+            )
+        shipped = line.shipped_quantity + quantity
+        done = shipped == line.quantity
+        changed.append(
+            replace(
+                line, shipped_quantity=shipped,
+                status=LineStatus.SHIPPED if done else LineStatus.PARTIALLY_SHIPPED,
+            )
+        )  # fmt: skip
+    return changed
 
 
 def _same_shipment(
@@ -155,7 +194,7 @@ async def cancel_order(
         raise NotFound(f"unknown order {order_id}", field="orderId")
     if order.status is OrderStatus.CANCELLED:
         return order
-    if any(line.status is LineStatus.SHIPPED for line in order.lines):
+    if any(line.shipped_quantity or line.status is LineStatus.SHIPPED for line in order.lines):
         raise IllegalState("shipped lines cannot be cancelled; return them", field="orderId")
     for line in order.lines:
         if line.reservation_id is not None and line.status is LineStatus.ALLOCATED:

@@ -21,16 +21,20 @@ from domain.orders.model import (
     Customer,
     LineStatus,
     Order,
+    OrderFee,
     OrderLine,
     OrderStatus,
     Transition,
 )
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.sync.channel import ChannelOrder
+from domain.sync.channel import ChannelFee, ChannelOrder
 
 Clock = Callable[[], datetime]
+MAX_FEE_KIND = 32
+MAX_FEES = 100
 CANCELLED_STATUSES = frozenset({"cancelled", "canceled", "voided", "refunded"})
 UNPAID_STATUSES = frozenset({"pending", "pending_payment", "authorized_pending"})
+DELIVERED_STATUSES = frozenset({"delivered"})
 
 
 def utcnow() -> datetime:
@@ -55,6 +59,19 @@ def _attention(lines: tuple[OrderLine, ...]) -> str | None:
     names = ", ".join(f"{line.channel_sku or '(no SKU)'} (line {line.channel_line_id})"
                       for line in unknown)  # fmt: skip
     return f"unknown SKU: {names}"
+
+
+def order_fees(fees: tuple[ChannelFee, ...]) -> tuple[OrderFee, ...]:
+    """The channel's fees as the order keeps them (a fee is never dropped for its name)."""
+    return tuple(
+        OrderFee(
+            kind=(fee.kind.strip().lower() or "fee")[:MAX_FEE_KIND],
+            amount_minor=fee.amount.minor,
+            currency=fee.amount.currency,
+            channel_line_id=fee.line_id,
+        )
+        for fee in fees[:MAX_FEES]
+    )
 
 
 def _new_order(
@@ -111,6 +128,7 @@ def _new_order(
         created_at=now,
         updated_at=now,
         lines=lines,
+        fees=order_fees(incoming.fees),
     )
 
 
@@ -153,15 +171,23 @@ async def ingest(
 async def _apply_update(
     uow: UnitOfWork, order: Order, incoming: ChannelOrder, actor: str, now: datetime
 ) -> Order:
-    """A newer version from the channel: its status moves (cancellation, payment)."""
+    """A newer version from the channel: its status moves (cancellation, payment, delivery),
+    and fees it now knows replace those kept (a version without fees keeps them)."""
     status = order.status
     wanted = incoming.status.lower()
     if wanted in CANCELLED_STATUSES and status is not OrderStatus.CANCELLED:
         status = OrderStatus.CANCELLED
     elif status is OrderStatus.PENDING_PAYMENT and wanted not in UNPAID_STATUSES:
         status = OrderStatus.OPEN
-    updated = replace(order, status=status, channel_updated_at=incoming.updated_at, updated_at=now)
+    elif status is OrderStatus.SHIPPED and wanted in DELIVERED_STATUSES:
+        status = OrderStatus.DELIVERED  # a channel that tracks the parcel says it arrived
+    fees = order_fees(incoming.fees) or order.fees
+    updated = replace(
+        order, status=status, fees=fees, channel_updated_at=incoming.updated_at, updated_at=now
+    )
     await uow.orders.save(updated, [])
+    if fees != order.fees:
+        await uow.orders.set_fees(updated)
     if status is not order.status:
         await uow.orders.add_transition(
             Transition(order.id, order.status, status, actor, "updated on the channel", now)

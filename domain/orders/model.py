@@ -24,15 +24,30 @@ class LineStatus(StrEnum):
     OPEN = "open"  # waiting for stock to be reserved
     ALLOCATED = "allocated"  # reserved at a location
     SHORT = "short"  # lost a last-unit conflict: backordered, or held for a person
+    PARTIALLY_SHIPPED = "partially_shipped"  # some units shipped, the rest still reserved
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
     RETURNED = "returned"
+
+
+class Fulfilment(StrEnum):
+    """Who ships a channel's orders, and so which stock they may take."""
+
+    MERCHANT = "merchant"  # the hub's locations: warehouses, stores, 3PL, dropship
+    CHANNEL_MANAGED = "channel_managed"  # the channel ships what it holds (FBA-style)
 
 
 class ConflictPolicy(StrEnum):
     FIRST_COME = "first_come"  # the order placed first on its channel wins the unit
     CHANNEL_PRIORITY = "channel_priority"  # the higher-priority channel wins
     MANUAL = "manual"  # hold the line and alert a person
+
+
+class LosingLine(StrEnum):
+    """What becomes of a channel's line that lost a contested last unit (not under manual)."""
+
+    BACKORDER = "backorder"  # kept, short, until stock comes
+    CANCEL = "cancel"  # cancelled in the hub, and cancelled on its channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +73,20 @@ class OrderLine:
     routed_by: str | None = None  # which rule chose the location
     shipped_quantity: int = 0
 
+    @property
+    def left_to_ship(self) -> int:
+        return self.quantity - self.shipped_quantity
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFee:
+    """What the channel charges the merchant for the order (or for one of its lines)."""
+
+    kind: str  # as the channel names it: "sale_fee", "marketplace_fee", "payment_processing"…
+    amount_minor: int
+    currency: str
+    channel_line_id: str | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Order:
@@ -77,6 +106,7 @@ class Order:
     created_at: datetime
     updated_at: datetime
     lines: tuple[OrderLine, ...] = ()
+    fees: tuple[OrderFee, ...] = ()  # when the channel makes them known; empty otherwise
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,8 +138,18 @@ class ChannelPort(Protocol):
         """Tell the channel an order (or some of its lines) shipped; returns its shipment id."""
         ...
 
+    async def cancel_lines(self, notice: LineCancelNotice) -> None:
+        """Cancel order lines on the channel: the hub will not ship them. Safe to repeat: a
+        line already cancelled there is left as it is."""
+        ...
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         """Whether an inbound request really comes from this channel (signature check)."""
+        ...
+
+    def identify_webhook(self, headers: Mapping[str, str]) -> InboundIdentity | None:
+        """The event's id, topic and kind as a verified request's headers name them, without
+        reading its body; None when they do not (the body is then read to tell)."""
         ...
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
@@ -166,6 +176,15 @@ class ChannelOrderLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelFee:
+    """What the channel charges the merchant for an order, as the channel reports it."""
+
+    kind: str  # e.g. "marketplace_fee", "sale_fee", "payment_processing"
+    amount: Money
+    line_id: str | None = None  # the channel's line it is for, when it is for one
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelOrder:
     """An order as a channel reports it, before the hub maps it to its order book."""
 
@@ -177,6 +196,7 @@ class ChannelOrder:
     lines: tuple[ChannelOrderLine, ...]
     customer: Mapping[str, str | None] = field(default_factory=dict)
     raw: Mapping[str, object] = field(default_factory=dict)
+    fees: tuple[ChannelFee, ...] = ()  # empty: none known (yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +214,28 @@ class ShipmentNotice:
     tracking_url: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LineCancelNotice:
+    """Order lines the hub cancelled (e.g. they lost a contested last unit)."""
+
+    order_refs: Mapping[str, str]  # the channel's ids of the order
+    lines: tuple[str, ...]  # the channel's ids of the lines: what is left of each is cancelled
+    reason: str
+
+
 class InboundKind(StrEnum):
     ORDER = "order"
     STOCK_EDIT = "stock_edit"
     OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundIdentity:
+    """What an inbound event is, known on arrival: enough to store it once."""
+
+    event_id: str  # the channel's id of the event: a redelivery carries the same one
+    topic: str
+    kind: InboundKind | None  # None: not known until the payload is read
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,19 @@
 """Inbound events: stored on arrival, acted on once by a job, retried by a sweep.
 
-`receive` stores a verified event (a redelivery is acknowledged and dropped) and asks for a
-processing run after commit. `process` reads it with the channel's port and acts on it:
-a stock edit follows the channel's stock-edit policy (see `stock_edits`); an order waits,
-`received`, for order ingestion; anything else is ignored with the reason. A payload the
-port cannot read fails for good (retrying cannot help); other failures are retried by
-`sweep` until the attempts run out. When an event fails for good, an alert says so if it
-names a SKU. Every status change is conditional on the event still being open, so a run
-that comes twice (jobs run at least once) acts once.
+`reception.receive` stores an event its channel signed (a redelivery is acknowledged and
+dropped) and asks for a processing run after commit. `process` reads it with the channel's
+port and acts on it: a stock edit follows the channel's stock-edit policy (see
+`stock_edits`); an order waits, `received`, for order ingestion; anything else is ignored
+with the reason. A payload the port cannot read fails for good (retrying cannot help);
+other failures are retried by `sweep` until the attempts run out. When an event fails for
+good, an alert says so if it names a SKU. Every status change is conditional on the event
+still being open, so a run that comes twice (jobs run at least once) acts once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +28,6 @@ from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.channel import (
     ChannelFailure,
     ChannelOrder,
-    ChannelPort,
     ChannelRejected,
     InboundKind,
     InboundStockEdit,
@@ -49,66 +47,6 @@ LOST_AFTER = timedelta(minutes=1)
 # Concurrent decisions about one SKU take turns; one that keeps losing is retried later.
 DECIDE_ATTEMPTS = 3
 SWEEP_BATCH = 500
-UNKNOWN_TOPIC = "unknown"
-MAX_EVENT_ID = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What a webhook is, read on arrival: enough to store it once."""
-
-    event_id: str
-    topic: str
-    kind: InboundKind | None
-
-
-def identify(port: ChannelPort, headers: Mapping[str, str], body: bytes) -> Identity:
-    """The event's id, topic and kind as the channel's port reads them.
-
-    A payload the port cannot read is still stored (it was verified: it came from the
-    channel), under a digest of its bytes, so redeliveries of it are one row too; its
-    processing run records why it cannot be read.
-    """
-    try:
-        event = port.parse_webhook(headers, body)
-    except ChannelFailure:
-        return Identity(_digest(body), UNKNOWN_TOPIC, None)
-    event_id = event.event_id
-    if len(event_id) > MAX_EVENT_ID:
-        event_id = _digest(event_id.encode())
-    return Identity(event_id, event.topic[:100] or UNKNOWN_TOPIC, event.kind)
-
-
-def _digest(data: bytes) -> str:
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
-
-
-async def receive(
-    uow: UnitOfWork,
-    *,
-    channel_id: uuid.UUID,
-    identity: Identity,
-    headers: Mapping[str, str],
-    body: str,
-    now: datetime,
-) -> InboxEntry | None:
-    """Store a verified event and request its processing after commit; None if a duplicate."""
-    entry = InboxEntry(
-        id=uuid.uuid4(),
-        channel_id=channel_id,
-        event_id=identity.event_id,
-        topic=identity.topic,
-        kind=identity.kind,
-        headers=dict(headers),
-        body=body,
-        status=InboxStatus.RECEIVED,
-        attempts=0,
-        received_at=now,
-    )
-    if not await uow.inbox.add(entry):
-        return None
-    uow.enqueue_after_commit(PROCESS_JOB, str(entry.id))
-    return entry
 
 
 async def sweep(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:

@@ -9,7 +9,7 @@ events stay `received` until order ingestion takes them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +26,14 @@ class InboxStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({InboxStatus.RECEIVED, InboxStatus.FAILED})
+
+
+class Intake(StrEnum):
+    """What storing an arriving event came to."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # the channel's event id is known: nothing stored
+    STALE = "stale"  # verified with credentials the channel no longer has: nothing stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +90,11 @@ def payload_text(body: bytes) -> str:
 
 
 class InboxRepository(Protocol):
-    async def add(self, entry: InboxEntry) -> bool:
-        """Store a new event; False (and nothing stored) when the channel's event id is known."""
+    async def add_verified(self, arrivals: Sequence[tuple[InboxEntry, bytes]]) -> list[Intake]:
+        """Store new events, each with the sealed credentials its signature was checked with,
+        in one statement where the backend allows; an event is stored only if those are
+        still its channel's credentials as the statement runs (else STALE: a change committed
+        before it keeps the event out). One outcome per event, in order."""
         ...
 
     async def get(self, inbox_id: uuid.UUID) -> InboxEntry | None: ...

@@ -13,6 +13,7 @@ class OutboxKind(StrEnum):
     PRICE = "price"  # key: a SKU
     LISTING = "listing"  # key: a listing id (create, replace or end it)
     SHIPMENT = "shipment"  # key: a shipment id (tell the channel it shipped, with tracking)
+    LINE_CANCEL = "line_cancel"  # key: an order line id (tell the channel it will not ship)
 
 
 class OutboxStatus(StrEnum):

@@ -1,9 +1,10 @@
-"""The storage the sync engine needs: the outbox and the sync log."""
+"""The storage the sync engine needs (the outbox and the sync log), and the channels' ports."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -61,4 +62,29 @@ class ChannelConnector(Protocol):
         self, channel: Channel, config: ChannelConfig, sealed_credentials: bytes | None
     ) -> ChannelPort:
         """Raises ChannelMisconfigured when the channel cannot be reached as configured."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookVerifier:
+    """A channel's port as built from its sealed credentials, to check its webhooks with."""
+
+    channel_id: uuid.UUID
+    port: ChannelPort
+    sealed: bytes  # the credentials the port was built from, as stored (sealed)
+    kept_headers: tuple[str, ...] = ()  # prefixes of the (lower-case) headers kept with an event
+
+    def kept(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The headers stored with an event: the channel's own, read again to process it."""
+        return {
+            name: value for name, value in headers.items() if name.startswith(self.kept_headers)
+        }
+
+
+class WebhookVerifiers(Protocol):
+    """Each channel's webhook verifier, remembered by the process that built it."""
+
+    async def get(self, channel_id: uuid.UUID, *, fresh: bool = False) -> WebhookVerifier | str:
+        """The channel's verifier (built anew from storage when `fresh`), or why it has none:
+        unknown channel, no credentials, credentials that cannot be opened."""
         ...

@@ -254,11 +254,7 @@ class _Run:
     # Line cancellations ----------------------------------------------------------------------
 
     async def cancel_line(self, port: ChannelPort, keyed: _Keyed) -> None:
-        """Tell the channel an order line the hub cancelled will not ship (key: the line id).
-
-        A failure it will not get past is dead-lettered here with an alert naming the line's
-        SKU: the key is a line id, which `alert` would take for a SKU.
-        """
+        """Tell the channel an order line the hub cancelled will not ship (key: the line id)."""
         async with self.relay.uow(readonly=True) as uow:
             order = await uow.orders.by_line(uuid.UUID(keyed.key))
             conflicts = await uow.orders.conflicts(order.id) if order else []
@@ -276,24 +272,7 @@ class _Run:
         try:
             await port.cancel_lines(notice)
         except ChannelFailure as failure:
-            if failure.retryable and keyed.attempts + 1 < self.relay.max_attempts:
-                await self.failed([keyed], "cancel_lines", failure, self.elapsed(started))
-                return
-            now = self.relay.clock()
-            async with self.relay.uow() as uow:
-                await uow.outbox.bury(keyed.ids, failure.message)
-                outcome = CallOutcome.DEAD if failure.retryable else CallOutcome.REJECTED
-                await self.log(uow, "cancel_lines", [keyed.key], outcome, started, failure.message)
-                if line.sku:
-                    alert = Alert(
-                        id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=line.sku, available=0,
-                        threshold=None, created_at=now, channel_id=self.channel_id,
-                        message=f"cancel line {line.channel_line_id} of order "
-                        f"{order.number or order.external_id}: {failure.message}"[:2000],
-                    )  # fmt: skip
-                    await uow.alerts.add(alert)
-                    uow.emit(alert_raised(alert))
-                await uow.commit()
+            await self.failed([keyed], "cancel_lines", failure, self.elapsed(started))
             return
         async with self.relay.uow() as uow:
             await self.done(uow, [keyed], "cancel_lines", CallOutcome.OK, started)
@@ -626,12 +605,9 @@ class _Run:
             await uow.commit()
 
     async def alert(self, uow: UnitOfWork, slot: _Keyed, message: str, now: datetime) -> None:
-        sku = slot.key
-        if slot.kind is OutboxKind.LISTING:
-            listing = await uow.listings.get(uuid.UUID(slot.key))
-            if listing is None or not listing.items:
-                return
-            sku = listing.items[0].sku
+        sku = await self.sku_of(uow, slot)
+        if sku is None:
+            return  # nothing left to name (the sync log keeps the failure)
         alert = Alert(
             id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=sku, available=0, threshold=None,
             created_at=now, channel_id=self.channel_id,
@@ -639,6 +615,26 @@ class _Run:
         )  # fmt: skip
         await uow.alerts.add(alert)
         uow.emit(alert_raised(alert))
+
+    async def sku_of(self, uow: UnitOfWork, slot: _Keyed) -> str | None:
+        """The SKU an alert about a row names: its key, or the SKU its listing, shipment or
+        order line is about."""
+        if slot.kind in (OutboxKind.QUANTITY, OutboxKind.PRICE):
+            return slot.key
+        if slot.kind is OutboxKind.LISTING:
+            listing = await uow.listings.get(uuid.UUID(slot.key))
+            return listing.items[0].sku if listing is not None and listing.items else None
+        if slot.kind is OutboxKind.SHIPMENT:
+            shipment = await uow.orders.get_shipment(uuid.UUID(slot.key))
+            order = await uow.orders.get(shipment.order_id) if shipment else None
+            if shipment is None or order is None:
+                return None
+            lines = {line.id: line for line in order.lines}
+            shipped = [lines[line_id].sku for line_id, _ in shipment.lines if line_id in lines]
+            return next((sku for sku in shipped if sku), None)
+        order = await uow.orders.by_line(uuid.UUID(slot.key))
+        line = next((ln for ln in order.lines if str(ln.id) == slot.key), None) if order else None
+        return line.sku if line is not None else None
 
     # Sync log --------------------------------------------------------------------------------
 

@@ -145,13 +145,18 @@ class LineItem:
     variant: Variant | None
     sku: str | None
     title: str
-    quantity: int
+    quantity: int  # as ordered
     price: Decimal
     fulfilled_quantity: int = 0
+    quantity_change: int = 0  # what order edits removed (negative) or added
+
+    @property
+    def current_quantity(self) -> int:
+        return self.quantity + self.quantity_change
 
     @property
     def unfulfilled_quantity(self) -> int:
-        return self.quantity - self.fulfilled_quantity
+        return self.current_quantity - self.fulfilled_quantity
 
 
 @dataclass(eq=False)
@@ -229,7 +234,46 @@ class Order:
 
     @property
     def total_price(self) -> Decimal:
-        return sum((line.price * line.quantity for line in self.line_items), Decimal("0"))
+        return sum((line.price * line.current_quantity for line in self.line_items), Decimal("0"))
+
+
+@dataclass(eq=False)
+class OrderEdit:
+    """An order edit session (its CalculatedOrder and OrderEditSession share its number):
+    quantities staged by orderEditSetQuantity, applied by orderEditCommit."""
+
+    typename: ClassVar[str] = "CalculatedOrder"
+    id: int
+    order: Order
+    created_at: datetime
+    staged: dict[int, tuple[int, bool]] = field(default_factory=dict)  # line: (quantity, restock)
+    committed: bool = False
+
+    def line(self, line: LineItem) -> CalculatedLine:
+        quantity, restock = self.staged.get(line.id, (line.current_quantity, False))
+        return CalculatedLine(line, quantity, restock)
+
+
+@dataclass(eq=False)
+class CalculatedLine:
+    """A line item as an order edit would leave it; its id is the line item's number."""
+
+    typename: ClassVar[str] = "CalculatedLineItem"
+    line_item: LineItem
+    quantity: int
+    restocking: bool
+
+    @property
+    def id(self) -> int:
+        return self.line_item.id
+
+    @property
+    def editable_quantity(self) -> int:
+        return self.quantity - self.line_item.fulfilled_quantity
+
+    @property
+    def editable_quantity_before_changes(self) -> int:
+        return self.line_item.unfulfilled_quantity
 
 
 @dataclass(eq=False)

@@ -16,7 +16,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 from graphql.execution.values import get_directive_values
 
-from sandbox.shopify import catalog, inventory, orders
+from sandbox.shopify import catalog, inventory, order_edits, orders
 from sandbox.shopify.ids import gid
 from sandbox.shopify.objects import store_of
 from sandbox.shopify.store import IdempotentResult
@@ -161,6 +161,47 @@ def _fulfillment_create(
     return {"fulfillment": created, "userErrors": errors}
 
 
+def _session(edit: Any) -> dict[str, Any] | None:
+    return {"id": gid("OrderEditSession", edit.id)} if edit is not None else None
+
+
+def _order_edit_begin(_root: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
+    edit, errors = order_edits.begin(store_of(info), id)
+    return {"calculatedOrder": edit, "orderEditSession": _session(edit), "userErrors": errors}
+
+
+def _order_edit_set_quantity(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    id: str,
+    lineItemId: str,
+    quantity: int,
+    restock: bool | None = None,
+    **_ignored: Any,
+) -> dict[str, Any]:
+    edit, line, errors = order_edits.set_quantity(
+        store_of(info), id, lineItemId, quantity, bool(restock)
+    )
+    return {
+        "calculatedLineItem": line,
+        "calculatedOrder": edit,
+        "orderEditSession": _session(edit),
+        "userErrors": errors,
+    }
+
+
+def _order_edit_commit(
+    _root: Any,
+    info: GraphQLResolveInfo,
+    id: str,
+    notifyCustomer: bool | None = None,
+    staffNote: str | None = None,
+) -> dict[str, Any]:
+    order, errors = order_edits.commit(store_of(info), id)
+    messages = ["Order updated"] if order is not None else None
+    return {"order": order, "successMessages": messages, "userErrors": errors}
+
+
 MUTATION: dict[str, Resolver] = {
     "productSet": _product_set,
     "productUpdate": _product_update,
@@ -169,4 +210,7 @@ MUTATION: dict[str, Resolver] = {
     "inventoryAdjustQuantities": _adjust_quantities,
     "inventoryActivate": _activate,
     "fulfillmentCreate": _fulfillment_create,
+    "orderEditBegin": _order_edit_begin,
+    "orderEditSetQuantity": _order_edit_set_quantity,
+    "orderEditCommit": _order_edit_commit,
 }

@@ -290,7 +290,7 @@ ORDER: dict[str, Resolver] = {
 LINE_ITEM: dict[str, Resolver] = {
     "id": _id,
     "name": lambda line, _i: line.title,
-    "currentQuantity": lambda line, _i: line.quantity,
+    "currentQuantity": lambda line, _i: line.current_quantity,
     "product": lambda line, _i: line.variant.product if line.variant else None,
     "originalUnitPriceSet": lambda line, i: money_bag(line.price, store_of(i).currency),
     "discountedUnitPriceSet": lambda line, i: money_bag(line.price, store_of(i).currency),
@@ -415,6 +415,28 @@ ADJUSTMENT_GROUP: dict[str, Resolver] = {
     "staffMember": lambda _g, _i: None,
 }
 
+CALCULATED_ORDER: dict[str, Resolver] = {
+    "id": _id,
+    "lineItems": lambda edit, _i, **args: connection(
+        [edit.line(line) for line in edit.order.line_items], args, sort=lambda c: c.id
+    ),
+    "addedLineItems": lambda _edit, _i, **args: connection([], args, sort=lambda c: c.id),
+    "originalOrder": lambda edit, _i: edit.order,
+    "committed": lambda edit, _i: edit.committed,
+    "subtotalLineItemsQuantity": lambda edit, _i: sum(
+        edit.line(line).quantity for line in edit.order.line_items
+    ),
+}
+
+CALCULATED_LINE_ITEM: dict[str, Resolver] = {
+    "id": _id,
+    "sku": lambda calculated, _i: calculated.line_item.sku,
+    "title": lambda calculated, _i: calculated.line_item.title,
+    "variant": lambda calculated, _i: calculated.line_item.variant,
+    "restockable": lambda calculated, _i: calculated.editable_quantity_before_changes > 0,
+    "originalUnitPriceSet": lambda c, i: money_bag(c.line_item.price, store_of(i).currency),
+}
+
 RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Product": PRODUCT,
     "ProductOption": PRODUCT_OPTION,
@@ -430,4 +452,6 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Fulfillment": FULFILLMENT,
     "Customer": CUSTOMER,
     "InventoryAdjustmentGroup": ADJUSTMENT_GROUP,
+    "CalculatedOrder": CALCULATED_ORDER,
+    "CalculatedLineItem": CALCULATED_LINE_ITEM,
 }

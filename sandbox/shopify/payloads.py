@@ -56,7 +56,7 @@ def _line_body(line: LineItem) -> dict[str, Any]:
         "title": line.title,
         "name": line.title,
         "quantity": line.quantity,
-        "current_quantity": line.quantity,
+        "current_quantity": line.current_quantity,
         "fulfillable_quantity": line.unfulfilled_quantity,
         "fulfillment_status": "fulfilled" if line.unfulfilled_quantity == 0 else None,
         "price": money(line.price),

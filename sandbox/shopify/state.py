@@ -77,6 +77,7 @@ def order_state(order: Order) -> dict[str, Any]:
                 "id": gid("LineItem", line.id),
                 "sku": line.sku,
                 "quantity": line.quantity,
+                "currentQuantity": line.current_quantity,
                 "fulfilledQuantity": line.fulfilled_quantity,
                 "price": money(line.price),
             }

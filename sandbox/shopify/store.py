@@ -22,6 +22,7 @@ from sandbox.shopify.models import (
     Level,
     Location,
     Order,
+    OrderEdit,
     Product,
     Variant,
 )
@@ -54,6 +55,7 @@ class Store:
     orders: dict[int, Order] = field(default_factory=dict)
     fulfillment_orders: dict[int, FulfillmentOrder] = field(default_factory=dict)
     fulfillments: dict[int, Fulfillment] = field(default_factory=dict)
+    order_edits: dict[int, OrderEdit] = field(default_factory=dict)
     adjustment_groups: dict[int, AdjustmentGroup] = field(default_factory=dict)
     idempotency: dict[str, IdempotentResult] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -37,6 +37,7 @@ ORDER_FIELDS = f"""
 """
 DETAIL_FIELDS = f"""
   {ORDER_FIELDS}
+  fees {{ kind amount {{ amount currencyCode }} channelLineId }}
   transitions {{ fromStatus toStatus actor reason at }}
   conflicts {{ sku quantity policy resolution winnerOrderId createdAt lineId }}
   shipments {{ id carrier trackingNumber location {{ id }} lines {{ lineId quantity }}
@@ -58,6 +59,10 @@ CANCEL_ORDER = f"""
 mutation($input: CancelOrderInput!) {{
   cancelOrder(input: $input) {{ order {{ {DETAIL_FIELDS} }} {ERRORS} }}
 }}"""
+DELIVERED = f"""
+mutation($input: MarkOrderDeliveredInput!) {{
+  markOrderDelivered(input: $input) {{ order {{ {DETAIL_FIELDS} }} {ERRORS} }}
+}}"""
 MAP_LINE = f"""
 mutation($input: MapOrderLineSkuInput!) {{
   mapOrderLineSku(input: $input) {{ order {{ {DETAIL_FIELDS} }} {ERRORS} }}
@@ -66,6 +71,15 @@ SET_POLICY = f"""
 mutation($input: SetConflictPolicyInput!) {{
   setConflictPolicy(input: $input) {{ channelId policy {ERRORS} }}
 }}"""
+SET_POLICY_AND_LOSERS = f"""
+mutation($input: SetConflictPolicyInput!) {{
+  setConflictPolicy(input: $input) {{ channelId policy losingLines {ERRORS} }}
+}}"""
+SET_FULFILMENT = f"""
+mutation($input: SetChannelFulfilmentInput!) {{
+  setChannelFulfilment(input: $input) {{ channelId fulfilment {ERRORS} }}
+}}"""
+CHANNEL_RULES = "query { channels { id fulfilment conflictPolicy losingLines } }"
 ORDER = f"query($id: ID!) {{ order(id: $id) {{ {DETAIL_FIELDS} }} }}"
 ORDERS = """
 query($first: Int!, $after: String, $filter: OrderFilter) {
@@ -328,6 +342,34 @@ async def test_a_placed_order_has_its_total(shop: Shop) -> None:
     assert (order["currency"], order["total"]) == ("USD", usd("60.00"))
 
 
+async def test_a_placed_order_keeps_the_fees_the_store_knows(shop: Shop) -> None:
+    fee = {"kind": "Payment_Processing", "amount": usd("0.88")}
+    bad = [
+        {"kind": " ", "amount": usd("1.00")},
+        {"kind": "fx", "amount": {"amount": "1.00", "currencyCode": "EUR"}},
+    ]
+
+    refused = await shop.run(
+        PLACE_ORDER, input={**shop.place_input("cart-fee-bad", [(S_RED, 1)]), "fees": bad}
+    )
+    placed = await shop.run(
+        PLACE_ORDER, input={**shop.place_input("cart-fee", [(S_RED, 1)]), "fees": [fee]}
+    )
+
+    assert (fields(refused["placeOrder"]), refused["placeOrder"]["order"]) == (
+        [("fees[0].kind", "INVALID_INPUT"), ("fees[1].amount.currencyCode", "INVALID_INPUT")],
+        None,
+    )
+    order = placed["placeOrder"]["order"]
+    assert order["fees"] == [
+        {"kind": "payment_processing", "amount": usd("0.88"), "channelLineId": None}
+    ]
+    assert (await shop.order(order["id"]))["fees"] == order["fees"]
+    marketplace = await shop.take(shop.market, "mk-fees", [(S_RED, 1)])
+    assert (await shop.order(marketplace))["fees"] == []  # Shopify's orders carry none
+    assert await shop.levels(S_RED) == {"onHand": 9, "reserved": 2, "available": 7}
+
+
 async def test_placing_an_order_needs_a_web_store_and_a_readable_cart(shop: Shop) -> None:
     await shop.checkout("cart-2", [(S_RED, 1)])
 
@@ -568,6 +610,106 @@ async def test_a_second_line_in_the_same_parcel_is_not_dropped(shop: Shop) -> No
 
     statuses = [ln["status"] for ln in (await shop.order(order["id"]))["lines"]]
     assert payload["userErrors"] != [] or statuses == ["SHIPPED", "SHIPPED"]
+
+
+async def test_a_line_ships_in_parts_and_never_more_than_it_has_left(shop: Shop) -> None:
+    order = await shop.placed("cart-parts", [(S_RED, 3)])
+    line = order["lines"][0]["id"]
+
+    first = await shop.ship(orderId=order["id"], lines=[{"lineId": line, "quantity": 1}])
+
+    assert first["userErrors"] == []
+    assert first["order"]["status"] == "PARTIALLY_SHIPPED"
+    assert [(ln["status"], ln["shippedQuantity"]) for ln in first["order"]["lines"]] == [
+        ("PARTIALLY_SHIPPED", 1)
+    ]
+    assert await shop.levels(S_RED) == {"onHand": 8, "reserved": 2, "available": 6}
+    too_many = await shop.ship(
+        orderId=order["id"], lines=[{"lineId": line, "quantity": 3}], trackingNumber="1Z-2",
+        idempotencyKey="ship-2",
+    )  # fmt: skip
+    assert (fields(too_many), too_many["order"]) == (
+        [("lines[0].quantity", "INVALID_QUANTITY")],
+        None,
+    )
+    assert await shop.levels(S_RED) == {"onHand": 8, "reserved": 2, "available": 6}
+
+    # lineIds ship what each line has left.
+    rest = await shop.ship(
+        orderId=order["id"], lineIds=[line], trackingNumber="1Z-3", idempotencyKey="ship-3"
+    )
+
+    assert rest["userErrors"] == []
+    assert rest["shipment"]["lines"] == [{"lineId": line, "quantity": 2}]
+    assert rest["order"]["status"] == "SHIPPED"
+    assert [(ln["status"], ln["shippedQuantity"]) for ln in rest["order"]["lines"]] == [
+        ("SHIPPED", 3)
+    ]
+    assert await shop.levels(S_RED) == {"onHand": 6, "reserved": 0, "available": 6}
+    assert steps(rest["order"])[-2:] == [
+        ("ALLOCATED", "PARTIALLY_SHIPPED"), ("PARTIALLY_SHIPPED", "SHIPPED"),
+    ]  # fmt: skip
+    # Retried, the last parcel is the same shipment, not a refusal.
+    again = await shop.ship(
+        orderId=order["id"], lineIds=[line], trackingNumber="1Z-3", idempotencyKey="ship-3b"
+    )
+    assert (again["userErrors"], again["shipment"]["id"]) == ([], rest["shipment"]["id"])
+
+
+async def test_a_shipped_order_is_marked_delivered_and_no_other(shop: Shop) -> None:
+    order = await shop.placed("cart-deliver", [(S_RED, 1)])
+    deliver = {"orderId": order["id"], "reason": "left at the door"}
+
+    early = (await shop.run(DELIVERED, input=deliver))["markOrderDelivered"]
+
+    assert (fields(early), early["order"]) == ([("orderId", "ILLEGAL_STATE")], None)
+    assert (await shop.order(order["id"]))["status"] == "ALLOCATED"
+    assert (await shop.ship(orderId=order["id"], lineIds=[order["lines"][0]["id"]]))[
+        "userErrors"
+    ] == []
+
+    payload = (await shop.run(DELIVERED, input=deliver))["markOrderDelivered"]
+
+    assert payload["userErrors"] == []
+    assert payload["order"]["status"] == "DELIVERED"
+    assert steps(payload["order"])[-1] == ("SHIPPED", "DELIVERED")
+    assert payload["order"]["transitions"][-1]["reason"] == "left at the door"
+    unknown = {"orderId": str(uuid.uuid4())}
+    assert fields((await shop.run(DELIVERED, input=unknown))["markOrderDelivered"]) == [
+        ("orderId", "NOT_FOUND")
+    ]
+
+
+async def test_a_channel_declares_who_ships_its_orders(shop: Shop) -> None:
+    rules = {"channelId": shop.market, "fulfilment": "CHANNEL_MANAGED"}
+
+    payload = (await shop.run(SET_FULFILMENT, input=rules))["setChannelFulfilment"]
+    policy = (
+        await shop.run(
+            SET_POLICY_AND_LOSERS,
+            input={"channelId": shop.market, "policy": "CHANNEL_PRIORITY", "losingLines": "CANCEL"},
+        )
+    )["setConflictPolicy"]
+
+    assert payload == {"channelId": shop.market, "fulfilment": "CHANNEL_MANAGED", "userErrors": []}
+    assert (policy["policy"], policy["losingLines"], policy["userErrors"]) == (
+        "CHANNEL_PRIORITY", "CANCEL", [],
+    )  # fmt: skip
+    channels = {c["id"]: c for c in (await shop.run(CHANNEL_RULES))["channels"]}
+    assert channels[shop.market] == {
+        "id": shop.market, "fulfilment": "CHANNEL_MANAGED", "conflictPolicy": "CHANNEL_PRIORITY",
+        "losingLines": "CANCEL",
+    }  # fmt: skip
+    assert channels[shop.web]["fulfilment"] == "MERCHANT"
+    assert channels[shop.web]["losingLines"] == "BACKORDER"
+    # Its orders no longer take the warehouse's stock: the market has no FBA location.
+    order_id = await shop.take(shop.market, "mk-fba", [(S_RED, 1)])
+    assert [ln["status"] for ln in (await shop.order(order_id))["lines"]] == ["CANCELLED"]
+    assert (await shop.levels(S_RED))["reserved"] == 0
+
+    unknown = {**rules, "channelId": str(uuid.uuid4())}
+    missing = (await shop.run(SET_FULFILMENT, input=unknown))["setChannelFulfilment"]
+    assert (fields(missing), missing["fulfilment"]) == ([("channelId", "NOT_FOUND")], None)
 
 
 async def test_cancelling_releases_the_stock_but_not_once_shipped(shop: Shop) -> None:

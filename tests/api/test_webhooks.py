@@ -18,12 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from adapters.channels.shopify.connect import shopify_factory
-from adapters.container import Container
+from adapters.container import Container, build_container
 from adapters.db.tables import alerts, outbox
 from adapters.ratelimit import MemoryRateLimiter
+from adapters.settings import Settings
+from domain.catalog.channel_settings import set_channel_credentials
 from domain.orders.ports import OrderFilter
 from domain.sync import inbox
 from sandbox.shopify import ShopifySandbox
@@ -328,6 +330,20 @@ async def test_the_same_event_delivered_three_times_is_one_row(hub: Hub) -> None
     assert len(hub.held.take(inbox.PROCESS_JOB)) == 1
 
 
+async def test_the_same_event_delivered_five_times_at_once_is_one_row(hub: Hub) -> None:
+    before = len(await hub.events())
+    body = stock_body(await hub.inventory_item_id(SKU), 7)
+    event_id = str(uuid.uuid4())
+    answers = await asyncio.gather(
+        *(hub.post(body, signed(body, event_id=event_id)) for _ in range(5))
+    )
+
+    assert sorted(a.json()["status"] for a in answers) == ["duplicate"] * 4 + ["received"]
+    events = await hub.events()
+    assert len(events) == before + 1
+    assert len(hub.held.take(inbox.PROCESS_JOB)) == 1
+
+
 async def test_shopifys_own_duplicate_delivery_is_one_row(hub: Hub) -> None:
     before = len(await hub.events())
     hub.sandbox.faults.duplicate_webhooks = 1
@@ -336,6 +352,128 @@ async def test_shopifys_own_duplicate_delivery_is_one_row(hub: Hub) -> None:
     assert [e["outcome"] for e in hub.sandbox.webhook_log[-2:]] == ["delivered", "duplicate"]
     assert delivered(hub.sandbox)[-2:] == [200, 200]
     assert len(await hub.events()) == before + 1
+
+
+# Credentials change
+
+
+SET_CREDENTIALS = """
+mutation($i: SetChannelCredentialsInput!) {
+  setChannelCredentials(input: $i) { userErrors { field message } }
+}"""
+ROTATED = "rotated-secret"
+
+
+def signed_with(secret: str, body: bytes) -> dict[str, str]:
+    return {**signed(body), "X-Shopify-Hmac-Sha256": sign(body, secret)}
+
+
+async def rotate_elsewhere(settings: Settings, channel: str, secret: str) -> None:
+    """Change the channel's webhook secret as another API process would: this app's
+    process is not told."""
+    other = build_container(settings)
+    try:
+        async with other.uow() as uow:
+            await set_channel_credentials(
+                uow, uuid.UUID(channel), {**CREDENTIALS, "api_secret": secret}, other.secrets,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+            await uow.commit()
+    finally:
+        await other.close()
+
+
+async def test_after_a_rotation_through_the_api_the_old_secret_is_refused(hub: Hub) -> None:
+    first = stock_body(987654321, 1)
+    assert (await hub.post(first, signed(first))).status_code == 200  # the secret is known
+    rotated = {**CREDENTIALS, "api_secret": ROTATED}
+    given = {"channelId": hub.shopify,
+             "credentials": [{"name": k, "value": v} for k, v in rotated.items()]}  # fmt: skip
+    assert (await hub.call(SET_CREDENTIALS, i=given))["setChannelCredentials"]["userErrors"] == []
+    before = await hub.events()
+    hub.held.jobs.clear()
+
+    old, new = stock_body(987654321, 2), stock_body(987654321, 3)
+    assert (await hub.post(old, signed(old))).status_code == 401
+    assert await hub.events() == before
+    assert hub.held.jobs == []
+    answer = await hub.post(new, signed_with(ROTATED, new))
+    assert (answer.status_code, answer.json()["status"]) == (200, "received")
+    assert len(await hub.events()) == len(before) + 1
+
+
+async def test_after_a_rotation_by_another_process_the_old_secret_is_refused_here(
+    hub: Hub, settings: Settings
+) -> None:
+    first = stock_body(987654321, 1)
+    assert (await hub.post(first, signed(first))).status_code == 200  # the secret is known
+    await rotate_elsewhere(settings, hub.shopify, ROTATED)
+    before = await hub.events()
+
+    # The remembered secret takes it; the statement storing it finds the credentials changed.
+    old = stock_body(987654321, 2)
+    assert (await hub.post(old, signed(old))).status_code == 401
+    assert await hub.events() == before
+    new = stock_body(987654321, 3)
+    assert (await hub.post(new, signed_with(ROTATED, new))).json()["status"] == "received"
+
+
+async def test_after_a_rotation_by_another_process_the_new_secret_is_taken_here(
+    hub: Hub, settings: Settings
+) -> None:
+    first = stock_body(987654321, 1)
+    assert (await hub.post(first, signed(first))).status_code == 200  # the secret is known
+    await rotate_elsewhere(settings, hub.shopify, ROTATED)
+    before = await hub.events()
+
+    # The remembered secret refuses the new signature: checked again with the stored one.
+    new = stock_body(987654321, 2)
+    answer = await hub.post(new, signed_with(ROTATED, new))
+    assert (answer.status_code, answer.json()["status"]) == (200, "received")
+    events = await hub.events()
+    assert len(events) == len(before) + 1
+    assert json.loads(events[0]["payload"])["available"] == 2
+
+
+async def test_a_rotation_between_the_check_and_the_store_keeps_the_event_out(
+    hub: Hub, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = stock_body(987654321, 1)
+    assert (await hub.post(first, signed(first))).status_code == 200  # the secret is known
+    before = await hub.events()
+    verifiers = hub.container.verifiers
+    remembered = verifiers.get
+
+    async def rotated_meanwhile(channel_id: uuid.UUID, *, fresh: bool = False) -> Any:
+        found = await remembered(channel_id, fresh=fresh)
+        if not fresh:  # the remembered verifier goes out of date before the event is stored
+            await rotate_elsewhere(settings, hub.shopify, ROTATED)
+        return found
+
+    monkeypatch.setattr(verifiers, "get", rotated_meanwhile)
+    old = stock_body(987654321, 2)
+    assert (await hub.post(old, signed(old))).status_code == 401
+    assert await hub.events() == before
+
+
+async def test_a_known_channels_webhook_costs_one_statement(hub: Hub) -> None:
+    first = stock_body(987654321, 1)
+    assert (await hub.post(first, signed(first))).status_code == 200  # the secret is known
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.startswith("BEGIN"):  # SQLite's explicit BEGIN (no round trip)
+            statements.append(statement)
+
+    engine = hub.container.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = stock_body(987654321, 2)
+        assert (await hub.post(body, signed(body))).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    [insert] = statements
+    assert insert.startswith("INSERT INTO inbox")
 
 
 # Hub wins
@@ -487,13 +625,15 @@ async def test_an_edit_below_what_is_reserved_fails_and_alerts_when_out_of_attem
 
 async def test_an_unreadable_verified_payload_fails_for_good_with_the_reason(hub: Hub) -> None:
     body = b"this is not json"
-    answer = await hub.post(body, signed(body))
-    assert answer.status_code == 200
+    event_id = str(uuid.uuid4())
+    answers = [await hub.post(body, signed(body, event_id=event_id)) for _ in range(2)]
+    assert [a.json()["status"] for a in answers] == ["received", "duplicate"]
     [inbox_id] = await hub.process()
 
     [failed] = [e for e in await hub.events() if e["id"] == inbox_id]
-    assert (failed["status"], failed["topic"], failed["payload"]) == (
-        "FAILED", "unknown", "this is not json",
+    # Stored as its headers name it (the body is not read on arrival), then failed.
+    assert (failed["status"], failed["topic"], failed["eventId"], failed["payload"]) == (
+        "FAILED", STOCK_TOPIC, event_id, "this is not json",
     )  # fmt: skip
     assert failed["error"] == f"unreadable payload: {STOCK_TOPIC} webhook body is not JSON"
     assert failed["attempts"] == inbox.MAX_ATTEMPTS  # retrying cannot help

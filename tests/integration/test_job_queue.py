@@ -206,6 +206,13 @@ async def test_jobs_without_an_id_are_never_deduplicated(harness: Harness) -> No
     assert harness.ctx["calls"] == [("same",)] * 3
 
 
+async def test_jobs_enqueued_at_once_each_run_once(harness: Harness) -> None:
+    enqueued = await asyncio.gather(*(harness.enqueue("record_args", n) for n in range(20)))
+    assert enqueued == [True] * 20
+    await harness.run()
+    assert sorted(harness.ctx["calls"]) == [(n,) for n in range(20)]
+
+
 async def test_a_job_id_deduplicates(harness: Harness) -> None:
     dedup = job_id(harness, "push-offer-1")
     assert await harness.enqueue("record_args", "first", job_id=dedup) is True
@@ -330,6 +337,34 @@ async def test_concurrent_first_enqueues_share_one_arq_pool(
                 await client.delete(*keys)
         finally:
             await client.aclose()
+
+
+async def test_arq_writes_jobs_of_new_ids_enqueued_at_once_in_one_transaction(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness = ArqHarness(redis_url, uuid.uuid4().hex[:12])
+    try:
+        await harness.queue.start()
+        pool = harness.queue._pool
+        assert pool is not None
+        opened = pool.pipeline
+        transactions = []
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            transactions.append(kwargs.get("transaction"))
+            return opened(*args, **kwargs)
+
+        monkeypatch.setattr(pool, "pipeline", counted)
+        await asyncio.gather(*(harness.enqueue("record_args", n) for n in range(10)))
+        await harness.enqueue("record_args", "later")
+
+        assert transactions == [True, True]  # one for the ten, one for the one after
+        await harness.run()
+        assert sorted(map(str, harness.ctx["calls"])) == sorted(
+            [str((n,)) for n in range(10)] + [str(("later",))]
+        )
+    finally:
+        await harness.close()
 
 
 def test_arq_cron_jobs_keep_the_jobs_tries_and_timeout() -> None:

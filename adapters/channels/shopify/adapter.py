@@ -4,8 +4,9 @@ Contract (channel-contracts §1): listings are `productSet` upserts (built by `m
 stock is absolute `inventorySetQuantities` on "available" at the configured location, with
 `changeFromQuantity` as the compare-and-swap guard; prices go per product through
 `productVariantsBulkUpdate`; orders are read sorted by UPDATED_AT after a timestamp; a
-shipment is a `fulfillmentCreate` over the order's fulfilment orders. Every id the hub keeps
-is an Admin GraphQL global id (gid://shopify/...).
+shipment is a `fulfillmentCreate` over the order's fulfilment orders; a line the hub cancels
+is removed by an order edit (`orderEditBegin`, `orderEditSetQuantity`, `orderEditCommit`).
+Every id the hub keeps is an Admin GraphQL global id (gid://shopify/...).
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from domain.sync.channel import (
     ChannelRejected,
     ChannelUnavailable,
     InboundEvent,
+    InboundIdentity,
     InboundKind,
     KeyResult,
+    LineCancelNotice,
     ListingRefs,
     OrderPage,
     Outcome,
@@ -358,10 +361,57 @@ class ShopifyChannel:
             raise ChannelUnavailable("Shopify's fulfillmentCreate answer has no fulfillment")
         return str(created["id"])
 
+    # Cancellations
+
+    async def cancel_lines(self, notice: LineCancelNotice) -> None:
+        """One order edit: each line's unfulfilled units removed, then committed.
+
+        `restock: false`: the hub publishes this shop's stock; the unit it cancelled is one
+        the hub does not have, so it must not come back as available on Shopify. A line with
+        nothing left to remove (cancelled already: a repeat) is skipped; if none is left,
+        nothing is committed.
+        """
+        order_id = notice.order_refs.get("order_id")
+        if not order_id:
+            raise ChannelRejected(
+                "the cancellation names no Shopify order (order_refs['order_id'])"
+            )
+        data = await self._client.execute(
+            doc.ORDER_EDIT_BEGIN, {"id": order_id}, estimated_cost=doc.ORDER_EDIT_BEGIN_COST
+        )
+        calculated = _payload(data, "orderEditBegin").get("calculatedOrder")
+        if not isinstance(calculated, dict) or not calculated.get("id"):
+            raise ChannelUnavailable("Shopify's orderEditBegin answer has no calculated order")
+        edits = _line_edits(calculated, notice.lines)
+        if not edits:
+            return  # nothing left to remove: the unused edit is left to lapse, as Shopify's do
+        for line_id, quantity in edits:
+            variables = {
+                "id": calculated["id"], "lineItemId": line_id, "quantity": quantity,
+                "restock": False,
+            }  # fmt: skip
+            data = await self._client.execute(
+                doc.ORDER_EDIT_SET_QUANTITY, variables,
+                estimated_cost=doc.ORDER_EDIT_SET_QUANTITY_COST,
+            )  # fmt: skip
+            _payload(data, "orderEditSetQuantity")
+        variables = {
+            "id": calculated["id"], "notifyCustomer": self._notify_customer,
+            "staffNote": notice.reason[:255],
+        }  # fmt: skip
+        data = await self._client.execute(
+            doc.ORDER_EDIT_COMMIT, variables, estimated_cost=doc.ORDER_EDIT_COMMIT_COST
+        )
+        if not isinstance(_payload(data, "orderEditCommit").get("order"), dict):
+            raise ChannelUnavailable("Shopify's orderEditCommit answer has no order")
+
     # Webhooks
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         return webhooks.verify(headers, body, self._webhook_secret)
+
+    def identify_webhook(self, headers: Mapping[str, str]) -> InboundIdentity | None:
+        return webhooks.identify(headers)
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
         event = webhooks.parse(headers, body)
@@ -488,6 +538,25 @@ def _shipment_lines(
         {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": items}
         for fo_id, items in taken.items()
     ]
+
+
+def _line_edits(calculated: Mapping[str, Any], line_ids: Sequence[str]) -> list[tuple[str, int]]:
+    """(calculated line item id, quantity to keep) for each line with units left to remove.
+
+    A calculated line item's id carries the number of the order's line item it stands for
+    (LineItem/123 is CalculatedLineItem/123): that is how the two are matched.
+    """
+    nodes = _nodes(_dig(calculated, "lineItems"))
+    by_number = {str(node.get("id")).rsplit("/", 1)[-1]: node for node in nodes}
+    edits: list[tuple[str, int]] = []
+    for line_id in line_ids:
+        node = by_number.get(line_id.rsplit("/", 1)[-1])
+        if node is None:
+            raise ChannelRejected(f"Shopify's order has no line {line_id} to cancel")
+        quantity, editable = int(node.get("quantity") or 0), int(node.get("editableQuantity") or 0)
+        if editable > 0:
+            edits.append((str(node["id"]), quantity - editable))
+    return edits
 
 
 def _payload(data: Mapping[str, Any], name: str, *, raise_errors: bool = True) -> dict[str, Any]:

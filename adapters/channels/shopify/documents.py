@@ -253,6 +253,66 @@ mutation ShipmentCreate($fulfillment: FulfillmentInput!) {
 """
 SHIPMENT_CREATE_COST: Final = 11
 
+# Cancelling lines is an order edit: begin (the calculated order and its line items, whose
+# ids carry the numbers of the order's line items), set each line's quantity, commit.
+EDITABLE_LINES: Final = 250
+ORDER_EDIT_BEGIN: Final = """\
+mutation OrderEditBegin($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder {
+      id
+      lineItems(first: 250) {
+        nodes {
+          id
+          quantity
+          editableQuantity
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+ORDER_EDIT_BEGIN_COST: Final = 10 + 1 + 2 + EDITABLE_LINES
+
+ORDER_EDIT_SET_QUANTITY: Final = """\
+mutation OrderEditSetQuantity($id: ID!, $lineItemId: ID!, $quantity: Int!, $restock: Boolean) {
+  orderEditSetQuantity(id: $id, lineItemId: $lineItemId, quantity: $quantity, restock: $restock) {
+    calculatedLineItem {
+      id
+      quantity
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+ORDER_EDIT_SET_QUANTITY_COST: Final = 11
+
+ORDER_EDIT_COMMIT: Final = """\
+mutation OrderEditCommit($id: ID!, $notifyCustomer: Boolean, $staffNote: String) {
+  orderEditCommit(id: $id, notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    order {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+ORDER_EDIT_COMMIT_COST: Final = 11
+
 DOCUMENTS: Final = {
     "ListingVariants": LISTING_VARIANTS,
     "ListingEnd": LISTING_END,
@@ -263,5 +323,8 @@ DOCUMENTS: Final = {
     "OrderLines": ORDER_LINES,
     "ShipmentLines": SHIPMENT_LINES,
     "ShipmentCreate": SHIPMENT_CREATE,
+    "OrderEditBegin": ORDER_EDIT_BEGIN,
+    "OrderEditSetQuantity": ORDER_EDIT_SET_QUANTITY,
+    "OrderEditCommit": ORDER_EDIT_COMMIT,
 }
 """Every document above by its operation name (the unit tests validate each against the SDL)."""

@@ -24,6 +24,7 @@ from domain.sync.channel import (
     ChannelOrderLine,
     ChannelRejected,
     InboundEvent,
+    InboundIdentity,
     InboundKind,
     InboundStockEdit,
 )
@@ -50,6 +51,9 @@ def parse_time(value: object) -> datetime | None:
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header's value whatever the case of its name (proxies and frameworks differ)."""
     wanted = name.lower()
+    found = headers.get(wanted)  # ASGI servers give lower-case names: no scan needed
+    if found is not None:
+        return found
     return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
@@ -62,13 +66,38 @@ def verify(headers: Mapping[str, str], body: bytes, secret: str) -> bool:
     return hmac.compare_digest(expected, given.strip().encode("utf-8", "replace"))
 
 
+def _event_id(headers: Mapping[str, str]) -> str | None:
+    # The event id is what repeats on redelivery; older deliveries only had the webhook id.
+    return header(headers, "X-Shopify-Event-Id") or header(headers, "X-Shopify-Webhook-Id")
+
+
+def kind_of(topic: str) -> InboundKind:
+    """What a topic carries: an order, a stock edit, or nothing the hub acts on."""
+    if topic in ORDER_TOPICS:
+        return InboundKind.ORDER
+    if topic == STOCK_TOPIC:
+        return InboundKind.STOCK_EDIT
+    return InboundKind.OTHER
+
+
+def identify(headers: Mapping[str, str]) -> InboundIdentity | None:
+    """The event's id, topic and kind from its headers alone; None when one is missing.
+
+    Shopify names all three in headers, so a webhook is stored without its body being read:
+    a payload that turns out unreadable fails when it is processed, under its own id.
+    """
+    topic, event_id = header(headers, "X-Shopify-Topic"), _event_id(headers)
+    if not topic or not event_id:
+        return None
+    return InboundIdentity(event_id, topic, kind_of(topic))
+
+
 def parse(headers: Mapping[str, str], body: bytes) -> InboundEvent:
     """A (verified) webhook as an event; ChannelRejected names what a bad one lacks."""
     topic = header(headers, "X-Shopify-Topic")
     if not topic:
         raise ChannelRejected("webhook lacks the X-Shopify-Topic header")
-    # The event id is what repeats on redelivery; older deliveries only had the webhook id.
-    event_id = header(headers, "X-Shopify-Event-Id") or header(headers, "X-Shopify-Webhook-Id")
+    event_id = _event_id(headers)
     if not event_id:
         raise ChannelRejected("webhook lacks the X-Shopify-Event-Id header")
     occurred_at = parse_time(header(headers, "X-Shopify-Triggered-At"))

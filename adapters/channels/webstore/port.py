@@ -15,7 +15,9 @@ from domain.sync.channel import (
     ChannelLimits,
     ChannelRejected,
     InboundEvent,
+    InboundIdentity,
     KeyResult,
+    LineCancelNotice,
     ListingRefs,
     OrderPage,
     Outcome,
@@ -51,8 +53,16 @@ class WebstoreChannel:
     async def confirm_shipment(self, shipment: ShipmentNotice) -> str:
         return shipment.tracking_number  # the store hears it from the order events
 
+    async def cancel_lines(self, notice: LineCancelNotice) -> None:
+        # Nothing to call: the store hears it from `orderEvents` (kind line_cancelled),
+        # published when the hub cancelled the line.
+        return None
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
         return False  # the store sends no webhooks
+
+    def identify_webhook(self, headers: Mapping[str, str]) -> InboundIdentity | None:
+        return None
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
         raise ChannelRejected("the web store sends no webhooks")

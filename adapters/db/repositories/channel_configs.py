@@ -18,7 +18,7 @@ from adapters.db.repositories.rules import (
 )
 from adapters.db.tables import channel_configs
 from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
-from domain.orders.model import ConflictPolicy
+from domain.orders.model import ConflictPolicy, Fulfilment, LosingLine
 
 _COLUMNS = (
     channel_configs.c.channel_id,
@@ -29,6 +29,8 @@ _COLUMNS = (
     channel_configs.c.updated_at,
     channel_configs.c.stock_edit_policy,
     channel_configs.c.conflict_policy,
+    channel_configs.c.losing_lines,
+    channel_configs.c.fulfilment,
 )
 
 
@@ -42,6 +44,8 @@ def _config(row: Any) -> ChannelConfig:
         updated_at=row.updated_at,
         stock_edit_policy=StockEditPolicy(row.stock_edit_policy),
         conflict_policy=ConflictPolicy(row.conflict_policy),
+        losing_lines=LosingLine(row.losing_lines),
+        fulfilment=Fulfilment(row.fulfilment),
     )
 
 
@@ -66,6 +70,8 @@ class SqlChannelConfigRepository:
             "updated_at": config.updated_at,
             "stock_edit_policy": config.stock_edit_policy.value,
             "conflict_policy": config.conflict_policy.value,
+            "losing_lines": config.losing_lines.value,
+            "fulfilment": config.fulfilment.value,
         }
         stmt = upsert_for(self._conn)(channel_configs).values(
             channel_id=config.channel_id, **values

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
-from adapters.db.dialect import upsert_for
-from adapters.db.tables import inbox, listing_items, listings
+from adapters.db.dialect import is_postgresql
+from adapters.db.tables import channel_configs, inbox, listing_items, listings
 from domain.sync.channel import InboundKind
-from domain.sync.inbox_model import OPEN_STATUSES, InboxEntry, InboxStatus, Settlement
+from domain.sync.inbox_model import OPEN_STATUSES, InboxEntry, InboxStatus, Intake, Settlement
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)
 
@@ -55,6 +72,97 @@ def _settled(settlement: Settlement, at: datetime) -> dict[str, Any]:
     return values
 
 
+# The columns an arriving event sets; the others keep their defaults (NULL) until processed.
+_ARRIVING = ("id", "channel_id", "event_id", "topic", "kind", "headers", "body", "status",
+             "attempts", "received_at")  # fmt: skip
+
+
+def _arriving(entry: InboxEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "channel_id": entry.channel_id,
+        "event_id": entry.event_id,
+        "topic": entry.topic,
+        "kind": entry.kind.value if entry.kind else None,
+        "headers": dict(entry.headers),
+        "body": entry.body,
+        "status": entry.status.value,
+        "attempts": entry.attempts,
+        "received_at": entry.received_at,
+    }
+
+
+def _stored_once(insert: Any, rows: Any) -> Any:
+    """INSERT INTO inbox … `rows` ON CONFLICT (channel, event id) DO NOTHING RETURNING id."""
+    return (
+        insert(inbox)
+        .from_select(list(_ARRIVING), rows)
+        .on_conflict_do_nothing(index_elements=["channel_id", "event_id"])
+        .returning(inbox.c.id)
+    )
+
+
+def _one_arrival() -> Any:
+    """SQLite: one event, SELECTed from its channel's configuration row WHERE the
+    credentials are those it was verified with."""
+    config = channel_configs.c
+    values = select(*(bindparam(name, type_=inbox.c[name].type) for name in _ARRIVING)).where(
+        config.channel_id == bindparam("channel_id"),
+        config.credentials == bindparam("verified_with", type_=config.credentials.type),
+    )
+    return _stored_once(sqlite_insert, values)
+
+
+# PostgreSQL: the element type of each array, one per column an arriving event sets, and
+# the credentials it was verified with. Headers go as JSON text (cast back to JSONB), times
+# as the aware UTC datetimes they are.
+_ELEMENT_TYPES: dict[str, Any] = {
+    **{name: inbox.c[name].type for name in _ARRIVING},
+    "headers": Text(),
+    "received_at": DateTime(timezone=True),
+    "verified_with": channel_configs.c.credentials.type,
+}
+
+
+def _many_arrivals() -> Any:
+    """PostgreSQL: every event of a batch in one statement, prepared once whatever their
+    number. Their values go as arrays (one element per event), unnested into rows joined to
+    their channels' configuration rows on the credentials they were verified with."""
+    arriving = (
+        func.unnest(*(bindparam(name, type_=ARRAY(kind)) for name, kind in _ELEMENT_TYPES.items()))
+        .table_valued(*(column(name, kind) for name, kind in _ELEMENT_TYPES.items()))
+        .render_derived(name="arriving")
+    )
+    config = channel_configs.c
+    rows = select(
+        *(
+            cast(arriving.c[name], JSONB) if name == "headers" else arriving.c[name]
+            for name in _ARRIVING
+        )
+    ).join_from(
+        arriving,
+        channel_configs,
+        and_(
+            config.channel_id == arriving.c.channel_id,
+            config.credentials == arriving.c.verified_with,
+        ),
+    )
+    return _stored_once(postgresql_insert, rows)
+
+
+_ONE_ARRIVAL = _one_arrival()
+_MANY_ARRIVALS = _many_arrivals()
+
+
+def _as_arrays(arrivals: Sequence[tuple[InboxEntry, bytes]]) -> dict[str, list[Any]]:
+    arrays: dict[str, list[Any]] = {name: [] for name in _ELEMENT_TYPES}
+    for entry, verified_with in arrivals:
+        for name, value in _arriving(entry).items():
+            arrays[name].append(json.dumps(value) if name == "headers" else value)
+        arrays["verified_with"].append(verified_with)
+    return arrays
+
+
 def inbox_cursor(entry: InboxEntry) -> str:
     return encode_cursor(entry.received_at.isoformat(), entry.id)
 
@@ -63,30 +171,35 @@ class SqlInboxRepository:
     def __init__(self, connection: AsyncConnection):
         self._conn = connection
 
-    async def add(self, entry: InboxEntry) -> bool:
-        stmt = (
-            upsert_for(self._conn)(inbox)
-            .values(
-                id=entry.id,
-                channel_id=entry.channel_id,
-                event_id=entry.event_id,
-                topic=entry.topic,
-                kind=entry.kind.value if entry.kind else None,
-                headers=dict(entry.headers),
-                body=entry.body,
-                status=entry.status.value,
-                error=entry.error,
-                attempts=entry.attempts,
-                sku=entry.sku,
-                occurred_at=entry.occurred_at,
-                delta=entry.delta,
-                received_at=entry.received_at,
-                processed_at=entry.processed_at,
+    async def add_verified(self, arrivals: Sequence[tuple[InboxEntry, bytes]]) -> list[Intake]:
+        if not arrivals:
+            return []
+        if is_postgresql(self._conn):
+            stored = set((await self._conn.execute(_MANY_ARRIVALS, _as_arrays(arrivals))).scalars())
+        else:  # SQLite: one statement per event, in this unit of work's one transaction
+            stored = set()
+            for entry, verified_with in arrivals:
+                values = {**_arriving(entry), "verified_with": verified_with}
+                stored.update((await self._conn.execute(_ONE_ARRIVAL, values)).scalars())
+        current: dict[uuid.UUID, bytes | None] = {}
+        if len(stored) < len(arrivals):
+            # Known events, or credentials changed since: which, costs one more query.
+            current = await self._credentials({entry.channel_id for entry, _ in arrivals})
+        return [
+            Intake.STORED
+            if entry.id in stored
+            else (
+                Intake.DUPLICATE if current.get(entry.channel_id) == verified_with else Intake.STALE
             )
-            .on_conflict_do_nothing(index_elements=["channel_id", "event_id"])
-            .returning(inbox.c.id)
+            for entry, verified_with in arrivals
+        ]
+
+    async def _credentials(self, channel_ids: set[uuid.UUID]) -> dict[uuid.UUID, bytes | None]:
+        config = channel_configs.c
+        stmt = select(config.channel_id, config.credentials).where(
+            config.channel_id.in_(channel_ids)
         )
-        return (await self._conn.execute(stmt)).first() is not None
+        return {row.channel_id: row.credentials for row in await self._conn.execute(stmt)}
 
     async def get(self, inbox_id: uuid.UUID) -> InboxEntry | None:
         row = (await self._conn.execute(select(inbox).where(inbox.c.id == inbox_id))).first()

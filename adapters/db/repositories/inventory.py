@@ -316,6 +316,24 @@ class SqlInventoryRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def split_reservation(
+        self, reservation_id: uuid.UUID, quantity: int, part: Reservation
+    ) -> bool:
+        c = reservations.c
+        result = await self._conn.execute(
+            update(reservations)
+            .where(
+                c.id == reservation_id,
+                c.status == ReservationStatus.ACTIVE.value,
+                c.quantity > quantity,
+            )
+            .values(quantity=c.quantity - quantity)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self.add_reservation(part)
+        return True
+
     async def list_reservations(
         self,
         *,

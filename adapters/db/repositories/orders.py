@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
@@ -16,6 +16,7 @@ from adapters.db.dialect import upsert_for
 from adapters.db.tables import (
     channel_cursors,
     order_conflicts,
+    order_fees,
     order_lines,
     order_transitions,
     orders,
@@ -27,6 +28,7 @@ from domain.orders.model import (
     Customer,
     LineStatus,
     Order,
+    OrderFee,
     OrderLine,
     OrderStatus,
     Shipment,
@@ -74,6 +76,21 @@ def _line_row(line: OrderLine, position: int) -> dict[str, Any]:
         "routed_by": line.routed_by,
         "shipped_quantity": line.shipped_quantity,
     }
+
+
+def _fee_rows(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "order_id": order.id,
+            "position": n,
+            "kind": fee.kind,
+            "amount_minor": fee.amount_minor,
+            "currency": fee.currency,
+            "channel_line_id": fee.channel_line_id,
+        }
+        for n, fee in enumerate(order.fees)
+    ]
 
 
 def _order(row: Any) -> Order:
@@ -130,7 +147,19 @@ class SqlOrderRepository:
         lines: dict[uuid.UUID, list[OrderLine]] = {}
         for row in await self._conn.execute(stmt):
             lines.setdefault(row.order_id, []).append(_line(row))
-        return [replace(o, lines=tuple(lines.get(o.id, ()))) for o in found]
+        fees: dict[uuid.UUID, list[OrderFee]] = {}
+        stmt = (
+            select(order_fees)
+            .where(order_fees.c.order_id.in_([o.id for o in found]))
+            .order_by(order_fees.c.order_id, order_fees.c.position)
+        )
+        for row in await self._conn.execute(stmt):
+            fee = OrderFee(row.kind, row.amount_minor, row.currency, row.channel_line_id)
+            fees.setdefault(row.order_id, []).append(fee)
+        return [
+            replace(o, lines=tuple(lines.get(o.id, ())), fees=tuple(fees.get(o.id, ())))
+            for o in found
+        ]
 
     async def insert(self, order: Order) -> bool:
         stmt = (
@@ -144,7 +173,18 @@ class SqlOrderRepository:
         if order.lines:
             rows = [_line_row(line, n) for n, line in enumerate(order.lines)]
             await self._conn.execute(insert(order_lines), rows)
+        if order.fees:
+            await self._conn.execute(insert(order_fees), _fee_rows(order))
         return True
+
+    async def set_fees(self, order: Order) -> None:
+        await self._conn.execute(delete(order_fees).where(order_fees.c.order_id == order.id))
+        if order.fees:
+            await self._conn.execute(insert(order_fees), _fee_rows(order))
+
+    async def by_line(self, line_id: uuid.UUID) -> Order | None:
+        owner = select(order_lines.c.order_id).where(order_lines.c.id == line_id)
+        return await self._one(orders.c.id == owner.scalar_subquery())
 
     async def _one(self, where: Any, *, lock: bool = False) -> Order | None:
         stmt = select(orders).where(where)

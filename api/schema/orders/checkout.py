@@ -14,7 +14,7 @@ the web store's retry of the same cart completes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,9 +30,11 @@ from domain.orders.allocation import allocate
 from domain.orders.ingest import Ingested, ingest
 from domain.orders.model import Order
 from domain.ports import UnitOfWorkFactory
-from domain.sync.channel import ChannelOrder, ChannelOrderLine
+from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine
 
 MAX_LINES = 100
+MAX_FEES = 10
+MAX_FEE_KIND = 32
 MAX_CART_ID = 100
 # One release key per reservation: `<key>:<reservation id>`, at most 200 long.
 MAX_KEY = 160
@@ -110,6 +112,7 @@ def channel_order(
     lines: list[tuple[str, int, MoneyInput]],
     key: str,
     now: datetime,
+    fees: Sequence[tuple[str, MoneyInput]] = (),
 ) -> ChannelOrder:
     """The cart as the web store's order; every field at fault is reported at once."""
     errors: list[DomainError] = []
@@ -138,6 +141,7 @@ def channel_order(
             )
         price = _price(unit_price, f"lines[{n}].unitPrice", channel.currency, errors)
         taken.append(ChannelOrderLine(str(n + 1), sku.strip(), quantity, price))
+    taken_fees = _fees(fees, channel.currency, errors)
     InvalidFields.raise_if_any(errors)
     return ChannelOrder(
         external_id=cart,
@@ -148,7 +152,30 @@ def channel_order(
         lines=tuple(taken),
         customer=who,
         raw={"shipping_address": address},
+        fees=taken_fees,
     )
+
+
+def _fees(
+    fees: Sequence[tuple[str, MoneyInput]], currency: str, errors: list[DomainError]
+) -> tuple[ChannelFee, ...]:
+    """What the store's payment provider (or anyone) charges for the order, when it knows."""
+    if len(fees) > MAX_FEES:
+        errors.append(InvalidInput(f"an order has at most {MAX_FEES} fees", field="fees"))
+        return ()
+    taken: list[ChannelFee] = []
+    for n, (kind, amount) in enumerate(fees):
+        name = kind.strip().lower()
+        if not 1 <= len(name) <= MAX_FEE_KIND:
+            errors.append(
+                InvalidInput(
+                    f"a fee kind has 1 to {MAX_FEE_KIND} characters", field=f"fees[{n}].kind"
+                )
+            )
+        price = _price(amount, f"fees[{n}].amount", currency, errors)
+        if price is not None and name:
+            taken.append(ChannelFee(name, price))
+    return tuple(taken)
 
 
 async def _held_by(uows: UnitOfWorkFactory, reference: str) -> list[Reservation]:

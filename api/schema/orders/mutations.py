@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import strawberry
@@ -15,12 +14,14 @@ from api.schema.errors import UserError, attempt
 from api.schema.ids import parse_id
 from api.schema.orders import checkout
 from api.schema.orders.queries import locations_of
-from api.schema.orders.types import ConflictPolicy, Order, Shipment
+from api.schema.orders.types import ConflictPolicy, LosingLines, Order, Shipment
 from api.schema.permissions import CanMutate
 from domain.catalog.channel_config import ChannelConfig
 from domain.errors import InvalidInput, NotFound
 from domain.orders import model
 from domain.orders.allocation import allocate
+from domain.orders.channel_rules import set_order_rules
+from domain.orders.delivery import mark_delivered
 from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
 from domain.orders.ingest import map_line_sku
 from domain.ports import UnitOfWorkFactory
@@ -43,6 +44,12 @@ class PlaceOrderLineInput:
     unit_price: MoneyInput = strawberry.field(description="In the web store's currency.")
 
 
+@strawberry.input(description="A fee the store pays for the order, e.g. its payment provider's.")
+class PlaceOrderFeeInput:
+    kind: str = strawberry.field(description="e.g. payment_processing; 1 to 32 characters.")
+    amount: MoneyInput = strawberry.field(description="In the web store's currency.")
+
+
 @strawberry.input
 class PlaceOrderInput:
     channel_id: strawberry.ID = strawberry.field(description="A WEBSTORE channel.")
@@ -58,6 +65,9 @@ class PlaceOrderInput:
     idempotency_key: str = strawberry.field(description=f"At most {checkout.MAX_KEY} characters.")
     order_number: str | None = strawberry.field(
         default=None, description="The web store's order number; the cart id when not given."
+    )
+    fees: list[PlaceOrderFeeInput] | None = strawberry.field(
+        default=None, description="Fees known at checkout (shown on the order's fees)."
     )
 
 
@@ -76,7 +86,10 @@ class ShipmentLineInput:
     quantity: int
 
 
-@strawberry.input(description="Name the lines with lineIds (whole lines) or lines, not both.")
+@strawberry.input(
+    description="Name the lines with lineIds (all a line has left to ship) or with lines "
+    "(a quantity each, which may be less: 2 of 5 now, the rest later), not both."
+)
 class CreateShipmentInput:
     order_id: strawberry.ID
     location_id: strawberry.ID = strawberry.field(description="Where the lines are reserved.")
@@ -116,6 +129,14 @@ class ReturnOrderLinesInput:
 
 
 @strawberry.input
+class MarkOrderDeliveredInput:
+    order_id: strawberry.ID
+    reason: str = strawberry.field(
+        default="", description="Why we know, e.g. the carrier's proof of delivery."
+    )
+
+
+@strawberry.input
 class MapOrderLineSkuInput:
     order_id: strawberry.ID
     line_id: strawberry.ID
@@ -132,12 +153,16 @@ class OrderPayload:
 class SetConflictPolicyInput:
     channel_id: strawberry.ID
     policy: ConflictPolicy  # type: ignore[valid-type]
+    losing_lines: LosingLines | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="What becomes of the channel's losing lines; null: unchanged."
+    )
 
 
 @strawberry.type
 class ConflictPolicyPayload:
     channel_id: strawberry.ID | None = None
     policy: ConflictPolicy | None = None  # type: ignore[valid-type]
+    losing_lines: LosingLines | None = None  # type: ignore[valid-type]
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -160,10 +185,16 @@ async def _shipment_lines(
     assert input.line_ids is not None
     async with uows(readonly=True) as uow:
         order = await uow.orders.get(order_id)
+        shipments = await uow.orders.shipments(order_id)
     if order is None:
         raise NotFound(f"unknown order {order_id}", field="orderId")
-    quantities = {line.id: line.quantity for line in order.lines}
     wanted = [parse_id(line_id, f"lineIds[{n}]") for n, line_id in enumerate(input.line_ids)]
+    tracking = input.tracking_number.strip()
+    for shipment in shipments:
+        # These lines already left under this tracking number: a retry names that parcel.
+        if shipment.tracking_number == tracking and {i for i, _ in shipment.lines} == set(wanted):
+            return list(shipment.lines)
+    quantities = {line.id: line.left_to_ship for line in order.lines}
     # An unknown line keeps quantity 0: the use case names it (as lines[n].lineId).
     return [(line_id, quantities.get(line_id, 0)) for line_id in wanted]
 
@@ -205,6 +236,7 @@ class OrdersMutation:
                 lines=[(ln.sku, ln.quantity, ln.unit_price) for ln in input.lines],
                 key=input.idempotency_key,
                 now=datetime.now(UTC),
+                fees=[(fee.kind, fee.amount) for fee in input.fees or ()],
             )
             return await checkout.place_order(
                 uows, channel, incoming, key=input.idempotency_key, actor=info.context.actor
@@ -218,8 +250,10 @@ class OrdersMutation:
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
-        description="Ship whole reserved lines from the location holding them: their stock "
-        "leaves (on hand and reserved drop) and the channel is sent the tracking number.",
+        description="Ship reserved lines, whole or some of their units, from the location "
+        "holding them: those units leave (on hand and reserved drop), the rest stays "
+        "reserved, and the channel is sent the tracking number. More than a line has left "
+        "to ship is INVALID_QUANTITY, and nothing changes.",
     )
     async def create_shipment(self, info: Info, input: CreateShipmentInput) -> ShipmentPayload:
         uows = info.context.container.uow
@@ -268,6 +302,29 @@ class OrdersMutation:
                 reason=input.reason.strip(),
                 key=input.idempotency_key,
                 actor=info.context.actor,
+            )
+
+        order, errors = await attempt(run)
+        if order is None:
+            return OrderPayload(user_errors=errors)
+        return OrderPayload(order=await _shown(uows, order))
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="A shipped order reached its customer: SHIPPED becomes DELIVERED. Any "
+        "other status is ILLEGAL_STATE and nothing changes; a delivered order stays so.",
+    )
+    async def mark_order_delivered(
+        self, info: Info, input: MarkOrderDeliveredInput
+    ) -> OrderPayload:
+        uows = info.context.container.uow
+
+        async def run() -> model.Order:
+            return await mark_delivered(
+                uows,
+                order_id=parse_id(input.order_id, "orderId"),
+                actor=info.context.actor,
+                reason=input.reason,
             )
 
         order, errors = await attempt(run)
@@ -326,23 +383,20 @@ class OrdersMutation:
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
-        description="How the channel's orders settle a contested last unit from now on.",
+        description="How the channel's orders settle a contested last unit from now on, and "
+        "(losingLines) whether its line that loses one is backordered or cancelled on it.",
     )
     async def set_conflict_policy(
         self, info: Info, input: SetConflictPolicyInput
     ) -> ConflictPolicyPayload:
         async def run() -> ChannelConfig:
             channel_id = parse_id(input.channel_id, "channelId")
+            losing = model.LosingLine(input.losing_lines) if input.losing_lines else None
             async with info.context.container.uow() as uow:
-                if await uow.channels.get(channel_id) is None:
-                    raise NotFound(f"unknown channel {channel_id}", field="channelId")
-                config = await uow.channel_configs.get(channel_id) or ChannelConfig(channel_id)
-                config = replace(
-                    config,
-                    conflict_policy=model.ConflictPolicy(input.policy),
-                    updated_at=datetime.now(UTC),
-                )
-                await uow.channel_configs.save(config)
+                config = await set_order_rules(
+                    uow, channel_id, now=datetime.now(UTC),
+                    conflict_policy=model.ConflictPolicy(input.policy), losing_lines=losing,
+                )  # fmt: skip
                 await uow.commit()
             return config
 
@@ -350,5 +404,7 @@ class OrdersMutation:
         if config is None:
             return ConflictPolicyPayload(user_errors=errors)
         return ConflictPolicyPayload(
-            channel_id=strawberry.ID(str(config.channel_id)), policy=config.conflict_policy
+            channel_id=strawberry.ID(str(config.channel_id)),
+            policy=config.conflict_policy,
+            losing_lines=config.losing_lines,
         )

@@ -35,6 +35,7 @@ OrderLineStatus = strawberry.enum(
     name="OrderLineStatus",
     description="OPEN: waiting for stock (or for its SKU to be mapped). ALLOCATED: reserved "
     "at a location. SHORT: lost a last-unit conflict (backordered, or held for a person). "
+    "PARTIALLY_SHIPPED: some units shipped (shippedQuantity), the rest still reserved. "
     "SHIPPED, CANCELLED, RETURNED.",
 )
 ConflictPolicy = strawberry.enum(
@@ -43,6 +44,21 @@ ConflictPolicy = strawberry.enum(
     description="Who gets a contested last unit. FIRST_COME: the order placed first. "
     "CHANNEL_PRIORITY: the higher-priority channel. MANUAL: the line is held and a person "
     "is alerted.",
+)
+LosingLines = strawberry.enum(
+    model.LosingLine,
+    name="LosingLines",
+    description="What becomes of a channel's line that lost a contested last unit (under "
+    "FIRST_COME or CHANNEL_PRIORITY). BACKORDER: it stays SHORT until stock comes. CANCEL: "
+    "it is CANCELLED, and the channel is told to cancel it too.",
+)
+Fulfilment = strawberry.enum(
+    model.Fulfilment,
+    name="Fulfilment",
+    description="Who ships a channel's orders, and so which stock they take. MERCHANT: the "
+    "hub's own locations among the channel's (warehouse, store, 3PL), then dropship; never "
+    "CHANNEL_MANAGED stock. CHANNEL_MANAGED (FBA-style): the channel ships what it holds: "
+    "only the channel's CHANNEL_MANAGED locations, never the hub's own stock.",
 )
 
 Locations = Mapping[uuid.UUID, Location]
@@ -107,6 +123,25 @@ class OrderLine:
             reservation_id=strawberry.ID(str(line.reservation_id)) if line.reservation_id else None,
             routed_by=line.routed_by,
             shipped_quantity=line.shipped_quantity,
+        )
+
+
+@strawberry.type(description="What the channel charges the merchant for an order or a line.")
+class OrderFee:
+    kind: str = strawberry.field(
+        description="As the channel names it: sale_fee, marketplace_fee, payment_processing…"
+    )
+    amount: Money | None = strawberry.field(description="Null in a currency Nexo cannot format.")
+    channel_line_id: str | None = strawberry.field(
+        description="The channel's id of the line it is for; null when for the whole order."
+    )
+
+    @classmethod
+    def from_domain(cls, fee: model.OrderFee) -> OrderFee:
+        return cls(
+            kind=fee.kind,
+            amount=money(fee.amount_minor, fee.currency),
+            channel_line_id=fee.channel_line_id,
         )
 
 
@@ -210,6 +245,10 @@ class Order:
     created_at: datetime
     updated_at: datetime
     lines: list[OrderLine]
+    fees: list[OrderFee] = strawberry.field(
+        description="The channel's fees, when it makes them known (MercadoLibre's sale fee "
+        "per line, eBay's marketplace fee, the web store's payment fee…); empty otherwise."
+    )
     order_id: strawberry.Private[uuid.UUID]
     detailed: strawberry.Private[bool]
     locations: strawberry.Private[Locations]
@@ -237,6 +276,7 @@ class Order:
             created_at=order.created_at,
             updated_at=order.updated_at,
             lines=[OrderLine.from_domain(line, locations) for line in order.lines],
+            fees=[OrderFee.from_domain(fee) for fee in order.fees],
             order_id=order.id,
             detailed=detailed,
             locations=locations,
@@ -280,7 +320,8 @@ class OrderGroup:
 @strawberry.type(description="Something happened to an order (after it was committed).")
 class OrderEvent:
     kind: str = strawberry.field(
-        description="created, status_changed, allocated, conflict, shipped or cancelled."
+        description="created, status_changed, allocated, conflict, shipped, delivered, "
+        "cancelled, line_cancelled, returned or line_mapped."
     )
     order_id: strawberry.ID
     channel_id: strawberry.ID

@@ -666,6 +666,117 @@ async def test_fulfillment_create_records_tracking_and_fulfills_the_order(shop: 
     assert updated["fulfillments"][0]["tracking_number"] == "1Z999"
 
 
+ORDER_EDIT_BEGIN = """
+mutation($id: ID!) {
+  orderEditBegin(id: $id) {
+    calculatedOrder { id lineItems(first: 10) { nodes { id sku quantity editableQuantity } } }
+    orderEditSession { id }
+    userErrors { field message }
+  }
+}
+"""
+ORDER_EDIT_SET_QUANTITY = """
+mutation($id: ID!, $line: ID!, $quantity: Int!, $restock: Boolean) {
+  orderEditSetQuantity(id: $id, lineItemId: $line, quantity: $quantity, restock: $restock) {
+    calculatedLineItem { id quantity editableQuantity }
+    userErrors { field message }
+  }
+}
+"""
+ORDER_EDIT_COMMIT = """
+mutation($id: ID!) {
+  orderEditCommit(id: $id, notifyCustomer: false, staffNote: "out of stock") {
+    order { id }
+    userErrors { field message }
+  }
+}
+"""
+ORDER_LINES = """
+query($id: ID!) {
+  order(id: $id) {
+    lineItems(first: 5) { nodes { id sku quantity currentQuantity } }
+    fulfillmentOrders(first: 5) {
+      nodes { status lineItems(first: 5) { nodes { totalQuantity remainingQuantity } } }
+    }
+  }
+}
+"""
+
+
+async def _edit(shop: Shop, order_id: str) -> tuple[str, dict[str, str]]:
+    """An order edit begun: its id, and its calculated line ids by SKU."""
+    begun = (await shop.graphql(ORDER_EDIT_BEGIN, {"id": order_id}))["orderEditBegin"]
+    assert begun["userErrors"] == []
+    calculated = begun["calculatedOrder"]
+    assert begun["orderEditSession"]["id"].rsplit("/", 1)[1] == calculated["id"].rsplit("/", 1)[1]
+    return calculated["id"], {n["sku"]: n["id"] for n in calculated["lineItems"]["nodes"]}
+
+
+async def test_an_order_edit_removes_a_line_without_restocking_it(shop: Shop) -> None:
+    await shop.product("cup", [{"size": "One", "sku": "CUP-1", "stock": 5}])
+    await shop.product("mug", [{"size": "One", "sku": "MUG-1", "stock": 3}])
+    order_id = await shop.sandbox.place_order([("CUP-1", 2), ("MUG-1", 1)])
+    before = await shop.graphql(ORDER_LINES, {"id": order_id})
+    edit, lines = await _edit(shop, order_id)
+    cup_line = before["order"]["lineItems"]["nodes"][0]["id"]
+    assert lines["CUP-1"].rsplit("/", 1)[1] == cup_line.rsplit("/", 1)[1]  # same number
+
+    staged = await shop.graphql(
+        ORDER_EDIT_SET_QUANTITY,
+        {"id": edit, "line": lines["CUP-1"], "quantity": 0, "restock": False},
+    )
+    unchanged = await shop.graphql(ORDER_LINES, {"id": order_id})
+    committed = await shop.graphql(ORDER_EDIT_COMMIT, {"id": edit})
+    after = await shop.graphql(ORDER_LINES, {"id": order_id})
+    again = await shop.graphql(
+        ORDER_EDIT_SET_QUANTITY, {"id": edit, "line": lines["MUG-1"], "quantity": 0}
+    )
+    await shop.sandbox.deliver_pending_webhooks()
+
+    assert staged["orderEditSetQuantity"]["calculatedLineItem"]["quantity"] == 0
+    assert unchanged == before  # nothing changes before the commit
+    assert committed["orderEditCommit"] == {"order": {"id": order_id}, "userErrors": []}
+    items = after["order"]["lineItems"]["nodes"]
+    assert [(n["sku"], n["quantity"], n["currentQuantity"]) for n in items] == [
+        ("CUP-1", 2, 0), ("MUG-1", 1, 1),
+    ]  # fmt: skip
+    [fulfillment_order] = after["order"]["fulfillmentOrders"]["nodes"]
+    fo_lines = fulfillment_order["lineItems"]["nodes"]
+    assert [(n["totalQuantity"], n["remainingQuantity"]) for n in fo_lines] == [(0, 0), (1, 1)]
+    # The 2 committed units leave without coming back as available (restock: false).
+    assert shop.sandbox.inventory_quantity("CUP-1", LOCATION) == 3
+    assert shop.sandbox.inventory_quantity("CUP-1", LOCATION, "on_hand") == 3
+    assert again["orderEditSetQuantity"]["userErrors"] == [
+        {"field": ["id"], "message": "The order edit has already been committed."}
+    ]
+    [(_, updated)] = shop.receiver.of("orders/updated")
+    assert [ln["current_quantity"] for ln in updated["line_items"]] == [0, 1]
+
+
+async def test_an_order_edit_refuses_what_shopify_refuses(shop: Shop) -> None:
+    await shop.product("jar", [{"size": "One", "sku": "JAR-1", "stock": 4}])
+    order_id = await shop.sandbox.place_order([("JAR-1", 3)])
+    edit, lines = await _edit(shop, order_id)
+    line = lines["JAR-1"]
+
+    refused = [
+        ({"id": edit, "line": line, "quantity": -1}, ["quantity"]),
+        ({"id": edit, "line": "gid://shopify/CalculatedLineItem/1", "quantity": 0}, ["lineItemId"]),
+        ({"id": "gid://shopify/CalculatedOrder/1", "line": line, "quantity": 0}, ["id"]),
+    ]
+    for variables, at in refused:
+        answer = await shop.graphql(ORDER_EDIT_SET_QUANTITY, variables)
+        assert [e["field"] for e in answer["orderEditSetQuantity"]["userErrors"]] == [at]
+    restocked = await shop.graphql(
+        ORDER_EDIT_SET_QUANTITY, {"id": edit, "line": line, "quantity": 1, "restock": True}
+    )
+    await shop.graphql(ORDER_EDIT_COMMIT, {"id": edit})
+
+    assert restocked["orderEditSetQuantity"]["userErrors"] == []
+    assert shop.sandbox.inventory_quantity("JAR-1", LOCATION) == 3  # 1 + the 2 restocked
+    assert shop.sandbox.inventory_quantity("JAR-1", LOCATION, "on_hand") == 4
+
+
 # -- webhooks --------------------------------------------------------------------------------
 
 

@@ -23,7 +23,13 @@ from adapters.channels.shopify.client import ShopifyClient, operation_name
 from adapters.channels.shopify.mapping import ShopifyListingFormat
 from adapters.ratelimit.memory import MemoryRateLimiter
 from domain.catalog.money import Money
-from domain.sync.channel import ListingRefs, PriceUpdate, QuantityUpdate, ShipmentNotice
+from domain.sync.channel import (
+    LineCancelNotice,
+    ListingRefs,
+    PriceUpdate,
+    QuantityUpdate,
+    ShipmentNotice,
+)
 from tests.unit.channels.drafts import trail_shirt_draft
 from tests.unit.channels.specs import _deprecated_fields, _named, shopify_schema
 
@@ -96,6 +102,28 @@ ANSWERS: dict[str, dict[str, Any]] = {
             "userErrors": [],
         }
     },
+    "OrderEditBegin": {
+        "orderEditBegin": {
+            "calculatedOrder": {
+                "id": "gid://shopify/CalculatedOrder/9005",
+                "lineItems": {
+                    "nodes": [
+                        {
+                            "id": "gid://shopify/CalculatedLineItem/9002",
+                            "quantity": 2,
+                            "editableQuantity": 2,
+                        }
+                    ],
+                    "pageInfo": {"hasNextPage": False},
+                },
+            },
+            "userErrors": [],
+        }
+    },
+    "OrderEditSetQuantity": {
+        "orderEditSetQuantity": {"calculatedLineItem": {"id": "c"}, "userErrors": []}
+    },
+    "OrderEditCommit": {"orderEditCommit": {"order": {"id": ORDER}, "userErrors": []}},
 }
 
 
@@ -170,6 +198,7 @@ async def test_every_request_the_adapter_sends_is_valid_with_its_variables() -> 
     await channel.confirm_shipment(
         ShipmentNotice({"order_id": ORDER}, ((LINE, 2),), "UPS", "1Z999", "https://ups.test/1Z")
     )
+    await channel.cancel_lines(LineCancelNotice({"order_id": ORDER}, (LINE,), "lost a unit"))
 
     names = [operation_name(body["query"]) for body in sent]
     assert set(names) == set(ANSWERS)

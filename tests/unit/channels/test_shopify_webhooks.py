@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from adapters.channels.shopify.webhooks import parse, verify
+from adapters.channels.shopify.webhooks import identify, parse, verify
 from domain.catalog.money import Money
-from domain.sync.channel import ChannelRejected, InboundKind
+from domain.sync.channel import ChannelRejected, InboundIdentity, InboundKind
 
 SECRET = "app-secret"
 
@@ -233,3 +233,45 @@ def test_the_webhook_id_stands_in_for_a_missing_event_id() -> None:
     headers, body = delivery("orders/create", ORDER)
     del headers["X-Shopify-Event-Id"]
     assert parse(headers, body).event_id == "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+
+
+# Identified by the headers alone
+
+
+@pytest.mark.parametrize(
+    ("topic", "kind"),
+    [
+        ("orders/create", InboundKind.ORDER),
+        ("orders/updated", InboundKind.ORDER),
+        ("inventory_levels/update", InboundKind.STOCK_EDIT),
+        ("products/update", InboundKind.OTHER),
+    ],
+)
+def test_the_headers_name_the_event_as_parsing_it_would(topic: str, kind: InboundKind) -> None:
+    headers, body = delivery(topic, STOCK if kind is InboundKind.STOCK_EDIT else ORDER)
+    event = parse(headers, body)
+    assert identify(headers) == InboundIdentity(event.event_id, topic, kind)
+
+
+def test_header_names_are_found_in_any_case() -> None:
+    headers, _ = delivery("orders/create", ORDER)
+    lower = {name.lower(): value for name, value in headers.items()}
+    assert identify(headers) == identify(lower)
+    assert identify(lower) is not None
+
+
+def test_an_older_delivery_without_an_event_id_is_named_by_its_webhook_id() -> None:
+    headers, _ = delivery("orders/create", ORDER)
+    del headers["X-Shopify-Event-Id"]
+    named = identify(headers)
+    assert named is not None
+    assert named.event_id == headers["X-Shopify-Webhook-Id"]
+
+
+@pytest.mark.parametrize("missing", ["X-Shopify-Topic", "X-Shopify-Event-Id"])
+def test_headers_that_do_not_name_the_event_leave_it_to_the_payload(missing: str) -> None:
+    headers, _ = delivery("orders/create", ORDER)
+    del headers[missing]
+    if missing == "X-Shopify-Event-Id":
+        del headers["X-Shopify-Webhook-Id"]
+    assert identify(headers) is None

@@ -1,18 +1,15 @@
 """Inbound events without I/O: what a stock edit makes the hub do, which SKU an event names,
-how an event is identified on arrival and how its bytes are kept."""
+and how its bytes are kept."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.catalog.channel_config import StockEditPolicy
-from domain.sync.channel import ChannelRejected, InboundEvent, InboundKind
-from domain.sync.inbox import identify
 from domain.sync.inbox_model import payload_text
 from domain.sync.stock_edits import EditAction, decide, skus_matching
 
@@ -114,49 +111,6 @@ def test_a_sku_whose_other_shared_id_disagrees_does_not_match() -> None:
 def test_two_skus_with_the_same_id_are_both_named_so_the_event_is_ambiguous() -> None:
     listed = {**LISTED, "TEE-M-OLD": {"inventory_item_id": "gid://I/2"}}
     assert skus_matching({"inventory_item_id": "gid://I/2"}, listed) == ["TEE-M", "TEE-M-OLD"]
-
-
-# Identifying an event on arrival
-
-
-class Port:
-    """Only what `identify` uses of a channel port."""
-
-    def __init__(self, event: InboundEvent | None):
-        self.event = event
-
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
-        if self.event is None:
-            raise ChannelRejected("not JSON")
-        return self.event
-
-
-def test_an_event_is_identified_by_the_channels_event_id_topic_and_kind() -> None:
-    at = datetime(2026, 1, 5, tzinfo=UTC)
-    event = InboundEvent("evt-1", InboundKind.STOCK_EDIT, "inventory_levels/update", at)
-    identity = identify(Port(event), {}, b"{}")  # type: ignore[arg-type]
-    assert (identity.event_id, identity.topic, identity.kind) == (
-        "evt-1",
-        "inventory_levels/update",
-        InboundKind.STOCK_EDIT,
-    )
-
-
-def test_an_unreadable_event_is_identified_by_its_bytes_so_redeliveries_are_one() -> None:
-    first = identify(Port(None), {}, b"not json")  # type: ignore[arg-type]
-    again = identify(Port(None), {}, b"not json")  # type: ignore[arg-type]
-    other = identify(Port(None), {}, b"not json either")  # type: ignore[arg-type]
-    assert first == again
-    assert first.event_id.startswith("sha256:")
-    assert other.event_id != first.event_id
-    assert (first.topic, first.kind) == ("unknown", None)
-
-
-def test_an_overlong_event_id_is_kept_as_its_digest() -> None:
-    event = InboundEvent("x" * 500, InboundKind.OTHER, "products/update", None)
-    identity = identify(Port(event), {}, b"{}")  # type: ignore[arg-type]
-    assert identity.event_id.startswith("sha256:")
-    assert len(identity.event_id) <= 200
 
 
 # Keeping the bytes
