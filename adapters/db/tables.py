@@ -210,7 +210,8 @@ alerts = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("kind", String(32), nullable=False),
-    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=False),
+    # None for an inbound event that names no SKU the hub knows (e.g. it could not be read).
+    Column("sku", String(64), ForeignKey("inventory_items.sku"), nullable=True),
     Column("available", Integer, nullable=False),
     Column("threshold", Integer, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),

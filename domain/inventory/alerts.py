@@ -17,6 +17,7 @@ class AlertKind(StrEnum):
     OUT_OF_STOCK = "OUT_OF_STOCK"
     BACK_IN_STOCK = "BACK_IN_STOCK"
     SYNC_FAILED = "SYNC_FAILED"  # a channel update was dead-lettered after its retries
+    INBOUND_FAILED = "INBOUND_FAILED"  # a channel's event could not be taken; see the inbox
     ORDER_CONFLICT = "ORDER_CONFLICT"  # two orders wanted the last unit; see the order
 
 
@@ -24,7 +25,7 @@ class AlertKind(StrEnum):
 class Alert:
     id: uuid.UUID
     kind: AlertKind
-    sku: str
+    sku: str | None  # None: about no SKU (an inbound event that could not even be read)
     available: int
     threshold: int | None
     created_at: datetime

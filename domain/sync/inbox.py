@@ -341,11 +341,10 @@ async def _fail(
         if attempts is None:
             return Processed(None, skipped=True)  # another run closed it first
         gave_up = final or attempts >= MAX_ATTEMPTS
-        alerted = gave_up and sku is not None
+        alerted = gave_up
         if alerted:
-            assert sku is not None
             alert = Alert(
-                id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=sku, available=0,
+                id=uuid.uuid4(), kind=AlertKind.INBOUND_FAILED, sku=sku, available=0,
                 threshold=None, created_at=now, channel_id=entry.channel_id,
                 message=f"{entry.topic} event {entry.event_id}: {reason}"[:2000],
             )  # fmt: skip

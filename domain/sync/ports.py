@@ -24,6 +24,10 @@ class OutboxRepository(Protocol):
         """Take due rows of one channel for processing; concurrent relays never get the same."""
         ...
 
+    async def release(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
+        """Give claimed rows back untried (due at once, their attempts unchanged)."""
+        ...
+
     async def keep(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
         """The relay is still at these rows: they are not stuck (their claim is renewed)."""
         ...

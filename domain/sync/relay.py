@@ -55,6 +55,9 @@ MAX_ATTEMPTS = 8
 STALE_ROUNDS = 3
 # A run renews its claim this often (rows claimed longer ago without renewal count as stuck).
 KEEP_CLAIM_SECONDS = 20.0
+# Listings still unsent this long after their batch was claimed are given back for the next
+# batch: a job never outlives its time limit behind a slow channel's rate limit.
+BATCH_SECONDS = 60.0
 # A run sending without pause starts its rounds at least this far apart.
 LINGER_SECONDS = 0.1
 BACKOFF_BASE_SECONDS = 1.0
@@ -78,6 +81,7 @@ class Relay:
     max_attempts: int = MAX_ATTEMPTS
     batch: int = 500
     linger_seconds: float = LINGER_SECONDS
+    batch_seconds: float = BATCH_SECONDS
 
     _runs: dict[uuid.UUID, _RunRequest] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -173,6 +177,7 @@ class _Run:
         # SKUs whose listing this run (re)published: their quantities were marked afresh.
         self.republished: set[str] = set()
         self.kept_at = relay.monotonic()
+        self.deadline = self.kept_at + relay.batch_seconds
         for entry in entries:
             slot = self.keyed.setdefault((entry.kind, entry.key), _Keyed(entry.kind, entry.key))
             slot.entries.append(entry)
@@ -198,7 +203,11 @@ class _Run:
         except ChannelMisconfigured as failure:
             await self.failed(everything, "connect", failure, 0)
             return
-        for listing in self.of(OutboxKind.LISTING):
+        listings = self.of(OutboxKind.LISTING)
+        for n, listing in enumerate(listings):
+            if n and self.relay.monotonic() >= self.deadline:  # one at least, however slow
+                await self.release(listings[n:])
+                break
             await self.keep_claim()
             await self.publish(port, channel, listing)
         await self.push_quantities(port, channel, self.of(OutboxKind.QUANTITY))
@@ -207,6 +216,11 @@ class _Run:
             await self.ship(port, shipment)
         for line in self.of(OutboxKind.LINE_CANCEL):
             await self.cancel_line(port, line)
+
+    async def release(self, keyed: Sequence[_Keyed]) -> None:
+        async with self.relay.uow() as uow:
+            await uow.outbox.release([i for k in keyed for i in k.ids], self.relay.clock())
+            await uow.commit()
 
     async def keep_claim(self) -> None:
         """A run held up by the channel's rate limit renews its claim now and then, so the
@@ -606,8 +620,6 @@ class _Run:
 
     async def alert(self, uow: UnitOfWork, slot: _Keyed, message: str, now: datetime) -> None:
         sku = await self.sku_of(uow, slot)
-        if sku is None:
-            return  # nothing left to name (the sync log keeps the failure)
         alert = Alert(
             id=uuid.uuid4(), kind=AlertKind.SYNC_FAILED, sku=sku, available=0, threshold=None,
             created_at=now, channel_id=self.channel_id,

@@ -63,6 +63,7 @@ query($sku: String!) {
 ITEM = """
 query($sku: String!) { inventoryItem(sku: $sku) { onHand reserved available } }"""
 AUDIT = "{ inventoryAudit { mismatches { sku } totalMismatches { sku } } }"
+ALERTS = "{ alerts(first: 50) { nodes { kind sku channelId message } } }"
 
 
 class HeldJobs:
@@ -614,7 +615,7 @@ async def test_an_edit_below_what_is_reserved_fails_and_alerts_when_out_of_attem
     assert await retry_inbox(hub.container.job_context) == 0
     async with hub.container.engine.connect() as conn:
         raised = (await conn.execute(select(alerts))).all()
-    [alert] = [a for a in raised if a.kind == "SYNC_FAILED"]
+    [alert] = [a for a in raised if a.kind == "INBOUND_FAILED"]
     assert (alert.sku, str(alert.channel_id)) == (SKU, hub.shopify)
     assert "reserved 8" in alert.message
     assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
@@ -638,6 +639,14 @@ async def test_an_unreadable_verified_payload_fails_for_good_with_the_reason(hub
     assert failed["error"] == f"unreadable payload: {STOCK_TOPIC} webhook body is not JSON"
     assert failed["attempts"] == inbox.MAX_ATTEMPTS  # retrying cannot help
     assert await retry_inbox(hub.container.job_context) == 0
+    # Surfaced as an alert, though it names no SKU.
+    nodes = (await hub.call(ALERTS))["alerts"]["nodes"]
+    alerts_now = [a for a in nodes if a["kind"] == "INBOUND_FAILED"]
+    assert [(a["kind"], a["sku"], a["channelId"]) for a in alerts_now] == [
+        ("INBOUND_FAILED", None, hub.shopify)
+    ]
+    assert event_id in alerts_now[0]["message"]
+    assert "not JSON" in alerts_now[0]["message"]
 
 
 async def test_a_stock_edit_of_an_item_nexo_does_not_list_is_ignored(hub: Hub) -> None:

@@ -106,6 +106,14 @@ class SqlOutboxRepository:
         )
         return [_entry(row) for row in await self._conn.execute(stmt)]
 
+    async def release(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
+        if ids:
+            await self._conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids), outbox.c.status == OutboxStatus.PROCESSING.value)
+                .values(status=OutboxStatus.RETRY.value, available_at=now)
+            )
+
     async def keep(self, ids: Sequence[uuid.UUID], now: datetime) -> None:
         if ids:
             await self._conn.execute(

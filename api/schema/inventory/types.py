@@ -177,7 +177,9 @@ class ChannelAvailability:
 class Alert:
     id: strawberry.ID
     kind: AlertKind  # type: ignore[valid-type]
-    sku: str
+    sku: str | None = strawberry.field(
+        description="The SKU the alert is about; null for an inbound event naming none."
+    )
     available: int
     threshold: int | None
     created_at: datetime

@@ -407,3 +407,30 @@ async def test_a_run_held_up_by_the_channel_renews_its_claim_so_its_rows_are_not
     assert len(claims) == 1
     assert claims[0] > started  # claimed at `started`, renewed before the call went out
     assert shop.sandbox.inventory_quantity("TEE-M", SHOP_LOCATION) == 5
+
+
+async def test_listings_a_batch_has_no_time_left_for_go_back_untried_for_the_next(
+    shop: Shop,
+) -> None:
+    for n in range(2):
+        spec = ProductSpec(
+            handle=f"cap-{n}", title=f"Cap {n}", options=(ProductOption("Size", ("One",)),),
+            variants=(VariantSpec(f"CAP-{n}", ("One",), Money(900, "USD")),),
+        )  # fmt: skip
+        async with shop.container.uow() as uow:
+            await products.create_product(
+                uow, spec, shop.container.listing_formats, now=shop.clock()
+            )
+            await uow.commit()
+    hurried = replace(shop.relay, batch_seconds=0.0)
+
+    await hurried.drain(shop.channel_id)
+
+    # One listing went out (a batch always sends one); the two others wait, untried.
+    assert len(shop.calls("productSet")) == 1
+    rows = await outbox_rows(shop)
+    waiting = [(status, attempts) for kind, _, status, attempts in rows if kind == "listing"]
+    assert waiting == [("retry", 0), ("retry", 0)], rows
+    await shop.drain()
+    assert len(shop.calls("productSet")) == 3
+    assert [r for r in await outbox_rows(shop) if r[0] == "listing"] == []
