@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # A relay holding outbox rows longer than this is presumed dead (killed worker): its rows
     # go back to be sent again. Above the drain job's timeout, so a live relay keeps its rows.
     outbox_stuck_seconds: float = 150.0
+    # A channel's stock edit lowering its figure waits this long for the sale's order (below
+    # the inbox sweep's minute, which re-requests runs lost meanwhile). See `inbox.process`.
+    stock_edit_hold_seconds: float = 30.0
     # The arq queue (Redis): installations sharing a Redis database each need their own.
     queue_name: str = "nexo:jobs"
     # The embedded demo (`make run`): a Shopify sandbox in the process and a seeded catalog.

@@ -69,6 +69,7 @@ class Processed:
     skipped: bool = False  # nothing to do: settled by another run, or an order that waits
     gave_up: bool = False  # failed for good
     alerted: bool = False
+    held_until: datetime | None = None  # a stock edit held back: run again at this time
 
 
 async def process(
@@ -77,8 +78,19 @@ async def process(
     inbox_id: uuid.UUID,
     *,
     clock: Callable[[], datetime] = utc_now,
+    hold: timedelta = timedelta(0),
 ) -> Processed:
-    """Act on one stored event, once."""
+    """Act on one stored event, once.
+
+    A stock edit that lowers the channel's figure below what the hub publishes is held for
+    `hold` after it arrived (the caller runs it again then): a marketplace lowers its own
+    figure when it sells, and the sale's order is usually a webhook behind. Acted on at
+    once, the edit would be pushed back (hub wins: the sold unit shows again, and the last
+    one can sell twice) or taken as stock lost (channel edits accepted: counted twice, once
+    more when the order reserves it). Held, it finds the order reserved and the hub
+    publishing the same figure: in step. An edit that is still a drop after the hold is
+    acted on as the policy says.
+    """
     async with uows(readonly=True) as uow:
         entry = await uow.inbox.get(inbox_id)
         if entry is None:
@@ -114,7 +126,7 @@ async def process(
             InboxStatus.IGNORED, "sync is off for this channel", InboundKind.STOCK_EDIT
         )
         return await _settle(uows, entry, settlement, clock())
-    return await _stock_edit(uows, entry, channel, config, event.stock_edit, clock)
+    return await _stock_edit(uows, entry, channel, config, event.stock_edit, clock, hold)
 
 
 async def _order(
@@ -151,10 +163,11 @@ async def _stock_edit(
     config: ChannelConfig,
     edit: InboundStockEdit,
     clock: Callable[[], datetime],
+    hold: timedelta,
 ) -> Processed:
     """Decide the edit once, then (accepting edits) apply it to the hub's stock and close it."""
     if entry.delta is None:
-        decided = await _decide(uows, entry, channel, config, edit, clock)
+        decided = await _decide(uows, entry, channel, config, edit, clock, hold)
         if isinstance(decided, Processed):
             return decided
         sku, delta = decided
@@ -181,6 +194,7 @@ async def _decide(
     config: ChannelConfig,
     edit: InboundStockEdit,
     clock: Callable[[], datetime],
+    hold: timedelta,
 ) -> tuple[str, int] | Processed:
     """Which SKU the edit is about and what the hub does: done (in step, pushed back or
     ignored), or the (SKU, change) to apply.
@@ -213,6 +227,10 @@ async def _decide(
             confirmed=confirmed,
         )
         now, superseded = clock(), False
+        until = entry.received_at + hold
+        if decision.reported < decision.publishes and now < until:
+            reason = f"held until {until.isoformat()}: {decision.drift}; its order may be coming"
+            return Processed(InboxStatus.RECEIVED, reason, sku, skipped=True, held_until=until)
         async with uows() as uow:
             if not await uow.inbox.move_confirmed(channel.id, sku, confirmed, edit.quantity, now):
                 continue  # another decision (or the relay) moved it: read again

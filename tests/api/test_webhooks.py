@@ -33,6 +33,7 @@ from sandbox.shopify.webhooks import sign
 from tests.api.catalog.support import create_product, shirt
 from tests.graphql import data, gql
 from workers.jobs.inbox import process_inbox, retry_inbox
+from workers.jobs.orders import allocate_order
 from workers.jobs.sync import drain_channel
 
 SHOP = "nexo-demo.myshopify.com"
@@ -172,6 +173,12 @@ def stock_body(item_id: int, available: int, at: str = "2026-01-05T10:00:00Z") -
         "updated_at": at,
     }
     return json.dumps(payload).encode()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Edits lowering the shop's figure are acted on at once here; the hold has its tests."""
+    return settings.model_copy(update={"stock_edit_hold_seconds": 0.0})
 
 
 @pytest.fixture
@@ -733,3 +740,79 @@ async def test_setting_the_policy_needs_a_known_channel_and_a_writer(
     assert config is not None
     assert config.stock_edit_policy.value == "accept_channel_edits"
     assert config.credentials_set  # the rest of the configuration is kept
+
+
+# A sale lowers the shop's own figure: the edit waits for the sale's order
+
+
+async def sell_one_on_the_shop(hub: Hub) -> list[str]:
+    """An order placed on the shop: its stock webhook (10 -> 9) and its order webhook, each
+    processed once with the hold on; returns the ids of the events that were held."""
+    ctx = {**hub.container.job_context}
+    ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
+    await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)
+    for (inbox_id,) in hub.held.take(inbox.PROCESS_JOB):
+        await process_inbox(ctx, inbox_id)
+    return [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]  # asked again, deferred
+
+
+async def after_the_hold(hub: Hub, inbox_id: str) -> inbox.Processed:
+    """The held event run again once its hold is over (for it, as good as no hold)."""
+    return await inbox.process(
+        hub.container.uow, hub.container.connector, uuid.UUID(inbox_id), hold=timedelta(0)
+    )
+
+
+@pytest.mark.parametrize("policy", ["HUB_WINS", "ACCEPT_CHANNEL_EDITS"])
+async def test_a_sale_on_the_shop_is_neither_pushed_back_nor_counted_twice(
+    hub: Hub, policy: str
+) -> None:
+    await hub.policy(policy)
+    held = await sell_one_on_the_shop(hub)
+
+    # The stock edit waits; nothing goes back to the shop meanwhile (its 9 stands).
+    assert len(held) == 1
+    assert (hub.shopify, "quantity", SKU) not in await hub.pending()
+    [edit] = [e for e in await hub.events() if e["id"] == held[0]]
+    assert edit["status"] == "RECEIVED"
+    # The order is reserved; the hub now publishes 9 as well.
+    for (order_id,) in hub.held.take(inbox.ALLOCATE_JOB):
+        await allocate_order(hub.container.job_context, order_id)
+    await hub.relay()
+
+    done = await after_the_hold(hub, held[0])
+
+    assert done.status is inbox.InboxStatus.PROCESSED
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"], item["available"]) == (10, 1, 9)  # counted once
+    movements = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    assert [m for m in movements if m["reason"] == "CHANNEL_EDIT"] == []
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 9
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_a_drop_no_order_explains_is_pushed_back_once_the_hold_is_over(hub: Hub) -> None:
+    ctx = {**hub.container.job_context}
+    ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)  # lowered in Shopify's admin
+    [(inbox_id,)] = hub.held.take(inbox.PROCESS_JOB)
+    await process_inbox(ctx, inbox_id)
+    assert hub.held.take(inbox.PROCESS_JOB) == [(inbox_id,)]  # asked again, for later
+    assert (hub.shopify, "quantity", SKU) not in await hub.pending()
+
+    await after_the_hold(hub, inbox_id)
+
+    assert (hub.shopify, "quantity", SKU) in await hub.pending()
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 10
+
+
+async def test_a_rise_on_the_shop_is_not_held(hub: Hub) -> None:
+    ctx = {**hub.container.job_context}
+    ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 14)
+    [(inbox_id,)] = hub.held.take(inbox.PROCESS_JOB)
+    await process_inbox(ctx, inbox_id)
+    assert hub.held.take(inbox.PROCESS_JOB) == []
+    assert (hub.shopify, "quantity", SKU) in await hub.pending()  # pushed back at once

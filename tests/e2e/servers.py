@@ -30,10 +30,13 @@ def nexo_env(**variables: str) -> dict[str, str]:
     """The caller's environment without its `NEXO_…` variables, plus the given ones.
 
     Each test run gets its own job queue: runs (and benchmarks) sharing the test Redis
-    database would otherwise run each other's jobs against the wrong database.
+    database would otherwise run each other's jobs against the wrong database. A stock edit
+    lowering a shop's figure is held 2 s for its order (30 s in production), so the tests'
+    waits see it through.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
     env["NEXO_QUEUE_NAME"] = RUN_QUEUE
+    env["NEXO_STOCK_EDIT_HOLD_SECONDS"] = "2"
     env.update(variables)
     return env
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from adapters.logging import get_logger
 from domain.jobs import JobContext
@@ -22,9 +23,15 @@ def _connector(ctx: JobContext) -> ChannelConnector:
 
 async def process_inbox(ctx: JobContext, inbox_id: str) -> str | None:
     """Act on one inbound event (a second run of the same event changes nothing)."""
-    done = await inbox.process(ctx["uow"], _connector(ctx), uuid.UUID(inbox_id))
+    hold = timedelta(seconds=ctx["settings"].stock_edit_hold_seconds)
+    done = await inbox.process(ctx["uow"], _connector(ctx), uuid.UUID(inbox_id), hold=hold)
     fields = {"inbox_id": inbox_id, "sku": done.sku, "reason": done.reason}
-    if done.skipped:
+    if done.held_until is not None:
+        # Lost, this request is made again by the sweep (an event left `received`).
+        wait = (done.held_until - utc_now()).total_seconds()
+        await ctx["queue"].enqueue(inbox.PROCESS_JOB, inbox_id, defer_seconds=max(wait, 0.01))
+        log.info("inbox.held", **fields)
+    elif done.skipped:
         log.debug("inbox.skipped", status=done.status, **fields)
     elif done.status is InboxStatus.FAILED and done.gave_up:
         # Without a SKU no alert can name it: this line (and the failed row) is the trace.
