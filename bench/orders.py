@@ -61,6 +61,8 @@ from bench.support import (
     dsn,
     free_port,
     fresh_database,
+    issue_admin_key,
+    nexo_env,
     percentile,
     redis_url,
     report,
@@ -107,22 +109,6 @@ RECEIVE = (
 
 
 # Processes ---------------------------------------------------------------------------------
-
-
-def nexo_env(database_url: str, redis: str, secret_key: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
-    env.update(
-        NEXO_DATABASE_URL=database_url,
-        NEXO_REDIS_URL=redis,
-        NEXO_ENVIRONMENT="prod",
-        NEXO_LOG_LEVEL="WARNING",
-        NEXO_AUTH_CACHE_SECONDS="30",
-        # The server seals the channel's webhook secret, the worker opens it: one key for both.
-        NEXO_SECRET_KEY=secret_key,
-        # A queue of this run's own: another run's worker on the same Redis takes none of it.
-        NEXO_QUEUE_NAME=f"nexo-bench:{uuid.uuid4().hex}",
-    )
-    return env
 
 
 @dataclass
@@ -278,22 +264,6 @@ class CpuMeter:
 
 
 # Setting up --------------------------------------------------------------------------------
-
-
-async def issue_key(url: str) -> str:
-    from adapters.container import build_container
-    from adapters.settings import Settings
-    from domain.access import Role
-    from domain.api_keys import create_api_key
-
-    container = build_container(Settings(database_url=url))
-    try:
-        async with container.uow() as uow:
-            key = (await create_api_key(uow, name="bench", role=Role.ADMIN)).secret
-            await uow.commit()
-    finally:
-        await container.close()
-    return key
 
 
 async def ok(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
@@ -571,7 +541,7 @@ async def main() -> None:
     rng = random.Random(7)
     async with fresh_database() as url:
         env = nexo_env(url, args.redis_url, secret_key)
-        key = await issue_key(url)
+        key = await issue_admin_key(url)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         with running("serve", ["serve", "--port", str(port)], env) as server:

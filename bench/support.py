@@ -144,3 +144,37 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def nexo_env(database_url: str, redis: str | None, secret_key: str) -> dict[str, str]:
+    """The environment of a run's Nexo processes (one for all of them: the server seals
+    channel secrets with the key the worker opens them with)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
+    env.update(
+        NEXO_DATABASE_URL=database_url,
+        NEXO_ENVIRONMENT="prod",
+        NEXO_LOG_LEVEL="WARNING",
+        NEXO_AUTH_CACHE_SECONDS="30",
+        NEXO_SECRET_KEY=secret_key,
+    )
+    if redis:
+        env["NEXO_REDIS_URL"] = redis
+        # A queue of this run's own: another run's worker on the same Redis takes none of it.
+        env["NEXO_QUEUE_NAME"] = f"nexo-bench:{uuid.uuid4().hex}"
+    return env
+
+
+async def issue_admin_key(database_url: str) -> str:
+    from adapters.container import build_container
+    from adapters.settings import Settings
+    from domain.access import Role
+    from domain.api_keys import create_api_key
+
+    container = build_container(Settings(database_url=database_url))
+    try:
+        async with container.uow() as uow:
+            key = (await create_api_key(uow, name="bench", role=Role.ADMIN)).secret
+            await uow.commit()
+    finally:
+        await container.close()
+    return key

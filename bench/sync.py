@@ -52,7 +52,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bench.support import ROOT, free_port, fresh_database, percentile, redis_url, server_url
+from bench.support import (
+    ROOT,
+    free_port,
+    fresh_database,
+    issue_admin_key,
+    nexo_env,
+    percentile,
+    redis_url,
+    server_url,
+)
 
 ADMIN_GRAPHQL = "/admin/api/2026-01/graphql.json"
 SHOP_LOCATION = "gid://shopify/Location/1"
@@ -104,22 +113,6 @@ SYNC_STATUS = (
 
 
 # Processes ---------------------------------------------------------------------------------
-
-
-def nexo_env(database_url: str, redis: str | None, secret_key: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
-    env.update(
-        NEXO_DATABASE_URL=database_url,
-        NEXO_ENVIRONMENT="prod",
-        NEXO_LOG_LEVEL="WARNING",
-        NEXO_AUTH_CACHE_SECONDS="30",
-        NEXO_SECRET_KEY=secret_key,
-    )
-    if redis:
-        env["NEXO_REDIS_URL"] = redis
-        # A queue of this run's own: another run's worker on the same Redis takes none of it.
-        env["NEXO_QUEUE_NAME"] = f"nexo-bench:{uuid.uuid4().hex}"
-    return env
 
 
 @contextmanager
@@ -323,22 +316,6 @@ async def stack(
         )
         shop = await stack_.enter_async_context(httpx.AsyncClient(base_url=shop_url, timeout=120))
         yield Stack(hub, shop, shop_url, f"{shop_name}.myshopify.com", hooks, hook_url)
-
-
-async def issue_admin_key(database_url: str) -> str:
-    from adapters.container import build_container
-    from adapters.settings import Settings
-    from domain.access import Role
-    from domain.api_keys import create_api_key
-
-    container = build_container(Settings(database_url=database_url))
-    try:
-        async with container.uow() as uow:
-            key = (await create_api_key(uow, name="bench", role=Role.ADMIN)).secret
-            await uow.commit()
-    finally:
-        await container.close()
-    return key
 
 
 # The hub's side ----------------------------------------------------------------------------

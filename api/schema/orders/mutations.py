@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import strawberry
@@ -166,6 +167,16 @@ class ConflictPolicyPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+async def _order_answer(
+    uows: UnitOfWorkFactory, run: Callable[[], Awaitable[model.Order]]
+) -> OrderPayload:
+    """Run an order use case; the order as it now stands, or the user errors."""
+    order, errors = await attempt(run)
+    if order is None:
+        return OrderPayload(user_errors=errors)
+    return OrderPayload(order=await _shown(uows, order))
+
+
 async def _shown(uows: UnitOfWorkFactory, order: model.Order) -> Order:
     async with uows(readonly=True) as uow:
         locations = await locations_of(uow)
@@ -304,10 +315,7 @@ class OrdersMutation:
                 actor=info.context.actor,
             )
 
-        order, errors = await attempt(run)
-        if order is None:
-            return OrderPayload(user_errors=errors)
-        return OrderPayload(order=await _shown(uows, order))
+        return await _order_answer(uows, run)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -327,10 +335,7 @@ class OrdersMutation:
                 reason=input.reason,
             )
 
-        order, errors = await attempt(run)
-        if order is None:
-            return OrderPayload(user_errors=errors)
-        return OrderPayload(order=await _shown(uows, order))
+        return await _order_answer(uows, run)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -351,10 +356,7 @@ class OrdersMutation:
                 actor=info.context.actor,
             )
 
-        order, errors = await attempt(run)
-        if order is None:
-            return OrderPayload(user_errors=errors)
-        return OrderPayload(order=await _shown(uows, order))
+        return await _order_answer(uows, run)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -376,10 +378,7 @@ class OrdersMutation:
             # Reserved right away (not queued), so the answer shows where the line stands.
             return await allocate(uows, order_id, actor=info.context.actor) or mapped
 
-        order, errors = await attempt(run)
-        if order is None:
-            return OrderPayload(user_errors=errors)
-        return OrderPayload(order=await _shown(uows, order))
+        return await _order_answer(uows, run)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],

@@ -52,6 +52,17 @@ async def outbox_rows(shop: Shop) -> list[tuple[str, str, str, int]]:
         return sorted((r.kind, r.key, r.status, r.attempts) for r in rows)
 
 
+async def create_sizes(shop: Shop, handle: str, prefix: str, sizes: tuple[str, ...]) -> None:
+    """A product (listed on the shop by the rule) with a variant `PREFIX-SIZE` per size."""
+    spec = ProductSpec(
+        handle=handle, title=handle.title(), options=(ProductOption("Size", sizes),),
+        variants=tuple(VariantSpec(f"{prefix}-{s}", (s,), Money(900, "USD")) for s in sizes),
+    )  # fmt: skip
+    async with shop.container.uow() as uow:
+        await products.create_product(uow, spec, shop.container.listing_formats, now=shop.clock())
+        await uow.commit()
+
+
 async def listing_of(shop: Shop):  # type: ignore[no-untyped-def]
     async with shop.container.uow(readonly=True) as uow:
         [listing] = await uow.listings.for_products([shop.product_id])
@@ -191,13 +202,7 @@ async def test_with_sync_off_nothing_is_sent_and_switching_it_on_sends_everythin
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 async def test_relays_sharing_a_channel_never_take_the_same_row(shop: Shop) -> None:
     sizes = tuple(f"S{n:02d}" for n in range(60))
-    spec = ProductSpec(
-        handle="many", title="Many sizes", options=(ProductOption("Size", sizes),),
-        variants=tuple(VariantSpec(f"MANY-{s}", (s,), Money(900, "USD")) for s in sizes),
-    )  # fmt: skip
-    async with shop.container.uow() as uow:
-        await products.create_product(uow, spec, shop.container.listing_formats, now=shop.clock())
-        await uow.commit()
+    await create_sizes(shop, "many", "MANY", sizes)
     await shop.drain()
     before = len(await log(shop))
     for size in sizes:
@@ -352,13 +357,7 @@ async def test_concurrent_relays_under_a_stream_of_changes_leave_the_shop_at_the
     shop: Shop,
 ) -> None:
     sizes = tuple(f"S{n:02d}" for n in range(6))
-    spec = ProductSpec(
-        handle="many", title="Many sizes", options=(ProductOption("Size", sizes),),
-        variants=tuple(VariantSpec(f"MANY-{s}", (s,), Money(900, "USD")) for s in sizes),
-    )  # fmt: skip
-    async with shop.container.uow() as uow:
-        await products.create_product(uow, spec, shop.container.listing_formats, now=shop.clock())
-        await uow.commit()
+    await create_sizes(shop, "many", "MANY", sizes)
     await shop.drain()
     relays = [replace(shop.relay) for _ in range(4)]  # four worker processes
     shop.sandbox.faults.latency_seconds = 0.01
@@ -413,15 +412,7 @@ async def test_listings_a_batch_has_no_time_left_for_go_back_untried_for_the_nex
     shop: Shop,
 ) -> None:
     for n in range(2):
-        spec = ProductSpec(
-            handle=f"cap-{n}", title=f"Cap {n}", options=(ProductOption("Size", ("One",)),),
-            variants=(VariantSpec(f"CAP-{n}", ("One",), Money(900, "USD")),),
-        )  # fmt: skip
-        async with shop.container.uow() as uow:
-            await products.create_product(
-                uow, spec, shop.container.listing_formats, now=shop.clock()
-            )
-            await uow.commit()
+        await create_sizes(shop, f"cap-{n}", f"CAP-{n}", ("One",))
     hurried = replace(shop.relay, batch_seconds=0.0)
 
     await hurried.drain(shop.channel_id)
