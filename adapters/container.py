@@ -22,6 +22,7 @@ from adapters.channels.formats import LISTING_FORMATS
 from adapters.channels.shopify.connect import shopify_factory
 from adapters.db.engine import create_engine
 from adapters.db.uow import SqlUnitOfWorkFactory
+from adapters.logging import get_logger
 from adapters.queue.arq import ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
 from adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -30,9 +31,17 @@ from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
 from domain.jobs import JobSpec
 from domain.sync.health import channel_problems
+from domain.sync.inbox_batch import InboxIntake
 from domain.sync.rate_limits import RateLimiter
 from domain.sync.reception import Reception
 from domain.sync.relay import Relay
+
+log = get_logger(__name__)
+
+
+def _batch_failed(error: Exception) -> None:
+    # Its events are run one by one next; this says why.
+    log.error("inbox.batch_failed", error=repr(error)[:500], exc_info=error)
 
 
 @dataclass
@@ -51,6 +60,7 @@ class Container:
     _redis: redis.asyncio.Redis | None = field(init=False, default=None)
     _secrets: FernetSecretBox | None = None
     _relay: Relay | None = None
+    _inbox_intake: InboxIntake | None = None
 
     def __post_init__(self) -> None:
         # One HTTP client (connection pool) for every channel call of this process.
@@ -83,7 +93,16 @@ class Container:
             "settings": self.settings,
             "relay": self.relay,
             "connector": self.connector,
+            "inbox_intake": self.inbox_intake,
         }
+
+    @property
+    def inbox_intake(self) -> InboxIntake:
+        if self._inbox_intake is None:
+            self._inbox_intake = InboxIntake(
+                self.uow, self.connector, on_batch_failure=_batch_failed
+            )
+        return self._inbox_intake
 
     @property
     def relay(self) -> Relay:

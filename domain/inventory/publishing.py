@@ -11,6 +11,7 @@ from domain.inventory.channels import ChannelForSku
 from domain.inventory.events import alert_raised, stock_changed
 from domain.inventory.model import LevelChange, MovementReason, SkuSnapshot, stock_state
 from domain.ports import UnitOfWork
+from domain.sync.model import Dirty
 from domain.sync.outbox import mark_dirty, stock_dirty
 
 
@@ -21,12 +22,15 @@ async def levels_changed(
     reason: MovementReason,
     channels: Sequence[ChannelForSku],
     now: datetime,
+    *,
+    dirty: list[Dirty] | None = None,
 ) -> SkuSnapshot:
     """Fold the changes into the snapshot, alert on a threshold crossing, emit events.
 
     The SKU's sellable total before and after come from the same atomic update that moved
     it, so concurrent changes (even at different locations) each see a distinct step and a
-    crossing is alerted exactly once.
+    crossing is alerted exactly once. Given `dirty`, the channels to tell are added to it
+    (the caller marks a batch's in one statement) instead of marked here.
     """
     for change in changes:
         snapshot = snapshot.with_level(change.level)
@@ -50,5 +54,8 @@ async def levels_changed(
             uow.emit(alert_raised(alert))
     for change in changes:
         uow.emit(stock_changed(snapshot, change.level, reason, channels, now))
-    await mark_dirty(uow, stock_dirty(changes, channels), now)
+    if dirty is not None:
+        dirty.extend(stock_dirty(changes, channels))
+    else:
+        await mark_dirty(uow, stock_dirty(changes, channels), now)
     return snapshot

@@ -87,6 +87,11 @@ def _expiry(now: datetime, expires_in_seconds: int | None) -> datetime | None:
     return now + timedelta(seconds=expires_in_seconds)
 
 
+def reserve_movement(reservation: Reservation, actor: str, key: str, now: datetime) -> Movement:
+    """The ledger row of a new reservation."""
+    return _movement(reservation, 0, reservation.quantity, MovementReason.RESERVE, actor, key, now)
+
+
 def _movement(
     reservation: Reservation,
     on_hand_delta: int,
@@ -216,6 +221,24 @@ async def reserve(
     return ReservationResult(made[-1])
 
 
+LINES_KIND = "reserve_lines"
+
+
+def lines_request(
+    lines: Sequence[LineRequest],
+    mode: LineMode,
+    reference: str | None,
+    expires_in_seconds: int | None = None,
+) -> dict[str, Any]:
+    """What a multi-line reservation's key stands for (its fingerprint is taken of this)."""
+    return {
+        "lines": [[ln.sku, ln.quantity, str(ln.location_id or "")] for ln in lines],
+        "mode": mode.value,
+        "reference": reference,
+        "expiresInSeconds": expires_in_seconds,
+    }
+
+
 async def reserve_lines(
     uows: UnitOfWorkFactory,
     *,
@@ -239,12 +262,7 @@ async def reserve_lines(
             raise InvalidQuantity("quantity must be positive", field=f"lines[{index}].quantity")
     now = clock()
     expires_at = _expiry(now, expires_in_seconds)
-    request = {
-        "lines": [[ln.sku, ln.quantity, str(ln.location_id or "")] for ln in lines],
-        "mode": mode.value,
-        "reference": reference,
-        "expiresInSeconds": expires_in_seconds,
-    }
+    request = lines_request(lines, mode, reference, expires_in_seconds)
 
     async def perform(claim: Operation) -> Mapping[str, Any]:
         async with uows() as uow:
@@ -293,7 +311,7 @@ async def reserve_lines(
             await uow.commit()
             return result
 
-    result, replayed = await idempotent(uows, key, "reserve_lines", request, perform, actor, now)
+    result, replayed = await idempotent(uows, key, LINES_KIND, request, perform, actor, now)
     async with uows(readonly=True) as uow:
         outcomes: list[LineOutcome] = []
         for line, stored in zip(lines, result["lines"], strict=True):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -40,7 +40,7 @@ from domain.orders.model import (
     OrderStatus,
     Transition,
 )
-from domain.orders.routing import route, usable_locations
+from domain.orders.routing import Route, route, usable_locations
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
@@ -55,6 +55,16 @@ def utcnow() -> datetime:
 
 def reference(order_id: uuid.UUID) -> str:
     return f"order:{order_id}"
+
+
+def allocation_key(
+    order_id: uuid.UUID, routed: Sequence[OrderLine], routes: Mapping[uuid.UUID, Route]
+) -> str:
+    """The idempotency key of reserving these lines where they were routed."""
+    digest = hashlib.sha256(
+        repr([(str(ln.id), str(routes[ln.id].location_id)) for ln in routed]).encode()
+    ).hexdigest()[:16]
+    return f"{reference(order_id)}:{digest}"
 
 
 @dataclass
@@ -113,11 +123,9 @@ async def allocate(
         requests = [
             LineRequest(ln.sku or "", ln.quantity, routes[ln.id].location_id) for ln in routed
         ]
-        digest = hashlib.sha256(
-            repr([(str(ln.id), str(routes[ln.id].location_id)) for ln in routed]).encode()
-        ).hexdigest()[:16]
+        key = allocation_key(order.id, routed, routes)
         result = await reservations.reserve_lines(
-            uows, lines=requests, mode=LineMode.PARTIAL, key=f"{reference(order.id)}:{digest}",
+            uows, lines=requests, mode=LineMode.PARTIAL, key=key,
             actor=actor, reference=reference(order.id), clock=clock,
         )  # fmt: skip
         for line, got in zip(routed, result.lines, strict=True):

@@ -11,7 +11,7 @@ step (`allocation.allocate`), run after the order is safely stored.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -166,6 +166,56 @@ async def ingest(
         uow.emit(order_event(order, "created"))
         await uow.commit()
     return Ingested(order, created=True, applied=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A channel's order to take in, with who took it (for the order's history)."""
+
+    channel_id: uuid.UUID
+    order: ChannelOrder
+    actor: str
+
+
+async def ingest_many(
+    uow: UnitOfWork, arrivals: Sequence[Arrival], now: datetime
+) -> list[Ingested | None]:
+    """`ingest` for orders that arrived together, in the caller's unit of work (which
+    commits): one outcome per arrival, in order; None for an order another transaction
+    inserted meanwhile (take that one in again with `ingest`). The channels must exist, and
+    no two arrivals may be the same channel order."""
+    keys = [(a.channel_id, a.order.external_id) for a in arrivals]
+    assert len(set(keys)) == len(keys), "one arrival per channel order"
+    existing = await uow.orders.lock_externals(keys)
+    wanted = {ln.sku for a in arrivals for ln in a.order.lines if ln.sku}
+    known = await _known_skus(uow, sorted(wanted))
+    outcomes: list[Ingested | None] = []
+    new: list[Order] = []
+    for arrival, key in zip(arrivals, keys, strict=True):
+        found = existing.get(key)
+        if found is None:
+            order = _new_order(arrival.channel_id, arrival.order, known, now)
+            new.append(order)
+            outcomes.append(Ingested(order, created=True, applied=True))
+        elif arrival.order.updated_at <= found.channel_updated_at:
+            outcomes.append(Ingested(found, created=False, applied=False))
+        else:
+            updated = await _apply_update(uow, found, arrival.order, arrival.actor, now)
+            outcomes.append(Ingested(updated, created=False, applied=True))
+    inserted = await uow.orders.insert_many(new)
+    transitions: list[Transition] = []
+    for index, (arrival, outcome) in enumerate(zip(arrivals, outcomes, strict=True)):
+        if outcome is None or not outcome.created:
+            continue
+        order = outcome.order
+        if order.id not in inserted:
+            outcomes[index] = None  # another delivery of it won the insert a moment ago
+            continue
+        reason = f"taken from the channel by {arrival.actor}"
+        transitions.append(Transition(order.id, None, order.status, arrival.actor, reason, now))
+        uow.emit(order_event(order, "created"))
+    await uow.orders.add_transitions(transitions)
+    return outcomes
 
 
 async def _apply_update(

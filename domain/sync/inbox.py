@@ -23,7 +23,7 @@ from domain.inventory import stock
 from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import alert_raised, availability_on
-from domain.orders.ingest import ingest
+from domain.orders.ingest import Ingested, ingest
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.channel import (
     ChannelFailure,
@@ -129,6 +129,16 @@ async def process(
     return await _stock_edit(uows, entry, channel, config, event.stock_edit, clock, hold)
 
 
+def taken_reason(order: ChannelOrder, taken: Ingested) -> str:
+    """What taking a channel's order in came to, as its event's settlement says."""
+    name = order.number or order.external_id
+    if taken.created:
+        return f"order {name} taken"
+    if taken.applied:
+        return f"order {name} updated"
+    return f"order {name}: not newer than the one applied"
+
+
 async def _order(
     uows: UnitOfWorkFactory,
     entry: InboxEntry,
@@ -141,12 +151,7 @@ async def _order(
     taken = await ingest(
         uows, channel.id, order, actor=f"channel:{channel.name}"[:100], clock=clock
     )
-    if taken.created:
-        reason = f"order {order.number or order.external_id} taken"
-    elif taken.applied:
-        reason = f"order {order.number or order.external_id} updated"
-    else:
-        reason = f"order {order.number or order.external_id}: not newer than the one applied"
+    reason = taken_reason(order, taken)
     settlement = Settlement(InboxStatus.PROCESSED, reason, InboundKind.ORDER)
     async with uows() as uow:
         await uow.inbox.settle(entry.id, settlement, clock())

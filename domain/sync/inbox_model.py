@@ -98,6 +98,7 @@ class InboxRepository(Protocol):
         ...
 
     async def get(self, inbox_id: uuid.UUID) -> InboxEntry | None: ...
+    async def get_many(self, inbox_ids: Sequence[uuid.UUID]) -> list[InboxEntry]: ...
 
     async def classify(self, inbox_id: uuid.UUID, kind: InboundKind) -> None:
         """Record what an open event is (an order waits as it is for order ingestion)."""
@@ -105,6 +106,13 @@ class InboxRepository(Protocol):
 
     async def settle(self, inbox_id: uuid.UUID, settlement: Settlement, at: datetime) -> bool:
         """Close an open event as processed or ignored; False when it was no longer open."""
+        ...
+
+    async def settle_many(
+        self, settled: Sequence[tuple[uuid.UUID, Settlement]], at: datetime
+    ) -> None:
+        """`settle` for several events in one statement; those no longer open stay as they
+        are."""
         ...
 
     async def fail(

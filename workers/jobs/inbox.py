@@ -8,23 +8,19 @@ from datetime import timedelta
 from adapters.logging import get_logger
 from domain.jobs import JobContext
 from domain.sync import inbox
+from domain.sync.inbox_batch import InboxIntake
 from domain.sync.inbox_model import InboxStatus
-from domain.sync.ports import ChannelConnector
 from domain.sync.relay import utc_now
 
 log = get_logger(__name__)
 
 
-def _connector(ctx: JobContext) -> ChannelConnector:
-    # The process's one connector; the relay in every job context is built with it.
-    connector: ChannelConnector = ctx["connector"]
-    return connector
-
-
 async def process_inbox(ctx: JobContext, inbox_id: str) -> str | None:
     """Act on one inbound event (a second run of the same event changes nothing)."""
     hold = timedelta(seconds=ctx["settings"].stock_edit_hold_seconds)
-    done = await inbox.process(ctx["uow"], _connector(ctx), uuid.UUID(inbox_id), hold=hold)
+    # Events whose jobs run together are taken in together (see `inbox_batch`).
+    intake: InboxIntake = ctx["inbox_intake"]
+    done = await intake.process(uuid.UUID(inbox_id), hold=hold)
     fields = {"inbox_id": inbox_id, "sku": done.sku, "reason": done.reason}
     if done.held_until is not None:
         # Lost, this request is made again by the sweep (an event left `received`).

@@ -205,6 +205,47 @@ class SqlInboxRepository:
         row = (await self._conn.execute(select(inbox).where(inbox.c.id == inbox_id))).first()
         return _entry(row) if row else None
 
+    async def get_many(self, inbox_ids: Sequence[uuid.UUID]) -> list[InboxEntry]:
+        if not inbox_ids:
+            return []
+        stmt = select(inbox).where(inbox.c.id.in_(list(inbox_ids)))
+        return [_entry(row) for row in await self._conn.execute(stmt)]
+
+    async def settle_many(
+        self, settled: Sequence[tuple[uuid.UUID, Settlement]], at: datetime
+    ) -> None:
+        if not settled:
+            return
+        c = inbox.c
+        stmt = (
+            update(inbox)
+            # No IN (…): its expanding parameter cannot go with executemany.
+            .where(c.id == bindparam("e_id"), or_(*(c.status == open_ for open_ in _OPEN)))
+            .values(
+                status=bindparam("e_status"),
+                error=bindparam("e_error"),
+                processed_at=bindparam("e_at"),
+                kind=func.coalesce(bindparam("e_kind", type_=c.kind.type), c.kind),
+                sku=func.coalesce(bindparam("e_sku", type_=c.sku.type), c.sku),
+                occurred_at=func.coalesce(
+                    bindparam("e_occurred_at", type_=c.occurred_at.type), c.occurred_at
+                ),
+            )
+        )
+        rows = [
+            {
+                "e_id": inbox_id,
+                "e_status": s.status.value,
+                "e_error": s.reason[:2000] if s.reason else None,
+                "e_at": at,
+                "e_kind": s.kind.value if s.kind else None,
+                "e_sku": s.sku,
+                "e_occurred_at": s.occurred_at,
+            }
+            for inbox_id, s in sorted(settled, key=lambda pair: str(pair[0]))
+        ]
+        await self._conn.execute(stmt, rows)
+
     def _open(self, inbox_id: uuid.UUID) -> Any:
         return update(inbox).where(inbox.c.id == inbox_id, inbox.c.status.in_(_OPEN))
 

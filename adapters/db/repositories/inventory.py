@@ -295,6 +295,10 @@ class SqlInventoryRepository:
     async def add_reservation(self, reservation: Reservation) -> None:
         await self._conn.execute(insert(reservations).values(**reservation_row(reservation)))
 
+    async def add_reservations(self, held: Sequence[Reservation]) -> None:
+        if held:  # an empty executemany would insert one row of defaults
+            await self._conn.execute(insert(reservations), [reservation_row(r) for r in held])
+
     async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None:
         row = (
             await self._conn.execute(

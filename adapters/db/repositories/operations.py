@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.db.dialect import upsert_for
 from adapters.db.tables import operations
 from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
 
@@ -33,6 +34,36 @@ class SqlOperationLog:
             # The key is the table's only unique constraint. On PostgreSQL the insert waited
             # for a concurrent claimer to commit; either way the stored result answers.
             raise OperationAlreadyRecorded(operation.key) from None
+
+    async def claim_many(self, claims: Sequence[Operation]) -> set[str]:
+        if not claims:
+            return set()
+        stmt = (
+            upsert_for(self._conn)(operations)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(operations.c.key)
+        )
+        rows = [
+            {
+                "key": op.key,
+                "kind": op.kind,
+                "fingerprint": op.fingerprint,
+                "actor": op.actor,
+                "result": dict(op.result) if op.result is not None else None,
+                "created_at": op.created_at,
+            }
+            for op in claims
+        ]
+        return {row.key for row in await self._conn.execute(stmt, rows)}
+
+    async def complete_many(self, results: Mapping[str, Mapping[str, Any]]) -> None:
+        if results:
+            await self._conn.execute(
+                update(operations)
+                .where(operations.c.key == bindparam("o_key"))
+                .values(result=bindparam("o_result")),
+                [{"o_key": key, "o_result": dict(result)} for key, result in results.items()],
+            )
 
     async def complete(self, key: str, result: Mapping[str, Any]) -> None:
         await self._conn.execute(

@@ -8,7 +8,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
@@ -91,6 +102,18 @@ def _fee_rows(order: Order) -> list[dict[str, Any]]:
         }
         for n, fee in enumerate(order.fees)
     ]
+
+
+def _transition_row(transition: Transition) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "order_id": transition.order_id,
+        "from_status": transition.from_status.value if transition.from_status else None,
+        "to_status": transition.to_status.value,
+        "actor": transition.actor[:100],
+        "reason": transition.reason,
+        "at": transition.at,
+    }
 
 
 def _order(row: Any) -> Order:
@@ -177,6 +200,25 @@ class SqlOrderRepository:
             await self._conn.execute(insert(order_fees), _fee_rows(order))
         return True
 
+    async def insert_many(self, batch: Sequence[Order]) -> set[uuid.UUID]:
+        if not batch:
+            return set()
+        stmt = (
+            upsert_for(self._conn)(orders)
+            .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+            .returning(orders.c.id)
+        )
+        result = await self._conn.execute(stmt, [_order_row(order) for order in batch])
+        inserted = {row.id for row in result}
+        stored = [order for order in batch if order.id in inserted]
+        lines = [_line_row(ln, n) for order in stored for n, ln in enumerate(order.lines)]
+        if lines:
+            await self._conn.execute(insert(order_lines), lines)
+        fees = [row for order in stored for row in _fee_rows(order)]
+        if fees:
+            await self._conn.execute(insert(order_fees), fees)
+        return inserted
+
     async def set_fees(self, order: Order) -> None:
         await self._conn.execute(delete(order_fees).where(order_fees.c.order_id == order.id))
         if order.fees:
@@ -204,8 +246,33 @@ class SqlOrderRepository:
             lock=True,
         )
 
+    async def lock_externals(
+        self, keys: Sequence[tuple[uuid.UUID, str]]
+    ) -> dict[tuple[uuid.UUID, str], Order]:
+        if not keys:
+            return {}
+        stmt = (
+            select(orders)
+            .where(tuple_(orders.c.channel_id, orders.c.external_id).in_(list(keys)))
+            .order_by(orders.c.id)
+            .with_for_update()
+        )
+        found = await self._with_lines((await self._conn.execute(stmt)).all())
+        return {(order.channel_id, order.external_id): order for order in found}
+
     async def get(self, order_id: uuid.UUID) -> Order | None:
         return await self._one(orders.c.id == order_id)
+
+    async def lock_many(self, order_ids: Sequence[uuid.UUID]) -> list[Order]:
+        if not order_ids:
+            return []
+        stmt = (
+            select(orders)
+            .where(orders.c.id.in_(list(order_ids)))
+            .order_by(orders.c.id)
+            .with_for_update()
+        )
+        return await self._with_lines((await self._conn.execute(stmt)).all())
 
     async def lock(self, order_id: uuid.UUID) -> Order | None:
         return await self._one(orders.c.id == order_id, lock=True)
@@ -215,45 +282,60 @@ class SqlOrderRepository:
         for fixed in ("id", "channel_id", "external_id", "created_at"):
             row.pop(fixed)
         await self._conn.execute(update(orders).where(orders.c.id == order.id).values(**row))
-        if lines:
-            changes = [
-                {
-                    "line_id": line.id,
-                    "l_sku": line.sku,
-                    "l_status": line.status.value,
-                    "l_location": line.location_id,
-                    "l_reservation": line.reservation_id,
-                    "l_routed": line.routed_by,
-                    "l_shipped": line.shipped_quantity,
-                }
-                for line in sorted(lines, key=lambda ln: str(ln.id))
-            ]
-            await self._conn.execute(
-                update(order_lines)
-                .where(order_lines.c.id == bindparam("line_id"))
-                .values(
-                    sku=bindparam("l_sku"),
-                    status=bindparam("l_status"),
-                    location_id=bindparam("l_location"),
-                    reservation_id=bindparam("l_reservation"),
-                    routed_by=bindparam("l_routed"),
-                    shipped_quantity=bindparam("l_shipped"),
-                ),
-                changes,
-            )
+        await self._save_lines(lines)
+
+    async def save_many(self, changes: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
+        if not changes:
+            return
+        rows = []
+        for order, _ in sorted(changes, key=lambda change: str(change[0].id)):
+            row = {f"o_{name}": value for name, value in _order_row(order).items()}
+            for fixed in ("o_channel_id", "o_external_id", "o_created_at"):
+                row.pop(fixed)
+            rows.append(row)
+        values = {name[2:]: bindparam(name) for name in rows[0] if name != "o_id"}
+        await self._conn.execute(
+            update(orders).where(orders.c.id == bindparam("o_id")).values(values), rows
+        )
+        await self._save_lines([line for _, lines in changes for line in lines])
+
+    async def _save_lines(self, lines: Sequence[OrderLine]) -> None:
+        if not lines:
+            return
+        changes = [
+            {
+                "line_id": line.id,
+                "l_sku": line.sku,
+                "l_status": line.status.value,
+                "l_location": line.location_id,
+                "l_reservation": line.reservation_id,
+                "l_routed": line.routed_by,
+                "l_shipped": line.shipped_quantity,
+            }
+            for line in sorted(lines, key=lambda ln: str(ln.id))
+        ]
+        await self._conn.execute(
+            update(order_lines)
+            .where(order_lines.c.id == bindparam("line_id"))
+            .values(
+                sku=bindparam("l_sku"),
+                status=bindparam("l_status"),
+                location_id=bindparam("l_location"),
+                reservation_id=bindparam("l_reservation"),
+                routed_by=bindparam("l_routed"),
+                shipped_quantity=bindparam("l_shipped"),
+            ),
+            changes,
+        )
 
     async def add_transition(self, transition: Transition) -> None:
-        await self._conn.execute(
-            insert(order_transitions).values(
-                id=uuid.uuid4(),
-                order_id=transition.order_id,
-                from_status=transition.from_status.value if transition.from_status else None,
-                to_status=transition.to_status.value,
-                actor=transition.actor[:100],
-                reason=transition.reason,
-                at=transition.at,
+        await self._conn.execute(insert(order_transitions).values(_transition_row(transition)))
+
+    async def add_transitions(self, transitions: Sequence[Transition]) -> None:
+        if transitions:
+            await self._conn.execute(
+                insert(order_transitions), [_transition_row(t) for t in transitions]
             )
-        )
 
     async def transitions(self, order_id: uuid.UUID) -> list[Transition]:
         c = order_transitions.c

@@ -1,0 +1,154 @@
+"""Holding stock for many requests in one transaction: the batch form of `reserve_lines`.
+
+For requests that arrive together (a worker taking a batch of orders in). The caller has
+locked every level of every SKU involved, in one fixed order, and passes those levels in;
+each request is then held whole or not at all against what the levels have left, in the
+order given. Its key is claimed in the same transaction with the fingerprint and result
+`reserve_lines` would give the same request in partial mode, so a later one-request call
+with that key replays this one. Per request the ledger, the levels, the SKU totals, the
+alerts, the events and the channels to tell are exactly what `reserve_lines` writes; only
+the statements are shared: a few per batch, plus one per level changed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import InsufficientStock
+from domain.inventory.idempotency import Operation, fingerprint
+from domain.inventory.model import (
+    LevelChange,
+    LocationKind,
+    MovementReason,
+    Reservation,
+    ReservationStatus,
+    SkuSnapshot,
+)
+from domain.inventory.publishing import levels_changed
+from domain.inventory.reservations import (
+    LINES_KIND,
+    LineMode,
+    LineRequest,
+    lines_request,
+    reserve_movement,
+)
+from domain.ports import UnitOfWork
+from domain.sync.model import Dirty
+from domain.sync.outbox import mark_dirty
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequest:
+    key: str
+    reference: str
+    lines: tuple[LineRequest, ...]  # each at the location chosen for it
+
+
+def _fits(
+    request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]
+) -> list[tuple[str, uuid.UUID]] | None:
+    slots = []
+    wanted: dict[tuple[str, uuid.UUID], int] = {}
+    for line in request.lines:
+        if line.location_id is None or line.quantity <= 0:
+            return None
+        slot = (line.sku, line.location_id)
+        wanted[slot] = wanted.get(slot, 0) + line.quantity
+        if left.get(slot, 0) < wanted[slot]:
+            return None
+        slots.append(slot)
+    for slot, quantity in wanted.items():
+        left[slot] -= quantity
+    return slots
+
+
+def _reservation(line: LineRequest, reference: str, now: datetime) -> Reservation:
+    assert line.location_id is not None
+    return Reservation(
+        id=uuid.uuid4(),
+        sku=line.sku,
+        location_id=line.location_id,
+        quantity=line.quantity,
+        status=ReservationStatus.ACTIVE,
+        reference=reference,
+        created_at=now,
+        expires_at=None,
+    )
+
+
+def _claim(
+    request: HoldRequest, held: tuple[Reservation, ...], actor: str, now: datetime
+) -> Operation:
+    """The key's claim, with the fingerprint and result `reserve_lines` gives it."""
+    fields = lines_request(request.lines, LineMode.PARTIAL, request.reference)
+    return Operation(
+        key=request.key,
+        kind=LINES_KIND,
+        fingerprint=fingerprint(LINES_KIND, fields),
+        actor=actor,
+        created_at=now,
+        result={"lines": [{"reservationId": str(r.id)} for r in held]},
+    )
+
+
+async def hold_all(
+    uow: UnitOfWork,
+    requests: Sequence[HoldRequest],
+    locked: Mapping[str, SkuSnapshot],
+    *,
+    actor: str,
+    now: datetime,
+) -> dict[str, tuple[Reservation, ...]]:
+    """Hold each request whole, in `uow`; the reservations of each request held, by key.
+
+    A request the levels cannot cover whole, or whose key is already claimed (held before,
+    or being held by another transaction), is left out. `locked` are the SKUs' levels as
+    read under the caller's lock.
+    """
+    left = {
+        (sku, entry.level.location_id): entry.level.available
+        for sku, snapshot in locked.items()
+        for entry in snapshot.levels
+    }
+    planned: dict[str, tuple[Reservation, ...]] = {}
+    claims: list[Operation] = []
+    for request in requests:
+        if request.key in planned or _fits(request, left) is None:
+            continue
+        held = tuple(_reservation(line, request.reference, now) for line in request.lines)
+        planned[request.key] = held
+        claims.append(_claim(request, held, actor, now))
+    claimed = await uow.operations.claim_many(claims)
+    held_now = {key: found for key, found in planned.items() if key in claimed}
+    reservations = [r for found in held_now.values() for r in found]
+    if not reservations:
+        return {}
+    await uow.inventory.add_reservations(reservations)
+    await uow.inventory.add_movements(
+        [reserve_movement(r, actor, key, now) for key, found in held_now.items() for r in found]
+    )
+    totals: dict[tuple[str, uuid.UUID], int] = {}
+    for reservation in reservations:
+        slot = (reservation.sku, reservation.location_id)
+        totals[slot] = totals.get(slot, 0) + reservation.quantity
+    changed: dict[str, list[LevelChange]] = {}
+    for (sku, location_id), quantity in sorted(
+        totals.items(), key=lambda t: (t[0][0], str(t[0][1]))
+    ):
+        at = locked[sku].location_of(location_id)
+        sellable = at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED
+        change = await uow.inventory.change_level(sku, location_id, 0, quantity, sellable=sellable)
+        if change is None:  # the caller's lock makes this impossible: roll everything back
+            raise InsufficientStock(f"not enough {sku!r} available", field="lines")
+        changed.setdefault(sku, []).append(change)
+    dirty: list[Dirty] = []
+    for sku, levels in changed.items():
+        channels = await uow.channels.for_sku(sku)
+        await levels_changed(
+            uow, locked[sku], levels, MovementReason.RESERVE, channels, now, dirty=dirty
+        )
+    await mark_dirty(uow, dirty, now)
+    return held_now

@@ -1,0 +1,138 @@
+"""Reserving a batch of orders in one transaction: the orders a worker took in together.
+
+The common case of `allocation.allocate` (every waiting line of an order routed and
+reserved) done for many orders at once, in a handful of statements instead of a dozen per
+order. The orders are locked (id order), then every level of their SKUs (SKU, location
+order): the order the rest of Nexo takes its locks in. Each order, earliest placed first,
+is routed against what the orders before it left, held whole under the key `allocate`
+would use, and recorded, all before one commit. An order the stock cannot cover whole is
+left for `allocate`, which settles last-unit conflicts one order at a time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from domain.inventory.holding import HoldRequest, hold_all
+from domain.inventory.model import SkuSnapshot
+from domain.inventory.reservations import LineRequest
+from domain.orders.allocation import ALLOCATABLE, allocation_key, order_status, reference
+from domain.orders.events import order_event
+from domain.orders.model import Fulfilment, LineStatus, Order, OrderLine, OrderStatus, Transition
+from domain.orders.routing import Route, route
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+
+Clock = Callable[[], datetime]
+Plan = tuple[Order, list[OrderLine], dict[uuid.UUID, Route]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _waiting(order: Order) -> list[OrderLine]:
+    if order.status not in ALLOCATABLE:
+        return []
+    return [ln for ln in order.lines if ln.status is LineStatus.OPEN and ln.sku]
+
+
+def _less(snapshot: SkuSnapshot, location_id: uuid.UUID, quantity: int) -> SkuSnapshot:
+    """The snapshot once `quantity` more is reserved at the location (routing the next order
+    sees what this one left)."""
+    level = snapshot.level_at(location_id)
+    assert level is not None
+    return snapshot.with_level(replace(level, reserved=level.reserved + quantity))
+
+
+async def allocate_many(
+    uows: UnitOfWorkFactory, order_ids: Sequence[uuid.UUID], *, actor: str, clock: Clock = utcnow
+) -> list[uuid.UUID]:
+    """Reserve the orders whose waiting lines can all be reserved; the ids left for
+    `allocate` (some line has no stock where the order may take it, or another run holds
+    the order's key)."""
+    if not order_ids:
+        return []
+    now = clock()
+    async with uows() as uow:
+        found = await uow.orders.lock_many(sorted(set(order_ids)))
+        orders = sorted((o for o in found if _waiting(o)), key=lambda o: (o.placed_at, str(o.id)))
+        if not orders:
+            return []
+        skus = sorted({ln.sku for o in orders for ln in _waiting(o) if ln.sku})
+        locked = await uow.inventory.lock_snapshots(skus)
+        plans, left = await _plan(uow, orders, dict(locked))
+        requests = [
+            HoldRequest(
+                key=allocation_key(order.id, lines, routes),
+                reference=reference(order.id),
+                lines=tuple(
+                    LineRequest(ln.sku or "", ln.quantity, routes[ln.id].location_id)
+                    for ln in lines
+                ),
+            )
+            for order, lines, routes in plans
+        ]
+        held = await hold_all(uow, requests, locked, actor=actor, now=now)
+        changes: list[tuple[Order, Sequence[OrderLine]]] = []
+        transitions: list[Transition] = []
+        for (order, lines, routes), request in zip(plans, requests, strict=True):
+            reservations = held.get(request.key)
+            if reservations is None:
+                left.append(order.id)
+                continue
+            allocated = {
+                line.id: replace(
+                    line,
+                    status=LineStatus.ALLOCATED,
+                    location_id=got.location_id,
+                    reservation_id=got.id,
+                    routed_by=routes[line.id].rule,
+                )
+                for line, got in zip(lines, reservations, strict=True)
+            }
+            all_lines = tuple(allocated.get(ln.id, ln) for ln in order.lines)
+            status = order_status(all_lines, order.status)
+            updated = replace(order, lines=all_lines, status=status, updated_at=now)
+            changes.append((updated, list(allocated.values())))
+            if status is not order.status:
+                why = "stock reserved" if status is not OrderStatus.OPEN else "waiting for stock"
+                transitions.append(Transition(order.id, order.status, status, actor, why, now))
+            uow.emit(order_event(updated, "allocated"))
+        await uow.orders.save_many(changes)
+        await uow.orders.add_transitions(transitions)
+        await uow.commit()
+    return left
+
+
+async def _plan(
+    uow: UnitOfWork, orders: Sequence[Order], snapshots: dict[str, SkuSnapshot]
+) -> tuple[list[Plan], list[uuid.UUID]]:
+    """Route each order against the stock the orders before it left: the orders routed
+    whole, and the ids of the others."""
+    channels = {c.id: c for c in await uow.channels.all()}
+    configs = await uow.channel_configs.all()
+    locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
+    plans: list[Plan] = []
+    left: list[uuid.UUID] = []
+    for order in orders:
+        channel = channels.get(order.channel_id)
+        config = configs.get(order.channel_id)
+        lines = _waiting(order)
+        if channel is None:
+            left.append(order.id)
+            continue
+        fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
+        routes = route(lines, channel.location_ids, locations, snapshots, fulfilment)
+        if len(routes) < len(lines):
+            left.append(order.id)
+            continue
+        for line in lines:
+            assert line.sku is not None
+            snapshots[line.sku] = _less(
+                snapshots[line.sku], routes[line.id].location_id, line.quantity
+            )
+        plans.append((order, lines, routes))
+    return plans, left
