@@ -91,8 +91,9 @@ class OrderRepository(Protocol):
         """Lines of `sku` in those statuses, with their orders (for last-unit conflicts)."""
         ...
 
-    async def unallocated(self, limit: int) -> list[uuid.UUID]:
-        """Open orders with lines still waiting for stock (allocation that did not happen)."""
+    async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
+        """Open orders with lines still waiting for stock, unchanged since `updated_before`
+        (allocation that did not happen; one under way has just changed its order)."""
         ...
 
     async def page(self, *, first: int, after: str | None, filter: OrderFilter) -> list[Order]:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from domain.sync import inbox
 from domain.sync.inbox_batch import InboxIntake
 from tests.api.test_webhooks import AUDIT, ITEM, SHOP_LOCATION, SKU, Hub, hub, settings, signed
 from workers.jobs.inbox import process_inbox
-from workers.jobs.orders import allocate_order
+from workers.jobs.orders import allocate_open_orders, allocate_order
 
 __all__ = ["hub", "settings"]  # the fixtures, shared with test_webhooks
 
@@ -178,3 +178,23 @@ async def test_workers_taking_the_same_events_at_once_take_each_order_once(
     item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
     assert (item["onHand"], item["reserved"]) == (100, wanted)
     assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_an_order_whose_allocation_was_lost_is_reserved_by_the_sweep_a_minute_on(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
+    for (inbox_id,) in hub.held.take(inbox.PROCESS_JOB):  # the one-by-one way
+        await inbox.process(hub.container.uow, hub.container.connector, uuid.UUID(inbox_id))
+    [(order_id,)] = hub.held.take(inbox.ALLOCATE_JOB)  # the queue lost it
+
+    assert await allocate_open_orders(hub.container.job_context) == 0  # too young to be lost
+    later = datetime.now(UTC) + timedelta(minutes=2)
+    monkeypatch.setattr("workers.jobs.orders.utc_now", lambda: later)
+    assert await allocate_open_orders(hub.container.job_context) == 1
+    assert hub.held.take(inbox.ALLOCATE_JOB) == [(order_id,)]
+
+    await allocate_order(hub.container.job_context, order_id)
+    [order] = await orders(hub)
+    assert order.status.value == "allocated"
+    assert await allocate_open_orders(hub.container.job_context) == 0

@@ -452,7 +452,7 @@ class SqlOrderRepository:
         }
         return [(by_id[ln.order_id], ln) for ln in lines if ln.order_id in by_id]
 
-    async def unallocated(self, limit: int) -> list[uuid.UUID]:
+    async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
         waiting = exists().where(
             order_lines.c.order_id == orders.c.id,
             order_lines.c.status == LineStatus.OPEN.value,
@@ -465,6 +465,7 @@ class SqlOrderRepository:
                     (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_ALLOCATED.value)
                 ),
                 waiting,
+                orders.c.updated_at < updated_before,
             )
             .order_by(orders.c.placed_at)
             .limit(limit)
