@@ -202,7 +202,10 @@ async def ingest_many(
         else:
             updated = await _apply_update(uow, found, arrival.order, arrival.actor, now)
             outcomes.append(Ingested(updated, created=False, applied=True))
-    inserted = await uow.orders.insert_many(new)
+    # In one fixed order: two batches inserting the same new orders then queue, not deadlock.
+    inserted = await uow.orders.insert_many(
+        sorted(new, key=lambda o: (str(o.channel_id), o.external_id))
+    )
     transitions: list[Transition] = []
     for index, (arrival, outcome) in enumerate(zip(arrivals, outcomes, strict=True)):
         if outcome is None or not outcome.created:
