@@ -29,6 +29,7 @@ from domain.sync.channel import (
     ChannelFailure,
     ChannelOrder,
     ChannelRejected,
+    InboundEvent,
     InboundKind,
     InboundStockEdit,
 )
@@ -114,6 +115,20 @@ async def process(
         return await _fail(uows, entry, reason, clock(), final=True)
     except ChannelFailure as failure:
         return await _fail(uows, entry, failure.message, clock(), final=False)
+    return await act_on(uows, entry, channel, config, event, clock=clock, hold=hold)
+
+
+async def act_on(
+    uows: UnitOfWorkFactory,
+    entry: InboxEntry,
+    channel: Channel,
+    config: ChannelConfig,
+    event: InboundEvent,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    hold: timedelta = timedelta(0),
+) -> Processed:
+    """`process` once the event is read: what its channel port made of the payload."""
     if event.kind is InboundKind.ORDER and event.order is not None:
         return await _order(uows, entry, channel, event.order, clock)
     if event.kind is not InboundKind.STOCK_EDIT or event.stock_edit is None:

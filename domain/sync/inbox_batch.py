@@ -14,9 +14,10 @@ is run one by one, so one bad event never holds the others back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.batching import Batcher
 from domain.catalog.channel_config import ChannelConfig
@@ -24,8 +25,14 @@ from domain.inventory.channels import Channel
 from domain.orders.batch_allocation import allocate_many
 from domain.orders.ingest import Arrival, ingest_many
 from domain.ports import UnitOfWorkFactory
-from domain.sync.channel import ChannelFailure, ChannelOrder, ChannelPort, InboundKind
-from domain.sync.inbox import ALLOCATE_JOB, Processed, process, taken_reason
+from domain.sync.channel import (
+    ChannelFailure,
+    ChannelOrder,
+    ChannelPort,
+    InboundEvent,
+    InboundKind,
+)
+from domain.sync.inbox import ALLOCATE_JOB, Processed, act_on, process, taken_reason
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Settlement
 from domain.sync.ports import ChannelConnector
 from domain.sync.relay import utc_now
@@ -35,11 +42,23 @@ MAX_BATCH = 100
 ALLOCATING_ACTOR = "job:process_inbox"
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """An event read by the batch that is not one of its orders: `inbox.act_on` takes it."""
+
+    entry: InboxEntry
+    channel: Channel
+    config: ChannelConfig
+    event: InboundEvent
+
+
 @dataclass
 class Batch:
-    """What `process_many` did with its events, and what it left for `process`."""
+    """What `process_many` did with its events, and what it left to do one by one: events
+    it read (`inbox.act_on`), and events to run from the start (`inbox.process`)."""
 
     done: dict[uuid.UUID, Processed] = field(default_factory=dict)
+    read: list[Read] = field(default_factory=list)
     one_by_one: list[uuid.UUID] = field(default_factory=list)
 
 
@@ -50,7 +69,8 @@ async def process_many(
     *,
     clock: Clock = utc_now,
 ) -> Batch:
-    """Take in and reserve the orders among these events; the others are left to `process`.
+    """Take in and reserve the orders among these events; the others are left (read, where
+    they could be) to be acted on one by one.
 
     Orders the stock cannot cover whole are stored, their events settled, and their
     allocation requested (the one-order job settles their conflicts).
@@ -70,12 +90,18 @@ async def process_many(
         if entry is None or not entry.open:
             batch.done[inbox_id] = Processed(entry.status if entry else None, skipped=True)
             continue
-        order = readers.order_in(entry)
+        event = readers.read(entry)
+        if event is None:
+            batch.one_by_one.append(inbox_id)  # `process` reads it again and says why
+            continue
+        channel = channels[entry.channel_id]
+        order = event.order if event.kind is InboundKind.ORDER else None
         if order is None or (entry.channel_id, order.external_id) in seen:
-            batch.one_by_one.append(inbox_id)  # not an order, or its second version
+            # Not an order, or its second version.
+            batch.read.append(Read(entry, channel, readers.config(channel), event))
             continue
         seen.add((entry.channel_id, order.external_id))
-        taking.append((entry, channels[entry.channel_id], order))
+        taking.append((entry, channel, order))
     if taking:
         await _take_orders(uows, taking, batch, clock)
     return batch
@@ -91,26 +117,23 @@ class _Readers:
     sealed: Mapping[uuid.UUID, bytes | None]
     ports: dict[uuid.UUID, ChannelPort] = field(default_factory=dict)
 
-    def order_in(self, entry: InboxEntry) -> ChannelOrder | None:
-        """The channel order the event carries; None for anything else, or anything that
-        goes wrong reading it (`process` reads it again and records why)."""
+    def config(self, channel: Channel) -> ChannelConfig:
+        return self.configs.get(channel.id) or ChannelConfig(channel.id)
+
+    def read(self, entry: InboxEntry) -> InboundEvent | None:
+        """What the event's channel port makes of it; None when anything goes wrong reading
+        it (`process` reads it again and records why)."""
         channel = self.channels.get(entry.channel_id)
         if channel is None:
             return None
         try:
             if channel.id not in self.ports:
-                config = self.configs.get(channel.id) or ChannelConfig(channel.id)
                 self.ports[channel.id] = self.connector.connect(
-                    channel, config, self.sealed.get(channel.id)
+                    channel, self.config(channel), self.sealed.get(channel.id)
                 )
-            port = self.ports[channel.id]
-            event = port.parse_webhook(entry.headers, entry.payload)
+            return self.ports[channel.id].parse_webhook(entry.headers, entry.payload)
         except ChannelFailure:
             return None
-        if event.kind is InboundKind.ORDER and event.order is not None:
-            order: ChannelOrder = event.order
-            return order
-        return None
 
 
 async def _take_orders(
@@ -193,17 +216,30 @@ class InboxIntake:
         try:
             batch = await process_many(self._uows, self._connector, ids, clock=self._clock)
             outcomes.update(batch.done)
-            rest = [i for i in batch.one_by_one if i not in batch.done]
+            read, rest = batch.read, batch.one_by_one
         except Exception as error:
             if self._on_batch_failure is not None:
                 self._on_batch_failure(error)
-            rest = [i for i in ids if i not in outcomes]
+            read, rest = [], list(ids)
         # One after the other: stock edits of one SKU run at once only keep re-reading.
+        for one in read:
+            await self._one(outcomes, one.entry.id, act_on(
+                self._uows, one.entry, one.channel, one.config, one.event,
+                clock=self._clock, hold=hold,
+            ))  # fmt: skip
         for inbox_id in rest:
-            try:
-                outcomes[inbox_id] = await process(
-                    self._uows, self._connector, inbox_id, clock=self._clock, hold=hold
-                )
-            except Exception as error:  # this event's job fails (and is retried) alone
-                outcomes[inbox_id] = error
+            await self._one(outcomes, inbox_id, process(
+                self._uows, self._connector, inbox_id, clock=self._clock, hold=hold
+            ))  # fmt: skip
         return outcomes
+
+    @staticmethod
+    async def _one(
+        outcomes: dict[uuid.UUID, Processed | Exception],
+        inbox_id: uuid.UUID,
+        run: Coroutine[Any, Any, Processed],
+    ) -> None:
+        try:
+            outcomes[inbox_id] = await run
+        except Exception as error:  # this event's job fails (and is retried) alone
+            outcomes[inbox_id] = error
