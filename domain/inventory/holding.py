@@ -17,11 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.errors import InsufficientStock
 from domain.inventory.idempotency import Operation, fingerprint
 from domain.inventory.model import (
-    LevelChange,
-    LocationKind,
     MovementReason,
     Reservation,
     ReservationStatus,
@@ -32,6 +29,7 @@ from domain.inventory.reservations import (
     LINES_KIND,
     LineMode,
     LineRequest,
+    hold_levels,
     lines_request,
     reserve_movement,
 )
@@ -130,20 +128,8 @@ async def hold_all(
     await uow.inventory.add_movements(
         [reserve_movement(r, actor, key, now) for key, found in held_now.items() for r in found]
     )
-    totals: dict[tuple[str, uuid.UUID], int] = {}
-    for reservation in reservations:
-        slot = (reservation.sku, reservation.location_id)
-        totals[slot] = totals.get(slot, 0) + reservation.quantity
-    changed: dict[str, list[LevelChange]] = {}
-    for (sku, location_id), quantity in sorted(
-        totals.items(), key=lambda t: (t[0][0], str(t[0][1]))
-    ):
-        at = locked[sku].location_of(location_id)
-        sellable = at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED
-        change = await uow.inventory.change_level(sku, location_id, 0, quantity, sellable=sellable)
-        if change is None:  # the caller's lock makes this impossible: roll everything back
-            raise InsufficientStock(f"not enough {sku!r} available", field="lines")
-        changed.setdefault(sku, []).append(change)
+    # The caller's lock makes a refusal impossible; one would roll everything back.
+    changed = await hold_levels(uow, locked, reservations)
     dirty: list[Dirty] = []
     for sku, levels in changed.items():
         channels = await uow.channels.for_sku(sku)

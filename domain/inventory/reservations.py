@@ -347,14 +347,20 @@ async def _hold(
     now: datetime,
 ) -> dict[str, list[LevelChange]]:
     """Insert reservations and apply them level by level, in lock order."""
+    await uow.inventory.add_reservations(reservations)
+    await uow.inventory.add_movements([reserve_movement(r, actor, key, now) for r in reservations])
+    return await hold_levels(uow, snapshots, reservations)
+
+
+async def hold_levels(
+    uow: UnitOfWork, snapshots: Mapping[str, SkuSnapshot], reservations: Sequence[Reservation]
+) -> dict[str, list[LevelChange]]:
+    """Apply new reservations to their levels, one change per level, in lock order; raises
+    InsufficientStock (the caller rolls back) when a level cannot take them."""
     totals: dict[tuple[str, uuid.UUID], int] = {}
     for reservation in reservations:
-        await uow.inventory.add_reservation(reservation)
         slot = (reservation.sku, reservation.location_id)
         totals[slot] = totals.get(slot, 0) + reservation.quantity
-    await uow.inventory.add_movements(
-        [_movement(r, 0, r.quantity, MovementReason.RESERVE, actor, key, now) for r in reservations]
-    )
     changed: dict[str, list[LevelChange]] = {}
     for (sku, location_id), quantity in sorted(
         totals.items(), key=lambda t: (t[0][0], str(t[0][1]))

@@ -33,10 +33,14 @@ mutation($i: ReceiveStockInput!) { receiveStock(input: $i) { userErrors { field 
 
 
 async def receive(hub: Hub, quantity: int) -> None:
+    """More stock at the warehouse, on the shop too (the shop's echo of it processed)."""
     given = {"sku": SKU, "locationId": hub.location, "quantity": quantity,
              "idempotencyKey": f"more-{uuid.uuid4()}"}  # fmt: skip
     payload = (await hub.call(RECEIVE, i=given))["receiveStock"]
     assert payload["userErrors"] == []
+    await hub.relay()
+    await hub.sandbox.deliver_pending_webhooks()
+    await hub.process()
 
 
 async def run_together(hub: Hub, ids: list[str]) -> list[Any]:
@@ -64,9 +68,6 @@ async def test_orders_arriving_together_are_taken_in_and_reserved_in_batches(
 ) -> None:
     caplog.set_level(logging.INFO)
     await receive(hub, 20)  # 30 on hand, and on the shop
-    await hub.relay()
-    await hub.sandbox.deliver_pending_webhooks()
-    await hub.process()  # the shop's echo of it
     for _ in range(12):
         await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
     ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
@@ -154,9 +155,6 @@ async def test_workers_taking_the_same_events_at_once_take_each_order_once(
     """Each worker process has its own intake; a run request can reach more than one."""
     caplog.set_level(logging.INFO)
     await receive(hub, 90)  # 100 on hand, and on the shop
-    await hub.relay()
-    await hub.sandbox.deliver_pending_webhooks()
-    await hub.process()  # the shop's echo of it
     for n in range(10):
         await hub.sandbox.place_order([(SKU, 1 + n % 3)], location_gid=SHOP_LOCATION)
     ids = [uuid.UUID(args[0]) for args in hub.held.take(inbox.PROCESS_JOB)]
