@@ -91,6 +91,10 @@ class OrderRepository(Protocol):
         """Lines of `sku` in those statuses, with their orders (for last-unit conflicts)."""
         ...
 
+    async def sold_since(self, channel_id: uuid.UUID, sku: str, at: datetime) -> bool:
+        """Whether an order the channel placed at or after `at` has a line of the SKU."""
+        ...
+
     async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
         """Open orders with lines still waiting for stock, unchanged since `updated_before`
         (allocation that did not happen; one under way has just changed its order)."""

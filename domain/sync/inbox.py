@@ -221,7 +221,10 @@ async def _decide(
 
     The decision moves the channel's figure of the SKU from the one it read to the edit's, in
     the transaction that records it: decisions about one SKU take turns (a concurrent one
-    re-reads and decides again), and an edit older than one already decided is ignored.
+    re-reads and decides again), and an edit older than one already decided is ignored. So
+    is one from before a sale of the SKU on the channel (or the same second) that the hub
+    has taken, unless the channel is in step: the sale lowered the channel's figure after
+    it, and sends its own update.
     """
     refs = ", ".join(f"{name}={value}" for name, value in sorted(edit.sku_refs.items()))
     async with uows(readonly=True) as uow:
@@ -236,6 +239,7 @@ async def _decide(
             snapshot = await uow.inventory.snapshot(sku)
             override = (await uow.channels.overrides_for([sku])).get((channel.id, sku))
             listing = (await uow.listings.items_on(channel.id, [sku])).get(sku)
+            sold = await uow.orders.sold_since(channel.id, sku, edit.occurred_at)
         if snapshot is None or listing is None:
             reason = f"{sku} has no stock record in Nexo" if listing else f"{sku} is not listed"
             return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
@@ -246,6 +250,14 @@ async def _decide(
             publishes=availability_on(snapshot, ChannelForSku(channel, override)).quantity,
             confirmed=confirmed,
         )
+        if sold and decision.action is not EditAction.IN_STEP:
+            # The figure is from before a sale the hub has taken since (or the same second):
+            # taken as an edit, that sale would count twice. Its own update comes after.
+            reason = (
+                f"{decision.drift}, but {channel.name} sold {sku} since: "
+                "the sale's own stock update carries the newer figure"
+            )
+            return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
         now, superseded = clock(), False
         until = entry.received_at + hold
         if decision.reported < decision.publishes and now < until:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,7 +77,9 @@ async def test_orders_arriving_together_are_taken_in_and_reserved_in_batches(
 
     statuses = await run_together(hub, ids)
 
-    assert statuses == ["processed"] * 24
+    # The orders, and the last sale's stock update (in step); the older updates report
+    # figures the sales after them have lowered since, and are ignored.
+    assert Counter(statuses) == {"processed": 13, "ignored": 11}
     assert no_batch_failed(caplog)
     made = hub.container.inbox_intake.batcher(timedelta(0)).rounds - rounds
     assert made <= 3, f"{made} runs for 24 events arriving together"

@@ -794,6 +794,40 @@ async def test_a_sale_on_the_shop_is_neither_pushed_back_nor_counted_twice(
     assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
 
 
+@pytest.mark.parametrize("policy", ["HUB_WINS", "ACCEPT_CHANNEL_EDITS"])
+@pytest.mark.parametrize("orders_first", [True, False])
+async def test_quick_sales_on_the_shop_count_once_in_whatever_order_the_webhooks_come(
+    hub: Hub, policy: str, orders_first: bool
+) -> None:
+    """Two sales before the hub hears of either: the older stock update reports a figure
+    the newer sale has since lowered (and, orders first, the hub already publishes)."""
+    await hub.policy(policy)
+    ctx = {**hub.container.job_context}
+    ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
+    await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)  # the shop: 8
+    await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)  # the shop: 6
+    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+    topics = {e["id"]: e["topic"] for e in await hub.events()}
+    stock = [i for i in ids if topics[i] == STOCK_TOPIC]
+    orders = [i for i in ids if topics[i] != STOCK_TOPIC]
+
+    for inbox_id in (orders + stock) if orders_first else (stock + orders):
+        await process_inbox(ctx, inbox_id)
+    for (inbox_id,) in hub.held.take(inbox.PROCESS_JOB):  # held stock updates, run later
+        await after_the_hold(hub, inbox_id)
+
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"], item["available"]) == (10, 4, 6)
+    movements = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    assert [m for m in movements if m["reason"] == "CHANNEL_EDIT"] == []
+    done = {e["id"]: e for e in await hub.events()}
+    assert done[stock[0]]["status"] == "IGNORED"  # from before the second sale
+    assert done[stock[1]]["status"] == "PROCESSED"  # in step
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 6
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
 async def test_a_drop_no_order_explains_is_pushed_back_once_the_hold_is_over(hub: Hub) -> None:
     ctx = {**hub.container.job_context}
     ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})

@@ -452,6 +452,19 @@ class SqlOrderRepository:
         }
         return [(by_id[ln.order_id], ln) for ln in lines if ln.order_id in by_id]
 
+    async def sold_since(self, channel_id: uuid.UUID, sku: str, at: datetime) -> bool:
+        sold = (
+            select(orders.c.id)
+            .join(order_lines, order_lines.c.order_id == orders.c.id)
+            .where(
+                orders.c.channel_id == channel_id,
+                orders.c.placed_at >= at,
+                order_lines.c.sku == sku,
+            )
+            .limit(1)
+        )
+        return (await self._conn.execute(sold)).first() is not None
+
     async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
         waiting = exists().where(
             order_lines.c.order_id == orders.c.id,
