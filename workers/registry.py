@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.jobs import JobSpec
-from workers.jobs.inbox import process_inbox, retry_inbox
+from workers.jobs.inbox import process_inbox, process_inbox_many, retry_inbox
 from workers.jobs.inventory import expire_reservations
 from workers.jobs.orders import allocate_open_orders, allocate_order, pull_all_orders, pull_orders
 from workers.jobs.sync import drain_channel, reconcile_channel, reconcile_channels, sweep_outbox
@@ -32,5 +32,6 @@ JOBS: list[JobSpec] = [
     # A run that fails records it on the event; the sweep retries it (a job retry covers only
     # the hub's own failures, e.g. the database briefly away).
     JobSpec(process_inbox, max_tries=3, timeout_seconds=60),
+    JobSpec(process_inbox_many, max_tries=3, timeout_seconds=120),
     JobSpec(retry_inbox, max_tries=1, timeout_seconds=60, every_seconds=INBOX_SWEEP_SECONDS),
 ]

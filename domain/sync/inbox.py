@@ -41,6 +41,7 @@ from domain.sync.relay import sync_event, utc_now
 from domain.sync.stock_edits import EditAction, StockEditDecision, decide, skus_matching
 
 PROCESS_JOB = "process_inbox"
+PROCESS_MANY_JOB = "process_inbox_many"  # the events the webhook intake stored together
 ALLOCATE_JOB = "allocate_order"
 MAX_ATTEMPTS = 5
 # A `received` event this old has lost its run request (the queue was down at commit).
@@ -116,6 +117,16 @@ async def process(
     except ChannelFailure as failure:
         return await _fail(uows, entry, failure.message, clock(), final=False)
     return await act_on(uows, entry, channel, config, event, clock=clock, hold=hold)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """An event as `act_on` takes it: read, with its channel (a batch reads many at once)."""
+
+    entry: InboxEntry
+    channel: Channel
+    config: ChannelConfig
+    event: InboundEvent
 
 
 async def act_on(

@@ -32,24 +32,15 @@ from domain.sync.channel import (
     InboundEvent,
     InboundKind,
 )
-from domain.sync.inbox import ALLOCATE_JOB, Processed, act_on, process, taken_reason
+from domain.sync.inbox import ALLOCATE_JOB, Processed, Read, act_on, process, taken_reason
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Settlement
 from domain.sync.ports import ChannelConnector
 from domain.sync.relay import utc_now
+from domain.sync.stock_edit_batch import settle_edits
 
 Clock = Callable[[], datetime]
 MAX_BATCH = 100
 ALLOCATING_ACTOR = "job:process_inbox"
-
-
-@dataclass(frozen=True, slots=True)
-class Read:
-    """An event read by the batch that is not one of its orders: `inbox.act_on` takes it."""
-
-    entry: InboxEntry
-    channel: Channel
-    config: ChannelConfig
-    event: InboundEvent
 
 
 @dataclass
@@ -104,6 +95,9 @@ async def process_many(
         taking.append((entry, channel, order))
     if taking:
         await _take_orders(uows, taking, batch, clock)
+    # After the orders: the shop's stock updates about those sales find them taken.
+    settled, batch.read = await settle_edits(uows, batch.read, clock())
+    batch.done.update(settled)
     return batch
 
 

@@ -136,6 +136,16 @@ class InboxRepository(Protocol):
         """SKUs listed on the channel whose channel ids include any of `refs`, with their ids."""
         ...
 
+    async def listed_with_any_refs(
+        self, channel_id: uuid.UUID, refs: Sequence[Mapping[str, str]]
+    ) -> dict[str, Mapping[str, str]]:
+        """`listed_with_refs` for several events' ids at once (the union of the SKUs)."""
+        ...
+
+    async def last_decided(self, channel_id: uuid.UUID, skus: Sequence[str]) -> dict[str, datetime]:
+        """Per SKU, when the latest stock edit of it on the channel that was decided happened."""
+        ...
+
     async def move_confirmed(
         self, channel_id: uuid.UUID, sku: str, expected: int | None, figure: int, at: datetime
     ) -> bool:

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from domain.ports import UnitOfWorkFactory
 from domain.sync.channel import ChannelFailure, ChannelPort, InboundIdentity
-from domain.sync.inbox import PROCESS_JOB
+from domain.sync.inbox import PROCESS_MANY_JOB
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Intake, payload_text
 from domain.sync.ports import WebhookVerifiers
 
@@ -110,8 +110,9 @@ class Reception:
                 outcomes: dict[uuid.UUID, Intake] = {}
                 for (entry, _), intake in zip(batch.arrivals, intakes, strict=True):
                     outcomes[entry.id] = intake
-                    if intake is Intake.STORED:
-                        uow.enqueue_after_commit(PROCESS_JOB, str(entry.id))
+                stored = [str(e.id) for e, _ in batch.arrivals if outcomes[e.id] is Intake.STORED]
+                if stored:  # one job for the events stored together (lost: the sweep asks)
+                    uow.enqueue_after_commit(PROCESS_MANY_JOB, stored)
                 await uow.commit()
         except asyncio.CancelledError:
             batch.stored.cancel()

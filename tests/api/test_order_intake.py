@@ -65,13 +65,20 @@ def no_batch_failed(caplog: pytest.LogCaptureFixture) -> bool:
 
 
 async def test_orders_arriving_together_are_taken_in_and_reserved_in_batches(
-    hub: Hub, caplog: pytest.LogCaptureFixture
+    hub: Hub, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO)
+    one_by_one: list[uuid.UUID] = []
+
+    async def act_on(uows: Any, entry: Any, *args: Any, **kwargs: Any) -> Any:
+        one_by_one.append(entry.id)
+        return await inbox.act_on(uows, entry, *args, **kwargs)
+
+    monkeypatch.setattr("domain.sync.inbox_batch.act_on", act_on)
     await receive(hub, 20)  # 30 on hand, and on the shop
     for _ in range(12):
         await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
-    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+    ids = hub.held.events()
     assert len(ids) == 24  # each sale: orders/create and the shop's own stock update
     rounds = hub.container.inbox_intake.batcher(timedelta(0)).rounds
 
@@ -80,6 +87,7 @@ async def test_orders_arriving_together_are_taken_in_and_reserved_in_batches(
     # The orders, and the last sale's stock update (in step); the older updates report
     # figures the sales after them have lowered since, and are ignored.
     assert Counter(statuses) == {"processed": 13, "ignored": 11}
+    assert one_by_one == []  # the shop's stock updates were settled in the batch too
     assert no_batch_failed(caplog)
     made = hub.container.inbox_intake.batcher(timedelta(0)).rounds - rounds
     assert made <= 3, f"{made} runs for 24 events arriving together"
@@ -109,7 +117,7 @@ async def test_an_order_the_stock_cannot_cover_goes_to_the_one_order_allocation(
     caplog.set_level(logging.INFO)
     await hub.sandbox.place_order([(SKU, 6)], location_gid=SHOP_LOCATION)
     await hub.sandbox.place_order([(SKU, 6)], location_gid=SHOP_LOCATION)  # 10 on hand
-    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+    ids = hub.held.events()
 
     await run_together(hub, ids)
 
@@ -139,7 +147,7 @@ async def test_a_later_version_in_the_same_batch_is_applied_after_the_first(
     body = json.dumps(cancelled).encode()
     response = await hub.post(body, signed(body, topic="orders/updated"))
     assert response.status_code == 200
-    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+    ids = hub.held.events()
     assert created["id"] in ids
 
     await run_together(hub, ids)
@@ -160,7 +168,7 @@ async def test_workers_taking_the_same_events_at_once_take_each_order_once(
     await receive(hub, 90)  # 100 on hand, and on the shop
     for n in range(10):
         await hub.sandbox.place_order([(SKU, 1 + n % 3)], location_gid=SHOP_LOCATION)
-    ids = [uuid.UUID(args[0]) for args in hub.held.take(inbox.PROCESS_JOB)]
+    ids = [uuid.UUID(i) for i in hub.held.events()]
     intakes = [InboxIntake(hub.container.uow, hub.container.connector) for _ in range(workers)]
 
     await asyncio.gather(*(intake.process(i, hold=timedelta(0)) for intake in intakes for i in ids))
@@ -185,7 +193,7 @@ async def test_an_order_whose_allocation_was_lost_is_reserved_by_the_sweep_a_min
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
-    for (inbox_id,) in hub.held.take(inbox.PROCESS_JOB):  # the one-by-one way
+    for inbox_id in hub.held.events():  # the one-by-one way
         await inbox.process(hub.container.uow, hub.container.connector, uuid.UUID(inbox_id))
     [(order_id,)] = hub.held.take(inbox.ALLOCATE_JOB)  # the queue lost it
 

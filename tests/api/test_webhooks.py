@@ -85,6 +85,19 @@ class HeldJobs:
         self.jobs = [(job, args) for job, args in self.jobs if job != name]
         return taken
 
+    def events(self) -> list[str]:
+        """The events processing was asked for: by the intake (one request for the events
+        it stored together) or one by one (a held edit, the sweep), oldest first."""
+        asked = [
+            inbox_id
+            for job, args in self.jobs
+            if job in (inbox.PROCESS_JOB, inbox.PROCESS_MANY_JOB)
+            for inbox_id in (args[0] if job == inbox.PROCESS_MANY_JOB else [args[0]])
+        ]
+        self.take(inbox.PROCESS_JOB)
+        self.take(inbox.PROCESS_MANY_JOB)
+        return asked
+
 
 @dataclass
 class Hub:
@@ -107,7 +120,7 @@ class Hub:
 
     async def process(self) -> list[str]:
         """Run every held processing request (the job itself); returns the events' ids."""
-        ids = [args[0] for args in self.held.take(inbox.PROCESS_JOB)]
+        ids = self.held.events()
         for inbox_id in ids:
             await process_inbox(self.container.job_context, inbox_id)
         return ids
@@ -283,7 +296,7 @@ async def test_an_edit_in_shopify_admin_is_stored_once_and_processed_by_a_job(hu
     )  # fmt: skip
     assert json.loads(new["payload"])["available"] == 3
     # Nothing was acted on inline: the app only asked for a run.
-    assert hub.held.jobs == [(inbox.PROCESS_JOB, (new["id"],))]
+    assert hub.held.jobs == [(inbox.PROCESS_MANY_JOB, ([new["id"]],))]
 
     assert await hub.process() == [new["id"]]
     [done] = [e for e in await hub.events() if e["id"] == new["id"]]
@@ -335,7 +348,7 @@ async def test_the_same_event_delivered_three_times_is_one_row(hub: Hub) -> None
     events = await hub.events()
     assert len(events) == before + 1
     assert [e["eventId"] for e in events].count(event_id) == 1
-    assert len(hub.held.take(inbox.PROCESS_JOB)) == 1
+    assert len(hub.held.events()) == 1
 
 
 async def test_the_same_event_delivered_five_times_at_once_is_one_row(hub: Hub) -> None:
@@ -349,7 +362,7 @@ async def test_the_same_event_delivered_five_times_at_once_is_one_row(hub: Hub) 
     assert sorted(a.json()["status"] for a in answers) == ["duplicate"] * 4 + ["received"]
     events = await hub.events()
     assert len(events) == before + 1
-    assert len(hub.held.take(inbox.PROCESS_JOB)) == 1
+    assert len(hub.held.events()) == 1
 
 
 async def test_shopifys_own_duplicate_delivery_is_one_row(hub: Hub) -> None:
@@ -582,7 +595,7 @@ async def test_edits_of_one_sku_processed_at_once_each_count_once(hub: Hub) -> N
     second = stock_body(item, 12, "2030-01-05T10:00:02Z")
     for body in (first, second):
         assert (await hub.post(body, signed(body))).status_code == 200
-    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+    ids = hub.held.events()
 
     # Two workers at once: whichever decides first, the second decides after it.
     await asyncio.gather(*(process_inbox(hub.container.job_context, i) for i in ids))
@@ -687,15 +700,15 @@ async def test_an_order_webhook_is_taken_into_the_order_book_once(hub: Hub) -> N
 
 async def test_a_lost_processing_request_is_found_by_the_sweep(hub: Hub) -> None:
     await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 5)
-    [lost] = hub.held.take(inbox.PROCESS_JOB)  # the queue lost it
+    [lost] = hub.held.events()  # the queue lost it
 
     async with hub.container.uow() as uow:
         assert await inbox.sweep(uow, datetime.now(UTC)) == []  # not a minute old yet
         swept = await inbox.sweep(uow, datetime.now(UTC) + timedelta(minutes=2))
         await uow.commit()
-    assert [str(i) for i in swept] == [lost[0]]
-    assert await hub.process() == [lost[0]]
-    [done] = [e for e in await hub.events() if e["id"] == lost[0]]
+    assert [str(i) for i in swept] == [lost]
+    assert await hub.process() == [lost]
+    [done] = [e for e in await hub.events() if e["id"] == lost]
     assert done["status"] == "PROCESSED"
 
 
@@ -753,9 +766,9 @@ async def sell_one_on_the_shop(hub: Hub) -> list[str]:
     await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)
     # The stock webhook first: a channel does not promise the order's comes before it (the
     # other way round the order is reserved at once, and the edit finds the hub in step).
-    for (inbox_id,) in reversed(hub.held.take(inbox.PROCESS_JOB)):
+    for inbox_id in reversed(hub.held.events()):
         await process_inbox(ctx, inbox_id)
-    return [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]  # asked again, deferred
+    return hub.held.events()  # asked again, deferred
 
 
 async def after_the_hold(hub: Hub, inbox_id: str) -> inbox.Processed:
@@ -806,14 +819,14 @@ async def test_quick_sales_on_the_shop_count_once_in_whatever_order_the_webhooks
     ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
     await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)  # the shop: 8
     await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)  # the shop: 6
-    ids = [args[0] for args in hub.held.take(inbox.PROCESS_JOB)]
+    ids = hub.held.events()
     topics = {e["id"]: e["topic"] for e in await hub.events()}
     stock = [i for i in ids if topics[i] == STOCK_TOPIC]
     orders = [i for i in ids if topics[i] != STOCK_TOPIC]
 
     for inbox_id in (orders + stock) if orders_first else (stock + orders):
         await process_inbox(ctx, inbox_id)
-    for (inbox_id,) in hub.held.take(inbox.PROCESS_JOB):  # held stock updates, run later
+    for inbox_id in hub.held.events():  # held stock updates, run later
         await after_the_hold(hub, inbox_id)
 
     item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
@@ -832,9 +845,9 @@ async def test_a_drop_no_order_explains_is_pushed_back_once_the_hold_is_over(hub
     ctx = {**hub.container.job_context}
     ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
     await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)  # lowered in Shopify's admin
-    [(inbox_id,)] = hub.held.take(inbox.PROCESS_JOB)
+    [inbox_id] = hub.held.events()
     await process_inbox(ctx, inbox_id)
-    assert hub.held.take(inbox.PROCESS_JOB) == [(inbox_id,)]  # asked again, for later
+    assert hub.held.events() == [inbox_id]  # asked again, for later
     assert (hub.shopify, "quantity", SKU) not in await hub.pending()
 
     await after_the_hold(hub, inbox_id)
@@ -848,7 +861,7 @@ async def test_a_rise_on_the_shop_is_not_held(hub: Hub) -> None:
     ctx = {**hub.container.job_context}
     ctx["settings"] = ctx["settings"].model_copy(update={"stock_edit_hold_seconds": 30.0})
     await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 14)
-    [(inbox_id,)] = hub.held.take(inbox.PROCESS_JOB)
+    [inbox_id] = hub.held.events()
     await process_inbox(ctx, inbox_id)
-    assert hub.held.take(inbox.PROCESS_JOB) == []
+    assert hub.held.events() == []
     assert (hub.shopify, "quantity", SKU) in await hub.pending()  # pushed back at once

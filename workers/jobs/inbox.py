@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -37,6 +38,12 @@ async def process_inbox(ctx: JobContext, inbox_id: str) -> str | None:
     else:
         log.info("inbox.processed", status=done.status, **fields)
     return done.status.value if done.status else None
+
+
+async def process_inbox_many(ctx: JobContext, inbox_ids: list[str]) -> list[str | None]:
+    """Act on events stored together: one job, not one each (each job costs the queue a few
+    round trips); in the worker they join the batch of whatever else is running."""
+    return list(await asyncio.gather(*(process_inbox(ctx, inbox_id) for inbox_id in inbox_ids)))
 
 
 async def retry_inbox(ctx: JobContext) -> int:

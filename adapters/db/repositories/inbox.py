@@ -301,6 +301,35 @@ class SqlInboxRepository:
         )
         return {row.sku: dict(row.refs or {}) for row in await self._conn.execute(stmt)}
 
+    async def listed_with_any_refs(
+        self, channel_id: uuid.UUID, refs: Sequence[Mapping[str, str]]
+    ) -> dict[str, Mapping[str, str]]:
+        pairs = sorted({(name, value) for one in refs for name, value in one.items()})
+        if not pairs:
+            return {}
+        item = listing_items.c
+        matches = [item.refs[name].as_string() == value for name, value in pairs]
+        stmt = (
+            select(item.sku, item.refs)
+            .join(listings, listings.c.id == item.listing_id)
+            .where(listings.c.channel_id == channel_id, or_(*matches))
+        )
+        return {row.sku: dict(row.refs or {}) for row in await self._conn.execute(stmt)}
+
+    async def last_decided(self, channel_id: uuid.UUID, skus: Sequence[str]) -> dict[str, datetime]:
+        c = inbox.c
+        stmt = (
+            select(c.sku, func.max(c.occurred_at).label("at"))
+            .where(
+                c.channel_id == channel_id,
+                c.sku.in_(list(skus)),
+                c.kind == InboundKind.STOCK_EDIT.value,
+                c.delta.is_not(None),
+            )
+            .group_by(c.sku)
+        )
+        return {row.sku: row.at for row in await self._conn.execute(stmt) if row.at is not None}
+
     async def move_confirmed(
         self, channel_id: uuid.UUID, sku: str, expected: int | None, figure: int, at: datetime
     ) -> bool:

@@ -17,7 +17,7 @@ from domain.catalog.channel_settings import set_channel_credentials
 from domain.inventory.availability import AvailabilityRule
 from domain.inventory.channel_setup import create_channel
 from domain.sync.channel import InboundKind
-from domain.sync.inbox import PROCESS_JOB
+from domain.sync.inbox import PROCESS_MANY_JOB
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Intake
 from domain.sync.reception import Reception
 
@@ -108,7 +108,7 @@ async def inserts_while(container: Container, work: Any) -> int:
     return len(seen)
 
 
-async def test_events_arriving_together_share_one_statement_and_each_gets_its_job(
+async def test_events_arriving_together_share_one_statement_and_one_job(
     container: Container, channel: uuid.UUID, jobs: Jobs, backend: str
 ) -> None:
     sealed = await rotate(container, channel)
@@ -121,8 +121,9 @@ async def test_events_arriving_together_share_one_statement_and_each_gets_its_jo
     inserts = await inserts_while(container, together())
 
     assert await stored(container) == 20
-    assert sorted(args for _, args in jobs.enqueued) == sorted((str(e.id),) for e in entries)
-    assert {job for job, _ in jobs.enqueued} == {PROCESS_JOB}
+    assert [job for job, _ in jobs.enqueued] == [PROCESS_MANY_JOB]
+    [(asked,)] = [args for _, args in jobs.enqueued]
+    assert sorted(asked) == sorted(str(e.id) for e in entries)
     # PostgreSQL stores the batch in one statement; SQLite one per event, in one transaction.
     assert inserts == (1 if backend == "postgres" else 20)
 
@@ -154,7 +155,7 @@ async def test_an_event_verified_with_replaced_credentials_is_kept_out_its_mates
 
     assert outcomes == [Intake.STALE, Intake.STORED]
     assert await stored(container) == 1
-    assert jobs.enqueued == [(PROCESS_JOB, (str(fresh.id),))]
+    assert jobs.enqueued == [(PROCESS_MANY_JOB, ([str(fresh.id)],))]
 
 
 async def test_a_batch_that_fails_fails_each_waiter_and_the_next_one_is_stored(
