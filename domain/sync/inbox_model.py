@@ -73,6 +73,7 @@ class Settlement:
     kind: InboundKind | None = None
     sku: str | None = None
     occurred_at: datetime | None = None
+    delta: int | None = None  # a stock edit's decided change (see `InboxEntry.delta`)
 
 
 def payload_text(body: bytes) -> str:

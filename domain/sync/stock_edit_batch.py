@@ -103,9 +103,9 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
                 confirmed=confirmed,
             )
             last_sale = sold.get(sku)
-            if decision.action is EditAction.IN_STEP:
+            if decision.action is EditAction.IN_STEP:  # decided: no change
                 settlement = Settlement(
-                    InboxStatus.PROCESSED, None, InboundKind.STOCK_EDIT, sku, edit.occurred_at
+                    InboxStatus.PROCESSED, None, InboundKind.STOCK_EDIT, sku, edit.occurred_at, 0
                 )
             elif last_sale is not None and last_sale >= edit.occurred_at:
                 reason = (
@@ -125,8 +125,9 @@ async def _settle(
     uow: UnitOfWork, settling: Sequence[_Edit], now: datetime
 ) -> dict[uuid.UUID, Processed]:
     """In-step edits move the figure the channel confirmed (one move per SKU: they all
-    report what the hub publishes) and record their decision; then all are settled. A SKU
-    whose figure another decision moved meanwhile leaves its edits to `act_on`."""
+    report what the hub publishes); then all are settled, the in-step ones with their
+    decision (no change). A SKU whose figure another decision moved meanwhile leaves its
+    edits to `act_on`."""
     moves: dict[tuple[uuid.UUID, str], _Edit] = {}
     for one in settling:
         if one.settlement.status is InboxStatus.PROCESSED:
@@ -139,11 +140,10 @@ async def _settle(
     done: dict[uuid.UUID, Processed] = {}
     for one in settling:
         entry = one.read.entry
-        if one.settlement.status is InboxStatus.PROCESSED:
-            if (one.read.channel.id, one.sku) not in moved:
-                continue
-            if not await uow.inbox.record_decision(entry.id, one.sku, one.edit.occurred_at, 0):
-                continue  # closed by another run meanwhile
+        if one.settlement.status is InboxStatus.PROCESSED and (
+            (one.read.channel.id, one.sku) not in moved
+        ):
+            continue
         settled.append((entry.id, one.settlement))
         done[entry.id] = Processed(one.settlement.status, one.settlement.reason, one.sku)
     await uow.inbox.settle_many(settled, now)

@@ -69,6 +69,8 @@ def _settled(settlement: Settlement, at: datetime) -> dict[str, Any]:
         values["sku"] = settlement.sku
     if settlement.occurred_at is not None:
         values["occurred_at"] = settlement.occurred_at
+    if settlement.delta is not None:
+        values["delta"] = settlement.delta
     return values
 
 
@@ -230,6 +232,7 @@ class SqlInboxRepository:
                 occurred_at=func.coalesce(
                     bindparam("e_occurred_at", type_=c.occurred_at.type), c.occurred_at
                 ),
+                delta=func.coalesce(bindparam("e_delta", type_=c.delta.type), c.delta),
             )
         )
         rows = [
@@ -241,6 +244,7 @@ class SqlInboxRepository:
                 "e_kind": s.kind.value if s.kind else None,
                 "e_sku": s.sku,
                 "e_occurred_at": s.occurred_at,
+                "e_delta": s.delta,
             }
             for inbox_id, s in sorted(settled, key=lambda pair: str(pair[0]))
         ]
