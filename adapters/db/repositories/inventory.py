@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import after_position
 from adapters.db.dialect import upsert_for
+from adapters.db.driver import DriverStatement
 from adapters.db.repositories import level_changes
 from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
@@ -110,7 +111,7 @@ _SNAPSHOT = (
     .outerjoin(locations, locations.c.id == stock_levels.c.location_id)
 )
 # Built once: executing a prepared statement object skips rebuilding it and its cache key.
-_SNAPSHOT_ONE = _SNAPSHOT.where(inventory_items.c.sku == bindparam("sku"))
+_SNAPSHOT_ONE = DriverStatement(_SNAPSHOT.where(inventory_items.c.sku == bindparam("sku")))
 
 
 def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
@@ -207,7 +208,7 @@ class SqlInventoryRepository:
     # Levels
 
     async def snapshot(self, sku: str) -> SkuSnapshot | None:
-        rows = (await self._conn.execute(_SNAPSHOT_ONE, {"sku": sku})).all()
+        rows = await _SNAPSHOT_ONE.rows(self._conn, {"sku": sku})
         return _snapshots(rows).get(sku)
 
     async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
+from adapters.db.driver import DriverStatement
 from adapters.db.repositories.operations import SqlOperationLog
 from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
@@ -120,7 +121,7 @@ def _hold_statement(*, claimed: bool, total: bool) -> Any:
 
 
 _HOLD = {
-    (claimed, total): _hold_statement(claimed=claimed, total=total)
+    (claimed, total): DriverStatement(_hold_statement(claimed=claimed, total=total))
     for claimed in (False, True)
     for total in (False, True)
 }
@@ -242,7 +243,7 @@ async def hold(
                 operation_result=dict(claim.result) if claim.result is not None else None,
             )
         try:
-            row = (await conn.execute(_HOLD[(claim is not None, sellable)], params)).first()
+            row = await _HOLD[(claim is not None, sellable)].first(conn, params)
         except IntegrityError as error:
             if "pk_operations" in str(error.orig):
                 raise OperationAlreadyRecorded(movement.operation_key or "") from None
