@@ -118,12 +118,21 @@ def _asyncpg_adapter(conn: AsyncConnection) -> Any | None:
         adapter = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     except Exception:
         return None
-    if all(hasattr(adapter, name) for name in _ADAPTER_PARTS):
-        return adapter
-    return None
+    kind = type(adapter)
+    drivable = _DRIVABLE.get(kind)
+    if drivable is None:
+        drivable = _DRIVABLE[kind] = all(hasattr(adapter, name) for name in _ADAPTER_PARTS)
+    return adapter if drivable else None
 
 
-_ADAPTER_PARTS = ("_transaction", "_start_transaction", "_execute_mutex", "_connection")
+_ADAPTER_PARTS = (
+    "_transaction",
+    "_start_transaction",
+    "_execute_mutex",
+    "_connection",
+    "_handle_exception",
+)
+_DRIVABLE: dict[type, bool] = {}  # per adapter class: has the parts above
 
 
 def _translated(adapter: Any, plan: _Plan, arguments: list[Any], error: Exception) -> Exception:
