@@ -78,13 +78,19 @@ class DriverStatement:
         arguments = plan.arguments(params)
         if not conn.in_transaction():
             await conn.begin()  # SQLAlchemy's autobegin, so its commit and rollback apply
-        async with adapter._execute_mutex:
-            try:
-                if adapter._transaction is None:
-                    await adapter._start_transaction()  # BEGIN, as SQLAlchemy's cursor sends it
-                records = await adapter._connection.fetch(plan.sql, *arguments)
-            except Exception as error:
-                raise _translated(adapter, plan, arguments, error) from error
+        try:
+            async with adapter._execute_mutex:
+                try:
+                    if adapter._transaction is None:
+                        await adapter._start_transaction()  # BEGIN, as SQLAlchemy sends it
+                    records = await adapter._connection.fetch(plan.sql, *arguments)
+                except Exception as error:
+                    raise _translated(adapter, plan, arguments, error) from error
+        except exc.DBAPIError as error:
+            if error.connection_invalidated:
+                # As SQLAlchemy does: a lost connection never goes back to the pool.
+                await conn.invalidate(error.orig)
+            raise
         if not records:
             return []
         row, columns = plan.row, plan.columns
@@ -146,5 +152,6 @@ def _translated(adapter: Any, plan: _Plan, arguments: list[Any], error: Exceptio
             dbapi_error,
             plan.dialect.loaded_dbapi.Error,
             dialect=plan.dialect,
+            connection_invalidated=plan.dialect.is_disconnect(dbapi_error, adapter, None),
         )
     return error  # pragma: no cover - _handle_exception always raises

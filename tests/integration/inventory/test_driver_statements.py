@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.container import Container
 from adapters.db.driver import DriverStatement
@@ -18,6 +18,8 @@ from domain.inventory import stock
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import Movement, MovementReason, Reservation, ReservationStatus
 from tests.integration.inventory.conftest import Stockroom
+
+postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
 def _hold_params(stockroom: Stockroom, key: str) -> dict[str, Any]:
@@ -67,11 +69,10 @@ async def test_snapshot_rows_are_sqlalchemys(container: Container, stockroom: St
     assert missing == []
 
 
+@postgres_only  # the driver path is PostgreSQL's; SQLite runs the statements itself
 async def test_driver_statements_send_sqlalchemys_sql_and_parameters(
-    container: Container, stockroom: Stockroom, backend: str
+    container: Container, stockroom: Stockroom
 ) -> None:
-    if backend != "postgres":
-        pytest.skip("the driver path is PostgreSQL's; SQLite runs the statements itself")
     await _receive(container, stockroom, 5)
     statement = level_changes._HOLD[(True, True)]
     params = _hold_params(stockroom, "key-1")
@@ -96,13 +97,12 @@ async def test_driver_statements_send_sqlalchemys_sql_and_parameters(
     assert (row.on_hand, row.reserved, row.available) == (5, 1, 4)
 
 
+@postgres_only  # the claim shares the hold statement on PostgreSQL only
 async def test_a_claimed_key_fails_as_an_integrity_error(
-    container: Container, stockroom: Stockroom, backend: str
+    container: Container, stockroom: Stockroom
 ) -> None:
     await _receive(container, stockroom, 5)
     statement = level_changes._HOLD[(True, True)]
-    if backend != "postgres":
-        pytest.skip("the claim shares the hold statement on PostgreSQL only")
     async with container.engine.connect() as conn:
         assert await statement.first(conn, _hold_params(stockroom, "same-key")) is not None
         await conn.commit()
@@ -176,3 +176,23 @@ async def test_a_plain_statement_without_typed_columns_reads_by_name(
         assert await DriverStatement(text("SELECT 1 AS one WHERE false")).first(conn, {}) is None
     assert row is not None
     assert (row.one, row.letter) == (1, "a")
+
+
+@postgres_only
+async def test_a_lost_connection_is_invalidated_and_the_next_unit_of_work_gets_a_new_one(
+    container: Container, stockroom: Stockroom
+) -> None:
+    await _receive(container, stockroom, 5)
+    async with container.engine.connect() as conn:
+        pid = await conn.scalar(text("SELECT pg_backend_pid()"))
+        await conn.commit()
+        async with container.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            await _SNAPSHOT_ONE.rows(conn, {"sku": "TSHIRT-M"})
+        assert raised.value.connection_invalidated
+        assert conn.invalidated  # not handed back to the pool to fail again
+    async with container.uow(readonly=True) as uow:
+        snapshot = await uow.inventory.snapshot("TSHIRT-M")
+    assert snapshot is not None
+    assert snapshot.item.available == 5
