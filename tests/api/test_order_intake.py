@@ -207,3 +207,33 @@ async def test_an_order_whose_allocation_was_lost_is_reserved_by_the_sweep_a_min
     [order] = await orders(hub)
     assert order.status.value == "allocated"
     assert await allocate_open_orders(hub.container.job_context) == 0
+
+
+async def test_one_order_delivered_ten_times_at_once_is_one_order_with_one_reservation(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
+    [created] = [e for e in await hub.events() if e["topic"] == ORDER_TOPIC]
+    body = created["payload"].encode()
+    # Nine more deliveries of it, each with an event id of its own, all at once.
+    answers = await asyncio.gather(
+        *(hub.post(body, signed(body, topic=ORDER_TOPIC)) for _ in range(9))
+    )
+    assert {a.status_code for a in answers} == {200}
+    ids = hub.held.events()
+    assert created["id"] in ids
+
+    await run_together(hub, ids)
+
+    assert no_batch_failed(caplog)
+    [order] = await orders(hub)
+    assert order.status.value == "allocated"
+    [hold] = await active_holds(hub)
+    assert (hold.reference, hold.quantity) == (f"order:{order.id}", 2)
+    deliveries = [e for e in await hub.events() if e["topic"] == ORDER_TOPIC]
+    assert len(deliveries) == 10
+    assert {e["status"] for e in deliveries} == {"PROCESSED"}
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"]) == (10, 2)
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
