@@ -14,6 +14,7 @@ is recorded with its resolution, published, and alerted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -270,9 +271,17 @@ async def _record(
         assert current is not None
         lines: list[OrderLine] = []
         changed: list[OrderLine] = []
+        strays: list[uuid.UUID] = []
         for line in current.lines:
             new = outcome.lines.get(line.id)
             if new is None:
+                lines.append(line)
+                continue
+            if line.status is not LineStatus.OPEN:
+                # Another run settled it meanwhile (it was open when this one read it): its
+                # outcome stands, and a unit this run reserved for it goes back.
+                if new.reservation_id not in (None, line.reservation_id):
+                    strays.append(new.reservation_id)
                 lines.append(line)
                 continue
             if new.status is LineStatus.ALLOCATED and not await _still_held(uow, line, new):
@@ -293,6 +302,11 @@ async def _record(
         await losing.tell_channel(uow, updated, changed, "lost a contested last unit", now)
         uow.emit(order_event(updated, "allocated"))
         await uow.commit()
+    for stray in strays:
+        with contextlib.suppress(DomainError):  # already released or committed: nothing held
+            await reservations.release(
+                uows, reservation_id=stray, key=f"stray:{stray}", actor=actor, clock=lambda: now
+            )
     # Each loser is recorded in its own transaction: never two orders locked in one.
     for loser_order, held, conflict in outcome.losers:
         await _lose(uows, loser_order.id, held, conflict, actor, now)
