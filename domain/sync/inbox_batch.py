@@ -4,11 +4,13 @@ A flash sale sends hundreds of orders a second. Taken one by one (`inbox.process
 `allocation.allocate`) each order costs two jobs and six transactions. `InboxIntake`, one
 per worker process, gathers the events its running jobs ask for (see `batching`) and
 `process_many` takes the orders among them in with one transaction (stored, their events
-settled) and reserves them with a second (`batch_allocation`). Whatever is not the common
-case goes the one-by-one way, which stays the reference: any other event, a second version
-of an order already in the batch, an order another process inserted meanwhile, an order
-the stock cannot cover whole (a last-unit conflict). If a batch fails, each of its events
-is run one by one, so one bad event never holds the others back.
+settled) and reserves them with a second (`batch_allocation`); then the shop's own stock
+updates about those sales, most of which need nothing done, are settled together
+(`stock_edit_batch`). Whatever is not the common case goes the one-by-one way, which stays
+the reference: any other event, a second version of an order already in the batch, an
+order another process inserted meanwhile, an order the stock cannot cover whole (a
+last-unit conflict), a stock edit to hold, push back or apply. If a batch fails, each of
+its events is run one by one, so one bad event never holds the others back.
 """
 
 from __future__ import annotations
