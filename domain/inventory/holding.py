@@ -45,22 +45,19 @@ class HoldRequest:
     lines: tuple[LineRequest, ...]  # each at the location chosen for it
 
 
-def _fits(
-    request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]
-) -> list[tuple[str, uuid.UUID]] | None:
-    slots = []
+def _fits(request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]) -> bool:
+    """Whether the levels cover the whole request; if so, what it takes is taken from `left`."""
     wanted: dict[tuple[str, uuid.UUID], int] = {}
     for line in request.lines:
         if line.location_id is None or line.quantity <= 0:
-            return None
+            return False
         slot = (line.sku, line.location_id)
         wanted[slot] = wanted.get(slot, 0) + line.quantity
-        if left.get(slot, 0) < wanted[slot]:
-            return None
-        slots.append(slot)
+    if any(left.get(slot, 0) < quantity for slot, quantity in wanted.items()):
+        return False
     for slot, quantity in wanted.items():
         left[slot] -= quantity
-    return slots
+    return True
 
 
 def _reservation(line: LineRequest, reference: str, now: datetime) -> Reservation:
@@ -114,7 +111,7 @@ async def hold_all(
     planned: dict[str, tuple[Reservation, ...]] = {}
     claims: list[Operation] = []
     for request in requests:
-        if request.key in planned or _fits(request, left) is None:
+        if request.key in planned or not _fits(request, left):
             continue
         held = tuple(_reservation(line, request.reference, now) for line in request.lines)
         planned[request.key] = held

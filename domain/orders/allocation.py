@@ -19,7 +19,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from domain.errors import DomainError
 from domain.inventory import reservations
@@ -46,6 +46,11 @@ from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
 ALLOCATABLE = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_ALLOCATED})
+# An order still waiting for stock this long after its last change lost its allocation run
+# (a lost enqueue, a crash); a younger one may be being reserved right now, and a second
+# run beside it could route it elsewhere.
+ALLOCATION_LOST_AFTER = timedelta(minutes=1)
+SWEEP_BATCH = 200
 # Orders whose held units a conflict may take back: not picked or shipped yet.
 TAKEABLE = frozenset({OrderStatus.OPEN, OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED})
 
@@ -75,6 +80,11 @@ class _Outcome:
     losers: list[tuple[Order, Reservation, Conflict]]
     usable: set[uuid.UUID]  # where this order may hold stock (and so take a unit back)
     losing: LosingLine  # what becomes of this order's lines that lose
+
+
+async def lost_allocations(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:
+    """Orders whose allocation never ran, oldest placed first (a batch of them)."""
+    return await uow.orders.unallocated(SWEEP_BATCH, updated_before=now - ALLOCATION_LOST_AFTER)
 
 
 def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatus:

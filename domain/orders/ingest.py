@@ -189,34 +189,35 @@ async def ingest_many(
     existing = await uow.orders.lock_externals(keys)
     wanted = {ln.sku for a in arrivals for ln in a.order.lines if ln.sku}
     known = await _known_skus(uow, sorted(wanted))
-    outcomes: list[Ingested | None] = []
+    taken: list[Ingested] = []
     new: list[Order] = []
     for arrival, key in zip(arrivals, keys, strict=True):
         found = existing.get(key)
         if found is None:
             order = _new_order(arrival.channel_id, arrival.order, known, now)
             new.append(order)
-            outcomes.append(Ingested(order, created=True, applied=True))
+            taken.append(Ingested(order, created=True, applied=True))
         elif arrival.order.updated_at <= found.channel_updated_at:
-            outcomes.append(Ingested(found, created=False, applied=False))
+            taken.append(Ingested(found, created=False, applied=False))
         else:
             updated = await _apply_update(uow, found, arrival.order, arrival.actor, now)
-            outcomes.append(Ingested(updated, created=False, applied=True))
+            taken.append(Ingested(updated, created=False, applied=True))
     # In one fixed order: two batches inserting the same new orders then queue, not deadlock.
     inserted = await uow.orders.insert_many(
         sorted(new, key=lambda o: (str(o.channel_id), o.external_id))
     )
+    outcomes: list[Ingested | None] = []
     transitions: list[Transition] = []
-    for index, (arrival, outcome) in enumerate(zip(arrivals, outcomes, strict=True)):
-        if outcome is None or not outcome.created:
-            continue
+    for arrival, outcome in zip(arrivals, taken, strict=True):
         order = outcome.order
-        if order.id not in inserted:
-            outcomes[index] = None  # another delivery of it won the insert a moment ago
+        if outcome.created and order.id not in inserted:
+            outcomes.append(None)  # another delivery of it won the insert a moment ago
             continue
-        reason = f"taken from the channel by {arrival.actor}"
-        transitions.append(Transition(order.id, None, order.status, arrival.actor, reason, now))
-        uow.emit(order_event(order, "created"))
+        outcomes.append(outcome)
+        if outcome.created:
+            reason = f"taken from the channel by {arrival.actor}"
+            transitions.append(Transition(order.id, None, order.status, arrival.actor, reason, now))
+            uow.emit(order_event(order, "created"))
     await uow.orders.add_transitions(transitions)
     return outcomes
 

@@ -91,12 +91,11 @@ class OrderRepository(Protocol):
         """Lines of `sku` in those statuses, with their orders (for last-unit conflicts)."""
         ...
 
-    async def last_sold(self, channel_id: uuid.UUID, skus: Sequence[str]) -> dict[str, datetime]:
-        """Per SKU the channel has sold, when the latest order with it was placed."""
-        ...
-
-    async def sold_since(self, channel_id: uuid.UUID, sku: str, at: datetime) -> bool:
-        """Whether an order the channel placed at or after `at` has a line of the SKU."""
+    async def last_sold(
+        self, channel_id: uuid.UUID, skus: Sequence[str], *, since: datetime
+    ) -> dict[str, datetime]:
+        """Per SKU the channel sold at or after `since`, when its latest such order was
+        placed (recent orders only: what deciding stock edits asks)."""
         ...
 
     async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:

@@ -38,7 +38,13 @@ from domain.sync.model import CallOutcome, Dirty, OutboxKind, SyncCall
 from domain.sync.outbox import mark_dirty
 from domain.sync.ports import ChannelConnector
 from domain.sync.relay import sync_event, utc_now
-from domain.sync.stock_edits import EditAction, StockEditDecision, decide, skus_matching
+from domain.sync.stock_edits import (
+    EditAction,
+    StockEditDecision,
+    decide,
+    skus_matching,
+    sold_since,
+)
 
 PROCESS_JOB = "process_inbox"
 PROCESS_MANY_JOB = "process_inbox_many"  # the events the webhook intake stored together
@@ -239,7 +245,7 @@ async def _decide(
     """
     refs = ", ".join(f"{name}={value}" for name, value in sorted(edit.sku_refs.items()))
     async with uows(readonly=True) as uow:
-        listed = await uow.inbox.listed_with_refs(channel.id, edit.sku_refs)
+        listed = await uow.inbox.listed_with_refs(channel.id, [edit.sku_refs])
     skus = skus_matching(edit.sku_refs, listed)
     if len(skus) != 1:
         reason = f"several SKUs have {refs}: {', '.join(skus)}" if skus else f"no SKU has {refs}"
@@ -250,7 +256,7 @@ async def _decide(
             snapshot = await uow.inventory.snapshot(sku)
             override = (await uow.channels.overrides_for([sku])).get((channel.id, sku))
             listing = (await uow.listings.items_on(channel.id, [sku])).get(sku)
-            sold = await uow.orders.sold_since(channel.id, sku, edit.occurred_at)
+            sold = await uow.orders.last_sold(channel.id, [sku], since=edit.occurred_at)
         if snapshot is None or listing is None:
             reason = f"{sku} has no stock record in Nexo" if listing else f"{sku} is not listed"
             return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
@@ -261,14 +267,9 @@ async def _decide(
             publishes=availability_on(snapshot, ChannelForSku(channel, override)).quantity,
             confirmed=confirmed,
         )
-        if sold and decision.action is not EditAction.IN_STEP:
-            # The figure is from before a sale the hub has taken since (or the same second):
-            # taken as an edit, that sale would count twice. Its own update comes after.
-            reason = (
-                f"{decision.drift}, but {channel.name} sold {sku} since: "
-                "the sale's own stock update carries the newer figure"
-            )
-            return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
+        superseded_by = sold_since(decision, channel.name, sku, edit.occurred_at, sold.get(sku))
+        if superseded_by is not None:
+            return await _settle(uows, entry, _ignored(superseded_by, edit, sku), clock())
         now, superseded = clock(), False
         until = entry.received_at + hold
         if decision.reported < decision.publishes and now < until:

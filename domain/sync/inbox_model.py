@@ -132,15 +132,10 @@ class InboxRepository(Protocol):
         ...
 
     async def listed_with_refs(
-        self, channel_id: uuid.UUID, refs: Mapping[str, str]
-    ) -> dict[str, Mapping[str, str]]:
-        """SKUs listed on the channel whose channel ids include any of `refs`, with their ids."""
-        ...
-
-    async def listed_with_any_refs(
         self, channel_id: uuid.UUID, refs: Sequence[Mapping[str, str]]
     ) -> dict[str, Mapping[str, str]]:
-        """`listed_with_refs` for several events' ids at once (the union of the SKUs)."""
+        """SKUs listed on the channel whose channel ids include any of those in `refs` (one
+        mapping per event), with their ids."""
         ...
 
     async def last_decided(self, channel_id: uuid.UUID, skus: Sequence[str]) -> dict[str, datetime]:

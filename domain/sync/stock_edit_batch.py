@@ -25,7 +25,7 @@ from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.channel import InboundKind, InboundStockEdit
 from domain.sync.inbox import Processed, Read
 from domain.sync.inbox_model import InboxStatus, Settlement
-from domain.sync.stock_edits import EditAction, decide, skus_matching
+from domain.sync.stock_edits import EditAction, decide, skus_matching, sold_since
 
 Clock = Callable[[], datetime]
 
@@ -35,7 +35,6 @@ class _Edit:
     read: Read
     edit: InboundStockEdit
     sku: str
-    reported: int
     confirmed: int | None
     settlement: Settlement
 
@@ -73,7 +72,7 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
         by_channel.setdefault(read.channel.id, []).append((read, edit))
     settling: list[_Edit] = []
     for channel_id, found in by_channel.items():
-        listed = await uow.inbox.listed_with_any_refs(channel_id, [e.sku_refs for _, e in found])
+        listed = await uow.inbox.listed_with_refs(channel_id, [e.sku_refs for _, e in found])
         matched = [(read, edit, skus_matching(edit.sku_refs, listed)) for read, edit in found]
         skus = sorted({skus[0] for _, _, skus in matched if len(skus) == 1})
         if not skus:
@@ -81,7 +80,8 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
         snapshots = await uow.inventory.snapshots(skus)
         overrides = await uow.channels.overrides_for(skus)
         items = await uow.listings.items_on(channel_id, skus)
-        sold = await uow.orders.last_sold(channel_id, skus)
+        since = min(edit.occurred_at for _, edit in found)
+        sold = await uow.orders.last_sold(channel_id, skus, since=since)
         decided = await uow.inbox.last_decided(channel_id, skus)
         for read, edit, candidates in matched:
             if len(candidates) != 1:
@@ -102,22 +102,24 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
                 publishes=publishes,
                 confirmed=confirmed,
             )
-            last_sale = sold.get(sku)
+            superseded_by = sold_since(
+                decision, read.channel.name, sku, edit.occurred_at, sold.get(sku)
+            )
             if decision.action is EditAction.IN_STEP:  # decided: no change
                 settlement = Settlement(
                     InboxStatus.PROCESSED, None, InboundKind.STOCK_EDIT, sku, edit.occurred_at, 0
                 )
-            elif last_sale is not None and last_sale >= edit.occurred_at:
-                reason = (
-                    f"{decision.drift}, but {read.channel.name} sold {sku} since: "
-                    "the sale's own stock update carries the newer figure"
-                )
+            elif superseded_by is not None:
                 settlement = Settlement(
-                    InboxStatus.IGNORED, reason, InboundKind.STOCK_EDIT, sku, edit.occurred_at
+                    InboxStatus.IGNORED,
+                    superseded_by,
+                    InboundKind.STOCK_EDIT,
+                    sku,
+                    edit.occurred_at,
                 )
             else:
                 continue
-            settling.append(_Edit(read, edit, sku, edit.quantity, confirmed, settlement))
+            settling.append(_Edit(read, edit, sku, confirmed, settlement))
     return settling
 
 
@@ -134,7 +136,7 @@ async def _settle(
             moves.setdefault((one.read.channel.id, one.sku), one)
     moved: set[tuple[uuid.UUID, str]] = set()
     for (channel_id, sku), one in sorted(moves.items(), key=lambda m: (str(m[0][0]), m[0][1])):
-        if await uow.inbox.move_confirmed(channel_id, sku, one.confirmed, one.reported, now):
+        if await uow.inbox.move_confirmed(channel_id, sku, one.confirmed, one.edit.quantity, now):
             moved.add((channel_id, sku))
     settled: list[tuple[uuid.UUID, Settlement]] = []
     done: dict[uuid.UUID, Processed] = {}

@@ -56,6 +56,25 @@ def decide(
     return StockEditDecision(EditAction.PUSH_BACK, reported, publishes)
 
 
+def sold_since(
+    decision: StockEditDecision,
+    channel_name: str,
+    sku: str,
+    occurred_at: datetime,
+    last_sale: datetime | None,
+) -> str | None:
+    """Why an edit is ignored, if a sale of the SKU on the channel that the hub has taken is
+    from after it (or the same second: the channel's times are whole seconds); None when
+    not, or when the channel is in step anyway. Taken as an edit, its figure would count
+    that sale a second time; the sale's own stock update comes after it."""
+    if decision.action is EditAction.IN_STEP or last_sale is None or last_sale < occurred_at:
+        return None
+    return (
+        f"{decision.drift}, but {channel_name} sold {sku} since: "
+        "the sale's own stock update carries the newer figure"
+    )
+
+
 def skus_matching(refs: Mapping[str, str], listed: Mapping[str, Mapping[str, str]]) -> list[str]:
     """The listed SKUs an event's channel ids point at, in SKU order.
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from adapters.logging import get_logger
 from domain.jobs import JobContext
-from domain.orders.allocation import allocate
+from domain.orders.allocation import allocate, lost_allocations
 from domain.orders.pull import pull_orders as pull
 from domain.sync.relay import utc_now
 
 log = get_logger(__name__)
 ALLOCATE_JOB = "allocate_order"
-SWEEP_BATCH = 200
-ALLOCATION_LOST_AFTER = timedelta(minutes=1)
 
 
 async def allocate_order(ctx: JobContext, order_id: str) -> str | None:
@@ -24,15 +21,9 @@ async def allocate_order(ctx: JobContext, order_id: str) -> str | None:
 
 
 async def allocate_open_orders(ctx: JobContext) -> int:
-    """Periodic: orders stored but never reserved (a lost enqueue, a crash) are reserved.
-
-    Only orders a minute old: a younger one may be being reserved right now, and a second
-    run beside it could route it elsewhere and hold its stock twice.
-    """
+    """Periodic: orders stored but never reserved (a lost enqueue, a crash) are reserved."""
     async with ctx["uow"](readonly=True) as uow:
-        waiting = await uow.orders.unallocated(
-            SWEEP_BATCH, updated_before=utc_now() - ALLOCATION_LOST_AFTER
-        )
+        waiting = await lost_allocations(uow, utc_now())
     for order_id in waiting:
         await ctx["queue"].enqueue(ALLOCATE_JOB, str(order_id))
     if waiting:

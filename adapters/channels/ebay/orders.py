@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from adapters.channels.timestamps import parse_time
 from domain.catalog.money import Money
 from domain.errors import InvalidInput
 from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
@@ -24,7 +25,7 @@ MARKETPLACE_FEE: Final = "marketplace_fee"
 def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
     """The Order resource as a ChannelOrder; ChannelRejected names what a bad one lacks."""
     order_id = order.get("orderId")
-    updated_at = _time(order.get("lastModifiedDate"))
+    updated_at = parse_time(order.get("lastModifiedDate"))
     if not order_id or updated_at is None:
         raise ChannelRejected("eBay order without orderId or lastModifiedDate")
     items = order.get("lineItems")
@@ -48,7 +49,7 @@ def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
         external_id=str(order_id),
         number=str(order.get("salesRecordReference") or order_id),
         updated_at=updated_at,
-        placed_at=_time(order.get("creationDate")),
+        placed_at=parse_time(order.get("creationDate")),
         status=_status(order),
         lines=tuple(lines),
         customer={"name": buyer.get("username")},
@@ -77,10 +78,6 @@ def _money(amount: object) -> Money | None:
     except InvalidInput:
         return None
 
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
     try:
         return datetime.fromisoformat(value)
     except ValueError:

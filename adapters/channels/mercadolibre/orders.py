@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from adapters.channels.timestamps import parse_time
 from domain.catalog.money import CURRENCY_EXPONENTS, Money, to_minor
 from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
 
@@ -25,7 +26,7 @@ SALE_FEE: Final = "sale_fee"
 def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
     """The order resource as a ChannelOrder; ChannelRejected names what a bad one lacks."""
     order_id = order.get("id")
-    updated_at = _time(order.get("date_last_updated")) or _time(order.get("date_created"))
+    updated_at = parse_time(order.get("date_last_updated")) or parse_time(order.get("date_created"))
     if not order_id or updated_at is None:
         raise ChannelRejected("MercadoLibre order without id or date_last_updated")
     items = order.get("order_items")
@@ -60,7 +61,7 @@ def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
         external_id=str(order_id),
         number=str(order_id),
         updated_at=updated_at,
-        placed_at=_time(order.get("date_created")),
+        placed_at=parse_time(order.get("date_created")),
         status=str(order.get("status") or "paid"),
         lines=tuple(lines),
         customer={
@@ -84,10 +85,6 @@ def _amount(value: object, currency: object, times: int) -> Money | None:
         return None
     return Money(to_minor(amount, currency), currency) if amount.is_finite() else None
 
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
     try:
         return datetime.fromisoformat(value)
     except ValueError:

@@ -22,6 +22,7 @@ from adapters.channels.shopify import documents as doc
 from adapters.channels.shopify import webhooks
 from adapters.channels.shopify.client import ShopifyClient
 from adapters.channels.shopify.mapping import decimal_string
+from adapters.channels.timestamps import parse_time
 from domain.catalog.listing import ChannelRequest, ListingDraft
 from domain.sync.channel import (
     ChannelLevel,
@@ -458,20 +459,19 @@ class _OrderCursor:
 
 
 def _same_time(first: str, second: str) -> bool:
-    return webhooks.parse_time(first) == webhooks.parse_time(second)
+    return parse_time(first) == parse_time(second)
 
 
 def graphql_order(node: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> ChannelOrder:
     """An Admin GraphQL Order (the OrdersSince shape) as a ChannelOrder."""
-    updated_at = webhooks.parse_time(node.get("updatedAt"))
+    updated_at = parse_time(node.get("updatedAt"))
     if not node.get("id") or updated_at is None:
         raise ChannelUnavailable("Shopify answered an order without its id or updatedAt")
     return ChannelOrder(
         external_id=str(node["id"]),
         number=node.get("name"),
         updated_at=updated_at,
-        placed_at=webhooks.parse_time(node.get("processedAt"))
-        or webhooks.parse_time(node.get("createdAt")),
+        placed_at=parse_time(node.get("processedAt")) or parse_time(node.get("createdAt")),
         status=webhooks.order_status(
             bool(node.get("cancelledAt")), node.get("displayFinancialStatus")
         ),

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from adapters.channels.timestamps import parse_time
 from domain.catalog.money import Money
 from domain.errors import InvalidInput
 from domain.sync.channel import (
@@ -36,16 +37,6 @@ STOCK_TOPIC: Final = "inventory_levels/update"
 def gid(resource: str, numeric_id: object) -> str:
     """The Admin GraphQL global id of a REST resource id: gid://shopify/Order/450789469."""
     return f"gid://shopify/{resource}/{numeric_id}"
-
-
-def parse_time(value: object) -> datetime | None:
-    """An ISO 8601 timestamp as Shopify writes it ("2026-01-05T10:00:00-05:00", "…Z")."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

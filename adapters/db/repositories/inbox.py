@@ -290,28 +290,14 @@ class SqlInboxRepository:
         return list((await self._conn.execute(stmt)).scalars())
 
     async def listed_with_refs(
-        self, channel_id: uuid.UUID, refs: Mapping[str, str]
-    ) -> dict[str, Mapping[str, str]]:
-        if not refs:
-            return {}
-        item = listing_items.c
-        # JSON text extraction (->> on PostgreSQL, json_extract on SQLite) over the channel's
-        # listed SKUs: no index, but a channel has at most tens of thousands of them.
-        matches = [item.refs[name].as_string() == value for name, value in sorted(refs.items())]
-        stmt = (
-            select(item.sku, item.refs)
-            .join(listings, listings.c.id == item.listing_id)
-            .where(listings.c.channel_id == channel_id, or_(*matches))
-        )
-        return {row.sku: dict(row.refs or {}) for row in await self._conn.execute(stmt)}
-
-    async def listed_with_any_refs(
         self, channel_id: uuid.UUID, refs: Sequence[Mapping[str, str]]
     ) -> dict[str, Mapping[str, str]]:
         pairs = sorted({(name, value) for one in refs for name, value in one.items()})
         if not pairs:
             return {}
         item = listing_items.c
+        # JSON text extraction (->> on PostgreSQL, json_extract on SQLite) over the channel's
+        # listed SKUs: no index, but a channel has at most tens of thousands of them.
         matches = [item.refs[name].as_string() == value for name, value in pairs]
         stmt = (
             select(item.sku, item.refs)

@@ -452,27 +452,20 @@ class SqlOrderRepository:
         }
         return [(by_id[ln.order_id], ln) for ln in lines if ln.order_id in by_id]
 
-    async def last_sold(self, channel_id: uuid.UUID, skus: Sequence[str]) -> dict[str, datetime]:
+    async def last_sold(
+        self, channel_id: uuid.UUID, skus: Sequence[str], *, since: datetime
+    ) -> dict[str, datetime]:
         stmt = (
             select(order_lines.c.sku, func.max(orders.c.placed_at).label("at"))
             .join(orders, order_lines.c.order_id == orders.c.id)
-            .where(orders.c.channel_id == channel_id, order_lines.c.sku.in_(list(skus)))
+            .where(
+                orders.c.channel_id == channel_id,
+                orders.c.placed_at >= since,
+                order_lines.c.sku.in_(list(skus)),
+            )
             .group_by(order_lines.c.sku)
         )
         return {row.sku: row.at for row in await self._conn.execute(stmt) if row.at is not None}
-
-    async def sold_since(self, channel_id: uuid.UUID, sku: str, at: datetime) -> bool:
-        sold = (
-            select(orders.c.id)
-            .join(order_lines, order_lines.c.order_id == orders.c.id)
-            .where(
-                orders.c.channel_id == channel_id,
-                orders.c.placed_at >= at,
-                order_lines.c.sku == sku,
-            )
-            .limit(1)
-        )
-        return (await self._conn.execute(sold)).first() is not None
 
     async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
         waiting = exists().where(
