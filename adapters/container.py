@@ -29,6 +29,7 @@ from adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
+from domain.inventory.reservation_desk import ReservationDesk
 from domain.jobs import JobSpec
 from domain.sync.health import channel_problems
 from domain.sync.inbox_batch import InboxIntake
@@ -42,6 +43,11 @@ log = get_logger(__name__)
 def _batch_failed(error: Exception) -> None:
     # Its events are run one by one next; this says why.
     log.error("inbox.batch_failed", error=repr(error)[:500], exc_info=error)
+
+
+def _reservations_failed(error: Exception) -> None:
+    # Its calls are run one by one next; this says why.
+    log.error("reservations.batch_failed", error=repr(error)[:500], exc_info=error)
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Container:
     _secrets: FernetSecretBox | None = None
     _relay: Relay | None = None
     _inbox_intake: InboxIntake | None = None
+    _reservation_desk: ReservationDesk | None = None
 
     def __post_init__(self) -> None:
         # One HTTP client (connection pool) for every channel call of this process.
@@ -103,6 +110,15 @@ class Container:
                 self.uow, self.connector, on_batch_failure=_batch_failed
             )
         return self._inbox_intake
+
+    @property
+    def reservation_desk(self) -> ReservationDesk:
+        """Concurrent single reservations of this process, held together."""
+        if self._reservation_desk is None:
+            self._reservation_desk = ReservationDesk(
+                self.uow, on_batch_failure=_reservations_failed
+            )
+        return self._reservation_desk
 
     @property
     def relay(self) -> Relay:

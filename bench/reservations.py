@@ -4,7 +4,10 @@
 
 (a) raw: the statements the service's reservation boils down to (conditional UPDATE +
     ledger INSERT + COMMIT) sent with asyncpg on `concurrency` connections: our ceiling;
-(b) service: `domain.inventory.reservations.reserve` through the SQL unit of work;
+(b) service: the reservation desk (`domain.inventory.reservation_desk`) through the SQL
+    unit of work: what `reserveStock` calls; concurrent calls are held together;
+(b1) the same reservations one by one (`domain.inventory.reservations.reserve`): the
+    reference path, for comparison;
 (c) graphql: `reserveStock` over HTTP against one uvicorn process.
 Each runs on one hot SKU, then spread over `--skus` SKUs. Needs PostgreSQL
 (NEXO_BENCH_DATABASE_URL, default the local `test` server); uses Redis for the event bus
@@ -200,8 +203,10 @@ def wrk_run(
     }
     script = str(Path(__file__).with_name("reserve.lua"))
     warm = ["wrk", "-t2", f"-c{connections}", "-d1s", "-s", script, base]
-    subprocess.run(warm, env=env, check=True, capture_output=True)
+    subprocess.run(warm, env={**env, "NEXO_RUN": uuid.uuid4().hex}, check=True, capture_output=True)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script, base]
+    # Each run's keys are its own: a run repeating the warm-up's keys would measure replays.
+    env["NEXO_RUN"] = uuid.uuid4().hex
     output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
     line = next(x for x in output.splitlines() if x.startswith("WRK "))
     stats = json.loads(line[4:])
@@ -257,8 +262,15 @@ async def main() -> None:
         )
         await container.start()
         try:
+            desk = container.reservation_desk
 
             async def service_one(sku: str) -> bool:
+                await desk.reserve(
+                    sku=sku, quantity=1, key=uuid.uuid4().hex, actor=ACTOR, location_id=location
+                )
+                return True
+
+            async def one_by_one(sku: str) -> bool:
                 await reservations.reserve(
                     container.uow,
                     sku=sku,
@@ -271,6 +283,10 @@ async def main() -> None:
 
             service = {
                 label: await drive(service_one, chosen, args.concurrency, args.seconds)
+                for label, chosen in targets
+            }
+            single = {
+                label: await drive(one_by_one, chosen, args.concurrency, args.seconds)
                 for label, chosen in targets
             }
             async with container.uow() as uow:
@@ -295,14 +311,19 @@ async def main() -> None:
                 await _python_client(base, key, location, targets, args, query, graphql)
 
         for label, _ in targets:
-            a, b, c = raw[label], service[label], graphql[label]
+            a, b, b1, c = raw[label], service[label], single[label], graphql[label]
             rows.append(a.row("(a) raw asyncpg", label))
             rows.append(b.row("(b) domain service", label))
+            rows.append(b1.row("(b1) one by one", label))
             rows.append(c.row("(c) GraphQL HTTP", label))
         ratios = {}
         for label, _ in targets:
             base_rate = raw[label].ok / raw[label].seconds
-            for name, run in (("b/a", service[label]), ("c/a", graphql[label])):
+            for name, run in (
+                ("b/a", service[label]),
+                ("b1/a", single[label]),
+                ("c/a", graphql[label]),
+            ):
                 ratios[f"{name} {label}"] = round(run.ok / run.seconds / base_rate, 3)
 
     report(

@@ -1,10 +1,12 @@
 -- wrk script: reserveStock of 1 unit, a fresh idempotency key per request.
 -- Environment: NEXO_KEY (API key), NEXO_LOCATION (location id), NEXO_SKUS (how many SKUs:
--- 1 = the hot SKU "BENCH-00000", N = a random one of BENCH-00000..N-1).
+-- 1 = the hot SKU "BENCH-00000", N = a random one of BENCH-00000..N-1), NEXO_RUN (this
+-- run's name, in every key: a run's keys are new, not replays of an earlier run's).
 local threads = {}
 local key = os.getenv("NEXO_KEY")
 local location = os.getenv("NEXO_LOCATION")
 local skus = tonumber(os.getenv("NEXO_SKUS") or "1")
+local run = os.getenv("NEXO_RUN") or "run"
 local query = "mutation($sku: String!, $loc: ID!, $key: String!) { reserveStock(input: "
   .. "{sku: $sku, quantity: 1, locationId: $loc, idempotencyKey: $key}) "
   .. "{ reservation { id } userErrors { code } } }"
@@ -26,8 +28,8 @@ function request()
   counter = counter + 1
   local sku = string.format("BENCH-%05d", skus > 1 and math.random(0, skus - 1) or 0)
   local body = string.format(
-    '{"query": "%s", "variables": {"sku": "%s", "loc": "%s", "key": "wrk-%d-%d-%d"}}',
-    query, sku, location, id, counter, math.random(0, 1e9))
+    '{"query": "%s", "variables": {"sku": "%s", "loc": "%s", "key": "wrk-%s-%d-%d"}}',
+    query, sku, location, run, id, counter)
   return wrk.format("POST", "/graphql", nil, body)
 end
 

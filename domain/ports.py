@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -109,6 +109,10 @@ class EventBus(Protocol):
     """Live hints between processes. At-most-once: a source of truth it is not."""
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None: ...
+
+    async def publish_many(self, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        """Publish (topic, payload) pairs in their order, together (one round trip)."""
+        ...
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[Subscription]: ...
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -27,6 +27,10 @@ class InProcessEventBus:
         # Through the wire form, as on Redis: subscribers get the same JSON-shaped values on
         # both buses, and a copy the publisher can no longer change.
         self.fanout.deliver(topic, json.loads(encode_payload(payload)))
+
+    async def publish_many(self, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        for topic, payload in events:
+            await self.publish(topic, payload)
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[LocalSubscription]:
         return self.fanout.subscribe(topic)

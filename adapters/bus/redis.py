@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -72,6 +72,15 @@ class RedisEventBus:
 
     async def publish(self, topic: str, payload: Mapping[str, Any]) -> None:
         await self._publisher.publish(self._prefix + topic, encode_payload(payload))
+
+    async def publish_many(self, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        if len(events) == 1:
+            await self.publish(*events[0])
+            return
+        async with self._publisher.pipeline(transaction=False) as pipe:
+            for topic, payload in events:
+                pipe.publish(self._prefix + topic, encode_payload(payload))
+            await pipe.execute()
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[LocalSubscription]:
         return self.fanout.subscribe(topic)

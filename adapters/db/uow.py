@@ -125,11 +125,12 @@ class SqlUnitOfWork:
         events, self._events = self._events, []
         jobs, self._jobs = self._jobs, []
         # After commit the change is durable; a lost hint here is repaired by periodic sweeps.
-        for event in events:
+        if events:
             try:
-                await self._bus.publish(event.topic, event.payload)
+                await self._bus.publish_many([(e.topic, e.payload) for e in events])
             except Exception:
-                log.warning("event.publish_failed", topic=event.topic, exc_info=True)
+                topics = sorted({e.topic for e in events})
+                log.warning("event.publish_failed", topics=topics, exc_info=True)
         if not jobs:
             return
         # Together: a queue may send jobs enqueued at once in one round trip.

@@ -1,19 +1,22 @@
-"""Holding stock for many requests in one transaction: the batch form of `reserve_lines`.
+"""Holding stock for many requests in one transaction: the batch form of `reserve_lines`
+and `reserve`.
 
-For requests that arrive together (a worker taking a batch of orders in). The caller has
-locked every level of every SKU involved, in one fixed order, and passes those levels in;
-each request is then held whole or not at all against what the levels have left, in the
-order given. Its key is claimed in the same transaction with the fingerprint and result
-`reserve_lines` would give the same request in partial mode, so a later one-request call
-with that key replays this one. Per request the ledger, the levels, the SKU totals, the
-alerts, the events and the channels to tell are exactly what `reserve_lines` writes; only
-the statements are shared: a few per batch, plus one per level changed.
+For requests that arrive together (a worker taking a batch of orders in, concurrent
+`reserveStock` calls). The caller has locked every level of every SKU involved, in one
+fixed order, and passes those levels in; each request is then held whole or not at all
+against what the levels have left, in the order given. Its key is claimed in the same
+transaction with the kind, fingerprint and result the one-request operation would give it
+(`lines_claim` for `reserve_lines` in partial mode; the caller's own for others), so a
+later one-request call with that key replays this one. Per request the ledger rows and
+reservations are what the one-request operation writes; the levels, the SKU totals, the
+alerts, the events and the channels to tell are written once per level changed, for the
+batch's reservations together (as `reserve_lines` does for its lines).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,8 +44,14 @@ from domain.sync.outbox import mark_dirty
 @dataclass(frozen=True, slots=True)
 class HoldRequest:
     key: str
-    reference: str
+    actor: str
+    reference: str | None
     lines: tuple[LineRequest, ...]  # each at the location chosen for it
+    expires_at: datetime | None = None
+
+
+# The claim of a request's key once held: the operation the one-request call would record.
+ClaimFor = Callable[[HoldRequest, tuple[Reservation, ...], datetime], Operation]
 
 
 def _fits(request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]) -> bool:
@@ -60,7 +69,7 @@ def _fits(request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]) -> bool:
     return True
 
 
-def _reservation(line: LineRequest, reference: str, now: datetime) -> Reservation:
+def _reservation(line: LineRequest, request: HoldRequest, now: datetime) -> Reservation:
     assert line.location_id is not None
     return Reservation(
         id=uuid.uuid4(),
@@ -68,22 +77,20 @@ def _reservation(line: LineRequest, reference: str, now: datetime) -> Reservatio
         location_id=line.location_id,
         quantity=line.quantity,
         status=ReservationStatus.ACTIVE,
-        reference=reference,
+        reference=request.reference,
         created_at=now,
-        expires_at=None,
+        expires_at=request.expires_at,
     )
 
 
-def _claim(
-    request: HoldRequest, held: tuple[Reservation, ...], actor: str, now: datetime
-) -> Operation:
+def lines_claim(request: HoldRequest, held: tuple[Reservation, ...], now: datetime) -> Operation:
     """The key's claim, with the fingerprint and result `reserve_lines` gives it."""
     fields = lines_request(request.lines, LineMode.PARTIAL, request.reference)
     return Operation(
         key=request.key,
         kind=LINES_KIND,
         fingerprint=fingerprint(LINES_KIND, fields),
-        actor=actor,
+        actor=request.actor,
         created_at=now,
         result={"lines": [{"reservationId": str(r.id)} for r in held]},
     )
@@ -94,8 +101,8 @@ async def hold_all(
     requests: Sequence[HoldRequest],
     locked: Mapping[str, SkuSnapshot],
     *,
-    actor: str,
     now: datetime,
+    claim_for: ClaimFor = lines_claim,
 ) -> dict[str, tuple[Reservation, ...]]:
     """Hold each request whole, in `uow`; the reservations of each request held, by key.
 
@@ -109,13 +116,15 @@ async def hold_all(
         for entry in snapshot.levels
     }
     planned: dict[str, tuple[Reservation, ...]] = {}
+    actors: dict[str, str] = {}
     claims: list[Operation] = []
     for request in requests:
         if request.key in planned or not _fits(request, left):
             continue
-        held = tuple(_reservation(line, request.reference, now) for line in request.lines)
+        held = tuple(_reservation(line, request, now) for line in request.lines)
         planned[request.key] = held
-        claims.append(_claim(request, held, actor, now))
+        actors[request.key] = request.actor
+        claims.append(claim_for(request, held, now))
     claimed = await uow.operations.claim_many(claims)
     held_now = {key: found for key, found in planned.items() if key in claimed}
     reservations = [r for found in held_now.values() for r in found]
@@ -123,7 +132,11 @@ async def hold_all(
         return {}
     await uow.inventory.add_reservations(reservations)
     await uow.inventory.add_movements(
-        [reserve_movement(r, actor, key, now) for key, found in held_now.items() for r in found]
+        [
+            reserve_movement(r, actors[key], key, now)
+            for key, found in held_now.items()
+            for r in found
+        ]
     )
     # The caller's lock makes a refusal impossible; one would roll everything back.
     changed = await hold_levels(uow, locked, reservations)

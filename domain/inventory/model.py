@@ -150,6 +150,17 @@ class SkuSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelDelta:
+    """A change to make to one level, as `InventoryRepository.change_level` makes it."""
+
+    sku: str
+    location_id: uuid.UUID
+    on_hand_delta: int
+    reserved_delta: int
+    sellable: bool
+
+
+@dataclass(frozen=True, slots=True)
 class LevelChange:
     """A level after a change, and the SKU's sellable total before and after it."""
 

@@ -15,6 +15,7 @@ from domain.inventory.model import (
     AuditReport,
     InventoryItem,
     LevelChange,
+    LevelDelta,
     Location,
     Movement,
     Reservation,
@@ -68,6 +69,16 @@ class InventoryRepository(Protocol):
 
         At a `sellable` location the SKU's sellable total moves with the level in the same
         atomic step, so concurrent changes at different locations see each other's totals.
+        """
+        ...
+
+    async def change_levels(self, deltas: Sequence[LevelDelta]) -> list[LevelChange | None]:
+        """`change_level` for each delta, in one step; one (SKU, location) once at most.
+
+        Each outcome is what `change_level` would give, in the order given (the totals
+        before and after step through the SKU's deltas in that order); None where refused.
+        The caller has locked the levels already (`lock_snapshots`): this step may take
+        their locks in any order.
         """
         ...
 

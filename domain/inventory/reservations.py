@@ -17,6 +17,7 @@ from domain.errors import IllegalState, InsufficientStock, InvalidInput, Invalid
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
+    LevelDelta,
     LocationKind,
     Movement,
     MovementReason,
@@ -76,7 +77,7 @@ def candidate_locations(snapshot: SkuSnapshot, quantity: int) -> list[uuid.UUID]
     ]
 
 
-def _expiry(now: datetime, expires_in_seconds: int | None) -> datetime | None:
+def expiry(now: datetime, expires_in_seconds: int | None) -> datetime | None:
     if expires_in_seconds is None:
         return None
     if expires_in_seconds <= 0 or timedelta(seconds=expires_in_seconds) > MAX_EXPIRY:
@@ -124,6 +125,26 @@ async def _stored_reservation(uows: UnitOfWorkFactory, result: Mapping[str, Any]
     return reservation
 
 
+RESERVE_KIND = "reserve"
+
+
+def reserve_request(
+    sku: str,
+    quantity: int,
+    location_id: uuid.UUID | None,
+    reference: str | None,
+    expires_in_seconds: int | None,
+) -> dict[str, Any]:
+    """What a reservation's key stands for (its fingerprint is taken of this)."""
+    return {
+        "sku": sku,
+        "quantity": quantity,
+        "locationId": str(location_id) if location_id else None,
+        "reference": reference,
+        "expiresInSeconds": expires_in_seconds,
+    }
+
+
 async def reserve(
     uows: UnitOfWorkFactory,
     *,
@@ -140,14 +161,8 @@ async def reserve(
     if quantity <= 0:
         raise InvalidQuantity("quantity must be a positive whole number", field="quantity")
     now = clock()
-    expires_at = _expiry(now, expires_in_seconds)
-    request = {
-        "sku": sku,
-        "quantity": quantity,
-        "locationId": str(location_id) if location_id else None,
-        "reference": reference,
-        "expiresInSeconds": expires_in_seconds,
-    }
+    expires_at = expiry(now, expires_in_seconds)
+    request = reserve_request(sku, quantity, location_id, reference, expires_in_seconds)
 
     made: list[Reservation] = []
 
@@ -215,7 +230,7 @@ async def reserve(
             f"no location has {quantity} of {sku!r} available", field="quantity"
         )
 
-    result, replayed = await idempotent(uows, key, "reserve", request, perform, actor, now)
+    result, replayed = await idempotent(uows, key, RESERVE_KIND, request, perform, actor, now)
     if replayed:
         return ReservationResult(await _stored_reservation(uows, result), replayed=True)
     return ReservationResult(made[-1])
@@ -261,7 +276,7 @@ async def reserve_lines(
         if line.quantity <= 0:
             raise InvalidQuantity("quantity must be positive", field=f"lines[{index}].quantity")
     now = clock()
-    expires_at = _expiry(now, expires_in_seconds)
+    expires_at = expiry(now, expires_in_seconds)
     request = lines_request(lines, mode, reference, expires_in_seconds)
 
     async def perform(claim: Operation) -> Mapping[str, Any]:
@@ -279,7 +294,7 @@ async def reserve_lines(
             outcomes: list[dict[str, Any]] = []
             reservations: list[Reservation] = []
             for index, line in enumerate(lines):
-                chosen = _choose(snapshots[line.sku], line, available)
+                chosen = choose_location(snapshots[line.sku], line, available)
                 if chosen is None:
                     if mode is LineMode.ALL_OR_NOTHING:
                         raise InsufficientStock(
@@ -323,7 +338,7 @@ async def reserve_lines(
     return LinesResult(outcomes, replayed)
 
 
-def _choose(
+def choose_location(
     snapshot: SkuSnapshot, line: LineRequest, available: dict[tuple[str, uuid.UUID], int]
 ) -> uuid.UUID | None:
     if line.location_id is not None:
@@ -361,16 +376,18 @@ async def hold_levels(
     for reservation in reservations:
         slot = (reservation.sku, reservation.location_id)
         totals[slot] = totals.get(slot, 0) + reservation.quantity
-    changed: dict[str, list[LevelChange]] = {}
+    deltas = []
     for (sku, location_id), quantity in sorted(
         totals.items(), key=lambda t: (t[0][0], str(t[0][1]))
     ):
         at = snapshots[sku].location_of(location_id)
         sellable = at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED
-        change = await uow.inventory.change_level(sku, location_id, 0, quantity, sellable=sellable)
+        deltas.append(LevelDelta(sku, location_id, 0, quantity, sellable))
+    changed: dict[str, list[LevelChange]] = {}
+    for delta, change in zip(deltas, await uow.inventory.change_levels(deltas), strict=True):
         if change is None:
-            raise InsufficientStock(f"not enough {sku!r} available", field="lines")
-        changed.setdefault(sku, []).append(change)
+            raise InsufficientStock(f"not enough {delta.sku!r} available", field="lines")
+        changed.setdefault(delta.sku, []).append(change)
     return changed
 
 

@@ -67,6 +67,7 @@ async def allocate_many(
         requests = [
             HoldRequest(
                 key=allocation_key(order.id, lines, routes),
+                actor=actor,
                 reference=reference(order.id),
                 lines=tuple(
                     LineRequest(ln.sku or "", ln.quantity, routes[ln.id].location_id)
@@ -75,7 +76,7 @@ async def allocate_many(
             )
             for order, lines, routes in plans
         ]
-        held = await hold_all(uow, requests, locked, actor=actor, now=now)
+        held = await hold_all(uow, requests, locked, now=now)
         changes: list[tuple[Order, Sequence[OrderLine]]] = []
         transitions: list[Transition] = []
         for (order, lines, routes), request in zip(plans, requests, strict=True):

@@ -143,6 +143,25 @@ async def test_messages_of_a_topic_arrive_in_publish_order(make_bus: MakeBus) ->
     assert received[499] == {"n": 499, "sku": "SKU-499"}
 
 
+async def test_messages_published_together_arrive_in_order_on_their_topics(
+    make_bus: MakeBus,
+) -> None:
+    bus = await make_bus()
+    async with bus.subscribe("stock") as stock, bus.subscribe("alerts") as alerts:
+        await bus.wait_subscribed("stock")
+        await bus.publish("stock", {"n": -1})
+        await bus.publish_many(
+            [("alerts" if n % 5 == 0 else "stock", {"n": n}) for n in range(100)]
+        )
+        await bus.publish_many([("stock", {"n": 100})])
+        await bus.publish_many([])
+        await bus.publish("stock", {"end": True})
+        got_stock = await read_until_end(stock)
+        got_alerts = await read(alerts, 20)
+    assert [m["n"] for m in got_stock] == [-1, *(n for n in range(100) if n % 5), 100]
+    assert [m["n"] for m in got_alerts] == list(range(0, 100, 5))
+
+
 async def test_every_subscriber_gets_every_message(make_bus: MakeBus) -> None:
     bus = await make_bus()
     async with contextlib.AsyncExitStack() as stack:

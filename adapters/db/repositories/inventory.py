@@ -32,6 +32,7 @@ from domain.inventory.model import (
     InventoryItem,
     LevelAtLocation,
     LevelChange,
+    LevelDelta,
     LevelMismatch,
     Location,
     LocationKind,
@@ -248,6 +249,9 @@ class SqlInventoryRepository:
         return await level_changes.change_level(
             self._conn, sku, location_id, on_hand_delta, reserved_delta, sellable=sellable
         )
+
+    async def change_levels(self, deltas: Sequence[LevelDelta]) -> list[LevelChange | None]:
+        return await level_changes.change_levels(self._conn, deltas)
 
     async def count_level(
         self,

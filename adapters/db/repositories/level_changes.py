@@ -10,6 +10,7 @@ same steps one statement at a time; its single writer lock serialises them anywa
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Uuid, bindparam, insert, text, update
@@ -28,7 +29,7 @@ from adapters.db.tables import (
     stock_movements,
 )
 from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
-from domain.inventory.model import LevelChange, Movement, Reservation, StockLevel
+from domain.inventory.model import LevelChange, LevelDelta, Movement, Reservation, StockLevel
 
 _LEVEL_DELTA = """
     UPDATE stock_levels
@@ -191,6 +192,89 @@ async def change_level(
     return await _apply(
         conn, (_DELTA, _DELTA_WITH_TOTAL), params, sku, location_id, available_delta
     )
+
+
+_LEVELS_DELTA = DriverStatement(
+    text("""
+    WITH delta AS (
+        SELECT *
+          FROM unnest(CAST(:skus AS text[]), CAST(:location_ids AS uuid[]),
+                      CAST(:on_hand_deltas AS integer[]), CAST(:reserved_deltas AS integer[]),
+                      CAST(:available_deltas AS integer[]))
+            AS d (sku, location_id, on_hand_delta, reserved_delta, available_delta)
+    ), level AS (
+        UPDATE stock_levels AS l
+           SET on_hand = l.on_hand + d.on_hand_delta,
+               reserved = l.reserved + d.reserved_delta,
+               version = l.version + 1
+          FROM delta AS d
+         WHERE l.sku = d.sku AND l.location_id = d.location_id
+           AND l.on_hand + d.on_hand_delta >= l.reserved + d.reserved_delta
+           AND l.reserved + d.reserved_delta >= 0
+     RETURNING l.sku, l.location_id, l.on_hand, l.reserved, l.version, d.available_delta
+    ), total AS (
+        SELECT sku, sum(available_delta) AS delta
+          FROM level GROUP BY sku HAVING bool_or(available_delta <> 0)
+    ), item AS (
+        UPDATE inventory_items AS i SET available = i.available + t.delta
+          FROM total AS t
+         WHERE i.sku = t.sku
+     RETURNING i.sku, i.available
+    )
+    SELECT level.sku, level.location_id, level.on_hand, level.reserved, level.version,
+           item.available
+      FROM level LEFT JOIN item ON item.sku = level.sku
+    """)
+)
+
+
+async def change_levels(
+    conn: AsyncConnection, deltas: Sequence[LevelDelta]
+) -> list[LevelChange | None]:
+    """Many level changes in one statement on PostgreSQL (one by one on SQLite); the
+    caller holds the levels' locks. See `InventoryRepository.change_levels`."""
+    slots = [(d.sku, d.location_id) for d in deltas]
+    if len(set(slots)) != len(slots):
+        raise ValueError("a level may appear once in a batch of changes")
+    if not is_postgresql(conn):
+        return [
+            await change_level(
+                conn, d.sku, d.location_id, d.on_hand_delta, d.reserved_delta, sellable=d.sellable
+            )
+            for d in deltas
+        ]
+    moves = [(d.on_hand_delta - d.reserved_delta) if d.sellable else 0 for d in deltas]
+    rows = await _LEVELS_DELTA.rows(
+        conn,
+        {
+            "skus": [d.sku for d in deltas],
+            "location_ids": [d.location_id for d in deltas],
+            "on_hand_deltas": [d.on_hand_delta for d in deltas],
+            "reserved_deltas": [d.reserved_delta for d in deltas],
+            "available_deltas": moves,
+        },
+    )
+    found = {(row.sku, row.location_id): row for row in rows}
+    # Each SKU's total steps from before all its changes through them, in the order given,
+    # as one-by-one changes would have seen it.
+    running = {row.sku: row.available for row in rows if row.available is not None}
+    for slot, move in zip(slots, moves, strict=True):
+        if slot in found and slot[0] in running:
+            running[slot[0]] -= move
+    changes: list[LevelChange | None] = []
+    for (sku, location_id), move in zip(slots, moves, strict=True):
+        row = found.get((sku, location_id))
+        if row is None:
+            changes.append(None)
+            continue
+        level = StockLevel(sku, location_id, row.on_hand, row.reserved, row.version)
+        if move == 0 or sku not in running:
+            changes.append(LevelChange(level))
+            continue
+        before = running[sku]
+        running[sku] = before + move
+        changes.append(LevelChange(level, before, before + move))
+    return changes
 
 
 async def count_level(

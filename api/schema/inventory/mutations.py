@@ -280,8 +280,7 @@ class InventoryMutation:
     @strawberry.mutation(permission_classes=[CanMutate])
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> ReservationPayload:
         async def run() -> reservations.ReservationResult:
-            return await reservations.reserve(
-                info.context.container.uow,
+            return await info.context.container.reservation_desk.reserve(
                 sku=input.sku,
                 quantity=input.quantity,
                 key=input.idempotency_key,

@@ -1,0 +1,92 @@
+"""Many level changes in one step give what the same changes one by one give."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from adapters.container import Container
+from domain.inventory import stock
+from domain.inventory.model import LevelChange, LevelDelta, StockLevel
+from domain.inventory.setup import create_inventory_item
+from tests.integration.inventory.conftest import Stockroom
+
+SKU = "TSHIRT-M"
+
+
+async def _stocked(container: Container, stockroom: Stockroom) -> tuple[uuid.UUID, uuid.UUID]:
+    wh, st = stockroom.warehouse.id, stockroom.store.id
+    async with container.uow() as uow:
+        await create_inventory_item(uow, sku="CAP")
+        await uow.commit()
+    for sku, location, units in ((SKU, wh, 10), (SKU, st, 5), ("CAP", wh, 1)):
+        await stock.receive(
+            container.uow,
+            sku=sku,
+            location_id=location,
+            quantity=units,
+            key=f"rcv-{sku}-{location}",
+            actor="t",
+        )
+    return wh, st
+
+
+async def test_changes_in_one_step_equal_the_same_changes_one_by_one(
+    container: Container, stockroom: Stockroom
+) -> None:
+    wh, st = await _stocked(container, stockroom)
+    deltas = [
+        LevelDelta(SKU, wh, 0, 3, sellable=True),
+        LevelDelta(SKU, st, -1, 1, sellable=True),
+        LevelDelta("CAP", wh, 0, 2, sellable=True),  # 1 on hand: refused
+        LevelDelta("CAP", st, 0, 1, sellable=True),  # no such level: refused
+    ]
+
+    async with container.uow() as uow:
+        together = await uow.inventory.change_levels(deltas)
+        # rolled back: the same changes again, one by one
+    async with container.uow() as uow:
+        one_by_one = [
+            await uow.inventory.change_level(
+                d.sku, d.location_id, d.on_hand_delta, d.reserved_delta, sellable=d.sellable
+            )
+            for d in deltas
+        ]
+
+    assert together == one_by_one
+    # SKU total 15: 3 reserved at WH (15 -> 12), then 1 off hand and 1 reserved at ST (-> 10).
+    assert together == [
+        LevelChange(StockLevel(SKU, wh, 10, 3, 2), 15, 12),
+        LevelChange(StockLevel(SKU, st, 4, 1, 2), 12, 10),
+        None,
+        None,
+    ]
+
+
+async def test_a_change_that_leaves_the_total_alone_reports_no_total(
+    container: Container, stockroom: Stockroom
+) -> None:
+    wh, st = await _stocked(container, stockroom)
+    async with container.uow() as uow:
+        changes = await uow.inventory.change_levels(
+            [
+                LevelDelta(SKU, wh, 2, 2, sellable=True),  # on hand and reserved together
+                LevelDelta(SKU, st, 0, 1, sellable=False),
+            ]
+        )
+    assert changes == [
+        LevelChange(StockLevel(SKU, wh, 12, 2, 2)),
+        LevelChange(StockLevel(SKU, st, 5, 1, 2)),
+    ]
+
+
+async def test_a_level_twice_in_one_step_is_refused(
+    container: Container, stockroom: Stockroom
+) -> None:
+    wh, _ = await _stocked(container, stockroom)
+    async with container.uow() as uow:
+        with pytest.raises(ValueError, match="once"):
+            await uow.inventory.change_levels(
+                [LevelDelta(SKU, wh, 0, 1, sellable=True), LevelDelta(SKU, wh, 0, 1, sellable=True)]
+            )
