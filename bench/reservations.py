@@ -34,7 +34,16 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.support import dsn, fresh_database, percentile, redis_url, report, server
+from bench.support import (
+    SERVER_PIDS,
+    cpu_seconds,
+    dsn,
+    fresh_database,
+    percentile,
+    redis_url,
+    report,
+    server,
+)
 
 HOT_STOCK = 1_000_000_000
 ACTOR = "bench"
@@ -46,6 +55,7 @@ class Run:
     failed: int = 0
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the process doing the work: the bench's, or the server's
     p50: float | None = None  # when the load generator reports percentiles itself
     p99: float | None = None
 
@@ -57,6 +67,7 @@ class Run:
             "p50_ms": (self.p50 if self.p50 is not None else percentile(self.latencies, 50)) * 1000,
             "p99_ms": (self.p99 if self.p99 is not None else percentile(self.latencies, 99)) * 1000,
             "failed": self.failed,
+            "cpu_ms_per_ok": self.cpu_seconds / self.ok * 1000 if self.ok else None,
         }
 
 
@@ -85,9 +96,10 @@ async def drive(
         nonlocal measuring
         await asyncio.sleep(1.0)  # warm-up: connections, prepared statements, caches
         measuring = True
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         await asyncio.sleep(seconds)
         run.seconds = time.monotonic() - started
+        run.cpu_seconds = time.process_time() - cpu
 
     await asyncio.gather(clock(), *(loop() for _ in range(concurrency)))
     return run
@@ -125,6 +137,17 @@ async def seed(url: str, skus: int) -> tuple[uuid.UUID, list[str]]:
     finally:
         await conn.close()
     return location, names
+
+
+async def settle(url: str) -> None:
+    """Each path starts from the same state: the dead rows the paths before it left are
+    vacuumed and the dirty pages written, rather than cleaned up while it is measured."""
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        await conn.execute("VACUUM ANALYZE")
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
 
 
 async def raw_path(url: str, location: uuid.UUID, concurrency: int):  # type: ignore[no-untyped-def]
@@ -207,10 +230,13 @@ def wrk_run(
     command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "-s", script, base]
     # Each run's keys are its own: a run repeating the warm-up's keys would measure replays.
     env["NEXO_RUN"] = uuid.uuid4().hex
+    pid = SERVER_PIDS[base]
+    cpu = cpu_seconds(pid)
     output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+    cpu = cpu_seconds(pid) - cpu
     line = next(x for x in output.splitlines() if x.startswith("WRK "))
     stats = json.loads(line[4:])
-    run = Run(seconds=stats["seconds"])
+    run = Run(seconds=stats["seconds"], cpu_seconds=cpu)
     run.ok = stats["requests"] - stats["failed"]
     run.failed = stats["failed"]
     run.p50 = stats["p50_ms"] / 1000
@@ -254,6 +280,7 @@ async def main() -> None:
         pool, raw_one = await raw_path(url, location, args.concurrency)
         raw: dict[str, Run] = {}
         for label, chosen in targets:
+            await settle(url)
             raw[label] = await drive(raw_one, chosen, args.concurrency, args.seconds)
         await pool.close()
 
@@ -281,14 +308,14 @@ async def main() -> None:
                 )
                 return True
 
-            service = {
-                label: await drive(service_one, chosen, args.concurrency, args.seconds)
-                for label, chosen in targets
-            }
-            single = {
-                label: await drive(one_by_one, chosen, args.concurrency, args.seconds)
-                for label, chosen in targets
-            }
+            service: dict[str, Run] = {}
+            single: dict[str, Run] = {}
+            for label, chosen in targets:
+                await settle(url)
+                service[label] = await drive(service_one, chosen, args.concurrency, args.seconds)
+            for label, chosen in targets:
+                await settle(url)
+                single[label] = await drive(one_by_one, chosen, args.concurrency, args.seconds)
             async with container.uow() as uow:
                 key = (await create_api_key(uow, name="bench", role=Role.STAFF)).secret
                 await uow.commit()
@@ -304,6 +331,7 @@ async def main() -> None:
         with server(url, redis) as base:
             if shutil.which("wrk") and not args.python_client:
                 for label, chosen in targets:
+                    await settle(url)
                     graphql[label] = wrk_run(
                         base, key, location, len(chosen), args.concurrency * 2, args.seconds
                     )

@@ -70,6 +70,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The process behind each running server's base URL (for its CPU time).
+SERVER_PIDS: dict[str, int] = {}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def server(database_url: str, redis: str | None) -> Iterator[str]:
     """One `nexo serve` process (one uvicorn worker); yields its base URL."""
@@ -93,6 +103,7 @@ def server(database_url: str, redis: str | None) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = process.pid
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -108,6 +119,7 @@ def server(database_url: str, redis: str | None) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         process.terminate()
         try:
             process.wait(10)

@@ -76,6 +76,10 @@ class FanOut:
         for subscriber in list(self._subscribers.get(topic, ())):
             subscriber.offer(payload)
 
+    def topics(self) -> list[str]:
+        """The topics with local subscribers."""
+        return [topic for topic, subscribers in self._subscribers.items() if subscribers]
+
     def subscriber_count(self, topic: str | None = None) -> int:
         if topic is not None:
             return len(self._subscribers.get(topic, ()))

@@ -1,21 +1,26 @@
 """The event bus across processes: Redis pub/sub, one listener connection per process.
 
-The listener pattern-subscribes to every Nexo topic once and feeds the local fan-out, so
-a process holds one pub/sub connection whatever its number of subscribers. redis-py's
-health check does not reconnect a pub/sub connection, so the listener does: on any
-connection error it backs off and subscribes again. Messages published while it was
-away are lost — pub/sub is a live hint; clients re-query on reconnect.
+The listener subscribes to the topics this process has local subscribers for, and only
+those (a process nobody listens to, a worker say, receives nothing): a topic is subscribed
+when its first local subscriber arrives and unsubscribed once its last has gone. Each
+message feeds the local fan-out, so a process holds one pub/sub connection whatever its
+number of subscribers. redis-py's health check does not reconnect a pub/sub connection,
+so the listener does: on any connection error it backs off, connects again and
+subscribes again. Messages published while it was away are lost — pub/sub is a live
+hint; clients re-query on reconnect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -50,7 +55,11 @@ class RedisEventBus:
             socket_connect_timeout=socket_timeout,
         )
         self._listener: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
+        self._pubsub: PubSub | None = None  # the listener's, while it is connected
+        self._asked: set[str] = set()  # channels a SUBSCRIBE was sent for (and not undone)
+        self._pending: Counter[str] = Counter()  # SUBSCRIBEs sent, not yet confirmed
+        self._confirmed: set[str] = set()  # channels Redis confirmed (and still asked)
+        self._changed = asyncio.Condition()
         self.reconnects = 0
 
     async def start(self) -> None:
@@ -82,32 +91,84 @@ class RedisEventBus:
                 pipe.publish(self._prefix + topic, encode_payload(payload))
             await pipe.execute()
 
-    def subscribe(self, topic: str) -> AbstractAsyncContextManager[LocalSubscription]:
-        return self.fanout.subscribe(topic)
+    @asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[LocalSubscription]:
+        async with self.fanout.subscribe(topic) as subscription:
+            try:
+                await self._ask(self._prefix + topic)
+            except Exception as exc:
+                # The listener's connection is failing: it reconnects and subscribes then.
+                log.warning("bus.subscribe_failed", topic=topic, error=repr(exc))
+            yield subscription
+        # The listener unsubscribes the topic once it has no local subscriber left.
 
     async def wait_subscribed(self, topic: str) -> None:
-        """Return once the listener is subscribed, so a publish from now on is delivered."""
-        await self._ready.wait()
+        """Return once the listener is connected and, if this process has subscribers to
+        `topic`, subscribed to it: a publish from now on reaches them."""
+        channel = self._prefix + topic
+
+        def ready() -> bool:
+            if self._pubsub is None:
+                return False
+            if not self.fanout.subscriber_count(topic):
+                return True
+            return channel in self._confirmed and not self._pending[channel]
+
+        async with self._changed:
+            await self._changed.wait_for(ready)
+
+    async def _ask(self, channel: str) -> None:
+        """Subscribe the listener's connection to `channel` unless it is already (a
+        connection made later subscribes every topic with local subscribers itself)."""
+        pubsub = self._pubsub
+        if pubsub is None or channel in self._asked:
+            return
+        self._asked.add(channel)
+        self._pending[channel] += 1
+        # Only sends: the listener reads the confirmation.
+        await pubsub.subscribe(channel)
+
+    async def _tidy(self, pubsub: PubSub) -> None:
+        """Unsubscribe the channels this process no longer has subscribers for."""
+        for channel in list(self._asked):
+            if self.fanout.subscriber_count(channel.removeprefix(self._prefix)):
+                continue
+            self._asked.discard(channel)
+            self._confirmed.discard(channel)
+            await pubsub.unsubscribe(channel)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
     async def _listen(self) -> None:
         delay = _RECONNECT_MIN_SECONDS
         while True:
             client = aioredis.Redis.from_url(self._url, socket_connect_timeout=self._socket_timeout)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub = client.pubsub()
             try:
-                await pubsub.psubscribe(self._prefix + "*")
                 await pubsub.ping()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
+                    await self._tidy(pubsub)
                     if message is None:
                         continue
-                    if message["type"] == "pong":
-                        self._ready.set()
+                    kind = message["type"]
+                    if kind == "pong" and self._pubsub is None:
+                        # Connected: subscribe what local subscribers wait for.
+                        self._pubsub = pubsub
+                        for topic in self.fanout.topics():
+                            await self._ask(self._prefix + topic)
                         delay = _RECONNECT_MIN_SECONDS
-                        continue
-                    if message["type"] != "pmessage":
-                        continue
-                    self._dispatch(message["channel"], message["data"])
+                        await self._notify()
+                    elif kind == "subscribe":
+                        channel = _text(message["channel"])
+                        self._pending[channel] -= 1
+                        if channel in self._asked:
+                            self._confirmed.add(channel)
+                        await self._notify()
+                    elif kind == "message":
+                        self._dispatch(message["channel"], message["data"])
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 log.warning("bus.listener_disconnected", error=str(exc), retry_in=delay)
             except Exception as exc:
@@ -115,7 +176,10 @@ class RedisEventBus:
                 log.error("bus.listener_failed", error=repr(exc), retry_in=delay, exc_info=True)
             finally:
                 # Not subscribed any more (cancelled included) until the next pong says so.
-                self._ready.clear()
+                self._pubsub = None
+                self._asked.clear()
+                self._pending.clear()
+                self._confirmed.clear()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(pubsub.aclose(), _CLOSE_TIMEOUT_SECONDS)
                 with contextlib.suppress(Exception):
@@ -136,3 +200,7 @@ class RedisEventBus:
             log.warning("bus.undecodable_message", channel=name)
             return
         self.fanout.deliver(name.removeprefix(self._prefix), payload)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

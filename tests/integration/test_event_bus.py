@@ -509,6 +509,70 @@ async def test_publish_fails_fast_when_redis_stops_answering(private_redis: Redi
         await bus.close()
 
 
+async def test_a_process_listens_to_redis_only_for_topics_it_has_subscribers_for(
+    redis_url: str,
+) -> None:
+    prefix = unique_prefix()
+    bus = RedisEventBus(redis_url, prefix=prefix)
+    raw = aioredis.Redis.from_url(redis_url)
+
+    async def listeners(topic: str) -> int:
+        return int(dict(await raw.pubsub_numsub(prefix + topic))[(prefix + topic).encode()])
+
+    await bus.start()
+    try:
+        await bus.wait_subscribed("stock")
+        await bus.publish("stock", {"n": 0})  # nobody here listens: Redis sends it nowhere
+        assert await listeners("stock") == 0
+        async with bus.subscribe("stock") as first, bus.subscribe("stock") as second:
+            await bus.wait_subscribed("stock")
+            assert await listeners("stock") == 1  # one connection for both
+            assert await listeners("orders") == 0
+            await bus.publish("stock", {"n": 1})
+            assert await read(first, 1) == [{"n": 1}]
+            assert await read(second, 1) == [{"n": 1}]
+        # The last subscriber gone, the listener unsubscribes (at its next wake-up).
+        await wait_until_async(lambda: listeners("stock"), 0)
+        # And subscribes again for the next one.
+        async with bus.subscribe("stock") as again:
+            await bus.wait_subscribed("stock")
+            await bus.publish("stock", {"n": 2})
+            assert await read(again, 1) == [{"n": 2}]
+    finally:
+        await bus.close()
+        await raw.aclose()
+
+
+async def test_leaving_and_joining_at_once_keeps_the_topic_subscribed(redis_url: str) -> None:
+    """A topic's last subscriber leaves, the listener unsubscribes it, and a new subscriber
+    asks for it again before (or after) Redis has confirmed the unsubscribe."""
+    bus = RedisEventBus(redis_url, prefix=unique_prefix())
+    await bus.start()
+    try:
+        async with bus.subscribe("wake") as wake:
+            for n in range(20):
+                async with bus.subscribe("stock"):
+                    await bus.wait_subscribed("stock")
+                await bus.publish("wake", {"n": n})  # the listener tidies when it wakes
+                if n % 2:
+                    assert await read(wake, 1) == [{"n": n}]  # it has: "stock" is going
+                async with bus.subscribe("stock") as subscription:
+                    await bus.wait_subscribed("stock")
+                    await bus.publish("stock", {"n": n})
+                    assert await read(subscription, 1) == [{"n": n}]
+                if not n % 2:
+                    assert await read(wake, 1) == [{"n": n}]
+    finally:
+        await bus.close()
+
+
+async def wait_until_async(value: Callable[[], Awaitable[int]], expected: int) -> None:
+    """Poll Redis until it reports `expected` (its subscriber counts have no event)."""
+    async with asyncio.timeout(TIMEOUT):
+        while await value() != expected:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
 async def test_bad_messages_on_the_channel_do_not_stop_the_listener(redis_url: str) -> None:
     prefix = unique_prefix()
     bus = RedisEventBus(redis_url, prefix=prefix)
