@@ -24,6 +24,13 @@ from workers.registry import JOBS
 
 log = get_logger(__name__)
 
+# A request leaves some cyclic garbage (graphql-core's execution state, Starlette's request
+# and response: about 60 objects). At the default young threshold (700) the collector ran
+# every few requests and moved the state of the requests in flight into the older
+# generations, where it was scanned again: on reserveStock under load (in-process, 32
+# clients) 75 µs of collection per request, 45 µs with this threshold.
+YOUNG_GC_THRESHOLD = 10_000
+
 
 async def _bootstrap_admin(container: Container) -> None:
     async with container.uow() as uow:
@@ -86,6 +93,7 @@ def create_app(
                 if settings.gc_freeze:
                     gc.collect()
                     gc.freeze()
+                    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
                 log.info("api.started", environment=settings.environment.value)
                 yield
         finally:

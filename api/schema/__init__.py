@@ -27,6 +27,7 @@ from api.schema.orders.mutations import OrdersMutation
 from api.schema.orders.queries import OrdersQuery
 from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
+from api.schema.plain_inputs import build_plain_inputs
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
@@ -101,6 +102,10 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    build_plain_inputs(
+        concrete.definition for concrete in schema.schema_converter.type_map.values()
+    )
+    return schema
