@@ -11,7 +11,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.tools import merge_types
 
@@ -31,6 +30,7 @@ from api.schema.plain_inputs import build_plain_inputs
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
+from api.schema.validation_cache import QueryValidationCache
 
 Query = merge_types(
     "Query",
@@ -96,7 +96,7 @@ def should_mask(error: GraphQLError) -> bool:
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: QueryValidationCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
     ]
