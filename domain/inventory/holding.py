@@ -125,19 +125,19 @@ async def hold_all(
         planned[request.key] = held
         actors[request.key] = request.actor
         claims.append(claim_for(request, held, now))
-    claimed = await uow.operations.claim_many(claims)
+    claimed = await uow.inventory.record_holds(
+        claims,
+        [(key, r) for key, found in planned.items() for r in found],
+        [
+            reserve_movement(r, actors[key], key, now)
+            for key, found in planned.items()
+            for r in found
+        ],
+    )
     held_now = {key: found for key, found in planned.items() if key in claimed}
     reservations = [r for found in held_now.values() for r in found]
     if not reservations:
         return {}
-    await uow.inventory.add_reservations(reservations)
-    await uow.inventory.add_movements(
-        [
-            reserve_movement(r, actors[key], key, now)
-            for key, found in held_now.items()
-            for r in found
-        ]
-    )
     # The caller's lock makes a refusal impossible; one would roll everything back.
     changed = await hold_levels(uow, locked, reservations)
     dirty: list[Dirty] = []

@@ -122,6 +122,17 @@ class InventoryRepository(Protocol):
 
     async def add_reservation(self, reservation: Reservation) -> None: ...
     async def add_reservations(self, held: Sequence[Reservation]) -> None: ...
+    async def record_holds(
+        self,
+        claims: Sequence[Operation],
+        held: Sequence[tuple[str, Reservation]],
+        movements: Sequence[Movement],
+    ) -> set[str]:
+        """Claim each key (as `OperationLog.claim_many`) and add the reservations, given
+        with their keys, and the ledger rows (keyed by `operation_key`) of the keys claimed,
+        in one step; the keys claimed."""
+        ...
+
     async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None: ...
     async def close_reservation(
         self, reservation_id: uuid.UUID, status: ReservationStatus, at: datetime

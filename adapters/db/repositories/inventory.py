@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import String, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import after_position
-from adapters.db.dialect import upsert_for
+from adapters.db.dialect import is_postgresql, upsert_for
 from adapters.db.driver import DriverStatement
-from adapters.db.repositories import level_changes
+from adapters.db.repositories import holds, level_changes
+from adapters.db.repositories.operations import SqlOperationLog
 from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
     inventory_items,
@@ -113,6 +115,10 @@ _SNAPSHOT = (
 )
 # Built once: executing a prepared statement object skips rebuilding it and its cache key.
 _SNAPSHOT_ONE = DriverStatement(_SNAPSHOT.where(inventory_items.c.sku == bindparam("sku")))
+# PostgreSQL: several SKUs as one array parameter, so the text is the same for any number.
+_SNAPSHOT_MANY = DriverStatement(
+    _SNAPSHOT.where(inventory_items.c.sku == any_(bindparam("skus", type_=ARRAY(String))))
+)
 
 
 def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
@@ -213,13 +219,20 @@ class SqlInventoryRepository:
         return _snapshots(rows).get(sku)
 
     async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
+        if is_postgresql(self._conn):
+            return _snapshots(await _SNAPSHOT_MANY.rows(self._conn, {"skus": list(skus)}))
         stmt = _SNAPSHOT.where(inventory_items.c.sku.in_(skus))
         return _snapshots((await self._conn.execute(stmt)).all())
 
     async def lock_snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
         # PostgreSQL: lock every level of these SKUs in one fixed order (sku, location) before
         # touching any, so transactions reserving overlapping lines queue instead of
-        # deadlocking. SQLite ignores FOR UPDATE; its write lock already serialises writers.
+        # deadlocking; then read them (a statement of its own: it sees what the transactions
+        # it waited for committed). SQLite ignores FOR UPDATE; its write lock already
+        # serialises writers.
+        if is_postgresql(self._conn):
+            await holds.LOCK_LEVELS.rows(self._conn, {"skus": list(skus)})
+            return await self.snapshots(skus)
         await self._conn.execute(
             select(stock_levels.c.id)
             .where(stock_levels.c.sku.in_(skus))
@@ -299,6 +312,22 @@ class SqlInventoryRepository:
 
     async def add_reservation(self, reservation: Reservation) -> None:
         await self._conn.execute(insert(reservations).values(**reservation_row(reservation)))
+
+    async def record_holds(
+        self,
+        claims: Sequence[Operation],
+        held: Sequence[tuple[str, Reservation]],
+        movements: Sequence[Movement],
+    ) -> set[str]:
+        if not claims:
+            return set()
+        if is_postgresql(self._conn):
+            params = holds.record_holds_params(claims, held, movements)
+            return {row.key for row in await holds.RECORD_HOLDS.rows(self._conn, params)}
+        claimed = await SqlOperationLog(self._conn).claim_many(claims)
+        await self.add_reservations([r for key, r in held if key in claimed])
+        await self.add_movements([m for m in movements if m.operation_key in claimed])
+        return claimed
 
     async def add_reservations(self, held: Sequence[Reservation]) -> None:
         if held:  # an empty executemany would insert one row of defaults
