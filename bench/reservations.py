@@ -150,6 +150,45 @@ async def settle(url: str) -> None:
         await conn.close()
 
 
+async def check(url: str) -> dict[str, Any]:
+    """After every path: the audit (every level against its ledger, every SKU's total
+    against its levels) and the units held against the active reservations' quantities."""
+    from adapters.container import build_container
+    from adapters.settings import Settings
+    from domain.inventory.queries import audit
+
+    container = build_container(Settings(database_url=url))
+    try:
+        async with container.uow(readonly=True) as uow:
+            report = await audit(uow)
+    finally:
+        await container.close()
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        reserved = await conn.fetchval("SELECT sum(reserved) FROM stock_levels")
+        held = await conn.fetchval(
+            "SELECT coalesce(sum(quantity), 0) FROM reservations WHERE status = 'active'"
+        )
+        raw = await conn.fetchval(
+            "SELECT coalesce(sum(reserved_delta), 0) FROM stock_movements"
+            " WHERE reason = 'reserve' AND reservation_id IS NULL"
+        )
+    finally:
+        await conn.close()
+    # (a) moves levels, not the SKU totals the service keeps: a total is off by exactly
+    # the units (a) reserved of that SKU, and by nothing else.
+    off = sum(m.actual_available - m.expected_available for m in report.total_mismatches)
+    return {
+        "audit_levels_vs_ledger": "clean" if not report.mismatches else report.mismatches[:3],
+        "levels_checked": report.checked_levels,
+        "sku_totals_off_by": off,
+        "units_reserved_by_raw_path": raw,
+        # (a) writes ledger rows without reservation rows; every other path writes both.
+        "units_reserved": reserved,
+        "units_in_reservations_and_raw_rows": held + raw,
+    }
+
+
 async def raw_path(url: str, location: uuid.UUID, concurrency: int):  # type: ignore[no-untyped-def]
     pool = await asyncpg.create_pool(dsn(url), min_size=concurrency, max_size=concurrency)
 
@@ -338,6 +377,7 @@ async def main() -> None:
             else:
                 await _python_client(base, key, location, targets, args, query, graphql)
 
+        checks = await check(url)
         for label, _ in targets:
             a, b, b1, c = raw[label], service[label], single[label], graphql[label]
             rows.append(a.row("(a) raw asyncpg", label))
@@ -362,6 +402,7 @@ async def main() -> None:
             "concurrency": args.concurrency,
             "seconds": args.seconds,
             "event_bus": "redis" if redis else "in-process",
+            **checks,
         },
     )
 
