@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.container import Container
-from domain.inventory import stock
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
@@ -21,7 +20,7 @@ from domain.inventory.model import (
 )
 from domain.inventory.reservations import reserve_movement
 from domain.inventory.setup import create_inventory_item
-from tests.integration.inventory.conftest import Stockroom
+from tests.integration.inventory.conftest import Stockroom, receive
 
 SKU = "TSHIRT-M"
 
@@ -32,14 +31,7 @@ async def _stocked(container: Container, stockroom: Stockroom) -> tuple[uuid.UUI
         await create_inventory_item(uow, sku="CAP")
         await uow.commit()
     for sku, location, units in ((SKU, wh, 10), (SKU, st, 5), ("CAP", wh, 1)):
-        await stock.receive(
-            container.uow,
-            sku=sku,
-            location_id=location,
-            quantity=units,
-            key=f"rcv-{sku}-{location}",
-            actor="t",
-        )
+        await receive(container, sku, location, units)
     return wh, st
 
 

@@ -15,27 +15,16 @@ import pytest
 
 from adapters.container import Container
 from domain.errors import IdempotencyKeyReused, InsufficientStock, InvalidQuantity, NotFound
-from domain.inventory import reservations, stock
+from domain.inventory import reservations
 from domain.inventory.events import ALERT_TOPIC, STOCK_TOPIC
 from domain.inventory.model import MovementReason, ReservationStatus
 from domain.inventory.queries import audit
 from domain.inventory.reservation_desk import ReservationDesk
 from domain.inventory.setup import create_inventory_item
-from tests.integration.inventory.conftest import Stockroom
+from tests.integration.inventory.conftest import Stockroom, receive
 
 SKU = "TSHIRT-M"
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-
-
-async def _receive(container: Container, sku: str, location_id: uuid.UUID, units: int) -> None:
-    await stock.receive(
-        container.uow,
-        sku=sku,
-        location_id=location_id,
-        quantity=units,
-        key=f"rcv-{sku}-{location_id}-{units}",
-        actor="t",
-    )
 
 
 async def _level(container: Container, sku: str, location_id: uuid.UUID) -> tuple[int, int, int]:
@@ -57,11 +46,11 @@ async def test_calls_that_arrive_together_are_held_in_one_batch_as_reserve_would
     container: Container, stockroom: Stockroom
 ) -> None:
     wh = stockroom.warehouse.id
-    await _receive(container, SKU, wh, 50)
+    await receive(container, SKU, wh, 50)
     async with container.uow() as uow:
         await create_inventory_item(uow, sku="CAP")
         await uow.commit()
-    await _receive(container, "CAP", wh, 50)
+    await receive(container, "CAP", wh, 50)
     before = await _level(container, SKU, wh)
     desk = ReservationDesk(container.uow)
 
@@ -138,7 +127,7 @@ async def test_what_a_batch_cannot_hold_gets_the_answer_reserve_gives(
     container: Container, stockroom: Stockroom
 ) -> None:
     wh, st = stockroom.warehouse.id, stockroom.store.id
-    await _receive(container, SKU, wh, 3)
+    await receive(container, SKU, wh, 3)
     await reservations.reserve(
         container.uow, sku=SKU, quantity=1, key="earlier", actor="t", location_id=wh
     )
@@ -185,8 +174,8 @@ async def test_without_a_location_each_call_takes_the_first_location_that_has_it
 ) -> None:
     # Locations are tried by code: ST1 (the store) before WH1 (the warehouse).
     wh, st = stockroom.warehouse.id, stockroom.store.id
-    await _receive(container, SKU, st, 3)
-    await _receive(container, SKU, wh, 5)
+    await receive(container, SKU, st, 3)
+    await receive(container, SKU, wh, 5)
     desk = ReservationDesk(container.uow)
 
     outcomes = await asyncio.gather(
@@ -218,7 +207,7 @@ async def test_a_batch_tells_each_level_once_and_alerts_once_per_crossing(
     container: Container, stockroom: Stockroom
 ) -> None:
     wh = stockroom.warehouse.id
-    await _receive(container, SKU, wh, 10)  # threshold 3
+    await receive(container, SKU, wh, 10)  # threshold 3
     desk = ReservationDesk(container.uow)
     bus = container.bus
     async with bus.subscribe(STOCK_TOPIC) as changes, bus.subscribe(ALERT_TOPIC) as alerts:
@@ -253,7 +242,7 @@ async def test_two_desks_on_one_hot_sku_never_take_more_than_there_is(
 ) -> None:
     """Two API processes, each with its desk, racing for the last units of one SKU."""
     wh = stockroom.warehouse.id
-    await _receive(container, SKU, wh, 25)
+    await receive(container, SKU, wh, 25)
     desks = [ReservationDesk(container.uow), ReservationDesk(container.uow)]
 
     outcomes = await asyncio.gather(
@@ -288,8 +277,8 @@ async def test_desks_and_one_by_one_reservations_on_many_skus_do_not_deadlock(
             await create_inventory_item(uow, sku=sku)
         await uow.commit()
     for sku in skus:
-        await _receive(container, sku, wh, 40)
-        await _receive(container, sku, st, 40)
+        await receive(container, sku, wh, 40)
+        await receive(container, sku, st, 40)
     desks = [ReservationDesk(container.uow), ReservationDesk(container.uow)]
 
     async def one(i: int) -> Any:
