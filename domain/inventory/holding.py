@@ -115,26 +115,24 @@ async def hold_all(
         for sku, snapshot in locked.items()
         for entry in snapshot.levels
     }
-    planned: dict[str, tuple[Reservation, ...]] = {}
-    actors: dict[str, str] = {}
-    claims: list[Operation] = []
+    planned: dict[str, tuple[HoldRequest, tuple[Reservation, ...]]] = {}
     for request in requests:
         if request.key in planned or not _fits(request, left):
             continue
-        held = tuple(_reservation(line, request, now) for line in request.lines)
-        planned[request.key] = held
-        actors[request.key] = request.actor
-        claims.append(claim_for(request, held, now))
+        planned[request.key] = (
+            request,
+            tuple(_reservation(line, request, now) for line in request.lines),
+        )
     claimed = await uow.inventory.record_holds(
-        claims,
-        [(key, r) for key, found in planned.items() for r in found],
+        [claim_for(request, held, now) for request, held in planned.values()],
+        [(key, r) for key, (_, held) in planned.items() for r in held],
         [
-            reserve_movement(r, actors[key], key, now)
-            for key, found in planned.items()
-            for r in found
+            reserve_movement(r, request.actor, key, now)
+            for key, (request, held) in planned.items()
+            for r in held
         ],
     )
-    held_now = {key: found for key, found in planned.items() if key in claimed}
+    held_now = {key: held for key, (_, held) in planned.items() if key in claimed}
     reservations = [r for found in held_now.values() for r in found]
     if not reservations:
         return {}

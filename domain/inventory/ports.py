@@ -128,9 +128,10 @@ class InventoryRepository(Protocol):
         held: Sequence[tuple[str, Reservation]],
         movements: Sequence[Movement],
     ) -> set[str]:
-        """Claim each key (as `OperationLog.claim_many`) and add the reservations, given
-        with their keys, and the ledger rows (keyed by `operation_key`) of the keys claimed,
-        in one step; the keys claimed."""
+        """Claim each key not claimed yet and add the reservations, given with their keys,
+        and the ledger rows (keyed by `operation_key`) of the keys claimed, in one step; the
+        keys claimed. On PostgreSQL a key another transaction is claiming waits for it, and
+        counts as taken."""
         ...
 
     async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None: ...
@@ -169,13 +170,7 @@ class OperationLog(Protocol):
         """Record the key; raises `OperationAlreadyRecorded` if it exists."""
         ...
 
-    async def claim_many(self, claims: Sequence[Operation]) -> set[str]:
-        """Record the keys not recorded yet; the keys this call recorded (on PostgreSQL a
-        key another transaction is recording waits for it, and counts as recorded)."""
-        ...
-
     async def complete(self, key: str, result: Mapping[str, Any]) -> None: ...
-    async def complete_many(self, results: Mapping[str, Mapping[str, Any]]) -> None: ...
     async def get(self, key: str) -> Operation | None: ...
 
 

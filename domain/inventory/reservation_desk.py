@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.batching import Batcher
-from domain.errors import InvalidQuantity
 from domain.inventory.holding import HoldRequest, hold_all
 from domain.inventory.idempotency import Operation, check_key, fingerprint
 from domain.inventory.model import Reservation
@@ -39,7 +38,7 @@ from domain.inventory.reservations import (
     reserve,
     reserve_request,
 )
-from domain.inventory.stock import Clock, utcnow
+from domain.inventory.stock import Clock, check_positive, utcnow
 from domain.ports import UnitOfWorkFactory
 
 MAX_BATCH = 200
@@ -54,7 +53,7 @@ class _Call:
     location_id: uuid.UUID | None
     reference: str | None
     expires_in_seconds: int | None
-    now: datetime
+    expires_at: datetime | None
     fingerprint: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -107,13 +106,13 @@ class ReservationDesk:
         expires_in_seconds: int | None = None,
     ) -> ReservationResult:
         """`reservations.reserve`, held together with the calls that arrive with it."""
-        if quantity <= 0:
-            raise InvalidQuantity("quantity must be a positive whole number", field="quantity")
-        now = self._clock()
-        expiry(now, expires_in_seconds)  # a bad expiry is refused here, before any batch
+        check_positive(quantity)
+        # A bad expiry is refused here, before any batch.
+        expires_at = expiry(self._clock(), expires_in_seconds)
         call = _Call(
-            sku, quantity, check_key(key), actor, location_id, reference, expires_in_seconds, now
-        )
+            sku, quantity, check_key(key), actor, location_id, reference, expires_in_seconds,
+            expires_at,
+        )  # fmt: skip
         held = await self._batcher.submit(call)
         if held is not None:
             return ReservationResult(held)
@@ -168,7 +167,7 @@ class ReservationDesk:
                     actor=call.actor,
                     reference=call.reference,
                     lines=(LineRequest(call.sku, call.quantity, chosen),),
-                    expires_at=expiry(call.now, call.expires_in_seconds),
+                    expires_at=call.expires_at,
                 )
                 requests[call.key] = (call, request)
             if not requests:

@@ -27,7 +27,14 @@ from domain.inventory.model import (
     StockLevel,
 )
 from domain.inventory.publishing import levels_changed
-from domain.inventory.stock import Clock, idempotent, load_location, load_sku, utcnow
+from domain.inventory.stock import (
+    Clock,
+    check_positive,
+    idempotent,
+    load_location,
+    load_sku,
+    utcnow,
+)
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 RESERVE_ATTEMPTS = 5
@@ -158,8 +165,7 @@ async def reserve(
     clock: Clock = utcnow,
 ) -> ReservationResult:
     """Hold `quantity` of `sku` at a location (the first that has it, when none is given)."""
-    if quantity <= 0:
-        raise InvalidQuantity("quantity must be a positive whole number", field="quantity")
+    check_positive(quantity)
     now = clock()
     expires_at = expiry(now, expires_in_seconds)
     request = reserve_request(sku, quantity, location_id, reference, expires_in_seconds)

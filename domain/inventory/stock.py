@@ -71,7 +71,7 @@ async def idempotent(
     return outcome.result, outcome.replayed
 
 
-def _positive(quantity: int, field: str = "quantity") -> None:
+def check_positive(quantity: int, field: str = "quantity") -> None:
     if quantity <= 0:
         raise InvalidQuantity("quantity must be a positive whole number", field=field)
 
@@ -151,7 +151,7 @@ async def receive(
     clock: Clock = utcnow,
 ) -> StockResult:
     """Units arrived at a location: on hand goes up."""
-    _positive(quantity)
+    check_positive(quantity)
     return await _change_on_hand(
         uows,
         kind="receive",
@@ -179,7 +179,7 @@ async def restock_return(
     clock: Clock = utcnow,
 ) -> StockResult:
     """Returned units go back on the shelf (reason `return`)."""
-    _positive(quantity)
+    check_positive(quantity)
     return await _change_on_hand(
         uows,
         kind="return",
@@ -352,7 +352,7 @@ async def transfer(
     clock: Clock = utcnow,
 ) -> StockResult:
     """Move available units between locations: both legs or neither."""
-    _positive(quantity)
+    check_positive(quantity)
     if from_location_id == to_location_id:
         raise SameLocation("a transfer needs two different locations", field="toLocationId")
     now = clock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,15 +55,6 @@ class SqlOperationLog:
             for op in claims
         ]
         return {row.key for row in await self._conn.execute(stmt, rows)}
-
-    async def complete_many(self, results: Mapping[str, Mapping[str, Any]]) -> None:
-        if results:
-            await self._conn.execute(
-                update(operations)
-                .where(operations.c.key == bindparam("o_key"))
-                .values(result=bindparam("o_result")),
-                [{"o_key": key, "o_result": dict(result)} for key, result in results.items()],
-            )
 
     async def complete(self, key: str, result: Mapping[str, Any]) -> None:
         await self._conn.execute(
