@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench bench-catalog clean
+.PHONY: run test lint bench bench-catalog bench-checkout wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,12 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@ $(STAMP_RUN)
 
+# The demo (a Shopify sandbox in the process, a seeded catalog) has its own development entry
+# point, `nexo-sandbox demo`: production code never imports the sandboxes. NEXO_DEMO=0 serves
+# Nexo alone.
 run: $(STAMP_RUN)
 	$(BIN)/nexo migrate
-	NEXO_DEMO=$${NEXO_DEMO:-1} $(BIN)/nexo serve
+	@if [ "$${NEXO_DEMO:-1}" = 1 ]; then $(BIN)/nexo-sandbox demo; else $(BIN)/nexo serve; fi
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
@@ -32,8 +35,15 @@ lint: $(STAMP_DEV)
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP_DEV)
+bench: $(STAMP_DEV) wrk
 	$(BIN)/python -m bench.reservations
+
+# wrk drives the HTTP benchmarks (a Debian package); installed when missing.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+bench-checkout: $(STAMP_DEV) wrk
+	$(BIN)/python -m bench.checkout
 
 bench-catalog: $(STAMP_DEV)
 	$(BIN)/python -m bench.catalog

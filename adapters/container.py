@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import redis.asyncio
@@ -17,11 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.bus.inprocess import InProcessEventBus
 from adapters.bus.redis import RedisEventBus
-from adapters.channels.connector import ChannelConnector, WebhookVerifiers
-from adapters.channels.formats import LISTING_FORMATS
-from adapters.channels.shopify.connect import shopify_factory
+from adapters.channel_kit.connector import ChannelConnector, WebhookVerifiers
+from adapters.channel_kit.descriptor import ChannelServices
+from adapters.channel_kit.registry import ChannelRegistry
+from adapters.channel_kit.tokens import TokenStore
+from adapters.channels import amazon, ebay, mercadolibre, shopify, webstore
+from adapters.db.audit_log import SqlAdminAudit
 from adapters.db.engine import create_engine
+from adapters.db.token_store import SqlTokenStore
 from adapters.db.uow import SqlUnitOfWorkFactory
+from adapters.desks.checkout import CheckoutCounter
+from adapters.desks.inbox import InboxIntake
+from adapters.desks.reception import Reception
+from adapters.desks.reservations import ReservationDesk
 from adapters.logging import get_logger
 from adapters.queue.arq import ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
@@ -29,15 +37,24 @@ from adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
-from domain.inventory.reservation_desk import ReservationDesk
+from domain.channels.health import channel_problems
 from domain.jobs import JobSpec
-from domain.sync.health import channel_problems
-from domain.sync.inbox_batch import InboxIntake
 from domain.sync.rate_limits import RateLimiter
-from domain.sync.reception import Reception
 from domain.sync.relay import Relay
 
 log = get_logger(__name__)
+
+# Every channel kind Nexo speaks: one entry each (what an entry provides, and what else a new
+# channel touches: adapters/channels/descriptor.py).
+CHANNELS: Final = ChannelRegistry(
+    [
+        shopify.CHANNEL,
+        webstore.CHANNEL,
+        amazon.CHANNEL,
+        ebay.CHANNEL,
+        mercadolibre.CHANNEL,
+    ]
+)
 
 
 def _batch_failed(error: Exception) -> None:
@@ -50,6 +67,11 @@ def _reservations_failed(error: Exception) -> None:
     log.error("reservations.batch_failed", error=repr(error)[:500], exc_info=error)
 
 
+def _checkouts_failed(error: Exception) -> None:
+    # Its calls are placed one by one next; this says why.
+    log.error("checkout.batch_failed", error=repr(error)[:500], exc_info=error)
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -57,32 +79,45 @@ class Container:
     bus: InProcessEventBus | RedisEventBus
     queue: InProcessJobQueue | ArqJobQueue
     uow: SqlUnitOfWorkFactory
-    listing_formats: ListingFormats = field(default_factory=dict)
+    channels: ChannelRegistry = CHANNELS
     connector: ChannelConnector = field(init=False)
     verifiers: WebhookVerifiers = field(init=False)
     reception: Reception = field(init=False)
     channel_http: httpx.AsyncClient = field(init=False)
     rate_limiter: RateLimiter = field(init=False)
+    tokens: TokenStore = field(init=False)
+    # The same buckets, for admission control (take now or say how long to wait).
+    admission: MemoryRateLimiter | RedisRateLimiter = field(init=False)
     _redis: redis.asyncio.Redis | None = field(init=False, default=None)
     _secrets: FernetSecretBox | None = None
     _relay: Relay | None = None
     _inbox_intake: InboxIntake | None = None
     _reservation_desk: ReservationDesk | None = None
+    _checkout_counter: CheckoutCounter | None = None
 
     def __post_init__(self) -> None:
         # One HTTP client (connection pool) for every channel call of this process.
         self.channel_http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
         if self.settings.redis_url:
-            self._redis = redis.asyncio.from_url(self.settings.redis_url)
-            self.rate_limiter = RedisRateLimiter(self._redis)
+            self._redis = redis.asyncio.Redis.from_url(self.settings.redis_url)
+            self.admission = RedisRateLimiter(self._redis)
         else:
-            self.rate_limiter = MemoryRateLimiter()
+            self.admission = MemoryRateLimiter()
+        self.rate_limiter = self.admission
+        self.tokens = SqlTokenStore(self.engine, lambda: self.secrets)
         self.connector = ChannelConnector(
             lambda: self.secrets,
-            {"shopify": shopify_factory(self.channel_http, self.rate_limiter)},
+            self.channels,
+            ChannelServices(
+                http=self.channel_http, rate_limiter=self.rate_limiter, tokens=self.tokens
+            ),
         )
         self.verifiers = WebhookVerifiers(self.connector, self.uow)
         self.reception = Reception(self.uow)
+
+    @property
+    def admin_audit(self) -> SqlAdminAudit:
+        return SqlAdminAudit(self.engine)
 
     @property
     def secrets(self) -> FernetSecretBox:
@@ -90,6 +125,11 @@ class Container:
         if self._secrets is None:
             self._secrets = secret_box(self.settings)
         return self._secrets
+
+    @property
+    def listing_formats(self) -> ListingFormats:
+        """Each registered kind's listing format, by kind."""
+        return self.channels.listing_formats
 
     @property
     def job_context(self) -> dict[str, Any]:
@@ -101,6 +141,7 @@ class Container:
             "relay": self.relay,
             "connector": self.connector,
             "inbox_intake": self.inbox_intake,
+            "reception": self.reception,
         }
 
     @property
@@ -119,6 +160,13 @@ class Container:
                 self.uow, on_batch_failure=_reservations_failed
             )
         return self._reservation_desk
+
+    @property
+    def checkout_counter(self) -> CheckoutCounter:
+        """Concurrent web store orders of this process, placed together."""
+        if self._checkout_counter is None:
+            self._checkout_counter = CheckoutCounter(self.uow, on_batch_failure=_checkouts_failed)
+        return self._checkout_counter
 
     @property
     def relay(self) -> Relay:
@@ -188,7 +236,6 @@ def build_container(
         bus=bus,
         queue=queue,
         uow=SqlUnitOfWorkFactory(engine, bus, queue),
-        listing_formats=LISTING_FORMATS,
     )
     if isinstance(queue, InProcessJobQueue):
         queue.bind_context(container.job_context)

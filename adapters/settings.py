@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from domain.money import CURRENCY_EXPONENTS
 
 DEFAULT_SQLITE_PATH = Path("var") / "nexo.db"
 _DRIVERS = {
@@ -41,9 +43,25 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEV
     # How long an authenticated key is remembered in a process; revocation takes effect within it.
     auth_cache_seconds: float = 5.0
+    # The largest `/graphql` request body accepted (413 above it, before it is read whole):
+    # room for an `upsertProducts` of 500 products with long descriptions.
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    # Per API key, a token bucket per operation class (sustained per second, burst); a
+    # webhook channel's bucket likewise. Shared through Redis when it is configured.
+    # Benchmarks measuring throughput turn them off (`rate_limits=false`).
+    rate_limits: bool = True
+    query_rate: float = Field(default=200.0, gt=0)
+    query_burst: int = Field(default=1000, gt=0)
+    mutation_rate: float = Field(default=100.0, gt=0)
+    mutation_burst: int = Field(default=1000, gt=0)
+    webhook_rate: float = Field(default=200.0, gt=0)
+    webhook_burst: int = Field(default=2000, gt=0)
     # Fernet key (urlsafe base64 of 32 bytes) sealing channel credentials at rest. Required in
     # production; in dev, one is generated once into `secret_key_file`.
     secret_key: SecretStr | None = None
+    # While rolling out a new secret key: the former one, still opening what it sealed
+    # until `nexo secrets reseal` has re-sealed everything under the new key.
+    previous_secret_key: SecretStr | None = None
     secret_key_file: Path = Path("var") / "secret.key"
     # Move everything alive after start-up out of the cyclic collector's sight: full
     # collections then scan only per-request objects (page p99 of products: 190 -> ~70 ms).
@@ -54,9 +72,16 @@ class Settings(BaseSettings):
     # A channel's stock edit lowering its figure waits this long for the sale's order (below
     # the inbox sweep's minute, which re-requests runs lost meanwhile). See `inbox.process`.
     stock_edit_hold_seconds: float = 30.0
+    # How long a run holds an order's allocation: a worker that dies between storing an
+    # order and reserving it has its allocation taken over this long (plus a second) after.
+    allocation_lease_seconds: float = Field(default=5.0, gt=0)
+    # The merchant's own currency (ISO 4217): reports and customers' lifetime values are in it
+    # unless a caller asks for another.
+    currency: str = "USD"
     # The arq queue (Redis): installations sharing a Redis database each need their own.
     queue_name: str = "nexo:jobs"
-    # The embedded demo (`make run`): a Shopify sandbox in the process and a seeded catalog.
+    # The embedded demo (a Shopify sandbox in the process, a seeded catalog) is served by its
+    # development entry point, `nexo-sandbox demo` (`make run`); `nexo serve` refuses it.
     demo: bool = False
 
     @field_validator("database_url")
@@ -74,6 +99,13 @@ class Settings(BaseSettings):
         if driver.startswith("postgresql") and not url.database:
             raise ValueError("a PostgreSQL URL must name a database")
         return url.set(drivername=driver).render_as_string(hide_password=False)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if value.upper() not in CURRENCY_EXPONENTS:
+            raise ValueError(f"unknown currency {value!r} (an ISO 4217 code, e.g. USD)")
+        return value.upper()
 
     @field_validator("redis_url")
     @classmethod
@@ -105,10 +137,10 @@ class Settings(BaseSettings):
         return self.environment is Environment.DEV
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings; a bad value raises `SettingsError` naming the variable in one line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "NEXO_" + str(first["loc"][0]).upper() if first["loc"] else "NEXO_?"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import sys
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -14,11 +16,13 @@ from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
-from api.demo import SANDBOX_PATH, seed_demo
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
+from api.rate_limits import RateLimits
+from api.report_download import sales_download
 from api.schema import build_schema
-from api.webhooks import receive_webhook
+from api.socket_guard import SocketGuard
+from api.webhooks import answer_challenge, receive_webhook
 from domain.api_keys import bootstrap_admin_key
 from workers.registry import JOBS
 
@@ -49,17 +53,30 @@ async def _bootstrap_admin(container: Container) -> None:
 
 
 def create_app(
-    settings: Settings | None = None, *, container: Container | None = None
+    settings: Settings | None = None,
+    *,
+    container: Container | None = None,
+    mounts: Sequence[Mount] = (),
+    on_start: Callable[[Container], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
+    """The API. A development entry point may add `mounts` and an `on_start` context, entered
+    once the container has started and left before it closes (the demo: sandbox/demo.py)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level)
     container = container or build_container(settings, JOBS)
     authenticator = Authenticator(container.uow, ttl=settings.auth_cache_seconds)
+    rate_limits = RateLimits.from_settings(settings, container.admission)
+    socket_guard = SocketGuard(
+        authenticator, container.bus, recheck_seconds=settings.auth_cache_seconds
+    )
     graphql = NexoGraphQL(
         build_schema(introspection=settings.is_dev),
         container,
         authenticator,
         graphiql=settings.is_dev,
+        socket_guard=socket_guard,
+        max_body_bytes=settings.max_request_bytes,
+        rate_limits=rate_limits,
     )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -67,29 +84,21 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
+        Route("/reports/sales.csv", sales_download(container, authenticator), methods=["GET"]),
+        Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
+        *mounts,
     ]
-    sandbox = None
-    if settings.demo:
-        from sandbox.shopify import ShopifySandbox
-
-        sandbox = ShopifySandbox(deliver_in_background=True)
-        routes.append(Mount(SANDBOX_PATH, app=sandbox.app))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await container.start()
+        guarding = asyncio.create_task(socket_guard.run(), name="nexo-socket-guard")
         try:
             async with AsyncExitStack() as stack:
                 if settings.is_dev:
                     await _bootstrap_admin(container)
-                if sandbox is not None:
-                    # A mounted app's lifespan is not run by Starlette: run the sandbox's here.
-                    await stack.enter_async_context(
-                        sandbox.app.router.lifespan_context(sandbox.app)
-                    )
-                    base = f"http://{settings.host}:{settings.port}"
-                    demo = await seed_demo(container, base)
-                    sandbox.webhooks.url = f"{base}/webhooks/{demo.shopify_channel_id}"
+                if on_start is not None:
+                    await stack.enter_async_context(on_start(container))
                 if settings.gc_freeze:
                     gc.collect()
                     gc.freeze()
@@ -97,9 +106,14 @@ def create_app(
                 log.info("api.started", environment=settings.environment.value)
                 yield
         finally:
+            guarding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await guarding
             await container.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = container
     app.state.authenticator = authenticator
+    app.state.socket_guard = socket_guard
+    app.state.rate_limits = rate_limits
     return app

@@ -12,7 +12,8 @@ from domain.ports import UnitOfWorkFactory
 class Authenticator:
     """Looks keys up by hash; remembers answers (hits and misses) for `ttl` seconds.
 
-    Revoking a key therefore takes effect in every process within `ttl`.
+    Revoking a key therefore takes effect in every process within `ttl` (at once where the
+    revocation event reaches it: see `api/socket_guard.py`).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, *, ttl: float = 5.0, max_entries: int = 10_000):
@@ -29,6 +30,12 @@ class Authenticator:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
+        return await self.fresh(secret)
+
+    async def fresh(self, secret: str) -> Principal | None:
+        """Look the key up in the database now, whatever is remembered (and remember it)."""
+        digest = hash_secret(secret)
+        now = time.monotonic()
         async with self._uow(readonly=True) as uow:
             principal = await authenticate(uow, secret)
         if len(self._cache) >= self._max_entries:

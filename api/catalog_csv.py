@@ -49,8 +49,8 @@ from domain.catalog.model import (
     ProductSpec,
     VariantSpec,
 )
-from domain.catalog.money import Money, exponent
 from domain.errors import DomainError, InvalidFields, InvalidInput
+from domain.money import Money, exponent
 
 OPTION_SLOTS: Final = (1, 2, 3)
 PRODUCT_COLUMNS: Final = (

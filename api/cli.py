@@ -1,4 +1,7 @@
-"""The `nexo` command: migrate, serve, worker, apikey, audit, import, sandbox."""
+"""The `nexo` command: migrate, serve, worker, apikey, audit, import, secrets, report.
+
+The marketplace emulators and the demo are development tools: `nexo-sandbox` (sandbox/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from typing import TYPE_CHECKING
 from adapters.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from alembic.config import Config
+
     from api.catalog_csv import CsvProduct, RowError
     from domain.catalog.products import UpsertResult
 
@@ -26,7 +31,7 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-def alembic_config(database_url: str) -> object:
+def alembic_config(database_url: str) -> Config:
     from alembic.config import Config
 
     config = Config(str(ROOT / "alembic.ini"))
@@ -38,24 +43,32 @@ def alembic_config(database_url: str) -> object:
 def migrate(settings: Settings, revision: str = "head") -> None:
     from alembic import command
 
-    command.upgrade(alembic_config(settings.database_url), revision)  # type: ignore[arg-type]
+    command.upgrade(alembic_config(settings.database_url), revision)
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
+def serve(
+    settings: Settings,
+    *,
+    host: str | None,
+    port: int | None,
+    workers: int = 1,
+    app: str = "api.app:create_app",
+) -> int:
+    """Serve the app that the factory `app` (an import path) builds, under uvicorn."""
     import uvicorn
 
     # The app is built by uvicorn (in each worker process) from the settings: where it
     # listens is part of them (the demo's sandbox calls back to it), so pass the flags on.
-    if args.host:
-        os.environ["NEXO_HOST"] = args.host
-    if args.port:
-        os.environ["NEXO_PORT"] = str(args.port)
+    if host:
+        os.environ["NEXO_HOST"] = host
+    if port:
+        os.environ["NEXO_PORT"] = str(port)
     uvicorn.run(
-        "api.app:create_app",
+        app,
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
         log_config=None,
         log_level=settings.log_level.lower(),
         lifespan="on",
@@ -63,6 +76,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=settings.log_level == "DEBUG",
     )
     return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.demo:
+        return _fail(
+            "NEXO_DEMO=1: the demo (a Shopify sandbox in the process) is a development tool, "
+            "run by `nexo-sandbox demo` (as `make run` does), not by `nexo serve`"
+        )
+    return serve(settings, host=args.host, port=args.port, workers=args.workers)
 
 
 def _worker(settings: Settings) -> int:
@@ -130,6 +152,31 @@ async def _audit(settings: Settings) -> int:
         file=sys.stderr,
     )
     return 0 if report.clean else 1
+
+
+async def _reseal(settings: Settings) -> int:
+    from adapters.container import build_container
+    from adapters.db.resealing import UnopenableCredentials, reseal_credentials
+
+    if settings.secret_key is None:
+        return _fail("`nexo secrets reseal` needs the new key in NEXO_SECRET_KEY")
+    container = build_container(settings)
+    try:
+        report = await reseal_credentials(container.engine, container.secrets)
+    except UnopenableCredentials as error:
+        return _fail(str(error), code=1)
+    finally:
+        await container.close()
+    print(
+        f"re-sealed {report.resealed} channels' credentials under NEXO_SECRET_KEY"
+        + (
+            f"; {report.changed_meanwhile} changed meanwhile (kept)"
+            if report.changed_meanwhile
+            else ""
+        ),
+        file=sys.stderr,
+    )
+    return 0
 
 
 @dataclass
@@ -203,34 +250,26 @@ async def _import_products(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await container.close()
     print(tally.line())
-    for error in sorted(tally.errors, key=lambda e: e.row):
-        print(error)
+    for row_error in sorted(tally.errors, key=lambda e: e.row):
+        print(row_error)
     return 1 if tally.errors or tally.counts["failed"] else 0
 
 
-def _sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+async def _report_sales(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.container import build_container
+    from api.report_csv import sales_csv
+    from api.report_download import sales_query
+    from domain.analytics.sales import sales_report
+    from domain.errors import DomainError
 
-    from sandbox.shopify import ShopifySandbox
-
-    emulator = ShopifySandbox(
-        shop=args.shop,
-        access_token=args.access_token,
-        api_secret=args.api_secret,
-        webhook_url=args.webhook_url,
-        restore_rate=args.restore_rate,
-        bucket_size=args.bucket_size,
-        deliver_in_background=True,
-    )
-    uvicorn.run(
-        emulator.app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        lifespan="on",
-        access_log=settings.log_level == "DEBUG",
-    )
+    container = build_container(settings, [])
+    try:
+        query = sales_query(args.start, args.end, args.group_by, args.currency, settings.currency)
+        sys.stdout.write(sales_csv(await sales_report(container.uow, query)))
+    except DomainError as error:
+        return _fail(f"{error.field}: {error.message}" if error.field else error.message)
+    finally:
+        await container.close()
     return 0
 
 
@@ -252,6 +291,13 @@ def parser() -> argparse.ArgumentParser:
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")
+    secrets = commands.add_parser("secrets", help="manage the key sealing channel credentials")
+    secret_commands = secrets.add_subparsers(dest="secrets_command", required=True)
+    secret_commands.add_parser(
+        "reseal",
+        help="re-seal every channel's credentials under NEXO_SECRET_KEY (opening them with it "
+        "or NEXO_PREVIOUS_SECRET_KEY)",
+    )
     importing = commands.add_parser("import", help="import data from files")
     kinds = importing.add_subparsers(dest="import_command", required=True)
     products = kinds.add_parser(
@@ -261,25 +307,17 @@ def parser() -> argparse.ArgumentParser:
     products.add_argument(
         "--batch-size", type=int, default=500, help="products per transaction (at most 500)"
     )
-    sandbox = commands.add_parser(
-        "sandbox", help="run a local marketplace emulator (tests and demos, never production)"
+    report = commands.add_parser("report", help="print a report as CSV")
+    reports = report.add_subparsers(dest="report_command", required=True)
+    sales = reports.add_parser("sales", help="sales, fees, cost of goods and margin")
+    sales.add_argument("--from", dest="start", required=True, help="ISO date or time (UTC)")
+    sales.add_argument("--to", dest="end", required=True, help="ISO date or time, exclusive")
+    sales.add_argument(
+        "--group-by",
+        default="",
+        help="e.g. channel,day (channel, day, week, month, sku, product, location)",
     )
-    emulators = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    shopify = emulators.add_parser(
-        "shopify", help="the Shopify Admin GraphQL API 2026-01 and its webhooks"
-    )
-    shopify.add_argument("--host", default="127.0.0.1")
-    shopify.add_argument("--port", type=int, required=True)
-    shopify.add_argument("--shop", default="nexo-demo", help="answers as SHOP.myshopify.com")
-    shopify.add_argument("--access-token", default="shpat_sandbox")
-    shopify.add_argument("--api-secret", default="sandbox-secret", help="signs the webhooks")
-    shopify.add_argument("--webhook-url", help="where to POST webhooks (none sent without it)")
-    shopify.add_argument(
-        "--restore-rate", type=float, default=100.0, help="cost points restored a second"
-    )
-    shopify.add_argument(
-        "--bucket-size", type=float, default=2000.0, help="cost points the bucket holds"
-    )
+    sales.add_argument("--currency", help="ISO code; NEXO_CURRENCY by default")
     return root
 
 
@@ -312,8 +350,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_audit(settings))
     if args.command == "import":
         return asyncio.run(_import_products(settings, args))
-    if args.command == "sandbox":
-        return _sandbox(settings, args)
+    if args.command == "secrets":
+        return asyncio.run(_reseal(settings))
+    if args.command == "report":
+        return asyncio.run(_report_sales(settings, args))
     return _fail(f"unknown command {args.command}")
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.container import Container
 from domain.catalog import model, products
 from domain.catalog.products import UpsertOutcome
+from domain.clock import utcnow
 from domain.errors import DomainError, InvalidInput
 
 DEADLOCK_RETRIES = 5
@@ -31,7 +31,7 @@ async def upsert_batch(
     for attempt in range(1, DEADLOCK_RETRIES + 1):
         try:
             async with uow_factory() as uow:
-                results = await products.upsert_products(uow, specs, formats, now=datetime.now(UTC))
+                results = await products.upsert_products(uow, specs, formats, now=utcnow())
                 await uow.commit()
             return results
         except IntegrityError:
@@ -48,15 +48,15 @@ async def upsert_batch(
     for index, spec in enumerate(specs):
         try:
             async with uow_factory() as uow:
-                (one,) = await products.upsert_products(uow, [spec], formats, now=datetime.now(UTC))
+                (one,) = await products.upsert_products(uow, [spec], formats, now=utcnow())
                 await uow.commit()
             results.append(
                 products.UpsertResult(index, one.handle, one.outcome, one.product, one.errors)
             )
         except IntegrityError:
             handle = spec.handle if isinstance(spec, model.ProductSpec) else ""
-            error = InvalidInput("changed concurrently by another writer; retry", field="handle")
+            collided = InvalidInput("changed concurrently by another writer; retry", field="handle")
             results.append(
-                products.UpsertResult(index, handle, UpsertOutcome.FAILED, None, (error,))
+                products.UpsertResult(index, handle, UpsertOutcome.FAILED, None, (collided,))
             )
     return results

@@ -4,7 +4,8 @@ The channel's own port checks the signature over the raw body. A verified event 
 in the inbox (a redelivery of one already stored changes nothing) and a job acts on it
 after commit; the answer is 200 either way, so the channel stops resending. Anything that
 cannot be verified — unknown channel, no credentials, a bad signature — is 401 and stores
-nothing. Bodies over 1 MB are refused (413) before anything else is read.
+nothing. Bodies over 1 MB are refused (413) before anything else is read; a channel past
+its webhook rate (`api/rate_limits.py`) is answered 429 with `Retry-After`.
 
 This is the busiest request a channel makes: the channel's verifier is remembered, the
 payload is not parsed when the headers say what it is, and webhooks arriving together are
@@ -14,15 +15,18 @@ stored by one statement (see `reception.receive`).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from adapters.container import Container
+from adapters.desks import reception
+from adapters.desks.reception import ArrivalStatus
 from adapters.logging import get_logger
-from domain.sync import reception
-from domain.sync.reception import ArrivalStatus
+from api.bodies import BodyTooLarge, read_capped
+from api.rate_limits import RateLimits, retry_after
+from domain.channels.port import EndpointChallenge
+from domain.clock import utcnow
 
 log = get_logger(__name__)
 
@@ -37,22 +41,6 @@ _ANSWERS = {
 }
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _TooLarge
-    received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > MAX_BODY_BYTES:
-            raise _TooLarge
-    return bytes(received)
-
-
 def _answer(status: ArrivalStatus) -> Response:
     code, content = _ANSWERS[status]
     return Response(content, status_code=code, media_type=_JSON)
@@ -62,8 +50,8 @@ async def receive_webhook(request: Request) -> Response:
     container: Container = request.app.state.container
     given = request.path_params["channel_id"]
     try:
-        body = await _body(request)
-    except _TooLarge:
+        body = await read_capped(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
         log.warning("webhook.too_large", channel_id=given)
         return Response(b'{"error":"payload too large"}', status_code=413, media_type=_JSON)
     try:
@@ -71,13 +59,24 @@ async def receive_webhook(request: Request) -> Response:
     except ValueError:
         log.warning("webhook.rejected", channel_id=given, reason="not a channel id")
         return _answer(ArrivalStatus.REJECTED)
+    limits: RateLimits = request.app.state.rate_limits
+    wait = await limits.admit_webhook(channel_id)
+    if wait > 0:
+        # Not accepted, so nothing lost: the channel sends it again after the wait.
+        log.warning("webhook.rate_limited", channel_id=given, retry_after=wait)
+        return Response(
+            b'{"error":"rate limited"}',
+            status_code=429,
+            media_type=_JSON,
+            headers={"Retry-After": retry_after(wait)},
+        )
     arrival = await reception.receive(
         container.reception,
         container.verifiers,
         channel_id=channel_id,
         headers=dict(request.headers),  # lower-case names
         body=body,
-        now=datetime.now(UTC),
+        now=utcnow(),
     )
     identity = arrival.identity
     if arrival.status is ArrivalStatus.RECEIVED:
@@ -94,3 +93,25 @@ async def receive_webhook(request: Request) -> Response:
     else:  # rejected, or unsettled
         log.warning(f"webhook.{arrival.status.value}", channel_id=given, reason=arrival.reason)
     return _answer(arrival.status)
+
+
+async def answer_challenge(request: Request) -> Response:
+    """`GET /webhooks/{channel_id}?…`: a channel checking the endpoint before it sends to it
+    (eBay's challenge_code), answered by the channel's own port; 404 for anything else."""
+    container: Container = request.app.state.container
+    try:
+        channel_id = uuid.UUID(request.path_params["channel_id"])
+    except ValueError:
+        return Response(b'{"error":"not found"}', status_code=404, media_type=_JSON)
+    verifier = await container.verifiers.get(channel_id)
+    port = None if isinstance(verifier, str) else verifier.port
+    endpoint = str(request.url.remove_query_params(list(request.query_params.keys())))
+    answer = (
+        port.answer_challenge(dict(request.query_params), endpoint)
+        if isinstance(port, EndpointChallenge)
+        else None
+    )
+    if answer is None:
+        return Response(b'{"error":"not found"}', status_code=404, media_type=_JSON)
+    log.info("webhook.challenge", channel_id=str(channel_id))
+    return JSONResponse(dict(answer))

@@ -36,8 +36,8 @@ import httpx
 from bench.support import dsn, fresh_database, percentile, redis_url, report, server, server_url
 from domain.catalog.gtin import check_digit
 from domain.catalog.model import Attribute, Image, ProductOption, ProductSpec, VariantSpec
-from domain.catalog.money import Money
 from domain.catalog.products import MAX_BATCH
+from domain.money import Money
 
 QUICK_PRODUCTS = 1_000
 PAGE_SIZES = (10, 50, 100)
@@ -297,6 +297,7 @@ async def statements_per_page(url: str, key: str, redis: str | None) -> dict[str
         environment="prod",
         log_level="WARNING",
         auth_cache_seconds=300,
+        rate_limits=False,  # throughput is measured, not admission
     )
     container = build_container(settings, JOBS)
     app = create_app(settings, container=container)
@@ -390,7 +391,11 @@ async def service_path(specs: list[ProductSpec], clients: int, redis: str | None
     async with fresh_database() as url:
         key = await issue_key(url, redis)
         settings = Settings(
-            database_url=url, redis_url=redis, environment="prod", log_level="WARNING"
+            database_url=url,
+            redis_url=redis,
+            environment="prod",
+            log_level="WARNING",
+            rate_limits=False,  # throughput is measured, not admission
         )
         container = build_container(settings, JOBS, pool_size=max(clients, 2))
         app = create_app(settings, container=container)

@@ -5,7 +5,7 @@
 `bench.orders` feeds `orders/create` alone. A real shop also sends, for each line it sells,
 `inventory_levels/update` (its own figure, lowered by the sale): half the events or more.
 Here the shop is the sandbox, and everything is real processes on a fresh PostgreSQL
-database, with Redis: the sandbox (`nexo sandbox shopify`), `nexo serve` and `nexo worker`.
+database, with Redis: the sandbox (`nexo-sandbox shopify`), `nexo serve` and `nexo worker`.
 
 Set-up: `--skus` SKUs (products of 10 sizes) listed on the shop by the relay with plenty
 of stock each; the shop's webhooks (`orders/create`, `inventory_levels/update`) go to
@@ -138,12 +138,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         shop_port, hub_port = free_port(), free_port()
         shop_url, hub_url = f"http://127.0.0.1:{shop_port}", f"http://127.0.0.1:{hub_port}"
         argv = [
-            "sandbox", "shopify", "--port", str(shop_port), "--shop", shop_name,
+            "shopify", "--port", str(shop_port), "--shop", shop_name,
             "--access-token", ACCESS_TOKEN, "--api-secret", API_SECRET,
             "--restore-rate", "1000", "--bucket-size", "20000",
         ]  # fmt: skip
         with (
-            running("sandbox", argv, env) as sandbox,
+            running("sandbox", argv, env, program="sandbox") as sandbox,
             running("serve", ["serve", "--port", str(hub_port)], env) as server,
         ):
             await wait_answering(f"{shop_url}/_sandbox/state")

@@ -126,12 +126,15 @@ class Process:
 
 
 @contextmanager
-def running(name: str, argv: Sequence[str], env: dict[str, str]) -> Iterator[Process]:
-    """`nexo ARGV` as its own process until the block ends (SIGTERM, then SIGKILL)."""
+def running(
+    name: str, argv: Sequence[str], env: dict[str, str], *, program: str = "api.cli"
+) -> Iterator[Process]:
+    """`nexo ARGV` (or `python -m PROGRAM ARGV`) as its own process until the block ends
+    (SIGTERM, then SIGKILL)."""
     log = Path(tempfile.mkstemp(prefix=f"nexo-bench-{name}-", suffix=".log")[1])
     with log.open("wb") as out:
         popen = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", *argv],
+            [sys.executable, "-m", program, *argv],
             cwd=ROOT,
             env=env,
             stdout=out,

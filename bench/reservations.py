@@ -4,7 +4,7 @@
 
 (a) raw: the statements the service's reservation boils down to (conditional UPDATE +
     ledger INSERT + COMMIT) sent with asyncpg on `concurrency` connections: our ceiling;
-(b) service: the reservation desk (`domain.inventory.reservation_desk`) through the SQL
+(b) service: the reservation desk (`adapters.desks.reservations`) through the SQL
     unit of work: what `reserveStock` calls; concurrent calls are held together;
 (b1) the same reservations one by one (`domain.inventory.reservations.reserve`): the
     reference path, for comparison;

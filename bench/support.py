@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,16 +39,17 @@ def dsn(url: str) -> str:
 
 
 @asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    """A new, migrated database on the benchmark server; dropped afterwards."""
+async def fresh_database(server: str | None = None) -> AsyncIterator[str]:
+    """A new, migrated database on `server` (default: the benchmark server); dropped afterwards."""
     from adapters.settings import Settings
     from api.cli import migrate
 
-    base = make_url(server_url())
+    server = server or server_url()
+    base = make_url(server)
     name = f"nexo_bench_{uuid.uuid4().hex[:10]}"
 
     async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(dsn(server_url()))
+        connection = await asyncpg.connect(dsn(server))
         try:
             await connection.execute(statement)
         finally:
@@ -61,7 +62,25 @@ async def fresh_database() -> AsyncIterator[str]:
         await asyncio.to_thread(migrate, Settings(database_url=url))
         yield url
     finally:
-        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await to_the_end(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def to_the_end(cleanup: Awaitable[None]) -> None:
+    """Run a clean-up step to its end even when the caller is cancelled meanwhile (a run
+    stopped by Ctrl-C or SIGTERM; libraries may deliver a cancellation twice); the
+    cancellation is raised once the step is done."""
+    step = asyncio.ensure_future(cleanup)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(step)
+            break
+        except asyncio.CancelledError:
+            if step.done():
+                raise
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 def free_port() -> int:
@@ -90,6 +109,7 @@ def server(database_url: str, redis: str | None) -> Iterator[str]:
         NEXO_ENVIRONMENT="prod",
         NEXO_LOG_LEVEL="WARNING",
         NEXO_AUTH_CACHE_SECONDS="30",
+        NEXO_RATE_LIMITS="false",  # throughput is measured, not admission
     )
     if redis:
         env["NEXO_REDIS_URL"] = redis
@@ -168,6 +188,7 @@ def nexo_env(database_url: str, redis: str | None, secret_key: str) -> dict[str,
         NEXO_LOG_LEVEL="WARNING",
         NEXO_AUTH_CACHE_SECONDS="30",
         NEXO_SECRET_KEY=secret_key,
+        NEXO_RATE_LIMITS="false",  # throughput is measured, not admission
     )
     if redis:
         env["NEXO_REDIS_URL"] = redis

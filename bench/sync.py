@@ -2,7 +2,7 @@
 
     python -m bench.sync [--quick] [--database-url URL] [--redis-url URL] [--only latency|bulk]
 
-Real processes on a fresh PostgreSQL database per run: the Shopify sandbox (`nexo sandbox
+Real processes on a fresh PostgreSQL database per run: the Shopify sandbox (`nexo-sandbox
 shopify`, the Standard plan's bucket: 2,000 points, 100 restored a second), `nexo serve` and,
 with Redis, one `nexo worker` (arq) running the relay; without Redis the relay runs in-process
 inside `nexo serve`. What the shop shows is learnt from its `inventory_levels/update` webhooks,
@@ -117,13 +117,19 @@ SYNC_STATUS = (
 
 @contextmanager
 def running(
-    name: str, argv: Sequence[str], env: dict[str, str], ready: str | None
+    name: str,
+    argv: Sequence[str],
+    env: dict[str, str],
+    ready: str | None,
+    *,
+    program: str = "api.cli",
 ) -> Iterator[None]:
-    """`nexo ARGV` as its own process, until the block ends; `ready` is a URL it answers once up."""
+    """`nexo ARGV` (or `python -m PROGRAM ARGV`) as its own process, until the block ends;
+    `ready` is a URL it answers once up."""
     log = Path(tempfile.mkstemp(prefix=f"nexo-bench-{name}-", suffix=".log")[1])
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", *argv],
+            [sys.executable, "-m", program, *argv],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -296,11 +302,12 @@ async def stack(
     hooks = Hooks()
     async with AsyncExitStack() as stack_:
         argv = [
-            "sandbox", "shopify", "--port", str(shop_port), "--shop", shop_name,
+            "shopify", "--port", str(shop_port), "--shop", shop_name,
             "--access-token", ACCESS_TOKEN, "--api-secret", API_SECRET,
             "--restore-rate", str(restore_rate), "--bucket-size", str(bucket_size),
         ]  # fmt: skip
-        stack_.enter_context(running("sandbox", argv, env, f"{shop_url}/_sandbox/calls"))
+        shop_up = f"{shop_url}/_sandbox/calls"
+        stack_.enter_context(running("sandbox", argv, env, shop_up, program="sandbox"))
         hook_url = await stack_.enter_async_context(hook_receiver(hooks))
         serve = ["serve", "--port", str(hub_port)]
         stack_.enter_context(running("serve", serve, env, f"{hub_url}/healthz"))

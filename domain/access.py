@@ -42,10 +42,26 @@ class ApiKey:
     key_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    # After a rotation: the former secret's hash, still accepted until its deadline.
+    previous_key_hash: str | None = None
+    previous_valid_until: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def accepts(self, key_hash: str, now: datetime) -> bool:
+        """Whether a secret of this hash opens the key now: the current one while the key
+        is active, the former one until its deadline too."""
+        if not self.active:
+            return False
+        if key_hash == self.key_hash:
+            return True
+        return (
+            key_hash == self.previous_key_hash
+            and self.previous_valid_until is not None
+            and now < self.previous_valid_until
+        )
 
     @property
     def principal(self) -> Principal:

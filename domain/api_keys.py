@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from domain.access import ApiKey, Principal, Role, hash_secret, new_secret
+from domain.clock import utcnow
 from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.events import Event
 from domain.ports import UnitOfWork
@@ -50,7 +52,7 @@ async def create_api_key(uow: UnitOfWork, *, name: str, role: Role) -> IssuedKey
         name=name,
         role=role,
         key_hash=hash_secret(secret),
-        created_at=datetime.now(UTC),
+        created_at=utcnow(),
     )
     await uow.api_keys.add(key)
     uow.emit(Event(API_KEY_EVENTS, {"kind": "created", "name": name, "role": role.value}))
@@ -63,10 +65,42 @@ async def revoke_api_key(uow: UnitOfWork, *, name: str) -> None:
     uow.emit(Event(API_KEY_EVENTS, {"kind": "revoked", "name": name}))
 
 
-async def authenticate(uow: UnitOfWork, secret: str) -> Principal | None:
-    """The caller a secret belongs to, or None for an unknown or revoked key."""
-    key = await uow.api_keys.get_by_hash(hash_secret(secret))
+MAX_ROTATION_GRACE = timedelta(days=30)
+
+
+async def rotate_api_key(
+    uow: UnitOfWork, *, name: str, grace: timedelta, now: datetime | None = None
+) -> IssuedKey:
+    """Give key `name` a new secret (shown once); the current one keeps working for `grace`
+    so clients can switch without downtime. Rotating again ends the former one at once."""
+    if not timedelta(0) <= grace <= MAX_ROTATION_GRACE:
+        raise InvalidInput(
+            f"the grace period is 0 to {MAX_ROTATION_GRACE.days} days", field="graceSeconds"
+        )
+    key = await uow.api_keys.get_by_name(name)
     if key is None or not key.active:
+        raise NotFound(f"no active API key named {name!r}", field="name")
+    secret = new_secret()
+    deadline = (now or utcnow()) + grace
+    if not await uow.api_keys.rotate(name, hash_secret(secret), deadline):
+        raise NotFound(f"no active API key named {name!r}", field="name")
+    uow.emit(Event(API_KEY_EVENTS, {"kind": "rotated", "name": name}))
+    rotated = dataclasses.replace(
+        key,
+        key_hash=hash_secret(secret),
+        previous_key_hash=key.key_hash,
+        previous_valid_until=deadline,
+    )
+    return IssuedKey(key=rotated, secret=secret)
+
+
+async def authenticate(
+    uow: UnitOfWork, secret: str, now: datetime | None = None
+) -> Principal | None:
+    """The caller a secret belongs to, or None for an unknown, revoked or expired one."""
+    digest = hash_secret(secret)
+    key = await uow.api_keys.get_by_hash(digest)
+    if key is None or not key.accepts(digest, now or utcnow()):
         return None
     return key.principal
 

@@ -13,18 +13,35 @@ from typing import Any
 JobContext = Mapping[str, Any]
 JobFunction = Callable[..., Awaitable[Any]]
 
+# Every job's name, as the registry registers it and every enqueuer asks for it.
+EXPIRE_RESERVATIONS_JOB = "expire_reservations"
+DRAIN_JOB = "drain_channel"
+SWEEP_OUTBOX_JOB = "sweep_outbox"
+RECONCILE_JOB = "reconcile_channel"
+# Reads the SKUs whose figures are to settle again: lowered ones waiting for the channel's
+# orders, and those a quantity push was refused for as stale (accepting the channel's edits).
+RECHECK_JOB = "recheck_drifts"
+RECONCILE_ALL_JOB = "reconcile_channels"
+ALLOCATE_JOB = "allocate_order"
+ALLOCATE_OPEN_JOB = "allocate_open_orders"
+PULL_JOB = "pull_orders"
+PULL_ALL_JOB = "pull_all_orders"
+PROCESS_INBOX_JOB = "process_inbox"
+PROCESS_INBOX_MANY_JOB = "process_inbox_many"  # the events the webhook intake stored together
+RETRY_INBOX_JOB = "retry_inbox"
+MATCH_CUSTOMERS_JOB = "match_customers"
+# Reads the queues channels put their notifications in (Amazon's SQS) into the inbox.
+READ_QUEUES_JOB = "read_notification_queues"
+
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
+    name: str
     function: JobFunction
     max_tries: int = 5
     timeout_seconds: float = 300.0
     # Periodic jobs run every this many seconds (a divisor of 60) on every runtime.
     every_seconds: int | None = None
-
-    @property
-    def name(self) -> str:
-        return self.function.__name__
 
     def __post_init__(self) -> None:
         if self.max_tries < 1:

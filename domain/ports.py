@@ -4,38 +4,44 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from domain.access import ApiKey
-from domain.catalog.ports import (
-    CatalogRepository,
-    ChannelConfigRepository,
-    ListingRepository,
-    PricingRepository,
-)
 from domain.events import Event
-from domain.inventory.ports import (
-    AlertRepository,
-    ChannelRepository,
-    InventoryRepository,
-    OperationLog,
-)
-from domain.orders.ports import OrderRepository
-from domain.sync.inbox_model import InboxRepository
-from domain.sync.ports import OutboxRepository, SyncLogRepository
+
+if TYPE_CHECKING:
+    # Named for typing only: every area's services take the unit of work, so importing the
+    # areas' repositories here at run time would tie the lowest layer to the highest.
+    from domain.analytics.ports import SalesRepository
+    from domain.catalog.ports import CatalogRepository, ListingRepository, PricingRepository
+    from domain.channels.ports import ChannelConfigRepository, ChannelRepository
+    from domain.customers.ports import CustomerRepository
+    from domain.inventory.ports import AlertRepository, InventoryRepository, OperationLog
+    from domain.orders.ports import DueAllocationRepository, OrderRepository
+    from domain.sync.inbox_model import InboxRepository
+    from domain.sync.ports import OutboxRepository, PushedQuantities, SyncLogRepository
 
 
 class ApiKeyRepository(Protocol):
     async def add(self, key: ApiKey) -> None: ...
     async def get_by_name(self, name: str) -> ApiKey | None: ...
-    async def get_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    async def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key whose current or former (rotated) secret has this hash."""
+        ...
+
     async def list(self) -> list[ApiKey]: ...
     async def count(self) -> int:
         """Every key ever issued, revoked ones included."""
         ...
 
     async def revoke(self, name: str) -> bool: ...
+
+    async def rotate(self, name: str, key_hash: str, previous_valid_until: datetime) -> bool:
+        """Give active key `name` a new secret's hash; its current one stays valid until
+        `previous_valid_until`. False when there is no such active key."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -62,11 +68,19 @@ class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrderRepository: ...
     @property
+    def due_allocations(self) -> DueAllocationRepository: ...
+    @property
     def outbox(self) -> OutboxRepository: ...
     @property
     def sync_log(self) -> SyncLogRepository: ...
     @property
+    def pushes(self) -> PushedQuantities: ...
+    @property
     def inbox(self) -> InboxRepository: ...
+    @property
+    def customers(self) -> CustomerRepository: ...
+    @property
+    def sales(self) -> SalesRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,5 +1,6 @@
 """Local, faithful emulators of the marketplaces' HTTP APIs (see the shared channel contracts).
 
-Used by tests, the demo and benchmarks; never by production code paths. The channel
-adapters and their sandboxes arrive with the sync engine.
+Used by tests, the demo and benchmarks; never by production code paths (an import-linter
+contract: domain, api, adapters and workers never import `sandbox`). `nexo-sandbox`
+(sandbox/cli.py) runs an emulator on its own, or the demo: Nexo with a sandbox inside.
 """

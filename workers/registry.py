@@ -2,36 +2,111 @@
 
 from __future__ import annotations
 
-from domain.jobs import JobSpec
-from workers.jobs.inbox import process_inbox, process_inbox_many, retry_inbox
+from domain.jobs import (
+    ALLOCATE_JOB,
+    ALLOCATE_OPEN_JOB,
+    DRAIN_JOB,
+    EXPIRE_RESERVATIONS_JOB,
+    MATCH_CUSTOMERS_JOB,
+    PROCESS_INBOX_JOB,
+    PROCESS_INBOX_MANY_JOB,
+    PULL_ALL_JOB,
+    PULL_JOB,
+    READ_QUEUES_JOB,
+    RECHECK_JOB,
+    RECONCILE_ALL_JOB,
+    RECONCILE_JOB,
+    RETRY_INBOX_JOB,
+    SWEEP_OUTBOX_JOB,
+    JobSpec,
+)
+from workers.jobs.customers import match_customers
+from workers.jobs.inbox import (
+    process_inbox,
+    process_inbox_many,
+    read_notification_queues,
+    retry_inbox,
+)
 from workers.jobs.inventory import expire_reservations
 from workers.jobs.orders import allocate_open_orders, allocate_order, pull_all_orders, pull_orders
-from workers.jobs.sync import drain_channel, reconcile_channel, reconcile_channels, sweep_outbox
+from workers.jobs.sync import (
+    drain_channel,
+    recheck_drifts,
+    reconcile_channel,
+    reconcile_channels,
+    sweep_outbox,
+)
 
 # An expired reservation stops counting against availability within this many seconds.
 EXPIRY_SWEEP_SECONDS = 5
 # Retries coming due and lost run requests are picked up within this many seconds.
 OUTBOX_SWEEP_SECONDS = 5
+# An order's allocation whose run died is taken over within its lease and this many seconds.
+ALLOCATION_SWEEP_SECONDS = 1
 # Inbound events whose run request was lost, and failed ones, are retried this often.
 INBOX_SWEEP_SECONDS = 30
+# A new order's buyer is matched into a customer within this many seconds.
+CUSTOMER_MATCH_SECONDS = 5
+# Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
+QUEUE_READ_SECONDS = 5
 
 JOBS: list[JobSpec] = [
     JobSpec(
-        expire_reservations, max_tries=3, timeout_seconds=60, every_seconds=EXPIRY_SWEEP_SECONDS
+        EXPIRE_RESERVATIONS_JOB,
+        expire_reservations,
+        max_tries=3,
+        timeout_seconds=60,
+        every_seconds=EXPIRY_SWEEP_SECONDS,
     ),
     # The relay handles channel failures itself (outbox retries); a job retry covers only
     # the hub's own (the database briefly away).
-    JobSpec(drain_channel, max_tries=3, timeout_seconds=120),
-    JobSpec(sweep_outbox, max_tries=1, timeout_seconds=60, every_seconds=OUTBOX_SWEEP_SECONDS),
-    JobSpec(reconcile_channel, max_tries=2, timeout_seconds=600),
-    JobSpec(reconcile_channels, max_tries=1, timeout_seconds=60, every_seconds=60),
-    JobSpec(allocate_order, max_tries=3, timeout_seconds=120),
-    JobSpec(allocate_open_orders, max_tries=1, timeout_seconds=60, every_seconds=30),
-    JobSpec(pull_orders, max_tries=2, timeout_seconds=300),
-    JobSpec(pull_all_orders, max_tries=1, timeout_seconds=60, every_seconds=60),
+    JobSpec(DRAIN_JOB, drain_channel, max_tries=3, timeout_seconds=120),
+    JobSpec(RECHECK_JOB, recheck_drifts, max_tries=2, timeout_seconds=120),
+    JobSpec(
+        SWEEP_OUTBOX_JOB,
+        sweep_outbox,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=OUTBOX_SWEEP_SECONDS,
+    ),
+    JobSpec(RECONCILE_JOB, reconcile_channel, max_tries=2, timeout_seconds=600),
+    JobSpec(
+        RECONCILE_ALL_JOB, reconcile_channels, max_tries=1, timeout_seconds=60, every_seconds=60
+    ),
+    JobSpec(ALLOCATE_JOB, allocate_order, max_tries=3, timeout_seconds=120),
+    JobSpec(
+        ALLOCATE_OPEN_JOB,
+        allocate_open_orders,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=ALLOCATION_SWEEP_SECONDS,
+    ),
+    JobSpec(PULL_JOB, pull_orders, max_tries=2, timeout_seconds=300),
+    JobSpec(PULL_ALL_JOB, pull_all_orders, max_tries=1, timeout_seconds=60, every_seconds=60),
     # A run that fails records it on the event; the sweep retries it (a job retry covers only
     # the hub's own failures, e.g. the database briefly away).
-    JobSpec(process_inbox, max_tries=3, timeout_seconds=60),
-    JobSpec(process_inbox_many, max_tries=3, timeout_seconds=120),
-    JobSpec(retry_inbox, max_tries=1, timeout_seconds=60, every_seconds=INBOX_SWEEP_SECONDS),
+    JobSpec(PROCESS_INBOX_JOB, process_inbox, max_tries=3, timeout_seconds=60),
+    JobSpec(PROCESS_INBOX_MANY_JOB, process_inbox_many, max_tries=3, timeout_seconds=120),
+    JobSpec(
+        RETRY_INBOX_JOB,
+        retry_inbox,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=INBOX_SWEEP_SECONDS,
+    ),
+    # Orders not matched are the record that matching is due: the next run takes them.
+    JobSpec(
+        MATCH_CUSTOMERS_JOB,
+        match_customers,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=CUSTOMER_MATCH_SECONDS,
+    ),
+    JobSpec(
+        READ_QUEUES_JOB,
+        read_notification_queues,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=QUEUE_READ_SECONDS,
+    ),
 ]

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 from adapters.container import build_container
-from adapters.logging import configure_logging
+from adapters.logging import configure_logging, get_logger
 from adapters.queue.arq import arq_cron_jobs, arq_functions, redis_settings
 from adapters.settings import Settings, load_settings
 from workers.registry import JOBS
+
+# Back-off between starts of a worker whose Redis went away: from 0.5 s, doubling to 10 s.
+REDIS_RETRY_FIRST = 0.5
+REDIS_RETRY_MAX = 10.0
 
 
 def worker_settings(settings: Settings, *, queue_name: str | None = None) -> dict[str, Any]:
@@ -45,9 +52,27 @@ def worker_settings(settings: Settings, *, queue_name: str | None = None) -> dic
 
 
 def main() -> None:
-    """Run an arq worker until stopped (used by `nexo worker`)."""
+    """Run an arq worker until stopped (used by `nexo worker`).
+
+    arq's worker exits when its Redis goes away (a restart, a failover); this one starts
+    again, backing off, so a Redis restart does not take every worker down with it.
+    Jobs are at-least-once and the outbox and allocation sweeps are the source of truth:
+    what the lost queue held is found again.
+    """
     from arq.worker import Worker
 
     settings = load_settings()
     configure_logging(settings.log_level)
-    Worker(**worker_settings(settings)).run()
+    log = get_logger("workers.settings")
+    delay = REDIS_RETRY_FIRST
+    while True:
+        started = time.monotonic()
+        try:
+            Worker(**worker_settings(settings)).run()
+            return  # stopped by a signal
+        except (RedisConnectionError, OSError) as error:
+            if time.monotonic() - started > REDIS_RETRY_MAX:
+                delay = REDIS_RETRY_FIRST  # it ran a while: a new outage
+            log.warning("worker.redis_lost", error=str(error), retry_in=delay)
+            time.sleep(delay)
+            delay = min(delay * 2, REDIS_RETRY_MAX)

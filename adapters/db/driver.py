@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIModule
 
 _Processor = Callable[[Any], Any] | None
 
@@ -118,10 +121,12 @@ def _asyncpg_adapter(conn: AsyncConnection) -> Any | None:
     """SQLAlchemy's asyncpg connection adapter under `conn`, when it is one we can drive."""
     if conn.dialect.driver != "asyncpg":
         return None
+    if conn.sync_connection is None:
+        return None
     try:
         # The pool connection, already checked out: no I/O (an invalidated one would need
         # some, which SQLAlchemy's own path then does).
-        adapter = conn.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+        adapter = conn.sync_connection.connection.dbapi_connection
     except Exception:
         return None
     kind = type(adapter)
@@ -152,6 +157,9 @@ def _translated(adapter: Any, plan: _Plan, arguments: list[Any], error: Exceptio
             dbapi_error,
             plan.dialect.loaded_dbapi.Error,
             dialect=plan.dialect,
-            connection_invalidated=plan.dialect.is_disconnect(dbapi_error, adapter, None),
+            # Typed for the driver module's `Error`; is_disconnect checks the type itself.
+            connection_invalidated=plan.dialect.is_disconnect(
+                cast("DBAPIModule.Error", dbapi_error), adapter, None
+            ),
         )
     return error  # pragma: no cover - _handle_exception always raises

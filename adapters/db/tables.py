@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -73,7 +74,27 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # A rotated key's former secret, valid beside the new one until its deadline.
+    Column("previous_key_hash", String(64), nullable=True, unique=True),
+    Column("previous_valid_until", UtcDateTime, nullable=True),
     CheckConstraint("role IN ('admin', 'staff', 'readonly')", name="role_known"),
+)
+
+# Every admin action (keys, channels, credentials, policies): who, when, what, the subject
+# before and after. Never a secret: inputs are stored redacted, snapshots hold none.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(200), nullable=True),
+    Column("outcome", String(200), nullable=False),
+    Column("input", JsonDocument, nullable=False),
+    Column("before", JsonDocument, nullable=True),
+    Column("after", JsonDocument, nullable=True),
+    Index("ix_admin_audit_at", "at", "id"),
 )
 
 
@@ -300,6 +321,17 @@ currency_rates = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Each rate as it stood on the day it was set (the day's last): past sales convert at these.
+currency_rate_days = Table(
+    "currency_rate_days",
+    metadata,
+    Column("source", String(3), primary_key=True),
+    Column("target", String(3), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("rate", String(40), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 sku_price_overrides = Table(
     "sku_price_overrides",
     metadata,
@@ -343,6 +375,19 @@ channel_configs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# A channel's OAuth tokens (adapters/channel_kit/tokens.py), sealed like its credentials; the
+# refresh token is the latest the channel issued (null: the credentials' own is current).
+channel_tokens = Table(
+    "channel_tokens",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("access_token", LargeBinary, nullable=True),
+    Column("access_digest", String(64), nullable=True),  # sha256 of the access token
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("refresh_token", LargeBinary, nullable=True),
+    Column("refreshed_at", UtcDateTime, nullable=True),
+)
+
 listings = Table(
     "listings",
     metadata,
@@ -378,6 +423,13 @@ listing_items = Table(
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("external_id", String(200), nullable=True),
     Column("refs", JsonDocument, nullable=True),  # the channel's ids of the SKU
+    # A lowered figure reconciliation saw and has not decided yet (see domain/sync/reconcile):
+    # the figure, the confirmed one it drifted from (and when that was confirmed), and when it
+    # was read.
+    Column("drift_quantity", Integer, nullable=True),
+    Column("drift_from", Integer, nullable=True),
+    Column("drift_from_at", UtcDateTime, nullable=True),
+    Column("drift_seen_at", UtcDateTime, nullable=True),
     Index("ix_listing_items_sku", "sku"),
 )
 
@@ -412,6 +464,19 @@ outbox = Table(
         sqlite_where=text("status = 'pending'"),
     ),
     Index("ix_outbox_channel_status_available", "channel_id", "status", "available_at"),
+)
+
+# Quantities the relay sent and has not heard back (see domain/sync/echoes.py), recorded
+# before each call: a shop reporting one of them reports Nexo's own push, not an edit.
+pushed_quantities = Table(
+    "pushed_quantities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("pushed_at", UtcDateTime, nullable=False),
+    Index("ix_pushed_quantities_channel_sku", "channel_id", "sku", "pushed_at"),
 )
 
 sync_log = Table(
@@ -472,10 +537,16 @@ orders = Table(
     Column("number", String(100), nullable=True),
     Column("status", String(32), nullable=False),
     Column("placed_at", UtcDateTime, nullable=False),
+    # placed_at's UTC day as days since 1970-01-01 (adapters/db/dialect.day_number): reports
+    # group by it, and the planner knows how many there are.
+    Column("placed_day", Integer, nullable=False),
     Column("channel_updated_at", UtcDateTime, nullable=False),
     Column("customer_name", String(300), nullable=True),
     Column("customer_email", String(300), nullable=True),
     Column("customer_phone", String(100), nullable=True),
+    Column("customer_buyer_id", String(300), nullable=True),  # the channel's id for the buyer
+    # The buyer's identity once matched (domain/customers/linking.py); None: still to match.
+    Column("customer_identity_id", Uuid, nullable=True),
     Column("shipping_address", JsonDocument, nullable=False),
     Column("currency", String(3), nullable=True),
     Column("total_minor", BigInteger, nullable=True),
@@ -487,6 +558,14 @@ orders = Table(
     UniqueConstraint("channel_id", "external_id", name="uq_orders_channel_external"),
     Index("ix_orders_placed_at_id", "placed_at", "id"),
     Index("ix_orders_status", "status"),
+    Index("ix_orders_customer_identity_id", "customer_identity_id"),
+    # The orders whose buyer is still to match: few, whatever the size of the order book.
+    Index(
+        "ix_orders_unmatched",
+        "placed_at",
+        postgresql_where=text("customer_identity_id IS NULL"),
+        sqlite_where=text("customer_identity_id IS NULL"),
+    ),
 )
 
 order_lines = Table(
@@ -506,9 +585,33 @@ order_lines = Table(
     Column("reservation_id", Uuid, nullable=True),
     Column("routed_by", String(300), nullable=True),
     Column("shipped_quantity", Integer, nullable=False),
+    # What the channel took off the line's price (minor units of `currency`), for reports.
+    Column("discount_minor", BigInteger, nullable=False, server_default="0"),
+    # The variant's cost when the line was sold (or mapped to its SKU): its cost of goods.
+    Column("unit_cost_minor", BigInteger, nullable=True),
+    Column("cost_currency", String(3), nullable=True),
+    # The order's channel and placing time (and its day), copied for the reports: they sum
+    # lines without joining their orders.
+    Column("channel_id", Uuid, nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("placed_day", Integer, nullable=False),
     CheckConstraint("quantity > 0", name="quantity_positive"),
     Index("ix_order_lines_order_id", "order_id"),
+    Index("ix_order_lines_placed_at", "placed_at"),
     Index("ix_order_lines_sku_status", "sku", "status"),
+)
+
+# Orders whose allocation is due, recorded with the order (an allocation outbox): the run that
+# holds the lease reserves it; the sweep takes over a lease left unrenewed (a crashed run).
+allocations_due = Table(
+    "allocations_due",
+    metadata,
+    Column("order_id", Uuid, ForeignKey("orders.id"), primary_key=True),
+    Column("due_since", UtcDateTime, nullable=False),
+    Column("lease", Uuid, nullable=True),  # the run that holds it (None: nobody)
+    Column("claimed_at", UtcDateTime, nullable=False),
+    # The sweep, every second or two, asks for leases claimed before a time.
+    Index("ix_allocations_due_claimed_at", "claimed_at"),
 )
 
 # What the channel charges the merchant for an order (commission, payment processing…).
@@ -522,7 +625,12 @@ order_fees = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("channel_line_id", String(200), nullable=True),  # the line it is for, if one
+    # The order's channel and placing time (and its day), copied for the reports.
+    Column("channel_id", Uuid, nullable=False),
+    Column("placed_at", UtcDateTime, nullable=False),
+    Column("placed_day", Integer, nullable=False),
     Index("ix_order_fees_order_id", "order_id"),
+    Index("ix_order_fees_placed_at", "placed_at"),
 )
 
 order_transitions = Table(
@@ -574,4 +682,68 @@ channel_cursors = Table(
     Column("kind", String(32), primary_key=True),  # "orders": where the order pull goes on
     Column("cursor", Text, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+    # When the last pull that read to the end started: the channel's orders from before it
+    # are in Nexo (what deciding a lowered figure waits for).
+    Column("pulled_through", UtcDateTime, nullable=True),
+)
+
+# --- customers -----------------------------------------------------------------------------
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(300), nullable=True),
+    Column("email", String(300), nullable=True),
+    Column("phone", String(100), nullable=True),
+    # What `customers(search:)` compares: name, e-mail and phone in lower case, one string.
+    Column("search_text", String(800), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("merged_into", Uuid, ForeignKey("customers.id"), nullable=True),
+    Column("forgotten_at", UtcDateTime, nullable=True),
+    Index("ix_customers_created_at_id", "created_at", "id"),
+)
+
+# A buyer as one channel knows them; orders point at it (orders.customer_identity_id).
+customer_identities = Table(
+    "customer_identities",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("buyer_ref", String(300), nullable=False),
+    Column("customer_id", Uuid, ForeignKey("customers.id"), nullable=False),
+    Column("name", String(300), nullable=True),
+    Column("email", String(300), nullable=True),
+    Column("phone", String(100), nullable=True),
+    Column("address", JsonDocument, nullable=False),
+    # Match keys (domain/customers/matching.py): the mailbox, E.164 phone, address+name digest.
+    Column("email_key", String(300), nullable=True),
+    Column("phone_key", String(32), nullable=True),
+    Column("address_key", String(64), nullable=True),
+    Column("rule", String(32), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Column("linked_at", UtcDateTime, nullable=False),
+    Column("linked_by", String(100), nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("forgotten", Boolean, nullable=False),
+    UniqueConstraint("channel_id", "buyer_ref", name="uq_customer_identities_channel_ref"),
+    Index("ix_customer_identities_customer_id", "customer_id"),
+    Index("ix_customer_identities_email_key", "email_key"),
+    Index("ix_customer_identities_phone_key", "phone_key"),
+    Index("ix_customer_identities_address_key", "address_key"),
+)
+
+# What people did to customers: merges, unmerges, erasures (never personal data itself).
+customer_audit = Table(
+    "customer_audit",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("customer_id", Uuid, ForeignKey("customers.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_customer_audit_customer_id", "customer_id", "at"),
 )

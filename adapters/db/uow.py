@@ -18,6 +18,8 @@ from adapters.db.repositories.api_keys import SqlApiKeyRepository
 from adapters.db.repositories.catalog import SqlCatalogRepository
 from adapters.db.repositories.channel_configs import SqlChannelConfigRepository
 from adapters.db.repositories.channels import ChannelBook, SqlChannelRepository
+from adapters.db.repositories.customers import SqlCustomerRepository
+from adapters.db.repositories.due_allocations import SqlDueAllocationRepository
 from adapters.db.repositories.inbox import SqlInboxRepository
 from adapters.db.repositories.inventory import SqlInventoryRepository
 from adapters.db.repositories.listings import SqlListingRepository
@@ -25,6 +27,8 @@ from adapters.db.repositories.operations import SqlOperationLog
 from adapters.db.repositories.orders import SqlOrderRepository
 from adapters.db.repositories.outbox import SqlOutboxRepository
 from adapters.db.repositories.pricing import SqlPricingRepository
+from adapters.db.repositories.pushes import SqlPushedQuantities
+from adapters.db.repositories.sales import SqlSalesRepository
 from adapters.db.repositories.sync_log import SqlSyncLogRepository
 from adapters.logging import get_logger
 from domain.events import Event
@@ -65,7 +69,7 @@ class SqlUnitOfWork:
             self._release_slot()
             raise
         try:
-            self.connection.sync_connection.info[READONLY_FLAG] = self._readonly  # type: ignore[union-attr]
+            self.connection.info[READONLY_FLAG] = self._readonly
             await self.connection.begin()
         except BaseException:
             await self._close()
@@ -80,9 +84,13 @@ class SqlUnitOfWork:
         self.channel_configs = SqlChannelConfigRepository(self.connection)
         self.listings = SqlListingRepository(self.connection)
         self.orders = SqlOrderRepository(self.connection)
+        self.due_allocations = SqlDueAllocationRepository(self.connection)
         self.outbox = SqlOutboxRepository(self.connection)
         self.sync_log = SqlSyncLogRepository(self.connection)
+        self.pushes = SqlPushedQuantities(self.connection)
         self.inbox = SqlInboxRepository(self.connection)
+        self.customers = SqlCustomerRepository(self.connection)
+        self.sales = SqlSalesRepository(self.connection)
         return self
 
     async def __aexit__(

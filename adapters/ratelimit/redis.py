@@ -83,6 +83,11 @@ class RedisRateLimiter:
                 return
             await asyncio.sleep(wait)
 
+    async def try_acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> float:
+        """Take `tokens` if they are there now (0.0); else take nothing and return the
+        seconds until they would be (one round trip either way)."""
+        return max(0.0, await self._run("acquire", key, spec, tokens))
+
     async def observe(self, key: str, spec: BucketSpec, available: float) -> None:
         await self._run("observe", key, spec, available)
 

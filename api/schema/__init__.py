@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
 )
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from api.rate_limits import RateLimitOperations
 from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
+from api.schema.admin_audit import AdminAuditQuery, audit_admin_actions
 from api.schema.catalog.channel_settings import ChannelSettingsMutation
 from api.schema.catalog.mutations import CatalogMutation
 from api.schema.catalog.queries import CatalogQuery
 from api.schema.channels import ChannelsMutation, ChannelsQuery
+from api.schema.cost import LIMIT_RULES
+from api.schema.customers.mutations import CustomersMutation
+from api.schema.customers.queries import CustomersQuery
+from api.schema.edge import check_every_root_field
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
@@ -27,6 +35,7 @@ from api.schema.orders.queries import OrdersQuery
 from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.plain_inputs import build_plain_inputs
+from api.schema.reports import ReportsQuery, StockReportsQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
@@ -36,6 +45,7 @@ Query = merge_types(
     "Query",
     (
         AccessQuery,
+        AdminAuditQuery,
         InventoryQuery,
         ChannelsQuery,
         CatalogQuery,
@@ -43,6 +53,9 @@ Query = merge_types(
         StorefrontQuery,
         SyncInboundQuery,
         OrdersQuery,
+        CustomersQuery,
+        ReportsQuery,
+        StockReportsQuery,
     ),
 )
 Mutation = merge_types(
@@ -58,6 +71,7 @@ Mutation = merge_types(
         SyncInboundMutation,
         OrdersMutation,
         OrderRoutingMutation,
+        CustomersMutation,
     ),
 )
 Subscription = merge_types(
@@ -74,6 +88,10 @@ Subscription = merge_types(
 MAX_TOKENS = 4000
 
 
+class _Answer(Protocol):
+    errors: list[GraphQLError] | None
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """MaskErrors without its per-result `isinstance` against a runtime Protocol.
 
@@ -84,7 +102,7 @@ class MaskUnexpectedErrors(MaskErrors):
     def _process_result(self, result: object) -> None:
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+            cast(_Answer, result).errors = self._process_errors(errors)
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -93,17 +111,38 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class SuggestionFreeExecution(StrawberryGraphQLCoreExecutionContext):
+    """Execution whose errors (variables' values) never say "Did you mean…": with
+    introspection off, suggestions would map the schema for whoever guesses names."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        # Variables are coerced here, before the executor exists.
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
+
+
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    """The schema; without `introspection` (production) errors carry no suggestions either."""
+    hide_suggestions = not introspection
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=512),
-        lambda: QueryValidationCache(maxsize=512),
+        lambda: AddValidationRules(list(LIMIT_RULES)),
+        lambda: QueryValidationCache(maxsize=512, hide_suggestions=hide_suggestions),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        RateLimitOperations,
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    check_every_root_field((Query, Mutation, Subscription))
+    audit_admin_actions(Mutation)  # outermost: attempts refused are recorded too
     schema = strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=SuggestionFreeExecution if hide_suggestions else None,
     )
     build_plain_inputs(
         concrete.definition for concrete in schema.schema_converter.type_map.values()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import strawberry
 
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt
+from api.schema.errors import UserError, user_errors_as
 from api.schema.permissions import IsAdmin
 from api.schema.scalars import Role
 from domain import api_keys as use_cases
@@ -19,27 +19,34 @@ from domain.access import Role as DomainRole
 @strawberry.type(description="The caller, as identified by its API key.")
 class Viewer:
     name: str
-    role: Role  # type: ignore[valid-type]
+    role: Role
 
 
 @strawberry.type
 class ApiKey:
     name: str
-    role: Role  # type: ignore[valid-type]
+    role: Role
     created_at: datetime
     revoked_at: datetime | None
+    former_secret_valid_until: datetime | None = strawberry.field(
+        description="After a rotation: until when the former secret still works."
+    )
 
     @classmethod
     def from_domain(cls, key: DomainApiKey) -> ApiKey:
         return cls(
-            name=key.name, role=key.role, created_at=key.created_at, revoked_at=key.revoked_at
+            name=key.name,
+            role=key.role,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+            former_secret_valid_until=key.previous_valid_until,
         )
 
 
 @strawberry.input
 class CreateApiKeyInput:
     name: str
-    role: Role  # type: ignore[valid-type]
+    role: Role
 
 
 @strawberry.type
@@ -62,7 +69,25 @@ class RevokeApiKeyPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="A key was created or revoked.")
+@strawberry.input
+class RotateApiKeyInput:
+    name: str
+    grace_seconds: int = strawberry.field(
+        default=86_400,
+        description="How long the current secret keeps working beside the new one (0-30 days).",
+    )
+
+
+@strawberry.type
+class RotateApiKeyPayload:
+    api_key: ApiKey | None = None
+    secret: str | None = strawberry.field(
+        default=None, description="The new secret: shown once, never stored."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A key was created, rotated or revoked.")
 class ApiKeyEvent:
     kind: str
     name: str
@@ -85,29 +110,35 @@ class AccessQuery:
 @strawberry.type
 class AccessMutation:
     @strawberry.mutation(permission_classes=[IsAdmin])
+    @user_errors_as(CreateApiKeyPayload)
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
-        async def run() -> use_cases.IssuedKey:
-            async with info.context.container.uow() as uow:
-                issued = await use_cases.create_api_key(
-                    uow, name=input.name, role=DomainRole(input.role)
-                )
-                await uow.commit()
-                return issued
-
-        issued, errors = await attempt(run)
-        if issued is None:
-            return CreateApiKeyPayload(user_errors=errors)
+        async with info.context.container.uow() as uow:
+            issued = await use_cases.create_api_key(
+                uow, name=input.name, role=DomainRole(input.role)
+            )
+            await uow.commit()
         return CreateApiKeyPayload(api_key=ApiKey.from_domain(issued.key), secret=issued.secret)
 
-    @strawberry.mutation(permission_classes=[IsAdmin])
-    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyPayload:
-        async def run() -> None:
-            async with info.context.container.uow() as uow:
-                await use_cases.revoke_api_key(uow, name=input.name)
-                await uow.commit()
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="A new secret for a key; the current one works until the grace ends.",
+    )
+    @user_errors_as(RotateApiKeyPayload)
+    async def rotate_api_key(self, info: Info, input: RotateApiKeyInput) -> RotateApiKeyPayload:
+        async with info.context.container.uow() as uow:
+            issued = await use_cases.rotate_api_key(
+                uow, name=input.name, grace=timedelta(seconds=input.grace_seconds)
+            )
+            await uow.commit()
+        return RotateApiKeyPayload(api_key=ApiKey.from_domain(issued.key), secret=issued.secret)
 
-        _, errors = await attempt(run)
-        return RevokeApiKeyPayload(revoked=not errors, user_errors=errors)
+    @strawberry.mutation(permission_classes=[IsAdmin])
+    @user_errors_as(RevokeApiKeyPayload)
+    async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> RevokeApiKeyPayload:
+        async with info.context.container.uow() as uow:
+            await use_cases.revoke_api_key(uow, name=input.name)
+            await uow.commit()
+        return RevokeApiKeyPayload(revoked=True)
 
 
 @strawberry.type

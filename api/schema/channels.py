@@ -8,23 +8,25 @@ import strawberry
 
 from api.schema.catalog.channel_types import ChannelCatalogConfig
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt
+from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.orders.types import ConflictPolicy, Fulfilment, LosingLines
 from api.schema.permissions import CanMutate
-from domain.inventory import channel_setup
-from domain.inventory.availability import AvailabilityRule
-from domain.inventory.channels import Channel as DomainChannel
-from domain.inventory.channels import ChannelKind as DomainChannelKind
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.model import Channel as DomainChannel
+from domain.channels.model import ChannelKind as DomainChannelKind
 
-ChannelKind = strawberry.enum(DomainChannelKind, name="ChannelKind")
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+ChannelKind = DomainChannelKind
+strawberry.enum(ChannelKind, name="ChannelKind")
 
 
 @strawberry.type
 class Channel:
     id: strawberry.ID
     name: str
-    kind: ChannelKind  # type: ignore[valid-type]
+    kind: ChannelKind
     currency: str
     priority: int
     location_ids: list[strawberry.ID]
@@ -41,17 +43,17 @@ class Channel:
         return ChannelCatalogConfig.from_domain(config)
 
     @strawberry.field(description="Who ships the channel's orders (setChannelFulfilment).")
-    async def fulfilment(self, info: Info) -> Fulfilment:  # type: ignore[valid-type]
+    async def fulfilment(self, info: Info) -> Fulfilment:
         config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
         return config.fulfilment
 
     @strawberry.field(description="Who gets a contested last unit (setConflictPolicy).")
-    async def conflict_policy(self, info: Info) -> ConflictPolicy:  # type: ignore[valid-type]
+    async def conflict_policy(self, info: Info) -> ConflictPolicy:
         config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
         return config.conflict_policy
 
     @strawberry.field(description="What becomes of its line that loses one (setConflictPolicy).")
-    async def losing_lines(self, info: Info) -> LosingLines:  # type: ignore[valid-type]
+    async def losing_lines(self, info: Info) -> LosingLines:
         config = await info.context.catalog_loaders.config_by_channel.load(uuid.UUID(self.id))
         return config.losing_lines
 
@@ -74,7 +76,7 @@ class Channel:
 @strawberry.input
 class CreateChannelInput:
     name: str
-    kind: ChannelKind  # type: ignore[valid-type]
+    kind: ChannelKind
     currency: str
     priority: int = 0
     location_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
@@ -112,49 +114,43 @@ class ChannelsQuery:
 @strawberry.type
 class ChannelsMutation:
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ChannelPayload)
     async def create_channel(self, info: Info, input: CreateChannelInput) -> ChannelPayload:
-        async def run() -> Channel:
-            async with info.context.container.uow() as uow:
-                channel = await channel_setup.create_channel(
-                    uow,
-                    name=input.name,
-                    kind=str(input.kind.value),
-                    currency=input.currency,
-                    priority=input.priority,
-                    location_ids=[parse_id(i, "locationIds") for i in input.location_ids],
-                    rule=AvailabilityRule(
-                        buffer_quantity=input.buffer_quantity,
-                        allocation_percent=input.allocation_percent,
-                        max_quantity=input.max_quantity,
-                        end_when_below=input.end_when_below,
-                    ),
-                )
-                await uow.commit()
-            return Channel.from_domain(channel)
-
-        channel, errors = await attempt(run)
-        return ChannelPayload(channel=channel, user_errors=errors)
+        async with info.context.container.uow() as uow:
+            channel = await channel_setup.create_channel(
+                uow,
+                name=input.name,
+                kind=str(input.kind.value),
+                currency=input.currency,
+                priority=input.priority,
+                location_ids=[parse_id(i, "locationIds") for i in input.location_ids],
+                rule=AvailabilityRule(
+                    buffer_quantity=input.buffer_quantity,
+                    allocation_percent=input.allocation_percent,
+                    max_quantity=input.max_quantity,
+                    end_when_below=input.end_when_below,
+                ),
+            )
+            await uow.commit()
+        return ChannelPayload(channel=Channel.from_domain(channel))
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ChannelPayload)
     async def set_channel_sku_rule(
         self, info: Info, input: SetChannelSkuRuleInput
     ) -> ChannelPayload:
-        async def run() -> Channel:
-            async with info.context.container.uow() as uow:
-                channel = await channel_setup.set_channel_sku_rule(
-                    uow,
-                    channel_id=parse_id(input.channel_id, "channelId"),
-                    sku=input.sku,
-                    rule=AvailabilityRule(
-                        buffer_quantity=input.buffer_quantity,
-                        allocation_percent=input.allocation_percent,
-                        max_quantity=input.max_quantity,
-                        end_when_below=input.end_when_below,
-                        blocked=input.blocked,
-                    ),
-                )
-                await uow.commit()
-            return Channel.from_domain(channel)
-
-        channel, errors = await attempt(run)
-        return ChannelPayload(channel=channel, user_errors=errors)
+        async with info.context.container.uow() as uow:
+            channel = await channel_setup.set_channel_sku_rule(
+                uow,
+                channel_id=parse_id(input.channel_id, "channelId"),
+                sku=input.sku,
+                rule=AvailabilityRule(
+                    buffer_quantity=input.buffer_quantity,
+                    allocation_percent=input.allocation_percent,
+                    max_quantity=input.max_quantity,
+                    end_when_below=input.end_when_below,
+                    blocked=input.blocked,
+                ),
+            )
+            await uow.commit()
+        return ChannelPayload(channel=Channel.from_domain(channel))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+import functools
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -12,20 +13,24 @@ from graphql import GraphQLError
 from domain.errors import DomainError, InvalidFields
 from domain.errors import ErrorCode as DomainErrorCode
 
-ErrorCode = strawberry.enum(
-    DomainErrorCode,
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+ErrorCode = DomainErrorCode
+strawberry.enum(
+    ErrorCode,
     name="ErrorCode",
     description="Why a mutation did not happen. Stable: branch on these, not on messages.",
 )
 
-T = TypeVar("T")
+Payload = TypeVar("Payload")
+Payload_co = TypeVar("Payload_co", covariant=True)
+Params = ParamSpec("Params")
 
 
 @strawberry.type(description="An expected failure: the mutation changed nothing.")
 class UserError:
     field: str | None = strawberry.field(description="The input field at fault, when one is.")
     message: str
-    code: ErrorCode  # type: ignore[valid-type]
+    code: ErrorCode
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
@@ -39,12 +44,36 @@ class UserError:
         return [cls.from_domain(error)]
 
 
-async def attempt(action: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
-    """Run a use case; a `DomainError` becomes a user error, anything else propagates (masked)."""
-    try:
-        return await action(), []
-    except DomainError as error:
-        return None, UserError.list_from(error)
+class FailedPayload(Protocol[Payload_co]):
+    """A payload type: built with only its `user_errors` when the mutation changed nothing."""
+
+    def __call__(self, *, user_errors: list[UserError]) -> Payload_co: ...
+
+
+def user_errors_as(
+    payload: FailedPayload[Payload],
+) -> Callable[
+    [Callable[Params, Awaitable[Payload]]], Callable[Params, Coroutine[Any, Any, Payload]]
+]:
+    """A mutation whose expected failure (a `DomainError`) answers `payload(userErrors=…)`.
+
+    Anything else propagates (and is masked). Strawberry reads the resolver's signature
+    through the wrapper (`__wrapped__`).
+    """
+
+    def decorate(
+        resolve: Callable[Params, Awaitable[Payload]],
+    ) -> Callable[Params, Coroutine[Any, Any, Payload]]:
+        @functools.wraps(resolve)
+        async def resolved(*args: Params.args, **kwargs: Params.kwargs) -> Payload:
+            try:
+                return await resolve(*args, **kwargs)
+            except DomainError as error:
+                return payload(user_errors=UserError.list_from(error))
+
+        return resolved
+
+    return decorate
 
 
 @contextmanager

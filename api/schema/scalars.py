@@ -6,4 +6,6 @@ import strawberry
 
 from domain.access import Role as DomainRole
 
-Role = strawberry.enum(DomainRole, name="Role", description="What an API key may do.")
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+Role = DomainRole
+strawberry.enum(Role, name="Role", description="What an API key may do.")

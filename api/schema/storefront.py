@@ -10,22 +10,23 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
 from adapters.db.cursors import encode_cursor
 from api.schema.catalog.types import Money
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt, query_errors
+from api.schema.errors import UserError, query_errors, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.inventory.types import Reservation
 from api.schema.permissions import CanMutate
 from domain.catalog.prices import PriceBook, price_on
-from domain.catalog.pricing import ChannelPrice
+from domain.channels.model import Channel, ChannelForSku, ChannelKind
+from domain.channels.pricing import ChannelPrice
+from domain.clock import utcnow
 from domain.errors import DomainError, ErrorCode, IllegalState, InvalidInput, NotFound
-from domain.inventory import reservations
-from domain.inventory.channels import Channel, ChannelForSku, ChannelKind
+from domain.inventory import hold_requests, reservations
 from domain.inventory.events import STOCK_TOPIC, availability_on
 from domain.inventory.model import Reservation as DomainReservation
 from domain.inventory.model import ReservationStatus
@@ -115,7 +116,8 @@ async def _webstore(uow: UnitOfWork, channel_id: strawberry.ID) -> Channel:
 
 
 async def _webstore_of(info: Info, channel_id: strawberry.ID) -> Channel:
-    async with info.context.container.uow(readonly=True) as uow:
+    # One read: no transaction around it (no BEGIN and ROLLBACK round trips).
+    async with info.context.container.uow(readonly=True, autocommit=True) as uow:
         return await _webstore(uow, channel_id)
 
 
@@ -144,14 +146,16 @@ def _skus(skus: list[str]) -> list[str]:
     return skus
 
 
-def _on_line_quantity(errors: list[UserError]) -> list[UserError]:
+def _cart_refused(*, user_errors: list[UserError]) -> CartReservationsPayload:
     """The domain names a short line as `lines[i]`; the quantity is what the shopper changes."""
-    return [
-        UserError(field=f"{e.field}.quantity", message=e.message, code=e.code)
-        if e.code is ErrorCode.INSUFFICIENT_STOCK and e.field and _WHOLE_LINE.fullmatch(e.field)
-        else e
-        for e in errors
-    ]
+    return CartReservationsPayload(
+        user_errors=[
+            UserError(field=f"{e.field}.quantity", message=e.message, code=e.code)
+            if e.code is ErrorCode.INSUFFICIENT_STOCK and e.field and _WHOLE_LINE.fullmatch(e.field)
+            else e
+            for e in user_errors
+        ]
+    )
 
 
 async def _storefront_items(
@@ -222,7 +226,7 @@ class StorefrontQuery:
             wanted = _skus(skus)
             async with info.context.container.uow(readonly=True) as uow:
                 channel = await _webstore(uow, channel_id)
-                return await _storefront_items(uow, channel, wanted, datetime.now(UTC))
+                return await _storefront_items(uow, channel, wanted, utcnow())
 
 
 @strawberry.type
@@ -234,28 +238,22 @@ class StorefrontMutation:
         "several: at the first sellable location, by code, that has them). Replaying the key "
         "answers with the first reservations.",
     )
+    @user_errors_as(_cart_refused)
     async def checkout_reserve(
         self, info: Info, input: CheckoutReserveInput
     ) -> CartReservationsPayload:
-        async def run() -> reservations.LinesResult:
-            reference = _cart_reference(input.cart_id)
-            source = _source(await _webstore_of(info, input.channel_id))
-            return await reservations.reserve_lines(
-                info.context.container.uow,
-                lines=[
-                    reservations.LineRequest(sku=ln.sku, quantity=ln.quantity, location_id=source)
-                    for ln in input.lines
-                ],
-                mode=reservations.LineMode.ALL_OR_NOTHING,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-                reference=reference,
-                expires_in_seconds=input.expires_in_seconds,
-            )
-
-        result, errors = await attempt(run)
-        if result is None:
-            return CartReservationsPayload(user_errors=_on_line_quantity(errors))
+        reference = _cart_reference(input.cart_id)
+        source = _source(await _webstore_of(info, input.channel_id))
+        result = await info.context.container.reservation_desk.reserve_cart(
+            lines=[
+                hold_requests.LineRequest(sku=ln.sku, quantity=ln.quantity, location_id=source)
+                for ln in input.lines
+            ],
+            key=input.idempotency_key,
+            actor=info.context.actor,
+            reference=reference,
+            expires_in_seconds=input.expires_in_seconds,
+        )
         return CartReservationsPayload(
             reservations=[
                 Reservation.from_domain(line.reservation)
@@ -270,37 +268,33 @@ class StorefrontMutation:
         description="Let go of everything a cart holds; returns what this key released. "
         "Safe to retry with the same key, also after a partial failure.",
     )
+    @user_errors_as(CartReservationsPayload)
     async def release_cart(self, info: Info, input: ReleaseCartInput) -> CartReservationsPayload:
-        async def run() -> list[reservations.ReservationResult]:
-            key = input.idempotency_key.strip()
-            if not 1 <= len(key) <= MAX_RELEASE_KEY:
-                raise InvalidInput(
-                    f"idempotency key must be 1-{MAX_RELEASE_KEY} characters",
-                    field="idempotencyKey",
-                )
-            reference = _cart_reference(input.cart_id)
-            await _webstore_of(info, input.channel_id)
-            released: list[reservations.ReservationResult] = []
-            for held in await _cart_reservations(info, reference):
-                # Released ones are tried too: if this key released them, that is a replay.
-                if held.status not in (ReservationStatus.ACTIVE, ReservationStatus.RELEASED):
-                    continue
-                try:
-                    released.append(
-                        await reservations.release(
-                            info.context.container.uow,
-                            reservation_id=held.id,
-                            key=f"{key}:{held.id}",
-                            actor=info.context.actor,
-                        )
+        key = input.idempotency_key.strip()
+        if not 1 <= len(key) <= MAX_RELEASE_KEY:
+            raise InvalidInput(
+                f"idempotency key must be 1-{MAX_RELEASE_KEY} characters", field="idempotencyKey"
+            )
+        reference = _cart_reference(input.cart_id)
+        await _webstore_of(info, input.channel_id)
+        released: list[reservations.ReservationResult] = []
+        for held in await _cart_reservations(info, reference):
+            # Released ones are tried too: if this key released them, that is a replay.
+            if held.status not in (ReservationStatus.ACTIVE, ReservationStatus.RELEASED):
+                continue
+            try:
+                released.append(
+                    await reservations.release(
+                        info.context.container.uow,
+                        reservation_id=held.id,
+                        key=f"{key}:{held.id}",
+                        actor=info.context.actor,
+                        held_by=reference,
                     )
-                except IllegalState:
-                    continue  # released by another key, expired or committed meanwhile
-            return released
-
-        released, errors = await attempt(run)
-        if released is None:
-            return CartReservationsPayload(user_errors=errors)
+                )
+            except IllegalState:
+                # Released by another key, expired, or placed as an order meanwhile.
+                continue
         return CartReservationsPayload(
             reservations=[Reservation.from_domain(r.reservation) for r in released],
             replayed=bool(released) and all(r.replayed for r in released),

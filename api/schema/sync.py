@@ -5,30 +5,33 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import strawberry
 
 from adapters.db.repositories.sync_log import sync_call_cursor
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt, query_errors
+from api.schema.errors import UserError, query_errors, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.pagination import Connection, connection, page_size
 from api.schema.permissions import CanMutate
+from domain.channels.health import channel_problem
+from domain.channels.model import Channel
+from domain.clock import utcnow
 from domain.errors import InvalidInput, NotFound
-from domain.inventory.channels import Channel
+from domain.jobs import RECONCILE_JOB
 from domain.ports import UnitOfWork
 from domain.sync import model
-from domain.sync.health import channel_problem
 from domain.sync.relay import SYNC_TOPIC
 from workers.registry import JOBS
 
-RECONCILE_JOB = "reconcile_channel"
 STATUS_WINDOW = timedelta(hours=1)
 
-SyncOutcome = strawberry.enum(
-    model.CallOutcome,
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+SyncOutcome = model.CallOutcome
+strawberry.enum(
+    SyncOutcome,
     name="SyncOutcome",
     description=(
         "OK: accepted. PARTIAL: some keys rejected. REJECTED: refused, not retried. "
@@ -46,7 +49,7 @@ class SyncCall:
     keys: list[str] = strawberry.field(
         description="SKUs or listing ids the call carried: up to 100 in the log, 20 live."
     )
-    outcome: SyncOutcome  # type: ignore[valid-type]
+    outcome: SyncOutcome
     attempt: int = strawberry.field(description="1 for a first try, then 2, 3…")
     latency_ms: int
     message: str | None = strawberry.field(description="The channel's answer, when not OK.")
@@ -147,7 +150,7 @@ class SyncQuery:
         self,
         info: Info,
         channel_id: strawberry.ID | None = None,
-        outcome: SyncOutcome | None = None,  # type: ignore[valid-type]
+        outcome: SyncOutcome | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> Connection[SyncCall]:
@@ -165,7 +168,7 @@ class SyncQuery:
 
     @strawberry.field
     async def channel_sync_status(self, info: Info, channel_id: strawberry.ID) -> ChannelSyncStatus:
-        now = datetime.now(UTC)
+        now = utcnow()
         with query_errors():
             channel = parse_id(channel_id, "channelId")
             container = info.context.container
@@ -203,20 +206,15 @@ class SyncMutation:
         description="Queue a reconciliation of the channel: its state read back and "
         "differences with the hub set right.",
     )
+    @user_errors_as(RequestReconcilePayload)
     async def request_reconcile(
         self, info: Info, input: RequestReconcileInput
     ) -> RequestReconcilePayload:
-        async def run() -> uuid.UUID:
-            channel = parse_id(input.channel_id, "channelId")
-            async with info.context.container.uow(readonly=True) as uow:
-                await _known_channel(uow, channel)
-            # Under arq an unknown job would be accepted and fail in the worker; refuse here.
-            if all(spec.name != RECONCILE_JOB for spec in JOBS):
-                raise InvalidInput("reconciliation is not available")
-            await info.context.container.queue.enqueue(RECONCILE_JOB, str(channel))
-            return channel
-
-        channel, errors = await attempt(run)
-        if channel is None:
-            return RequestReconcilePayload(user_errors=errors)
+        channel = parse_id(input.channel_id, "channelId")
+        async with info.context.container.uow(readonly=True) as uow:
+            await _known_channel(uow, channel)
+        # Under arq an unknown job would be accepted and fail in the worker; refuse here.
+        if all(spec.name != RECONCILE_JOB for spec in JOBS):
+            raise InvalidInput("reconciliation is not available")
+        await info.context.container.queue.enqueue(RECONCILE_JOB, str(channel))
         return RequestReconcilePayload(channel_id=strawberry.ID(str(channel)), queued=True)

@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
 from adapters.db.repositories.inbox import inbox_cursor
 from api.schema.channels import Channel
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt, query_errors
+from api.schema.errors import UserError, query_errors, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.pagination import Connection, connection, page_size
 from api.schema.permissions import CanMutate
-from domain.catalog.channel_config import StockEditPolicy as DomainStockEditPolicy
+from domain.channels.policies import StockEditPolicy as DomainStockEditPolicy
+from domain.channels.port import InboundKind as DomainInboundKind
+from domain.clock import utcnow
 from domain.errors import NotFound
 from domain.sync import stock_edits
-from domain.sync.channel import InboundKind as DomainInboundKind
 from domain.sync.inbox_model import InboxEntry
 from domain.sync.inbox_model import InboxStatus as DomainInboxStatus
 
-StockEditPolicy = strawberry.enum(
-    DomainStockEditPolicy,
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+StockEditPolicy = DomainStockEditPolicy
+strawberry.enum(
+    StockEditPolicy,
     name="StockEditPolicy",
     description=(
         "What a stock figure edited on the channel's side does. HUB_WINS: Nexo's number is "
@@ -30,8 +33,9 @@ StockEditPolicy = strawberry.enum(
         "and every channel hears the result."
     ),
 )
-InboxStatus = strawberry.enum(
-    DomainInboxStatus,
+InboxStatus = DomainInboxStatus
+strawberry.enum(
+    InboxStatus,
     name="InboxStatus",
     description=(
         "RECEIVED: stored, not acted on yet (orders wait here for order ingestion). "
@@ -39,7 +43,8 @@ InboxStatus = strawberry.enum(
         "FAILED: could not be acted on (see error); retried while attempts remain."
     ),
 )
-InboundKind = strawberry.enum(DomainInboundKind, name="InboundKind")
+InboundKind = DomainInboundKind
+strawberry.enum(InboundKind, name="InboundKind")
 
 
 @strawberry.type(description="One event a channel sent, as received, and what became of it.")
@@ -48,8 +53,8 @@ class InboxEvent:
     channel_id: strawberry.ID
     event_id: str = strawberry.field(description="The channel's id: redeliveries repeat it.")
     topic: str
-    kind: InboundKind | None  # type: ignore[valid-type]
-    status: InboxStatus  # type: ignore[valid-type]
+    kind: InboundKind | None
+    status: InboxStatus
     error: str | None = strawberry.field(
         description="Why it failed or was ignored; for a processed stock edit, what Nexo did."
     )
@@ -82,13 +87,13 @@ class InboxEvent:
 @strawberry.input
 class SetStockEditPolicyInput:
     channel_id: strawberry.ID
-    policy: StockEditPolicy  # type: ignore[valid-type]
+    policy: StockEditPolicy
 
 
 @strawberry.type
 class StockEditPolicyPayload:
     channel: Channel | None = None
-    policy: StockEditPolicy | None = None  # type: ignore[valid-type]
+    policy: StockEditPolicy | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -99,7 +104,7 @@ class SyncInboundQuery:
         self,
         info: Info,
         channel_id: strawberry.ID,
-        status: InboxStatus | None = None,  # type: ignore[valid-type]
+        status: InboxStatus | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> Connection[InboxEvent]:
@@ -121,22 +126,17 @@ class SyncInboundQuery:
 @strawberry.type
 class SyncInboundMutation:
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(StockEditPolicyPayload)
     async def set_stock_edit_policy(
         self, info: Info, input: SetStockEditPolicyInput
     ) -> StockEditPolicyPayload:
-        async def run() -> tuple[Channel, DomainStockEditPolicy]:
-            channel_id = parse_id(input.channel_id, "channelId")
-            policy = DomainStockEditPolicy(input.policy.value)
-            async with info.context.container.uow() as uow:
-                config = await stock_edits.set_stock_edit_policy(
-                    uow, channel_id, policy, now=datetime.now(UTC)
-                )
-                channel = await uow.channels.get(channel_id)
-                await uow.commit()
-            assert channel is not None
-            return Channel.from_domain(channel), config.stock_edit_policy
-
-        done, errors = await attempt(run)
-        if done is None:
-            return StockEditPolicyPayload(user_errors=errors)
-        return StockEditPolicyPayload(channel=done[0], policy=done[1])
+        channel_id = parse_id(input.channel_id, "channelId")
+        policy = DomainStockEditPolicy(input.policy.value)
+        async with info.context.container.uow() as uow:
+            config = await stock_edits.set_stock_edit_policy(uow, channel_id, policy, now=utcnow())
+            channel = await uow.channels.get(channel_id)
+            await uow.commit()
+        assert channel is not None
+        return StockEditPolicyPayload(
+            channel=Channel.from_domain(channel), policy=config.stock_edit_policy
+        )

@@ -4,6 +4,10 @@ Strawberry's `ValidationCache` keys its LRU by the parsed document, and graphql-
 syntax nodes are frozen dataclasses whose hash walks the whole tree: every request hashed
 its document again (on `reserveStock`, about 160 of the GraphQL layer's ~1,500 Python calls
 per request). A query's text determines its document, so it keys the same results.
+
+With `hide_suggestions` (production, introspection off), errors say no "Did you mean…":
+graphql-core's own option, passed to its `validate` with the rules Strawberry's
+`validate_document` adds to every validation.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-Key = tuple[Any, str, tuple[Any, ...]]
+Key = tuple[Any, str, tuple[Any, ...], bool]
 
 
 class _Results:
@@ -41,12 +47,26 @@ class _Results:
 _CACHES: dict[int, _Results] = {}
 
 
+def _validate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    *,
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    if not hide_suggestions:
+        return validate_document(schema, document, rules)
+    every = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+    return validate(schema, document, every, hide_suggestions=True)
+
+
 class QueryValidationCache(SchemaExtension):
     """Like `ValidationCache` (pass it as a factory), keyed by the query's text."""
 
-    def __init__(self, maxsize: int = 512):
+    def __init__(self, maxsize: int = 512, *, hide_suggestions: bool = False):
         super().__init__()
         self._results = _CACHES.setdefault(maxsize, _Results(maxsize))
+        self._hide_suggestions = hide_suggestions
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
@@ -54,15 +74,17 @@ class QueryValidationCache(SchemaExtension):
         document = context.graphql_document
         assert document is not None  # parsed before it is validated
         if context.query is None:
-            context.pre_execution_errors = validate_document(
-                schema, document, context.validation_rules
+            context.pre_execution_errors = _validate(
+                schema, document, context.validation_rules, hide_suggestions=self._hide_suggestions
             )
             yield
             return
-        key = (schema, context.query, context.validation_rules)
+        key = (schema, context.query, context.validation_rules, self._hide_suggestions)
         errors = self._results.get(key)
         if errors is None:
-            errors = validate_document(schema, document, context.validation_rules)
+            errors = _validate(
+                schema, document, context.validation_rules, hide_suggestions=self._hide_suggestions
+            )
             self._results.put(key, errors)
         context.pre_execution_errors = errors
         yield

@@ -13,20 +13,19 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from domain.catalog.channel_config import ChannelConfig, PriceRuleSpec
-from domain.catalog.listing import ListingRule, ListingStatus, SelectorKind
 from domain.catalog.listings import ListingFormats, refresh_listings
 from domain.catalog.model import Product, ProductStatus
-from domain.catalog.money import Money, exponent
 from domain.catalog.ports import ProductFilter, SecretBox
 from domain.catalog.prices import PriceBook, price_on
-from domain.catalog.pricing import ChannelPrice, SalePrice
 from domain.catalog.titles import parse_template
+from domain.channels.config import ChannelConfig, PriceRuleSpec
+from domain.channels.listing import ListingRule, ListingStatus, SelectorKind
+from domain.channels.model import Channel
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.channels.pricing import ChannelPrice, SalePrice
 from domain.errors import InvalidInput, NotFound
-from domain.inventory.channels import Channel
+from domain.money import Money, exponent
 from domain.ports import UnitOfWork
-from domain.sync.model import Dirty, OutboxKind
-from domain.sync.outbox import mark_dirty
 
 REFRESH_BATCH = 500
 MAX_TITLE_LIMIT = 1000

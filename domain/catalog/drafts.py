@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from domain.catalog.descriptions import plain_text
-from domain.catalog.listing import (
+from domain.catalog.model import Dimensions, Product
+from domain.catalog.selectors import CategoryTree, category_for
+from domain.catalog.titles import CHANNEL_TITLE_LIMITS, parse_template, render_title
+from domain.channels.listing import (
     CHANNEL_IMAGE_LIMITS,
     DescriptionFormat,
     DraftVariant,
@@ -16,12 +19,9 @@ from domain.catalog.listing import (
     ListingRule,
     Problem,
 )
-from domain.catalog.model import Dimensions, Product
-from domain.catalog.pricing import ChannelPrice
-from domain.catalog.selectors import CategoryTree, category_for
-from domain.catalog.titles import CHANNEL_TITLE_LIMITS, parse_template, render_title
+from domain.channels.model import Channel
+from domain.channels.pricing import ChannelPrice
 from domain.errors import DomainError
-from domain.inventory.channels import Channel
 
 # Kinds whose listings cannot exist without a category of theirs.
 CATEGORY_REQUIRED = frozenset({"amazon", "ebay", "mercadolibre"})
@@ -60,7 +60,11 @@ def build_draft(
         if rule.description_format is DescriptionFormat.PLAIN_TEXT
         else product.description_html
     )
-    category = category_for(rule.category_map, product, tree)
+    # A product whose category is not mapped takes the rule's default, when it names one (a
+    # shop listing everything in one channel category need not map each of its own).
+    category = category_for(rule.category_map, product, tree) or (
+        rule.settings.get("categoryId", "").strip() or None
+    )
     if category is None and (kind in CATEGORY_REQUIRED or rule.category_map):
         problems.append(
             Problem(

@@ -13,9 +13,13 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from domain.catalog.channel_config import ChannelConfig
 from domain.catalog.drafts import DraftResult, build_draft, content_hash
-from domain.catalog.listing import (
+from domain.catalog.model import Product
+from domain.catalog.prices import PriceBook, price_on
+from domain.catalog.selectors import CategoryTree, selects
+from domain.channels.availability import AvailabilityRule
+from domain.channels.config import ChannelConfig
+from domain.channels.listing import (
     ChannelRequest,
     Listing,
     ListingDraft,
@@ -23,18 +27,14 @@ from domain.catalog.listing import (
     ListingItem,
     ListingStatus,
 )
-from domain.catalog.model import Product
-from domain.catalog.money import Money
-from domain.catalog.prices import PriceBook, price_on
-from domain.catalog.pricing import ChannelPrice
-from domain.catalog.selectors import CategoryTree, selects
+from domain.channels.model import Channel, ChannelForSku
+from domain.channels.outbox import listing_dirty, mark_dirty
+from domain.channels.pricing import ChannelPrice
 from domain.errors import DomainError, NotFound
-from domain.inventory.availability import AvailabilityRule
-from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import availability_on
 from domain.inventory.model import SkuSnapshot
+from domain.money import Money
 from domain.ports import UnitOfWork
-from domain.sync.outbox import listing_dirty, mark_dirty
 
 ListingFormats = Mapping[str, ListingFormat]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from domain.catalog.money import Money
+from domain.money import Money
 
 
 class ProductStatus(StrEnum):

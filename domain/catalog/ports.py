@@ -9,11 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from domain.catalog.channel_config import ChannelConfig
-from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
 from domain.catalog.model import Category, Image, Product, ProductStatus, Variant
-from domain.catalog.money import Money
-from domain.catalog.pricing import RateTable, SalePrice
+from domain.catalog.rate_history import RateHistory
+from domain.channels.listing import DriftSighting, Listing, ListingItem, ListingStatus, Problem
+from domain.channels.pricing import RateTable, SalePrice
+from domain.money import Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,11 @@ class CatalogRepository(Protocol):
 
 class PricingRepository(Protocol):
     async def rates(self) -> RateTable: ...
-    async def set_rate(self, source: str, target: str, rate: Decimal, at: datetime) -> None: ...
+    async def set_rate(self, source: str, target: str, rate: Decimal, at: datetime) -> None:
+        """The rate from now on; also kept as the rate of `at`'s day (`rate_history`)."""
+        ...
+
+    async def rate_history(self) -> RateHistory: ...
     async def overrides(self, skus: Sequence[str]) -> dict[tuple[uuid.UUID, str], Money]:
         """Per-SKU price overrides by (channel, SKU)."""
         ...
@@ -94,15 +98,6 @@ class PricingRepository(Protocol):
 
     async def sales(self, skus: Sequence[str]) -> dict[tuple[uuid.UUID, str], SalePrice]: ...
     async def set_sale(self, channel_id: uuid.UUID, sku: str, sale: SalePrice | None) -> None: ...
-
-
-class ChannelConfigRepository(Protocol):
-    async def all(self) -> dict[uuid.UUID, ChannelConfig]: ...
-    async def get(self, channel_id: uuid.UUID) -> ChannelConfig | None: ...
-    async def save(self, config: ChannelConfig) -> None: ...
-    async def set_credentials(self, channel_id: uuid.UUID, sealed: bytes, at: datetime) -> None: ...
-
-    async def credentials(self, channel_id: uuid.UUID) -> bytes | None: ...
 
 
 class ListingRepository(Protocol):
@@ -126,11 +121,26 @@ class ListingRepository(Protocol):
         ...
 
     async def listed_items(
-        self, channel_id: uuid.UUID, *, after_sku: str | None, first: int
+        self,
+        channel_id: uuid.UUID,
+        *,
+        after_sku: str | None,
+        first: int,
+        sighted_or: Sequence[str] | None = None,
     ) -> list[tuple[Listing, ListingItem]]:
         """Items of the channel's active or pending listings, in SKU order (those the channel
-        has not given ids yet have empty `refs`)."""
+        has not given ids yet have empty `refs`); `sighted_or`: only those with a sighting
+        and those of these SKUs."""
         ...
+
+    async def sight(
+        self, channel_id: uuid.UUID, sightings: Sequence[tuple[str, DriftSighting]]
+    ) -> None:
+        """Record each SKU's sighting (see `sync.drifts`), unless it has one of that figure
+        drifted from the same confirmed one (the first stays)."""
+        ...
+
+    async def forget_sightings(self, channel_id: uuid.UUID, skus: Sequence[str]) -> None: ...
 
     async def record_published(
         self,
@@ -160,6 +170,16 @@ class ListingRepository(Protocol):
         at: datetime,
     ) -> None:
         """Record what the channel confirmed per SKU: (sku, quantity or None, price or None)."""
+        ...
+
+    async def confirm_quantities_from(
+        self,
+        channel_id: uuid.UUID,
+        confirmed: Sequence[tuple[str, int | None, int]],
+        at: datetime,
+    ) -> None:
+        """Record confirmed quantities (sku, expected, quantity) of SKUs whose confirmed
+        quantity is still `expected`: one the channel reported since is newer and stays."""
         ...
 
     async def page(

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.catalog.channel_config import ChannelConfig
 from domain.catalog.model import Variant
-from domain.catalog.money import Money
-from domain.catalog.pricing import ChannelPrice, PriceRule, RateTable, SalePrice, channel_price
-from domain.inventory.channels import Channel
+from domain.channels.config import ChannelConfig
+from domain.channels.model import Channel
+from domain.channels.pricing import ChannelPrice, PriceRule, RateTable, SalePrice, channel_price
+from domain.money import Money
 
 
 @dataclass(frozen=True, slots=True)

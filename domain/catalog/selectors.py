@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 
-from domain.catalog.listing import Selector, SelectorKind
 from domain.catalog.model import Category, Product, ProductStatus
+from domain.channels.listing import Selector, SelectorKind
 
 
 class CategoryTree:

@@ -13,7 +13,7 @@ from typing import Final
 from domain.catalog.gtin import parse_gtin
 from domain.catalog.model import Attribute, Image, ProductOption, ProductSpec, VariantSpec
 from domain.errors import DomainError, InvalidFields, InvalidInput
-from domain.inventory.setup import check_sku
+from domain.sku import check_sku
 
 MAX_HANDLE: Final = 255
 MAX_TITLE: Final = 255

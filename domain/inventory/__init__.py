@@ -1,1 +1,2 @@
-"""Inventory: locations, stock levels, the movement ledger, reservations, channel availability."""
+"""Inventory: locations, stock levels, the movement ledger, reservations, and the quantities
+channels are told."""

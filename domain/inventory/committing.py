@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
@@ -24,7 +25,7 @@ from domain.inventory.model import (
     ReservationStatus,
 )
 from domain.inventory.publishing import levels_changed
-from domain.inventory.stock import Clock, idempotent, load_sku, utcnow
+from domain.inventory.stock import idempotent, load_sku
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 

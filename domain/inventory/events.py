@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from domain.channels.availability import ChannelAvailability, channel_availability
+from domain.channels.model import ChannelForSku
 from domain.events import Event
 from domain.inventory.alerts import Alert
-from domain.inventory.availability import ChannelAvailability, channel_availability
-from domain.inventory.channels import ChannelForSku
 from domain.inventory.model import LocationKind, MovementReason, SkuSnapshot, StockLevel
 
 STOCK_TOPIC = "stock"

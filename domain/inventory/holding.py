@@ -1,44 +1,39 @@
-"""Holding stock for many requests in one transaction: the batch form of `reserve_lines`
-and `reserve`.
+"""The one writer of holds: stock reserved for requests, a batch of many or of one.
 
-For requests that arrive together (a worker taking a batch of orders in, concurrent
-`reserveStock` calls). The caller has locked every level of every SKU involved, in one
-fixed order, and passes those levels in; each request is then held whole or not at all
-against what the levels have left, in the order given. Its key is claimed in the same
-transaction with the kind, fingerprint and result the one-request operation would give it
-(`lines_claim` for `reserve_lines` in partial mode; the caller's own for others), so a
-later one-request call with that key replays this one. Per request the ledger rows and
-reservations are what the one-request operation writes; the levels, the SKU totals, the
-alerts, the events and the channels to tell are written once per level changed, for the
-batch's reservations together (as `reserve_lines` does for its lines).
+Every hold goes through `hold_all`: `reserve` and `reserve_lines` (a batch of one), the
+reservation desk (the single reservations and carts that arrive together) and a worker taking
+a batch of orders in. The caller passes the levels of every SKU involved, as it read them:
+locked, in one fixed order (`lock_snapshots`), for a batch or a call of several lines; or as
+read, for a call of one line, whose one conditional level change then refuses (and rolls it
+back) if another hold took the units first. Each request is held whole or not at all against
+what the levels have left, in the order given. Its key is claimed in the same
+statement that adds its reservations and ledger rows, with the record its `KeyClaim` gives
+(`hold_requests`), so a later call with the key replays it whichever path held it. The
+levels and the SKU totals change in that same step (`InventoryRepository.hold`), once per
+level for the batch's reservations together; the alerts, the events and the channels to tell
+follow, once per level changed.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.inventory.idempotency import Operation, fingerprint
+from domain.channels.outbox import Dirty, mark_dirty
+from domain.errors import InsufficientStock
+from domain.inventory.hold_requests import KeyClaim, LineRequest, reserve_movement
 from domain.inventory.model import (
+    LevelChange,
+    LocationKind,
     MovementReason,
     Reservation,
     ReservationStatus,
     SkuSnapshot,
 )
 from domain.inventory.publishing import levels_changed
-from domain.inventory.reservations import (
-    LINES_KIND,
-    LineMode,
-    LineRequest,
-    hold_levels,
-    lines_request,
-    reserve_movement,
-)
 from domain.ports import UnitOfWork
-from domain.sync.model import Dirty
-from domain.sync.outbox import mark_dirty
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +41,9 @@ class HoldRequest:
     key: str
     actor: str
     reference: str | None
-    lines: tuple[LineRequest, ...]  # each at the location chosen for it
+    lines: tuple[LineRequest, ...]  # the lines to hold, each at the location chosen for it
+    claim: KeyClaim  # what the key stands for and records
     expires_at: datetime | None = None
-
-
-# The claim of a request's key once held: the operation the one-request call would record.
-ClaimFor = Callable[[HoldRequest, tuple[Reservation, ...], datetime], Operation]
 
 
 def _fits(request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]) -> bool:
@@ -83,32 +75,21 @@ def _reservation(line: LineRequest, request: HoldRequest, now: datetime) -> Rese
     )
 
 
-def lines_claim(request: HoldRequest, held: tuple[Reservation, ...], now: datetime) -> Operation:
-    """The key's claim, with the fingerprint and result `reserve_lines` gives it."""
-    fields = lines_request(request.lines, LineMode.PARTIAL, request.reference)
-    return Operation(
-        key=request.key,
-        kind=LINES_KIND,
-        fingerprint=fingerprint(LINES_KIND, fields),
-        actor=request.actor,
-        created_at=now,
-        result={"lines": [{"reservationId": str(r.id)} for r in held]},
-    )
-
-
 async def hold_all(
     uow: UnitOfWork,
     requests: Sequence[HoldRequest],
     locked: Mapping[str, SkuSnapshot],
     *,
     now: datetime,
-    claim_for: ClaimFor = lines_claim,
 ) -> dict[str, tuple[Reservation, ...]]:
-    """Hold each request whole, in `uow`; the reservations of each request held, by key.
+    """Hold each request whole, in `uow`; the reservations of each request held, by key (a
+    request of no lines is recorded too, holding nothing).
 
     A request the levels cannot cover whole, or whose key is already claimed (held before,
     or being held by another transaction), is left out. `locked` are the SKUs' levels as
-    read under the caller's lock.
+    read under the caller's lock; read without one (a request of one level), they may be
+    stale, and a level that cannot take its hold raises InsufficientStock: the caller rolls
+    back and reads again.
     """
     left = {
         (sku, entry.level.location_id): entry.level.available
@@ -123,26 +104,37 @@ async def hold_all(
             request,
             tuple(_reservation(line, request, now) for line in request.lines),
         )
-    claimed = await uow.inventory.record_holds(
-        [claim_for(request, held, now) for request, held in planned.values()],
+    sellable = {
+        (sku, entry.level.location_id): entry.location_kind is not LocationKind.CHANNEL_MANAGED
+        for sku, snapshot in locked.items()
+        for entry in snapshot.levels
+    }
+    claimed, levels = await uow.inventory.hold(
+        [
+            request.claim.record(request.key, request.actor, held, now)
+            for request, held in planned.values()
+        ],
         [(key, r) for key, (_, held) in planned.items() for r in held],
         [
             reserve_movement(r, request.actor, key, now)
             for key, (request, held) in planned.items()
             for r in held
         ],
+        sellable,
     )
     held_now = {key: held for key, (_, held) in planned.items() if key in claimed}
-    reservations = [r for found in held_now.values() for r in found]
-    if not reservations:
-        return {}
-    # The caller's lock makes a refusal impossible; one would roll everything back.
-    changed = await hold_levels(uow, locked, reservations)
+    changed: dict[str, list[LevelChange]] = {}
+    for delta, change in levels:
+        if change is None:
+            # Under the caller's lock no level can refuse; one read without it may (see
+            # above): the caller rolls everything back.
+            raise InsufficientStock(f"not enough {delta.sku!r} available", field="lines")
+        changed.setdefault(delta.sku, []).append(change)
     dirty: list[Dirty] = []
-    for sku, levels in changed.items():
+    for sku, changes in changed.items():
         channels = await uow.channels.for_sku(sku)
         await levels_changed(
-            uow, locked[sku], levels, MovementReason.RESERVE, channels, now, dirty=dirty
+            uow, locked[sku], changes, MovementReason.RESERVE, channels, now, dirty=dirty
         )
     await mark_dirty(uow, dirty, now)
     return held_now

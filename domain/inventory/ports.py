@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from domain.inventory.alerts import Alert
-from domain.inventory.availability import AvailabilityRule
-from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     AuditReport,
@@ -98,23 +96,6 @@ class InventoryRepository(Protocol):
         """Move the SKU's sellable total by `delta`; returns it before and after."""
         ...
 
-    async def hold(
-        self,
-        reservation: Reservation,
-        movement: Movement,
-        *,
-        sellable: bool,
-        claim: Operation | None = None,
-    ) -> LevelChange | None:
-        """Reserve at the reservation's level and record it with its ledger row, atomically.
-
-        None when the level does not have the quantity available (the caller rolls back).
-        With `claim`, the operation's key is claimed first, in the same step: raises
-        `OperationAlreadyRecorded` as `OperationLog.claim` does. The claim always precedes the
-        level's lock, so calls replaying one key queue on the key, never deadlock.
-        """
-        ...
-
     async def add_movements(self, movements: Sequence[Movement]) -> None: ...
     async def list_movements(
         self, sku: str, *, first: int, after: str | None
@@ -134,11 +115,31 @@ class InventoryRepository(Protocol):
         counts as taken."""
         ...
 
+    async def hold(
+        self,
+        claims: Sequence[Operation],
+        held: Sequence[tuple[str, Reservation]],
+        movements: Sequence[Movement],
+        sellable: Mapping[tuple[str, uuid.UUID], bool],
+    ) -> tuple[set[str], list[tuple[LevelDelta, LevelChange | None]]]:
+        """`record_holds`, and the levels changed by the reservations of the keys claimed
+        (`level_deltas`; `sellable` says which levels count in their SKU's sellable total), in
+        one step (one statement on PostgreSQL): the keys claimed, and each level's delta with
+        its change, or None where the level refused it (the caller rolls back)."""
+        ...
+
     async def get_reservation(self, reservation_id: uuid.UUID) -> Reservation | None: ...
     async def close_reservation(
-        self, reservation_id: uuid.UUID, status: ReservationStatus, at: datetime
+        self,
+        reservation_id: uuid.UUID,
+        status: ReservationStatus,
+        at: datetime,
+        *,
+        read: Reservation | None = None,
     ) -> bool:
-        """Close an active reservation; False if it was no longer active."""
+        """Close an active reservation; False if it was no longer active. Given the
+        reservation as `read` before, only if it is still held by the same owner (a cart's
+        hold may have become an order's meanwhile) and, to expire it, still due by `at`."""
         ...
 
     async def split_reservation(
@@ -149,6 +150,16 @@ class InventoryRepository(Protocol):
         One conditional update: False (nothing changed) when the reservation is no longer
         active or does not hold more than `quantity`.
         """
+        ...
+
+    async def lock_reservations(self, references: Sequence[str]) -> list[Reservation]:
+        """The active reservations under these references, locked (by id order) until the
+        commit."""
+        ...
+
+    async def hand_over(self, owners: Mapping[uuid.UUID, str]) -> int:
+        """Re-reference active reservations (id -> new reference) to owners that keep them
+        (no expiry); how many moved. The units stay held throughout: no level changes."""
         ...
 
     async def list_reservations(
@@ -172,29 +183,6 @@ class OperationLog(Protocol):
 
     async def complete(self, key: str, result: Mapping[str, Any]) -> None: ...
     async def get(self, key: str) -> Operation | None: ...
-
-
-class ChannelRepository(Protocol):
-    async def add(self, channel: Channel) -> None: ...
-    async def get(self, channel_id: uuid.UUID) -> Channel | None: ...
-    async def get_by_name(self, name: str) -> Channel | None: ...
-    async def all(self) -> list[Channel]: ...
-    async def set_sku_rule(
-        self, channel_id: uuid.UUID, sku: str, rule: AvailabilityRule
-    ) -> None: ...
-    async def overrides_for(
-        self, skus: Sequence[str]
-    ) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
-        """Per-SKU availability rules of several SKUs, by (channel, SKU), in one read."""
-        ...
-
-    async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:
-        """Every channel, with the override it has for `sku` (None when none).
-
-        Without `fresh`, configuration changed in another process may show up to a second
-        late: good enough for live hints, not for answering "why this number".
-        """
-        ...
 
 
 class AlertRepository(Protocol):

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from domain.channels.model import ChannelForSku
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
 from domain.inventory.alerts import Alert, crossing
-from domain.inventory.channels import ChannelForSku
 from domain.inventory.events import alert_raised, stock_changed
 from domain.inventory.model import LevelChange, MovementReason, SkuSnapshot, stock_state
 from domain.ports import UnitOfWork
-from domain.sync.model import Dirty
-from domain.sync.outbox import mark_dirty, stock_dirty
 
 
 async def levels_changed(
@@ -59,3 +58,15 @@ async def levels_changed(
     else:
         await mark_dirty(uow, stock_dirty(changes, channels), now)
     return snapshot
+
+
+def stock_dirty(changes: Iterable[LevelChange], channels: Sequence[ChannelForSku]) -> list[Dirty]:
+    """Channels fed by a changed level must hear the SKU's new quantity."""
+    found: dict[tuple[object, str], Dirty] = {}
+    for change in changes:
+        for entry in channels:
+            channel = entry.channel
+            if change.level.location_id in channel.location_ids:
+                key = (channel.id, change.level.sku)
+                found.setdefault(key, Dirty(channel.id, OutboxKind.QUANTITY, change.level.sku))
+    return list(found.values())

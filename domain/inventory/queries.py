@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
+from domain.channels.availability import ChannelAvailability
+from domain.clock import utcnow
 from domain.errors import NotFound
 from domain.inventory.alerts import Alert
-from domain.inventory.availability import ChannelAvailability
 from domain.inventory.events import availability_on
 from domain.inventory.model import AuditReport
 from domain.inventory.stock import load_sku
@@ -29,7 +29,7 @@ async def audit(uow: UnitOfWork) -> AuditReport:
 
 
 async def acknowledge_alert(uow: UnitOfWork, *, alert_id: uuid.UUID, actor: str) -> Alert:
-    alert = await uow.alerts.acknowledge(alert_id, actor, datetime.now(UTC))
+    alert = await uow.alerts.acknowledge(alert_id, actor, utcnow())
     if alert is None:
         raise NotFound(f"unknown alert {alert_id}", field="alertId")
     return alert  # acknowledging twice keeps the first acknowledgement

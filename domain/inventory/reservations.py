@@ -1,43 +1,47 @@
 """Holding stock for orders and carts: reserve, release, commit, expire. Never oversell.
 
-A reservation is one conditional update of a level (`available >= quantity` or nothing),
-so concurrent reservations can never take more than there is, on any backend.
+A reservation is one conditional change of a level (`available >= quantity` or nothing), made
+by the one writer of holds (`holding.hold_all`): `reserve` and `reserve_lines` are a batch of
+one, as the reservation desk's batches are a batch of many, so concurrent reservations can
+never take more than there is, on any backend. Release, commit and expiry are
+one conditional update of a level each.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
+from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, InsufficientStock, InvalidInput, InvalidQuantity, NotFound
-from domain.inventory.idempotency import Operation
+from domain.inventory.hold_requests import (
+    LINES_KIND,
+    KeyClaim,
+    LineMode,
+    LineRequest,
+    movement,
+)
+from domain.inventory.holding import HoldRequest, hold_all
+from domain.inventory.idempotency import Operation, OperationAlreadyRecorded, check_key
 from domain.inventory.model import (
-    LevelChange,
-    LevelDelta,
     LocationKind,
-    Movement,
     MovementReason,
     Reservation,
     ReservationStatus,
     SkuSnapshot,
-    StockLevel,
 )
 from domain.inventory.publishing import levels_changed
 from domain.inventory.stock import (
-    Clock,
     check_positive,
     idempotent,
     load_location,
     load_sku,
-    utcnow,
 )
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
-RESERVE_ATTEMPTS = 5
 MAX_LINES = 250
 MAX_EXPIRY = timedelta(days=30)
 EXPIRY_ACTOR = "job:expire_reservations"
@@ -47,18 +51,6 @@ EXPIRY_ACTOR = "job:expire_reservations"
 class ReservationResult:
     reservation: Reservation
     replayed: bool = False
-
-
-class LineMode(StrEnum):
-    ALL_OR_NOTHING = "all_or_nothing"
-    PARTIAL = "partial"
-
-
-@dataclass(frozen=True, slots=True)
-class LineRequest:
-    sku: str
-    quantity: int
-    location_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +66,6 @@ class LinesResult:
     replayed: bool = False
 
 
-def candidate_locations(snapshot: SkuSnapshot, quantity: int) -> list[uuid.UUID]:
-    """Where a reservation without a location may come from, in a fixed order: by code."""
-    return [
-        entry.level.location_id
-        for entry in sorted(snapshot.levels, key=lambda e: e.location_code)
-        if entry.location_kind is not LocationKind.CHANNEL_MANAGED
-        and entry.level.available >= quantity
-    ]
-
-
 def expiry(now: datetime, expires_in_seconds: int | None) -> datetime | None:
     if expires_in_seconds is None:
         return None
@@ -95,35 +77,6 @@ def expiry(now: datetime, expires_in_seconds: int | None) -> datetime | None:
     return now + timedelta(seconds=expires_in_seconds)
 
 
-def reserve_movement(reservation: Reservation, actor: str, key: str, now: datetime) -> Movement:
-    """The ledger row of a new reservation."""
-    return _movement(reservation, 0, reservation.quantity, MovementReason.RESERVE, actor, key, now)
-
-
-def _movement(
-    reservation: Reservation,
-    on_hand_delta: int,
-    reserved_delta: int,
-    reason: MovementReason,
-    actor: str,
-    key: str,
-    now: datetime,
-) -> Movement:
-    return Movement(
-        id=uuid.uuid4(),
-        sku=reservation.sku,
-        location_id=reservation.location_id,
-        on_hand_delta=on_hand_delta,
-        reserved_delta=reserved_delta,
-        reason=reason,
-        actor=actor,
-        operation_key=key,
-        created_at=now,
-        reference=reservation.reference,
-        reservation_id=reservation.id,
-    )
-
-
 async def _stored_reservation(uows: UnitOfWorkFactory, result: Mapping[str, Any]) -> Reservation:
     async with uows(readonly=True) as uow:
         reservation = await uow.inventory.get_reservation(uuid.UUID(str(result["reservationId"])))
@@ -132,24 +85,82 @@ async def _stored_reservation(uows: UnitOfWorkFactory, result: Mapping[str, Any]
     return reservation
 
 
-RESERVE_KIND = "reserve"
+@dataclass(frozen=True, slots=True, eq=False)  # each call is its own, even with one input
+class HoldCall:
+    """One call to hold stock, its input checked once: what `reserve` and `reserve_lines`
+    hold alone, and what the reservation desk holds in a batch (or hands to `hold_single` and
+    `hold_lines` when it cannot)."""
 
+    lines: tuple[LineRequest, ...]
+    mode: LineMode
+    key: str
+    actor: str
+    reference: str | None
+    expires_at: datetime | None
+    claim: KeyClaim
+    now: datetime
 
-def reserve_request(
-    sku: str,
-    quantity: int,
-    location_id: uuid.UUID | None,
-    reference: str | None,
-    expires_in_seconds: int | None,
-) -> dict[str, Any]:
-    """What a reservation's key stands for (its fingerprint is taken of this)."""
-    return {
-        "sku": sku,
-        "quantity": quantity,
-        "locationId": str(location_id) if location_id else None,
-        "reference": reference,
-        "expiresInSeconds": expires_in_seconds,
-    }
+    @classmethod
+    def single(
+        cls,
+        *,
+        sku: str,
+        quantity: int,
+        key: str,
+        actor: str,
+        location_id: uuid.UUID | None,
+        reference: str | None,
+        expires_in_seconds: int | None,
+        now: datetime,
+    ) -> HoldCall:
+        """`reserve`'s call: `quantity` of `sku`, at `location_id` or the first that has it."""
+        check_positive(quantity)
+        return cls(
+            (LineRequest(sku, quantity, location_id),), LineMode.ALL_OR_NOTHING,
+            check_key(key), actor, reference, expiry(now, expires_in_seconds),
+            KeyClaim.single(sku, quantity, location_id, reference, expires_in_seconds), now,
+        )  # fmt: skip
+
+    @classmethod
+    def of_lines(
+        cls,
+        *,
+        lines: Sequence[LineRequest],
+        mode: LineMode,
+        key: str,
+        actor: str,
+        reference: str | None,
+        expires_in_seconds: int | None,
+        now: datetime,
+    ) -> HoldCall:
+        """`reserve_lines`' call: every line, or as many as there is stock for."""
+        check_lines(lines)
+        return cls(
+            tuple(lines), mode, check_key(key), actor, reference,
+            expiry(now, expires_in_seconds),
+            KeyClaim.lines(lines, mode, reference, expires_in_seconds), now,
+        )  # fmt: skip
+
+    def refused(self, index: int, snapshot: SkuSnapshot) -> InsufficientStock:
+        """Why the call is refused when its line `index` cannot be held."""
+        line = self.lines[index]
+        if self.claim.kind == LINES_KIND:
+            return InsufficientStock(
+                f"not enough {line.sku!r} for line {index}", field=f"lines[{index}]"
+            )
+        if line.location_id is None:
+            return InsufficientStock(
+                f"no location has {line.quantity} of {line.sku!r} available", field="quantity"
+            )
+        level = snapshot.level_at(line.location_id)
+        return InsufficientStock(
+            f"only {level.available if level else 0} of {line.sku!r} available at that location",
+            field="quantity",
+        )
+
+    def unknown(self, index: int) -> NotFound:
+        field = f"lines[{index}].sku" if self.claim.kind == LINES_KIND else "sku"
+        return NotFound(f"unknown SKU {self.lines[index].sku!r}", field=field)
 
 
 async def reserve(
@@ -165,99 +176,26 @@ async def reserve(
     clock: Clock = utcnow,
 ) -> ReservationResult:
     """Hold `quantity` of `sku` at a location (the first that has it, when none is given)."""
-    check_positive(quantity)
-    now = clock()
-    expires_at = expiry(now, expires_in_seconds)
-    request = reserve_request(sku, quantity, location_id, reference, expires_in_seconds)
+    call = HoldCall.single(
+        sku=sku, quantity=quantity, key=key, actor=actor, location_id=location_id,
+        reference=reference, expires_in_seconds=expires_in_seconds, now=clock(),
+    )  # fmt: skip
+    return await hold_single(uows, call)
 
+
+async def hold_single(uows: UnitOfWorkFactory, call: HoldCall) -> ReservationResult:
+    """`reserve`, its call checked."""
     made: list[Reservation] = []
 
-    async def perform(claim: Operation) -> Mapping[str, Any]:
-        for _ in range(RESERVE_ATTEMPTS):
-            async with uows() as uow:
-                reservation_id = uuid.uuid4()
-                result = {"reservationId": str(reservation_id)}
-                operation = Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
-                snapshot = await load_sku(uow, sku)
-                if location_id is not None:
-                    if snapshot.level_at(location_id) is None:
-                        # Not there when read, but it may be by the time the update runs.
-                        location = await load_location(uow, location_id, "locationId")
-                        empty = StockLevel(sku, location_id, 0, 0, 0)
-                        snapshot = snapshot.with_level(empty, location)
-                    chosen = location_id
-                else:
-                    candidates = candidate_locations(snapshot, quantity)
-                    if not candidates:
-                        # The key is claimed before refusing: a replay of a reservation that
-                        # succeeded answers with it, even now that the stock is gone.
-                        await uow.operations.claim(operation)
-                        raise InsufficientStock(
-                            f"no location has {quantity} of {sku!r} available", field="quantity"
-                        )
-                    chosen = candidates[0]
-                channels = await uow.channels.for_sku(sku)
-                reservation = Reservation(
-                    id=reservation_id,
-                    sku=sku,
-                    location_id=chosen,
-                    quantity=quantity,
-                    status=ReservationStatus.ACTIVE,
-                    reference=reference,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-                at = snapshot.location_of(chosen)
-                assert at is not None
-                # One atomic step claims the key, takes the row lock, records the reservation
-                # and its ledger row; only the commit follows, so a hot row is held briefly.
-                change = await uow.inventory.hold(
-                    reservation,
-                    _movement(
-                        reservation, 0, quantity, MovementReason.RESERVE, actor, claim.key, now
-                    ),
-                    sellable=at.location_kind is not LocationKind.CHANNEL_MANAGED,
-                    claim=operation,
-                )
-                if change is None:
-                    if location_id is not None:
-                        current = snapshot.level_at(location_id)
-                        raise InsufficientStock(
-                            f"only {current.available if current else 0} of {sku!r} available "
-                            "at that location",
-                            field="quantity",
-                        )
-                    continue  # another reservation took it first: look again
-                await levels_changed(uow, snapshot, [change], MovementReason.RESERVE, channels, now)
-                await uow.commit()
-                made.append(reservation)
-                return result
-        raise InsufficientStock(
-            f"no location has {quantity} of {sku!r} available", field="quantity"
-        )
+    async def perform(_: Operation) -> Mapping[str, Any]:
+        request, held = await _hold_alone(uows, call)
+        made.extend(held)
+        return request.claim.result(held)
 
-    result, replayed = await idempotent(uows, key, RESERVE_KIND, request, perform, actor, now)
+    result, replayed = await _once(uows, call, perform)
     if replayed:
         return ReservationResult(await _stored_reservation(uows, result), replayed=True)
     return ReservationResult(made[-1])
-
-
-LINES_KIND = "reserve_lines"
-
-
-def lines_request(
-    lines: Sequence[LineRequest],
-    mode: LineMode,
-    reference: str | None,
-    expires_in_seconds: int | None = None,
-) -> dict[str, Any]:
-    """What a multi-line reservation's key stands for (its fingerprint is taken of this)."""
-    return {
-        "lines": [[ln.sku, ln.quantity, str(ln.location_id or "")] for ln in lines],
-        "mode": mode.value,
-        "reference": reference,
-        "expiresInSeconds": expires_in_seconds,
-    }
 
 
 async def reserve_lines(
@@ -271,71 +209,36 @@ async def reserve_lines(
     expires_in_seconds: int | None = None,
     clock: Clock = utcnow,
 ) -> LinesResult:
-    """Reserve several lines in one transaction: all of them, or as many as possible.
+    """Reserve several lines in one transaction: all of them, or as many as possible."""
+    call = HoldCall.of_lines(
+        lines=lines, mode=mode, key=key, actor=actor, reference=reference,
+        expires_in_seconds=expires_in_seconds, now=clock(),
+    )  # fmt: skip
+    return await hold_lines(uows, call)
 
-    The levels of every SKU involved are locked first, in one fixed order, so concurrent
-    multi-line reservations queue instead of deadlocking.
-    """
-    if not 1 <= len(lines) <= MAX_LINES:
-        raise InvalidInput(f"an order has 1 to {MAX_LINES} lines", field="lines")
-    for index, line in enumerate(lines):
-        if line.quantity <= 0:
-            raise InvalidQuantity("quantity must be positive", field=f"lines[{index}].quantity")
-    now = clock()
-    expires_at = expiry(now, expires_in_seconds)
-    request = lines_request(lines, mode, reference, expires_in_seconds)
 
-    async def perform(claim: Operation) -> Mapping[str, Any]:
-        async with uows() as uow:
-            snapshots = await uow.inventory.lock_snapshots(sorted({ln.sku for ln in lines}))
-            for index, line in enumerate(lines):
-                if line.sku not in snapshots:
-                    raise NotFound(f"unknown SKU {line.sku!r}", field=f"lines[{index}].sku")
-            await uow.operations.claim(claim)
-            available = {
-                (sku, e.level.location_id): e.level.available
-                for sku, snap in snapshots.items()
-                for e in snap.levels
-            }
-            outcomes: list[dict[str, Any]] = []
-            reservations: list[Reservation] = []
-            for index, line in enumerate(lines):
-                chosen = choose_location(snapshots[line.sku], line, available)
-                if chosen is None:
-                    if mode is LineMode.ALL_OR_NOTHING:
-                        raise InsufficientStock(
-                            f"not enough {line.sku!r} for line {index}", field=f"lines[{index}]"
-                        )
-                    outcomes.append({"error": f"not enough {line.sku!r} available"})
-                    continue
-                available[(line.sku, chosen)] -= line.quantity
-                reservation = Reservation(
-                    id=uuid.uuid4(),
-                    sku=line.sku,
-                    location_id=chosen,
-                    quantity=line.quantity,
-                    status=ReservationStatus.ACTIVE,
-                    reference=reference,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-                reservations.append(reservation)
-                outcomes.append({"reservationId": str(reservation.id)})
-            changed = await _hold(uow, snapshots, reservations, actor, claim.key, now)
-            result = {"lines": outcomes}
-            await uow.operations.complete(claim.key, result)
-            for sku, levels in changed.items():
-                channels = await uow.channels.for_sku(sku)
-                await levels_changed(
-                    uow, snapshots[sku], levels, MovementReason.RESERVE, channels, now
-                )
-            await uow.commit()
-            return result
+async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
+    """`reserve_lines`, its call checked."""
+    made: dict[str, Reservation] = {}
 
-    result, replayed = await idempotent(uows, key, LINES_KIND, request, perform, actor, now)
+    async def perform(_: Operation) -> Mapping[str, Any]:
+        request, held = await _hold_alone(uows, call)
+        made.update((str(r.id), r) for r in held)
+        return request.claim.result(held)
+
+    result, replayed = await _once(uows, call, perform)
+    if not replayed:  # as just written: no need to read them back
+        return LinesResult(
+            [
+                LineOutcome(line, made[stored["reservationId"]])
+                if "reservationId" in stored
+                else LineOutcome(line, None, InsufficientStock(stored["error"]))
+                for line, stored in zip(call.lines, result["lines"], strict=True)
+            ]
+        )
     async with uows(readonly=True) as uow:
         outcomes: list[LineOutcome] = []
-        for line, stored in zip(lines, result["lines"], strict=True):
+        for line, stored in zip(call.lines, result["lines"], strict=True):
             if "reservationId" in stored:
                 found = await uow.inventory.get_reservation(uuid.UUID(stored["reservationId"]))
                 outcomes.append(LineOutcome(line, found))
@@ -344,9 +247,97 @@ async def reserve_lines(
     return LinesResult(outcomes, replayed)
 
 
+async def _once(
+    uows: UnitOfWorkFactory,
+    call: HoldCall,
+    perform: Callable[[Operation], Awaitable[Mapping[str, Any]]],
+) -> tuple[Mapping[str, Any], bool]:
+    """`perform` once per key: a later call with the key replays what it recorded."""
+    return await idempotent(
+        uows, call.key, call.claim.kind, {}, perform, call.actor, call.now,
+        expected=call.claim.fingerprint,
+    )  # fmt: skip
+
+
+async def _hold_alone(
+    uows: UnitOfWorkFactory, call: HoldCall
+) -> tuple[HoldRequest, tuple[Reservation, ...]]:
+    """One call's lines held as a batch of one, in its own transaction, each line placed
+    where the lines before it left enough.
+
+    A call of one line reads its SKU's levels and holds with one conditional change of the
+    level it chose, which takes that level's lock only until the commit. When what it read
+    refuses it, or another hold took the units first (the change refuses), it reads again
+    under the levels' lock and decides on that: a call is only ever refused on levels read
+    under their lock. A call of several lines locks its SKUs' levels first, in the one fixed
+    order, so calls holding overlapping lines queue instead of deadlocking.
+
+    All or nothing: a line that cannot be placed refuses the call, after the key is claimed,
+    so that a replay of a call that succeeded answers with it even now the stock is gone.
+    Partial: the lines placed are held, the key records why the others were not."""
+    skus = sorted({line.sku for line in call.lines})
+    locking = len(call.lines) > 1
+    while True:
+        async with uows() as uow:
+            read = uow.inventory.lock_snapshots if locking else uow.inventory.snapshots
+            levels = await read(skus)
+            try:
+                request = await _place(uow, call, levels)
+                held = await hold_all(uow, [request], levels, now=call.now)
+            except InsufficientStock:
+                if locking:
+                    raise
+                locking = True  # decide on the levels as they are, under their lock
+                continue
+            if call.key not in held:
+                raise OperationAlreadyRecorded(call.key)
+            await uow.commit()
+            return request, held[call.key]
+
+
+async def _place(uow: UnitOfWork, call: HoldCall, levels: Mapping[str, SkuSnapshot]) -> HoldRequest:
+    """The call's hold request: each line at the location it is held from."""
+    for index, line in enumerate(call.lines):
+        if line.sku not in levels:
+            raise call.unknown(index)
+        if line.location_id is not None and levels[line.sku].level_at(line.location_id) is None:
+            # No level there: nothing to hold, if the location exists at all.
+            await load_location(uow, line.location_id, "locationId")
+    available = {
+        (sku, entry.level.location_id): entry.level.available
+        for sku, snapshot in levels.items()
+        for entry in snapshot.levels
+    }
+    placed: list[LineRequest] = []
+    refused: list[str | None] = []
+    for index, line in enumerate(call.lines):
+        chosen = choose_location(levels[line.sku], line, available)
+        if chosen is None:
+            if call.mode is LineMode.ALL_OR_NOTHING:
+                await uow.operations.claim(call.claim.attempt(call.key, call.actor, call.now))
+                raise call.refused(index, levels[line.sku])
+            refused.append(f"not enough {line.sku!r} available")
+            continue
+        available[(line.sku, chosen)] -= line.quantity
+        placed.append(LineRequest(line.sku, line.quantity, chosen))
+        refused.append(None)
+    claim = call.claim.refusing(refused) if any(refused) else call.claim
+    return HoldRequest(call.key, call.actor, call.reference, tuple(placed), claim, call.expires_at)
+
+
+def check_lines(lines: Sequence[LineRequest]) -> None:
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise InvalidInput(f"an order has 1 to {MAX_LINES} lines", field="lines")
+    for index, line in enumerate(lines):
+        if line.quantity <= 0:
+            raise InvalidQuantity("quantity must be positive", field=f"lines[{index}].quantity")
+
+
 def choose_location(
     snapshot: SkuSnapshot, line: LineRequest, available: dict[tuple[str, uuid.UUID], int]
 ) -> uuid.UUID | None:
+    """Where the line is held from: its own location if it names one, else the first by code
+    (never a channel-managed one) with enough left; None when there is none."""
     if line.location_id is not None:
         ok = available.get((line.sku, line.location_id), 0) >= line.quantity
         return line.location_id if ok else None
@@ -359,44 +350,6 @@ def choose_location(
     return None
 
 
-async def _hold(
-    uow: UnitOfWork,
-    snapshots: Mapping[str, SkuSnapshot],
-    reservations: list[Reservation],
-    actor: str,
-    key: str,
-    now: datetime,
-) -> dict[str, list[LevelChange]]:
-    """Insert reservations and apply them level by level, in lock order."""
-    await uow.inventory.add_reservations(reservations)
-    await uow.inventory.add_movements([reserve_movement(r, actor, key, now) for r in reservations])
-    return await hold_levels(uow, snapshots, reservations)
-
-
-async def hold_levels(
-    uow: UnitOfWork, snapshots: Mapping[str, SkuSnapshot], reservations: Sequence[Reservation]
-) -> dict[str, list[LevelChange]]:
-    """Apply new reservations to their levels, one change per level, in lock order; raises
-    InsufficientStock (the caller rolls back) when a level cannot take them."""
-    totals: dict[tuple[str, uuid.UUID], int] = {}
-    for reservation in reservations:
-        slot = (reservation.sku, reservation.location_id)
-        totals[slot] = totals.get(slot, 0) + reservation.quantity
-    deltas = []
-    for (sku, location_id), quantity in sorted(
-        totals.items(), key=lambda t: (t[0][0], str(t[0][1]))
-    ):
-        at = snapshots[sku].location_of(location_id)
-        sellable = at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED
-        deltas.append(LevelDelta(sku, location_id, 0, quantity, sellable))
-    changed: dict[str, list[LevelChange]] = {}
-    for delta, change in zip(deltas, await uow.inventory.change_levels(deltas), strict=True):
-        if change is None:
-            raise InsufficientStock(f"not enough {delta.sku!r} available", field="lines")
-        changed.setdefault(delta.sku, []).append(change)
-    return changed
-
-
 async def _close(
     uows: UnitOfWorkFactory,
     *,
@@ -405,8 +358,10 @@ async def _close(
     key: str,
     actor: str,
     now: datetime,
+    held_by: str | None = None,
 ) -> ReservationResult:
-    """Release (units become available again) or commit (units leave) an active reservation."""
+    """Release (units become available again) or commit (units leave) an active reservation;
+    with `held_by`, only while that owner holds it (a cart's hold may be an order's now)."""
     committing = status is ReservationStatus.COMMITTED
     reason = {
         ReservationStatus.COMMITTED: MovementReason.COMMIT,
@@ -431,14 +386,24 @@ async def _close(
                     f"reservation is {reservation.status.value}, not active",
                     field="reservationId",
                 )
+            if held_by is not None and reservation.reference != held_by:
+                raise IllegalState(
+                    f"reservation is held by {reservation.reference}, not {held_by}",
+                    field="reservationId",
+                )
             snapshot = await load_sku(uow, reservation.sku)
             channels = await uow.channels.for_sku(reservation.sku)
-            if not await uow.inventory.close_reservation(reservation_id, status, now):
-                raise IllegalState("reservation was closed concurrently", field="reservationId")
+            # As read: a hand-over or an extension committed since then wins.
+            if not await uow.inventory.close_reservation(
+                reservation_id, status, now, read=reservation
+            ):
+                raise IllegalState(
+                    "reservation was closed or changed hands concurrently", field="reservationId"
+                )
             quantity = reservation.quantity
             on_hand_delta = -quantity if committing else 0
             await uow.inventory.add_movements(
-                [_movement(reservation, on_hand_delta, -quantity, reason, actor, claim.key, now)]
+                [movement(reservation, on_hand_delta, -quantity, reason, actor, claim.key, now)]
             )
             at = snapshot.location_of(reservation.location_id)
             change = await uow.inventory.change_level(
@@ -466,8 +431,10 @@ async def release(
     key: str,
     actor: str,
     clock: Clock = utcnow,
+    held_by: str | None = None,
 ) -> ReservationResult:
-    """The order or cart no longer needs the units: they become available again."""
+    """The order or cart no longer needs the units: they become available again. With
+    `held_by`, only while that owner (a reference such as `cart:<id>`) holds them."""
     return await _close(
         uows,
         reservation_id=reservation_id,
@@ -475,6 +442,7 @@ async def release(
         key=key,
         actor=actor,
         now=clock(),
+        held_by=held_by,
     )
 
 

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
 
+from domain.clock import utcnow
 from domain.errors import AlreadyExists, InvalidInput
 from domain.inventory.model import InventoryItem, Location, LocationKind
 from domain.ports import UnitOfWork
+from domain.sku import check_sku
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-MAX_SKU_LENGTH = 64
-
-
-def check_sku(sku: str, field: str = "sku") -> str:
-    sku = sku.strip()
-    if not sku or len(sku) > MAX_SKU_LENGTH or any(c.isspace() for c in sku):
-        raise InvalidInput(f"a SKU is 1-{MAX_SKU_LENGTH} characters without spaces", field=field)
-    return sku
 
 
 async def create_location(uow: UnitOfWork, *, code: str, name: str, kind: str) -> Location:
@@ -40,7 +33,7 @@ async def create_location(uow: UnitOfWork, *, code: str, name: str, kind: str) -
         code=code,
         name=name.strip(),
         kind=location_kind,
-        created_at=datetime.now(UTC),
+        created_at=utcnow(),
     )
     await uow.inventory.add_location(location)
     return location
@@ -58,7 +51,7 @@ async def create_inventory_item(
         sku=sku,
         low_stock_threshold=low_stock_threshold,
         available=0,
-        created_at=datetime.now(UTC),
+        created_at=utcnow(),
     )
     await uow.inventory.add_item(item)
     return item

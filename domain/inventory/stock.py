@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from domain.clock import Clock, utcnow
 from domain.errors import (
     InsufficientStock,
     InvalidQuantity,
@@ -25,14 +26,10 @@ from domain.inventory.model import (
 )
 from domain.inventory.publishing import levels_changed
 from domain.inventory.results import StockResult, decode_levels, encode_levels
+from domain.limits import MAX_UNITS
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
-Clock = Callable[[], datetime]
 COUNT_ATTEMPTS = 5
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def load_sku(uow: UnitOfWork, sku: str, field: str = "sku") -> SkuSnapshot:
@@ -57,10 +54,13 @@ async def idempotent(
     perform: Callable[[Operation], Awaitable[Mapping[str, Any]]],
     actor: str,
     now: datetime,
+    *,
+    expected: str | None = None,
 ) -> tuple[Mapping[str, Any], bool]:
-    """Run `perform(claim)` once per key; `perform` claims the key inside its transaction."""
+    """Run `perform(claim)` once per key; `perform` claims the key inside its transaction.
+    `expected`: the request's fingerprint, when the caller has taken it already."""
     key = check_key(key)
-    expected = fingerprint(kind, request)
+    expected = expected or fingerprint(kind, request)
     claim = Operation(key=key, kind=kind, fingerprint=expected, actor=actor, created_at=now)
 
     async def stored() -> Operation | None:
@@ -74,6 +74,23 @@ async def idempotent(
 def check_positive(quantity: int, field: str = "quantity") -> None:
     if quantity <= 0:
         raise InvalidQuantity("quantity must be a positive whole number", field=field)
+
+
+def check_room(
+    snapshot: SkuSnapshot, location_id: uuid.UUID, delta: int, field: str, *, sellable: bool
+) -> None:
+    """A level's on hand, and the SKU's sellable total, stay within `MAX_UNITS` (each input
+    may fit while their sum does not). Read from the snapshot: a race between two large
+    receives can still meet the column's own limit."""
+    if delta <= 0:
+        return
+    level = snapshot.level_at(location_id)
+    on_hand = level.on_hand if level is not None else 0
+    total = snapshot.sellable_available if sellable else 0
+    if on_hand + delta > MAX_UNITS or total + delta > MAX_UNITS:
+        raise InvalidQuantity(
+            f"{snapshot.item.sku} would hold more than {MAX_UNITS} units", field=field
+        )
 
 
 async def _change_on_hand(
@@ -98,6 +115,8 @@ async def _change_on_hand(
             location = await load_location(uow, location_id, "locationId")
             channels = await uow.channels.for_sku(sku)
             await uow.operations.claim(claim)
+            field = "delta" if kind == "adjust" else "quantity"
+            check_room(snapshot, location_id, delta, field, sellable=location.sellable_by_hub)
             if snapshot.level_at(location_id) is None:
                 await uow.inventory.ensure_level(sku, location_id)
                 snapshot = snapshot.with_level(StockLevel(sku, location_id, 0, 0, 0), location)
@@ -110,7 +129,7 @@ async def _change_on_hand(
                 raise InsufficientStock(
                     f"cannot take {-delta} off {sku!r} at {location.code}: "
                     f"on hand {current.on_hand}, reserved {current.reserved}",
-                    field="delta" if kind == "adjust" else "quantity",
+                    field=field,
                 )
             await uow.inventory.add_movements(
                 [
@@ -292,6 +311,13 @@ async def count(
                     await uow.inventory.ensure_level(sku, location_id)
                     current = StockLevel(sku, location_id, 0, 0, 0)
                     snapshot = snapshot.with_level(current, location)
+                check_room(
+                    snapshot,
+                    location_id,
+                    on_hand - current.on_hand,
+                    "onHand",
+                    sellable=location.sellable_by_hub,
+                )
                 expected = current.on_hand if expected_on_hand is None else expected_on_hand
                 if expected_on_hand is not None and current.on_hand != expected_on_hand:
                     raise StaleExpectedValue(
@@ -369,6 +395,9 @@ async def transfer(
             source = await load_location(uow, from_location_id, "fromLocationId")
             target = await load_location(uow, to_location_id, "toLocationId")
             channels = await uow.channels.for_sku(sku)
+            # Between two sellable locations (or two not) the sellable total does not change.
+            gains = target.sellable_by_hub and not source.sellable_by_hub
+            check_room(snapshot, to_location_id, quantity, "quantity", sellable=gains)
             await uow.operations.claim(claim)
             if snapshot.level_at(to_location_id) is None:
                 await uow.inventory.ensure_level(sku, to_location_id)

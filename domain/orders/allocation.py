@@ -3,8 +3,11 @@
 Marketplace orders arrive already sold: when a line cannot be reserved anywhere (two
 channels sold the last unit before the sync caught up), a conflict is opened and the
 channel's policy decides. `first_come`: the order placed first wins, taking the unit back
-from a later order that has not shipped. `channel_priority`: the higher-priority channel
-wins the same way. `manual`: the line is held and a person is alerted. The losing line
+from a later order that has not shipped; stamps closer than the coarser channel clock's
+resolution go by arrival at Nexo (see `precedence`). `channel_priority`: the higher-priority
+channel wins the same way. Neither ever takes back a web store order's units: its customer
+was told "order placed" at checkout (`precedence.takeable`); the contesting line loses
+instead. `manual`: the line is held and a person is alerted. The losing line
 becomes `short` (backordered), or is cancelled and its channel told, as the losing
 channel's `losing_lines` says (see `losing`). A unit is only ever taken back from where the
 winner's own routing could have reserved it: a merchant-fulfilled order never takes
@@ -17,46 +20,26 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
+from domain.channels.config import ChannelConfig
+from domain.channels.model import Channel
+from domain.channels.policies import ConflictPolicy, Fulfilment, LosingLine
+from domain.clock import Clock, utcnow
 from domain.errors import DomainError
 from domain.inventory import reservations
 from domain.inventory.alerts import Alert, AlertKind
-from domain.inventory.channels import Channel
 from domain.inventory.events import alert_raised
-from domain.inventory.model import Reservation, ReservationStatus
-from domain.inventory.reservations import LineMode, LineRequest
-from domain.orders import losing
+from domain.inventory.hold_requests import LineMode, LineRequest
+from domain.inventory.model import Location, Reservation, ReservationStatus, SkuSnapshot
+from domain.orders import allocation_due, losing
 from domain.orders.events import order_event
-from domain.orders.model import (
-    Conflict,
-    ConflictPolicy,
-    Fulfilment,
-    LineStatus,
-    LosingLine,
-    Order,
-    OrderLine,
-    OrderStatus,
-    Transition,
-)
+from domain.orders.model import Conflict, LineStatus, Order, OrderLine, OrderStatus, Transition
+from domain.orders.precedence import Placement, placed_before, precedence, takeable
 from domain.orders.routing import Route, route, usable_locations
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-
-Clock = Callable[[], datetime]
-ALLOCATABLE = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_ALLOCATED})
-# An order still waiting for stock this long after its last change lost its allocation run
-# (a lost enqueue, a crash); a younger one may be being reserved right now, and a second
-# run beside it could route it elsewhere.
-ALLOCATION_LOST_AFTER = timedelta(minutes=1)
-SWEEP_BATCH = 200
-# Orders whose held units a conflict may take back: not picked or shipped yet.
-TAKEABLE = frozenset({OrderStatus.OPEN, OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_ALLOCATED})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def reference(order_id: uuid.UUID) -> str:
@@ -82,11 +65,6 @@ class _Outcome:
     losing: LosingLine  # what becomes of this order's lines that lose
 
 
-async def lost_allocations(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:
-    """Orders whose allocation never ran, oldest placed first (a batch of them)."""
-    return await uow.orders.unallocated(SWEEP_BATCH, updated_before=now - ALLOCATION_LOST_AFTER)
-
-
 def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatus:
     """The order's status from its lines' (cancelled and unpaid orders keep theirs)."""
     if current in (OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT, OrderStatus.DELIVERED):
@@ -107,22 +85,36 @@ def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatu
     return OrderStatus.OPEN
 
 
+@dataclass
+class _Reading:
+    """What a run that holds the order's allocation routes it with."""
+
+    order: Order
+    waiting: list[OrderLine]
+    channel: Channel
+    config: ChannelConfig | None
+    locations: dict[uuid.UUID, Location]
+    snapshots: dict[str, SkuSnapshot]
+
+
 async def allocate(
-    uows: UnitOfWorkFactory, order_id: uuid.UUID, *, actor: str, clock: Clock = utcnow
+    uows: UnitOfWorkFactory,
+    order_id: uuid.UUID,
+    *,
+    actor: str,
+    lease: uuid.UUID | None = None,
+    clock: Clock = utcnow,
 ) -> Order | None:
-    """Reserve what the order's open lines need; returns the order as it now stands."""
-    async with uows(readonly=True) as uow:
-        order = await uow.orders.get(order_id)
-        if order is None or order.status not in ALLOCATABLE:
-            return order
-        waiting = [ln for ln in order.lines if ln.status is LineStatus.OPEN and ln.sku]
-        if not waiting:
-            return order
-        channel = await uow.channels.get(order.channel_id)
-        config = await uow.channel_configs.get(order.channel_id)
-        locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
-        snapshots = await uow.inventory.snapshots(sorted({ln.sku for ln in waiting if ln.sku}))
-    assert channel is not None
+    """Reserve what the order's open lines need; returns the order as it now stands.
+
+    A run handed the order's lease (`allocation_due`) goes ahead only while the lease is
+    still the order's; a run without one (a person asking now) takes the allocation over.
+    """
+    read = await _claim_and_read(uows, order_id, lease, clock())
+    if not isinstance(read, _Reading):
+        return read
+    order, waiting, channel, config = read.order, read.waiting, read.channel, read.config
+    locations, snapshots = read.locations, read.snapshots
     fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
     routes = route(waiting, channel.location_ids, locations, snapshots, fulfilment)
     outcome = _Outcome(
@@ -152,6 +144,61 @@ async def allocate(
     return await _record(uows, order, outcome, actor, clock())
 
 
+async def _claim_and_read(
+    uows: UnitOfWorkFactory, order_id: uuid.UUID, lease: uuid.UUID | None, now: datetime
+) -> _Reading | Order | None:
+    """The order's allocation claimed for this run, and what routing it needs; or the order
+    as it stands when there is nothing for this run to do."""
+    async with uows() as uow:
+        if not await allocation_due.claim(uow, order_id, lease, now):
+            return await uow.orders.get(order_id)  # settled, or another run holds it
+        order = await uow.orders.get(order_id)
+        waiting = allocation_due.waiting_lines(order) if order else []
+        if order is None or not waiting:
+            await uow.due_allocations.clear([order_id])
+            await uow.commit()
+            return order
+        channel = await uow.channels.get(order.channel_id)
+        config = await uow.channel_configs.get(order.channel_id)
+        locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
+        snapshots = await uow.inventory.snapshots(sorted({ln.sku for ln in waiting if ln.sku}))
+        unrecorded = await _unrecorded_holds(uow, order)
+        await uow.commit()
+    assert channel is not None
+    snapshots = _credited(snapshots, unrecorded)
+    return _Reading(order, waiting, channel, config, locations, snapshots)
+
+
+async def _unrecorded_holds(uow: UnitOfWork, order: Order) -> list[Reservation]:
+    """The order's active holds no line records yet: a concurrent run of its allocation
+    reserved them and has not recorded its outcome."""
+    recorded = {ln.reservation_id for ln in order.lines}
+    held = await uow.inventory.list_reservations(
+        sku=None, status=ReservationStatus.ACTIVE, reference=reference(order.id),
+        first=500, after=None,
+    )  # fmt: skip
+    return [hold for hold in held if hold.id not in recorded]
+
+
+def _credited(
+    snapshots: Mapping[str, SkuSnapshot], holds: Sequence[Reservation]
+) -> dict[str, SkuSnapshot]:
+    """The levels as this order may route with them: its own unrecorded holds count as
+    available to it. So a run started while another of the same order reserves routes as that
+    one did and reserves under the same key (its hold, replayed), instead of finding the
+    order's own units gone and settling its line short."""
+    credited = dict(snapshots)
+    for hold in holds:
+        snapshot = credited.get(hold.sku)
+        level = snapshot.level_at(hold.location_id) if snapshot else None
+        if snapshot is None or level is None:
+            continue
+        credited[hold.sku] = snapshot.with_level(
+            replace(level, reserved=max(0, level.reserved - hold.quantity))
+        )
+    return credited
+
+
 async def _conflict(
     uows: UnitOfWorkFactory,
     order: Order,
@@ -164,8 +211,19 @@ async def _conflict(
 ) -> None:
     assert line.sku is not None
     now = clock()
+    own = await _own_unrecorded_hold(uows, order, line, outcome)
+    if own is not None:
+        # A concurrent run of this order's allocation holds the unit already (it took it,
+        # or took it back, after this run read the stock): the line is held, by that hold.
+        outcome.lines[line.id] = replace(
+            line, status=LineStatus.ALLOCATED, location_id=own.location_id,
+            reservation_id=own.id, routed_by="held by a concurrent run of this order",
+        )  # fmt: skip
+        return
+    kept: Order | None = None
     if policy is not ConflictPolicy.MANUAL:
-        for victim_order, held in await _victims(uows, order, channel, line, policy, outcome):
+        contest = await _victims(uows, order, channel, line, policy, outcome)
+        for victim_order, held in contest.victims:
             taken = await _take_back(uows, order, line, victim_order, held, actor, clock)
             if taken is None:
                 continue
@@ -182,20 +240,44 @@ async def _conflict(
                           policy, lost, order.id, now))
             )  # fmt: skip
             return
+        kept = contest.kept
     if policy is ConflictPolicy.MANUAL:
         held_back = "held for a person to decide (manual)"
         outcome.lines[line.id] = replace(line, status=LineStatus.SHORT)
     else:
         why = f"no unit anywhere, none to take back ({policy.value})"
+        if kept is not None:
+            why = f"the last unit is order {_name(kept)}'s, confirmed at checkout ({policy.value})"
         outcome.lines[line.id], held_back = losing.settle(line, outcome.losing, why)
     outcome.conflicts.append(
         Conflict(uuid.uuid4(), order.id, line.id, line.sku, line.quantity, policy, held_back,
-                 None, now)
+                 kept.id if kept else None, now)
+    )  # fmt: skip
+
+
+async def _own_unrecorded_hold(
+    uows: UnitOfWorkFactory, order: Order, line: OrderLine, outcome: _Outcome
+) -> Reservation | None:
+    """An active hold of this order for the line's SKU and quantity that no line records and
+    no other line of this run has taken: a concurrent run of the allocation made it."""
+    async with uows(readonly=True) as uow:
+        holds = await _unrecorded_holds(uow, order)
+    taken = {ln.reservation_id for ln in outcome.lines.values()}
+    return next(
+        (h for h in holds
+         if h.sku == line.sku and h.quantity == line.quantity and h.id not in taken),
+        None,
     )  # fmt: skip
 
 
 def _name(order: Order) -> str:
     return order.number or str(order.id)
+
+
+@dataclass
+class _Contest:
+    victims: list[tuple[Order, Reservation]]  # holds this line may take back, best first
+    kept: Order | None = None  # the first that would have given one, but was confirmed at checkout
 
 
 async def _victims(
@@ -205,44 +287,57 @@ async def _victims(
     line: OrderLine,
     policy: ConflictPolicy,
     outcome: _Outcome,
-) -> list[tuple[Order, Reservation]]:
-    """Other orders' active holds on the SKU this order may take, best first.
+) -> _Contest:
+    """Other orders' active holds on the SKU that yield to this order, best first.
 
     Holds are read from the reservations themselves, which exist the moment they are
     committed — before their order records them on its lines. Only holds at locations this
     order's routing may use count.
     """
     assert line.sku is not None
+    contest = _Contest([])
     async with uows(readonly=True) as uow:
         held = await uow.inventory.list_reservations(
             sku=line.sku, status=ReservationStatus.ACTIVE, reference=None, first=500, after=None
         )
-        priorities = {c.id: c.priority for c in await uow.channels.all()}
-        found: list[tuple[Order, Reservation]] = []
+        channels = {c.id: c for c in await uow.channels.all()}
         for hold in held:
-            if not (hold.reference or "").startswith("order:") or hold.quantity < line.quantity:
+            held_by = hold.reference or ""
+            if not held_by.startswith("order:") or hold.quantity < line.quantity:
                 continue
             if hold.location_id not in outcome.usable:
                 continue
-            other_id = uuid.UUID(hold.reference.removeprefix("order:"))  # type: ignore[union-attr]
+            other_id = uuid.UUID(held_by.removeprefix("order:"))
             if other_id == order.id:
                 continue
             other = await uow.orders.get(other_id)
-            if other is None or other.status not in TAKEABLE:
-                continue
-            later = other.placed_at > order.placed_at
-            lower = priorities.get(other.channel_id, 0) < priorities.get(channel.id, 0)
-            if (policy is ConflictPolicy.FIRST_COME and later) or (
-                policy is ConflictPolicy.CHANNEL_PRIORITY and lower
+            theirs = channels.get(other.channel_id) if other else None
+            if (
+                other is None
+                or theirs is None
+                or not _yields(other, theirs, order, channel, policy)
             ):
-                found.append((other, hold))
+                continue
+            if takeable(other, theirs):
+                contest.victims.append((other, hold))
+            elif theirs.kind.refuses_at_checkout and contest.kept is None:
+                contest.kept = other
     if policy is ConflictPolicy.FIRST_COME:
-        found.sort(key=lambda pair: pair[0].placed_at, reverse=True)  # the latest gives first
+        contest.victims.sort(key=lambda pair: precedence(pair[0]), reverse=True)  # latest first
     else:
-        found.sort(
-            key=lambda pair: (priorities.get(pair[0].channel_id, 0), -pair[0].placed_at.timestamp())
+        contest.victims.sort(
+            key=lambda pair: (channels[pair[0].channel_id].priority, -pair[0].placed_at.timestamp())
         )
-    return found
+    return contest
+
+
+def _yields(
+    other: Order, theirs: Channel, order: Order, channel: Channel, policy: ConflictPolicy
+) -> bool:
+    """Whether `other` (sold on `theirs`) would give its unit to `order` under the policy."""
+    if policy is ConflictPolicy.FIRST_COME:
+        return placed_before(Placement.of(order, channel.kind), Placement.of(other, theirs.kind))
+    return theirs.priority < channel.priority
 
 
 async def _take_back(
@@ -259,8 +354,9 @@ async def _take_back(
     key = f"conflict:{line.id}:{held.id}"
     try:
         await reservations.release(
-            uows, reservation_id=held.id, key=f"{key}:release", actor=actor, clock=clock
-        )
+            uows, reservation_id=held.id, key=f"{key}:release", actor=actor, clock=clock,
+            held_by=held.reference,
+        )  # fmt: skip
         got = await reservations.reserve(
             uows, sku=line.sku, quantity=line.quantity, key=f"{key}:take", actor=actor,
             location_id=held.location_id, reference=reference(order.id), clock=clock,
@@ -302,6 +398,7 @@ async def _record(
         status = order_status(lines, current.status)
         updated = replace(current, lines=tuple(lines), status=status, updated_at=now)
         await uow.orders.save(updated, changed)
+        await allocation_due.settle(uow, [updated])
         if status is not current.status:
             why = "stock reserved" if status is not OrderStatus.OPEN else "waiting for stock"
             await uow.orders.add_transition(

@@ -3,40 +3,35 @@
 The common case of `allocation.allocate` (every waiting line of an order routed and
 reserved) done for many orders at once, in a handful of statements instead of a dozen per
 order. The orders are locked (id order), then every level of their SKUs (SKU, location
-order): the order the rest of Nexo takes its locks in. Each order, earliest placed first,
-is routed against what the orders before it left, held whole under the key `allocate`
-would use, and recorded, all before one commit. An order the stock cannot cover whole is
-left for `allocate`, which settles last-unit conflicts one order at a time.
+order): the order the rest of Nexo takes its locks in. Each order, earliest placed first
+(stamps alike go by arrival, as `precedence` has it), is routed against what the orders
+before it left, held whole under the key `allocate` would use, and recorded, all before one
+commit. An order the stock cannot cover whole is left for `allocate`, which settles
+last-unit conflicts one order at a time.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
+from domain.channels.policies import Fulfilment
+from domain.clock import Clock, utcnow
+from domain.inventory.hold_requests import KeyClaim, LineMode, LineRequest
 from domain.inventory.holding import HoldRequest, hold_all
 from domain.inventory.model import SkuSnapshot
-from domain.inventory.reservations import LineRequest
-from domain.orders.allocation import ALLOCATABLE, allocation_key, order_status, reference
+from domain.orders import allocation_due
+from domain.orders.allocation import allocation_key, order_status, reference
+from domain.orders.allocation_due import waiting_lines
 from domain.orders.events import order_event
-from domain.orders.model import Fulfilment, LineStatus, Order, OrderLine, OrderStatus, Transition
+from domain.orders.model import LineStatus, Order, OrderLine, OrderStatus, Transition
+from domain.orders.precedence import precedence
 from domain.orders.routing import Route, route
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
-Clock = Callable[[], datetime]
 Plan = tuple[Order, list[OrderLine], dict[uuid.UUID, Route]]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _waiting(order: Order) -> list[OrderLine]:
-    if order.status not in ALLOCATABLE:
-        return []
-    return [ln for ln in order.lines if ln.status is LineStatus.OPEN and ln.sku]
 
 
 def _less(snapshot: SkuSnapshot, location_id: uuid.UUID, quantity: int) -> SkuSnapshot:
@@ -48,34 +43,32 @@ def _less(snapshot: SkuSnapshot, location_id: uuid.UUID, quantity: int) -> SkuSn
 
 
 async def allocate_many(
-    uows: UnitOfWorkFactory, order_ids: Sequence[uuid.UUID], *, actor: str, clock: Clock = utcnow
+    uows: UnitOfWorkFactory,
+    order_ids: Sequence[uuid.UUID],
+    *,
+    actor: str,
+    leases: Mapping[uuid.UUID, uuid.UUID] | None = None,
+    clock: Clock = utcnow,
 ) -> list[uuid.UUID]:
     """Reserve the orders whose waiting lines can all be reserved; the ids left for
     `allocate` (some line has no stock where the order may take it, or another run holds
-    the order's key)."""
+    the order's key). With the caller's `leases` of the orders' allocations, an order whose
+    lease another run has taken over meanwhile is left to that run."""
     if not order_ids:
         return []
     now = clock()
     async with uows() as uow:
-        found = await uow.orders.lock_many(sorted(set(order_ids)))
-        orders = sorted((o for o in found if _waiting(o)), key=lambda o: (o.placed_at, str(o.id)))
+        found = await _claimed(uow, order_ids, leases, now)
+        orders = sorted((o for o in found if waiting_lines(o)), key=precedence)
+        idle = [o for o in found if not waiting_lines(o)]  # nothing due (cancelled meanwhile)
         if not orders:
+            await allocation_due.settle(uow, idle)
+            await uow.commit()
             return []
-        skus = sorted({ln.sku for o in orders for ln in _waiting(o) if ln.sku})
+        skus = sorted({ln.sku for o in orders for ln in waiting_lines(o) if ln.sku})
         locked = await uow.inventory.lock_snapshots(skus)
         plans, left = await _plan(uow, orders, dict(locked))
-        requests = [
-            HoldRequest(
-                key=allocation_key(order.id, lines, routes),
-                actor=actor,
-                reference=reference(order.id),
-                lines=tuple(
-                    LineRequest(ln.sku or "", ln.quantity, routes[ln.id].location_id)
-                    for ln in lines
-                ),
-            )
-            for order, lines, routes in plans
-        ]
+        requests = [_request(order, lines, routes, actor) for order, lines, routes in plans]
         held = await hold_all(uow, requests, locked, now=now)
         changes: list[tuple[Order, Sequence[OrderLine]]] = []
         transitions: list[Transition] = []
@@ -103,9 +96,26 @@ async def allocate_many(
                 transitions.append(Transition(order.id, order.status, status, actor, why, now))
             uow.emit(order_event(updated, "allocated"))
         await uow.orders.save_many(changes)
+        await allocation_due.settle(uow, [*idle, *(order for order, _ in changes)])
         await uow.orders.add_transitions(transitions)
         await uow.commit()
     return left
+
+
+async def _claimed(
+    uow: UnitOfWork,
+    order_ids: Sequence[uuid.UUID],
+    leases: Mapping[uuid.UUID, uuid.UUID] | None,
+    now: datetime,
+) -> list[Order]:
+    """The orders locked (id order), less those whose lease is no longer the caller's."""
+    found = await uow.orders.lock_many(sorted(set(order_ids)))
+    if leases is None:
+        return found
+    held = await uow.due_allocations.renew_many(
+        {o.id: leases[o.id] for o in found if o.id in leases}, now
+    )
+    return [o for o in found if o.id in held]
 
 
 async def _plan(
@@ -121,7 +131,7 @@ async def _plan(
     for order in orders:
         channel = channels.get(order.channel_id)
         config = configs.get(order.channel_id)
-        lines = _waiting(order)
+        lines = waiting_lines(order)
         if channel is None:
             left.append(order.id)
             continue
@@ -137,3 +147,20 @@ async def _plan(
             )
         plans.append((order, lines, routes))
     return plans, left
+
+
+def _request(
+    order: Order, lines: Sequence[OrderLine], routes: Mapping[uuid.UUID, Route], actor: str
+) -> HoldRequest:
+    """The order's hold: what `allocate` would ask `reserve_lines` for (partial), so that a
+    run of it with the same routing replays this one."""
+    located = tuple(
+        LineRequest(ln.sku or "", ln.quantity, routes[ln.id].location_id) for ln in lines
+    )
+    return HoldRequest(
+        key=allocation_key(order.id, lines, routes),
+        actor=actor,
+        reference=reference(order.id),
+        lines=located,
+        claim=KeyClaim.lines(located, LineMode.PARTIAL, reference(order.id)),
+    )

@@ -8,21 +8,15 @@ delivered; any other is a typed error that changes nothing. Delivered again is n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
 
+from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, NotFound
 from domain.orders.events import order_event
 from domain.orders.model import Order, OrderStatus, Transition
 from domain.ports import UnitOfWorkFactory
 
-Clock = Callable[[], datetime]
 MAX_REASON = 500
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def mark_delivered(

@@ -11,10 +11,11 @@ the line, or a line that is not reserved, are typed errors that change nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
 from domain.inventory import committing, reservations, stock
 from domain.inventory.committing import CommitPart
@@ -22,10 +23,7 @@ from domain.orders.allocation import order_status
 from domain.orders.events import order_event
 from domain.orders.model import LineStatus, Order, OrderLine, OrderStatus, Shipment, Transition
 from domain.ports import UnitOfWorkFactory
-from domain.sync.model import Dirty, OutboxKind
-from domain.sync.outbox import mark_dirty
 
-Clock = Callable[[], datetime]
 MAX_CARRIER = 100
 MAX_TRACKING = 200
 SHIPPABLE = frozenset(
@@ -33,10 +31,6 @@ SHIPPABLE = frozenset(
 )
 # Lines with units still reserved to ship.
 SHIPPING_LINES = frozenset({LineStatus.ALLOCATED, LineStatus.PARTIALLY_SHIPPED})
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 async def create_shipment(

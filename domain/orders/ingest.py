@@ -2,20 +2,26 @@
 
 A channel order arrives by webhook, by the periodic pull, or (web store) by `placeOrder`.
 However many times it arrives, it is one Nexo order: the (channel, external id) pair is
-unique in the database, and a version is applied only if the channel updated it later than
-the version already applied. A line whose SKU Nexo does not know keeps the order, flagged
-`needs_attention` with the reason, until the SKU is mapped. Reserving stock is the next
-step (`allocation.allocate`), run after the order is safely stored.
+unique in the database, and a version is applied only if it is news: updated later than the
+version applied, or in the same second with a change to make (`is_news`). A line whose SKU
+Nexo does not know keeps the order, flagged `needs_attention` with the reason, until the
+SKU is mapped. Reserving stock is the next step (`allocation.allocate`), run after the order
+is safely stored; that it is due is stored with the order (`allocation_due`), so a crash in
+between loses no allocation.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
+from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine
+from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, NotFound
+from domain.orders import allocation_due, cancelled_on_channel
 from domain.orders.events import order_event
 from domain.orders.model import (
     Customer,
@@ -27,9 +33,7 @@ from domain.orders.model import (
     Transition,
 )
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.sync.channel import ChannelFee, ChannelOrder
 
-Clock = Callable[[], datetime]
 MAX_FEE_KIND = 32
 MAX_FEES = 100
 CANCELLED_STATUSES = frozenset({"cancelled", "canceled", "voided", "refunded"})
@@ -37,15 +41,14 @@ UNPAID_STATUSES = frozenset({"pending", "pending_payment", "authorized_pending"}
 DELIVERED_STATUSES = frozenset({"delivered"})
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Ingested:
     order: Order
     created: bool  # False: it was already there (a redelivery, or an update)
     applied: bool  # False: this version was not newer than the one applied
+    # The lease of the order's allocation, now due, that the caller's run holds (its job is
+    # handed it); None: nothing is due, or a run already holds it.
+    lease: uuid.UUID | None = None
 
 
 async def _known_skus(uow: UnitOfWork, skus: list[str]) -> set[str]:
@@ -74,7 +77,15 @@ def order_fees(fees: tuple[ChannelFee, ...]) -> tuple[OrderFee, ...]:
     )
 
 
-def _new_order(
+def _discount(line: ChannelOrderLine) -> int:
+    """The line's discount, kept when it is in the line's currency and no more than its price."""
+    price, off = line.unit_price, line.discount
+    if price is None or off is None or off.currency != price.currency or off.minor < 0:
+        return 0
+    return min(off.minor, price.minor * line.quantity)
+
+
+def new_order(
     channel_id: uuid.UUID, incoming: ChannelOrder, known: set[str], now: datetime
 ) -> Order:
     order_id = uuid.uuid4()
@@ -89,6 +100,7 @@ def _new_order(
             unit_price_minor=line.unit_price.minor if line.unit_price else None,
             currency=line.unit_price.currency if line.unit_price else None,
             status=LineStatus.OPEN,
+            discount_minor=_discount(line),
         )
         for line in incoming.lines
         if line.quantity > 0
@@ -119,6 +131,7 @@ def _new_order(
             name=incoming.customer.get("name"),
             email=incoming.customer.get("email"),
             phone=incoming.customer.get("phone"),
+            buyer_id=(incoming.customer.get("id") or None) and str(incoming.customer["id"])[:300],
         ),
         shipping_address=dict(address) if isinstance(address, dict) else {},
         currency=next(iter(currencies)) if single else None,
@@ -147,13 +160,16 @@ async def ingest(
             raise NotFound(f"unknown channel {channel_id}", field="channelId")
         existing = await uow.orders.lock_external(channel_id, incoming.external_id)
         if existing is not None:
-            if incoming.updated_at <= existing.channel_updated_at:
+            if not is_news(existing, incoming):
                 return Ingested(existing, created=False, applied=False)
             updated = await _apply_update(uow, existing, incoming, actor, now)
+            if updated.status is OrderStatus.CANCELLED:
+                await cancelled_on_channel.let_go(uow, [(updated, actor)], now)
+            lease = await allocation_due.mark_due(uow, updated, now)
             await uow.commit()
-            return Ingested(updated, created=False, applied=True)
+            return Ingested(updated, created=False, applied=True, lease=lease)
         known = await _known_skus(uow, sorted({ln.sku for ln in incoming.lines if ln.sku}))
-        order = _new_order(channel_id, incoming, known, now)
+        order = new_order(channel_id, incoming, known, now)
         if not await uow.orders.insert(order):
             # Another delivery of the same order won the insert a moment ago.
             found = await uow.orders.by_external(channel_id, incoming.external_id)
@@ -163,9 +179,10 @@ async def ingest(
         await uow.orders.add_transition(
             Transition(order.id, None, order.status, actor, reason, now)
         )
+        lease = await allocation_due.mark_due(uow, order, now)
         uow.emit(order_event(order, "created"))
         await uow.commit()
-    return Ingested(order, created=True, applied=True)
+    return Ingested(order, created=True, applied=True, lease=lease)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,21 +208,28 @@ async def ingest_many(
     known = await _known_skus(uow, sorted(wanted))
     taken: list[Ingested] = []
     new: list[Order] = []
+    cancelled: list[tuple[Order, str]] = []
     for arrival, key in zip(arrivals, keys, strict=True):
         found = existing.get(key)
         if found is None:
-            order = _new_order(arrival.channel_id, arrival.order, known, now)
+            order = new_order(arrival.channel_id, arrival.order, known, now)
             new.append(order)
             taken.append(Ingested(order, created=True, applied=True))
-        elif arrival.order.updated_at <= found.channel_updated_at:
+        elif not is_news(found, arrival.order):
             taken.append(Ingested(found, created=False, applied=False))
         else:
             updated = await _apply_update(uow, found, arrival.order, arrival.actor, now)
-            taken.append(Ingested(updated, created=False, applied=True))
+            if updated.status is OrderStatus.CANCELLED:
+                cancelled.append((updated, arrival.actor))
+            lease = await allocation_due.mark_due(uow, updated, now)
+            taken.append(Ingested(updated, created=False, applied=True, lease=lease))
+    # All of the batch's at once: its levels are locked in one fixed order, after its orders.
+    await cancelled_on_channel.let_go(uow, cancelled, now)
     # In one fixed order: two batches inserting the same new orders then queue, not deadlock.
     inserted = await uow.orders.insert_many(
         sorted(new, key=lambda o: (str(o.channel_id), o.external_id))
     )
+    leases = await allocation_due.mark_new_due(uow, [o for o in new if o.id in inserted], now)
     outcomes: list[Ingested | None] = []
     transitions: list[Transition] = []
     for arrival, outcome in zip(arrivals, taken, strict=True):
@@ -213,6 +237,8 @@ async def ingest_many(
         if outcome.created and order.id not in inserted:
             outcomes.append(None)  # another delivery of it won the insert a moment ago
             continue
+        if outcome.created:
+            outcome = replace(outcome, lease=leases.get(order.id))
         outcomes.append(outcome)
         if outcome.created:
             reason = f"taken from the channel by {arrival.actor}"
@@ -222,31 +248,67 @@ async def ingest_many(
     return outcomes
 
 
+def is_news(order: Order, incoming: ChannelOrder) -> bool:
+    """Whether a channel's version of the order is to be applied: a later one, or one of the
+    same second that would change the order's status or fees. Channels stamp versions in
+    whole seconds (a cancellation in the second the order was placed has its stamp); the
+    moves a version makes only go forward, so one of the same second is applied whatever
+    order they come in, and one that changes nothing is a redelivery."""
+    if incoming.updated_at != order.channel_updated_at:
+        return incoming.updated_at > order.channel_updated_at
+    return _status_after(order, incoming) is not order.status or not _same_fees(
+        _fees_after(order, incoming), order.fees
+    )
+
+
+def _status_after(order: Order, incoming: ChannelOrder) -> OrderStatus:
+    """Where the channel's version moves the order (cancellation, payment, delivery)."""
+    wanted = incoming.status.lower()
+    if wanted in CANCELLED_STATUSES:
+        return OrderStatus.CANCELLED
+    if order.status is OrderStatus.PENDING_PAYMENT and wanted not in UNPAID_STATUSES:
+        return OrderStatus.OPEN
+    if order.status is OrderStatus.SHIPPED and wanted in DELIVERED_STATUSES:
+        return OrderStatus.DELIVERED  # a channel that tracks the parcel says it arrived
+    return order.status
+
+
+def _fees_after(order: Order, incoming: ChannelOrder) -> tuple[OrderFee, ...]:
+    """Fees the version knows replace those kept; a version without fees keeps them."""
+    return order_fees(incoming.fees) or order.fees
+
+
+def _same_fees(one: tuple[OrderFee, ...], other: tuple[OrderFee, ...]) -> bool:
+    return Counter(one) == Counter(other)  # as stored, in whatever order they read back
+
+
 async def _apply_update(
     uow: UnitOfWork, order: Order, incoming: ChannelOrder, actor: str, now: datetime
 ) -> Order:
     """A newer version from the channel: its status moves (cancellation, payment, delivery),
-    and fees it now knows replace those kept (a version without fees keeps them)."""
-    status = order.status
-    wanted = incoming.status.lower()
-    if wanted in CANCELLED_STATUSES and status is not OrderStatus.CANCELLED:
-        status = OrderStatus.CANCELLED
-    elif status is OrderStatus.PENDING_PAYMENT and wanted not in UNPAID_STATUSES:
-        status = OrderStatus.OPEN
-    elif status is OrderStatus.SHIPPED and wanted in DELIVERED_STATUSES:
-        status = OrderStatus.DELIVERED  # a channel that tracks the parcel says it arrived
-    fees = order_fees(incoming.fees) or order.fees
+    and fees it now knows replace those kept (a version without fees keeps them). Cancelled,
+    its unshipped lines are cancelled; the caller lets their units go (`cancelled_on_channel`)."""
+    status = _status_after(order, incoming)
+    lines: tuple[OrderLine, ...] = order.lines
+    changed: list[OrderLine] = []
+    if incoming.status.lower() in CANCELLED_STATUSES:
+        lines, changed = cancelled_on_channel.cancel_unshipped(order)
+    fees = _fees_after(order, incoming)
     updated = replace(
-        order, status=status, fees=fees, channel_updated_at=incoming.updated_at, updated_at=now
-    )
-    await uow.orders.save(updated, [])
-    if fees != order.fees:
+        order, status=status, lines=lines, fees=fees, channel_updated_at=incoming.updated_at,
+        updated_at=now,
+    )  # fmt: skip
+    await uow.orders.save(updated, changed)
+    if not _same_fees(fees, order.fees):
         await uow.orders.set_fees(updated)
     if status is not order.status:
         await uow.orders.add_transition(
             Transition(order.id, order.status, status, actor, "updated on the channel", now)
         )
-        uow.emit(order_event(updated, "status_changed"))
+        # A cancellation is told as the merchant's own is (`cancelled`), whoever made it.
+        cancelled = status is OrderStatus.CANCELLED
+        what = "cancelled" if cancelled else "status_changed"
+        uow.emit(order_event(updated, what, "cancelled on the channel" if cancelled else None))
     return updated
 
 
@@ -284,6 +346,8 @@ async def map_line_sku(
             updated_at=now,
         )  # fmt: skip
         await uow.orders.save(updated, [mapped])
+        await uow.orders.keep_costs([mapped.id])  # its cost of goods, as of now
+        await allocation_due.mark_due(uow, updated, now)  # the caller reserves it (or the sweep)
         await uow.orders.add_transition(
             Transition(order.id, order.status, order.status, actor, f"line mapped to {sku}", now)
         )

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.channels.policies import LosingLine
 from domain.orders.events import order_event
-from domain.orders.model import LineStatus, LosingLine, Order, OrderLine
+from domain.orders.model import LineStatus, Order, OrderLine
 from domain.ports import UnitOfWork
-from domain.sync.model import Dirty, OutboxKind
-from domain.sync.outbox import mark_dirty
 
 
 def settle(line: OrderLine, losing: LosingLine, why: str) -> tuple[OrderLine, str]:

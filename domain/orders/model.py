@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from itertools import groupby
+
+from domain.channels.policies import ConflictPolicy
 
 
 class OrderStatus(StrEnum):
@@ -30,31 +33,12 @@ class LineStatus(StrEnum):
     RETURNED = "returned"
 
 
-class Fulfilment(StrEnum):
-    """Who ships a channel's orders, and so which stock they may take."""
-
-    MERCHANT = "merchant"  # the hub's locations: warehouses, stores, 3PL, dropship
-    CHANNEL_MANAGED = "channel_managed"  # the channel ships what it holds (FBA-style)
-
-
-class ConflictPolicy(StrEnum):
-    FIRST_COME = "first_come"  # the order placed first on its channel wins the unit
-    CHANNEL_PRIORITY = "channel_priority"  # the higher-priority channel wins
-    MANUAL = "manual"  # hold the line and alert a person
-
-
-class LosingLine(StrEnum):
-    """What becomes of a channel's line that lost a contested last unit (not under manual)."""
-
-    BACKORDER = "backorder"  # kept, short, until stock comes
-    CANCEL = "cancel"  # cancelled in the hub, and cancelled on its channel
-
-
 @dataclass(frozen=True, slots=True)
 class Customer:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    buyer_id: str | None = None  # the channel's id for the buyer, when it gives one
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +56,7 @@ class OrderLine:
     reservation_id: uuid.UUID | None = None
     routed_by: str | None = None  # which rule chose the location
     shipped_quantity: int = 0
+    discount_minor: int = 0  # taken off the line's price (all its units), in its currency
 
     @property
     def left_to_ship(self) -> int:
@@ -117,6 +102,22 @@ class Transition:
     actor: str
     reason: str
     at: datetime
+
+
+def in_sequence(transitions: Sequence[Transition]) -> list[Transition]:
+    """An order's transitions oldest first, those of one moment as a chain (each starting
+    where the one before it ended): one transaction records several at the same time."""
+    ordered: list[Transition] = []
+    for _, group in groupby(sorted(transitions, key=lambda t: t.at), key=lambda t: t.at):
+        left = list(group)
+        status = ordered[-1].to_status if ordered else None
+        while left:
+            # The next link: one that starts where the chain is; else the first left.
+            link = next((t for t in left if t.from_status == status), left[0])
+            left.remove(link)
+            ordered.append(link)
+            status = link.to_status
+    return ordered
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -55,6 +55,15 @@ class OrderRepository(Protocol):
         """`get`, holding the order's row until commit (PostgreSQL): one writer per order."""
         ...
 
+    async def keep_costs(self, line_ids: Sequence[uuid.UUID]) -> None:
+        """Record on lines with a SKU and no cost yet their variant's cost as it is now (lines
+        of a new order get theirs when inserted): the cost of goods of the sale."""
+        ...
+
+    async def get_many(self, order_ids: Sequence[uuid.UUID]) -> list[Order]:
+        """The orders there are of these ids, with their lines and fees, in no set order."""
+        ...
+
     async def lock_many(self, order_ids: Sequence[uuid.UUID]) -> list[Order]:
         """`lock` for several orders, locked in id order (so two callers never deadlock)."""
         ...
@@ -98,9 +107,11 @@ class OrderRepository(Protocol):
         placed (recent orders only: what deciding stock edits asks)."""
         ...
 
-    async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
-        """Open orders with lines still waiting for stock, unchanged since `updated_before`
-        (allocation that did not happen; one under way has just changed its order)."""
+    async def units_sold(
+        self, channel_id: uuid.UUID, since: Mapping[str, datetime]
+    ) -> dict[str, int]:
+        """Per SKU, the units of it in the channel's orders placed at or after its time in
+        `since` (recent orders only: what deciding a channel's lowered figure asks)."""
         ...
 
     async def page(self, *, first: int, after: str | None, filter: OrderFilter) -> list[Order]:
@@ -116,3 +127,56 @@ class OrderRepository(Protocol):
     async def set_pull_cursor(
         self, channel_id: uuid.UUID, cursor: str | None, at: datetime
     ) -> None: ...
+
+    async def pulled_through(self, channel_id: uuid.UUID) -> datetime | None:
+        """When the latest pull of the channel that read to its end started (None: none
+        has): every order the channel had by then is in Nexo."""
+        ...
+
+    async def set_pulled_through(self, channel_id: uuid.UUID, started: datetime) -> None:
+        """Record a pull that read to the end, started at `started` (after `set_pull_cursor`
+        in the same unit of work); never moves the mark back (pulls may overlap)."""
+        ...
+
+
+class DueAllocationRepository(Protocol):
+    """Orders whose allocation is due, each leased to the run that is to reserve it."""
+
+    async def mark(self, order_id: uuid.UUID, lease: uuid.UUID, now: datetime) -> bool:
+        """Record it due, leased to `lease` from `now`; False when it already was (the lease
+        stays whose it was)."""
+        ...
+
+    async def mark_many(
+        self, leases: Mapping[uuid.UUID, uuid.UUID], now: datetime
+    ) -> set[uuid.UUID]:
+        """`mark` for several orders; the ids recorded (those not already due)."""
+        ...
+
+    async def claim(
+        self, order_id: uuid.UUID, held: uuid.UUID | None, lease: uuid.UUID, now: datetime
+    ) -> bool:
+        """Move the lease to `lease` from `now` if it is `held` (None: whoever holds it);
+        False when the order is not due, or `held` is not its lease."""
+        ...
+
+    async def renew_many(
+        self, leases: Mapping[uuid.UUID, uuid.UUID], now: datetime
+    ) -> set[uuid.UUID]:
+        """Renew from `now` the leases still held as given; the ids renewed."""
+        ...
+
+    async def any_lapsed(self, claimed_before: datetime) -> bool:
+        """Whether some lease was last claimed before then (the sweep's cheap first look)."""
+        ...
+
+    async def claim_lapsed(
+        self, claimed_before: datetime, lease: uuid.UUID, now: datetime, limit: int
+    ) -> list[uuid.UUID]:
+        """Move to `lease` up to `limit` leases last claimed before then, oldest first, none
+        another caller is claiming; their orders' ids."""
+        ...
+
+    async def clear(self, order_ids: Sequence[uuid.UUID]) -> None:
+        """Nothing is due of these orders any more."""
+        ...

@@ -3,26 +3,40 @@
 Webhooks are fast but not guaranteed (a channel gives up after its retries; an endpoint
 can be down). Each channel is therefore also read by cursor: every order updated since
 the last pull is ingested — idempotently, so an order already taken from a webhook is
-not taken twice — and the cursor moves on only after the page is stored.
+not taken twice — and the cursor moves on only after the page is stored. A pull that reads
+to the channel's last page records when it started (`pulled_through`): the channel's orders
+from before then are in Nexo, which deciding a lowered stock figure waits for.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
+from domain.channels.port import ChannelConnector, ChannelFailure
+from domain.clock import Clock, utcnow
+from domain.jobs import ALLOCATE_JOB, PULL_JOB
 from domain.orders.ingest import ingest
-from domain.ports import UnitOfWorkFactory
-from domain.sync.channel import ChannelFailure
-from domain.sync.ports import ChannelConnector
+from domain.ports import UnitOfWork, UnitOfWorkFactory
 
-ALLOCATE_JOB = "allocate_order"
 MAX_PAGES = 20
+# Pulls asked for within one such turn (by every edit waiting for them) are one job.
+REQUEST_TURN = timedelta(seconds=2)
+# Pulls failing this long: a lowered figure is decided without the orders it waited for.
+PULL_WAIT_LIMIT = timedelta(minutes=10)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# Told of a page read that failed (the channel, the failure, when the read began), e.g. to log
+# it beside every other channel call: the pull itself goes on from the same cursor next time.
+FailedRead = Callable[[uuid.UUID, ChannelFailure, datetime], Awaitable[None]]
+
+
+def request_pull(uow: UnitOfWork, channel_id: uuid.UUID, now: datetime) -> None:
+    """Ask for a pull of the channel's orders once `uow` commits; requests made in the same
+    turn are one job, so many figures waiting for the same orders cost one pull."""
+    turn = int(now.timestamp() // REQUEST_TURN.total_seconds())
+    uow.enqueue_after_commit(PULL_JOB, str(channel_id), job_id=f"pull:{channel_id}:{turn}")
 
 
 async def pull_orders(
@@ -30,9 +44,11 @@ async def pull_orders(
     connector: ChannelConnector,
     channel_id: uuid.UUID,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Clock = utcnow,
+    on_failure: FailedRead | None = None,
 ) -> int:
     """Ingest the channel's orders updated since the last pull; returns how many changed."""
+    started = clock()  # before the first read: orders the channel had by now are read
     async with uows(readonly=True) as uow:
         channel = await uow.channels.get(channel_id)
         config = await uow.channel_configs.get(channel_id)
@@ -47,21 +63,27 @@ async def pull_orders(
     actor = f"pull:{channel.name}"[:100]
     changed = 0
     for _ in range(MAX_PAGES):
+        read_at = clock()
         try:
             page = await port.fetch_orders(cursor)
-        except ChannelFailure:
+        except ChannelFailure as failure:
+            if on_failure is not None:
+                await on_failure(channel.id, failure, read_at)
             break  # the next pull goes on from the same cursor
         taken = [
             await ingest(uows, channel.id, order, actor=actor, clock=clock) for order in page.orders
         ]
+        at_end = not page.orders or page.cursor == cursor
         async with uows() as uow:
             await uow.orders.set_pull_cursor(channel.id, page.cursor, clock())
+            if at_end:
+                await uow.orders.set_pulled_through(channel.id, started)
             for result in taken:
-                if result.created or result.applied:
-                    uow.enqueue_after_commit(ALLOCATE_JOB, str(result.order.id))
+                if result.lease is not None:
+                    uow.enqueue_after_commit(ALLOCATE_JOB, str(result.order.id), str(result.lease))
             await uow.commit()
         changed += sum(1 for t in taken if t.created or t.applied)
-        if not page.orders or page.cursor == cursor:
+        if at_end:
             break
         cursor = page.cursor
     return changed

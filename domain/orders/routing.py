@@ -17,8 +17,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from domain.channels.policies import Fulfilment
 from domain.inventory.model import Location, LocationKind, SkuSnapshot
-from domain.orders.model import Fulfilment, OrderLine
+from domain.orders.model import OrderLine
 
 
 @dataclass(frozen=True, slots=True)

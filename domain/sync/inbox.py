@@ -17,15 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.catalog.channel_config import ChannelConfig
-from domain.errors import DomainError
-from domain.inventory import stock
-from domain.inventory.alerts import Alert, AlertKind
-from domain.inventory.channels import Channel, ChannelForSku
-from domain.inventory.events import alert_raised, availability_on
-from domain.orders.ingest import Ingested, ingest
-from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.sync.channel import (
+from domain.channels.config import ChannelConfig
+from domain.channels.model import Channel, ChannelForSku
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.channels.port import (
+    ChannelConnector,
     ChannelFailure,
     ChannelOrder,
     ChannelRejected,
@@ -33,11 +29,19 @@ from domain.sync.channel import (
     InboundKind,
     InboundStockEdit,
 )
+from domain.clock import Clock, utcnow
+from domain.errors import DomainError
+from domain.inventory import stock
+from domain.inventory.alerts import Alert, AlertKind
+from domain.inventory.events import alert_raised, availability_on
+from domain.jobs import ALLOCATE_JOB, PROCESS_INBOX_JOB
+from domain.orders.ingest import Ingested, ingest
+from domain.orders.pull import PULL_WAIT_LIMIT, REQUEST_TURN, request_pull
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.sync.echoes import echo_of, shown_after
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Settlement
-from domain.sync.model import CallOutcome, Dirty, OutboxKind, SyncCall
-from domain.sync.outbox import mark_dirty
-from domain.sync.ports import ChannelConnector
-from domain.sync.relay import sync_event, utc_now
+from domain.sync.model import CallOutcome, SyncCall
+from domain.sync.relay import sync_event
 from domain.sync.stock_edits import (
     EditAction,
     StockEditDecision,
@@ -46,15 +50,15 @@ from domain.sync.stock_edits import (
     sold_since,
 )
 
-PROCESS_JOB = "process_inbox"
-PROCESS_MANY_JOB = "process_inbox_many"  # the events the webhook intake stored together
-ALLOCATE_JOB = "allocate_order"
 MAX_ATTEMPTS = 5
 # A `received` event this old has lost its run request (the queue was down at commit).
 LOST_AFTER = timedelta(minutes=1)
 # Concurrent decisions about one SKU take turns; one that keeps losing is retried later.
 DECIDE_ATTEMPTS = 3
 SWEEP_BATCH = 500
+# A lowered figure waits for a pull of the channel's orders that started after it arrived,
+# re-checked this often, and at most this long after its arrival (pulls that keep failing).
+PULL_RECHECK = REQUEST_TURN
 
 
 async def sweep(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:
@@ -63,7 +67,7 @@ async def sweep(uow: UnitOfWork, now: datetime) -> list[uuid.UUID]:
         received_before=now - LOST_AFTER, max_attempts=MAX_ATTEMPTS, limit=SWEEP_BATCH
     )
     for inbox_id in due:
-        uow.enqueue_after_commit(PROCESS_JOB, str(inbox_id))
+        uow.enqueue_after_commit(PROCESS_INBOX_JOB, str(inbox_id))
     return due
 
 
@@ -85,7 +89,7 @@ async def process(
     connector: ChannelConnector,
     inbox_id: uuid.UUID,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utcnow,
     hold: timedelta = timedelta(0),
 ) -> Processed:
     """Act on one stored event, once.
@@ -142,12 +146,14 @@ async def act_on(
     config: ChannelConfig,
     event: InboundEvent,
     *,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utcnow,
     hold: timedelta = timedelta(0),
 ) -> Processed:
     """`process` once the event is read: what its channel port made of the payload."""
     if event.kind is InboundKind.ORDER and event.order is not None:
         return await _order(uows, entry, channel, event.order, clock)
+    if event.kind is InboundKind.ORDER:
+        return await _order_named(uows, entry, channel, clock())
     if event.kind is not InboundKind.STOCK_EDIT or event.stock_edit is None:
         settlement = Settlement(
             InboxStatus.IGNORED, f"{event.topic} events are not acted on", event.kind
@@ -159,6 +165,26 @@ async def act_on(
         )
         return await _settle(uows, entry, settlement, clock())
     return await _stock_edit(uows, entry, channel, config, event.stock_edit, clock, hold)
+
+
+async def _order_named(
+    uows: UnitOfWorkFactory, entry: InboxEntry, channel: Channel, now: datetime
+) -> Processed:
+    """A notification that names an order without carrying it (eBay's ORDER_CONFIRMATION:
+    "now read it with getOrders") asks for a pull, which reads it; the requests of one turn
+    are one pull, however many such notifications arrive together."""
+    settlement = Settlement(
+        InboxStatus.PROCESSED, "the order is read by a pull of the channel's orders",
+        InboundKind.ORDER,
+    )  # fmt: skip
+    async with uows() as uow:
+        settled = await uow.inbox.settle(entry.id, settlement, now)
+        if settled:
+            request_pull(uow, channel.id, now)
+        await uow.commit()
+    if not settled:
+        return Processed(None, skipped=True)
+    return Processed(settlement.status, settlement.reason, settlement.sku)
 
 
 def taken_reason(order: ChannelOrder, taken: Ingested) -> str:
@@ -187,8 +213,8 @@ async def _order(
     settlement = Settlement(InboxStatus.PROCESSED, reason, InboundKind.ORDER)
     async with uows() as uow:
         await uow.inbox.settle(entry.id, settlement, clock())
-        if taken.created or taken.applied:
-            uow.enqueue_after_commit(ALLOCATE_JOB, str(taken.order.id))
+        if taken.lease is not None:
+            uow.enqueue_after_commit(ALLOCATE_JOB, str(taken.order.id), str(taken.lease))
         await uow.commit()
     return Processed(InboxStatus.PROCESSED, reason)
 
@@ -236,8 +262,9 @@ async def _decide(
     """Which SKU the edit is about and what the hub does: done (in step, pushed back or
     ignored), or the (SKU, change) to apply.
 
-    The decision moves the channel's figure of the SKU from the one it read to the edit's, in
-    the transaction that records it: decisions about one SKU take turns (a concurrent one
+    The decision moves the channel's figure of the SKU from the one it read to the edit's (a
+    late echo of the hub's own push leaves it, see `echoes`), in the transaction that records
+    it: decisions about one SKU take turns (a concurrent one
     re-reads and decides again), and an edit older than one already decided is ignored. So
     is one from before a sale of the SKU on the channel (or the same second) that the hub
     has taken, unless the channel is in step: the sale lowered the channel's figure after
@@ -257,27 +284,40 @@ async def _decide(
             override = (await uow.channels.overrides_for([sku])).get((channel.id, sku))
             listing = (await uow.listings.items_on(channel.id, [sku])).get(sku)
             sold = await uow.orders.last_sold(channel.id, [sku], since=edit.occurred_at)
+            sent = (await uow.pushes.unheard(channel.id, [sku])).get(sku, [])
+            pulled = await uow.orders.pulled_through(channel.id)
         if snapshot is None or listing is None:
             reason = f"{sku} has no stock record in Nexo" if listing else f"{sku} is not listed"
             return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
-        confirmed = listing[1].confirmed_quantity
+        confirmed, echo = listing[1].confirmed_quantity, echo_of(edit.quantity, sent)
         decision = decide(
             config.stock_edit_policy,
             reported=edit.quantity,
             publishes=availability_on(snapshot, ChannelForSku(channel, override)).quantity,
             confirmed=confirmed,
+            echo=echo is not None,
         )
         superseded_by = sold_since(decision, channel.name, sku, edit.occurred_at, sold.get(sku))
         if superseded_by is not None:
             return await _settle(uows, entry, _ignored(superseded_by, edit, sku), clock())
         now, superseded = clock(), False
-        until = entry.received_at + hold
-        if decision.reported < decision.publishes and now < until:
-            reason = f"held until {until.isoformat()}: {decision.drift}; its order may be coming"
-            return Processed(InboxStatus.RECEIVED, reason, sku, skipped=True, held_until=until)
+        # Lowered: below what the hub publishes, or, applied, a drop of the hub's stock.
+        if (decision.reported < decision.publishes or decision.delta < 0) and not decision.echo:
+            waiting = _orders_awaited(entry, now, hold, pulled)
+            if waiting is not None:
+                return await _hold(uows, entry, channel, sku, decision, waiting, now)
+            if pulled is None or pulled < entry.received_at:
+                note = f"{decision.drift}; decided without {channel.name}'s orders pulled"
+                await _log_unpulled(uows, channel.id, sku, note, now)
+        shows = shown_after(edit.quantity, confirmed, listing[1].confirmed_at, echo)
         async with uows() as uow:
-            if not await uow.inbox.move_confirmed(channel.id, sku, confirmed, edit.quantity, now):
+            moving = echo is None or shows != confirmed  # a late echo moves nothing
+            if moving and not await uow.inbox.move_confirmed(
+                channel.id, sku, confirmed, shows, now
+            ):
                 continue  # another decision (or the relay) moved it: read again
+            if echo is not None:
+                await uow.pushes.heard([echo.id])
             superseded = await uow.inbox.later_edit_decided(
                 channel.id, sku, edit.occurred_at, entry.id
             )
@@ -295,6 +335,57 @@ async def _decide(
             return await _settle(uows, entry, _ignored(reason, edit, sku), clock())
     reason = f"the figure of {sku} kept moving while the edit was decided"
     return await _fail(uows, entry, reason, clock(), final=False, edit=edit, sku=sku)
+
+
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    until: datetime
+    pull: bool  # the channel's orders from before the edit are not all in: ask for a pull
+
+
+def _orders_awaited(
+    entry: InboxEntry, now: datetime, hold: timedelta, pulled: datetime | None
+) -> _Waiting | None:
+    """How long a lowered figure still waits: at least `hold` after it arrived, and until a
+    pull of the channel's orders that started after it arrived (an order whose webhook was
+    lost comes only by the pull) has read to the end, up to `PULL_WAIT_LIMIT`."""
+    through = pulled is not None and pulled >= entry.received_at
+    held = entry.received_at + hold
+    if now < held:
+        return _Waiting(held, pull=not through)
+    limit = entry.received_at + PULL_WAIT_LIMIT
+    if through or now >= limit:
+        return None
+    return _Waiting(min(now + PULL_RECHECK, limit), pull=True)
+
+
+async def _hold(
+    uows: UnitOfWorkFactory,
+    entry: InboxEntry,
+    channel: Channel,
+    sku: str,
+    decision: StockEditDecision,
+    waiting: _Waiting,
+    now: datetime,
+) -> Processed:
+    """Leave the edit `received` to run again later; ask for a pull of the channel's orders
+    if it waits for them (one request per channel per re-check, however many edits wait)."""
+    reason = f"held until {waiting.until.isoformat()}: {decision.drift}; its order may be coming"
+    if waiting.pull:
+        reason += f" (waiting for {channel.name}'s orders to be pulled)"
+        async with uows() as uow:
+            request_pull(uow, channel.id, now)
+            await uow.commit()
+    return Processed(InboxStatus.RECEIVED, reason, sku, skipped=True, held_until=waiting.until)
+
+
+async def _log_unpulled(
+    uows: UnitOfWorkFactory, channel_id: uuid.UUID, sku: str, note: str, now: datetime
+) -> None:
+    """The sync log says a lowered figure was decided without the orders it waited for."""
+    async with uows() as uow:
+        await _log_stock_edit(uow, channel_id, sku, note, now)
+        await uow.commit()
 
 
 async def _close(

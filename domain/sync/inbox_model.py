@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from domain.sync.channel import InboundKind
+from domain.channels.port import InboundKind
 
 
 class InboxStatus(StrEnum):

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-
-class OutboxKind(StrEnum):
-    QUANTITY = "quantity"  # key: a SKU
-    PRICE = "price"  # key: a SKU
-    LISTING = "listing"  # key: a listing id (create, replace or end it)
-    SHIPMENT = "shipment"  # key: a shipment id (tell the channel it shipped, with tracking)
-    LINE_CANCEL = "line_cancel"  # key: an order line id (tell the channel it will not ship)
+from domain.channels.outbox import OutboxKind
+from domain.channels.port import ChannelFailure, ChannelThrottled
 
 
 class OutboxStatus(StrEnum):
@@ -37,15 +32,6 @@ class OutboxEntry:
     last_error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Dirty:
-    """Mark one key dirty on one channel."""
-
-    channel_id: uuid.UUID
-    kind: OutboxKind
-    key: str
-
-
 class CallOutcome(StrEnum):
     OK = "ok"
     PARTIAL = "partial"  # some keys rejected
@@ -53,6 +39,13 @@ class CallOutcome(StrEnum):
     THROTTLED = "throttled"
     FAILED = "failed"  # retryable failure
     DEAD = "dead"
+
+
+def outcome_of(failure: ChannelFailure) -> CallOutcome:
+    """How a failed channel call is logged: throttled, retryable, or refused for good."""
+    if isinstance(failure, ChannelThrottled):
+        return CallOutcome.THROTTLED
+    return CallOutcome.FAILED if failure.retryable else CallOutcome.REJECTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,15 @@
-"""The storage the sync engine needs (the outbox and the sync log), and the channels' ports."""
+"""The storage the sync engine needs: the outbox, the quantities pushed and the sync log."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.catalog.channel_config import ChannelConfig
-from domain.inventory.channels import Channel
-from domain.sync.channel import ChannelPort
-from domain.sync.model import ChannelSyncStatus, Dirty, OutboxEntry, SyncCall
+from domain.channels.outbox import Dirty, OutboxKind
+from domain.sync.echoes import Sent
+from domain.sync.model import ChannelSyncStatus, OutboxEntry, SyncCall
 
 
 class OutboxRepository(Protocol):
@@ -34,6 +32,14 @@ class OutboxRepository(Protocol):
 
     async def finish(self, ids: Sequence[uuid.UUID]) -> None: ...
 
+    async def finish_waiting(
+        self, channel_id: uuid.UUID, kind: OutboxKind, keys: Sequence[str]
+    ) -> None:
+        """Finish the rows of these keys waiting to be retried: the relay just had the latest
+        state of each confirmed, read after they were claimed (a key is sent by one run at a
+        time), so what they marked has been sent."""
+        ...
+
     async def retry(self, ids: Sequence[uuid.UUID], error: str, available_at: datetime) -> None: ...
 
     async def bury(self, ids: Sequence[uuid.UUID], error: str) -> None:
@@ -47,6 +53,29 @@ class OutboxRepository(Protocol):
     async def status(self, channel_id: uuid.UUID, since: datetime) -> ChannelSyncStatus: ...
 
 
+class PushedQuantities(Protocol):
+    """Quantities sent to channels and not heard back yet (see `echoes`)."""
+
+    async def record(
+        self,
+        channel_id: uuid.UUID,
+        pushed: Sequence[tuple[str, int]],
+        at: datetime,
+        forget_before: datetime,
+    ) -> None:
+        """Record (SKU, quantity) figures about to be sent, at `at`. Figures of the same SKUs
+        sent before `forget_before` are forgotten if the channel confirmed a figure since."""
+        ...
+
+    async def unheard(self, channel_id: uuid.UUID, skus: Sequence[str]) -> dict[str, list[Sent]]:
+        """The figures sent for each SKU and not heard back (SKUs with none are left out)."""
+        ...
+
+    async def heard(self, ids: Sequence[uuid.UUID]) -> None:
+        """These figures came back from the channel: they are not awaited any more."""
+        ...
+
+
 class SyncLogRepository(Protocol):
     async def add(self, calls: Sequence[SyncCall]) -> None: ...
     async def page(
@@ -57,38 +86,3 @@ class SyncLogRepository(Protocol):
         first: int,
         after: str | None,
     ) -> list[SyncCall]: ...
-
-
-class ChannelConnector(Protocol):
-    """Builds the channel port of one channel from its configuration and sealed credentials."""
-
-    def connect(
-        self, channel: Channel, config: ChannelConfig, sealed_credentials: bytes | None
-    ) -> ChannelPort:
-        """Raises ChannelMisconfigured when the channel cannot be reached as configured."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookVerifier:
-    """A channel's port as built from its sealed credentials, to check its webhooks with."""
-
-    channel_id: uuid.UUID
-    port: ChannelPort
-    sealed: bytes  # the credentials the port was built from, as stored (sealed)
-    kept_headers: tuple[str, ...] = ()  # prefixes of the (lower-case) headers kept with an event
-
-    def kept(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """The headers stored with an event: the channel's own, read again to process it."""
-        return {
-            name: value for name, value in headers.items() if name.startswith(self.kept_headers)
-        }
-
-
-class WebhookVerifiers(Protocol):
-    """Each channel's webhook verifier, remembered by the process that built it."""
-
-    async def get(self, channel_id: uuid.UUID, *, fresh: bool = False) -> WebhookVerifier | str:
-        """The channel's verifier (built anew from storage when `fresh`), or why it has none:
-        unknown channel, no credentials, credentials that cannot be opened."""
-        ...

@@ -4,29 +4,48 @@ Channels drift: a merchant edits stock in the channel's admin, an update was los
 the outbox existed, a listing was changed by hand. A reconcile run reads the channel's live
 quantities and prices of every SKU it lists, records what the channel shows as confirmed,
 reports each drift in the sync log, and marks the drifted keys dirty so the relay sets
-Nexo's numbers again (the hub wins).
+Nexo's numbers again (the hub wins). Accepting the channel's edits, a drift is taken into
+the hub's stock instead. A lowered figure may be a sale whose order has not come in yet: the
+run that first sees it records the sighting (see `drifts`) and asks for a pull of the
+channel's orders; a later run decides it once a pull that started after the sighting has
+read to the end, counting the sales since the figure it drifted from.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
 
-from domain.catalog.channel_config import StockEditPolicy
-from domain.catalog.listing import ListingItem
-from domain.catalog.money import Money
 from domain.catalog.prices import PriceBook, price_on
+from domain.channels.config import ChannelConfig
+from domain.channels.listing import DriftSighting, ListingItem
+from domain.channels.model import Channel, ChannelForSku
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.channels.policies import StockEditPolicy
+from domain.channels.port import ChannelFailure, ChannelLevel, ChannelPort
 from domain.errors import DomainError
 from domain.inventory import stock
-from domain.inventory.channels import Channel, ChannelForSku
 from domain.inventory.events import availability_on
-from domain.sync.channel import ChannelFailure
-from domain.sync.model import CallOutcome, Dirty, OutboxKind, SyncCall
-from domain.sync.outbox import mark_dirty
+from domain.money import Money
+from domain.orders.pull import request_pull
+from domain.sync.drifts import (
+    decidable,
+    read_again_at,
+    sales_since,
+    sighted,
+    unexplained,
+)
+from domain.sync.echoes import Sent, echo_of
+from domain.sync.model import CallOutcome, SyncCall, outcome_of
 from domain.sync.relay import Relay, sync_event
 from domain.sync.stock_edits import EditAction, decide
 
 PAGE = 250
+Imported = Literal["imported", "not_imported", "awaiting_orders"]
 
 
 @dataclass
@@ -43,10 +62,26 @@ class ReconcileReport:
     channel_id: uuid.UUID
     checked: int = 0
     drifts: list[Drift] = field(default_factory=list)
-    error: str | None = None
+    awaiting_orders: list[str] = field(default_factory=list)  # lowered figures left as they are
+    unpulled: list[str] = field(default_factory=list)  # decided without the orders they waited for
+    recheck_at: datetime | None = None  # when the figures left waiting are to be read again
+    failure: ChannelFailure | None = None  # the channel call that ended the run
+
+    @property
+    def error(self) -> str | None:
+        return self.failure.message if self.failure is not None else None
+
+    def wait(self, sku: str, sighting: DriftSighting, now: datetime) -> None:
+        self.awaiting_orders.append(sku)
+        due = read_again_at(sighting, now)
+        self.recheck_at = due if self.recheck_at is None else min(self.recheck_at, due)
 
 
-async def reconcile_channel(relay: Relay, channel_id: uuid.UUID) -> ReconcileReport:
+async def reconcile_channel(
+    relay: Relay, channel_id: uuid.UUID, *, only: Sequence[str] | None = None
+) -> ReconcileReport:
+    """Read the channel's SKUs and repair, import or record each drift; `only`: just these
+    and those whose lowered figure waits for the channel's orders (see `drifts`)."""
     report = ReconcileReport(channel_id)
     async with relay.uow(readonly=True) as uow:
         channel = await uow.channels.get(channel_id)
@@ -54,120 +89,223 @@ async def reconcile_channel(relay: Relay, channel_id: uuid.UUID) -> ReconcileRep
         sealed = await uow.channel_configs.credentials(channel_id)
     if channel is None or config is None or not config.sync_enabled:
         return report
-    accepts_edits = config.stock_edit_policy is StockEditPolicy.ACCEPT_CHANNEL_EDITS
     started = relay.monotonic()
     try:
         port = relay.connector.connect(channel, config, sealed)
+        run = _Run(relay, port, channel, config, report)
         after: str | None = None
         while True:
-            async with relay.uow(readonly=True) as uow:
-                page = await uow.listings.listed_items(channel_id, after_sku=after, first=PAGE)
-                skus = [item.sku for _, item in page]
-                snapshots = await uow.inventory.snapshots(skus)
-                overrides = await uow.channels.overrides_for(skus)
-                variants = await uow.catalog.variants_by_sku(skus)
-                book = PriceBook(
-                    rates=await uow.pricing.rates(),
-                    overrides=await uow.pricing.overrides(skus),
-                    sales=await uow.pricing.sales(skus),
-                    now=relay.clock(),
-                )
-            if not page:
+            page = await run.read_hub(after, only)
+            if not page.items:
                 break
-            after = page[-1][1].sku
-            listed: dict[str, ListingItem] = {item.sku: item for _, item in page if item.refs}
-            levels = await port.read_levels({sku: item.refs for sku, item in listed.items()})
-            now = relay.clock()
-            dirty: list[Dirty] = []
-            confirmed: list[tuple[str, int | None, Money | None]] = []
-            for level in levels:
-                if level.sku not in listed:
-                    continue
-                report.checked += 1
-                snapshot = snapshots.get(level.sku)
-                hub_quantity = None
-                if snapshot is not None:
-                    entry = ChannelForSku(channel, overrides.get((channel.id, level.sku)))
-                    hub_quantity = availability_on(snapshot, entry).quantity
-                hub_price = None
-                variant = variants.get(level.sku)
-                if variant is not None:
-                    try:
-                        hub_price = price_on(variant, channel, config, book).price
-                    except DomainError:
-                        hub_price = None
-                drift = Drift(level.sku, level.quantity, hub_quantity)
-                quantity_drifted = (
-                    level.quantity is not None
-                    and hub_quantity is not None
-                    and level.quantity != hub_quantity
-                )
-                if quantity_drifted and accepts_edits:
-                    # An edit the channel's webhook never brought: take it into the hub's
-                    # stock, as the inbox would have; the change then reaches every channel.
-                    item = listed[level.sku]
-                    imported = await _import_edit(
-                        relay,
-                        channel,
-                        item,
-                        reported=level.quantity or 0,
-                        publishes=hub_quantity or 0,
-                    )
-                    if imported:
-                        quantity_drifted = False
-                        report.drifts.append(Drift(level.sku, level.quantity, hub_quantity))
-                price_drifted = None not in (level.price, hub_price) and level.price != hub_price
-                if quantity_drifted:
-                    dirty.append(Dirty(channel.id, OutboxKind.QUANTITY, level.sku))
-                if price_drifted:
-                    drift.channel_price, drift.hub_price = str(level.price), str(hub_price)
-                    dirty.append(Dirty(channel.id, OutboxKind.PRICE, level.sku))
-                if quantity_drifted or price_drifted:
-                    report.drifts.append(drift)
-                confirmed.append((level.sku, level.quantity, level.price))
-            async with relay.uow() as uow:
-                await uow.listings.confirm(channel.id, confirmed, now)
-                await mark_dirty(uow, dirty, now)
-                await uow.commit()
-            if len(page) < PAGE:
+            after = page.items[-1].sku
+            await run.reconcile(page)
+            if len(page.items) < PAGE:
                 break
     except ChannelFailure as failure:
-        report.error = failure.message
+        report.failure = failure
     await _log(relay, report, started)
     return report
 
 
-async def _import_edit(
-    relay: Relay, channel: Channel, item: ListingItem, *, reported: int, publishes: int
-) -> bool:
-    """Whether the channel's figure was taken into the hub's stock."""
-    decision = decide(
-        StockEditPolicy.ACCEPT_CHANNEL_EDITS,
-        reported=reported,
-        publishes=publishes,
-        confirmed=item.confirmed_quantity,
-    )
-    if decision.action is not EditAction.APPLY or not channel.location_ids:
-        return False
-    # One key per observed transition of the channel's figure: a run repeated after a crash
-    # replays it instead of applying it twice.
-    seen = item.confirmed_at.isoformat() if item.confirmed_at else "never"
-    key = f"reconcile:{channel.id}:{item.sku}:{item.confirmed_quantity}@{seen}->{reported}"
-    try:
-        await stock.channel_edit(
-            relay.uow,
-            sku=item.sku,
-            location_id=channel.location_ids[0],
-            delta=decision.delta,
-            key=key[:200],
-            actor=f"channel:{channel.name}"[:100],
-            detail=f"found by reconciliation on {channel.name}: "
-            f"{reported - decision.delta} -> {reported}",
-            now=relay.clock(),
+@dataclass
+class _Page:
+    """What the hub knows of one page of the channel's listed SKUs, read before the channel."""
+
+    items: list[ListingItem]
+    publishes: dict[str, int]
+    prices: dict[str, Money]
+    unheard: dict[str, list[Sent]]
+    pulled: datetime | None
+
+
+@dataclass
+class _Verdicts:
+    """What one page's run decided, written in one unit of work."""
+
+    confirmed: list[tuple[str, int | None, Money | None]] = field(default_factory=list)
+    dirty: list[Dirty] = field(default_factory=list)
+    sightings: list[tuple[str, DriftSighting]] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    waiting: bool = False  # a figure waits for the channel's orders: a pull is asked for
+
+
+class _Run:
+    def __init__(
+        self,
+        relay: Relay,
+        port: ChannelPort,
+        channel: Channel,
+        config: ChannelConfig,
+        report: ReconcileReport,
+    ):
+        self.relay, self.port, self.channel, self.report = relay, port, channel, report
+        self.accepts_edits = config.stock_edit_policy is StockEditPolicy.ACCEPT_CHANNEL_EDITS
+        self.config = config
+
+    async def read_hub(self, after: str | None, only: Sequence[str] | None) -> _Page:
+        channel_id = self.channel.id
+        async with self.relay.uow(readonly=True) as uow:
+            page = await uow.listings.listed_items(
+                channel_id, after_sku=after, first=PAGE, sighted_or=only
+            )
+            skus = [item.sku for _, item in page]
+            snapshots = await uow.inventory.snapshots(skus)
+            overrides = await uow.channels.overrides_for(skus)
+            variants = await uow.catalog.variants_by_sku(skus)
+            unheard = await uow.pushes.unheard(channel_id, skus)
+            pulled = await uow.orders.pulled_through(channel_id)
+            book = PriceBook(
+                rates=await uow.pricing.rates(),
+                overrides=await uow.pricing.overrides(skus),
+                sales=await uow.pricing.sales(skus),
+                now=self.relay.clock(),
+            )
+        publishes: dict[str, int] = {}
+        prices: dict[str, Money] = {}
+        for sku in skus:
+            snapshot = snapshots.get(sku)
+            if snapshot is not None:
+                entry = ChannelForSku(self.channel, overrides.get((channel_id, sku)))
+                publishes[sku] = availability_on(snapshot, entry).quantity
+            variant = variants.get(sku)
+            if variant is not None:
+                with suppress(DomainError):  # the listing shows the problem: no price
+                    prices[sku] = price_on(variant, self.channel, self.config, book).price
+        return _Page([item for _, item in page], publishes, prices, unheard, pulled)
+
+    async def reconcile(self, page: _Page) -> None:
+        listed = {item.sku: item for item in page.items if item.refs}
+        levels = await self.port.read_levels({sku: item.refs for sku, item in listed.items()})
+        # After the read: a pull that started after this saw every order behind these figures.
+        seen_at = self.relay.clock()
+        verdicts = _Verdicts()
+        for level in levels:
+            item = listed.get(level.sku)
+            if item is not None:
+                self.report.checked += 1
+                await self.compare(page, item, level, seen_at, verdicts)
+        now = self.relay.clock()
+        async with self.relay.uow() as uow:
+            await uow.listings.confirm(self.channel.id, verdicts.confirmed, now)
+            await uow.listings.sight(self.channel.id, verdicts.sightings)
+            await uow.listings.forget_sightings(self.channel.id, verdicts.forgotten)
+            await mark_dirty(uow, verdicts.dirty, now)
+            if verdicts.waiting:
+                request_pull(uow, self.channel.id, now)
+            await uow.commit()
+
+    async def compare(
+        self,
+        page: _Page,
+        item: ListingItem,
+        level: ChannelLevel,
+        seen_at: datetime,
+        verdicts: _Verdicts,
+    ) -> None:
+        sku = level.sku
+        hub_quantity, hub_price = page.publishes.get(sku), page.prices.get(sku)
+        drift = Drift(sku, level.quantity, hub_quantity)
+        quantity_drifted = None not in (level.quantity, hub_quantity) and (
+            level.quantity != hub_quantity
         )
-    except DomainError:
-        return False  # e.g. it would take on hand below reserved: the hub's figure goes back
-    return True
+        price_drifted = None not in (level.price, hub_price) and level.price != hub_price
+        imported: Imported = "not_imported"
+        if quantity_drifted and self.accepts_edits:
+            # An edit the channel's webhook never brought: take it into the hub's stock, as
+            # the inbox would have; the change then reaches every channel.
+            imported = await self.import_edit(
+                item, level.quantity or 0, hub_quantity or 0, page, seen_at
+            )
+        if imported == "awaiting_orders":
+            self.wait(item, level.quantity or 0, seen_at, verdicts)
+            quantity_drifted = False  # left as it is, unconfirmed: it is still to decide
+        elif item.sighting is not None:
+            verdicts.forgotten.append(sku)
+        # An imported edit is pushed too: the relay may have sent the hub's new figure before
+        # this run recorded what the channel shows, and been refused as stale.
+        if quantity_drifted:
+            verdicts.dirty.append(Dirty(self.channel.id, OutboxKind.QUANTITY, sku))
+        if price_drifted:
+            drift.channel_price, drift.hub_price = str(level.price), str(hub_price)
+            verdicts.dirty.append(Dirty(self.channel.id, OutboxKind.PRICE, sku))
+        if quantity_drifted or price_drifted:
+            self.report.drifts.append(drift)
+        shown = None if imported == "awaiting_orders" else level.quantity
+        verdicts.confirmed.append((sku, shown, level.price))
+
+    def wait(
+        self, item: ListingItem, reported: int, seen_at: datetime, verdicts: _Verdicts
+    ) -> None:
+        """Leave a lowered figure for a later run: recorded the first time it is seen."""
+        sighting = sighted(item, reported, seen_at)
+        if sighting != item.sighting:
+            verdicts.sightings.append((item.sku, sighting))
+        verdicts.waiting = True
+        self.report.wait(item.sku, sighting, seen_at)
+
+    async def import_edit(
+        self, item: ListingItem, reported: int, publishes: int, page: _Page, seen_at: datetime
+    ) -> Imported:
+        """Whether the channel's figure was taken into the hub's stock: never a figure the hub
+        sent (its push, whose outcome may have been lost), only one it never sent; a lowered
+        one only once the channel's orders from before it was first seen are in, less the
+        sales since the figure it drifted from (they explain the drop, and are in already)."""
+        decision = decide(
+            StockEditPolicy.ACCEPT_CHANNEL_EDITS,
+            reported=reported,
+            publishes=publishes,
+            confirmed=item.confirmed_quantity,
+            echo=echo_of(reported, page.unheard.get(item.sku, [])) is not None,
+        )
+        if decision.action is not EditAction.APPLY or not self.channel.location_ids:
+            return "not_imported"
+        # One key per observed transition of the channel's figure: a run repeated after a
+        # crash, or running beside this one, replays it instead of applying it twice.
+        seen = item.confirmed_at.isoformat() if item.confirmed_at else "never"
+        transition = f"{item.confirmed_quantity}@{seen}->{reported}"
+        if not (reported < publishes or decision.delta < 0):
+            return await self.apply(item, transition, reported, decision.delta)
+        sighting = sighted(item, reported, seen_at)
+        verdict = decidable(sighting, page.pulled, seen_at)
+        if verdict == "waiting":
+            return "awaiting_orders"
+        if verdict == "unpulled":
+            self.report.unpulled.append(item.sku)
+        sold = 0
+        if sighting.drifted_from is not None and sighting.drifted_at is not None:
+            # (Never confirmed, the change is from what the hub publishes, which counts every
+            # sale it has taken in already.)
+            since = {item.sku: sales_since(sighting.drifted_at)}
+            async with self.relay.uow(readonly=True) as uow:
+                sold = (await uow.orders.units_sold(self.channel.id, since)).get(item.sku, 0)
+        delta = unexplained(decision.delta, sold)
+        if not delta:
+            return "not_imported"  # the sales took it there: the hub's figure goes out
+        transition = f"{sighting.drifted_from}->{reported}@{sighting.seen_at.isoformat()}"
+        return await self.apply(item, transition, reported, delta, sold)
+
+    async def apply(
+        self, item: ListingItem, transition: str, reported: int, delta: int, sold: int = 0
+    ) -> Imported:
+        channel = self.channel
+        key = f"reconcile:{channel.id}:{item.sku}:{transition}"
+        before = reported - delta - sold
+        try:
+            await stock.channel_edit(
+                self.relay.uow,
+                sku=item.sku,
+                location_id=channel.location_ids[0],
+                delta=delta,
+                key=key[:200],
+                actor=f"channel:{channel.name}"[:100],
+                detail=f"found by reconciliation on {channel.name}: {before} -> {reported}"
+                + (f", {sold} sold on it since" if sold else ""),
+                now=self.relay.clock(),
+            )
+        except DomainError:
+            return "not_imported"  # e.g. on hand would go below reserved: the hub's goes back
+        return "imported"
 
 
 async def _log(relay: Relay, report: ReconcileReport, started: float) -> None:
@@ -176,13 +314,19 @@ async def _log(relay: Relay, report: ReconcileReport, started: float) -> None:
         + (f" (price {d.channel_price} vs {d.hub_price})" if d.channel_price else "")
         for d in report.drifts[:50]
     )
-    if report.error:
-        outcome, message = CallOutcome.FAILED, report.error
+    if report.failure is not None:
+        outcome, message = outcome_of(report.failure), report.failure.message
     else:
         outcome = CallOutcome.OK
         message = f"checked {report.checked}, drifted {len(report.drifts)}" + (
             f": {shown}" if shown else ""
         )
+        if report.awaiting_orders:
+            waiting = ", ".join(report.awaiting_orders[:50])
+            message += f"; lowered, left until the channel's orders are pulled: {waiting}"
+        if report.unpulled:
+            unpulled = ", ".join(report.unpulled[:50])
+            message += f"; decided without the channel's orders pulled: {unpulled}"
     call = SyncCall(
         id=uuid.uuid4(),
         channel_id=report.channel_id,

@@ -13,30 +13,27 @@ channel's own message.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
-from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
 from domain.catalog.listings import ListingFormats, render
 from domain.catalog.prices import PriceBook, price_on
-from domain.errors import DomainError
-from domain.events import Event
-from domain.inventory.alerts import Alert, AlertKind
-from domain.inventory.channels import Channel, ChannelForSku
-from domain.inventory.events import alert_raised, availability_on
-from domain.orders.model import LineStatus
-from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.sync.channel import (
+from domain.channels.config import ChannelConfig
+from domain.channels.listing import Listing, ListingItem, ListingStatus, Problem
+from domain.channels.model import Channel, ChannelForSku
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.channels.policies import StockEditPolicy
+from domain.channels.port import (
+    ChannelConnector,
     ChannelFailure,
     ChannelMisconfigured,
     ChannelPort,
     ChannelRejected,
-    ChannelThrottled,
     KeyResult,
     LineCancelNotice,
     ListingRefs,
@@ -45,11 +42,23 @@ from domain.sync.channel import (
     QuantityUpdate,
     ShipmentNotice,
 )
-from domain.sync.model import CallOutcome, Dirty, OutboxEntry, OutboxKind, SyncCall
-from domain.sync.outbox import mark_dirty
-from domain.sync.ports import ChannelConnector
+from domain.clock import Clock, utcnow
+from domain.errors import DomainError
+from domain.events import Event
+from domain.inventory.alerts import Alert, AlertKind
+from domain.inventory.events import alert_raised, availability_on
+from domain.jobs import RECHECK_JOB
+from domain.orders.model import LineStatus
+from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.sync.echoes import ECHO_WINDOW
+from domain.sync.model import CallOutcome, OutboxEntry, SyncCall, outcome_of
 
 SYNC_TOPIC = "sync"
+# Accepting edits, a push the channel refused as stale asks for a read of its SKUs (see
+# `drifts`): the figure the channel moved to (an edit or a sale whose report was lost) is
+# found and decided, and the next push compares with it. At most one read of the same SKUs
+# per channel in this many seconds; the refused rows are retried after it.
+STALE_READ_SECONDS = 10
 MAX_ATTEMPTS = 8
 # A lost compare-and-set is read back and set over this many times in the same run.
 STALE_ROUNDS = 3
@@ -64,10 +73,6 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Relay:
     """What a relay run needs; one per process, shared by its runs."""
@@ -75,7 +80,7 @@ class Relay:
     uow: UnitOfWorkFactory
     connector: ChannelConnector
     formats: ListingFormats
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utcnow
     monotonic: Callable[[], float] = time.monotonic
     jitter: Callable[[], float] = random.random
     max_attempts: int = MAX_ATTEMPTS
@@ -84,6 +89,11 @@ class Relay:
     batch_seconds: float = BATCH_SECONDS
 
     _runs: dict[uuid.UUID, _RunRequest] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Rows a drain claims per channel, once its port said what one call carries: a channel
+    # whose bulk call takes more than `batch` (Amazon's feeds) gets batches that fill it.
+    _claims: dict[uuid.UUID, int] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -124,11 +134,15 @@ class Relay:
 
     async def drain(self, channel_id: uuid.UUID) -> int:
         """Drain one batch of the channel's due rows; returns how many were claimed."""
+        size = self._claims.get(channel_id, self.batch)
         async with self.uow() as uow:
-            entries = await uow.outbox.claim(channel_id, self.clock(), self.batch)
+            entries = await uow.outbox.claim(channel_id, self.clock(), size)
             await uow.commit()
         if entries:
-            await _Run(self, channel_id, entries).execute()
+            run = _Run(self, channel_id, entries)
+            await run.execute()
+            if run.carries is not None:
+                self._claims[channel_id] = max(self.batch, run.carries)
         return len(entries)
 
     def backoff(self, attempts: int, retry_after: float | None) -> timedelta:
@@ -176,6 +190,7 @@ class _Run:
         self.accepts_edits = False
         # SKUs whose listing this run (re)published: their quantities were marked afresh.
         self.republished: set[str] = set()
+        self.carries: int | None = None  # quantities one call of the channel's port takes
         self.kept_at = relay.monotonic()
         self.deadline = self.kept_at + relay.batch_seconds
         for entry in entries:
@@ -203,6 +218,7 @@ class _Run:
         except ChannelMisconfigured as failure:
             await self.failed(everything, "connect", failure, 0)
             return
+        self.carries = port.limits.quantities_per_call
         listings = self.of(OutboxKind.LISTING)
         for n, listing in enumerate(listings):
             if n and self.relay.monotonic() >= self.deadline:  # one at least, however slow
@@ -410,6 +426,7 @@ class _Run:
     ) -> None:
         slots = {u.sku: s for s, u in batch}
         sent = {u.sku: u for _, u in batch}
+        await self.record_pushes([u for _, u in batch])
         started = self.relay.monotonic()
         try:
             results = await port.push_quantities([u for _, u in batch])
@@ -425,7 +442,21 @@ class _Run:
             else KeyResult(r.sku, r.outcome, r.message, sent[r.sku].quantity, r.confirmed_price)
             for r in results
         ]  # fmt: skip
-        await self.settle(slots, results, "push_quantities", started, quantities=True)
+        # Accepting edits, a figure the channel reported while the call was out is newer
+        # than the call's own confirmation (see `echoes`); it stays.
+        expected = {sku: u.previous for sku, u in sent.items()} if self.accepts_edits else None
+        await self.settle(
+            slots, results, "push_quantities", started, quantities=True, expected=expected
+        )
+
+    async def record_pushes(self, updates: Sequence[QuantityUpdate]) -> None:
+        """Each figure is recorded before it goes out: a crash during the call loses its
+        outcome, never the fact that Nexo sent it, so the shop's echo of it is known."""
+        now = self.relay.clock()
+        async with self.relay.uow() as uow:
+            pushed = [(u.sku, u.quantity) for u in updates]
+            await uow.pushes.record(self.channel_id, pushed, now, now - ECHO_WINDOW)
+            await uow.commit()
 
     async def set_over(
         self,
@@ -451,6 +482,7 @@ class _Run:
                     for lv in levels
                     if lv.sku in intended
                 ]
+                await self.record_pushes(again)
                 retried = await port.push_quantities(again)
             except ChannelFailure:
                 break
@@ -529,32 +561,70 @@ class _Run:
         started: float,
         *,
         quantities: bool,
+        expected: dict[str, int | None] | None = None,
     ) -> None:
         now = self.relay.clock()
         confirmed = [r for r in results if r.outcome is Outcome.CONFIRMED]
         rejected = [r for r in results if r.outcome is Outcome.REJECTED]
         stale = [r for r in results if r.outcome is Outcome.STALE]
+        deferred = [r for r in results if r.outcome is Outcome.DEFERRED]
         answered = {r.sku for r in results}
         unanswered = [s for sku, s in slots.items() if sku not in answered]
         outcome = CallOutcome.OK if not rejected else CallOutcome.PARTIAL
         message = "; ".join(f"{r.sku}: {r.message}" for r in rejected)[:2000] or None
         async with self.relay.uow() as uow:
-            await uow.listings.confirm(
-                self.channel_id,
-                [
-                    (r.sku, r.confirmed_quantity if quantities else None, r.confirmed_price)
+            if expected is None:
+                await uow.listings.confirm(
+                    self.channel_id,
+                    [
+                        (r.sku, r.confirmed_quantity if quantities else None, r.confirmed_price)
+                        for r in confirmed
+                    ],
+                    now,
+                )
+            else:
+                moves = [
+                    (r.sku, expected.get(r.sku), r.confirmed_quantity)
                     for r in confirmed
-                ],
-                now,
-            )
+                    if r.confirmed_quantity is not None
+                ]
+                await uow.listings.confirm_quantities_from(self.channel_id, moves, now)
             await uow.outbox.finish([i for r in confirmed + rejected for i in slots[r.sku].ids])
+            for r in deferred:
+                # Not a failure, no attempt spent: the key waits out the channel's budget and
+                # its latest figure is sent then (marks made meanwhile join it).
+                at = now + timedelta(seconds=max(r.retry_after or 0.0, 1.0))
+                await uow.outbox.release(slots[r.sku].ids, at)
+            # Older marks of a key waiting out a retry are settled by this confirmation too:
+            # left, a busy key's rows would gather refusals from later episodes and be buried.
+            kind = OutboxKind.QUANTITY if quantities else OutboxKind.PRICE
+            await uow.outbox.finish_waiting(self.channel_id, kind, [r.sku for r in confirmed])
             await self.log(uow, operation, list(slots), outcome, started, message)
             for r in rejected:
                 await self.alert(uow, slots[r.sku], r.message or "rejected", now)
+            if stale and quantities and self.accepts_edits:
+                # One read per refused set of SKUs per slot: another set's read covers none
+                # of these.
+                refused = sorted(r.sku for r in stale)
+                slot = int(now.timestamp() // STALE_READ_SECONDS)
+                which = hashlib.sha1("\n".join(refused).encode()).hexdigest()[:16]
+                job_id = f"{RECHECK_JOB}:{self.channel_id}:stale:{slot}:{which}"
+                uow.enqueue_after_commit(RECHECK_JOB, str(self.channel_id), refused, job_id=job_id)
             await uow.commit()
-        if stale or unanswered:
-            retry = [slots[r.sku] for r in stale] + unanswered
-            failure = ChannelFailure("the channel's value kept moving; retrying")
+        if unanswered:
+            failure = ChannelFailure("the channel did not answer for these; retrying")
+            await self.failed(unanswered, operation, failure, 0, log=False)
+        if stale:
+            retry = [slots[r.sku] for r in stale]
+            # Accepting edits, not the channel failing: the figure compared with is behind,
+            # and the read the refusal asked for brings it up to date (a drop may wait there
+            # for the channel's orders). The retry follows that read, not a back-off; one
+            # still stale after every attempt is dead-lettered and alerted, never looped on.
+            reads = quantities and self.accepts_edits
+            failure = ChannelFailure(
+                "the channel's value kept moving; retrying",
+                retry_after=STALE_READ_SECONDS if reads else None,
+            )
             await self.failed(retry, operation, failure, 0, log=False)
 
     async def finish(self, keyed: Sequence[_Keyed]) -> None:
@@ -586,12 +656,7 @@ class _Run:
         log: bool = True,
     ) -> None:
         now = self.relay.clock()
-        if isinstance(failure, ChannelThrottled):
-            outcome = CallOutcome.THROTTLED
-        elif failure.retryable:
-            outcome = CallOutcome.FAILED
-        else:
-            outcome = CallOutcome.REJECTED
+        outcome = outcome_of(failure)
         async with self.relay.uow() as uow:
             buried: list[_Keyed] = []
             for slot in keyed:

@@ -15,19 +15,18 @@ decided after, a SKU that cannot be told) is left to `inbox.act_on`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.inventory.channels import ChannelForSku
+from domain.channels.model import ChannelForSku
+from domain.channels.port import InboundKind, InboundStockEdit
 from domain.inventory.events import availability_on
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.sync.channel import InboundKind, InboundStockEdit
+from domain.sync.echoes import Sent, echo_of, shown_after
 from domain.sync.inbox import Processed, Read
 from domain.sync.inbox_model import InboxStatus, Settlement
 from domain.sync.stock_edits import EditAction, decide, skus_matching, sold_since
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +35,8 @@ class _Edit:
     edit: InboundStockEdit
     sku: str
     confirmed: int | None
+    shows: int  # the channel's figure once settled (see `echoes.shown_after`)
+    echo: Sent | None
     settlement: Settlement
 
 
@@ -83,6 +84,7 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
         since = min(edit.occurred_at for _, edit in found)
         sold = await uow.orders.last_sold(channel_id, skus, since=since)
         decided = await uow.inbox.last_decided(channel_id, skus)
+        unheard = await uow.pushes.unheard(channel_id, skus)
         for read, edit, candidates in matched:
             if len(candidates) != 1:
                 continue
@@ -96,11 +98,13 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
             override = overrides.get((channel_id, sku))
             publishes = availability_on(snapshot, ChannelForSku(read.channel, override)).quantity
             confirmed = item[1].confirmed_quantity
+            echo = echo_of(edit.quantity, unheard.get(sku, []))
             decision = decide(
                 read.config.stock_edit_policy,
                 reported=edit.quantity,
                 publishes=publishes,
                 confirmed=confirmed,
+                echo=echo is not None,
             )
             superseded_by = sold_since(
                 decision, read.channel.name, sku, edit.occurred_at, sold.get(sku)
@@ -119,7 +123,8 @@ async def _decide(uow: UnitOfWork, edits: Sequence[tuple[Read, InboundStockEdit]
                 )
             else:
                 continue
-            settling.append(_Edit(read, edit, sku, confirmed, settlement))
+            shows = shown_after(edit.quantity, confirmed, item[1].confirmed_at, echo)
+            settling.append(_Edit(read, edit, sku, confirmed, shows, echo, settlement))
     return settling
 
 
@@ -127,26 +132,32 @@ async def _settle(
     uow: UnitOfWork, settling: Sequence[_Edit], now: datetime
 ) -> dict[uuid.UUID, Processed]:
     """In-step edits move the figure the channel confirmed (one move per SKU: they all
-    report what the hub publishes); then all are settled, the in-step ones with their
-    decision (no change). A SKU whose figure another decision moved meanwhile leaves its
-    edits to `act_on`."""
+    report what the hub publishes; a late echo moves nothing); then all are settled, the
+    in-step ones with their decision (no change), and the pushes they echo are heard. A SKU
+    whose figure another decision moved meanwhile leaves its edits to `act_on`."""
     moves: dict[tuple[uuid.UUID, str], _Edit] = {}
     for one in settling:
-        if one.settlement.status is InboxStatus.PROCESSED:
+        if one.settlement.status is InboxStatus.PROCESSED and (
+            one.echo is None or one.shows != one.confirmed
+        ):
             moves.setdefault((one.read.channel.id, one.sku), one)
     moved: set[tuple[uuid.UUID, str]] = set()
     for (channel_id, sku), one in sorted(moves.items(), key=lambda m: (str(m[0][0]), m[0][1])):
-        if await uow.inbox.move_confirmed(channel_id, sku, one.confirmed, one.edit.quantity, now):
+        if await uow.inbox.move_confirmed(channel_id, sku, one.confirmed, one.shows, now):
             moved.add((channel_id, sku))
     settled: list[tuple[uuid.UUID, Settlement]] = []
+    heard: list[uuid.UUID] = []
     done: dict[uuid.UUID, Processed] = {}
     for one in settling:
         entry = one.read.entry
         if one.settlement.status is InboxStatus.PROCESSED and (
-            (one.read.channel.id, one.sku) not in moved
+            (one.read.channel.id, one.sku) in moves and (one.read.channel.id, one.sku) not in moved
         ):
             continue
         settled.append((entry.id, one.settlement))
+        if one.echo is not None and one.settlement.status is InboxStatus.PROCESSED:
+            heard.append(one.echo.id)
         done[entry.id] = Processed(one.settlement.status, one.settlement.reason, one.sku)
+    await uow.pushes.heard(heard)
     await uow.inbox.settle_many(settled, now)
     return done

@@ -3,7 +3,8 @@
 The channel's policy decides. `hub_wins`: the hub's number is pushed back over the edit.
 `accept_channel_edits`: the edit is a change of stock, applied to the hub (which then
 publishes the result to every channel). Either way, a channel that shows exactly what the
-hub publishes is in step: most such events are the hub's own updates coming back.
+hub publishes is in step: most such events are the hub's own updates coming back; so is a
+figure the hub sent and has not heard back yet (see `echoes`), which is never an edit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
+from domain.channels.config import ChannelConfig
+from domain.channels.policies import StockEditPolicy
 from domain.errors import NotFound
 from domain.ports import UnitOfWork
 
@@ -31,25 +33,35 @@ class StockEditDecision:
     reported: int  # what the channel now shows
     publishes: int  # what the hub publishes to that channel
     delta: int = 0  # APPLY: the change of the hub's stock
+    echo: bool = False  # the figure is one the hub sent: its own push coming back
 
     @property
     def drift(self) -> str:
-        return f"channel showed {self.reported}, hub publishes {self.publishes}"
+        shown = f"channel showed {self.reported}, hub publishes {self.publishes}"
+        return f"{shown} (an echo of Nexo's push)" if self.echo else shown
 
 
 def decide(
-    policy: StockEditPolicy, *, reported: int, publishes: int, confirmed: int | None
+    policy: StockEditPolicy,
+    *,
+    reported: int,
+    publishes: int,
+    confirmed: int | None,
+    echo: bool = False,
 ) -> StockEditDecision:
     """What the hub does about a channel now showing `reported`.
 
     `confirmed` is what the channel last confirmed showing (None: never). Accepting edits,
     the edit took the channel from that figure to `reported` (never confirmed: from what the
-    hub publishes), and the difference is applied to the hub's stock. No difference means
-    the channel only lags behind the hub: its number is pushed back, as under `hub_wins`.
+    hub publishes), and the difference is applied to the hub's stock. No difference, or a
+    figure the hub sent (`echo`), means the channel only lags behind the hub: its number is
+    pushed back, as under `hub_wins`.
     """
     if reported == publishes:
         return StockEditDecision(EditAction.IN_STEP, reported, publishes)
     if policy is StockEditPolicy.ACCEPT_CHANNEL_EDITS:
+        if echo:
+            return StockEditDecision(EditAction.PUSH_BACK, reported, publishes, echo=True)
         delta = reported - (publishes if confirmed is None else confirmed)
         if delta:
             return StockEditDecision(EditAction.APPLY, reported, publishes, delta)

@@ -1,6 +1,6 @@
 """A faithful local Shopify: the Admin GraphQL API 2026-01 and its webhooks.
 
-`ShopifySandbox().app` is an ASGI app to mount, run (`nexo sandbox shopify --port P`) or drive
+`ShopifySandbox().app` is an ASGI app to mount, run (`nexo-sandbox shopify --port P`) or drive
 through `httpx.ASGITransport`. See the modules for the Shopify behaviour each one emulates.
 """
 

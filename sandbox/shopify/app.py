@@ -3,7 +3,8 @@
 The HTTP face is `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token` (401
 without it, 400 for a body that is not JSON) plus the `/_sandbox/*` control routes (see
 `control`). The Python face lets tests act as the merchant or a customer (`place_order`,
-`edit_inventory`), read the shop's state, and drive webhook delivery with an injected clock.
+`edit_inventory`), read the shop's state, and drive webhook delivery with an injected clock
+(monotonic: the cost bucket and webhook retries; the shop's timestamps read `wall_clock`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -32,7 +34,7 @@ from sandbox.shopify.inventory import apply_named_quantity
 from sandbox.shopify.models import Location
 from sandbox.shopify.schema import API_VERSION, admin_schema
 from sandbox.shopify.state import product_state
-from sandbox.shopify.store import Store
+from sandbox.shopify.store import Store, wall_time
 from sandbox.shopify.webhooks import DEFAULT_TOPICS, WebhookOutbox
 
 UNAUTHORIZED = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -56,6 +58,7 @@ class ShopifySandbox:
         webhook_url: str | None = None,
         webhook_client: httpx.AsyncClient | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = wall_time,
         webhook_topics: Collection[str] = DEFAULT_TOPICS,
         currency: str = "USD",
         deliver_in_background: bool = False,
@@ -65,7 +68,9 @@ class ShopifySandbox:
         self.shop, self.access_token = shop, access_token
         self.faults = Faults(seed)
         self.calls: list[dict[str, Any]] = []
-        self._store = Store(shop=shop, currency=currency, clock=clock, publish=self._publish)
+        self._store = Store(
+            shop=shop, currency=currency, wall_clock=wall_clock, publish=self._publish
+        )
         self._bucket = LeakyBucket(bucket_size, restore_rate, clock)
         self._graphql = GraphQLEndpoint(self._store, self._bucket)
         self._outbox = WebhookOutbox(
@@ -136,6 +141,14 @@ class ShopifySandbox:
         await self.deliver_pending_webhooks()
         return gid("Order", order.id)
 
+    async def cancel_order(self, order_gid: str, *, restock: bool = True) -> None:
+        """The merchant cancels an order in Shopify admin; sends orders/updated."""
+        order = self._store.orders.get(parse_gid(order_gid, "Order") or -1)
+        if order is None:
+            raise ValueError(f"no order {order_gid!r}")
+        orders.cancel_order(self._store, order, restock=restock)
+        await self.deliver_pending_webhooks()
+
     async def edit_inventory(self, sku: str, location_gid: str, available: int) -> None:
         """The merchant types a new available count in Shopify admin."""
         variants = self._store.variants_by_sku(sku)
@@ -173,6 +186,10 @@ class ShopifySandbox:
         if delay:
             await asyncio.sleep(delay)
         headers = {"X-Request-Id": str(uuid.uuid4()), "X-Shopify-API-Version": API_VERSION}
+        if self.faults.take_hang():
+            self._log(Answer(499, {}), fault="hang")
+            await _client_gone(request)
+            return Response(status_code=499)  # nginx's "client closed request": no one reads it
         failure = self.faults.take_failure()
         if failure is not None:
             content, media_type = FAILURE_BODIES[failure]
@@ -186,6 +203,11 @@ class ShopifySandbox:
             self._log(Answer(400, {}))
             return JSONResponse(MISSING_QUERY, 400, headers=headers)
         answer = self._graphql.run(payload, force_throttle=self.faults.take_throttle())
+        if self.faults.take_garble():
+            self._log(answer, fault="garbled")
+            whole = json.dumps(answer.body).encode()
+            cut = whole[: len(whole) // 2]
+            return Response(cut, answer.status, {**headers, **answer.headers}, "application/json")
         self._log(answer)
         return JSONResponse(answer.body, answer.status, headers={**headers, **answer.headers})
 
@@ -220,6 +242,12 @@ class ShopifySandbox:
         while True:
             await self.deliver_pending_webhooks()
             await asyncio.sleep(interval)
+
+
+async def _client_gone(request: Request) -> None:
+    """Wait until the client hangs up (the body was read: only the disconnect is left)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _payload(request: Request) -> dict[str, Any] | None:

@@ -5,6 +5,10 @@
 - `fail_next(n, status)`: the next n calls answer 500, 502 or 503 with Shopify's bodies;
 - `throttle_next(n, status=200|429)`: the next n calls answer THROTTLED (with 429 the answer
   carries `Retry-After: 2`, as Shopify's REST-era limiter does);
+- `hang_next(n)`: the next n calls get no answer: each is held, not carried out, until the client
+  hangs up (its timeout), as a shop stuck behind a slow backend;
+- `garble_next(n)`: the next n calls are carried out but their answer is cut off halfway (HTTP
+  200, half a JSON body), as when the connection drops while the answer is on its way;
 - `drop_webhooks`, `duplicate_webhooks`: a probability (a float from 0 to 1) or a count of the
   next events (an int >= 1). A dropped event is never sent; a duplicated one is sent twice with
   the same X-Shopify-Event-Id and different X-Shopify-Webhook-Ids.
@@ -31,6 +35,8 @@ class Faults:
         self.duplicate_webhooks: float | int = 0
         self._failures: list[int] = []
         self._throttles: list[int] = []
+        self.hangs = 0
+        self.garbles = 0
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         if status not in FAIL_STATUSES:
@@ -42,6 +48,12 @@ class Faults:
             raise ValueError(f"status must be one of {THROTTLE_STATUSES}")
         self._throttles.extend([status] * n)
 
+    def hang_next(self, n: int = 1) -> None:
+        self.hangs += n
+
+    def garble_next(self, n: int = 1) -> None:
+        self.garbles += n
+
     def latency(self) -> float:
         jitter = self._random.random() * self.latency_jitter_seconds
         return self.latency_seconds + jitter
@@ -51,6 +63,14 @@ class Faults:
 
     def take_throttle(self) -> int | None:
         return self._throttles.pop(0) if self._throttles else None
+
+    def take_hang(self) -> bool:
+        hit, self.hangs = self.hangs > 0, max(self.hangs - 1, 0)
+        return hit
+
+    def take_garble(self) -> bool:
+        hit, self.garbles = self.garbles > 0, max(self.garbles - 1, 0)
+        return hit
 
     def drop(self) -> bool:
         self.drop_webhooks, hit = self._roll(self.drop_webhooks)
@@ -80,6 +100,10 @@ class Faults:
             self.fail_next(int(data["fail_next"]), int(data.get("fail_status", 500)))
         if data.get("throttle_next"):
             self.throttle_next(int(data["throttle_next"]), int(data.get("throttle_status", 200)))
+        if data.get("hang_next"):
+            self.hang_next(int(data["hang_next"]))
+        if data.get("garble_next"):
+            self.garble_next(int(data["garble_next"]))
         for name in ("drop_webhooks", "duplicate_webhooks"):
             if name in data:
                 value = data[name]
@@ -93,6 +117,8 @@ class Faults:
             "latency_jitter_seconds": self.latency_jitter_seconds,
             "fail_next": list(self._failures),
             "throttle_next": list(self._throttles),
+            "hang_next": self.hangs,
+            "garble_next": self.garbles,
             "drop_webhooks": self.drop_webhooks,
             "duplicate_webhooks": self.duplicate_webhooks,
         }

@@ -216,6 +216,7 @@ class Order:
     created_at: datetime
     updated_at: datetime
     display_financial_status: str = "PAID"
+    cancelled_at: datetime | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
 

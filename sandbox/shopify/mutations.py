@@ -13,10 +13,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError
 from graphql.execution.values import get_directive_values
 
 from sandbox.shopify import catalog, inventory, order_edits, orders
+from sandbox.shopify.context import Info
 from sandbox.shopify.ids import gid
 from sandbox.shopify.objects import store_of
 from sandbox.shopify.store import IdempotentResult
@@ -25,7 +26,7 @@ from sandbox.shopify.variants import variants_bulk_update
 Resolver = Callable[..., Any]
 
 
-def idempotency_key(info: GraphQLResolveInfo) -> str | None:
+def idempotency_key(info: Info) -> str | None:
     directive = info.schema.get_directive("idempotent")
     if directive is None:
         return None
@@ -40,7 +41,7 @@ def idempotency_key(info: GraphQLResolveInfo) -> str | None:
 
 def idempotent(resolve: Resolver) -> Resolver:
     @wraps(resolve)
-    def run_once(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    def run_once(root: Any, info: Info, **args: Any) -> Any:
         key = idempotency_key(info)
         if key is None:
             return resolve(root, info, **args)
@@ -74,7 +75,7 @@ def _error(message: str, code: str) -> dict[str, Any]:
 
 def _product_set(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     input: dict[str, Any],
     identifier: dict[str, Any] | None = None,
     synchronous: bool | None = True,
@@ -98,7 +99,7 @@ def _product_set(
 
 def _product_update(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     product: dict[str, Any] | None = None,
     input: dict[str, Any] | None = None,  # the deprecated ProductInput: same fields
     **_ignored: Any,
@@ -109,7 +110,7 @@ def _product_update(
 
 def _variants_bulk_update(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     productId: str,
     variants: list[dict[str, Any]],
     allowPartialUpdates: bool | None = False,
@@ -122,15 +123,13 @@ def _variants_bulk_update(
 
 
 @idempotent
-def _set_quantities(_root: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+def _set_quantities(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     group, errors = inventory.set_quantities(store_of(info), input)
     return {"inventoryAdjustmentGroup": group, "userErrors": errors}
 
 
 @idempotent
-def _adjust_quantities(
-    _root: Any, info: GraphQLResolveInfo, input: dict[str, Any]
-) -> dict[str, Any]:
+def _adjust_quantities(_root: Any, info: Info, input: dict[str, Any]) -> dict[str, Any]:
     group, errors = inventory.adjust_quantities(store_of(info), input)
     return {"inventoryAdjustmentGroup": group, "userErrors": errors}
 
@@ -138,7 +137,7 @@ def _adjust_quantities(
 @idempotent
 def _activate(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     inventoryItemId: str,
     locationId: str,
     available: int | None = None,
@@ -153,7 +152,7 @@ def _activate(
 
 def _fulfillment_create(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     fulfillment: dict[str, Any],
     message: str | None = None,
 ) -> dict[str, Any]:
@@ -165,14 +164,14 @@ def _session(edit: Any) -> dict[str, Any] | None:
     return {"id": gid("OrderEditSession", edit.id)} if edit is not None else None
 
 
-def _order_edit_begin(_root: Any, info: GraphQLResolveInfo, id: str) -> dict[str, Any]:
+def _order_edit_begin(_root: Any, info: Info, id: str) -> dict[str, Any]:
     edit, errors = order_edits.begin(store_of(info), id)
     return {"calculatedOrder": edit, "orderEditSession": _session(edit), "userErrors": errors}
 
 
 def _order_edit_set_quantity(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     id: str,
     lineItemId: str,
     quantity: int,
@@ -192,7 +191,7 @@ def _order_edit_set_quantity(
 
 def _order_edit_commit(
     _root: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     id: str,
     notifyCustomer: bool | None = None,
     staffNote: str | None = None,

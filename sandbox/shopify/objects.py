@@ -13,9 +13,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo
+from graphql import GraphQLError
 
-from sandbox.shopify.context import RequestContext
+from sandbox.shopify.context import Info
 from sandbox.shopify.ids import gid, level_gid, parse_gid
 from sandbox.shopify.models import (
     QUANTITY_NAMES,
@@ -30,6 +30,7 @@ from sandbox.shopify.models import (
     Variant,
 )
 from sandbox.shopify.paging import connection
+from sandbox.shopify.store import Store
 
 Resolver = Callable[..., Any]
 
@@ -39,21 +40,20 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def default_resolver(source: Any, info: GraphQLResolveInfo, **_args: Any) -> Any:
+def default_resolver(source: Any, info: Info, **_args: Any) -> Any:
     if isinstance(source, dict):
         return source.get(info.field_name)
     return getattr(source, _snake(info.field_name), None)
 
 
-def type_resolver(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
+def type_resolver(value: Any, _info: Info, _abstract: Any) -> str | None:
     if isinstance(value, dict):
         return value.get("__typename")
     return getattr(value, "typename", None)
 
 
-def store_of(info: GraphQLResolveInfo) -> Any:
-    context: RequestContext = info.context
-    return context.store
+def store_of(info: Info) -> Store:
+    return info.context.store
 
 
 def money_bag(amount: Decimal, currency: str) -> dict[str, Any]:
@@ -65,11 +65,11 @@ def count(number: int) -> dict[str, Any]:
     return {"count": number, "precision": "EXACT"}
 
 
-def _id(obj: Any, _info: GraphQLResolveInfo) -> str:
+def _id(obj: Any, _info: Info) -> str:
     return gid(obj.typename, obj.id)
 
 
-def _legacy(obj: Any, _info: GraphQLResolveInfo) -> int:
+def _legacy(obj: Any, _info: Info) -> int:
     return int(obj.id)
 
 
@@ -91,11 +91,11 @@ def variant_sort(key: str | None) -> Callable[[Variant], Any]:
     return _VARIANT_SORT.get(key or "ID", _VARIANT_SORT["ID"])
 
 
-def _product_variants(product: Product, _info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _product_variants(product: Product, _info: Info, **args: Any) -> dict[str, Any]:
     return connection(product.variants, args, sort=variant_sort(args.get("sortKey") or "POSITION"))
 
 
-def _product_price_range(product: Product, info: GraphQLResolveInfo) -> dict[str, Any]:
+def _product_price_range(product: Product, info: Info) -> dict[str, Any]:
     prices = [v.price for v in product.variants] or [Decimal("0")]
     currency = store_of(info).currency
     return {
@@ -135,7 +135,7 @@ PRODUCT_OPTION_VALUE: dict[str, Resolver] = {
 }
 
 
-def _selected_options(variant: Variant, _info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+def _selected_options(variant: Variant, _info: Info) -> list[dict[str, Any]]:
     selected = []
     for option in variant.product.options:
         value = variant.options.get(option.name)
@@ -144,7 +144,7 @@ def _selected_options(variant: Variant, _info: GraphQLResolveInfo) -> list[dict[
     return selected
 
 
-def _variant_available_for_sale(variant: Variant, info: GraphQLResolveInfo) -> bool:
+def _variant_available_for_sale(variant: Variant, info: Info) -> bool:
     if not variant.inventory_item.tracked or variant.inventory_policy == "CONTINUE":
         return True
     return _available(store_of(info), variant) > 0
@@ -163,18 +163,18 @@ PRODUCT_VARIANT: dict[str, Resolver] = {
 }
 
 
-def _item_levels(item: InventoryItem, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _item_levels(item: InventoryItem, info: Info, **args: Any) -> dict[str, Any]:
     levels = store_of(info).levels_of(item)
     return connection(
         levels, args, sort=lambda lv: lv.location.id, identity=lambda lv: lv.location.id
     )
 
 
-def _item_level(item: InventoryItem, info: GraphQLResolveInfo, locationId: str) -> Level | None:
+def _item_level(item: InventoryItem, info: Info, locationId: str) -> Level | None:
     return store_of(info).level(item.id, parse_gid(locationId, "Location") or -1)
 
 
-def _unit_cost(item: InventoryItem, info: GraphQLResolveInfo) -> dict[str, Any] | None:
+def _unit_cost(item: InventoryItem, info: Info) -> dict[str, Any] | None:
     if item.cost is None:
         return None
     return {"amount": item.cost, "currencyCode": store_of(info).currency}
@@ -195,7 +195,7 @@ INVENTORY_ITEM: dict[str, Resolver] = {
 }
 
 
-def _quantities(level: Level, _info: GraphQLResolveInfo, names: list[str]) -> list[dict[str, Any]]:
+def _quantities(level: Level, _info: Info, names: list[str]) -> list[dict[str, Any]]:
     unknown = [name for name in names if name not in QUANTITY_NAMES]
     if unknown:
         allowed = ", ".join(QUANTITY_NAMES)
@@ -221,14 +221,12 @@ INVENTORY_LEVEL: dict[str, Resolver] = {
 }
 
 
-def _location_levels(location: Location, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _location_levels(location: Location, info: Info, **args: Any) -> dict[str, Any]:
     levels = [lv for lv in store_of(info).levels.values() if lv.location is location]
     return connection(levels, args, sort=lambda lv: lv.item.id, identity=lambda lv: lv.item.id)
 
 
-def _location_level(
-    location: Location, info: GraphQLResolveInfo, inventoryItemId: str
-) -> Level | None:
+def _location_level(location: Location, info: Info, inventoryItemId: str) -> Level | None:
     return store_of(info).level(parse_gid(inventoryItemId, "InventoryItem") or -1, location.id)
 
 
@@ -281,7 +279,6 @@ ORDER: dict[str, Resolver] = {
     "test": lambda _order, _i: False,
     "closed": lambda order, _i: order.display_fulfillment_status == "FULFILLED",
     "confirmed": lambda _order, _i: True,
-    "cancelledAt": lambda _order, _i: None,
     "sourceName": lambda _order, _i: "web",
     "tags": lambda _order, _i: [],
     "requiresShipping": lambda _order, _i: True,
@@ -300,9 +297,7 @@ LINE_ITEM: dict[str, Resolver] = {
 }
 
 
-def _assigned_location(
-    fulfillment_order: FulfillmentOrder, _info: GraphQLResolveInfo
-) -> dict[str, Any]:
+def _assigned_location(fulfillment_order: FulfillmentOrder, _info: Info) -> dict[str, Any]:
     location = fulfillment_order.location
     return {"name": location.name, "location": location, "countryCode": "US"}
 
@@ -346,7 +341,7 @@ FULFILLMENT_ORDER_LINE_ITEM: dict[str, Resolver] = {
 
 
 def _tracking(
-    fulfillment: Fulfillment, _info: GraphQLResolveInfo, first: int | None = None
+    fulfillment: Fulfillment, _info: Info, first: int | None = None
 ) -> list[dict[str, Any]]:
     entries = [
         {"company": t.company, "number": t.number, "url": t.url} for t in fulfillment.tracking
@@ -392,7 +387,7 @@ CUSTOMER: dict[str, Resolver] = {
 
 def _group_changes(
     group: AdjustmentGroup,
-    _info: GraphQLResolveInfo,
+    _info: Info,
     inventoryItemIds: list[str] | None = None,
     locationIds: list[str] | None = None,
     quantityNames: list[str] | None = None,

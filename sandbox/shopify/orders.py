@@ -1,9 +1,12 @@
-"""Orders as a shop takes them, and `fulfillmentCreate`.
+"""Orders as a shop takes them, `fulfillmentCreate`, and cancellation.
 
 An order commits stock of tracked items at its location (available moves to committed, on_hand
 stays), gets one fulfillment order per location, and sends `orders/create`. Fulfilling moves
 committed stock out of on_hand, closes what is done and sends `orders/updated`. The fulfillment
 orders of one fulfillment must belong to the same order and location, as Shopify requires.
+Cancelling (the merchant's orderCancel) closes what is left to fulfil, gives its committed stock
+back to available (restock) or takes it out of on_hand, and sends `orders/updated` with
+`cancelled_at`.
 """
 
 from __future__ import annotations
@@ -82,6 +85,23 @@ def place_order(
         adjust_named_quantity(store, level, "available", -line.quantity)
         adjust_named_quantity(store, level, "committed", line.quantity)
     return order
+
+
+def cancel_order(store: Store, order: Order, *, restock: bool) -> None:
+    now = store.now()
+    for fulfillment_order in order.fulfillment_orders:
+        for line in fulfillment_order.lines:
+            item = line.line_item.variant.inventory_item if line.line_item.variant else None
+            level = store.level(item.id, fulfillment_order.location.id) if item else None
+            if level is not None and item is not None and item.tracked:
+                adjust_named_quantity(store, level, "committed", -line.remaining_quantity)
+                if restock:
+                    adjust_named_quantity(store, level, "available", line.remaining_quantity)
+            line.remaining_quantity = 0
+        fulfillment_order.status = "CLOSED"
+        fulfillment_order.updated_at = now
+    order.cancelled_at = order.updated_at = now
+    store.publish("orders/updated", order_body(order))
 
 
 def _customer(store: Store, data: dict[str, Any] | None) -> Customer | None:

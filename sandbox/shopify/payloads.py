@@ -33,6 +33,7 @@ def order_body(order: Order) -> dict[str, Any]:
         "created_at": rest_time(order.created_at),
         "updated_at": rest_time(order.updated_at),
         "processed_at": rest_time(order.created_at),
+        "cancelled_at": rest_time(order.cancelled_at) if order.cancelled_at else None,
         "currency": order.currency_code,
         "total_price": money(order.total_price),
         "subtotal_price": money(order.total_price),

@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLResolveInfo
-
-from sandbox.shopify.context import RequestContext
+from sandbox.shopify.context import Info, RequestContext
 from sandbox.shopify.ids import gid_kind, parse_gid, parse_level_gid
 from sandbox.shopify.models import InventoryItem, Order, Product, Variant
 from sandbox.shopify.objects import store_of, variant_sort
@@ -22,7 +20,7 @@ Resolver = Callable[..., Any]
 
 
 def _search(
-    info: GraphQLResolveInfo,
+    info: Info,
     args: dict[str, Any],
     records: list[Any],
     fields: dict[str, Getter],
@@ -101,16 +99,14 @@ _ORDER_SORT: dict[str, Callable[[Order], Any]] = {
 }
 
 
-def _products(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _products(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
     store = store_of(info)
     found = _search(info, args, list(store.products.values()), PRODUCT_FIELDS, [lambda p: p.title])
     sort = _PRODUCT_SORT.get(args.get("sortKey") or "ID", _PRODUCT_SORT["ID"])
     return connection(found, args, sort=sort)
 
 
-def _product_by_identifier(
-    _root: Any, info: GraphQLResolveInfo, identifier: dict[str, Any]
-) -> Product | None:
+def _product_by_identifier(_root: Any, info: Info, identifier: dict[str, Any]) -> Product | None:
     store = store_of(info)
     if identifier.get("id"):
         return store.products.get(parse_gid(identifier["id"], "Product") or -1)
@@ -119,14 +115,14 @@ def _product_by_identifier(
     return None
 
 
-def _variants(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _variants(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
     store = store_of(info)
     text = [lambda v: v.sku, lambda v: v.title, lambda v: v.product.title]
     found: list[Variant] = _search(info, args, list(store.variants.values()), VARIANT_FIELDS, text)
     return connection(found, args, sort=variant_sort(args.get("sortKey")))
 
 
-def _items(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _items(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
     store = store_of(info)
     found: list[InventoryItem] = _search(
         info, args, list(store.items.values()), ITEM_FIELDS, [lambda i: i.sku]
@@ -134,19 +130,19 @@ def _items(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     return connection(found, args, sort=lambda item: item.id)
 
 
-def _level(_root: Any, info: GraphQLResolveInfo, id: str) -> Any:
+def _level(_root: Any, info: Info, id: str) -> Any:
     parsed = parse_level_gid(id)
     return store_of(info).level(parsed[1], parsed[0]) if parsed else None
 
 
-def _location(_root: Any, info: GraphQLResolveInfo, id: str | None = None) -> Any:
+def _location(_root: Any, info: Info, id: str | None = None) -> Any:
     store = store_of(info)
     if id is None:
         return store.primary_location
     return store.locations.get(parse_gid(id, "Location") or -1)
 
 
-def _locations(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _locations(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
     store = store_of(info)
     located = [
         loc for loc in store.locations.values() if loc.is_active or args.get("includeInactive")
@@ -158,7 +154,7 @@ def _locations(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, A
     )
 
 
-def _orders(_root: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+def _orders(_root: Any, info: Info, **args: Any) -> dict[str, Any]:
     store = store_of(info)
     text = [lambda o: o.name, lambda o: o.email]
     found = _search(info, args, list(store.orders.values()), ORDER_FIELDS, text)
@@ -188,14 +184,14 @@ def find_node(store: Any, node_id: str) -> Any:
 
 
 def _by_id(kind: str) -> Resolver:
-    def resolve(_root: Any, info: GraphQLResolveInfo, id: str) -> Any:
+    def resolve(_root: Any, info: Info, id: str) -> Any:
         found = find_node(store_of(info), id)
         return found if found is not None and found.typename == kind else None
 
     return resolve
 
 
-def _shop(_root: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+def _shop(_root: Any, info: Info) -> dict[str, Any]:
     store = store_of(info)
     return {
         "id": "gid://shopify/Shop/1",

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, build_schema
+from graphql import GraphQLError, GraphQLObjectType, GraphQLSchema, build_schema
 
 from sandbox import specs
+from sandbox.shopify.context import Info
 from sandbox.shopify.mutations import MUTATION
 from sandbox.shopify.objects import RESOLVERS
 from sandbox.shopify.queries import QUERY
@@ -65,7 +66,7 @@ def _bind(schema: GraphQLSchema, type_name: str, resolvers: dict[str, Callable[.
 
 def _limited(resolve: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(resolve)
-    def check_sizes(root: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    def check_sizes(root: Any, info: Info, **args: Any) -> Any:
         for name, value in args.items():
             _check(value, (info.field_name, name))
         return resolve(root, info, **args)

@@ -1,8 +1,9 @@
 """One shop's state, its id sequences and its sense of time.
 
 Numeric ids increase across all kinds (as Shopify's do), so an id of one kind never finds a record
-of another. Time comes from the injected monotonic clock, anchored to the wall clock at start, and
-is truncated to whole seconds as Shopify's timestamps are.
+of another. Time is the injected wall clock's, read afresh each time and truncated to whole seconds
+as Shopify's timestamps are (never a start time plus elapsed: anchored to a truncated start, the
+shop's clock ran up to a second behind and its orders looked older than the web store's).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.shopify.models import (
@@ -30,6 +31,10 @@ from sandbox.shopify.models import (
 Publish = Callable[[str, dict[str, Any]], None]
 
 
+def wall_time() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class IdempotentResult:
     """A mutation result kept under its idempotency key, replayed on a retry."""
@@ -44,7 +49,7 @@ class IdempotentResult:
 class Store:
     shop: str
     currency: str
-    clock: Callable[[], float]
+    wall_clock: Callable[[], datetime]
     publish: Publish = lambda topic, body: None
     locations: dict[int, Location] = field(default_factory=dict)
     products: dict[int, Product] = field(default_factory=dict)
@@ -64,8 +69,6 @@ class Store:
         self._ids: Iterator[int] = itertools.count(1001)
         self._location_ids: Iterator[int] = itertools.count(1)
         self._order_numbers: Iterator[int] = itertools.count(1001)
-        self._started_wall = datetime.now(UTC).replace(microsecond=0)
-        self._started_clock = self.clock()
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -77,8 +80,7 @@ class Store:
         return next(self._order_numbers)
 
     def now(self) -> datetime:
-        elapsed = timedelta(seconds=self.clock() - self._started_clock)
-        return (self._started_wall + elapsed).replace(microsecond=0)
+        return self.wall_clock().astimezone(UTC).replace(microsecond=0)
 
     @property
     def primary_location(self) -> Location:

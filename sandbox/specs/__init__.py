@@ -6,8 +6,13 @@ the adapters' requests against the Amazon and eBay contracts. Sources and versio
 - `admin-graphql-2026-01.graphql.gz`: Shopify Admin GraphQL API 2026-01, SDL, as served by
   Shopify's public schema endpoint (mirrored in soenneker/soenneker.shopify.graphqlclient,
   file graphql.schema, commit 05310d1).
-- `listingsItems_2021-08-01.json.gz`: Amazon Selling Partner API, Listings Items 2021-08-01,
-  Swagger 2.0 (amzn/selling-partner-api-models, commit 34dc93f).
+- `listingsItems_2021-08-01.json.gz`, `orders_2026-01-01.json.gz`, `ordersV0.json.gz`,
+  `feeds_2021-06-30.json.gz`: Amazon Selling Partner API models (Listings Items 2021-08-01,
+  Orders 2026-01-01 and v0, Feeds 2021-06-30), Swagger 2.0, and the JSON Schemas
+  `listings-feed-schema-v2.json.gz`, `listings-feed-message-schema-v2.json.gz`,
+  `listings-feed-processing-report-schema-v2.json.gz` (JSON_LISTINGS_FEED and its report),
+  `OrderChangeNotification.json.gz`, `ListingsItemMfnQuantityChange.json.gz` (notification
+  payloads) (amzn/selling-partner-api-models, commit 34dc93f).
 - `sell_inventory_v1_oas3.json.gz`: eBay Sell Inventory API, OpenAPI 3, as eBay publishes it
   (mirrored unmodified in YosefHayim/ebay-mcp, commit 993608c).
 

@@ -2,8 +2,8 @@
 
 The hub of `test_webhooks` (a Shopify sandbox posting signed webhooks to the app, jobs
 held). Processing jobs run at once, as a worker runs them: the process's `InboxIntake`
-serves them in batches (`inbox_batch`), and what a batch does must be what the one-by-one
-way does: each order once, each line reserved once, its history, the audit clean.
+serves them in batches (`adapters/desks/inbox.py`), and what a batch does must be what the
+one-by-one way does: each order once, each line reserved once, its history, the audit clean.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from adapters.db.tables import reservations
+from adapters.desks.inbox import InboxIntake
+from domain.jobs import ALLOCATE_JOB
 from domain.orders.ports import OrderFilter
 from domain.sync import inbox
-from domain.sync.inbox_batch import InboxIntake
 from tests.api.test_webhooks import AUDIT, ITEM, SHOP_LOCATION, SKU, Hub, hub, settings, signed
 from workers.jobs.inbox import process_inbox
 from workers.jobs.orders import allocate_open_orders, allocate_order
@@ -74,7 +75,7 @@ async def test_orders_arriving_together_are_taken_in_and_reserved_in_batches(
         one_by_one.append(entry.id)
         return await inbox.act_on(uows, entry, *args, **kwargs)
 
-    monkeypatch.setattr("domain.sync.inbox_batch.act_on", act_on)
+    monkeypatch.setattr("adapters.desks.inbox.act_on", act_on)
     await receive(hub, 20)  # 30 on hand, and on the shop
     for _ in range(12):
         await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
@@ -97,7 +98,7 @@ async def test_orders_arriving_together_are_taken_in_and_reserved_in_batches(
     assert all(
         ln.reservation_id and ln.status.value == "allocated" for o in taken for ln in o.lines
     )
-    assert hub.held.take(inbox.ALLOCATE_JOB) == []  # reserved in the batch, no second job
+    assert hub.held.take(ALLOCATE_JOB) == []  # reserved in the batch, no second job
     holds = await active_holds(hub)
     assert sorted(h.reference for h in holds) == sorted(f"order:{o.id}" for o in taken)
     item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
@@ -125,8 +126,9 @@ async def test_an_order_the_stock_cannot_cover_goes_to_the_one_order_allocation(
     taken = {o.status.value: o for o in await orders(hub)}
     assert sorted(taken) == ["allocated", "open"]  # both stored, their events settled
     left = taken["open"]
-    assert hub.held.take(inbox.ALLOCATE_JOB) == [(str(left.id),)]
-    await allocate_order(hub.container.job_context, str(left.id))
+    [(order_id, lease)] = hub.held.take(ALLOCATE_JOB)  # handed the order's lease
+    assert order_id == str(left.id)
+    await allocate_order(hub.container.job_context, order_id, lease)
     # The one-order way settles it: no unit anywhere, none to take back (first come).
     [short] = [o for o in await orders(hub) if o.id == left.id]
     assert short.lines[0].status.value == "short"
@@ -180,8 +182,8 @@ async def test_workers_taking_the_same_events_at_once_take_each_order_once(
     assert sum(h.quantity for h in holds) == wanted  # no line reserved twice
     assert len(holds) == 10
     # Whatever the interleaving, the ones not reserved in a batch were asked for again.
-    for (order_id,) in hub.held.take(inbox.ALLOCATE_JOB):
-        await allocate_order(hub.container.job_context, order_id)
+    for order_id, lease in hub.held.take(ALLOCATE_JOB):
+        await allocate_order(hub.container.job_context, order_id, lease)
     assert {o.status.value for o in await orders(hub)} == {"allocated"}
     assert len(await active_holds(hub)) == 10
     item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
@@ -189,51 +191,28 @@ async def test_workers_taking_the_same_events_at_once_take_each_order_once(
     assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
 
 
-async def test_an_order_whose_allocation_was_lost_is_reserved_by_the_sweep_a_minute_on(
+async def test_an_order_whose_allocation_request_was_lost_is_reserved_once_its_lease_lapsed(
     hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    ctx = hub.container.job_context
     await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
-    for inbox_id in hub.held.events():  # the one-by-one way
+    for inbox_id in hub.held.events():  # the one-by-one way (stored alone or together)
         await inbox.process(hub.container.uow, hub.container.connector, uuid.UUID(inbox_id))
-    [(order_id,)] = hub.held.take(inbox.ALLOCATE_JOB)  # the queue lost it
+    [(order_id, lost)] = hub.held.take(ALLOCATE_JOB)  # the queue lost it
 
-    assert await allocate_open_orders(hub.container.job_context) == 0  # too young to be lost
-    later = datetime.now(UTC) + timedelta(minutes=2)
-    monkeypatch.setattr("workers.jobs.orders.utc_now", lambda: later)
-    assert await allocate_open_orders(hub.container.job_context) == 1
-    assert hub.held.take(inbox.ALLOCATE_JOB) == [(order_id,)]
+    assert await allocate_open_orders(ctx) == 0  # its lease is live: its run may be under way
+    lease = timedelta(seconds=hub.container.settings.allocation_lease_seconds)
+    later = datetime.now(UTC) + lease + timedelta(seconds=1)
+    monkeypatch.setattr("workers.jobs.orders.utcnow", lambda: later)
+    assert await allocate_open_orders(ctx) == 1
+    [(again, run)] = hub.held.take(ALLOCATE_JOB)
+    assert again == order_id
+    assert run != lost
 
-    await allocate_order(hub.container.job_context, order_id)
+    assert await allocate_order(ctx, order_id, lost) == "open"  # late: the lease moved on
+    assert await allocate_order(ctx, order_id, run) == "allocated"
     [order] = await orders(hub)
     assert order.status.value == "allocated"
-    assert await allocate_open_orders(hub.container.job_context) == 0
-
-
-async def test_one_order_delivered_ten_times_at_once_is_one_order_with_one_reservation(
-    hub: Hub, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO)
-    await hub.sandbox.place_order([(SKU, 2)], location_gid=SHOP_LOCATION)
-    [created] = [e for e in await hub.events() if e["topic"] == ORDER_TOPIC]
-    body = created["payload"].encode()
-    # Nine more deliveries of it, each with an event id of its own, all at once.
-    answers = await asyncio.gather(
-        *(hub.post(body, signed(body, topic=ORDER_TOPIC)) for _ in range(9))
-    )
-    assert {a.status_code for a in answers} == {200}
-    ids = hub.held.events()
-    assert created["id"] in ids
-
-    await run_together(hub, ids)
-
-    assert no_batch_failed(caplog)
-    [order] = await orders(hub)
-    assert order.status.value == "allocated"
-    [hold] = await active_holds(hub)
-    assert (hold.reference, hold.quantity) == (f"order:{order.id}", 2)
-    deliveries = [e for e in await hub.events() if e["topic"] == ORDER_TOPIC]
-    assert len(deliveries) == 10
-    assert {e["status"] for e in deliveries} == {"PROCESSED"}
+    assert await allocate_open_orders(ctx) == 0
     item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
     assert (item["onHand"], item["reserved"]) == (10, 2)
-    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}

@@ -14,11 +14,11 @@ import pytest
 from starlette.applications import Starlette
 
 from adapters.container import Container
-from domain.catalog.money import Money
+from domain.channels.port import ChannelOrder, ChannelOrderLine
+from domain.money import Money
 from domain.orders.allocation import allocate
 from domain.orders.events import ORDER_TOPIC
 from domain.orders.ingest import ingest
-from domain.sync.channel import ChannelOrder, ChannelOrderLine
 from tests.api.catalog.support import create_product, shirt
 from tests.graphql import GraphQLSocket, data, gql, websocket
 
@@ -236,6 +236,10 @@ class Shop:
 
 @pytest.fixture
 async def shop(http: httpx.AsyncClient, staff_key: str, container: Container) -> Shop:
+    return await make_shop(http, staff_key, container)
+
+
+async def make_shop(http: httpx.AsyncClient, staff_key: str, container: Container) -> Shop:
     assert (await create_product(http, staff_key, shirt()))["userErrors"] == []
 
     async def run(document: str, **variables: Any) -> dict[str, Any]:
@@ -309,10 +313,10 @@ async def test_placing_a_cart_turns_its_hold_into_the_orders(shop: Shop) -> None
     }  # fmt: skip
     assert order["shippingAddress"] == ADDRESS
     assert line_summary(order) == [
-        (S_RED, 2, "ALLOCATED", "WH1", "whole order from WH1"),
-        (M_RED, 1, "ALLOCATED", "WH1", "whole order from WH1"),
+        (S_RED, 2, "ALLOCATED", "WH1", "held at checkout"),
+        (M_RED, 1, "ALLOCATED", "WH1", "held at checkout"),
     ]
-    assert steps(order) == [(None, "OPEN"), ("OPEN", "ALLOCATED")]
+    assert steps(order) == [(None, "ALLOCATED")]
     assert order["transitions"][0]["actor"] == "test-staff"
 
     # The cart's hold became the order's: the same units reserved, under the order.
@@ -507,12 +511,12 @@ async def test_orders_are_filtered_and_paged_newest_placed_first(shop: Shop) -> 
 async def test_one_order_shows_its_history_routing_and_conflicts(shop: Shop) -> None:
     placed = await shop.placed("cart-3", [(S_RED, 1)])
     order = await shop.order(placed["id"])
-    assert steps(order) == [(None, "OPEN"), ("OPEN", "ALLOCATED")]
+    # No cart held it: the order is born holding fresh units, never open.
+    assert steps(order) == [(None, "ALLOCATED")]
     assert [t["reason"] for t in order["transitions"]] == [
-        "taken from the channel by test-staff",
-        "stock reserved",
+        "placed at checkout: the cart's hold became the order's, what it lacked held anew",
     ]
-    assert line_summary(order) == [(S_RED, 1, "ALLOCATED", "WH1", "whole order from WH1")]
+    assert line_summary(order) == [(S_RED, 1, "ALLOCATED", "WH1", "held when the order was placed")]
     assert (order["conflicts"], order["shipments"]) == ([], [])
 
     # The market holds a contested unit for a person to decide; M_BLUE has none anywhere.
@@ -790,7 +794,7 @@ async def test_order_events_stream_a_channels_orders(
         assert datetime.fromisoformat(created.pop("at")) <= datetime.now(UTC)
         assert created == {
             "kind": "created", "orderId": order["id"], "channelId": shop.web,
-            "externalId": "cart-live", "number": "W-7", "status": "OPEN",
+            "externalId": "cart-live", "number": "W-7", "status": "ALLOCATED",
             "needsAttention": False, "detail": None,
         }  # fmt: skip
         allocated = (await socket.next_payload(op, within=5))["data"]["orderEvents"]

@@ -14,7 +14,9 @@ from starlette.applications import Starlette
 
 from adapters.container import Container
 from adapters.queue.inprocess import InProcessJobQueue
-from domain.sync.model import CallOutcome, Dirty, OutboxKind, SyncCall
+from domain.channels.outbox import Dirty, OutboxKind
+from domain.jobs import RECONCILE_JOB
+from domain.sync.model import CallOutcome, SyncCall
 from domain.sync.relay import SYNC_TOPIC, sync_event
 from tests.graphql import GraphQLSocket, data, gql, websocket
 from workers.registry import JOBS
@@ -264,7 +266,7 @@ async def test_request_reconcile_queues_the_job_when_workers_know_it(
 ) -> None:
     body = await gql(http, RECONCILE, {"input": {"channelId": seeded.shop}}, key=staff_key)
     payload = data(body)["requestReconcile"]
-    if any(spec.name == "reconcile_channel" for spec in JOBS):
+    if any(spec.name == RECONCILE_JOB for spec in JOBS):
         assert payload == {"channelId": seeded.shop, "queued": True, "userErrors": []}
         # The in-process queue runs it now; let it finish before the database goes away.
         assert isinstance(container.queue, InProcessJobQueue)

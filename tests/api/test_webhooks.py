@@ -12,7 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,15 +26,26 @@ from adapters.db.tables import alerts, outbox
 from adapters.ratelimit import MemoryRateLimiter
 from adapters.settings import Settings
 from domain.catalog.channel_settings import set_channel_credentials
+from domain.jobs import (
+    ALLOCATE_JOB,
+    DRAIN_JOB,
+    PROCESS_INBOX_JOB,
+    PROCESS_INBOX_MANY_JOB,
+    PULL_JOB,
+    RECHECK_JOB,
+)
 from domain.orders.ports import OrderFilter
+from domain.orders.pull import PULL_WAIT_LIMIT, pull_orders
 from domain.sync import inbox
+from domain.sync import reconcile as reconciliation
+from domain.sync.relay import Relay
 from sandbox.shopify import ShopifySandbox
 from sandbox.shopify.webhooks import sign
 from tests.api.catalog.support import create_product, shirt
 from tests.graphql import data, gql
 from workers.jobs.inbox import process_inbox, retry_inbox
 from workers.jobs.orders import allocate_order
-from workers.jobs.sync import drain_channel
+from workers.jobs.sync import drain_channel, recheck_drifts, reconcile_channel
 
 SHOP = "nexo-demo.myshopify.com"
 SHOP_LOCATION = "gid://shopify/Location/1"
@@ -63,6 +74,8 @@ query($sku: String!) {
 }"""
 ITEM = """
 query($sku: String!) { inventoryItem(sku: $sku) { onHand reserved available } }"""
+RECEIVE = """
+mutation($i: ReceiveStockInput!) { receiveStock(input: $i) { userErrors { field message } } }"""
 AUDIT = "{ inventoryAudit { mismatches { sku } totalMismatches { sku } } }"
 ALERTS = "{ alerts(first: 50) { nodes { kind sku channelId message } } }"
 
@@ -91,11 +104,11 @@ class HeldJobs:
         asked = [
             inbox_id
             for job, args in self.jobs
-            if job in (inbox.PROCESS_JOB, inbox.PROCESS_MANY_JOB)
-            for inbox_id in (args[0] if job == inbox.PROCESS_MANY_JOB else [args[0]])
+            if job in (PROCESS_INBOX_JOB, PROCESS_INBOX_MANY_JOB)
+            for inbox_id in (args[0] if job == PROCESS_INBOX_MANY_JOB else [args[0]])
         ]
-        self.take(inbox.PROCESS_JOB)
-        self.take(inbox.PROCESS_MANY_JOB)
+        self.take(PROCESS_INBOX_JOB)
+        self.take(PROCESS_INBOX_MANY_JOB)
         return asked
 
 
@@ -118,16 +131,24 @@ class Hub:
         assert page["pageInfo"]["hasNextPage"] is False
         return [edge["node"] for edge in page["edges"]]
 
+    async def pull(self) -> None:
+        """A pull of the shop's orders, read to the end: a figure the shop lowered waits
+        for one that started after it arrived (the sale's order may come only by it)."""
+        await pull_orders(self.container.uow, self.container.connector, uuid.UUID(self.shopify))
+        self.held.take(PULL_JOB)
+
     async def process(self) -> list[str]:
-        """Run every held processing request (the job itself); returns the events' ids."""
+        """Run every held processing request (the job itself), after a pull of the shop's
+        orders; returns the events' ids."""
         ids = self.held.events()
+        await self.pull()
         for inbox_id in ids:
             await process_inbox(self.container.job_context, inbox_id)
         return ids
 
     async def relay(self) -> None:
         """Run the held relay requests, and what they request in turn, to the end."""
-        while requests := self.held.take("drain_channel"):
+        while requests := self.held.take(DRAIN_JOB):
             for (channel_id,) in requests:
                 await drain_channel(self.container.job_context, channel_id)
 
@@ -296,7 +317,7 @@ async def test_an_edit_in_shopify_admin_is_stored_once_and_processed_by_a_job(hu
     )  # fmt: skip
     assert json.loads(new["payload"])["available"] == 3
     # Nothing was acted on inline: the app only asked for a run.
-    assert hub.held.jobs == [(inbox.PROCESS_MANY_JOB, ([new["id"]],))]
+    assert hub.held.jobs == [(PROCESS_INBOX_MANY_JOB, ([new["id"]],))]
 
     assert await hub.process() == [new["id"]]
     [done] = [e for e in await hub.events() if e["id"] == new["id"]]
@@ -509,7 +530,7 @@ async def test_under_hub_wins_the_drift_is_logged_and_nexos_number_goes_back(hub
     assert drift.outcome.value == "ok"
     assert drift.message.startswith("channel showed 3, hub publishes 10")
     assert (hub.shopify, "quantity", SKU) in await hub.pending()
-    assert hub.held.jobs == [("drain_channel", (hub.shopify,))]
+    assert hub.held.jobs == [(DRAIN_JOB, (hub.shopify,))]
     # Nexo's stock is untouched.
     assert (await hub.call(ITEM, sku=SKU))["inventoryItem"]["onHand"] == 10
 
@@ -596,6 +617,7 @@ async def test_edits_of_one_sku_processed_at_once_each_count_once(hub: Hub) -> N
     for body in (first, second):
         assert (await hub.post(body, signed(body))).status_code == 200
     ids = hub.held.events()
+    await hub.pull()  # 15 then 12: the second lowers the figure, which waits for a pull
 
     # Two workers at once: whichever decides first, the second decides after it.
     await asyncio.gather(*(process_inbox(hub.container.job_context, i) for i in ids))
@@ -772,7 +794,9 @@ async def sell_one_on_the_shop(hub: Hub) -> list[str]:
 
 
 async def after_the_hold(hub: Hub, inbox_id: str) -> inbox.Processed:
-    """The held event run again once its hold is over (for it, as good as no hold)."""
+    """The held event run again once its hold is over (for it, as good as no hold) and the
+    shop's orders were pulled."""
+    await hub.pull()
     return await inbox.process(
         hub.container.uow, hub.container.connector, uuid.UUID(inbox_id), hold=timedelta(0)
     )
@@ -790,8 +814,8 @@ async def test_a_sale_on_the_shop_is_neither_pushed_back_nor_counted_twice(
     assert len(held) == 1
     [edit] = [e for e in await hub.events() if e["id"] == held[0]]
     assert edit["status"] == "RECEIVED"
-    for (order_id,) in hub.held.take(inbox.ALLOCATE_JOB):
-        await allocate_order(hub.container.job_context, order_id)
+    for order_id, lease in hub.held.take(ALLOCATE_JOB):
+        await allocate_order(hub.container.job_context, order_id, lease)
     await hub.relay()
     assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 9
 
@@ -865,3 +889,280 @@ async def test_a_rise_on_the_shop_is_not_held(hub: Hub) -> None:
     await process_inbox(ctx, inbox_id)
     assert hub.held.events() == []
     assert (hub.shopify, "quantity", SKU) in await hub.pending()  # pushed back at once
+
+
+# A sale whose order webhook was lost: the lowered figure waits for the order pull
+
+
+async def channel_edits(hub: Hub) -> list[dict[str, Any]]:
+    movements = (await hub.call(MOVEMENTS, sku=SKU))["stockMovements"]["nodes"]
+    return [m for m in movements if m["reason"] == "CHANNEL_EDIT"]
+
+
+async def run_held(hub: Hub, inbox_id: str, **clock: Any) -> inbox.Processed:
+    """The event run once its fixed hold is over (hold 0), with no pull in between."""
+    return await inbox.process(
+        hub.container.uow, hub.container.connector, uuid.UUID(inbox_id), hold=timedelta(0),
+        **clock,
+    )  # fmt: skip
+
+
+async def allocate_held(hub: Hub) -> None:
+    for order_id, lease in hub.held.take(ALLOCATE_JOB):
+        await allocate_order(hub.container.job_context, order_id, lease)
+
+
+async def test_a_sale_whose_order_webhook_was_lost_is_not_taken_for_an_edit(hub: Hub) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()  # the shop's orders were pulled before the sale
+    hub.sandbox.faults.drop_webhooks = 1  # orders/create never comes
+    await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)
+    [edit_id] = hub.held.events()
+    topics = {e["id"]: e["topic"] for e in await hub.events()}
+    assert topics[edit_id] == STOCK_TOPIC  # the order's own webhook was the one dropped
+
+    held = await run_held(hub, edit_id)
+
+    assert (held.status, held.held_until is not None) == (inbox.InboxStatus.RECEIVED, True)
+    assert hub.held.take(PULL_JOB) == [(hub.shopify,)]  # a pull is asked for
+    assert await channel_edits(hub) == []
+    await hub.pull()  # brings the order
+    await allocate_held(hub)
+    done = await run_held(hub, edit_id)
+
+    assert done.status in (inbox.InboxStatus.PROCESSED, inbox.InboxStatus.IGNORED)
+    assert await channel_edits(hub) == []
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"], item["available"]) == (10, 1, 9)
+    async with hub.container.uow(readonly=True) as uow:
+        [order] = await uow.orders.page(first=10, after=None, filter=OrderFilter())
+    assert order.status.value == "allocated"
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_reconciliation_leaves_a_sale_not_yet_pulled_to_the_pull(hub: Hub) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    hub.sandbox.faults.drop_webhooks = 2  # neither the order nor the stock update comes
+    await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)
+    assert hub.held.events() == []
+
+    await reconcile_channel(hub.container.job_context, hub.shopify)
+
+    assert await channel_edits(hub) == []
+    assert hub.held.take(PULL_JOB) == [(hub.shopify,)]
+    [logged] = [c for c in await hub.sync_log() if c.operation == "reconcile"]
+    assert "left until the channel's orders are pulled: " + SKU in (logged.message or "")
+    await hub.pull()
+    await allocate_held(hub)
+    await reconcile_channel(hub.container.job_context, hub.shopify)
+    await hub.relay()
+
+    assert await channel_edits(hub) == []
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"], item["available"]) == (10, 1, 9)
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 9
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_a_merchants_drop_on_the_shop_is_applied_once_after_a_pull(hub: Hub) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)  # lowered in Shopify's admin
+    [edit_id] = hub.held.events()
+
+    held = await run_held(hub, edit_id)
+    assert held.status is inbox.InboxStatus.RECEIVED
+    assert await channel_edits(hub) == []
+    await hub.pull()  # no order: the drop is the merchant's
+    done = await run_held(hub, edit_id)
+    again = await run_held(hub, edit_id)
+
+    assert done.status is inbox.InboxStatus.PROCESSED
+    assert again.skipped
+    assert [m["onHandDelta"] for m in await channel_edits(hub)] == [-6]
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"]) == (4, 0)
+
+
+async def test_a_drop_waits_for_the_pull_at_most_ten_minutes(hub: Hub) -> None:
+    """Pulls that keep failing do not hold a merchant's edit for ever: it is decided, and
+    the sync log says without the channel's orders."""
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)
+    [edit_id] = hub.held.events()
+    async with hub.container.uow(readonly=True) as uow:
+        entry = await uow.inbox.get(uuid.UUID(edit_id))
+    assert entry is not None
+    arrived = entry.received_at
+
+    late = await run_held(hub, edit_id, clock=lambda: arrived + timedelta(minutes=9, seconds=59))
+    assert late.status is inbox.InboxStatus.RECEIVED
+    assert late.held_until == arrived + inbox.PULL_WAIT_LIMIT
+    assert await channel_edits(hub) == []
+    done = await run_held(hub, edit_id, clock=lambda: arrived + timedelta(minutes=10))
+
+    assert done.status is inbox.InboxStatus.PROCESSED
+    assert [m["onHandDelta"] for m in await channel_edits(hub)] == [-6]
+    messages = [c.message or "" for c in await hub.sync_log() if c.operation == "stock_edit"]
+    assert any("decided without Shopify's orders pulled" in m for m in messages)
+
+
+# Reconciliation finds a lowered figure whose webhooks were lost: it is seen once, and decided
+# by a later run, once a pull that started after it was seen has read the shop's orders
+
+
+async def receive_on_hub(hub: Hub, quantity: int, key: str) -> None:
+    given = {"sku": SKU, "locationId": hub.location, "quantity": quantity, "idempotencyKey": key}
+    payload = (await hub.call(RECEIVE, i=given))["receiveStock"]
+    assert payload["userErrors"] == []
+
+
+async def reconcile(hub: Hub) -> None:
+    await reconcile_channel(hub.container.job_context, hub.shopify)
+
+
+async def test_a_sale_whose_webhooks_were_lost_converges_once_the_pull_brought_its_order(
+    hub: Hub,
+) -> None:
+    """Neither the order's webhook nor its stock update comes, and the hub's figure moved
+    meanwhile: the push is refused as stale and asks for a read of the shop. The lowered
+    figure waits for a pull; once the pull brought the order, the next run takes the drop
+    for that sale (not an edit) and the shop is set to the hub's figure."""
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    hub.sandbox.faults.drop_webhooks = 2
+    await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)  # the shop: 9
+    await receive_on_hub(hub, 5, "in-2")  # the hub: 15, sent as a change from 10
+    await hub.relay()
+    assert hub.held.take(RECHECK_JOB) == [(hub.shopify, [SKU])]  # refused as stale: read it
+
+    await recheck_drifts(hub.container.job_context, hub.shopify, [SKU])
+    assert hub.held.take(PULL_JOB) == [(hub.shopify,)]
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 9  # left as it is
+    await hub.pull()  # brings the order
+    await allocate_held(hub)
+    await reconcile(hub)
+    await hub.relay()
+
+    assert await channel_edits(hub) == []
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"], item["available"]) == (15, 1, 14)
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 14
+    async with hub.container.uow(readonly=True) as uow:
+        [order] = await uow.orders.page(first=10, after=None, filter=OrderFilter())
+    assert (order.status.value, [(ln.sku, ln.quantity) for ln in order.lines]) == (
+        "allocated", [(SKU, 1)],
+    )  # fmt: skip
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_a_drop_reconciliation_finds_with_no_order_behind_it_is_imported_after_the_pull(
+    hub: Hub,
+) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    hub.sandbox.faults.drop_webhooks = 1
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)  # lowered in Shopify's admin
+
+    await reconcile(hub)
+    assert await channel_edits(hub) == []
+    assert hub.held.take(PULL_JOB) == [(hub.shopify,)]
+    await hub.pull()  # no order: the drop is the merchant's
+    await reconcile(hub)
+    await reconcile(hub)  # decided once
+
+    assert [m["onHandDelta"] for m in await channel_edits(hub)] == [-6]
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"]) == (4, 0)
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 4
+
+
+async def test_a_drop_and_a_sale_both_unreported_import_only_what_the_sale_does_not_explain(
+    hub: Hub,
+) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    hub.sandbox.faults.drop_webhooks = 3
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 6)  # the merchant: 10 -> 6
+    await hub.sandbox.place_order([(SKU, 1)], location_gid=SHOP_LOCATION)  # a sale: 5
+
+    await reconcile(hub)
+    await hub.pull()
+    await allocate_held(hub)
+    await reconcile(hub)
+    await hub.relay()
+
+    assert [m["onHandDelta"] for m in await channel_edits(hub)] == [-4]
+    item = (await hub.call(ITEM, sku=SKU))["inventoryItem"]
+    assert (item["onHand"], item["reserved"], item["available"]) == (6, 1, 5)
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 5
+
+
+async def test_a_figure_left_waiting_is_read_again_alone_and_decided_after_the_pull(
+    hub: Hub,
+) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    hub.sandbox.faults.drop_webhooks = 1
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)
+    await reconcile(hub)
+    assert hub.held.take(RECHECK_JOB) == [(hub.shopify,)]  # asked for, a few seconds on
+    await hub.pull()
+
+    await recheck_drifts(hub.container.job_context, hub.shopify)
+
+    assert [m["onHandDelta"] for m in await channel_edits(hub)] == [-6]
+    logged = [c for c in await hub.sync_log() if c.operation == "reconcile"]
+    assert (logged[0].message or "").startswith("checked 1, drifted 1")  # that SKU alone
+    assert hub.held.take(RECHECK_JOB) == []  # nothing left waiting
+    await hub.relay()
+    assert hub.sandbox.inventory_quantity(SKU, SHOP_LOCATION) == 4
+
+
+async def test_a_figure_that_moves_while_it_waits_waits_for_a_pull_after_it_moved(
+    hub: Hub,
+) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")
+    await hub.pull()
+    hub.sandbox.faults.drop_webhooks = 2
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 6)
+    await reconcile(hub)
+    await hub.pull()
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)  # another figure: seen anew
+
+    await reconcile(hub)
+    assert await channel_edits(hub) == []
+    assert hub.held.take(PULL_JOB) == [(hub.shopify,)]  # again, after the new figure
+    await hub.pull()
+    await reconcile(hub)
+
+    assert [(m["onHandDelta"], m["detail"]) for m in await channel_edits(hub)] == [
+        (-6, "found by reconciliation on Shopify: 10 -> 4")
+    ]
+
+
+async def test_a_drop_on_a_channel_whose_pulls_never_end_is_decided_after_ten_minutes(
+    hub: Hub,
+) -> None:
+    await hub.policy("ACCEPT_CHANNEL_EDITS")  # never pulled
+    hub.sandbox.faults.drop_webhooks = 1
+    await hub.sandbox.edit_inventory(SKU, SHOP_LOCATION, 4)
+    await reconcile(hub)
+    assert hub.held.take(PULL_JOB) == [(hub.shopify,)]  # asked for, never run
+    relay: Relay = hub.container.job_context["relay"]
+    seen = datetime.now(UTC)
+
+    async def reconcile_later(by: timedelta) -> reconciliation.ReconcileReport:
+        later = replace(relay, clock=lambda: seen + by)
+        return await reconciliation.reconcile_channel(later, uuid.UUID(hub.shopify))
+
+    waiting = await reconcile_later(timedelta(minutes=9))
+    assert (waiting.awaiting_orders, await channel_edits(hub)) == ([SKU], [])
+    done = await reconcile_later(PULL_WAIT_LIMIT)
+
+    assert done.unpulled == [SKU]
+    assert [m["onHandDelta"] for m in await channel_edits(hub)] == [-6]
+    [logged, *_] = [c for c in await hub.sync_log() if c.operation == "reconcile"]
+    assert "decided without the channel's orders pulled: " + SKU in (logged.message or "")

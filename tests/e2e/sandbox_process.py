@@ -20,11 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.servers import NEXO, START_TIMEOUT, STOP_TIMEOUT, free_port
+from tests.e2e.servers import NEXO, SANDBOX, START_TIMEOUT, STOP_TIMEOUT, free_port
 
 SHOP_DOMAIN = "nexo-demo.myshopify.com"
 SHOP_LOCATION = "gid://shopify/Location/1"
-# What `nexo sandbox shopify` accepts by default.
+# What `nexo-sandbox shopify` accepts by default.
 CREDENTIALS = {
     "shop_domain": SHOP_DOMAIN,
     "access_token": "shpat_sandbox",
@@ -35,7 +35,7 @@ QUANTITIES_CALL = "inventorySetQuantities"
 
 @dataclass
 class Sandbox:
-    """One `nexo sandbox shopify` process and its control routes (`/_sandbox/*`)."""
+    """One `nexo-sandbox shopify` process and its control routes (`/_sandbox/*`)."""
 
     process: subprocess.Popen[bytes]
     url: str
@@ -103,13 +103,14 @@ def _stop(process: subprocess.Popen[bytes], name: str, log: Path) -> str | None:
 
 
 @contextmanager
-def sandbox_running(home: Path, env: dict[str, str]) -> Iterator[Sandbox]:
-    """`nexo sandbox shopify` on a free port; stopped on the way out."""
+def sandbox_running(home: Path, env: dict[str, str], kind: str = "shopify") -> Iterator[Sandbox]:
+    """`nexo-sandbox KIND` (Shopify's unless told) on a free port; stopped on the way out.
+    (The `Sandbox` helpers read Shopify's state; another kind's test reads its own.)"""
     port = free_port()
     log = home / "sandbox.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*NEXO, "sandbox", "shopify", "--host", "127.0.0.1", "--port", str(port)],
+            [*SANDBOX, kind, "--host", "127.0.0.1", "--port", str(port)],
             cwd=home,
             env=env,
             stdout=out,

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,10 @@ import pytest
 
 _SCRIPT = Path(sys.executable).with_name("nexo")
 NEXO = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "api.cli"]
+_SANDBOX_SCRIPT = Path(sys.executable).with_name("nexo-sandbox")
+SANDBOX = [str(_SANDBOX_SCRIPT)] if _SANDBOX_SCRIPT.exists() else [sys.executable, "-m", "sandbox"]
+SERVE = [*NEXO, "serve"]
+DEMO = [*SANDBOX, "demo"]  # `make run`'s demo: the app with a Shopify sandbox inside
 START_TIMEOUT = 30.0
 RUN_QUEUE = f"nexo:test-jobs:{os.getpid()}"
 STOP_TIMEOUT = 10.0
@@ -32,11 +36,14 @@ def nexo_env(**variables: str) -> dict[str, str]:
     Each test run gets its own job queue: runs (and benchmarks) sharing the test Redis
     database would otherwise run each other's jobs against the wrong database. A stock edit
     lowering a shop's figure is held 2 s for its order (30 s in production), so the tests'
-    waits see it through.
+    waits see it through. Per-key rate limits are off.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEXO_")}
     env["NEXO_QUEUE_NAME"] = RUN_QUEUE
     env["NEXO_STOCK_EDIT_HOLD_SECONDS"] = "2"
+    # Bursts of a thousand changes from one key are what these tests send on purpose:
+    # admission is tested on its own (tests/api/test_rate_limits.py).
+    env["NEXO_RATE_LIMITS"] = "false"
     env.update(variables)
     return env
 
@@ -83,12 +90,12 @@ class Server:
             return http.post("/graphql", json={"query": query})
 
 
-def start(home: Path, env: dict[str, str], name: str) -> Server:
+def start(home: Path, env: dict[str, str], name: str, command: Sequence[str] = SERVE) -> Server:
     port = free_port()
     stdout, stderr = home / f"{name}.out", home / f"{name}.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [*NEXO, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
             cwd=home,
             env=env,
             stdout=out,
@@ -128,12 +135,15 @@ def stop(server: Server) -> str | None:
 
 
 @contextmanager
-def serving(home: Path, env: dict[str, str], *names: str) -> Iterator[list[Server]]:
-    """Start one `nexo serve` per name, all at once; yield them once every one is healthy."""
+def serving(
+    home: Path, env: dict[str, str], *names: str, command: Sequence[str] = SERVE
+) -> Iterator[list[Server]]:
+    """Start one `nexo serve` (or `command`) per name, all at once; yield them once every one
+    is healthy."""
     servers: list[Server] = []
     try:
         for name in names:
-            servers.append(start(home, env, name))
+            servers.append(start(home, env, name, command))
         for server in servers:
             wait_until_healthy(server)
         yield servers

@@ -1,4 +1,4 @@
-"""The embedded demo as a user meets it: `nexo serve` with NEXO_DEMO=1 on a fresh SQLite file.
+"""The embedded demo as a user meets it (`make run`): `nexo-sandbox demo` on a fresh SQLite file.
 
 Stock changed in Nexo reaches the in-process Shopify sandbox within a second; the seeded
 catalog and channels are there on first start and not seeded twice.
@@ -6,14 +6,16 @@ catalog and channels are there on first start and not seeded twice.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.servers import Server, serving
+from tests.e2e.servers import DEMO, SERVE, Server, free_port, nexo_env, serving
 from tests.e2e.test_server import KEY, migrated_site
 
 SHOP_LOCATION = "gid://shopify/Location/1"
@@ -49,8 +51,7 @@ def graphql(server: Server, key: str, query: str, **variables: Any) -> dict[str,
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     home = tmp_path_factory.mktemp("demo")
     site = migrated_site(home, NEXO_DATABASE_URL=f"sqlite:///{home / 'nexo.db'}")
-    env = {**site.env, "NEXO_DEMO": "1"}
-    with serving(home, env, "demo") as (server,):
+    with serving(home, site.env, "demo", command=DEMO) as (server,):
         keys = KEY.findall(server.err)
         assert len(keys) == 1, server.err
         yield server, str(keys[0])
@@ -86,3 +87,19 @@ def test_a_stock_change_reaches_the_sandbox_within_a_second(demo: tuple[Server, 
 
     assert received["receiveStock"]["userErrors"] == []
     assert wait_for(server, "MUG-1", 34, within=5) < 1.0
+
+
+def test_nexo_serve_leaves_the_demo_to_its_development_entry_point(tmp_path: Path) -> None:
+    env = nexo_env(NEXO_DATABASE_URL=f"sqlite:///{tmp_path / 'nexo.db'}", NEXO_DEMO="1")
+
+    refused = subprocess.run(
+        [*SERVE, "--port", str(free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert refused.returncode == 2
+    assert "nexo-sandbox demo" in refused.stderr

@@ -4,7 +4,8 @@ and one `nexo worker`.
 An order placed on the shop reaches Nexo by its signed webhook and is reserved there; the web
 store sells one fewer and the shop ends up showing what Nexo publishes to it. Shipping the
 order in Nexo fulfils it on the shop with the tracking number. However many times the shop
-delivers one order, Nexo keeps one order and one reservation.
+delivers one order, Nexo keeps one order and one reservation. A worker killed between storing
+an order and reserving it leaves the order to the next worker, which reserves it in seconds.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ RESERVED_WITHIN = 20.0
 REACHES_SHOP_WITHIN = 20.0
 DELIVERIES = 10
 POLL = 0.05
-SKUS = ("ORDER-1", "SHIP-1", "DUP-1", "DUPEV-1")
+# An order whose worker died before reserving it is reserved by another worker this soon
+# (its allocation's lease lapses, 5 s, and the next sweep, every second, takes it over).
+RECOVERED_WITHIN = 10.0
+SKUS = ("ORDER-1", "SHIP-1", "DUP-1", "DUPEV-1", "CRASH-1")
 
 ORDER_TOPICS = ["orders/create", "orders/updated", "inventory_levels/update"]
 CREATE_LOCATION = """
@@ -116,6 +120,8 @@ class Shop:
     server: Server
     key: str
     sandbox: Sandbox
+    workers: Workers
+    database_url: str
     location: str = ""
     shopify: str = ""
     webstore: str = ""
@@ -361,6 +367,31 @@ async def deliver_at_once(url: str, requests: list[tuple[dict[str, str], bytes]]
     return list(await asyncio.gather(*(one(headers, body) for headers, body in requests)))
 
 
+@contextmanager
+def reserving_blocked(url: str, sku: str) -> Iterator[None]:
+    """The SKU's stock rows locked by another transaction: whatever reserves the SKU waits
+    (taking an order in does not), until the block is lifted."""
+    loop = asyncio.new_event_loop()
+    engine = create_engine(url)
+    try:
+        conn = loop.run_until_complete(engine.connect())
+        loop.run_until_complete(conn.begin())
+        locked = loop.run_until_complete(
+            conn.execute(
+                text("SELECT id FROM stock_levels WHERE sku = :sku FOR UPDATE"), {"sku": sku}
+            )
+        ).all()
+        assert locked, f"no stock row of {sku} to lock"
+        try:
+            yield
+        finally:
+            loop.run_until_complete(conn.rollback())
+            loop.run_until_complete(conn.close())
+    finally:
+        loop.run_until_complete(engine.dispose())
+        loop.close()
+
+
 # The processes -----------------------------------------------------------------------------------
 
 
@@ -414,7 +445,7 @@ def shop(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> 
         workers = Workers(home, env)
         try:
             workers.start()
-            made = Shop(server, key, sandbox)
+            made = Shop(server, key, sandbox, workers, postgres_url)
             made.connect()
             made.stock_up("order-tee", SKUS)
             made.send_webhooks_to(made.webhook_url)
@@ -531,3 +562,36 @@ def test_one_order_delivered_as_ten_events_at_once_is_one_order_and_one_reservat
     )
     stored = [e for e in shop.inbox() if e["payload"] == delivery.body.decode()]
     assert sorted(e["status"] for e in stored) == ["PROCESSED"] * DELIVERIES
+
+
+def test_an_order_whose_worker_died_before_reserving_it_is_reserved_within_seconds(
+    shop: Shop,
+) -> None:
+    for worker in shop.workers.live():
+        worker.kill()
+    # The order is stored, then its reservation waits on the SKU's stock row: the worker is
+    # killed (SIGKILL) with nothing of the reservation committed, as if it died in between.
+    with reserving_blocked(shop.database_url, "CRASH-1"):
+        doomed = shop.workers.start()
+        external_id = shop.place("CRASH-1")
+        stored = wait_until(
+            lambda: shop.orders(external_id),
+            RESERVED_WITHIN,
+            lambda: f"inbox {shop.inbox()}\n{doomed.log.read_text()}",
+        )
+        doomed.kill()
+    assert [o["status"] for o in stored] == ["OPEN"]
+    assert [o["status"] for o in shop.orders(external_id)] == ["OPEN"]  # nobody reserved it
+    assert shop.stock("CRASH-1").reserved == 0
+
+    shop.workers.start()
+
+    order = wait_until(
+        lambda: shop.allocated(external_id),
+        RECOVERED_WITHIN,
+        lambda: f"orders {shop.orders(external_id)}, stock {shop.stock('CRASH-1')}",
+    )
+    assert [(ln["sku"], ln["status"]) for ln in order["lines"]] == [("CRASH-1", "ALLOCATED")]
+    assert shop.stock("CRASH-1") == Stock(
+        STOCK, 1, STOCK - 1, 1, STOCK - 1 - SHOP_BUFFER, STOCK - 1
+    )

@@ -1,4 +1,4 @@
-"""`nexo sandbox shopify` as a real process: it serves the Admin API on the port it is given."""
+"""`nexo-sandbox shopify` as a real process: it serves the Admin API on the port it is given."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.servers import NEXO, START_TIMEOUT, STOP_TIMEOUT, free_port, nexo_env
+from tests.e2e.servers import SANDBOX, START_TIMEOUT, STOP_TIMEOUT, free_port, nexo_env
 
 GRAPHQL = "/admin/api/2026-01/graphql.json"
 TOKEN = {"X-Shopify-Access-Token": "shpat_sandbox"}
@@ -22,7 +22,7 @@ def sandbox_url(tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "sandbox.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*NEXO, "sandbox", "shopify", "--host", "127.0.0.1", "--port", str(port)],
+            [*SANDBOX, "shopify", "--host", "127.0.0.1", "--port", str(port)],
             cwd=tmp_path,
             env=nexo_env(),
             stdout=out,

@@ -72,11 +72,11 @@ async def hangs(ctx: dict[str, Any], key: str) -> None:
 
 ALWAYS_FAILS_TRIES = 5
 SPECS = [
-    JobSpec(record_args),
-    JobSpec(stamp),
-    JobSpec(flaky, max_tries=5),
-    JobSpec(always_fails, max_tries=ALWAYS_FAILS_TRIES),
-    JobSpec(hangs, max_tries=2, timeout_seconds=0.05),
+    JobSpec("record_args", record_args),
+    JobSpec("stamp", stamp),
+    JobSpec("flaky", flaky, max_tries=5),
+    JobSpec("always_fails", always_fails, max_tries=ALWAYS_FAILS_TRIES),
+    JobSpec("hangs", hangs, max_tries=2, timeout_seconds=0.05),
 ]
 
 
@@ -368,8 +368,10 @@ async def test_arq_writes_jobs_of_new_ids_enqueued_at_once_in_one_transaction(
 
 
 def test_arq_cron_jobs_keep_the_jobs_tries_and_timeout() -> None:
-    periodic = JobSpec(always_fails, max_tries=3, timeout_seconds=30, every_seconds=15)
-    (cron_job,) = arq_cron_jobs([periodic, JobSpec(record_args)])
+    periodic = JobSpec(
+        "always_fails", always_fails, max_tries=3, timeout_seconds=30, every_seconds=15
+    )
+    (cron_job,) = arq_cron_jobs([periodic, JobSpec("record_args", record_args)])
     assert cron_job.name == "cron:always_fails"
     assert cron_job.max_tries == 3  # arq's cron default of one try would disable retries
     assert cron_job.timeout_s is not None

@@ -102,3 +102,23 @@ async def test_an_idle_bucket_expires_once_it_would_be_full(
     ttl_ms = await clients[0].pttl("nexo:ratelimit:" + key)
     # Refilling 5 tokens at 50/s takes 0.1 s; the key lives that long plus a second.
     assert 0 < ttl_ms <= 1100
+
+
+async def test_try_acquire_takes_what_the_shared_bucket_has_and_nothing_when_it_is_spent(
+    limiters: list[RedisRateLimiter], key: str
+) -> None:
+    """eBay's revision budget: one process spends it, the other is told how long until the
+    next token and waits for nothing; a refused try takes nothing (the next token is the
+    first caller's, not pushed further back by every refusal)."""
+    first, second = limiters
+    budget = BucketSpec(capacity=2, rate=5)  # a token every 0.2 s
+
+    assert [await first.try_acquire(key, budget) for _ in range(2)] == [0.0, 0.0]
+    refused = [await second.try_acquire(key, budget) for _ in range(3)]
+
+    assert all(0 < wait <= 0.2 for wait in refused), refused
+    assert refused == sorted(refused, reverse=True)  # the same token, coming nearer
+    start = time.monotonic()
+    await first.acquire(key, budget)
+    # Refusals that took tokens would have left the bucket 3 short: 0.8 s.
+    assert time.monotonic() - start == pytest.approx(refused[-1], abs=0.1)

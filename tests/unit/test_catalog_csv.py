@@ -18,9 +18,9 @@ from api.catalog_csv import (
     row_errors,
 )
 from domain.catalog.model import Attribute, Image, ProductOption, ProductSpec
-from domain.catalog.money import Money
 from domain.catalog.specs import check_product
 from domain.errors import AlreadyExists, DomainError, InvalidInput
+from domain.money import Money
 
 HEADER = "handle,title,option1_name,option1_value,sku,price,currency,barcode,image_urls"
 

@@ -140,3 +140,16 @@ async def test_grants_never_exceed_capacity_plus_the_refill_over_the_elapsed_tim
         excess = max(0.0, tokens - SPEC.capacity)
         assert granted <= SPEC.capacity + SPEC.rate * (clock.now - start) + excess + 1e-6
         clock.now += idle
+
+
+async def test_try_acquire_takes_what_is_there_or_says_how_long_without_taking(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    spec = BucketSpec(capacity=2, rate=0.5)
+    assert await limiter.try_acquire("k", spec) == 0.0
+    assert await limiter.try_acquire("k", spec) == 0.0
+    assert await limiter.try_acquire("k", spec) == pytest.approx(2.0)
+    assert await limiter.try_acquire("k", spec) == pytest.approx(2.0)  # took nothing
+    clock.now += 2.0
+    assert await limiter.try_acquire("k", spec) == 0.0
+    assert clock.slept == []

@@ -85,6 +85,7 @@ def test_empty_redis_url_means_no_redis(monkeypatch: pytest.MonkeyPatch) -> None
         ("NEXO_ENVIRONMENT", "staging", "'dev' or 'prod'"),
         ("NEXO_PORT", "eighty", "integer"),
         ("NEXO_LOG_LEVEL", "chatty", "INFO"),
+        ("NEXO_ALLOCATION_LEASE_SECONDS", "0", "greater than 0"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(

@@ -6,12 +6,13 @@ import asyncio
 import uuid
 from datetime import timedelta
 
+from adapters.desks.inbox import InboxIntake
+from adapters.desks.queue_reading import read_queues
 from adapters.logging import get_logger
-from domain.jobs import JobContext
+from domain.clock import utcnow
+from domain.jobs import PROCESS_INBOX_JOB, JobContext
 from domain.sync import inbox
-from domain.sync.inbox_batch import InboxIntake
 from domain.sync.inbox_model import InboxStatus
-from domain.sync.relay import utc_now
 
 log = get_logger(__name__)
 
@@ -19,14 +20,14 @@ log = get_logger(__name__)
 async def process_inbox(ctx: JobContext, inbox_id: str) -> str | None:
     """Act on one inbound event (a second run of the same event changes nothing)."""
     hold = timedelta(seconds=ctx["settings"].stock_edit_hold_seconds)
-    # Events whose jobs run together are taken in together (see `inbox_batch`).
+    # Events whose jobs run together are taken in together (see `adapters/desks/inbox.py`).
     intake: InboxIntake = ctx["inbox_intake"]
     done = await intake.process(uuid.UUID(inbox_id), hold=hold)
     fields = {"inbox_id": inbox_id, "sku": done.sku, "reason": done.reason}
     if done.held_until is not None:
         # Lost, this request is made again by the sweep (an event left `received`).
-        wait = (done.held_until - utc_now()).total_seconds()
-        await ctx["queue"].enqueue(inbox.PROCESS_JOB, inbox_id, defer_seconds=max(wait, 0.01))
+        wait = (done.held_until - utcnow()).total_seconds()
+        await ctx["queue"].enqueue(PROCESS_INBOX_JOB, inbox_id, defer_seconds=max(wait, 0.01))
         log.info("inbox.held", **fields)
     elif done.skipped:
         log.debug("inbox.skipped", status=done.status, **fields)
@@ -49,8 +50,17 @@ async def process_inbox_many(ctx: JobContext, inbox_ids: list[str]) -> list[str 
 async def retry_inbox(ctx: JobContext) -> int:
     """Request runs for received events whose request was lost and failed ones with tries left."""
     async with ctx["uow"]() as uow:
-        due = await inbox.sweep(uow, utc_now())
+        due = await inbox.sweep(uow, utcnow())
         await uow.commit()
     if due:
         log.info("inbox.swept", events=len(due))
     return len(due)
+
+
+async def read_notification_queues(ctx: JobContext) -> int:
+    """Periodic: the queues channels put their notifications in (Amazon's SQS) are read into
+    the inbox; returns how many new events were stored."""
+    stored = await read_queues(ctx["uow"], ctx["connector"], ctx["reception"], utcnow())
+    if stored:
+        log.info("queue.read", stored=stored)
+    return stored

@@ -1,42 +1,52 @@
-"""Order jobs: reserve an order's stock; sweep for orders whose allocation never ran."""
+"""Order jobs: reserve an order's stock; hand allocations whose run died to new runs."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from adapters.logging import get_logger
-from domain.jobs import JobContext
-from domain.orders.allocation import allocate, lost_allocations
+from domain.clock import utcnow
+from domain.jobs import PULL_JOB, JobContext
+from domain.orders import allocation_due
+from domain.orders.allocation import allocate
 from domain.orders.pull import pull_orders as pull
-from domain.sync.relay import utc_now
+from domain.sync.pull_log import log_failed_pull
 
 log = get_logger(__name__)
-ALLOCATE_JOB = "allocate_order"
 
 
-async def allocate_order(ctx: JobContext, order_id: str) -> str | None:
-    """Route and reserve an order's open lines, settling last-unit conflicts by policy."""
-    order = await allocate(ctx["uow"], uuid.UUID(order_id), actor="job:allocate_order")
+async def allocate_order(ctx: JobContext, order_id: str, lease: str | None = None) -> str | None:
+    """Route and reserve an order's open lines, settling last-unit conflicts by policy; with
+    the lease of its allocation it was handed, only while that lease is still the order's."""
+    order = await allocate(
+        ctx["uow"],
+        uuid.UUID(order_id),
+        actor="job:allocate_order",
+        lease=uuid.UUID(lease) if lease else None,
+    )
     return order.status.value if order else None
 
 
 async def allocate_open_orders(ctx: JobContext) -> int:
-    """Periodic: orders stored but never reserved (a lost enqueue, a crash) are reserved."""
-    async with ctx["uow"](readonly=True) as uow:
-        waiting = await lost_allocations(uow, utc_now())
-    for order_id in waiting:
-        await ctx["queue"].enqueue(ALLOCATE_JOB, str(order_id))
-    if waiting:
-        log.info("orders.swept", waiting=len(waiting))
-    return len(waiting)
-
-
-PULL_JOB = "pull_orders"
+    """Periodic (every second): allocations whose lease lapsed (their run died, or its
+    request was lost) are handed to new runs."""
+    lease = timedelta(seconds=ctx["settings"].allocation_lease_seconds)
+    taken = await allocation_due.sweep(ctx["uow"], lease=lease, clock=utcnow)
+    if taken:
+        log.info("orders.swept", waiting=len(taken))
+    return len(taken)
 
 
 async def pull_orders(ctx: JobContext, channel_id: str) -> int:
     """Read one channel's orders updated since the last pull (what webhooks missed)."""
-    return await pull(ctx["uow"], ctx["connector"], uuid.UUID(channel_id))
+    uows = ctx["uow"]
+    return await pull(
+        uows,
+        ctx["connector"],
+        uuid.UUID(channel_id),
+        on_failure=lambda channel, failure, at: log_failed_pull(uows, channel, failure, at),
+    )
 
 
 async def pull_all_orders(ctx: JobContext) -> int:

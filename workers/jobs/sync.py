@@ -6,16 +6,16 @@ import uuid
 from datetime import timedelta
 
 from adapters.logging import get_logger
-from domain.jobs import JobContext
-from domain.sync.outbox import DRAIN_JOB
+from domain.clock import utcnow
+from domain.jobs import DRAIN_JOB, RECHECK_JOB, RECONCILE_JOB, JobContext
+from domain.sync.reconcile import ReconcileReport
 from domain.sync.reconcile import reconcile_channel as reconcile
-from domain.sync.relay import Relay, utc_now
+from domain.sync.relay import Relay
 
 log = get_logger(__name__)
 
 # Every channel is read back and repaired at least this often (and on demand).
 RECONCILE_EVERY = timedelta(minutes=15)
-RECONCILE_JOB = "reconcile_channel"
 
 
 async def drain_channel(ctx: JobContext, channel_id: str) -> int:
@@ -29,7 +29,7 @@ async def drain_channel(ctx: JobContext, channel_id: str) -> int:
 
 async def sweep_outbox(ctx: JobContext) -> int:
     """Find channels with due rows (retries coming due, lost run requests) and drain them."""
-    now = utc_now()
+    now = utcnow()
     stuck_after = timedelta(seconds=ctx["settings"].outbox_stuck_seconds)
     async with ctx["uow"]() as uow:
         due = await uow.outbox.due_channels(now, now - stuck_after)
@@ -44,14 +44,42 @@ async def sweep_outbox(ctx: JobContext) -> int:
 async def reconcile_channel(ctx: JobContext, channel_id: str) -> int:
     """Read the channel's live quantities and prices, report drift, mark it for repair."""
     report = await reconcile(ctx["relay"], uuid.UUID(channel_id))
+    await _read_again(ctx, report)
     log.info(
         "channel.reconciled",
         channel=channel_id,
         checked=report.checked,
         drifted=len(report.drifts),
+        waiting=len(report.awaiting_orders),
         error=report.error,
     )
     return len(report.drifts)
+
+
+async def recheck_drifts(ctx: JobContext, channel_id: str, skus: list[str] | None = None) -> int:
+    """Read again the channel's lowered figures left waiting for its orders (deciding those
+    whose orders are in) and the figures of `skus` (a push refused as stale)."""
+    report = await reconcile(ctx["relay"], uuid.UUID(channel_id), only=skus or [])
+    await _read_again(ctx, report)
+    log.info(
+        "channel.rechecked",
+        channel=channel_id,
+        checked=report.checked,
+        waiting=len(report.awaiting_orders),
+        error=report.error,
+    )
+    return len(report.drifts)
+
+
+async def _read_again(ctx: JobContext, report: ReconcileReport) -> None:
+    """Figures left waiting are read again when the report says (lost, this request is made
+    again by the next reconciliation: the periodic one, or a push refused as stale)."""
+    if report.recheck_at is None:
+        return
+    channel_id = str(report.channel_id)
+    wait = max((report.recheck_at - utcnow()).total_seconds(), 0.01)
+    job_id = f"{RECHECK_JOB}:{channel_id}:{int(report.recheck_at.timestamp())}"
+    await ctx["queue"].enqueue(RECHECK_JOB, channel_id, job_id=job_id, defer_seconds=wait)
 
 
 async def reconcile_channels(ctx: JobContext) -> int:
@@ -59,7 +87,7 @@ async def reconcile_channels(ctx: JobContext) -> int:
     async with ctx["uow"](readonly=True) as uow:
         channels = await uow.channels.all()
         configs = await uow.channel_configs.all()
-    slot = int(utc_now().timestamp() // RECONCILE_EVERY.total_seconds())
+    slot = int(utcnow().timestamp() // RECONCILE_EVERY.total_seconds())
     queued = 0
     for channel in channels:
         config = configs.get(channel.id)

@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import quote
 
-from domain.catalog.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
 from domain.catalog.model import Dimensions
-from domain.catalog.money import Money, exponent
+from domain.channels.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
+from domain.money import Money, exponent
 
 API_PATH: Final = "/listings/2021-08-01/items"
 REQUIRED_SETTINGS: Final = ("sellerId", "marketplaceId", "productType")

@@ -6,8 +6,13 @@ A product with options becomes a multiple-variation listing, in this order:
 3. `POST /sell/inventory/v1/offer` for each variant: its price on one marketplace;
 4. `POST /sell/inventory/v1/offer/publish_by_inventory_item_group` to list them all.
 
-A product without options is one inventory item and one offer; eBay publishes that offer by
-the id createOffer returns, so the last path holds an `{offerId}` for the client to fill in.
+A product without options is one inventory item and one offer, listed by publishing that
+offer (`POST /offer/{offerId}/publish`). Its id exists only once createOffer has answered (or
+getOffers found it), so that last call is the adapter's to make with the id it got: no path
+here holds a value that is not known yet.
+
+The quantity lives in the inventory item's ship-to-location availability only: offers carry
+no `availableQuantity` of their own, so what buyers can buy is the one figure the hub sets.
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ from collections.abc import Iterator
 from typing import Any, Final
 from urllib.parse import quote
 
-from domain.catalog.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
 from domain.catalog.model import Dimensions
-from domain.catalog.money import Money, exponent
+from domain.channels.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
+from domain.money import Money, exponent
 
 API_PATH: Final = "/sell/inventory/v1"
 REQUIRED_SETTINGS: Final = (
@@ -116,8 +121,6 @@ class EbayListingFormat:
             calls.append(
                 ChannelRequest("POST", f"{API_PATH}/offer/publish_by_inventory_item_group", publish)
             )
-        else:
-            calls.append(ChannelRequest("POST", f"{API_PATH}/offer/{{offerId}}/publish", {}))
         return calls
 
 
@@ -180,7 +183,6 @@ def offer(draft: ListingDraft, variant: DraftVariant) -> dict[str, Any]:
         "marketplaceId": settings.get("marketplaceId", "").strip(),
         "format": "FIXED_PRICE",
         "listingDuration": "GTC",  # the only duration fixed-price listings take
-        "availableQuantity": variant.quantity,
         "categoryId": draft.channel_category_id or "",
         "merchantLocationKey": settings.get("merchantLocationKey", "").strip(),
         "listingPolicies": {

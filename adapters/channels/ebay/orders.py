@@ -11,13 +11,12 @@ order and deducted from the seller payout": one fee for the whole order.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Final
 
-from adapters.channels.timestamps import parse_time
-from domain.catalog.money import Money
+from adapters.channel_kit.timestamps import parse_time
+from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
 from domain.errors import InvalidInput
-from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
+from domain.money import Money
 
 MARKETPLACE_FEE: Final = "marketplace_fee"
 
@@ -44,7 +43,9 @@ def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
             unit = Money(cost.minor // quantity, cost.currency)
         lines.append(ChannelOrderLine(str(item["lineItemId"]), item.get("sku"), quantity, unit))
     fee = _money(order.get("totalMarketplaceFee"))
-    buyer = order.get("buyer") if isinstance(order.get("buyer"), Mapping) else {}
+    buyer = order.get("buyer")
+    if not isinstance(buyer, Mapping):
+        buyer = {}
     return ChannelOrder(
         external_id=str(order_id),
         number=str(order.get("salesRecordReference") or order_id),
@@ -76,9 +77,4 @@ def _money(amount: object) -> Money | None:
     try:
         return Money.parse(value, currency)
     except InvalidInput:
-        return None
-
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
         return None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from domain.catalog.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
-from domain.catalog.money import Money, exponent
+from domain.channels.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
+from domain.money import Money, exponent
 
 MAX_TITLE: Final = 60  # the common category limit; some categories allow more
 MAX_VARIATIONS: Final = 100

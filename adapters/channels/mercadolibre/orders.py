@@ -16,9 +16,9 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from adapters.channels.timestamps import parse_time
-from domain.catalog.money import CURRENCY_EXPONENTS, Money, to_minor
-from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
+from adapters.channel_kit.timestamps import parse_time
+from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
+from domain.money import CURRENCY_EXPONENTS, Money, to_minor
 
 SALE_FEE: Final = "sale_fee"
 
@@ -55,7 +55,9 @@ def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
         fee = _amount(entry.get("sale_fee"), currency, quantity)
         if fee is not None:
             fees.append(ChannelFee(SALE_FEE, fee, line_id))
-    buyer = order.get("buyer") if isinstance(order.get("buyer"), Mapping) else {}
+    buyer = order.get("buyer")
+    if not isinstance(buyer, Mapping):
+        buyer = {}
     name = " ".join(str(buyer[k]) for k in ("first_name", "last_name") if buyer.get(k))
     return ChannelOrder(
         external_id=str(order_id),

@@ -18,13 +18,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
+from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.shopify import documents as doc
 from adapters.channels.shopify import webhooks
 from adapters.channels.shopify.client import ShopifyClient
 from adapters.channels.shopify.mapping import decimal_string
-from adapters.channels.timestamps import parse_time
-from domain.catalog.listing import ChannelRequest, ListingDraft
-from domain.sync.channel import (
+from domain.channels.listing import ChannelRequest, ListingDraft
+from domain.channels.port import (
+    Capability,
     ChannelLevel,
     ChannelLimits,
     ChannelMisconfigured,
@@ -53,10 +54,24 @@ STOCK_REASON: Final = "correction"
 STALE_CODES: Final = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
 # Fulfilment orders that can still take a fulfilment.
 FULFILLABLE: Final = frozenset({"OPEN", "IN_PROGRESS"})
+# What the port does with a shop (the channel kind's descriptor declares the same).
+CAPABILITIES: Final = frozenset(
+    {
+        Capability.LISTINGS,
+        Capability.QUANTITIES,
+        Capability.PRICES,
+        Capability.ORDERS_PUSH,
+        Capability.ORDERS_PULL,
+        Capability.FULFILMENT,
+        Capability.CANCELLATION,
+    }
+)
 
 
 class ShopifyChannel:
     """A connected Shopify shop: stock at one location, prices, listings, orders, shipments."""
+
+    capabilities = CAPABILITIES
 
     def __init__(
         self,
@@ -344,6 +359,9 @@ class ShopifyChannel:
         order = data.get("order")
         if not isinstance(order, dict):
             raise ChannelRejected(f"Shopify has no order {order_id}")
+        earlier = _fulfillment_with(order, shipment.tracking_number)
+        if earlier is not None:
+            return earlier  # created by an earlier try whose answer was lost
         tracking = {"company": shipment.carrier, "number": shipment.tracking_number}
         if shipment.tracking_url:
             tracking["url"] = shipment.tracking_url
@@ -494,6 +512,17 @@ def graphql_order(node: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -
         },
         raw={**node, "lineItems": list(lines)},
     )
+
+
+def _fulfillment_with(order: Mapping[str, Any], tracking_number: str) -> str | None:
+    """The order's live fulfilment shipped under this tracking number, if any."""
+    for fulfillment in order.get("fulfillments") or []:
+        if not isinstance(fulfillment, dict) or fulfillment.get("status") == "CANCELLED":
+            continue
+        numbers = {t.get("number") for t in fulfillment.get("trackingInfo") or []}
+        if tracking_number in numbers and fulfillment.get("id"):
+            return str(fulfillment["id"])
+    return None
 
 
 def _shipment_lines(

@@ -25,7 +25,7 @@ from typing import Any, Final
 import httpx
 
 from adapters.logging import get_logger
-from domain.sync.channel import (
+from domain.channels.port import (
     ChannelFailure,
     ChannelMisconfigured,
     ChannelRejected,

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 
 import httpx
 
-from adapters.channels.connector import PortFactory
+from adapters.channel_kit.descriptor import PortFactory
 from adapters.channels.shopify.adapter import ShopifyChannel
 from adapters.channels.shopify.client import ShopifyClient
-from domain.catalog.channel_config import ChannelConfig
-from domain.inventory.channels import Channel
-from domain.sync.channel import ChannelMisconfigured, ChannelPort
+from domain.channels.config import ChannelConfig
+from domain.channels.model import Channel
+from domain.channels.port import ChannelMisconfigured, ChannelPort
 from domain.sync.rate_limits import RateLimiter
 
 
@@ -40,3 +40,10 @@ def shopify_factory(http: httpx.AsyncClient, limiter: RateLimiter) -> PortFactor
         )
 
     return connect
+
+
+def setup_problem(config: ChannelConfig) -> str | None:
+    """Stock is set at one Shopify location: without it no figure can be sent."""
+    if not config.listing_rule.settings.get("locationId"):
+        return "set the Shopify locationId in the listing rule's settings: stock is set there"
+    return None

@@ -212,11 +212,19 @@ query OrderLines($id: ID!, $after: String) {
 ORDER_LINES_COST: Final = 1 + 2 + 100 * 3
 
 # What is left to ship of an order, by fulfilment order: fulfillmentCreate takes
-# fulfilment order line items, not the order's line items.
+# fulfilment order line items, not the order's line items. And what it shipped already, by
+# tracking number: a fulfilment whose answer was lost is found there, not created twice.
 SHIPMENT_LINES: Final = """\
 query ShipmentLines($id: ID!) {
   order(id: $id) {
     id
+    fulfillments(first: 50) {
+      id
+      status
+      trackingInfo(first: 5) {
+        number
+      }
+    }
     fulfillmentOrders(first: 5) {
       nodes {
         id
@@ -235,7 +243,7 @@ query ShipmentLines($id: ID!) {
   }
 }
 """
-SHIPMENT_LINES_COST: Final = 1 + 2 + 5 * (1 + 2 + 50 * 2)
+SHIPMENT_LINES_COST: Final = 1 + 2 + 50 * 2 + 5 * (1 + 2 + 50 * 2)
 
 SHIPMENT_CREATE: Final = """\
 mutation ShipmentCreate($fulfillment: FulfillmentInput!) {

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from domain.catalog.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
-from domain.catalog.money import Money, exponent
+from domain.channels.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
+from domain.money import Money, exponent
 
 GRAPHQL_PATH: Final = "/admin/api/2026-01/graphql.json"
 MAX_OPTIONS: Final = 3

@@ -17,10 +17,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from adapters.channels.timestamps import parse_time
-from domain.catalog.money import Money
-from domain.errors import InvalidInput
-from domain.sync.channel import (
+from adapters.channel_kit.timestamps import parse_time
+from domain.channels.port import (
     ChannelOrder,
     ChannelOrderLine,
     ChannelRejected,
@@ -29,6 +27,8 @@ from domain.sync.channel import (
     InboundKind,
     InboundStockEdit,
 )
+from domain.errors import InvalidInput
+from domain.money import Money
 
 ORDER_TOPICS: Final = frozenset({"orders/create", "orders/updated"})
 STOCK_TOPIC: Final = "inventory_levels/update"
@@ -179,6 +179,8 @@ def rest_order(payload: Mapping[str, Any], topic: str) -> ChannelOrder:
                 sku=item.get("sku") or None,
                 quantity=_integer(item, "quantity", topic, path),
                 unit_price=money_or_none(item.get("price"), currency),
+                # REST line items: the discounts applied to the line, all its units.
+                discount=money_or_none(item.get("total_discount"), currency),
             )
         )
     customer = payload.get("customer")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from domain.catalog.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
-from domain.catalog.money import Money, exponent
+from domain.channels.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
+from domain.money import Money, exponent
 
 
 class WebstoreListingFormat:

@@ -8,9 +8,11 @@ therefore confirmed as sent, and the sync log still records them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
-from domain.catalog.listing import ChannelRequest, ListingDraft
-from domain.sync.channel import (
+from domain.channels.listing import ChannelRequest, ListingDraft
+from domain.channels.port import (
+    Capability,
     ChannelLevel,
     ChannelLimits,
     ChannelRejected,
@@ -26,9 +28,22 @@ from domain.sync.channel import (
     ShipmentNotice,
 )
 
+# Listings, figures, shipments and cancellations the store reads from Nexo's API and events;
+# its orders come through Nexo's checkout (placeOrder), not through this port.
+CAPABILITIES: Final = frozenset(
+    {
+        Capability.LISTINGS,
+        Capability.QUANTITIES,
+        Capability.PRICES,
+        Capability.FULFILMENT,
+        Capability.CANCELLATION,
+    }
+)
+
 
 class WebstoreChannel:
     limits = ChannelLimits(quantities_per_call=1000, prices_per_call=1000)
+    capabilities = CAPABILITIES
 
     async def upsert_listing(
         self, draft: ListingDraft, requests: Sequence[ChannelRequest], known: ListingRefs

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.tables import api_keys
 from domain.access import ApiKey, Role
+from domain.clock import utcnow
 
 
 def _to_key(row: Any) -> ApiKey:
@@ -20,6 +21,8 @@ def _to_key(row: Any) -> ApiKey:
         key_hash=row.key_hash,
         created_at=row.created_at,
         revoked_at=row.revoked_at,
+        previous_key_hash=row.previous_key_hash,
+        previous_valid_until=row.previous_valid_until,
     )
 
 
@@ -36,6 +39,8 @@ class SqlApiKeyRepository:
                 key_hash=key.key_hash,
                 created_at=key.created_at,
                 revoked_at=key.revoked_at,
+                previous_key_hash=key.previous_key_hash,
+                previous_valid_until=key.previous_valid_until,
             )
         )
 
@@ -44,9 +49,9 @@ class SqlApiKeyRepository:
         return _to_key(row) if row else None
 
     async def get_by_hash(self, key_hash: str) -> ApiKey | None:
-        row = (
-            await self._conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
-        ).first()
+        c = api_keys.c
+        stmt = select(api_keys).where(or_(c.key_hash == key_hash, c.previous_key_hash == key_hash))
+        row = (await self._conn.execute(stmt)).first()
         return _to_key(row) if row else None
 
     async def list(self) -> list[ApiKey]:
@@ -61,6 +66,19 @@ class SqlApiKeyRepository:
         result = await self._conn.execute(
             update(api_keys)
             .where(api_keys.c.name == name, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
+            .values(revoked_at=utcnow())
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
+
+    async def rotate(self, name: str, key_hash: str, previous_valid_until: datetime) -> bool:
+        c = api_keys.c
+        result = await self._conn.execute(
+            update(api_keys)
+            .where(c.name == name, c.revoked_at.is_(None))
+            .values(
+                previous_key_hash=c.key_hash,
+                key_hash=key_hash,
+                previous_valid_until=previous_valid_until,
+            )
+        )
+        return bool(result.rowcount)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
@@ -37,8 +37,9 @@ from domain.catalog.model import (
     ProductStatus,
     Variant,
 )
-from domain.catalog.money import Money
 from domain.catalog.ports import ProductFilter, SkuOwner
+from domain.clock import utcnow
+from domain.money import Money
 
 
 def _product_row(product: Product) -> dict[str, Any]:
@@ -234,7 +235,7 @@ class SqlCatalogRepository:
             await self._conn.execute(
                 update(variants)
                 .where(variants.c.sku.in_(archive_skus), variants.c.archived_at.is_(None))
-                .values(archived_at=datetime.now(UTC))
+                .values(archived_at=utcnow())
             )
 
     async def delete_variants(self, skus: Sequence[str]) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import upsert_for
@@ -16,9 +16,9 @@ from adapters.db.repositories.rules import (
     price_rule_document,
     price_rule_of,
 )
-from adapters.db.tables import channel_configs
-from domain.catalog.channel_config import ChannelConfig, StockEditPolicy
-from domain.orders.model import ConflictPolicy, Fulfilment, LosingLine
+from adapters.db.tables import channel_configs, channel_tokens
+from domain.channels.config import ChannelConfig
+from domain.channels.policies import ConflictPolicy, Fulfilment, LosingLine, StockEditPolicy
 
 _COLUMNS = (
     channel_configs.c.channel_id,
@@ -85,6 +85,10 @@ class SqlChannelConfigRepository:
             update(channel_configs)
             .where(channel_configs.c.channel_id == channel_id)
             .values(credentials=sealed, updated_at=at)
+        )
+        # Tokens issued under the old credentials (and a refresh token they rotated to) go.
+        await self._conn.execute(
+            delete(channel_tokens).where(channel_tokens.c.channel_id == channel_id)
         )
 
     async def credentials(self, channel_id: uuid.UUID) -> bytes | None:

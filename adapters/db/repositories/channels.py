@@ -7,13 +7,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Uuid, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.dialect import upsert_for
+from adapters.db.dialect import is_postgresql, upsert_for
+from adapters.db.driver import DriverStatement
 from adapters.db.tables import channel_locations, channel_sku_rules, channels
-from domain.inventory.availability import AvailabilityRule
-from domain.inventory.channels import Channel, ChannelForSku, ChannelKind
+from domain.channels.availability import AvailabilityRule
+from domain.channels.model import Channel, ChannelForSku, ChannelKind
 
 
 def _channel(row: Any, location_ids: tuple[uuid.UUID, ...]) -> Channel:
@@ -32,6 +34,21 @@ def _channel(row: Any, location_ids: tuple[uuid.UUID, ...]) -> Channel:
         ),
         created_at=row.created_at,
     )
+
+
+# A web store's every cart and order reads its channel: on PostgreSQL one statement of fixed
+# text on the driver (through SQLAlchemy, building and looking up the joined select cost
+# more CPU than holding the cart).
+ONE_CHANNEL = DriverStatement(
+    text("""
+    SELECT c.id, c.name, c.kind, c.currency, c.priority, c.buffer_quantity,
+           c.allocation_percent, c.max_quantity, c.end_when_below, c.created_at,
+           array_remove(array_agg(l.location_id ORDER BY l.location_id), NULL) AS location_ids
+      FROM channels c LEFT JOIN channel_locations l ON l.channel_id = c.id
+     WHERE c.id = :id
+     GROUP BY c.id
+    """).columns(*channels.c, location_ids=ARRAY(Uuid))
+)
 
 
 def _override(row: Any) -> AvailabilityRule:
@@ -114,6 +131,9 @@ class SqlChannelRepository:
         return [_channel(row, tuple(ids)) for row, ids in grouped.values()]
 
     async def get(self, channel_id: uuid.UUID) -> Channel | None:
+        if is_postgresql(self._conn):
+            row = await ONE_CHANNEL.first(self._conn, {"id": channel_id})
+            return _channel(row, tuple(row.location_ids)) if row is not None else None
         found = await self._load(channels.c.id == channel_id)
         return found[0] if found else None
 

@@ -4,9 +4,10 @@ A batch locks its SKUs' levels and reads them, claims its keys, and adds the res
 and ledger rows of the keys it claimed. Through SQLAlchemy those were five statements,
 three of them `executemany` inserts and two `IN` lists rendered anew for each batch size:
 about a seventh of an API process's CPU on `reserveStock` at 10,000 SKUs. Here they are
-three statements of fixed text, run on the driver (`DriverStatement`), whose rows travel
-as arrays: the lock, the read, and one statement that claims the keys and writes the rows
-of the keys it claimed. SQLite runs the plain statements one by one.
+statements of fixed text, run on the driver (`DriverStatement`), whose rows travel as
+arrays: the lock, the read, and one statement (`HOLD`) that claims the keys, writes the rows
+of the keys it claimed, and changes the levels (and SKU totals) their reservations hold, each
+level only if it has them. SQLite runs the plain statements one by one.
 """
 
 from __future__ import annotations
@@ -66,6 +67,80 @@ RECORD_HOLDS = DriverStatement(
          WHERE m.operation_key IN (SELECT key FROM claim)
     )
     SELECT key FROM claim
+    """)
+)
+
+
+HOLD = DriverStatement(
+    text("""
+    WITH claim AS (
+        INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)
+        SELECT * FROM unnest(
+            CAST(:keys AS text[]), CAST(:kinds AS text[]), CAST(:fingerprints AS text[]),
+            CAST(:actors AS text[]), CAST(:results AS jsonb[]), CAST(:claimed_at AS timestamptz[]))
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+    ), held AS (
+        INSERT INTO reservations (id, sku, location_id, quantity, status, reference,
+                                  created_at, expires_at, closed_at)
+        SELECT r.id, r.sku, r.location_id, r.quantity, r.status, r.reference, r.created_at,
+               r.expires_at, r.closed_at
+          FROM unnest(
+            CAST(:r_keys AS text[]), CAST(:r_ids AS uuid[]), CAST(:r_skus AS text[]),
+            CAST(:r_locations AS uuid[]), CAST(:r_quantities AS integer[]),
+            CAST(:r_statuses AS text[]), CAST(:r_references AS text[]),
+            CAST(:r_created AS timestamptz[]), CAST(:r_expires AS timestamptz[]),
+            CAST(:r_closed AS timestamptz[]))
+            AS r (key, id, sku, location_id, quantity, status, reference, created_at,
+                  expires_at, closed_at)
+         WHERE r.key IN (SELECT key FROM claim)
+        RETURNING sku, location_id, quantity
+    ), ledger AS (
+        INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, reserved_delta,
+                                     reason, actor, operation_key, reference, note, detail,
+                                     reservation_id, created_at)
+        SELECT * FROM unnest(
+            CAST(:m_ids AS uuid[]), CAST(:m_skus AS text[]), CAST(:m_locations AS uuid[]),
+            CAST(:m_on_hand AS integer[]), CAST(:m_reserved AS integer[]),
+            CAST(:m_reasons AS text[]), CAST(:m_actors AS text[]), CAST(:m_keys AS text[]),
+            CAST(:m_references AS text[]), CAST(:m_notes AS text[]), CAST(:m_details AS text[]),
+            CAST(:m_reservations AS uuid[]), CAST(:m_created AS timestamptz[]))
+            AS m (id, sku, location_id, on_hand_delta, reserved_delta, reason, actor,
+                  operation_key, reference, note, detail, reservation_id, created_at)
+         WHERE m.operation_key IN (SELECT key FROM claim)
+    ), delta AS (
+        SELECT h.sku, h.location_id, CAST(sum(h.quantity) AS integer) AS reserved_delta,
+               CASE WHEN bool_or(s.sellable) THEN -CAST(sum(h.quantity) AS integer) ELSE 0 END
+                 AS available_delta
+          FROM held AS h
+          LEFT JOIN unnest(CAST(:s_skus AS text[]), CAST(:s_locations AS uuid[]),
+                           CAST(:s_sellable AS boolean[])) AS s (sku, location_id, sellable)
+            ON s.sku = h.sku AND s.location_id = h.location_id
+         GROUP BY h.sku, h.location_id
+    ), level AS (
+        UPDATE stock_levels AS l
+           SET reserved = l.reserved + d.reserved_delta, version = l.version + 1
+          FROM delta AS d
+         WHERE l.sku = d.sku AND l.location_id = d.location_id
+           AND l.on_hand >= l.reserved + d.reserved_delta
+     RETURNING l.sku, l.location_id, l.on_hand, l.reserved, l.version, d.available_delta
+    ), total AS (
+        SELECT sku, sum(available_delta) AS delta
+          FROM level GROUP BY sku HAVING bool_or(available_delta <> 0)
+    ), item AS (
+        UPDATE inventory_items AS i SET available = i.available + t.delta
+          FROM total AS t
+         WHERE i.sku = t.sku
+     RETURNING i.sku, i.available
+    )
+    SELECT key AS sku, CAST(NULL AS uuid) AS location_id, CAST(NULL AS integer) AS on_hand,
+           CAST(NULL AS integer) AS reserved, CAST(NULL AS integer) AS version,
+           CAST(NULL AS integer) AS available, true AS claimed
+      FROM claim
+    UNION ALL
+    SELECT level.sku, level.location_id, level.on_hand, level.reserved, level.version,
+           item.available, false AS claimed
+      FROM level LEFT JOIN item ON item.sku = level.sku
     """)
 )
 

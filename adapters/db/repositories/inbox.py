@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import is_postgresql
 from adapters.db.tables import channel_configs, inbox, listing_items, listings
-from domain.sync.channel import InboundKind
+from domain.channels.port import InboundKind
 from domain.sync.inbox_model import OPEN_STATUSES, InboxEntry, InboxStatus, Intake, Settlement
 
 _OPEN = sorted(status.value for status in OPEN_STATUSES)

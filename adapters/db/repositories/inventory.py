@@ -7,11 +7,11 @@ that would break it matches no row and is refused, on PostgreSQL and SQLite alik
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, func, insert, select, update
+from sqlalchemy import String, and_, any_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,6 +28,7 @@ from adapters.db.tables import (
     stock_levels,
     stock_movements,
 )
+from domain.inventory.hold_requests import level_deltas
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     AuditReport,
@@ -279,18 +280,6 @@ class SqlInventoryRepository:
             self._conn, sku, location_id, on_hand, expected_on_hand, sellable=sellable
         )
 
-    async def hold(
-        self,
-        reservation: Reservation,
-        movement: Movement,
-        *,
-        sellable: bool,
-        claim: Operation | None = None,
-    ) -> LevelChange | None:
-        return await level_changes.hold(
-            self._conn, reservation, movement, sellable=sellable, claim=claim
-        )
-
     async def move_sku_total(self, sku: str, delta: int) -> tuple[int, int]:
         return await level_changes.move_sku_total(self._conn, sku, delta)
 
@@ -329,6 +318,32 @@ class SqlInventoryRepository:
         await self.add_movements([m for m in movements if m.operation_key in claimed])
         return claimed
 
+    async def hold(
+        self,
+        claims: Sequence[Operation],
+        held: Sequence[tuple[str, Reservation]],
+        movements: Sequence[Movement],
+        sellable: Mapping[tuple[str, uuid.UUID], bool],
+    ) -> tuple[set[str], list[tuple[LevelDelta, LevelChange | None]]]:
+        if not claims:
+            return set(), []
+        if not is_postgresql(self._conn):
+            claimed = await self.record_holds(claims, held, movements)
+            deltas = level_deltas([r for key, r in held if key in claimed], sellable)
+            return claimed, list(zip(deltas, await self.change_levels(deltas), strict=True))
+        params = holds.record_holds_params(claims, held, movements)
+        slots = sorted(sellable)
+        params.update(
+            s_skus=[sku for sku, _ in slots],
+            s_locations=[location_id for _, location_id in slots],
+            s_sellable=[sellable[slot] for slot in slots],
+        )
+        rows = await holds.HOLD.rows(self._conn, params)
+        claimed = {row.sku for row in rows if row.claimed}
+        deltas = level_deltas([r for key, r in held if key in claimed], sellable)
+        changes = level_changes.changes_from(deltas, [row for row in rows if not row.claimed])
+        return claimed, list(zip(deltas, changes, strict=True))
+
     async def add_reservations(self, held: Sequence[Reservation]) -> None:
         if held:  # an empty executemany would insert one row of defaults
             await self._conn.execute(insert(reservations), [reservation_row(r) for r in held])
@@ -342,17 +357,24 @@ class SqlInventoryRepository:
         return _reservation(row) if row else None
 
     async def close_reservation(
-        self, reservation_id: uuid.UUID, status: ReservationStatus, at: datetime
+        self,
+        reservation_id: uuid.UUID,
+        status: ReservationStatus,
+        at: datetime,
+        *,
+        read: Reservation | None = None,
     ) -> bool:
+        c = reservations.c
+        where = [c.id == reservation_id, c.status == ReservationStatus.ACTIVE.value]
+        if read is not None:
+            owner = read.reference
+            where.append(c.reference.is_(None) if owner is None else c.reference == owner)
+            if status is ReservationStatus.EXPIRED:
+                where.append(c.expires_at <= at)
         result = await self._conn.execute(
-            update(reservations)
-            .where(
-                reservations.c.id == reservation_id,
-                reservations.c.status == ReservationStatus.ACTIVE.value,
-            )
-            .values(status=status.value, closed_at=at)
+            update(reservations).where(*where).values(status=status.value, closed_at=at)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def split_reservation(
         self, reservation_id: uuid.UUID, quantity: int, part: Reservation
@@ -367,10 +389,33 @@ class SqlInventoryRepository:
             )
             .values(quantity=c.quantity - quantity)
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not result.rowcount:
             return False
         await self.add_reservation(part)
         return True
+
+    async def lock_reservations(self, references: Sequence[str]) -> list[Reservation]:
+        if not references:
+            return []
+        c = reservations.c
+        stmt = (
+            select(reservations)
+            .where(c.reference.in_(list(references)), c.status == ReservationStatus.ACTIVE.value)
+            .order_by(c.id)
+            .with_for_update()
+        )
+        return [_reservation(r) for r in await self._conn.execute(stmt)]
+
+    async def hand_over(self, owners: Mapping[uuid.UUID, str]) -> int:
+        if not owners:
+            return 0
+        c = reservations.c
+        result = await self._conn.execute(
+            update(reservations)
+            .where(c.id.in_(list(owners)), c.status == ReservationStatus.ACTIVE.value)
+            .values(reference=case(dict(owners), value=c.id), expires_at=None)
+        )
+        return int(result.rowcount)
 
     async def list_reservations(
         self,

@@ -13,23 +13,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Uuid, bindparam, insert, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Uuid, bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from adapters.db.dialect import is_postgresql
 from adapters.db.driver import DriverStatement
-from adapters.db.repositories.operations import SqlOperationLog
-from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
     JsonDocument,
     UtcDateTime,
     inventory_items,
-    reservations,
-    stock_movements,
 )
-from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
-from domain.inventory.model import LevelChange, LevelDelta, Movement, Reservation, StockLevel
+from domain.inventory.model import LevelChange, LevelDelta, StockLevel
 
 _LEVEL_DELTA = """
     UPDATE stock_levels
@@ -56,29 +51,6 @@ _ITEM_TOTAL = """
  RETURNING available
 """
 
-_HOLD_ROWS = """
-, held AS (
-    INSERT INTO reservations (id, sku, location_id, quantity, status, reference, created_at,
-                              expires_at)
-    SELECT :reservation_id, :sku, :location_id, :reserved_delta, 'active', :reference,
-           :created_at, :expires_at
-      FROM level
-), ledger AS (
-    INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, reserved_delta, reason,
-                                 actor, operation_key, reference, reservation_id, created_at)
-    SELECT :movement_id, :sku, :location_id, 0, :reserved_delta, :reason, :actor,
-           :operation_key, :reference, :reservation_id, :created_at
-      FROM level
-)
-"""
-
-_CLAIM = """
-    INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)
-    VALUES (:operation_key, :operation_kind, :fingerprint, :actor, :operation_result, :created_at)
- RETURNING key
-"""
-# The level waits for the claim: every transaction takes the key before the row lock.
-_AFTER_CLAIM = "\n       AND EXISTS (SELECT 1 FROM claim)"
 
 _SELECT = (
     " SELECT level.on_hand, level.reserved, level.version, item.available"
@@ -89,7 +61,7 @@ _SELECT = (
 def _typed(sql: str) -> Any:
     """A text statement whose ids and times bind as the columns do, on either backend."""
     statement = text(sql)
-    typed = {
+    typed: dict[str, TypeEngine[Any]] = {
         "location_id": Uuid(),
         "reservation_id": Uuid(),
         "movement_id": Uuid(),
@@ -110,22 +82,6 @@ _COUNT_WITH_TOTAL = _with_total(_LEVEL_COUNT)
 _NO_TOTAL = "SELECT NULL::integer AS available"
 
 
-def _hold_statement(*, claimed: bool, total: bool) -> Any:
-    level = (
-        _LEVEL_DELTA.replace(" RETURNING", _AFTER_CLAIM + "\n RETURNING")
-        if claimed
-        else _LEVEL_DELTA
-    )
-    claim = f"claim AS ({_CLAIM}), " if claimed else ""
-    item = _ITEM_TOTAL if total else _NO_TOTAL
-    return _typed(f"WITH {claim}level AS ({level}), item AS ({item}){_HOLD_ROWS}{_SELECT}")
-
-
-_HOLD = {
-    (claimed, total): DriverStatement(_hold_statement(claimed=claimed, total=total))
-    for claimed in (False, True)
-    for total in (False, True)
-}
 _DELTA = _typed(_LEVEL_DELTA)
 _COUNT = _typed(_LEVEL_COUNT)
 
@@ -243,7 +199,6 @@ async def change_levels(
             )
             for d in deltas
         ]
-    moves = [(d.on_hand_delta - d.reserved_delta) if d.sellable else 0 for d in deltas]
     rows = await _LEVELS_DELTA.rows(
         conn,
         {
@@ -251,9 +206,22 @@ async def change_levels(
             "location_ids": [d.location_id for d in deltas],
             "on_hand_deltas": [d.on_hand_delta for d in deltas],
             "reserved_deltas": [d.reserved_delta for d in deltas],
-            "available_deltas": moves,
+            "available_deltas": [_move(d) for d in deltas],
         },
     )
+    return changes_from(deltas, rows)
+
+
+def _move(delta: LevelDelta) -> int:
+    return (delta.on_hand_delta - delta.reserved_delta) if delta.sellable else 0
+
+
+def changes_from(deltas: Sequence[LevelDelta], rows: Sequence[Any]) -> list[LevelChange | None]:
+    """Each delta's change, from the rows of the levels a statement changed (sku, location_id,
+    on_hand, reserved, version, and the SKU's total after the statement, `available`); None
+    where the level refused."""
+    slots = [(d.sku, d.location_id) for d in deltas]
+    moves = [_move(d) for d in deltas]
     found = {(row.sku, row.location_id): row for row in rows}
     # Each SKU's total steps from before all its changes through them, in the order given,
     # as one-by-one changes would have seen it.
@@ -291,57 +259,3 @@ async def count_level(
     return await _apply(
         conn, (_COUNT, _COUNT_WITH_TOTAL), params, sku, location_id, available_delta
     )
-
-
-async def hold(
-    conn: AsyncConnection,
-    reservation: Reservation,
-    movement: Movement,
-    *,
-    sellable: bool,
-    claim: Operation | None = None,
-) -> LevelChange | None:
-    quantity = reservation.quantity
-    if is_postgresql(conn):
-        params: dict[str, Any] = {
-            "sku": reservation.sku,
-            "location_id": reservation.location_id,
-            "on_hand_delta": 0,
-            "reserved_delta": quantity,
-            "available_delta": -quantity if sellable else 0,
-            "reservation_id": reservation.id,
-            "reference": reservation.reference,
-            "created_at": reservation.created_at,
-            "expires_at": reservation.expires_at,
-            "movement_id": movement.id,
-            "reason": movement.reason.value,
-            "actor": movement.actor,
-            "operation_key": movement.operation_key,
-        }
-        if claim is not None:
-            # One statement writes the claim and the ledger row: they share key, actor, time.
-            assert (claim.key, claim.actor) == (movement.operation_key, movement.actor)
-            params.update(
-                operation_kind=claim.kind,
-                fingerprint=claim.fingerprint,
-                operation_result=dict(claim.result) if claim.result is not None else None,
-            )
-        try:
-            row = await _HOLD[(claim is not None, sellable)].first(conn, params)
-        except IntegrityError as error:
-            if "pk_operations" in str(error.orig):
-                raise OperationAlreadyRecorded(movement.operation_key or "") from None
-            raise
-        if row is None:
-            return None
-        return _change(reservation.sku, reservation.location_id, row, -quantity)
-    if claim is not None:
-        await SqlOperationLog(conn).claim(claim)
-    change = await change_level(
-        conn, reservation.sku, reservation.location_id, 0, quantity, sellable=sellable
-    )
-    if change is None:
-        return None
-    await conn.execute(insert(reservations).values(**reservation_row(reservation)))
-    await conn.execute(insert(stock_movements).values(**movement_row(movement)))
-    return change

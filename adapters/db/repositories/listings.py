@@ -8,14 +8,14 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Integer, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import listing_items, listings
-from domain.catalog.listing import Listing, ListingItem, ListingStatus, Problem
-from domain.catalog.money import Money
+from domain.channels.listing import DriftSighting, Listing, ListingItem, ListingStatus, Problem
+from domain.money import Money
 
 
 def _money(minor: int | None, currency: str | None) -> Money | None:
@@ -33,6 +33,11 @@ def _item(row: Any) -> ListingItem:
         confirmed_at=row.confirmed_at,
         external_id=row.external_id,
         refs=dict(row.refs or {}),
+        sighting=(
+            DriftSighting(row.drift_quantity, row.drift_from, row.drift_from_at, row.drift_seen_at)
+            if row.drift_quantity is not None and row.drift_seen_at is not None
+            else None
+        ),
     )
 
 
@@ -194,7 +199,12 @@ class SqlListingRepository:
         return found
 
     async def listed_items(
-        self, channel_id: uuid.UUID, *, after_sku: str | None, first: int
+        self,
+        channel_id: uuid.UUID,
+        *,
+        after_sku: str | None,
+        first: int,
+        sighted_or: Sequence[str] | None = None,
     ) -> list[tuple[Listing, ListingItem]]:
         item = listing_items.c
         stmt = (
@@ -209,6 +219,9 @@ class SqlListingRepository:
         )
         if after_sku is not None:
             stmt = stmt.where(item.sku > after_sku)
+        if sighted_or is not None:
+            sighted = item.drift_quantity.is_not(None)
+            stmt = stmt.where(or_(sighted, item.sku.in_(sorted(set(sighted_or)))))
         found = []
         for row in await self._conn.execute(stmt):
             values = {
@@ -299,6 +312,79 @@ class SqlListingRepository:
                 .values(confirmed_price_minor=bindparam("c_price"), confirmed_at=at),
                 [{"c_sku": sku, "c_price": p} for sku, p in prices],
             )
+
+    async def confirm_quantities_from(
+        self,
+        channel_id: uuid.UUID,
+        confirmed: Sequence[tuple[str, int | None, int]],
+        at: datetime,
+    ) -> None:
+        if not confirmed:
+            return
+        item = listing_items.c
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        expected = bindparam("c_expected", type_=Integer)
+        await self._conn.execute(
+            update(listing_items)
+            .where(
+                item.sku == bindparam("c_sku"),
+                item.listing_id.in_(on_channel),
+                item.confirmed_quantity.is_not_distinct_from(expected),
+            )
+            .values(confirmed_quantity=bindparam("c_quantity"), confirmed_at=at),
+            [
+                {"c_sku": s, "c_expected": e, "c_quantity": q}
+                for s, e, q in sorted(confirmed, key=lambda c: c[0])
+            ],
+        )
+
+    async def sight(
+        self, channel_id: uuid.UUID, sightings: Sequence[tuple[str, DriftSighting]]
+    ) -> None:
+        if not sightings:
+            return
+        item = listing_items.c
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        quantity = bindparam("s_quantity", type_=Integer)
+        drifted_from = bindparam("s_from", type_=Integer)
+        # The first sighting of a figure stays (a concurrent run may have seen it too): it is
+        # what the figure waits from.
+        await self._conn.execute(
+            update(listing_items)
+            .where(
+                item.sku == bindparam("s_sku"),
+                item.listing_id.in_(on_channel),
+                item.drift_quantity.is_distinct_from(quantity)
+                | item.drift_from.is_distinct_from(drifted_from),
+            )
+            .values(
+                drift_quantity=quantity,
+                drift_from=drifted_from,
+                drift_from_at=bindparam("s_from_at"),
+                drift_seen_at=bindparam("s_seen_at"),
+            ),
+            [
+                {"s_sku": sku, "s_quantity": s.quantity, "s_from": s.drifted_from,
+                 "s_from_at": s.drifted_at, "s_seen_at": s.seen_at}
+                for sku, s in sorted(sightings, key=lambda found: found[0])
+            ],
+        )  # fmt: skip
+
+    async def forget_sightings(self, channel_id: uuid.UUID, skus: Sequence[str]) -> None:
+        if not skus:
+            return
+        item = listing_items.c
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        await self._conn.execute(
+            update(listing_items)
+            .where(
+                item.sku == bindparam("f_sku"),
+                item.listing_id.in_(on_channel),
+                item.drift_quantity.is_not(None),
+            )
+            .values(drift_quantity=None, drift_from=None, drift_from_at=None, drift_seen_at=None),
+            [{"f_sku": sku} for sku in sorted(set(skus))],
+        )
 
     async def page(
         self,

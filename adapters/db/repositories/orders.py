@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,9 +21,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from adapters.db.cursors import before_position, encode_cursor
-from adapters.db.dialect import upsert_for
+from adapters.db.dialect import day_number, upsert_for
 from adapters.db.tables import (
     channel_cursors,
     order_conflicts,
@@ -32,10 +33,11 @@ from adapters.db.tables import (
     order_transitions,
     orders,
     shipments,
+    variants,
 )
+from domain.channels.policies import ConflictPolicy
 from domain.orders.model import (
     Conflict,
-    ConflictPolicy,
     Customer,
     LineStatus,
     Order,
@@ -44,6 +46,7 @@ from domain.orders.model import (
     OrderStatus,
     Shipment,
     Transition,
+    in_sequence,
 )
 from domain.orders.ports import OrderFilter
 
@@ -56,10 +59,12 @@ def _order_row(order: Order) -> dict[str, Any]:
         "number": order.number,
         "status": order.status.value,
         "placed_at": order.placed_at,
+        "placed_day": day_number(order.placed_at),
         "channel_updated_at": order.channel_updated_at,
         "customer_name": order.customer.name,
         "customer_email": order.customer.email,
         "customer_phone": order.customer.phone,
+        "customer_buyer_id": order.customer.buyer_id,
         "shipping_address": dict(order.shipping_address),
         "currency": order.currency,
         "total_minor": order.total_minor,
@@ -67,6 +72,16 @@ def _order_row(order: Order) -> dict[str, Any]:
         "attention_reason": order.attention_reason,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
+    }
+
+
+def _sold(order: Order) -> dict[str, Any]:
+    """Where and when the order was sold, copied onto its lines and fees for the reports
+    (never changed: an order's channel and placing time are fixed)."""
+    return {
+        "channel_id": order.channel_id,
+        "placed_at": order.placed_at,
+        "placed_day": day_number(order.placed_at),
     }
 
 
@@ -86,6 +101,7 @@ def _line_row(line: OrderLine, position: int) -> dict[str, Any]:
         "reservation_id": line.reservation_id,
         "routed_by": line.routed_by,
         "shipped_quantity": line.shipped_quantity,
+        "discount_minor": line.discount_minor,
     }
 
 
@@ -99,6 +115,7 @@ def _fee_rows(order: Order) -> list[dict[str, Any]]:
             "amount_minor": fee.amount_minor,
             "currency": fee.currency,
             "channel_line_id": fee.channel_line_id,
+            **_sold(order),
         }
         for n, fee in enumerate(order.fees)
     ]
@@ -125,7 +142,9 @@ def _order(row: Any) -> Order:
         status=OrderStatus(row.status),
         placed_at=row.placed_at,
         channel_updated_at=row.channel_updated_at,
-        customer=Customer(row.customer_name, row.customer_email, row.customer_phone),
+        customer=Customer(
+            row.customer_name, row.customer_email, row.customer_phone, row.customer_buyer_id
+        ),
         shipping_address=dict(row.shipping_address or {}),
         currency=row.currency,
         total_minor=row.total_minor,
@@ -151,6 +170,7 @@ def _line(row: Any) -> OrderLine:
         reservation_id=row.reservation_id,
         routed_by=row.routed_by,
         shipped_quantity=row.shipped_quantity,
+        discount_minor=row.discount_minor,
     )
 
 
@@ -194,8 +214,9 @@ class SqlOrderRepository:
         if (await self._conn.execute(stmt)).first() is None:
             return False
         if order.lines:
-            rows = [_line_row(line, n) for n, line in enumerate(order.lines)]
+            rows = [_line_row(line, n) | _sold(order) for n, line in enumerate(order.lines)]
             await self._conn.execute(insert(order_lines), rows)
+            await self._keep_costs(order_lines.c.order_id == order.id)
         if order.fees:
             await self._conn.execute(insert(order_fees), _fee_rows(order))
         return True
@@ -211,9 +232,12 @@ class SqlOrderRepository:
         result = await self._conn.execute(stmt, [_order_row(order) for order in batch])
         inserted = {row.id for row in result}
         stored = [order for order in batch if order.id in inserted]
-        lines = [_line_row(ln, n) for order in stored for n, ln in enumerate(order.lines)]
+        lines = [
+            _line_row(ln, n) | _sold(order) for order in stored for n, ln in enumerate(order.lines)
+        ]
         if lines:
             await self._conn.execute(insert(order_lines), lines)
+            await self._keep_costs(order_lines.c.order_id.in_([o.id for o in stored]))
         fees = [row for order in stored for row in _fee_rows(order)]
         if fees:
             await self._conn.execute(insert(order_fees), fees)
@@ -263,6 +287,26 @@ class SqlOrderRepository:
     async def get(self, order_id: uuid.UUID) -> Order | None:
         return await self._one(orders.c.id == order_id)
 
+    async def keep_costs(self, line_ids: Sequence[uuid.UUID]) -> None:
+        if line_ids:
+            await self._keep_costs(order_lines.c.id.in_(list(line_ids)))
+
+    async def _keep_costs(self, which: Any) -> None:
+        lines, v = order_lines.c, variants.c
+        cost = select(v.cost_minor).where(v.sku == lines.sku).scalar_subquery()
+        currency = select(v.currency).where(v.sku == lines.sku).scalar_subquery()
+        await self._conn.execute(
+            update(order_lines)
+            .where(which, lines.sku.is_not(None), lines.unit_cost_minor.is_(None))
+            .values(unit_cost_minor=cost, cost_currency=currency)
+        )
+
+    async def get_many(self, order_ids: Sequence[uuid.UUID]) -> list[Order]:
+        if not order_ids:
+            return []
+        stmt = select(orders).where(orders.c.id.in_(list(order_ids)))
+        return await self._with_lines((await self._conn.execute(stmt)).all())
+
     async def lock_many(self, order_ids: Sequence[uuid.UUID]) -> list[Order]:
         if not order_ids:
             return []
@@ -293,7 +337,9 @@ class SqlOrderRepository:
             for fixed in ("o_channel_id", "o_external_id", "o_created_at"):
                 row.pop(fixed)
             rows.append(row)
-        values = {name[2:]: bindparam(name) for name in rows[0] if name != "o_id"}
+        values: dict[str, BindParameter[Any]] = {
+            name[2:]: bindparam(name) for name in rows[0] if name != "o_id"
+        }
         await self._conn.execute(
             update(orders).where(orders.c.id == bindparam("o_id")).values(values), rows
         )
@@ -340,17 +386,19 @@ class SqlOrderRepository:
     async def transitions(self, order_id: uuid.UUID) -> list[Transition]:
         c = order_transitions.c
         stmt = select(order_transitions).where(c.order_id == order_id).order_by(c.at, c.id)
-        return [
-            Transition(
-                r.order_id,
-                OrderStatus(r.from_status) if r.from_status else None,
-                OrderStatus(r.to_status),
-                r.actor,
-                r.reason,
-                r.at,
-            )
-            for r in await self._conn.execute(stmt)
-        ]
+        return in_sequence(
+            [
+                Transition(
+                    r.order_id,
+                    OrderStatus(r.from_status) if r.from_status else None,
+                    OrderStatus(r.to_status),
+                    r.actor,
+                    r.reason,
+                    r.at,
+                )
+                for r in await self._conn.execute(stmt)
+            ]
+        )
 
     async def add_conflict(self, conflict: Conflict) -> None:
         await self._conn.execute(
@@ -467,25 +515,25 @@ class SqlOrderRepository:
         )
         return {row.sku: row.at for row in await self._conn.execute(stmt) if row.at is not None}
 
-    async def unallocated(self, limit: int, *, updated_before: datetime) -> list[uuid.UUID]:
-        waiting = exists().where(
-            order_lines.c.order_id == orders.c.id,
-            order_lines.c.status == LineStatus.OPEN.value,
-            order_lines.c.sku.is_not(None),
-        )
+    async def units_sold(
+        self, channel_id: uuid.UUID, since: Mapping[str, datetime]
+    ) -> dict[str, int]:
+        if not since:
+            return {}
         stmt = (
-            select(orders.c.id)
+            select(order_lines.c.sku, orders.c.placed_at, order_lines.c.quantity)
+            .join(orders, order_lines.c.order_id == orders.c.id)
             .where(
-                orders.c.status.in_(
-                    (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_ALLOCATED.value)
-                ),
-                waiting,
-                orders.c.updated_at < updated_before,
+                orders.c.channel_id == channel_id,
+                orders.c.placed_at >= min(since.values()),
+                order_lines.c.sku.in_(sorted(since)),
             )
-            .order_by(orders.c.placed_at)
-            .limit(limit)
         )
-        return [r.id for r in await self._conn.execute(stmt)]
+        sold: dict[str, int] = {}
+        for row in await self._conn.execute(stmt):
+            if row.placed_at >= since[row.sku]:
+                sold[row.sku] = sold.get(row.sku, 0) + row.quantity
+        return sold
 
     async def pull_cursor(self, channel_id: uuid.UUID) -> str | None:
         c = channel_cursors.c
@@ -501,6 +549,21 @@ class SqlOrderRepository:
         )
         await self._conn.execute(
             stmt.on_conflict_do_update(index_elements=["channel_id", "kind"], set_=values)
+        )
+
+    async def pulled_through(self, channel_id: uuid.UUID) -> datetime | None:
+        c = channel_cursors.c
+        stmt = select(c.pulled_through).where(c.channel_id == channel_id, c.kind == "orders")
+        at: datetime | None = (await self._conn.execute(stmt)).scalar_one_or_none()
+        return at
+
+    async def set_pulled_through(self, channel_id: uuid.UUID, started: datetime) -> None:
+        c = channel_cursors.c
+        await self._conn.execute(
+            update(channel_cursors)
+            .where(c.channel_id == channel_id, c.kind == "orders")
+            .where(or_(c.pulled_through.is_(None), c.pulled_through < started))
+            .values(pulled_through=started)
         )
 
     def cursor(self, order: Order) -> str:

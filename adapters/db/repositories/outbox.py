@@ -11,16 +11,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.dialect import upsert_for
+from adapters.db.dialect import is_postgresql, upsert_for
+from adapters.db.driver import DriverStatement
 from adapters.db.tables import outbox, sync_log
-from domain.sync.model import (
-    CallOutcome,
-    ChannelSyncStatus,
-    Dirty,
-    OutboxEntry,
-    OutboxKind,
-    OutboxStatus,
-)
+from domain.channels.outbox import Dirty, OutboxKind
+from domain.sync.model import CallOutcome, ChannelSyncStatus, OutboxEntry, OutboxStatus
 
 _DUE = (OutboxStatus.PENDING.value, OutboxStatus.RETRY.value)
 
@@ -39,6 +34,22 @@ def _entry(row: Any) -> OutboxEntry:
     )
 
 
+# Every stock change marks the channels fed by its level: on PostgreSQL one statement of
+# fixed text on the driver, its rows as arrays (a multi-row VALUES is compiled anew for
+# each batch size, which cost more CPU than the rest of a reservation).
+MARK = DriverStatement(
+    text("""
+    INSERT INTO outbox (id, channel_id, kind, key, status, attempts, available_at, created_at)
+    SELECT id, channel_id, kind, key, 'pending', 0, at, at
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:channels AS uuid[]), CAST(:kinds AS text[]),
+                  CAST(:keys AS text[])) AS d (id, channel_id, kind, key),
+           (SELECT CAST(:at AS timestamptz) AS at) AS now
+    ON CONFLICT (channel_id, kind, key) WHERE status = 'pending' DO NOTHING
+    RETURNING channel_id
+    """)
+)
+
+
 class SqlOutboxRepository:
     def __init__(self, connection: AsyncConnection):
         self._conn = connection
@@ -46,6 +57,16 @@ class SqlOutboxRepository:
     async def mark(self, dirty: Sequence[Dirty], now: datetime) -> set[uuid.UUID]:
         if not dirty:
             return set()
+        ordered = sorted(dirty, key=lambda d: (str(d.channel_id), d.kind.value, d.key))
+        if is_postgresql(self._conn):
+            params = {
+                "ids": [uuid.uuid4() for _ in ordered],
+                "channels": [d.channel_id for d in ordered],
+                "kinds": [d.kind.value for d in ordered],
+                "keys": [d.key for d in ordered],
+                "at": now,
+            }
+            return {row.channel_id for row in await MARK.rows(self._conn, params)}
         rows = [
             {
                 "id": uuid.uuid4(),
@@ -57,7 +78,7 @@ class SqlOutboxRepository:
                 "available_at": now,
                 "created_at": now,
             }
-            for d in sorted(dirty, key=lambda d: (str(d.channel_id), d.kind.value, d.key))
+            for d in ordered
         ]
         stmt = (
             upsert_for(self._conn)(outbox)
@@ -126,6 +147,20 @@ class SqlOutboxRepository:
         # Done rows are deleted: the sync log keeps the history of calls, the outbox stays small.
         if ids:
             await self._conn.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+
+    async def finish_waiting(
+        self, channel_id: uuid.UUID, kind: OutboxKind, keys: Sequence[str]
+    ) -> None:
+        if keys:
+            c = outbox.c
+            await self._conn.execute(
+                delete(outbox).where(
+                    c.channel_id == channel_id,
+                    c.kind == kind.value,
+                    c.key.in_(sorted(set(keys))),
+                    c.status == OutboxStatus.RETRY.value,
+                )
+            )
 
     async def retry(self, ids: Sequence[uuid.UUID], error: str, available_at: datetime) -> None:
         if ids:

@@ -11,9 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import upsert_for
-from adapters.db.tables import currency_rates, sale_prices, sku_price_overrides
-from domain.catalog.money import Money
-from domain.catalog.pricing import RateTable, SalePrice
+from adapters.db.tables import currency_rate_days, currency_rates, sale_prices, sku_price_overrides
+from domain.catalog.rate_history import RateHistory
+from domain.channels.pricing import RateTable, SalePrice
+from domain.money import Money
 
 
 class SqlPricingRepository:
@@ -30,6 +31,15 @@ class SqlPricingRepository:
         await self._conn.execute(
             stmt.on_conflict_do_update(index_elements=["source", "target"], set_=values)
         )
+        day = {"source": source, "target": target, "day": at.date()}
+        stmt = upsert_for(self._conn)(currency_rate_days).values(**day, **values)
+        await self._conn.execute(
+            stmt.on_conflict_do_update(index_elements=["source", "target", "day"], set_=values)
+        )
+
+    async def rate_history(self) -> RateHistory:
+        rows = await self._conn.execute(select(currency_rate_days))
+        return RateHistory.of((r.source, r.target, r.day, Decimal(r.rate)) for r in rows)
 
     async def overrides(self, skus: Sequence[str]) -> dict[tuple[uuid.UUID, str], Money]:
         if not skus:

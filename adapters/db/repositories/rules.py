@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.catalog.channel_config import PriceRuleSpec
-from domain.catalog.listing import DescriptionFormat, ListingRule, Selector, SelectorKind
-from domain.catalog.money import Money
-from domain.catalog.pricing import Rounding, RoundingMode
+from domain.channels.config import PriceRuleSpec
+from domain.channels.listing import DescriptionFormat, ListingRule, Selector, SelectorKind
+from domain.channels.pricing import Rounding, RoundingMode
+from domain.money import Money
 
 
 def price_rule_document(rule: PriceRuleSpec) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.schema.catalog.types import Money
-from domain.catalog.channel_config import ChannelConfig
+from domain.channels.config import ChannelConfig
 
 
 @strawberry.type

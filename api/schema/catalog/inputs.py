@@ -8,8 +8,8 @@ import strawberry
 
 from api.schema.ids import parse_id
 from domain.catalog import model
-from domain.catalog.money import Money
 from domain.errors import DomainError, InvalidFields
+from domain.money import Money
 
 
 @strawberry.input(description='An amount: a decimal string ("12.99") and an ISO 4217 currency.')

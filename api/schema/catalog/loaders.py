@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from strawberry.dataloader import DataLoader
 
 from adapters.container import Container
-from domain.catalog.channel_config import ChannelConfig
-from domain.catalog.listing import Listing
 from domain.catalog.model import Category, Image, Variant
+from domain.channels.config import ChannelConfig
+from domain.channels.listing import Listing
 
 
 class CatalogLoaders:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
 from api.product_batches import upsert_batch
@@ -20,15 +18,18 @@ from api.schema.catalog.inputs import (
 )
 from api.schema.catalog.types import Category, Product
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt
+from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.permissions import CanMutate
 from domain.catalog import model, products
 from domain.catalog.products import MAX_BATCH, ProductPatch
 from domain.catalog.products import UpsertOutcome as DomainUpsertOutcome
+from domain.clock import utcnow
 from domain.errors import DomainError, InvalidFields, InvalidInput
 
-UpsertOutcome = strawberry.enum(DomainUpsertOutcome, name="UpsertOutcome")
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+UpsertOutcome = DomainUpsertOutcome
+strawberry.enum(UpsertOutcome, name="UpsertOutcome")
 
 
 @strawberry.type
@@ -73,7 +74,7 @@ class UpsertProductsInput:
 class UpsertProductResult:
     index: int
     handle: str
-    outcome: UpsertOutcome  # type: ignore[valid-type]
+    outcome: UpsertOutcome
     product: Product | None
     user_errors: list[UserError]
 
@@ -132,53 +133,41 @@ def _errors(errors: tuple[DomainError, ...]) -> list[UserError]:
 @strawberry.type
 class CatalogMutation:
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ProductPayload)
     async def create_product(self, info: Info, input: ProductInput) -> ProductPayload:
         container = info.context.container
-
-        async def run() -> Product:
-            spec = product_spec(input)
-            async with container.uow() as uow:
-                product = await products.create_product(
-                    uow, spec, container.listing_formats, now=datetime.now(UTC)
-                )
-                await uow.commit()
-            return Product.from_domain(product)
-
-        product, errors = await attempt(run)
-        return ProductPayload(product=product, user_errors=errors)
+        spec = product_spec(input)
+        async with container.uow() as uow:
+            product = await products.create_product(
+                uow, spec, container.listing_formats, now=utcnow()
+            )
+            await uow.commit()
+        return ProductPayload(product=Product.from_domain(product))
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ProductPayload)
     async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
         container = info.context.container
-
-        async def run() -> Product:
-            product_id = parse_id(input.id, "id")
-            patch = _patch(input)
-            async with container.uow() as uow:
-                product = await products.update_product(
-                    uow, product_id, patch, container.listing_formats, now=datetime.now(UTC)
-                )
-                await uow.commit()
-            return Product.from_domain(product)
-
-        product, errors = await attempt(run)
-        return ProductPayload(product=product, user_errors=errors)
+        product_id = parse_id(input.id, "id")
+        patch = _patch(input)
+        async with container.uow() as uow:
+            product = await products.update_product(
+                uow, product_id, patch, container.listing_formats, now=utcnow()
+            )
+            await uow.commit()
+        return ProductPayload(product=Product.from_domain(product))
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ProductPayload)
     async def archive_product(self, info: Info, input: ArchiveProductInput) -> ProductPayload:
         container = info.context.container
-
-        async def run() -> Product:
-            product_id = parse_id(input.id, "id")
-            async with container.uow() as uow:
-                product = await products.archive_product(
-                    uow, product_id, container.listing_formats, now=datetime.now(UTC)
-                )
-                await uow.commit()
-            return Product.from_domain(product)
-
-        product, errors = await attempt(run)
-        return ProductPayload(product=product, user_errors=errors)
+        product_id = parse_id(input.id, "id")
+        async with container.uow() as uow:
+            product = await products.archive_product(
+                uow, product_id, container.listing_formats, now=utcnow()
+            )
+            await uow.commit()
+        return ProductPayload(product=Product.from_domain(product))
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -213,13 +202,10 @@ class CatalogMutation:
         return payload
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(CategoryPayload)
     async def create_category(self, info: Info, input: CreateCategoryInput) -> CategoryPayload:
-        async def run() -> Category:
-            parent = parse_id(input.parent_id, "parentId") if input.parent_id else None
-            async with info.context.container.uow() as uow:
-                category = await products.create_category(uow, name=input.name, parent_id=parent)
-                await uow.commit()
-            return Category.from_domain(category)
-
-        category, errors = await attempt(run)
-        return CategoryPayload(category=category, user_errors=errors)
+        parent = parse_id(input.parent_id, "parentId") if input.parent_id else None
+        async with info.context.container.uow() as uow:
+            category = await products.create_category(uow, name=input.name, parent_id=parent)
+            await uow.commit()
+        return CategoryPayload(category=Category.from_domain(category))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import strawberry
 
 from adapters.db.repositories.listings import listing_cursor
@@ -22,10 +20,11 @@ from api.schema.errors import query_errors
 from api.schema.ids import parse_id
 from api.schema.pagination import Connection, connection, page_size
 from domain.catalog import channel_settings, listings
-from domain.catalog.listing import ListingStatus as DomainListingStatus
 from domain.catalog.model import ProductStatus as DomainProductStatus
 from domain.catalog.ports import ProductFilter as DomainProductFilter
 from domain.catalog.selectors import CategoryTree
+from domain.channels.listing import ListingStatus as DomainListingStatus
+from domain.clock import utcnow
 
 
 @strawberry.input
@@ -37,7 +36,7 @@ class ProductFilter:
         default=None, description="The category and everything under it."
     )
     brand: str | None = None
-    status: ProductStatus | None = None  # type: ignore[valid-type]
+    status: ProductStatus | None = None
 
 
 @strawberry.type
@@ -98,7 +97,7 @@ class CatalogQuery:
             channel = parse_id(channel_id, "channelId")
             async with info.context.container.uow(readonly=True) as uow:
                 price = await channel_settings.price_for(
-                    uow, sku=sku, channel_id=channel, now=datetime.now(UTC)
+                    uow, sku=sku, channel_id=channel, now=utcnow()
                 )
         return ChannelPrice.from_domain(sku, channel, price)
 
@@ -107,7 +106,7 @@ class CatalogQuery:
         self,
         info: Info,
         channel_id: strawberry.ID | None = None,
-        status: ListingStatus | None = None,  # type: ignore[valid-type]
+        status: ListingStatus | None = None,
         first: int = 20,
         after: str | None = None,
     ) -> Connection[Listing]:
@@ -134,6 +133,6 @@ class CatalogQuery:
             product, channel = parse_id(product_id, "productId"), parse_id(channel_id, "channelId")
             async with container.uow(readonly=True) as uow:
                 listing, requests = await listings.preview(
-                    uow, product, channel, container.listing_formats, now=datetime.now(UTC)
+                    uow, product, channel, container.listing_formats, now=utcnow()
                 )
         return ListingPreview.build(listing, requests)

@@ -10,14 +10,17 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.schema.context import Info
-from domain.catalog import listing as domain_listing
 from domain.catalog import model
-from domain.catalog.money import Money as DomainMoney
-from domain.catalog.money import exponent
-from domain.catalog.pricing import ChannelPrice as DomainChannelPrice
+from domain.channels import listing as domain_listing
+from domain.channels.pricing import ChannelPrice as DomainChannelPrice
+from domain.money import Money as DomainMoney
+from domain.money import exponent
 
-ProductStatus = strawberry.enum(model.ProductStatus, name="ProductStatus")
-ListingStatus = strawberry.enum(domain_listing.ListingStatus, name="ListingStatus")
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+ProductStatus = model.ProductStatus
+strawberry.enum(ProductStatus, name="ProductStatus")
+ListingStatus = domain_listing.ListingStatus
+strawberry.enum(ListingStatus, name="ListingStatus")
 
 
 @strawberry.type(description="An amount of money: a decimal string and an ISO 4217 currency.")
@@ -173,7 +176,7 @@ class Listing:
     id: strawberry.ID
     channel_id: strawberry.ID
     product_id: strawberry.ID
-    status: ListingStatus  # type: ignore[valid-type]
+    status: ListingStatus
     problems: list[ListingProblem]
     content_hash: str | None
     confirmed_content_hash: str | None
@@ -213,7 +216,7 @@ class Product:
     tags: list[str]
     attributes: list[Attribute]
     options: list[ProductOption]
-    status: ProductStatus  # type: ignore[valid-type]
+    status: ProductStatus
     version: int
     created_at: datetime
     updated_at: datetime
@@ -303,7 +306,7 @@ class ChannelPrice:
 class ListingPreview:
     product_id: strawberry.ID
     channel_id: strawberry.ID
-    status: ListingStatus  # type: ignore[valid-type]
+    status: ListingStatus
     problems: list[ListingProblem]
     content_hash: str | None
     items: list[ListingItem]
@@ -325,5 +328,5 @@ class ListingPreview:
             ],
             content_hash=listing.content_hash,
             items=[ListingItem.from_domain(i) for i in listing.items],
-            requests=requests,
+            requests=JSON(requests),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt
+from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.inventory.types import (
     Alert,
@@ -16,7 +16,7 @@ from api.schema.inventory.types import (
     StockLevel,
 )
 from api.schema.permissions import CanMutate
-from domain.inventory import queries, reservations, setup, stock
+from domain.inventory import hold_requests, queries, reservations, setup, stock
 from domain.inventory.results import StockResult
 
 
@@ -24,7 +24,7 @@ from domain.inventory.results import StockResult
 class CreateLocationInput:
     code: str
     name: str
-    kind: LocationKind  # type: ignore[valid-type]
+    kind: LocationKind
 
 
 @strawberry.type
@@ -99,8 +99,10 @@ class ReserveStockInput:
     expires_in_seconds: int | None = None
 
 
-ReservationMode = strawberry.enum(
-    reservations.LineMode,
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+ReservationMode = hold_requests.LineMode
+strawberry.enum(
+    ReservationMode,
     name="ReservationMode",
     description="ALL_OR_NOTHING: every line or none. PARTIAL: as many lines as possible.",
 )
@@ -116,7 +118,7 @@ class ReserveStockLineInput:
 @strawberry.input
 class ReserveStockLinesInput:
     lines: list[ReserveStockLineInput]
-    mode: ReservationMode = reservations.LineMode.ALL_OR_NOTHING  # type: ignore[valid-type]
+    mode: ReservationMode = hold_requests.LineMode.ALL_OR_NOTHING
     idempotency_key: str
     reference: str | None = None
     expires_in_seconds: int | None = None
@@ -163,20 +165,14 @@ class AcknowledgeAlertPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _stock_payload(result: StockResult | None, errors: list[UserError]) -> StockChangePayload:
-    if result is None:
-        return StockChangePayload(user_errors=errors)
+def _stock_payload(result: StockResult) -> StockChangePayload:
     return StockChangePayload(
         levels=[StockLevel.from_domain(level) for level in result.levels],
         replayed=result.replayed,
     )
 
 
-def _reservation_payload(
-    result: reservations.ReservationResult | None, errors: list[UserError]
-) -> ReservationPayload:
-    if result is None:
-        return ReservationPayload(user_errors=errors)
+def _reservation_payload(result: reservations.ReservationResult) -> ReservationPayload:
     return ReservationPayload(
         reservation=Reservation.from_domain(result.reservation), replayed=result.replayed
     )
@@ -185,145 +181,128 @@ def _reservation_payload(
 @strawberry.type
 class InventoryMutation:
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(CreateLocationPayload)
     async def create_location(
         self, info: Info, input: CreateLocationInput
     ) -> CreateLocationPayload:
-        async def run() -> Location:
-            async with info.context.container.uow() as uow:
-                location = await setup.create_location(
-                    uow, code=input.code, name=input.name, kind=str(input.kind.value)
-                )
-                await uow.commit()
-            return Location.from_domain(location)
-
-        location, errors = await attempt(run)
-        return CreateLocationPayload(location=location, user_errors=errors)
+        async with info.context.container.uow() as uow:
+            location = await setup.create_location(
+                uow, code=input.code, name=input.name, kind=str(input.kind.value)
+            )
+            await uow.commit()
+        return CreateLocationPayload(location=Location.from_domain(location))
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(CreateInventoryItemPayload)
     async def create_inventory_item(
         self, info: Info, input: CreateInventoryItemInput
     ) -> CreateInventoryItemPayload:
-        async def run() -> InventoryItem:
-            async with info.context.container.uow() as uow:
-                item = await setup.create_inventory_item(
-                    uow, sku=input.sku, low_stock_threshold=input.low_stock_threshold
-                )
-                await uow.commit()
-                snapshot = await uow.inventory.snapshot(item.sku)
-            assert snapshot is not None
-            return InventoryItem.from_snapshot(snapshot)
-
-        item, errors = await attempt(run)
-        return CreateInventoryItemPayload(inventory_item=item, user_errors=errors)
+        async with info.context.container.uow() as uow:
+            item = await setup.create_inventory_item(
+                uow, sku=input.sku, low_stock_threshold=input.low_stock_threshold
+            )
+            await uow.commit()
+            snapshot = await uow.inventory.snapshot(item.sku)
+        assert snapshot is not None
+        return CreateInventoryItemPayload(inventory_item=InventoryItem.from_snapshot(snapshot))
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(StockChangePayload)
     async def receive_stock(self, info: Info, input: ReceiveStockInput) -> StockChangePayload:
-        async def run() -> StockResult:
-            return await stock.receive(
-                info.context.container.uow,
-                sku=input.sku,
-                location_id=parse_id(input.location_id, "locationId"),
-                quantity=input.quantity,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-                note=input.note,
-            )
-
-        return _stock_payload(*await attempt(run))
+        result = await stock.receive(
+            info.context.container.uow,
+            sku=input.sku,
+            location_id=parse_id(input.location_id, "locationId"),
+            quantity=input.quantity,
+            key=input.idempotency_key,
+            actor=info.context.actor,
+            note=input.note,
+        )
+        return _stock_payload(result)
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(StockChangePayload)
     async def adjust_stock(self, info: Info, input: AdjustStockInput) -> StockChangePayload:
-        async def run() -> StockResult:
-            return await stock.adjust(
-                info.context.container.uow,
-                sku=input.sku,
-                location_id=parse_id(input.location_id, "locationId"),
-                delta=input.delta,
-                reason=input.reason,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-                note=input.note,
-            )
-
-        return _stock_payload(*await attempt(run))
+        result = await stock.adjust(
+            info.context.container.uow,
+            sku=input.sku,
+            location_id=parse_id(input.location_id, "locationId"),
+            delta=input.delta,
+            reason=input.reason,
+            key=input.idempotency_key,
+            actor=info.context.actor,
+            note=input.note,
+        )
+        return _stock_payload(result)
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(StockChangePayload)
     async def count_stock(self, info: Info, input: CountStockInput) -> StockChangePayload:
-        async def run() -> StockResult:
-            return await stock.count(
-                info.context.container.uow,
-                sku=input.sku,
-                location_id=parse_id(input.location_id, "locationId"),
-                on_hand=input.on_hand,
-                expected_on_hand=input.expected_on_hand,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        return _stock_payload(*await attempt(run))
+        result = await stock.count(
+            info.context.container.uow,
+            sku=input.sku,
+            location_id=parse_id(input.location_id, "locationId"),
+            on_hand=input.on_hand,
+            expected_on_hand=input.expected_on_hand,
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return _stock_payload(result)
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(StockChangePayload)
     async def transfer_stock(self, info: Info, input: TransferStockInput) -> StockChangePayload:
-        async def run() -> StockResult:
-            return await stock.transfer(
-                info.context.container.uow,
-                sku=input.sku,
-                from_location_id=parse_id(input.from_location_id, "fromLocationId"),
-                to_location_id=parse_id(input.to_location_id, "toLocationId"),
-                quantity=input.quantity,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        return _stock_payload(*await attempt(run))
+        result = await stock.transfer(
+            info.context.container.uow,
+            sku=input.sku,
+            from_location_id=parse_id(input.from_location_id, "fromLocationId"),
+            to_location_id=parse_id(input.to_location_id, "toLocationId"),
+            quantity=input.quantity,
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return _stock_payload(result)
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ReservationPayload)
     async def reserve_stock(self, info: Info, input: ReserveStockInput) -> ReservationPayload:
-        async def run() -> reservations.ReservationResult:
-            return await info.context.container.reservation_desk.reserve(
-                sku=input.sku,
-                quantity=input.quantity,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-                location_id=parse_id(input.location_id, "locationId")
-                if input.location_id
-                else None,
-                reference=input.reference,
-                expires_in_seconds=input.expires_in_seconds,
-            )
-
-        return _reservation_payload(*await attempt(run))
+        result = await info.context.container.reservation_desk.reserve(
+            sku=input.sku,
+            quantity=input.quantity,
+            key=input.idempotency_key,
+            actor=info.context.actor,
+            location_id=parse_id(input.location_id, "locationId") if input.location_id else None,
+            reference=input.reference,
+            expires_in_seconds=input.expires_in_seconds,
+        )
+        return _reservation_payload(result)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="Reserve an order's lines together, locking them in one fixed order.",
     )
+    @user_errors_as(ReserveStockLinesPayload)
     async def reserve_stock_lines(
         self, info: Info, input: ReserveStockLinesInput
     ) -> ReserveStockLinesPayload:
-        async def run() -> reservations.LinesResult:
-            return await reservations.reserve_lines(
-                info.context.container.uow,
-                lines=[
-                    reservations.LineRequest(
-                        sku=line.sku,
-                        quantity=line.quantity,
-                        location_id=parse_id(line.location_id, f"lines[{i}].locationId")
-                        if line.location_id
-                        else None,
-                    )
-                    for i, line in enumerate(input.lines)
-                ],
-                mode=reservations.LineMode(input.mode),
-                key=input.idempotency_key,
-                actor=info.context.actor,
-                reference=input.reference,
-                expires_in_seconds=input.expires_in_seconds,
-            )
-
-        result, errors = await attempt(run)
-        if result is None:
-            return ReserveStockLinesPayload(user_errors=errors)
+        result = await reservations.reserve_lines(
+            info.context.container.uow,
+            lines=[
+                hold_requests.LineRequest(
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    location_id=parse_id(line.location_id, f"lines[{i}].locationId")
+                    if line.location_id
+                    else None,
+                )
+                for i, line in enumerate(input.lines)
+            ],
+            mode=hold_requests.LineMode(input.mode),
+            key=input.idempotency_key,
+            actor=info.context.actor,
+            reference=input.reference,
+            expires_in_seconds=input.expires_in_seconds,
+        )
         return ReserveStockLinesPayload(
             lines=[
                 ReservedLine(
@@ -340,40 +319,35 @@ class InventoryMutation:
         )
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ReservationPayload)
     async def release_reservation(self, info: Info, input: ReservationInput) -> ReservationPayload:
-        async def run() -> reservations.ReservationResult:
-            return await reservations.release(
-                info.context.container.uow,
-                reservation_id=parse_id(input.reservation_id, "reservationId"),
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        return _reservation_payload(*await attempt(run))
+        result = await reservations.release(
+            info.context.container.uow,
+            reservation_id=parse_id(input.reservation_id, "reservationId"),
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return _reservation_payload(result)
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(ReservationPayload)
     async def commit_reservation(self, info: Info, input: ReservationInput) -> ReservationPayload:
-        async def run() -> reservations.ReservationResult:
-            return await reservations.commit(
-                info.context.container.uow,
-                reservation_id=parse_id(input.reservation_id, "reservationId"),
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        return _reservation_payload(*await attempt(run))
+        result = await reservations.commit(
+            info.context.container.uow,
+            reservation_id=parse_id(input.reservation_id, "reservationId"),
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return _reservation_payload(result)
 
     @strawberry.mutation(permission_classes=[CanMutate])
+    @user_errors_as(AcknowledgeAlertPayload)
     async def acknowledge_alert(
         self, info: Info, input: AcknowledgeAlertInput
     ) -> AcknowledgeAlertPayload:
-        async def run() -> Alert:
-            async with info.context.container.uow() as uow:
-                alert = await queries.acknowledge_alert(
-                    uow, alert_id=parse_id(input.alert_id, "alertId"), actor=info.context.actor
-                )
-                await uow.commit()
-            return Alert.from_domain(alert)
-
-        alert, errors = await attempt(run)
-        return AcknowledgeAlertPayload(alert=alert, user_errors=errors)
+        async with info.context.container.uow() as uow:
+            alert = await queries.acknowledge_alert(
+                uow, alert_id=parse_id(input.alert_id, "alertId"), actor=info.context.actor
+            )
+            await uow.commit()
+        return AcknowledgeAlertPayload(alert=Alert.from_domain(alert))

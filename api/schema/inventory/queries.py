@@ -80,7 +80,7 @@ class InventoryQuery:
         self,
         info: Info,
         sku: str | None = None,
-        status: ReservationStatus | None = None,  # type: ignore[valid-type]
+        status: ReservationStatus | None = None,
         reference: str | None = None,
         first: int = 50,
         after: str | None = None,

@@ -52,7 +52,7 @@ class InventorySubscription:
     async def inventory_alerts(self, info: Info) -> AsyncGenerator[Alert, None]:
         async with info.context.container.bus.subscribe(ALERT_TOPIC) as events:
             async for event in events:
-                kind: AlertKind = DomainAlertKind(event["kind"])  # type: ignore[valid-type]
+                kind: AlertKind = DomainAlertKind(event["kind"])
                 yield Alert(
                     id=strawberry.ID(event["id"]),
                     kind=kind,

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import strawberry
 
+from api.schema.context import Info
+from domain.channels.availability import ChannelAvailability as DomainAvailability
 from domain.inventory import alerts as domain_alerts
 from domain.inventory import model
-from domain.inventory.availability import ChannelAvailability as DomainAvailability
 
-LocationKind = strawberry.enum(model.LocationKind, name="LocationKind")
-ReservationStatus = strawberry.enum(model.ReservationStatus, name="ReservationStatus")
-MovementReason = strawberry.enum(model.MovementReason, name="MovementReason")
-StockState = strawberry.enum(model.StockState, name="StockState")
-AlertKind = strawberry.enum(domain_alerts.AlertKind, name="AlertKind")
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+LocationKind = model.LocationKind
+strawberry.enum(LocationKind, name="LocationKind")
+ReservationStatus = model.ReservationStatus
+strawberry.enum(ReservationStatus, name="ReservationStatus")
+MovementReason = model.MovementReason
+strawberry.enum(MovementReason, name="MovementReason")
+StockState = model.StockState
+strawberry.enum(StockState, name="StockState")
+AlertKind = domain_alerts.AlertKind
+strawberry.enum(AlertKind, name="AlertKind")
 
 
 @strawberry.type
@@ -22,7 +30,7 @@ class Location:
     id: strawberry.ID
     code: str
     name: str
-    kind: LocationKind  # type: ignore[valid-type]
+    kind: LocationKind
 
     @classmethod
     def from_domain(cls, location: model.Location) -> Location:
@@ -34,11 +42,30 @@ class Location:
         )
 
 
-@strawberry.type(description="A location as seen from a stock level: enough to identify it.")
+@strawberry.type(
+    description="A location as seen from a level, a line or a movement: its id, and "
+    "its code and kind when asked (read once per request)."
+)
 class LocationRef:
     id: strawberry.ID
-    code: str | None = None
-    kind: LocationKind | None = None  # type: ignore[valid-type]
+    # Known already (a level read with its location), or read when `code` or `kind` is asked.
+    known: strawberry.Private[tuple[str, model.LocationKind] | None] = None
+
+    @strawberry.field
+    async def code(self, info: Info) -> str | None:
+        found = await self._found(info)
+        return found[0] if found else None
+
+    @strawberry.field
+    async def kind(self, info: Info) -> LocationKind | None:
+        found = await self._found(info)
+        return found[1] if found else None
+
+    async def _found(self, info: Info) -> tuple[str, model.LocationKind] | None:
+        if self.known is not None:
+            return self.known
+        location = await info.context.locations.load(uuid.UUID(self.id))
+        return (location.code, location.kind) if location else None
 
 
 @strawberry.type
@@ -58,8 +85,7 @@ class StockLevel:
             sku=level.sku,
             location=LocationRef(
                 id=strawberry.ID(str(level.location_id)),
-                code=at.location_code if at else None,
-                kind=at.location_kind if at else None,
+                known=(at.location_code, at.location_kind) if at else None,
             ),
             on_hand=level.on_hand,
             reserved=level.reserved,
@@ -72,7 +98,7 @@ class StockLevel:
 class InventoryItem:
     sku: str
     low_stock_threshold: int | None
-    stock_state: StockState  # type: ignore[valid-type]
+    stock_state: StockState
     on_hand: int
     reserved: int
     available: int
@@ -99,7 +125,7 @@ class StockMovement:
     location: LocationRef
     on_hand_delta: int
     reserved_delta: int
-    reason: MovementReason  # type: ignore[valid-type]
+    reason: MovementReason
     actor: str
     reference: str | None
     note: str | None
@@ -130,7 +156,7 @@ class Reservation:
     id: strawberry.ID
     sku: str
     quantity: int
-    status: ReservationStatus  # type: ignore[valid-type]
+    status: ReservationStatus
     reference: str | None
     location: LocationRef
     created_at: datetime
@@ -176,7 +202,7 @@ class ChannelAvailability:
 @strawberry.type
 class Alert:
     id: strawberry.ID
-    kind: AlertKind  # type: ignore[valid-type]
+    kind: AlertKind
     sku: str | None = strawberry.field(
         description="The SKU the alert is about; null for an inbound event naming none."
     )

@@ -1,64 +1,30 @@
-"""The web store's checkout completion: a paid cart becomes an order holding its own stock.
-
-The cart's hold (reservations with reference `cart:<cartId>`, as `checkoutReserve` made
-them) is let go, the order is taken in like any channel's order (one cart is one order:
-its external id is the cart id, so a replay finds the same order), and the order reserves
-its lines under `order:<id>`.
-
-The cart is released *before* the order is stored: once stored, an open order can be
-picked up by the allocation sweep at any moment, and while the cart still held the units
-that allocation would find none and backorder the lines. Everything that can be refused is
-checked before anything changes; if the process dies between the release and the order,
-the web store's retry of the same cart completes it.
-"""
+"""The web store's checkout completion, at the edge: the cart's order read and checked
+(every field at fault reported at once) before `domain.orders.checkout.place_all` stores
+it holding the cart's units, or refuses it whole."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from adapters.db.cursors import encode_cursor
+from adapters.desks.checkout import CheckoutCounter
 from api.schema.catalog.inputs import MoneyInput, money
 from api.schema.ids import parse_id
-from domain.catalog.money import Money
-from domain.errors import DomainError, IllegalState, InvalidFields, InvalidInput, NotFound
-from domain.inventory import reservations
-from domain.inventory.channels import Channel, ChannelKind
-from domain.inventory.model import Reservation, ReservationStatus
-from domain.orders.allocation import allocate
-from domain.orders.ingest import Ingested, ingest
+from domain.channels.model import Channel
+from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine
+from domain.errors import DomainError, InvalidFields, InvalidInput
+from domain.money import Money
 from domain.orders.model import Order
-from domain.ports import UnitOfWorkFactory
-from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine
 
 MAX_LINES = 100
 MAX_FEES = 10
 MAX_FEE_KIND = 32
 MAX_CART_ID = 100
-# One release key per reservation: `<key>:<reservation id>`, at most 200 long.
 MAX_KEY = 160
 MAX_ADDRESS_FIELDS = 20
 MAX_TEXT = 300
-RESERVATION_PAGE = 100
 PAID = "paid"
-
-
-def cart_reference(cart_id: str) -> str:
-    """As `checkoutReserve` names a cart's reservations."""
-    return f"cart:{cart_id}"
-
-
-async def webstore(uows: UnitOfWorkFactory, channel_id: str) -> Channel:
-    async with uows(readonly=True) as uow:
-        channel = await uow.channels.get(parse_id(channel_id, "channelId"))
-    if channel is None:
-        raise NotFound(f"unknown channel {channel_id}", field="channelId")
-    if channel.kind is not ChannelKind.WEBSTORE:
-        raise InvalidInput(
-            f"{channel.name} is a {channel.kind.value} channel, not a web store", field="channelId"
-        )
-    return channel
 
 
 def _text(value: str | None, field: str, limit: int, errors: list[DomainError]) -> str | None:
@@ -178,45 +144,16 @@ def _fees(
     return tuple(taken)
 
 
-async def _held_by(uows: UnitOfWorkFactory, reference: str) -> list[Reservation]:
-    found: list[Reservation] = []
-    after: str | None = None
-    async with uows(readonly=True) as uow:
-        while True:
-            page = await uow.inventory.list_reservations(
-                sku=None,
-                status=ReservationStatus.ACTIVE,
-                reference=reference,
-                first=RESERVATION_PAGE,
-                after=after,
-            )
-            found.extend(page)
-            if len(page) < RESERVATION_PAGE:
-                return found
-            after = encode_cursor(page[-1].created_at.isoformat(), page[-1].id)
-
-
-async def release_cart(uows: UnitOfWorkFactory, cart_id: str, key: str, actor: str) -> None:
-    """Let go of what the cart still holds (what is already let go stays so)."""
-    for held in await _held_by(uows, cart_reference(cart_id)):
-        try:
-            await reservations.release(
-                uows, reservation_id=held.id, key=f"{key}:{held.id}", actor=actor
-            )
-        except IllegalState:
-            continue  # released, expired or committed meanwhile
-
-
 async def place_order(
-    uows: UnitOfWorkFactory,
-    channel: Channel,
-    incoming: ChannelOrder,
+    counter: CheckoutCounter,
+    channel_id: str,
+    order_for: Callable[[Channel], ChannelOrder],
     *,
     key: str,
     actor: str,
 ) -> tuple[Order, bool]:
-    """Store the cart's order and reserve it; returns it and whether it was already there."""
-    await release_cart(uows, incoming.external_id, key.strip(), actor)
-    taken: Ingested = await ingest(uows, channel.id, incoming, actor=actor)
-    allocated = await allocate(uows, taken.order.id, actor=actor)
-    return allocated or taken.order, not taken.created
+    """Store the cart's order holding the cart's units (`domain.orders.checkout.place`,
+    with the calls that reach this process together)."""
+    return await counter.place(
+        parse_id(channel_id, "channelId"), order_for, key=key.strip(), actor=actor
+    )

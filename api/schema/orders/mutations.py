@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import strawberry
 from strawberry.scalars import JSON
 
 from api.schema.catalog.inputs import MoneyInput
 from api.schema.context import Info
-from api.schema.errors import UserError, attempt
+from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.orders import checkout
-from api.schema.orders.queries import locations_of
 from api.schema.orders.types import ConflictPolicy, LosingLines, Order, Shipment
 from api.schema.permissions import CanMutate
-from domain.catalog.channel_config import ChannelConfig
-from domain.errors import InvalidInput, NotFound
+from domain.channels import policies
+from domain.channels.model import Channel
+from domain.channels.order_rules import set_order_rules
+from domain.channels.port import ChannelOrder
+from domain.clock import utcnow
+from domain.errors import DomainError, InvalidFields, InvalidInput, NotFound
 from domain.orders import model
 from domain.orders.allocation import allocate
-from domain.orders.channel_rules import set_order_rules
 from domain.orders.delivery import mark_delivered
 from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
 from domain.orders.ingest import map_line_sku
@@ -153,8 +153,8 @@ class OrderPayload:
 @strawberry.input
 class SetConflictPolicyInput:
     channel_id: strawberry.ID
-    policy: ConflictPolicy  # type: ignore[valid-type]
-    losing_lines: LosingLines | None = strawberry.field(  # type: ignore[valid-type]
+    policy: ConflictPolicy
+    losing_lines: LosingLines | None = strawberry.field(
         default=None, description="What becomes of the channel's losing lines; null: unchanged."
     )
 
@@ -162,25 +162,18 @@ class SetConflictPolicyInput:
 @strawberry.type
 class ConflictPolicyPayload:
     channel_id: strawberry.ID | None = None
-    policy: ConflictPolicy | None = None  # type: ignore[valid-type]
-    losing_lines: LosingLines | None = None  # type: ignore[valid-type]
+    policy: ConflictPolicy | None = None
+    losing_lines: LosingLines | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _order_answer(
-    uows: UnitOfWorkFactory, run: Callable[[], Awaitable[model.Order]]
-) -> OrderPayload:
-    """Run an order use case; the order as it now stands, or the user errors."""
-    order, errors = await attempt(run)
-    if order is None:
-        return OrderPayload(user_errors=errors)
-    return OrderPayload(order=await _shown(uows, order))
+def _order_payload(order: model.Order) -> OrderPayload:
+    """The order as it now stands."""
+    return OrderPayload(order=_shown(order))
 
 
-async def _shown(uows: UnitOfWorkFactory, order: model.Order) -> Order:
-    async with uows(readonly=True) as uow:
-        locations = await locations_of(uow)
-    return Order.from_domain(order, locations, detailed=True)
+def _shown(order: model.Order) -> Order:
+    return Order.from_domain(order, detailed=True)
 
 
 async def _shipment_lines(
@@ -210,15 +203,36 @@ async def _shipment_lines(
     return [(line_id, quantities.get(line_id, 0)) for line_id in wanted]
 
 
-def _by_line_ids(errors: list[UserError]) -> list[UserError]:
+async def _ship(
+    uows: UnitOfWorkFactory, input: CreateShipmentInput, actor: str
+) -> tuple[model.Order, model.Shipment]:
+    order_id = parse_id(input.order_id, "orderId")
+    location_id = parse_id(input.location_id, "locationId")
+    if len(input.carrier.strip()) > MAX_CARRIER:
+        raise InvalidInput(f"at most {MAX_CARRIER} characters", field="carrier")
+    if len(input.tracking_number.strip()) > MAX_TRACKING:
+        raise InvalidInput(f"at most {MAX_TRACKING} characters", field="trackingNumber")
+    return await create_shipment(
+        uows,
+        order_id=order_id,
+        lines=await _shipment_lines(uows, order_id, input),
+        location_id=location_id,
+        carrier=input.carrier,
+        tracking_number=input.tracking_number,
+        key=input.idempotency_key,
+        actor=actor,
+    )
+
+
+def _by_line_ids(error: DomainError) -> DomainError:
     """With lineIds, the domain's `lines[n].lineId` is the client's `lineIds[n]`."""
-    renamed: list[UserError] = []
-    for error in errors:
-        field = error.field
-        if field and field.startswith("lines[") and field.endswith("].lineId"):
-            field = "lineIds[" + field.removeprefix("lines[").removesuffix(".lineId")
-        renamed.append(UserError(field=field, message=error.message, code=error.code))
-    return renamed
+    if isinstance(error, InvalidFields):
+        return InvalidFields([_by_line_ids(e) for e in error.errors])
+    field = error.field
+    if not (field and field.startswith("lines[") and field.endswith("].lineId")):
+        return error
+    field = "lineIds[" + field.removeprefix("lines[").removesuffix(".lineId")
+    return DomainError(error.message, field=field, code=error.code)
 
 
 @strawberry.type
@@ -229,12 +243,10 @@ class OrdersMutation:
         "the cart's hold is let go and the order reserves its lines. Placing the same cart "
         "again answers with the same order.",
     )
+    @user_errors_as(PlaceOrderPayload)
     async def place_order(self, info: Info, input: PlaceOrderInput) -> PlaceOrderPayload:
-        uows = info.context.container.uow
-
-        async def run() -> tuple[model.Order, bool]:
-            channel = await checkout.webstore(uows, input.channel_id)
-            incoming = checkout.channel_order(
+        def order_for(channel: Channel) -> ChannelOrder:
+            return checkout.channel_order(
                 channel,
                 cart_id=input.cart_id,
                 order_number=input.order_number,
@@ -246,18 +258,18 @@ class OrdersMutation:
                 shipping_address=input.shipping_address,
                 lines=[(ln.sku, ln.quantity, ln.unit_price) for ln in input.lines],
                 key=input.idempotency_key,
-                now=datetime.now(UTC),
+                now=utcnow(),
                 fees=[(fee.kind, fee.amount) for fee in input.fees or ()],
             )
-            return await checkout.place_order(
-                uows, channel, incoming, key=input.idempotency_key, actor=info.context.actor
-            )
 
-        placed, errors = await attempt(run)
-        if placed is None:
-            return PlaceOrderPayload(user_errors=errors)
-        order, replayed = placed
-        return PlaceOrderPayload(order=await _shown(uows, order), replayed=replayed)
+        order, replayed = await checkout.place_order(
+            info.context.container.checkout_counter,
+            input.channel_id,
+            order_for,
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return PlaceOrderPayload(order=_shown(order), replayed=replayed)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
@@ -266,142 +278,105 @@ class OrdersMutation:
         "reserved, and the channel is sent the tracking number. More than a line has left "
         "to ship is INVALID_QUANTITY, and nothing changes.",
     )
+    @user_errors_as(ShipmentPayload)
     async def create_shipment(self, info: Info, input: CreateShipmentInput) -> ShipmentPayload:
         uows = info.context.container.uow
-
-        async def run() -> tuple[model.Order, model.Shipment]:
-            order_id = parse_id(input.order_id, "orderId")
-            location_id = parse_id(input.location_id, "locationId")
-            if len(input.carrier.strip()) > MAX_CARRIER:
-                raise InvalidInput(f"at most {MAX_CARRIER} characters", field="carrier")
-            if len(input.tracking_number.strip()) > MAX_TRACKING:
-                raise InvalidInput(f"at most {MAX_TRACKING} characters", field="trackingNumber")
-            return await create_shipment(
-                uows,
-                order_id=order_id,
-                lines=await _shipment_lines(uows, order_id, input),
-                location_id=location_id,
-                carrier=input.carrier,
-                tracking_number=input.tracking_number,
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        shipped, errors = await attempt(run)
-        if shipped is None:
+        try:
+            order, shipment = await _ship(uows, input, info.context.actor)
+        except DomainError as error:
             if input.line_ids is not None and input.lines is None:
-                errors = _by_line_ids(errors)
-            return ShipmentPayload(user_errors=errors)
-        order, shipment = shipped
-        shown = await _shown(uows, order)
-        return ShipmentPayload(
-            order=shown, shipment=Shipment.from_domain(shipment, shown.locations)
-        )
+                raise _by_line_ids(error) from None
+            raise
+        return ShipmentPayload(order=_shown(order), shipment=Shipment.from_domain(shipment))
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="Cancel an order that has not shipped: what it holds is released. "
         "A shipped line cannot be cancelled (ILLEGAL_STATE): return it.",
     )
+    @user_errors_as(OrderPayload)
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
         uows = info.context.container.uow
-
-        async def run() -> model.Order:
-            return await cancel_order(
-                uows,
-                order_id=parse_id(input.order_id, "orderId"),
-                reason=input.reason.strip(),
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        return await _order_answer(uows, run)
+        order = await cancel_order(
+            uows,
+            order_id=parse_id(input.order_id, "orderId"),
+            reason=input.reason.strip(),
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return _order_payload(order)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="A shipped order reached its customer: SHIPPED becomes DELIVERED. Any "
         "other status is ILLEGAL_STATE and nothing changes; a delivered order stays so.",
     )
+    @user_errors_as(OrderPayload)
     async def mark_order_delivered(
         self, info: Info, input: MarkOrderDeliveredInput
     ) -> OrderPayload:
         uows = info.context.container.uow
-
-        async def run() -> model.Order:
-            return await mark_delivered(
-                uows,
-                order_id=parse_id(input.order_id, "orderId"),
-                actor=info.context.actor,
-                reason=input.reason,
-            )
-
-        return await _order_answer(uows, run)
+        order = await mark_delivered(
+            uows,
+            order_id=parse_id(input.order_id, "orderId"),
+            actor=info.context.actor,
+            reason=input.reason,
+        )
+        return _order_payload(order)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="Shipped lines came back: restocked at the location they left from (a "
         "`return` ledger row), or not (damaged).",
     )
+    @user_errors_as(OrderPayload)
     async def return_order_lines(self, info: Info, input: ReturnOrderLinesInput) -> OrderPayload:
         uows = info.context.container.uow
-
-        async def run() -> model.Order:
-            return await return_lines(
-                uows,
-                order_id=parse_id(input.order_id, "orderId"),
-                line_ids=[parse_id(i, f"lineIds[{n}]") for n, i in enumerate(input.line_ids)],
-                restock=input.restock,
-                reason=input.reason.strip() or "returned",
-                key=input.idempotency_key,
-                actor=info.context.actor,
-            )
-
-        return await _order_answer(uows, run)
+        order = await return_lines(
+            uows,
+            order_id=parse_id(input.order_id, "orderId"),
+            line_ids=[parse_id(i, f"lineIds[{n}]") for n, i in enumerate(input.line_ids)],
+            restock=input.restock,
+            reason=input.reason.strip() or "returned",
+            key=input.idempotency_key,
+            actor=info.context.actor,
+        )
+        return _order_payload(order)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="Point a line whose SKU the hub did not know at a hub SKU; the order "
         "then reserves what it can.",
     )
+    @user_errors_as(OrderPayload)
     async def map_order_line_sku(self, info: Info, input: MapOrderLineSkuInput) -> OrderPayload:
         uows = info.context.container.uow
-
-        async def run() -> model.Order:
-            order_id = parse_id(input.order_id, "orderId")
-            mapped = await map_line_sku(
-                uows,
-                order_id,
-                parse_id(input.line_id, "lineId"),
-                input.sku.strip(),
-                actor=info.context.actor,
-            )
-            # Reserved right away (not queued), so the answer shows where the line stands.
-            return await allocate(uows, order_id, actor=info.context.actor) or mapped
-
-        return await _order_answer(uows, run)
+        order_id = parse_id(input.order_id, "orderId")
+        line_id = parse_id(input.line_id, "lineId")
+        mapped = await map_line_sku(
+            uows, order_id, line_id, input.sku.strip(), actor=info.context.actor
+        )
+        # Reserved right away (not queued), so the answer shows where the line stands.
+        order = await allocate(uows, order_id, actor=info.context.actor) or mapped
+        return _order_payload(order)
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="How the channel's orders settle a contested last unit from now on, and "
         "(losingLines) whether its line that loses one is backordered or cancelled on it.",
     )
+    @user_errors_as(ConflictPolicyPayload)
     async def set_conflict_policy(
         self, info: Info, input: SetConflictPolicyInput
     ) -> ConflictPolicyPayload:
-        async def run() -> ChannelConfig:
-            channel_id = parse_id(input.channel_id, "channelId")
-            losing = model.LosingLine(input.losing_lines) if input.losing_lines else None
-            async with info.context.container.uow() as uow:
-                config = await set_order_rules(
-                    uow, channel_id, now=datetime.now(UTC),
-                    conflict_policy=model.ConflictPolicy(input.policy), losing_lines=losing,
-                )  # fmt: skip
-                await uow.commit()
-            return config
-
-        config, errors = await attempt(run)
-        if config is None:
-            return ConflictPolicyPayload(user_errors=errors)
+        channel_id = parse_id(input.channel_id, "channelId")
+        losing = policies.LosingLine(input.losing_lines) if input.losing_lines else None
+        async with info.context.container.uow() as uow:
+            config = await set_order_rules(
+                uow, channel_id, now=utcnow(),
+                conflict_policy=policies.ConflictPolicy(input.policy), losing_lines=losing,
+            )  # fmt: skip
+            await uow.commit()
         return ConflictPolicyPayload(
             channel_id=strawberry.ID(str(config.channel_id)),
             policy=config.conflict_policy,

@@ -6,16 +6,16 @@ import uuid
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from api.schema.context import Info
 from api.schema.errors import query_errors
 from api.schema.ids import parse_id
 from api.schema.orders.groups import same_customer_and_address
-from api.schema.orders.types import Locations, Order, OrderGroup, OrderStatus
+from api.schema.orders.types import Order, OrderGroup, OrderStatus
 from api.schema.pagination import Connection, connection, page_size
 from domain.orders import model
 from domain.orders.ports import OrderFilter as DomainOrderFilter
-from domain.ports import UnitOfWork
 
 GROUP_WINDOW = 500
 OPEN_STATUSES = (
@@ -28,7 +28,7 @@ OPEN_STATUSES = (
 @strawberry.input
 class OrderFilter:
     channel_ids: list[strawberry.ID] | None = None
-    statuses: list[OrderStatus] | None = None  # type: ignore[valid-type]
+    statuses: list[OrderStatus] | None = None
     placed_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
     placed_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
     sku: str | None = strawberry.field(default=None, description="Orders with a line of it.")
@@ -55,11 +55,6 @@ class OrderFilter:
         )
 
 
-async def locations_of(uow: UnitOfWork) -> Locations:
-    """Every location by id (one query), to name where lines are reserved and shipped from."""
-    return {location.id: location for location in await uow.inventory.list_locations()}
-
-
 @strawberry.type
 class OrdersQuery:
     @strawberry.field(
@@ -78,9 +73,8 @@ class OrdersQuery:
             wanted = filter.to_domain() if filter else DomainOrderFilter()
             async with info.context.container.uow(readonly=True) as uow:
                 rows = await uow.orders.page(first=size + 1, after=after, filter=wanted)
-                locations = await locations_of(uow)
                 cursor_of = uow.orders.cursor
-        return connection(rows, size, cursor_of, lambda o: Order.from_domain(o, locations))
+        return connection(rows, size, cursor_of, Order.from_domain)
 
     @strawberry.field(description="One order, with its transitions, conflicts and shipments.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
@@ -99,12 +93,11 @@ class OrdersQuery:
             recent = await uow.orders.page(
                 first=GROUP_WINDOW, after=None, filter=DomainOrderFilter(statuses=OPEN_STATUSES)
             )
-            locations = await locations_of(uow)
         return [
             OrderGroup(
                 customer_email=group.customer_email,
-                address=dict(group.address),
-                orders=[Order.from_domain(o, locations) for o in group.orders],
+                address=JSON(dict(group.address)),
+                orders=[Order.from_domain(o) for o in group.orders],
             )
             for group in same_customer_and_address(recent)
         ]
@@ -114,7 +107,4 @@ async def load_order(info: Info, order_id: uuid.UUID) -> Order | None:
     """The order as it stands now, in full (its details may be read)."""
     async with info.context.container.uow(readonly=True) as uow:
         order = await uow.orders.get(order_id)
-        if order is None:
-            return None
-        locations = await locations_of(uow)
-    return Order.from_domain(order, locations, detailed=True)
+    return Order.from_domain(order, detailed=True) if order is not None else None

@@ -18,42 +18,49 @@ from strawberry.scalars import JSON
 from api.schema.catalog.types import Money
 from api.schema.context import Info
 from api.schema.inventory.types import LocationRef
-from domain.catalog.money import Money as DomainMoney
+from domain.channels import policies
 from domain.errors import DomainError
-from domain.inventory.model import Location
+from domain.money import Money as DomainMoney
 from domain.orders import model
 
-OrderStatus = strawberry.enum(
-    model.OrderStatus,
+# strawberry.enum marks the domain's own enum (and returns it): fields name that type.
+OrderStatus = model.OrderStatus
+strawberry.enum(
+    OrderStatus,
     name="OrderStatus",
     description="PENDING_PAYMENT: not paid yet, nothing reserved. OPEN: waiting for stock. "
     "ALLOCATED / PARTIALLY_ALLOCATED: every / some line reserved. PARTIALLY_SHIPPED, "
     "SHIPPED, DELIVERED, CANCELLED.",
 )
-OrderLineStatus = strawberry.enum(
-    model.LineStatus,
+OrderLineStatus = model.LineStatus
+strawberry.enum(
+    OrderLineStatus,
     name="OrderLineStatus",
     description="OPEN: waiting for stock (or for its SKU to be mapped). ALLOCATED: reserved "
     "at a location. SHORT: lost a last-unit conflict (backordered, or held for a person). "
     "PARTIALLY_SHIPPED: some units shipped (shippedQuantity), the rest still reserved. "
     "SHIPPED, CANCELLED, RETURNED.",
 )
-ConflictPolicy = strawberry.enum(
-    model.ConflictPolicy,
+ConflictPolicy = policies.ConflictPolicy
+strawberry.enum(
+    ConflictPolicy,
     name="ConflictPolicy",
-    description="Who gets a contested last unit. FIRST_COME: the order placed first. "
-    "CHANNEL_PRIORITY: the higher-priority channel. MANUAL: the line is held and a person "
-    "is alerted.",
+    description="Who gets a contested last unit. FIRST_COME: the order placed first (times "
+    "closer than the coarser channel clock, e.g. Shopify's whole seconds, go by arrival at "
+    "Nexo). CHANNEL_PRIORITY: the higher-priority channel. MANUAL: the line is held and a "
+    "person is alerted. A web store order placed at checkout is never taken back.",
 )
-LosingLines = strawberry.enum(
-    model.LosingLine,
+LosingLines = policies.LosingLine
+strawberry.enum(
+    LosingLines,
     name="LosingLines",
     description="What becomes of a channel's line that lost a contested last unit (under "
     "FIRST_COME or CHANNEL_PRIORITY). BACKORDER: it stays SHORT until stock comes. CANCEL: "
     "it is CANCELLED, and the channel is told to cancel it too.",
 )
-Fulfilment = strawberry.enum(
-    model.Fulfilment,
+Fulfilment = policies.Fulfilment
+strawberry.enum(
+    Fulfilment,
     name="Fulfilment",
     description="Who ships a channel's orders, and so which stock they take. MERCHANT: the "
     "hub's own locations among the channel's (warehouse, store, 3PL), then dropship; never "
@@ -61,7 +68,6 @@ Fulfilment = strawberry.enum(
     "only the channel's CHANNEL_MANAGED locations, never the hub's own stock.",
 )
 
-Locations = Mapping[uuid.UUID, Location]
 DETAIL = "Null in the `orders` list and `orderGroups`: ask `order(id:)`."
 
 
@@ -75,13 +81,8 @@ def money(minor: int | None, currency: str | None) -> Money | None:
         return None
 
 
-def location_ref(location_id: uuid.UUID, locations: Locations) -> LocationRef:
-    known = locations.get(location_id)
-    return LocationRef(
-        id=strawberry.ID(str(location_id)),
-        code=known.code if known else None,
-        kind=known.kind if known else None,
-    )
+def location_ref(location_id: uuid.UUID) -> LocationRef:
+    return LocationRef(id=strawberry.ID(str(location_id)))
 
 
 @strawberry.type
@@ -101,7 +102,7 @@ class OrderLine:
     )
     quantity: int
     unit_price: Money | None
-    status: OrderLineStatus  # type: ignore[valid-type]
+    status: OrderLineStatus
     location: LocationRef | None = strawberry.field(
         description="Where the line is reserved, or shipped from."
     )
@@ -110,7 +111,7 @@ class OrderLine:
     shipped_quantity: int
 
     @classmethod
-    def from_domain(cls, line: model.OrderLine, locations: Locations) -> OrderLine:
+    def from_domain(cls, line: model.OrderLine) -> OrderLine:
         return cls(
             id=strawberry.ID(str(line.id)),
             channel_line_id=line.channel_line_id,
@@ -119,7 +120,7 @@ class OrderLine:
             quantity=line.quantity,
             unit_price=money(line.unit_price_minor, line.currency),
             status=line.status,
-            location=location_ref(line.location_id, locations) if line.location_id else None,
+            location=location_ref(line.location_id) if line.location_id else None,
             reservation_id=strawberry.ID(str(line.reservation_id)) if line.reservation_id else None,
             routed_by=line.routed_by,
             shipped_quantity=line.shipped_quantity,
@@ -147,8 +148,8 @@ class OrderFee:
 
 @strawberry.type(description="A change of an order's status, and who made it why.")
 class OrderTransition:
-    from_status: OrderStatus | None  # type: ignore[valid-type]
-    to_status: OrderStatus  # type: ignore[valid-type]
+    from_status: OrderStatus | None
+    to_status: OrderStatus
     actor: str
     reason: str
     at: datetime
@@ -170,7 +171,7 @@ class OrderConflict:
     line_id: strawberry.ID
     sku: str
     quantity: int
-    policy: ConflictPolicy  # type: ignore[valid-type]
+    policy: ConflictPolicy
     resolution: str
     winner_order_id: strawberry.ID | None = strawberry.field(
         description="The order that got the unit; null when none did."
@@ -211,12 +212,12 @@ class Shipment:
     created_at: datetime
 
     @classmethod
-    def from_domain(cls, shipment: model.Shipment, locations: Locations) -> Shipment:
+    def from_domain(cls, shipment: model.Shipment) -> Shipment:
         return cls(
             id=strawberry.ID(str(shipment.id)),
             carrier=shipment.carrier,
             tracking_number=shipment.tracking_number,
-            location=location_ref(shipment.location_id, locations),
+            location=location_ref(shipment.location_id),
             lines=[
                 ShipmentLine(line_id=strawberry.ID(str(line_id)), quantity=quantity)
                 for line_id, quantity in shipment.lines
@@ -232,7 +233,7 @@ class Order:
     channel_id: strawberry.ID
     external_id: str = strawberry.field(description="The channel's id for the order.")
     number: str | None
-    status: OrderStatus  # type: ignore[valid-type]
+    status: OrderStatus
     placed_at: datetime
     customer: OrderCustomer
     shipping_address: JSON
@@ -251,12 +252,9 @@ class Order:
     )
     order_id: strawberry.Private[uuid.UUID]
     detailed: strawberry.Private[bool]
-    locations: strawberry.Private[Locations]
 
     @classmethod
-    def from_domain(
-        cls, order: model.Order, locations: Locations, *, detailed: bool = False
-    ) -> Order:
+    def from_domain(cls, order: model.Order, *, detailed: bool = False) -> Order:
         """`detailed`: transitions, conflicts and shipments may be read (one order only)."""
         return cls(
             id=strawberry.ID(str(order.id)),
@@ -268,18 +266,17 @@ class Order:
             customer=OrderCustomer(
                 name=order.customer.name, email=order.customer.email, phone=order.customer.phone
             ),
-            shipping_address=dict(order.shipping_address),
+            shipping_address=JSON(dict(order.shipping_address)),
             currency=order.currency,
             total=money(order.total_minor, order.currency),
             needs_attention=order.needs_attention,
             attention_reason=order.attention_reason,
             created_at=order.created_at,
             updated_at=order.updated_at,
-            lines=[OrderLine.from_domain(line, locations) for line in order.lines],
+            lines=[OrderLine.from_domain(line) for line in order.lines],
             fees=[OrderFee.from_domain(fee) for fee in order.fees],
             order_id=order.id,
             detailed=detailed,
-            locations=locations,
         )
 
     @strawberry.field(description=f"Every status change, oldest first. {DETAIL}")
@@ -304,7 +301,7 @@ class Order:
             return None
         async with info.context.container.uow(readonly=True) as uow:
             found = await uow.orders.shipments(self.order_id)
-        return [Shipment.from_domain(s, self.locations) for s in found]
+        return [Shipment.from_domain(s) for s in found]
 
 
 @strawberry.type(
@@ -327,7 +324,7 @@ class OrderEvent:
     channel_id: strawberry.ID
     external_id: str
     number: str | None
-    status: OrderStatus  # type: ignore[valid-type]
+    status: OrderStatus
     needs_attention: bool
     detail: str | None = strawberry.field(
         description="The conflict's resolution, the tracking number, the cancel reason…"

@@ -14,9 +14,8 @@ from adapters.channels.shopify.adapter import ShopifyChannel
 from adapters.channels.shopify.client import ShopifyClient
 from adapters.channels.shopify.mapping import ShopifyListingFormat
 from adapters.ratelimit.memory import MemoryRateLimiter
-from domain.catalog.listing import ListingDraft
-from domain.catalog.money import Money
-from domain.sync.channel import (
+from domain.channels.listing import ListingDraft
+from domain.channels.port import (
     ChannelMisconfigured,
     ChannelRejected,
     ChannelThrottled,
@@ -28,6 +27,7 @@ from domain.sync.channel import (
     QuantityUpdate,
     ShipmentNotice,
 )
+from domain.money import Money
 from domain.sync.rate_limits import BucketSpec
 from sandbox.shopify import ShopifySandbox
 from sandbox.shopify.mutations import MUTATION
@@ -399,6 +399,28 @@ async def test_a_shipment_is_a_fulfilment_with_its_tracking(
     assert shipped["displayFulfillmentStatus"] == "PARTIALLY_FULFILLED"
 
 
+@pytest.mark.parametrize("units", [1, 2], ids=["some left to ship", "nothing left to ship"])
+async def test_a_shipment_confirmed_again_after_its_answer_was_lost_is_the_same_fulfilment(
+    sandbox: ShopifySandbox,
+    http: httpx.AsyncClient,
+    channel: ShopifyChannel,
+    listed: ListingRefs,
+    location: str,
+    units: int,
+) -> None:
+    order_id = await sandbox.place_order([("TRAIL-S-RED", 2)], location_gid=location)
+    line = (await channel.fetch_orders(None)).orders[0].lines[0].line_id
+    parcel = ShipmentNotice({"order_id": order_id}, ((line, units),), "UPS", "1Z-LOST")
+    first = await channel.confirm_shipment(parcel)  # carried out; say its answer was lost
+
+    again = await channel.confirm_shipment(parcel)  # the retry of a try whose answer was lost
+
+    assert again == first
+    state = await shop_state(http)
+    made = [f for f in state["fulfillments"] if f["orderId"] == order_id]
+    assert [(f["id"], f["totalQuantity"]) for f in made] == [(first, units)]
+
+
 async def test_shipping_more_than_is_left_is_rejected(
     sandbox: ShopifySandbox, channel: ShopifyChannel, listed: ListingRefs, location: str
 ) -> None:
@@ -518,6 +540,9 @@ class Unlimited:
 
     async def acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> None:
         pass
+
+    async def try_acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> float:
+        return 0.0
 
     async def observe(self, key: str, spec: BucketSpec, available: float) -> None:
         pass

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.container import Container
+from domain.inventory.hold_requests import reserve_movement
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
@@ -18,7 +19,6 @@ from domain.inventory.model import (
     ReservationStatus,
     StockLevel,
 )
-from domain.inventory.reservations import reserve_movement
 from domain.inventory.setup import create_inventory_item
 from tests.integration.inventory.conftest import Stockroom, receive
 

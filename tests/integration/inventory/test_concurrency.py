@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 import pytest
@@ -19,9 +19,11 @@ from adapters.db.repositories.inventory import SqlInventoryRepository
 from domain.errors import InsufficientStock
 from domain.inventory import reservations, stock
 from domain.inventory.alerts import AlertKind
+from domain.inventory.hold_requests import LineMode, LineRequest
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
+    LevelDelta,
     Movement,
     Reservation,
     ReservationStatus,
@@ -29,7 +31,6 @@ from domain.inventory.model import (
     StockState,
 )
 from domain.inventory.queries import audit
-from domain.inventory.reservations import LineMode, LineRequest
 from domain.inventory.setup import create_inventory_item
 from tests.integration.inventory.conftest import Stockroom
 
@@ -282,19 +283,31 @@ async def test_concurrent_replays_of_one_key_that_takes_the_last_units(
 def _after_first_snapshot(
     monkeypatch: pytest.MonkeyPatch, between: Callable[[], Awaitable[object]]
 ) -> None:
-    """Run `between` (to commit) right after the next snapshot read, inside that transaction."""
-    original = SqlInventoryRepository.snapshot
+    """Run `between` (to commit) right after the next snapshot read (of one SKU or of
+    several), inside that transaction."""
+    one, many = SqlInventoryRepository.snapshot, SqlInventoryRepository.snapshots
     armed = True
 
-    async def snapshot(self: SqlInventoryRepository, sku: str) -> SkuSnapshot | None:
+    async def after() -> None:
         nonlocal armed
-        found = await original(self, sku)
         if armed:
             armed = False
             await between()
+
+    async def snapshot(self: SqlInventoryRepository, sku: str) -> SkuSnapshot | None:
+        found = await one(self, sku)
+        await after()
+        return found
+
+    async def snapshots(
+        self: SqlInventoryRepository, skus: Sequence[str]
+    ) -> dict[str, SkuSnapshot]:
+        found = await many(self, skus)
+        await after()
         return found
 
     monkeypatch.setattr(SqlInventoryRepository, "snapshot", snapshot)
+    monkeypatch.setattr(SqlInventoryRepository, "snapshots", snapshots)
 
 
 async def _alerts(container: Container, sku: str) -> list[AlertKind]:
@@ -308,6 +321,32 @@ async def _state(container: Container, sku: str) -> StockState:
         item = await uow.inventory.get_item(sku)
     assert item is not None
     return item.stock_state
+
+
+@postgres_only
+async def test_stock_state_follows_a_crossing_made_while_a_reservation_waits(
+    container: Container, stockroom: Stockroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wh = stockroom.warehouse.id
+    await stock.receive(container.uow, sku=SKU, location_id=wh, quantity=5, key="rcv", actor="t")
+    assert await _state(container, SKU) is StockState.IN_STOCK
+
+    async def other_order() -> object:  # waits for "last" to commit, then 2 -> 0: OUT
+        return await reservations.reserve(
+            container.uow, sku=SKU, quantity=2, key="other", actor="t"
+        )
+
+    competitor = _while_holding(monkeypatch, other_order)
+    await reservations.reserve(container.uow, sku=SKU, quantity=3, key="last", actor="t")
+    await competitor[0]
+
+    assert await _level(container, SKU, wh) == (5, 5)
+    assert await _state(container, SKU) is StockState.OUT
+    assert await _alerts(container, SKU) == [
+        AlertKind.BACK_IN_STOCK,  # the first receipt: a new item starts out of stock
+        AlertKind.LOW_STOCK,
+        AlertKind.OUT_OF_STOCK,
+    ]
 
 
 @postgres_only
@@ -385,26 +424,27 @@ async def test_reserve_at_a_level_created_while_the_snapshot_was_read(
 def _while_holding(
     monkeypatch: pytest.MonkeyPatch, competitor: Callable[[], Awaitable[object]]
 ) -> list[asyncio.Task[object]]:
-    """Right after the next `hold` (its locks taken, not committed), start `competitor`.
+    """Right after the next hold changes its level (its locks taken, not committed), start
+    `competitor`.
 
-    The competitor runs as a task; the holder goes on to commit. Returns the started task.
+    The competitor runs as a task; the holder goes on once the competitor waits for a lock,
+    and commits. Returns the started task.
     """
     original = SqlInventoryRepository.hold
     started: list[asyncio.Task[object]] = []
 
     async def hold(
         self: SqlInventoryRepository,
-        reservation: Reservation,
-        movement: Movement,
-        *,
-        sellable: bool,
-        claim: Operation | None = None,
-    ) -> LevelChange | None:
-        change = await original(self, reservation, movement, sellable=sellable, claim=claim)
+        claims: Sequence[Operation],
+        held: Sequence[tuple[str, Reservation]],
+        movements: Sequence[Movement],
+        sellable: Mapping[tuple[str, uuid.UUID], bool],
+    ) -> tuple[set[str], list[tuple[LevelDelta, LevelChange | None]]]:
+        recorded = await original(self, claims, held, movements, sellable)
         if not started:
             started.append(asyncio.create_task(competitor()))
             await _until_a_transaction_waits_for_a_lock(self)
-        return change
+        return recorded
 
     monkeypatch.setattr(SqlInventoryRepository, "hold", hold)
     return started
@@ -413,7 +453,7 @@ def _while_holding(
 async def _until_a_transaction_waits_for_a_lock(repository: SqlInventoryRepository) -> None:
     """Poll PostgreSQL (from another connection) until some backend waits on a row lock."""
     engine = repository._conn.engine
-    async with asyncio.timeout(10), engine.connect() as conn:
+    async with asyncio.timeout(30), engine.connect() as conn:
         while True:
             waiting = (
                 await conn.execute(

@@ -7,41 +7,44 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import bindparam, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from adapters.container import Container
 from adapters.db.driver import DriverStatement
-from adapters.db.repositories import level_changes
+from adapters.db.repositories.holds import RECORD_HOLDS, record_holds_params
 from adapters.db.repositories.inventory import _SNAPSHOT_ONE
+from adapters.db.tables import UtcDateTime
 from domain.inventory import stock
+from domain.inventory.hold_requests import reserve_movement
 from domain.inventory.idempotency import Operation
-from domain.inventory.model import Movement, MovementReason, Reservation, ReservationStatus
+from domain.inventory.model import Movement, Reservation, ReservationStatus
 from tests.integration.inventory.conftest import Stockroom
 
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
 
-def _hold_params(stockroom: Stockroom, key: str) -> dict[str, Any]:
+# A claim of a key with no ON CONFLICT: claiming one twice fails, as the driver must say.
+_CLAIM = DriverStatement(
+    text(
+        "INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)"
+        " VALUES (:key, 'reserve', :fingerprint, 'test', NULL, :created_at) RETURNING key"
+    ).bindparams(bindparam("created_at", type_=UtcDateTime()))
+)
+
+
+def _claim_params(key: str) -> dict[str, Any]:
+    return {"key": key, "fingerprint": "f" * 64, "created_at": datetime.now(UTC)}
+
+
+def _held(stockroom: Stockroom, key: str) -> tuple[Operation, Reservation, Movement]:
     now = datetime.now(UTC)
-    return {
-        "sku": stockroom.item.sku,
-        "location_id": stockroom.warehouse.id,
-        "on_hand_delta": 0,
-        "reserved_delta": 1,
-        "available_delta": -1,
-        "reservation_id": uuid.uuid4(),
-        "reference": "order-1",
-        "created_at": now,
-        "expires_at": None,
-        "movement_id": uuid.uuid4(),
-        "reason": "reserve",
-        "actor": "test",
-        "operation_key": key,
-        "operation_kind": "reserve",
-        "fingerprint": "f" * 64,
-        "operation_result": {"reservationId": "x"},
-    }
+    claim = Operation(key, "reserve", "f" * 64, "test", now, {"reservationId": "x"})
+    reservation = Reservation(
+        id=uuid.uuid4(), sku=stockroom.item.sku, location_id=stockroom.warehouse.id,
+        quantity=2, status=ReservationStatus.ACTIVE, reference="order-1", created_at=now,
+    )  # fmt: skip
+    return claim, reservation, reserve_movement(reservation, "test", key, now)
 
 
 async def _receive(container: Container, stockroom: Stockroom, quantity: int) -> None:
@@ -74,8 +77,8 @@ async def test_driver_statements_send_sqlalchemys_sql_and_parameters(
     container: Container, stockroom: Stockroom
 ) -> None:
     await _receive(container, stockroom, 5)
-    statement = level_changes._HOLD[(True, True)]
-    params = _hold_params(stockroom, "key-1")
+    claim, reservation, movement = _held(stockroom, "key-1")
+    params = record_holds_params([claim], [("key-1", reservation)], [movement])
     sent: list[tuple[str, Any]] = []
 
     def record(_c: Any, _cur: Any, sql: str, parameters: Any, *_: Any) -> None:
@@ -84,34 +87,31 @@ async def test_driver_statements_send_sqlalchemys_sql_and_parameters(
     async with container.engine.connect() as conn:
         event.listen(conn.sync_connection, "before_cursor_execute", record)
         try:
-            await conn.execute(statement.statement, params)
+            await conn.execute(RECORD_HOLDS.statement, params)
         finally:
             event.remove(conn.sync_connection, "before_cursor_execute", record)
         await conn.rollback()
-        row = await statement.first(conn, params)
+        rows = await RECORD_HOLDS.rows(conn, params)
         await conn.rollback()
-    plan = statement._plan
+    plan = RECORD_HOLDS._plan
     assert plan is not None
     assert (plan.sql, tuple(plan.arguments(params))) == (sent[0][0], tuple(sent[0][1]))
-    assert row is not None
-    assert (row.on_hand, row.reserved, row.available) == (5, 1, 4)
+    assert [row.key for row in rows] == ["key-1"]
 
 
-@postgres_only  # the claim shares the hold statement on PostgreSQL only
+@postgres_only
 async def test_a_claimed_key_fails_as_an_integrity_error(
     container: Container, stockroom: Stockroom
 ) -> None:
-    await _receive(container, stockroom, 5)
-    statement = level_changes._HOLD[(True, True)]
     async with container.engine.connect() as conn:
-        assert await statement.first(conn, _hold_params(stockroom, "same-key")) is not None
+        assert await _CLAIM.first(conn, _claim_params("same-key")) is not None
         await conn.commit()
         with pytest.raises(IntegrityError) as raised:
-            await statement.first(conn, _hold_params(stockroom, "same-key"))
+            await _CLAIM.first(conn, _claim_params("same-key"))
         assert "pk_operations" in str(raised.value.orig)
         await conn.rollback()
         # The connection is usable again after the rollback, through both paths.
-        assert await statement.first(conn, _hold_params(stockroom, "other-key")) is not None
+        assert await _CLAIM.first(conn, _claim_params("other-key")) is not None
         await conn.rollback()
 
 
@@ -119,52 +119,21 @@ async def test_driver_statements_join_the_unit_of_works_transaction(
     container: Container, stockroom: Stockroom
 ) -> None:
     """A driver statement's change is rolled back with the unit of work, committed with it."""
-    await _receive(container, stockroom, 5)
-    claim = Operation("held-then-dropped", "reserve", "f" * 64, "test", datetime.now(UTC), {})
-    reservation = Reservation(
-        id=uuid.uuid4(),
-        sku="TSHIRT-M",
-        location_id=stockroom.warehouse.id,
-        quantity=2,
-        status=ReservationStatus.ACTIVE,
-        reference=None,
-        created_at=claim.created_at,
-    )
-    movement = Movement(
-        id=uuid.uuid4(),
-        sku="TSHIRT-M",
-        location_id=stockroom.warehouse.id,
-        on_hand_delta=0,
-        reserved_delta=2,
-        reason=MovementReason.RESERVE,
-        actor="test",
-        operation_key=claim.key,
-        created_at=claim.created_at,
-        reservation_id=reservation.id,
-    )
+    claim, reservation, movement = _held(stockroom, "held-then-dropped")
     async with container.uow() as uow:
-        assert await uow.inventory.hold(reservation, movement, sellable=True, claim=claim)
+        claimed = await uow.inventory.record_holds([claim], [(claim.key, reservation)], [movement])
+        assert claimed == {claim.key}
         # no commit: rolled back on exit
     async with container.uow(readonly=True) as uow:
-        snapshot = await uow.inventory.snapshot("TSHIRT-M")
         assert await uow.operations.get(claim.key) is None
-    assert snapshot is not None
-    level = snapshot.level_at(stockroom.warehouse.id)
-    assert level is not None
-    assert (level.on_hand, level.reserved) == (5, 0)
-    assert snapshot.item.available == 5
+        assert await uow.inventory.get_reservation(reservation.id) is None
 
     async with container.uow() as uow:
-        assert await uow.inventory.hold(reservation, movement, sellable=True, claim=claim)
+        await uow.inventory.record_holds([claim], [(claim.key, reservation)], [movement])
         await uow.commit()
     async with container.uow(readonly=True) as uow:
-        snapshot = await uow.inventory.snapshot("TSHIRT-M")
         assert await uow.operations.get(claim.key) is not None
-    assert snapshot is not None
-    level = snapshot.level_at(stockroom.warehouse.id)
-    assert level is not None
-    assert (level.on_hand, level.reserved) == (5, 2)
-    assert snapshot.item.available == 3
+        assert await uow.inventory.get_reservation(reservation.id) is not None
 
 
 async def test_a_plain_statement_without_typed_columns_reads_by_name(

@@ -8,12 +8,13 @@ from adapters.container import Container
 from adapters.queue.arq import arq_cron_jobs
 from domain.inventory import reservations, stock
 from domain.inventory.model import ReservationStatus
+from domain.jobs import EXPIRE_RESERVATIONS_JOB
 from tests.integration.inventory.conftest import Stockroom
 from workers.registry import EXPIRY_SWEEP_SECONDS, JOBS
 
 
 def test_the_sweep_is_registered_every_five_seconds_on_both_runtimes() -> None:
-    (sweep,) = [spec for spec in JOBS if spec.name == "expire_reservations"]
+    (sweep,) = [spec for spec in JOBS if spec.name == EXPIRE_RESERVATIONS_JOB]
     assert sweep.every_seconds == EXPIRY_SWEEP_SECONDS <= 5
     (cron,) = [job for job in arq_cron_jobs(JOBS) if job.name == "cron:expire_reservations"]
     assert cron.second == set(range(0, 60, EXPIRY_SWEEP_SECONDS))

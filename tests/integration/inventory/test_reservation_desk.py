@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from adapters.container import Container
+from adapters.desks.reservations import ReservationDesk
 from domain.errors import IdempotencyKeyReused, InsufficientStock, InvalidQuantity, NotFound
-from domain.inventory import reservations
+from domain.inventory import hold_requests, reservations
 from domain.inventory.events import ALERT_TOPIC, STOCK_TOPIC
 from domain.inventory.model import MovementReason, ReservationStatus
 from domain.inventory.queries import audit
-from domain.inventory.reservation_desk import ReservationDesk
 from domain.inventory.setup import create_inventory_item
 from tests.integration.inventory.conftest import Stockroom, receive
 
@@ -300,4 +300,103 @@ async def test_desks_and_one_by_one_reservations_on_many_skus_do_not_deadlock(
             assert snapshot is not None
             reserved += sum(e.level.reserved for e in snapshot.levels)
     assert reserved == 300
+    await _assert_audit_clean(container)
+
+
+# Carts (checkoutReserve): every line or none --------------------------------------------------
+
+
+async def test_carts_that_arrive_together_are_held_in_one_batch_as_reserve_lines_would(
+    container: Container, stockroom: Stockroom
+) -> None:
+    wh = stockroom.warehouse.id
+    await receive(container, SKU, wh, 10)
+    async with container.uow() as uow:
+        await create_inventory_item(uow, sku="CAP")
+        await uow.commit()
+    await receive(container, "CAP", wh, 2)
+    desk = ReservationDesk(container.uow)
+    carts = [
+        [hold_requests.LineRequest(SKU, 2, wh), hold_requests.LineRequest("CAP", 1, wh)],
+        [hold_requests.LineRequest(SKU, 3, wh)],
+        [hold_requests.LineRequest("CAP", 1, wh), hold_requests.LineRequest(SKU, 1, wh)],
+        # CAP is gone by now: this cart holds nothing, and says which line is short.
+        [hold_requests.LineRequest(SKU, 1, wh), hold_requests.LineRequest("CAP", 1, wh)],
+    ]
+
+    results = await asyncio.gather(
+        *(
+            desk.reserve_cart(
+                lines=lines, key=f"cart-{n}", actor="shop", reference=f"cart:{n}",
+                expires_in_seconds=900,
+            )
+            for n, lines in enumerate(carts)
+        ),
+        return_exceptions=True,
+    )  # fmt: skip
+
+    assert desk.batches == 1
+    held, short = results[:3], results[3]
+    assert isinstance(short, InsufficientStock)
+    assert short.field == "lines[1]"
+    assert (await _level(container, SKU, wh))[:2] == (10, 6)
+    assert (await _level(container, "CAP", wh))[:2] == (2, 2)
+    async with container.uow(readonly=True) as uow:
+        for n, result in enumerate(held):
+            assert isinstance(result, reservations.LinesResult)
+            assert not result.replayed
+            got = [line.reservation for line in result.lines]
+            assert [(r.sku, r.quantity, r.location_id) for r in got if r] == [
+                (line.sku, line.quantity, wh) for line in carts[n]
+            ]
+            assert all(r and r.reference == f"cart:{n}" and r.expires_at for r in got)
+            claim = await uow.operations.get(f"cart-{n}")
+            assert claim is not None
+            assert claim.kind == hold_requests.LINES_KIND
+            assert claim.result == {"lines": [{"reservationId": str(r.id)} for r in got if r]}
+        assert await uow.operations.get("cart-3") is None  # refused whole: nothing claimed
+    await _assert_audit_clean(container)
+
+    # The one-call path replays a cart the desk held: same reservations, nothing more held.
+    replay = await reservations.reserve_lines(
+        container.uow, lines=carts[0], mode=hold_requests.LineMode.ALL_OR_NOTHING,
+        key="cart-0", actor="shop", reference="cart:0", expires_in_seconds=900,
+    )  # fmt: skip
+    assert replay.replayed
+    first = results[0]
+    assert isinstance(first, reservations.LinesResult)
+    assert [ln.reservation for ln in replay.lines] == [ln.reservation for ln in first.lines]
+    with pytest.raises(IdempotencyKeyReused):
+        await reservations.reserve_lines(
+            container.uow, lines=carts[1], mode=hold_requests.LineMode.ALL_OR_NOTHING,
+            key="cart-0", actor="shop", reference="cart:0", expires_in_seconds=900,
+        )  # fmt: skip
+    assert (await _level(container, SKU, wh))[:2] == (10, 6)
+
+
+@postgres_only
+async def test_two_desks_holding_carts_of_the_last_units_never_take_more_than_there_is(
+    container: Container, stockroom: Stockroom
+) -> None:
+    wh = stockroom.warehouse.id
+    await receive(container, SKU, wh, 25)
+    desks = [ReservationDesk(container.uow), ReservationDesk(container.uow)]
+
+    async def cart(n: int) -> bool:
+        try:
+            await desks[n % 2].reserve_cart(
+                lines=[hold_requests.LineRequest(SKU, 1 + n % 2, wh)], key=f"c-{n}", actor="t",
+                reference=f"cart:{n}", expires_in_seconds=900,
+            )  # fmt: skip
+        except InsufficientStock:
+            return False
+        return True
+
+    held = await asyncio.gather(*(cart(n) for n in range(60)))
+
+    units = sum(1 + n % 2 for n, ok in enumerate(held) if ok)
+    assert units <= 25
+    assert (await _level(container, SKU, wh))[:2] == (25, units)
+    assert units >= 24  # refused only when what is left cannot cover the cart
+    assert sum(d.batches for d in desks) >= 2
     await _assert_audit_clean(container)

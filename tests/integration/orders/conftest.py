@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 
 from adapters.container import Container
-from domain.catalog.channel_config import ChannelConfig
-from domain.catalog.money import Money
-from domain.inventory import channel_setup, queries, setup, stock
-from domain.inventory.availability import AvailabilityRule
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.config import ChannelConfig
+from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine
+from domain.inventory import queries, setup, stock
 from domain.inventory.model import Reservation
+from domain.money import Money
 from domain.orders.allocation import allocate
 from domain.orders.ingest import ingest
 from domain.orders.model import Order
-from domain.sync.channel import ChannelFee, ChannelOrder, ChannelOrderLine
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SKU = "PART-1"

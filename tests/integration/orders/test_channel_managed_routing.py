@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from domain.inventory import channel_setup, setup
-from domain.inventory.availability import AvailabilityRule
-from domain.orders.model import ConflictPolicy, Fulfilment, LineStatus, OrderStatus
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.policies import ConflictPolicy, Fulfilment
+from domain.inventory import setup
+from domain.orders.model import LineStatus, OrderStatus
 from tests.integration.orders.conftest import SKU, T0, Hub, channel_order
 
 pytestmark = pytest.mark.usefixtures("backend")

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 
 from adapters.channels.mercadolibre.orders import channel_order as meli_order
-from domain.catalog.money import Money
-from domain.inventory import channel_setup
-from domain.inventory.availability import AvailabilityRule
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.port import ChannelFee
+from domain.money import Money
 from domain.orders.ingest import ingest
 from domain.orders.model import OrderFee
 from domain.orders.ports import OrderFilter
-from domain.sync.channel import ChannelFee
 from tests.integration.orders.conftest import SKU, T0, Hub, channel_order
 
 pytestmark = pytest.mark.usefixtures("backend")

@@ -10,17 +10,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.container import Container
-from domain.catalog.channel_config import ChannelConfig
-from domain.catalog.money import Money
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.config import ChannelConfig
+from domain.channels.policies import ConflictPolicy
+from domain.channels.port import ChannelOrder, ChannelOrderLine
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity
-from domain.inventory import channel_setup, queries, setup, stock
-from domain.inventory.availability import AvailabilityRule
+from domain.inventory import queries, setup, stock
 from domain.inventory.model import ReservationStatus
+from domain.money import Money
 from domain.orders.allocation import allocate
 from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
 from domain.orders.ingest import ingest, map_line_sku
-from domain.orders.model import ConflictPolicy, LineStatus, OrderStatus
-from domain.sync.channel import ChannelOrder, ChannelOrderLine
+from domain.orders.model import LineStatus, OrderStatus
 
 pytestmark = pytest.mark.usefixtures("backend")
 SKU = "LAST-1"

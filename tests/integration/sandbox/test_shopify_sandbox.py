@@ -1,17 +1,22 @@
 """The Shopify sandbox behaves as the Admin GraphQL API 2026-01 and its webhooks do.
 
 Driven over HTTP through ASGI transports: the sandbox answers the Admin API, and a tiny Starlette
-app stands in for the webhook endpoint. Time is a fake clock, moved by the tests.
+app stands in for the webhook endpoint. Time is a fake clock, moved by the tests (the real one
+where the shop's own clock is what is tested).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -96,6 +101,9 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
+    def wall(self) -> datetime:
+        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=self.now)
+
 
 @dataclass
 class Receiver:
@@ -167,8 +175,10 @@ def _variant(size: str, sku: str, price: str = "20.00", stock: int | None = None
     return variant
 
 
-async def _shop(**options: Any) -> AsyncIterator[Shop]:
+async def _shop(*, live: bool = False, **options: Any) -> AsyncIterator[Shop]:
+    """A shop on the fake clock, or on the real clocks when `live`."""
     clock, receiver = FakeClock(), Receiver()
+    clocks: dict[str, Any] = {} if live else {"clock": clock, "wall_clock": clock.wall}
     hooks = httpx.AsyncClient(
         transport=httpx.ASGITransport(
             app=Starlette(routes=[Route("/webhooks", receiver.endpoint, methods=["POST"])])
@@ -176,7 +186,7 @@ async def _shop(**options: Any) -> AsyncIterator[Shop]:
         base_url="https://nexo.test",
     )
     sandbox = ShopifySandbox(
-        clock=clock,
+        **clocks,
         webhook_url="https://nexo.test/webhooks",
         webhook_client=hooks,
         seed=7,
@@ -196,6 +206,12 @@ async def _shop(**options: Any) -> AsyncIterator[Shop]:
 @pytest.fixture
 async def shop() -> AsyncIterator[Shop]:
     async for made in _shop():
+        yield made
+
+
+@pytest.fixture
+async def live_shop() -> AsyncIterator[Shop]:
+    async for made in _shop(live=True):
         yield made
 
 
@@ -573,6 +589,28 @@ async def test_idempotent_is_refused_on_mutations_that_do_not_support_it(shop: S
 # -- orders and fulfillment ------------------------------------------------------------------
 
 
+ORDER_TIMES = "query($id: ID!) { order(id: $id) { createdAt updatedAt } }"
+WHOLE_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+async def test_order_times_are_the_wall_clock_to_the_whole_second(live_shop: Shop) -> None:
+    """Over more than a second, every new order is stamped with the current second: never a
+    second behind (as when the shop's clock was its truncated start time plus elapsed)."""
+    await live_shop.product("pen", [{"size": "One", "sku": "PEN-1", "stock": 100_000}])
+    began, orders = time.monotonic(), 0
+    while time.monotonic() - began < 1.5:
+        before = datetime.now(UTC)
+        order_id = await live_shop.sandbox.place_order([("PEN-1", 1)])
+        after = datetime.now(UTC)
+        times = (await live_shop.graphql(ORDER_TIMES, {"id": order_id}))["order"]
+        for stamp in (times["createdAt"], times["updatedAt"]):
+            assert WHOLE_SECONDS.fullmatch(stamp), stamp
+            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            assert before.replace(microsecond=0) <= moment <= after, (before, stamp, after)
+        orders += 1
+    assert orders > 1
+
+
 async def test_orders_filter_by_updated_at_and_page_with_cursors(shop: Shop) -> None:
     await shop.product("hat", [{"size": "One", "sku": "HAT-1", "stock": 10}])
     await shop.sandbox.place_order([("HAT-1", 1)])
@@ -777,6 +815,31 @@ async def test_an_order_edit_refuses_what_shopify_refuses(shop: Shop) -> None:
     assert shop.sandbox.inventory_quantity("JAR-1", LOCATION, "on_hand") == 4
 
 
+@pytest.mark.parametrize(("restock", "available", "on_hand"), [(True, 5, 5), (False, 3, 3)])
+async def test_a_cancelled_order_closes_and_its_committed_units_are_restocked_or_gone(
+    shop: Shop, restock: bool, available: int, on_hand: int
+) -> None:
+    await shop.product("pot", [{"size": "One", "sku": "POT-1", "stock": 5}])
+    order_id = await shop.sandbox.place_order([("POT-1", 2)])
+    await shop.sandbox.cancel_order(order_id, restock=restock)
+
+    cancelled = await shop.graphql(
+        "query($id: ID!) { order(id: $id) { cancelledAt } }", {"id": order_id}
+    )
+    closed = await shop.graphql(ORDER_LINES, {"id": order_id})
+    assert cancelled["order"]["cancelledAt"] is not None
+    [fulfillment_order] = closed["order"]["fulfillmentOrders"]["nodes"]
+    assert fulfillment_order["status"] == "CLOSED"
+    assert shop.sandbox.inventory_quantity("POT-1", LOCATION) == available
+    assert shop.sandbox.inventory_quantity("POT-1", LOCATION, "committed") == 0
+    assert shop.sandbox.inventory_quantity("POT-1", LOCATION, "on_hand") == on_hand
+    [(_, created)], [(_, updated)] = (
+        shop.receiver.of("orders/create"),
+        shop.receiver.of("orders/updated"),
+    )
+    assert (created["cancelled_at"], updated["cancelled_at"] is not None) == (None, True)
+
+
 # -- webhooks --------------------------------------------------------------------------------
 
 
@@ -911,6 +974,56 @@ async def test_throttle_next_can_answer_429_with_retry_after(shop: Shop) -> None
     assert throttled.headers["retry-after"] == "2"
     assert throttled.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert recovered.json()["data"] == {"shop": {"name": "nexo-demo"}}
+
+
+async def test_garble_next_carries_the_call_out_and_cuts_its_answer_short(shop: Shop) -> None:
+    await shop.http.post("/_sandbox/faults", json={"garble_next": 1})
+
+    cut = await shop.post(PRODUCT_SET, {"identifier": {"handle": "cut"}, "input": {"title": "Cut"}})
+    whole = await shop.post("{ shop { name } }")
+
+    assert cut.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(cut.content)
+    assert shop.sandbox.product_by_handle("cut") is not None  # done: only the answer was lost
+    assert whole.json()["data"] == {"shop": {"name": "nexo-demo"}}
+    assert [c["fault"] for c in shop.sandbox.calls] == ["garbled", None]
+
+
+async def test_hang_next_holds_the_call_undone_until_the_client_hangs_up(shop: Shop) -> None:
+    shop.sandbox.faults.hang_next(1)
+    body = json.dumps({"query": PRODUCT_SET, "variables": {
+        "identifier": {"handle": "stuck"}, "input": {"title": "Stuck"}}}).encode()  # fmt: skip
+    waiting, hung_up = asyncio.Event(), asyncio.Event()
+    request = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if request:
+            return request.pop()
+        waiting.set()
+        await hung_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": GRAPHQL, "raw_path": GRAPHQL.encode(),
+        "query_string": b"", "headers": [(b"x-shopify-access-token", TOKEN.encode()),
+                                         (b"content-type", b"application/json")],
+    }  # fmt: skip
+    call = asyncio.ensure_future(shop.sandbox.app(scope, receive, send))
+    async with asyncio.timeout(5):
+        await waiting.wait()
+    assert sent == []  # no answer while the client waits
+    hung_up.set()
+    async with asyncio.timeout(5):
+        await call
+
+    assert shop.sandbox.product_by_handle("stuck") is None
+    assert [c["fault"] for c in shop.sandbox.calls] == ["hang"]
+    assert (await shop.post("{ shop { name } }")).status_code == 200  # the next one is answered
 
 
 async def test_control_routes_place_orders_edit_stock_and_show_state(shop: Shop) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.container import Container, build_container
 from adapters.settings import Settings
-from domain.jobs import JobContext, JobSpec
+from domain.jobs import DRAIN_JOB, JobContext, JobSpec
 from sandbox.shopify import ShopifySandbox
 from tests.integration.sync.shop import Shop, open_shop, sandbox_client
 
@@ -22,7 +22,7 @@ async def drain_channel(ctx: JobContext, channel_id: str) -> None:
 
 @pytest.fixture
 async def manual_container(settings: Settings) -> AsyncIterator[Container]:
-    built = build_container(settings, [JobSpec(drain_channel)])
+    built = build_container(settings, [JobSpec(DRAIN_JOB, drain_channel)])
     await built.start()
     try:
         yield built

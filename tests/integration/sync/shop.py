@@ -15,11 +15,12 @@ from adapters.container import Container
 from adapters.ratelimit import MemoryRateLimiter
 from domain.catalog import channel_settings, products
 from domain.catalog.gtin import check_digit
-from domain.catalog.listing import ListingRule, Selector, SelectorKind
 from domain.catalog.model import ProductOption, ProductSpec, VariantSpec
-from domain.catalog.money import Money
-from domain.inventory import channel_setup, setup
-from domain.inventory.availability import AvailabilityRule
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.listing import ListingRule, Selector, SelectorKind
+from domain.inventory import setup
+from domain.money import Money
 from domain.sync.relay import Relay
 from sandbox.shopify import ShopifySandbox
 

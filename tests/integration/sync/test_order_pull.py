@@ -9,7 +9,9 @@ from domain.orders.allocation import allocate
 from domain.orders.model import LineStatus, OrderStatus
 from domain.orders.ports import OrderFilter
 from domain.orders.pull import pull_orders
+from domain.sync.model import CallOutcome
 from tests.integration.sync.shop import SHOP_LOCATION, Shop
+from workers.jobs.orders import pull_orders as pull_orders_job
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -34,3 +36,27 @@ async def test_an_order_whose_webhook_never_came_is_pulled_once_and_reserved(sho
     assert reserved is not None
     assert reserved.status is OrderStatus.ALLOCATED
     assert [ln.status for ln in reserved.lines] == [LineStatus.ALLOCATED]
+
+
+async def test_a_pull_the_shop_throttles_is_logged_and_the_next_one_takes_the_order(
+    shop: Shop,
+) -> None:
+    # The worker's job logs a failed read beside every other channel call (the relay's, the
+    # reconciliation's): the sync log and the channel's status count it.
+    await shop.drain()  # listed on the sandbox
+    placed = await shop.sandbox.place_order([("TEE-M", 1)], location_gid=SHOP_LOCATION)
+    shop.sandbox.faults.throttle_next(1)
+    context = shop.container.job_context
+
+    first = await pull_orders_job(context, str(shop.channel_id))
+    second = await pull_orders_job(context, str(shop.channel_id))
+
+    assert (first, second) == (0, 1)
+    async with shop.container.uow(readonly=True) as uow:
+        logged = await uow.sync_log.page(
+            channel_id=shop.channel_id, outcome=None, first=10, after=None
+        )
+        [order] = await uow.orders.page(first=10, after=None, filter=OrderFilter())
+    pulls = [c.outcome for c in logged if c.operation == "pull_orders"]
+    assert pulls == [CallOutcome.THROTTLED]
+    assert order.external_id == placed

@@ -9,19 +9,21 @@ from typing import Any
 
 import pytest
 
-from domain.catalog.money import Money
-from domain.inventory import channel_setup, stock
-from domain.inventory.availability import AvailabilityRule
+from domain.channels import setup as channel_setup
+from domain.channels.availability import AvailabilityRule
+from domain.channels.order_rules import set_order_rules
+from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
+from domain.channels.policies import ConflictPolicy, LosingLine
+from domain.channels.port import ChannelOrder, ChannelOrderLine
+from domain.inventory import stock
+from domain.money import Money
 from domain.orders.allocation import allocate
-from domain.orders.channel_rules import set_order_rules
 from domain.orders.fulfilment import create_shipment
 from domain.orders.ingest import ingest
-from domain.orders.model import ConflictPolicy, LineStatus, LosingLine, Order, OrderStatus
+from domain.orders.model import LineStatus, Order, OrderStatus
 from domain.orders.ports import OrderFilter
 from domain.orders.pull import pull_orders
-from domain.sync.channel import ChannelOrder, ChannelOrderLine
-from domain.sync.model import CallOutcome, Dirty, OutboxKind
-from domain.sync.outbox import mark_dirty
+from domain.sync.model import CallOutcome
 from sandbox.shopify.state import shop_state
 from tests.integration.sync.shop import SHOP_LOCATION, Shop
 

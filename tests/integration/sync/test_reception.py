@@ -13,13 +13,13 @@ from sqlalchemy import event, func, select
 
 from adapters.container import Container
 from adapters.db.tables import inbox
+from adapters.desks.reception import Reception
 from domain.catalog.channel_settings import set_channel_credentials
-from domain.inventory.availability import AvailabilityRule
-from domain.inventory.channel_setup import create_channel
-from domain.sync.channel import InboundKind
-from domain.sync.inbox import PROCESS_MANY_JOB
+from domain.channels.availability import AvailabilityRule
+from domain.channels.port import InboundKind
+from domain.channels.setup import create_channel
+from domain.jobs import PROCESS_INBOX_MANY_JOB
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Intake
-from domain.sync.reception import Reception
 
 CREDENTIALS = {"shop_domain": "nexo-demo.myshopify.com", "access_token": "t", "api_secret": "s"}
 
@@ -121,7 +121,7 @@ async def test_events_arriving_together_share_one_statement_and_one_job(
     inserts = await inserts_while(container, together())
 
     assert await stored(container) == 20
-    assert [job for job, _ in jobs.enqueued] == [PROCESS_MANY_JOB]
+    assert [job for job, _ in jobs.enqueued] == [PROCESS_INBOX_MANY_JOB]
     [(asked,)] = [args for _, args in jobs.enqueued]
     assert sorted(asked) == sorted(str(e.id) for e in entries)
     # PostgreSQL stores the batch in one statement; SQLite one per event, in one transaction.
@@ -155,7 +155,7 @@ async def test_an_event_verified_with_replaced_credentials_is_kept_out_its_mates
 
     assert outcomes == [Intake.STALE, Intake.STORED]
     assert await stored(container) == 1
-    assert jobs.enqueued == [(PROCESS_MANY_JOB, ([str(fresh.id)],))]
+    assert jobs.enqueued == [(PROCESS_INBOX_MANY_JOB, ([str(fresh.id)],))]
 
 
 async def test_a_batch_that_fails_fails_each_waiter_and_the_next_one_is_stored(

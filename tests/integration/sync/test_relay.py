@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 
 from adapters.db.tables import alerts, outbox
 from domain.catalog import channel_settings, products
-from domain.catalog.channel_config import StockEditPolicy
-from domain.catalog.listing import ListingStatus
 from domain.catalog.model import ProductOption, ProductSpec, VariantSpec
-from domain.catalog.money import Money
+from domain.channels.listing import ListingStatus
+from domain.channels.policies import StockEditPolicy
 from domain.inventory import stock
 from domain.inventory.alerts import AlertKind
+from domain.money import Money
 from domain.sync.model import CallOutcome
 from domain.sync.reconcile import reconcile_channel
 from domain.sync.relay import MAX_ATTEMPTS, Relay
@@ -119,6 +119,24 @@ async def test_a_failing_channel_is_retried_with_backoff_until_it_confirms(shop:
     shop.clock.advance(60)
     await shop.drain()
     assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 4
+    assert await outbox_rows(shop) == []
+
+
+async def test_a_confirmed_push_settles_the_keys_older_marks_waiting_for_a_retry(
+    shop: Shop,
+) -> None:
+    """A busy key's older row would otherwise be retried later, and gather the failures of
+    later episodes until it is buried, though the key has been sent since."""
+    await shop.drain()
+    shop.sandbox.faults.fail_next(1, 503)
+    await receive(shop, "TEE-L", 4, "r1")
+    await shop.drain()
+    assert await outbox_rows(shop) == [("quantity", "TEE-L", "retry", 1)]
+
+    await receive(shop, "TEE-L", 1, "r2")  # a new mark, due at once
+    await shop.drain()
+
+    assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 5
     assert await outbox_rows(shop) == []
 
 
@@ -425,3 +443,19 @@ async def test_listings_a_batch_has_no_time_left_for_go_back_untried_for_the_nex
     await shop.drain()
     assert len(shop.calls("productSet")) == 3
     assert [r for r in await outbox_rows(shop) if r[0] == "listing"] == []
+
+
+async def test_a_drain_claims_what_one_call_of_the_channel_carries_once_its_port_says(
+    shop: Shop,
+) -> None:
+    sizes = tuple(f"S{n:02d}" for n in range(60))
+    await create_sizes(shop, "bulk", "BULK", sizes)
+    await shop.drain()
+    for size in sizes:
+        await receive(shop, f"BULK-{size}", 3, f"b-{size}")
+    small = replace(shop.relay, batch=5)  # Shopify's call carries 250 quantities
+
+    claimed = [await small.drain(shop.channel_id), await small.drain(shop.channel_id)]
+
+    assert claimed == [5, 55]
+    assert all(shop.sandbox.inventory_quantity(f"BULK-{s}", SHOP_LOCATION) == 3 for s in sizes)

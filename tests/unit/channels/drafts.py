@@ -7,9 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from domain.catalog.gtin import check_digit
-from domain.catalog.listing import DraftVariant, ListingDraft
 from domain.catalog.model import Dimensions, Image, ProductOption
-from domain.catalog.money import Money
+from domain.channels.listing import DraftVariant, ListingDraft
+from domain.money import Money
 
 CHANNEL_ID = uuid.UUID("8d6f4c1e-0000-4000-8000-00000000c4a1")
 PRODUCT_ID = uuid.UUID("3b0a2e55-0000-4000-8000-000000007501")

@@ -9,8 +9,8 @@ import pytest
 
 from adapters.channels.ebay.orders import channel_order as ebay_order
 from adapters.channels.mercadolibre.orders import channel_order as meli_order
-from domain.catalog.money import Money
-from domain.sync.channel import ChannelFee, ChannelRejected
+from domain.channels.port import ChannelFee, ChannelRejected
+from domain.money import Money
 
 
 def meli(**changes: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 from adapters.channels.shopify.client import ShopifyClient
 from adapters.channels.shopify.documents import LISTING_END
 from adapters.ratelimit.memory import MemoryRateLimiter
-from domain.sync.channel import (
+from domain.channels.port import (
     ChannelMisconfigured,
     ChannelRejected,
     ChannelThrottled,

@@ -22,14 +22,14 @@ from adapters.channels.shopify.adapter import ShopifyChannel
 from adapters.channels.shopify.client import ShopifyClient, operation_name
 from adapters.channels.shopify.mapping import ShopifyListingFormat
 from adapters.ratelimit.memory import MemoryRateLimiter
-from domain.catalog.money import Money
-from domain.sync.channel import (
+from domain.channels.port import (
     LineCancelNotice,
     ListingRefs,
     PriceUpdate,
     QuantityUpdate,
     ShipmentNotice,
 )
+from domain.money import Money
 from tests.unit.channels.drafts import trail_shirt_draft
 from tests.unit.channels.specs import _deprecated_fields, _named, shopify_schema
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from adapters.channels.shopify.webhooks import identify, parse, verify
-from domain.catalog.money import Money
-from domain.sync.channel import ChannelRejected, InboundIdentity, InboundKind
+from domain.channels.port import ChannelRejected, InboundIdentity, InboundKind
+from domain.money import Money
 
 SECRET = "app-secret"
 

@@ -11,12 +11,6 @@ from hypothesis import strategies as st
 
 from domain.catalog.descriptions import plain_text
 from domain.catalog.drafts import build_draft, content_hash
-from domain.catalog.listing import (
-    DescriptionFormat,
-    ListingRule,
-    Selector,
-    SelectorKind,
-)
 from domain.catalog.model import (
     Attribute,
     Category,
@@ -26,12 +20,13 @@ from domain.catalog.model import (
     ProductStatus,
     Variant,
 )
-from domain.catalog.money import Money
-from domain.catalog.pricing import ChannelPrice
 from domain.catalog.selectors import CategoryTree, category_for, selects
+from domain.channels.availability import CHANNEL_DEFAULTS
+from domain.channels.listing import DescriptionFormat, ListingRule, Selector, SelectorKind
+from domain.channels.model import Channel, ChannelKind
+from domain.channels.pricing import ChannelPrice
 from domain.errors import InvalidInput
-from domain.inventory.availability import CHANNEL_DEFAULTS
-from domain.inventory.channels import Channel, ChannelKind
+from domain.money import Money
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 ROOT = Category(uuid.uuid4(), "Apparel", None, "Apparel")

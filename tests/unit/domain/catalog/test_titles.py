@@ -20,8 +20,8 @@ from domain.catalog.titles import (
     parse_template,
     render_title,
 )
+from domain.channels.model import ChannelKind
 from domain.errors import ErrorCode, InvalidInput
-from domain.inventory.channels import ChannelKind
 
 M_RED = {"Size": "M", "Color": "Red"}
 NO_LIMIT = sys.maxsize

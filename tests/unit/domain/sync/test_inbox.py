@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.catalog.channel_config import StockEditPolicy
+from domain.channels.policies import StockEditPolicy
 from domain.sync.inbox_model import payload_text
 from domain.sync.stock_edits import EditAction, decide, skus_matching
 

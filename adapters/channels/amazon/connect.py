@@ -1,0 +1,95 @@
+"""Connecting an Amazon channel: its credentials and settings into an `AmazonChannel`.
+
+Credentials (sealed at rest): the LWA app's `client_id` and `client_secret`, the seller's
+`refresh_token` (from authorising the app), and `queue_url`, the SQS queue its notifications
+go to. `api_url`, `token_url` (and `queue_endpoint`) only point the channel at a local
+sandbox. The listing rule's settings name the `sellerId`, `marketplaceId` and `productType`
+(also what its listing bodies need, see `mapping`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+import httpx
+
+from adapters.channel_kit.descriptor import PortFactory
+from adapters.channel_kit.queues import NotificationQueue, QueueFactory
+from adapters.channel_kit.tokens import TokenStore
+from adapters.channels.amazon.adapter import FEED_POLLS, FEED_THRESHOLD, AmazonChannel
+from adapters.channels.amazon.client import API_URL, LWA_URL, AmazonClient, Credentials
+from adapters.channels.amazon.feeds import FeedSender
+from adapters.channels.amazon.notifications import SqsQueue
+from domain.channels.config import ChannelConfig
+from domain.channels.model import Channel
+from domain.channels.port import ChannelMisconfigured, ChannelPort
+from domain.sync.rate_limits import RateLimiter
+
+REQUIRED_CREDENTIALS = ("client_id", "client_secret", "refresh_token")
+REQUIRED_SETTINGS = ("sellerId", "marketplaceId", "productType")
+
+
+def amazon_factory(
+    http: httpx.AsyncClient,
+    limiter: RateLimiter,
+    tokens: TokenStore,
+    *,
+    pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    feed_threshold: int = FEED_THRESHOLD,
+) -> PortFactory:
+    """`pause` is how the port waits for Amazon to apply what it accepted (a test skips the
+    time instead); `clock` is its idea of now (the first pull's window, shipment dates)."""
+
+    def connect(
+        channel: Channel, config: ChannelConfig, credentials: Mapping[str, str]
+    ) -> ChannelPort:
+        missing = [name for name in REQUIRED_CREDENTIALS if not credentials.get(name)]
+        if missing:
+            raise ChannelMisconfigured(
+                f"{channel.name}: Amazon needs {', '.join(missing)} credentials"
+            )
+        settings = config.listing_rule.settings
+        client = AmazonClient(
+            channel.id,
+            Credentials(
+                seller_id=settings.get("sellerId", ""),
+                client_id=credentials["client_id"],
+                client_secret=credentials["client_secret"],
+                refresh_token=credentials["refresh_token"],
+                api_url=credentials.get("api_url") or API_URL,
+                token_url=credentials.get("token_url") or LWA_URL,
+            ),
+            http=http, limiter=limiter, tokens=tokens, clock=clock,
+        )  # fmt: skip
+        marketplace = settings.get("marketplaceId", "")
+        feeds = FeedSender(client, http, marketplace, pause, FEED_POLLS)
+        return AmazonChannel(
+            client, feeds, marketplace_id=marketplace,
+            product_type=settings.get("productType", ""), pause=pause,
+            feed_threshold=feed_threshold,
+        )  # fmt: skip
+
+    return connect
+
+
+def queue_factory(http: httpx.AsyncClient) -> QueueFactory:
+    def queue(
+        channel: Channel, config: ChannelConfig, credentials: Mapping[str, str]
+    ) -> NotificationQueue | None:
+        url = credentials.get("queue_url")
+        if not url:
+            return None
+        return SqsQueue(http, url, endpoint=credentials.get("queue_endpoint"))
+
+    return queue
+
+
+def setup_problem(config: ChannelConfig) -> str | None:
+    """Every call names the seller and the marketplace; listings their product type."""
+    missing = [n for n in REQUIRED_SETTINGS if not config.listing_rule.settings.get(n)]
+    if missing:
+        return f"set the Amazon {', '.join(missing)} in the listing rule's settings"
+    return None

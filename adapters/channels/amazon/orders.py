@@ -1,0 +1,130 @@
+"""Amazon orders as the hub's `ChannelOrder`: from Orders 2026-01-01 and from ORDER_CHANGE.
+
+Both carry the order id, its lines (order item id, seller SKU, quantity) and a time of change:
+the pull's `lastUpdatedTime`, the notification's `OrderChangeTrigger.TimeOfOrderChange`, the
+same instant for the same change, so the order book takes each version once, whichever comes
+first. A line's quantity is what is still ordered: cancelled units are off it. The
+notification has no prices (Amazon's summary carries none); the pull has each line's unit
+price. `raw` keeps `fulfilledBy` (MERCHANT or AMAZON): an AMAZON (FBA, AFN) order ships from
+Amazon's stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from adapters.channel_kit.timestamps import parse_time
+from domain.channels.port import ChannelOrder, ChannelOrderLine, ChannelRejected
+from domain.errors import InvalidInput
+from domain.money import Money
+
+CANCELLED: Final = "cancelled"
+# ORDER_CHANGE's OrderStatus in the words of Orders 2026-01-01's FulfillmentStatus.
+LEGACY_STATUSES: Final = {
+    "Pending": "pending",
+    "Unshipped": "unshipped",
+    "PartiallyShipped": "partially_shipped",
+    "Shipped": "shipped",
+    "Canceled": CANCELLED,
+    "Unfulfillable": "unfulfillable",
+    "InvoiceUnconfirmed": "pending",
+    "PendingAvailability": "pending_availability",
+}
+
+
+def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
+    """An Orders 2026-01-01 `Order` (with FULFILLMENT included)."""
+    order_id = order.get("orderId")
+    updated_at = parse_time(order.get("lastUpdatedTime"))
+    items = order.get("orderItems")
+    if not order_id or updated_at is None or not isinstance(items, list):
+        raise ChannelRejected("Amazon order without orderId, lastUpdatedTime or orderItems")
+    lines = []
+    for n, item in enumerate(items):
+        if not isinstance(item, Mapping) or not item.get("orderItemId"):
+            raise ChannelRejected(f"Amazon order {order_id}: orderItems[{n}] has no orderItemId")
+        ordered = item.get("quantityOrdered")
+        if isinstance(ordered, bool) or not isinstance(ordered, int):
+            raise ChannelRejected(f"Amazon order {order_id}: orderItems[{n}].quantityOrdered")
+        done = _dig(item, "fulfillment") or {}
+        fulfilled, unfulfilled = done.get("quantityFulfilled"), done.get("quantityUnfulfilled")
+        quantity = ordered
+        if isinstance(fulfilled, int) and isinstance(unfulfilled, int):
+            quantity = fulfilled + unfulfilled  # the cancelled units are neither
+        price = _dig(item, "product", "price", "unitPrice") or {}
+        lines.append(
+            ChannelOrderLine(
+                str(item["orderItemId"]),
+                _dig(item, "product", "sellerSku"),
+                quantity,
+                _money(price.get("amount"), price.get("currencyCode")),
+            )
+        )
+    status = str(_dig(order, "fulfillment", "fulfillmentStatus") or "UNSHIPPED").lower()
+    return ChannelOrder(
+        external_id=str(order_id),
+        number=str(order_id),
+        updated_at=updated_at,
+        placed_at=parse_time(order.get("createdTime")),
+        status=status,
+        lines=tuple(lines),
+        customer={
+            "name": _dig(order, "buyer", "buyerName"),
+            "email": _dig(order, "buyer", "buyerEmail"),
+        },
+        raw={**order, "fulfilledBy": _dig(order, "fulfillment", "fulfilledBy") or "MERCHANT"},
+    )
+
+
+def notified_order(notification: Mapping[str, Any]) -> ChannelOrder:
+    """The order an ORDER_CHANGE notification summarises."""
+    change = _dig(notification, "Payload", "OrderChangeNotification")
+    if not isinstance(change, Mapping):
+        raise ChannelRejected("ORDER_CHANGE without Payload.OrderChangeNotification")
+    order_id = change.get("AmazonOrderId")
+    summary = change.get("Summary")
+    at = parse_time(_dig(change, "OrderChangeTrigger", "TimeOfOrderChange")) or parse_time(
+        notification.get("EventTime")
+    )
+    if not order_id or not isinstance(summary, Mapping) or at is None:
+        raise ChannelRejected("ORDER_CHANGE without AmazonOrderId, Summary or a time")
+    items = summary.get("OrderItems")
+    if not isinstance(items, list):
+        raise ChannelRejected(f"ORDER_CHANGE of {order_id} has no OrderItems list")
+    lines = []
+    for n, item in enumerate(items):
+        quantity = item.get("Quantity") if isinstance(item, Mapping) else None
+        if not isinstance(item, Mapping) or not item.get("OrderItemId"):
+            raise ChannelRejected(f"ORDER_CHANGE of {order_id}: OrderItems[{n}] has no id")
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise ChannelRejected(f"ORDER_CHANGE of {order_id}: OrderItems[{n}].Quantity")
+        lines.append(ChannelOrderLine(str(item["OrderItemId"]), item.get("SellerSKU"), quantity,
+                                      None))  # fmt: skip
+    fulfilled_by = "AMAZON" if summary.get("FulfillmentType") == "AFN" else "MERCHANT"
+    return ChannelOrder(
+        external_id=str(order_id),
+        number=str(order_id),
+        updated_at=at,
+        placed_at=parse_time(summary.get("PurchaseDate")),
+        status=LEGACY_STATUSES.get(str(summary.get("OrderStatus")), "unshipped"),
+        lines=tuple(lines),
+        raw={**change, "fulfilledBy": fulfilled_by},
+    )
+
+
+def _money(amount: object, currency: object) -> Money | None:
+    if not isinstance(amount, str | int | float) or not isinstance(currency, str):
+        return None
+    try:
+        return Money.parse(str(amount), currency)
+    except InvalidInput:
+        return None
+
+
+def _dig(node: Any, *path: str) -> Any:
+    for name in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(name)
+    return node

@@ -1,0 +1,355 @@
+"""The sales report's sums in SQL, converted there: one aggregate each over the lines, the
+fees and the orders of a span, each read alone (lines and fees carry their order's channel,
+placing time and day: no join of a million orders; `ix_…_placed_at` for short spans).
+
+Inside, sums are grouped by the dimensions asked for, the UTC day of sale (a day number) and
+the currency; outside, each is converted at its day's factor (a stretch of days per stored
+rate, inlined as VALUES: integers and checked currency codes only) and added into the groups,
+so only the report's own rows leave the database. The conversion is exact: integers times a
+fraction p/q, half up, `(2·x·p + q) div 2q` (PostgreSQL in numeric; SQLite in 64-bit integers,
+exact while 2·x·p stays below 9.2e18).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, Numeric, and_, case, cast, column, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.db.dialect import is_postgresql
+from adapters.db.line_units import cancelled_units, kept_units, returned_units
+from adapters.db.tables import (
+    channels,
+    inventory_items,
+    order_conflicts,
+    order_fees,
+    order_lines,
+    orders,
+    sync_log,
+    variants,
+)
+from domain.analytics.channels import CallStats, ConflictCount
+from domain.analytics.sales import Dimension, FeeSums, LineSums, OrderCounts, SalesQuery
+from domain.catalog.rate_history import Segment
+from domain.errors import InvalidInput
+
+_o, _l, _f, _v = orders.c, order_lines.c, order_fees.c, variants.c
+EPOCH = date(1970, 1, 1)
+_CODE = re.compile(r"^[A-Z]{3}$")
+_FAR = 10**6  # a day number beyond any stretch's end (year 4707)
+ANY_DAY = -(10**7)  # sums in the report's currency, not grouped by time, need no day
+Rates = Mapping[str, Sequence[Segment]]
+
+
+def _dimension(dimension: Dimension, sold: Any = _l) -> Any:
+    """The column of a dimension; the channel is `sold`'s (the lines', fees' or orders')."""
+    return {
+        Dimension.CHANNEL: sold.channel_id,
+        Dimension.SKU: _l.sku,
+        Dimension.PRODUCT: _v.product_id,
+        Dimension.LOCATION: _l.location_id,
+    }[dimension]
+
+
+def _key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _day_number(value: date | None, default: int) -> int:
+    return default if value is None else (value - EPOCH).days
+
+
+def _rates_table(rates: Rates, query: SalesQuery) -> Any:
+    """(currency, day number, p, q) for every day of the query's span, as an inlined VALUES:
+    the sums join it on equality (a join on ranges of days cost seconds)."""
+    first = _day_number(query.start.astimezone(UTC).date(), 0)
+    last = _day_number(query.end.astimezone(UTC).date(), 0)
+    rows: list[str] = [f"('{query.currency}', {ANY_DAY}, 1, 1)"]
+    for currency, stretches in sorted(rates.items()):
+        if not _CODE.match(currency):
+            raise ValueError(f"not a currency code: {currency!r}")
+        for s in stretches:
+            since, until = _day_number(s.first, -_FAR), _day_number(s.until, _FAR)
+            p, q = s.factor.numerator, s.factor.denominator
+            rows.extend(
+                f"('{currency}', {day}, {p}, {q})"
+                for day in range(max(since, first), min(until, last + 1))
+            )
+    columns: list[Any] = [column("column1"), column("column2", Integer),
+                          column("column3", BigInteger), column("column4", BigInteger)]  # fmt: skip
+    return text("VALUES " + ", ".join(rows)).columns(*columns).cte("rates")
+
+
+class SqlSalesRepository:
+    def __init__(self, connection: AsyncConnection):
+        self._conn = connection
+        self._tuned = False
+
+    async def _tune(self) -> None:
+        """PostgreSQL, for this transaction: no JIT (compiling these aggregates cost ~4 s of
+        a year's report, more than running them), and room to group in memory rather than
+        sort on disk."""
+        if self._tuned or not is_postgresql(self._conn):
+            return
+        await self._conn.execute(text("SET LOCAL jit = off"))
+        await self._conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        self._tuned = True
+
+    def _converted(self, amount: Any, rate: Any) -> Any:
+        p, q = rate.c.column3, rate.c.column4
+        if is_postgresql(self._conn):
+            exact = func.floor((2 * cast(amount, Numeric) * p + q) / (2 * q))
+            return func.sum(cast(exact, BigInteger))
+        # Integers: SQLite's `/` divides them whole (SQLAlchemy's `//` would call FLOOR).
+        whole = (2 * amount * p + q).self_group().op("/", return_type=BigInteger)
+        return func.sum(whole((2 * q).self_group()))
+
+    def _span(self, query: SalesQuery, sold: Any) -> Any:
+        return and_(sold.placed_at >= query.start, sold.placed_at < query.end)
+
+    def _lines(self, query: SalesQuery) -> Any:
+        if Dimension.PRODUCT in query.group_by:
+            return order_lines.outerjoin(variants, _v.sku == _l.sku)
+        return order_lines
+
+    def _day_key(self, query: SalesQuery, day: Any, *currencies: Any) -> Any:
+        """The day sums are grouped by: the day of sale, but none (ANY_DAY) for sums in the
+        report's own currency when the report is not by time (nothing to convert)."""
+        if query.by_time:
+            return day
+        same = [func.coalesce(c, query.currency) == query.currency for c in currencies]
+        return case((and_(*same), ANY_DAY), else_=day)
+
+    def _rate_of(self, rates: Any, currency: Any, day: Any) -> Any:
+        r = rates.alias()
+        return r, and_(r.c.column1 == currency, r.c.column2 == day)
+
+    def line_statement(self, query: SalesQuery, rates: Rates) -> Any:
+        """The lines' aggregate (apart, for EXPLAIN)."""
+        dims = [_dimension(d).label(f"k{n}") for n, d in enumerate(query.stored_dimensions)]
+        day = self._day_key(query, _l.placed_day, _l.currency, _l.cost_currency).label("day")
+        price = func.coalesce(_l.unit_price_minor, 0)
+        kept = kept_units()
+        has_cost = _l.unit_cost_minor.is_not(None)
+        inner = (
+            select(
+                *dims, day, _l.currency.label("currency"), _l.cost_currency.label("cost_currency"),
+                func.sum(_l.quantity).label("ordered"),
+                func.sum(cancelled_units()).label("cancelled"),
+                func.sum(returned_units()).label("returned"),
+                func.sum(price * _l.quantity).label("gross"),
+                func.sum(_l.discount_minor * kept // _l.quantity).label("discounts"),
+                func.sum(price * cancelled_units()).label("cancellations"),
+                func.sum(price * returned_units()).label("returns"),
+                func.sum(case((has_cost, _l.unit_cost_minor * kept), else_=0)).label("cogs"),
+                func.sum(case((has_cost, 0), else_=kept)).label("without_cost"),
+            )
+            .select_from(self._lines(query))
+            .where(self._span(query, _l))
+            .group_by(*dims, day, _l.currency, _l.cost_currency)
+            .subquery("sums")
+        )  # fmt: skip
+        table = _rates_table(rates, query)
+        sale, on_sale = self._rate_of(table, inner.c.currency, inner.c.day)
+        cost, on_cost = self._rate_of(table, inner.c.cost_currency, inner.c.day)
+        keys = [inner.c[f"k{n}"] for n in range(len(dims))]
+        by_day = [inner.c.day] if query.by_time else []
+        money = ("gross", "discounts", "cancellations", "returns")
+        missing = case(
+            (and_(inner.c.currency.is_not(None), sale.c.column3.is_(None), inner.c.gross != 0),
+             inner.c.currency),
+            (and_(inner.c.cost_currency.is_not(None), cost.c.column3.is_(None),
+                  inner.c.cogs != 0), inner.c.cost_currency),
+        )  # fmt: skip
+        return (
+            select(
+                *keys, *by_day,
+                *(func.sum(inner.c[n]) for n in ("ordered", "cancelled", "returned")),
+                *(self._converted(inner.c[n], sale) for n in money),
+                self._converted(inner.c.cogs, cost), func.sum(inner.c.without_cost),
+                func.max(missing),
+            )
+            .select_from(inner.outerjoin(sale, on_sale).outerjoin(cost, on_cost))
+            .group_by(*keys, *by_day)
+        )  # fmt: skip
+
+    async def line_sums(self, query: SalesQuery, rates: Rates) -> list[LineSums]:
+        await self._tune()
+        n = len(query.stored_dimensions)
+        at = n + 1 if query.by_time else n
+        found = []
+        for r in await self._conn.execute(self.line_statement(query, rates)):
+            _convertible(r[-1], query)
+            ordered, cancelled, returned, gross, off, cancellations, returns, cogs, bare = (
+                int(v or 0) for v in r[at:-1]
+            )
+            found.append(
+                LineSums(
+                    tuple(_key(v) for v in r[:n]),
+                    _date(r[n]) if query.by_time else None,
+                    ordered,
+                    cancelled,
+                    returned,
+                    gross,
+                    off,
+                    cancellations,
+                    returns,
+                    cogs,
+                    bare,
+                )
+            )
+        return found
+
+    async def fee_sums(self, query: SalesQuery, rates: Rates) -> list[FeeSums]:
+        await self._tune()
+        dims = [_dimension(d, _f).label(f"k{n}") for n, d in enumerate(query.stored_dimensions)]
+        day = self._day_key(query, _f.placed_day, _f.currency).label("day")
+        joined: Any = order_fees
+        if query.by_line:
+            # A line's fee goes with its line; an order's fee has no SKU, product or location.
+            joined = joined.outerjoin(
+                order_lines,
+                and_(
+                    _l.order_id == _f.order_id,
+                    _l.channel_line_id == _f.channel_line_id,
+                    self._span(query, _l),  # the same span: lets the planner read it by index
+                ),
+            )
+            if Dimension.PRODUCT in query.group_by:
+                joined = joined.outerjoin(variants, _v.sku == _l.sku)
+        inner = (
+            select(*dims, day, _f.currency.label("currency"),
+                   func.sum(_f.amount_minor).label("amount"))
+            .select_from(joined)
+            .where(self._span(query, _f))
+            .group_by(*dims, day, _f.currency)
+            .subquery("fees")
+        )  # fmt: skip
+        sale, on_sale = self._rate_of(_rates_table(rates, query), inner.c.currency, inner.c.day)
+        keys = [inner.c[f"k{n}"] for n in range(len(dims))]
+        by_day = [inner.c.day] if query.by_time else []
+        missing = case((and_(sale.c.column3.is_(None), inner.c.amount != 0), inner.c.currency))
+        stmt = (
+            select(*keys, *by_day, self._converted(inner.c.amount, sale), func.max(missing))
+            .select_from(inner.outerjoin(sale, on_sale))
+            .group_by(*keys, *by_day)
+        )
+        n = len(dims)
+        found = []
+        for r in await self._conn.execute(stmt):
+            _convertible(r[-1], query)
+            day_of = _date(r[n]) if query.by_time else None
+            found.append(FeeSums(tuple(_key(v) for v in r[:n]), day_of, int(r[-2] or 0)))
+        return found
+
+    async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
+        await self._tune()
+        cancelled = _o.status == "cancelled"
+        counted: Any
+        cancelled_count: Any
+        if query.by_line:  # the lines' orders, for their status
+            dims = [_dimension(d) for d in query.stored_dimensions]
+            by_day = [_l.placed_day] if query.by_time else []
+            source = self._lines(query).join(orders, _o.id == _l.order_id)
+            span = and_(self._span(query, _l), self._span(query, _o))  # both, for the planner
+            counted = func.count(func.distinct(_o.id))
+            cancelled_count = func.count(func.distinct(case((cancelled, _o.id))))
+        else:
+            dims = [_dimension(d, _o) for d in query.stored_dimensions]
+            by_day = [_o.placed_day] if query.by_time else []
+            source, span = orders, self._span(query, _o)
+            counted = func.count()
+            cancelled_count = func.sum(case((cancelled, 1), else_=0))
+        stmt = (
+            select(*dims, *by_day, counted, cancelled_count)
+            .select_from(source)
+            .where(span)
+            .group_by(*dims, *by_day)
+        )
+        n = len(dims)
+        return [
+            OrderCounts(
+                tuple(_key(v) for v in r[:n]),
+                _date(r[n]) if query.by_time else None,
+                int(r[-2]),
+                int(r[-1] or 0),
+            )
+            for r in await self._conn.execute(stmt)
+        ]
+
+    async def units_kept(self, start: datetime, end: datetime) -> dict[str, int]:
+        stmt = (
+            select(_l.sku, func.sum(kept_units()))
+            .where(_l.placed_at >= start, _l.placed_at < end, _l.sku.is_not(None))
+            .group_by(_l.sku)
+        )
+        return {r[0]: int(r[1] or 0) for r in await self._conn.execute(stmt)}
+
+    async def available(self) -> dict[str, int]:
+        stmt = select(inventory_items.c.sku, inventory_items.c.available)
+        return {r.sku: int(r.available) for r in await self._conn.execute(stmt)}
+
+    async def conflicts(self, start: datetime, end: datetime) -> list[ConflictCount]:
+        c = order_conflicts.c
+        stmt = (
+            select(_o.channel_id, c.policy, _l.status, func.count(), func.sum(c.quantity))
+            .select_from(
+                order_conflicts.join(orders, _o.id == c.order_id).join(
+                    order_lines, _l.id == c.line_id
+                )
+            )
+            .where(c.created_at >= start, c.created_at < end)
+            .group_by(_o.channel_id, c.policy, _l.status)
+            .order_by(_o.channel_id, c.policy, _l.status)
+        )
+        return [
+            ConflictCount(r[0], r[1], r[2], int(r[3]), int(r[4] or 0))
+            for r in await self._conn.execute(stmt)
+        ]
+
+    async def calls(self, start: datetime, end: datetime) -> list[CallStats]:
+        """Per channel, on `ix_sync_log_channel_created`: counts and latency by outcome,
+        then the 95th percentile as the latency at its rank."""
+        log = sync_log.c
+        found = []
+        for channel_id in (await self._conn.execute(select(channels.c.id))).scalars():
+            span = (log.channel_id == channel_id, log.created_at >= start, log.created_at < end)
+            stmt = (
+                select(
+                    log.outcome, func.count(), func.sum(log.latency_ms), func.max(log.latency_ms)
+                )
+                .where(*span)
+                .group_by(log.outcome)
+            )
+            rows = (await self._conn.execute(stmt)).all()
+            calls = sum(int(r[1]) for r in rows)
+            if not calls:
+                continue
+            rank = (95 * calls + 99) // 100 - 1  # nearest rank: the ceil(0.95 n)-th, from 0
+            p95 = await self._conn.scalar(
+                select(log.latency_ms).where(*span).order_by(log.latency_ms).offset(rank).limit(1)
+            )
+            found.append(
+                CallStats(
+                    channel_id,
+                    calls,
+                    {r[0]: int(r[1]) for r in rows},
+                    sum(int(r[2] or 0) for r in rows) // calls,
+                    int(p95 or 0),
+                    max(int(r[3] or 0) for r in rows),
+                )
+            )
+        return found
+
+
+def _date(day_number: int) -> date:
+    return EPOCH + timedelta(days=int(day_number))
+
+
+def _convertible(missing: str | None, query: SalesQuery) -> None:
+    if missing is not None:
+        raise InvalidInput(f"no exchange rate from {missing} to {query.currency}", field="currency")

@@ -1,0 +1,449 @@
+"""The history checker: pure functions over what the harness recorded and what the end holds.
+
+Each rule returns the violations it finds; each violation carries the minimal history that
+shows it (the operations and ledger rows touching its SKU or order, in order). `check` runs
+them all. Nothing here does I/O, so hand-made histories test every rule (tests/unit).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bench.faults.model import EndState, Line, Movement, Order, Record, Reservation
+from bench.faults.trail import epoch_of, trail
+
+RULES = (
+    "webstore_order_held",
+    "webstore_units_within_stock",
+    "reserved_within_on_hand",
+    "level_equals_ledger",
+    "marketplace_order_once",
+    "accepted_not_lost",
+    "channel_converges",
+    "no_phantom_edit",
+)
+# Where a line that was accepted may end without breaking the promise.
+HELD_LINE = {"allocated", "partially_shipped"}
+DONE_LINE = {"shipped"}
+# A transaction commits at most this long after the time stamped on its ledger rows.
+LEDGER_WINDOW = 2.0
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    subject: str
+    message: str
+    trail: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        head = f"[{self.rule}] {self.subject}: {self.message}"
+        return "\n".join([head, *(f"    {line}" for line in self.trail)])
+
+
+# The history's facts -----------------------------------------------------------------------
+
+
+def setup_of(history: list[Record]) -> Record:
+    return next((r for r in history if r.get("type") == "setup"), {})
+
+
+def ops(history: list[Record], *kinds: str) -> list[Record]:
+    return [r for r in history if r.get("type") == "op" and (not kinds or r["kind"] in kinds)]
+
+
+def accepted(history: list[Record], *kinds: str) -> list[Record]:
+    return [r for r in ops(history, *kinds) if r.get("outcome") == "accepted"]
+
+
+def tried(history: list[Record], kind: str) -> set[str]:
+    """Orders the harness asked `kind` of, whatever the answer (a lost answer may have done it)."""
+    return {r["order"] for r in ops(history, kind) if r.get("order")}
+
+
+def web_orders(history: list[Record]) -> dict[str, Record]:
+    """The web store orders `placeOrder` accepted: order id -> its operation."""
+    return {r["order"]: r for r in accepted(history, "place_order") if r.get("order")}
+
+
+def _by_id(end: EndState) -> dict[str, Order]:
+    return {order.id: order for order in end.orders}
+
+
+def _movements_of(end: EndState, sku: str) -> list[Movement]:
+    return sorted((m for m in end.movements if m.sku == sku), key=lambda m: (m.at, m.id))
+
+
+# Rules -------------------------------------------------------------------------------------
+
+
+def webstore_order_held(history: list[Record], end: EndState) -> list[Violation]:
+    """Every accepted web store order ends fully reserved or shipped (or undone by us)."""
+    found: list[Violation] = []
+    orders = _by_id(end)
+    held = {r.id: r for r in end.reservations if r.status == "active"}
+    cancelled, returned = tried(history, "cancel"), tried(history, "return")
+    for order_id, op in web_orders(history).items():
+        order = orders.get(order_id)
+        if order is None:
+            continue  # accepted_not_lost reports it
+        if order.status == "cancelled" and order_id in cancelled:
+            continue
+        wrong = ["cancelled by Nexo"] if order.status == "cancelled" else []
+        wrong += [
+            f"{line.sku} x{line.quantity} {line.status}"
+            + (f" (reservation {line.reservation} not active)" if line.status in HELD_LINE else "")
+            for line in order.lines
+            if not _line_kept(line, held, order_id in returned, order_id in cancelled)
+        ]
+        if wrong:
+            found.append(
+                Violation(
+                    "webstore_order_held",
+                    f"order {order_id}",
+                    f"placeOrder accepted it, it ends {order.status}: " + ", ".join(wrong),
+                    trail(
+                        history,
+                        order=order_id,
+                        cart=op.get("cart"),
+                        movements=[m for m in end.movements if m.reference == f"order:{order_id}"],
+                    ),
+                )
+            )
+    return found
+
+
+def _line_kept(line: Line, held: dict[str, Reservation], returned: bool, cancelled: bool) -> bool:
+    if line.status in DONE_LINE or (line.status == "returned" and returned):
+        return True
+    if line.status == "cancelled" and cancelled:
+        return True
+    if line.status not in HELD_LINE or line.reservation is None:
+        return False
+    reservation = held.get(line.reservation)
+    return reservation is not None and reservation.quantity == line.quantity - line.shipped
+
+
+def webstore_units_within_stock(history: list[Record], end: EndState) -> list[Violation]:
+    """Units accepted per SKU never exceed what came into the web store's locations, less what
+    left them for anyone but web store orders."""
+    setup = setup_of(history)
+    where = set(setup.get("webstore_locations") or ())
+    web_ids = {o.id for o in end.orders if o.channel == setup.get("webstore")} | set(
+        web_orders(history)
+    )
+    web_refs = {f"order:{order_id}" for order_id in web_ids}
+    cancelled = tried(history, "cancel")
+    wanted: Counter[str] = Counter()
+    for order_id, op in web_orders(history).items():
+        if order_id not in cancelled:
+            for sku, quantity in op["request"]["lines"]:
+                wanted[sku] += int(quantity)
+    supply: Counter[str] = Counter()
+    for m in end.movements:
+        if m.location in where and (m.on_hand_delta > 0 or m.reference not in web_refs):
+            supply[m.sku] += m.on_hand_delta
+    return [
+        Violation(
+            "webstore_units_within_stock",
+            f"SKU {sku}",
+            f"{units} units accepted on the web store, {supply[sku]} were there",
+            trail(history, sku=sku),
+        )
+        for sku, units in sorted(wanted.items())
+        if units > supply[sku]
+    ]
+
+
+def reserved_within_on_hand(
+    history: list[Record], end: EndState, window: float = LEDGER_WINDOW
+) -> list[Violation]:
+    """Replaying each level's ledger in order, reserved never exceeds on hand.
+
+    Rows are stamped when their transaction starts, not when it commits, so rows less than
+    `window` apart may have committed the other way round: a point is a violation only if no
+    such reordering avoids it (every later row within the window that would help, applied).
+    """
+    found: list[Violation] = []
+    levels: dict[tuple[str, str], list[Movement]] = defaultdict(list)
+    for m in end.movements:
+        levels[(m.sku, m.location)].append(m)
+    epoch = epoch_of(history)
+    for (sku, location), rows in sorted(levels.items()):
+        rows.sort(key=lambda m: (m.at, m.id))
+        point = _first_certain_overdraw(rows, window)
+        if point is None:
+            continue
+        on_hand = sum(m.on_hand_delta for m in rows[: point + 1])
+        reserved = sum(m.reserved_delta for m in rows[: point + 1])
+        found.append(
+            Violation(
+                "reserved_within_on_hand",
+                f"SKU {sku} at {location}",
+                f"after ledger row {rows[point].id} reserved {reserved} > on hand {on_hand}",
+                trail(
+                    history,
+                    sku=sku,
+                    movements=rows[: point + 1],
+                    until=rows[point].at - epoch,
+                ),
+            )
+        )
+    return found
+
+
+def _first_certain_overdraw(rows: list[Movement], window: float) -> int | None:
+    """The first index after which available < 0 however rows within `window` reorder."""
+    available = 0
+    ahead = 0  # the helping (positive) changes of rows after i within the window
+    j = 0  # rows[i+1 : j] are within the window of rows[i]
+    for i, row in enumerate(rows):
+        available += row.on_hand_delta - row.reserved_delta
+        if j <= i:
+            j, ahead = i + 1, 0
+        else:
+            ahead -= max(0, row.on_hand_delta - row.reserved_delta)
+        while j < len(rows) and rows[j].at <= row.at + window:
+            ahead += max(0, rows[j].on_hand_delta - rows[j].reserved_delta)
+            j += 1
+        if available + ahead < 0:
+            return i
+    return None
+
+
+def level_equals_ledger(history: list[Record], end: EndState) -> list[Violation]:
+    """Every level equals the sum of its movements (and no movements lack a level)."""
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for m in end.movements:
+        sums[(m.sku, m.location)][0] += m.on_hand_delta
+        sums[(m.sku, m.location)][1] += m.reserved_delta
+    found: list[Violation] = []
+    seen = set()
+    for level in end.levels:
+        slot = (level.sku, level.location)
+        seen.add(slot)
+        on_hand, reserved = sums.get(slot, [0, 0])
+        if (level.on_hand, level.reserved) != (on_hand, reserved):
+            found.append(
+                Violation(
+                    "level_equals_ledger",
+                    f"SKU {level.sku} at {level.location}",
+                    f"level on hand {level.on_hand} reserved {level.reserved}, "
+                    f"ledger {on_hand} / {reserved}",
+                    trail(history, sku=level.sku),
+                )
+            )
+    for (sku, location), (on_hand, reserved) in sorted(sums.items()):
+        if (sku, location) not in seen and (on_hand or reserved):
+            found.append(
+                Violation(
+                    "level_equals_ledger",
+                    f"SKU {sku} at {location}",
+                    f"no level, ledger {on_hand} / {reserved}",
+                    trail(history, sku=sku),
+                )
+            )
+    return found
+
+
+def marketplace_order_once(history: list[Record], end: EndState) -> list[Violation]:
+    """Every order created on the shop is one Nexo order: none missing, none twice, none made up."""
+    channel = setup_of(history).get("shopify")
+    on_shop = set(end.shop_orders) | {
+        r["external"] for r in accepted(history, "shop_order") if r.get("external")
+    }
+    taken = Counter(o.external_id for o in end.orders if o.channel == channel)
+    found: list[Violation] = []
+    for external in sorted(on_shop | set(taken)):
+        count = taken.get(external, 0)
+        problem = (
+            "created on the shop, never taken by Nexo"
+            if count == 0
+            else f"taken {count} times"
+            if count > 1
+            else "taken by Nexo, unknown to the shop"
+            if external not in on_shop
+            else None
+        )
+        if problem:
+            found.append(
+                Violation(
+                    "marketplace_order_once",
+                    f"shop order {external}",
+                    problem,
+                    trail(history, external=external),
+                )
+            )
+    return found
+
+
+def accepted_not_lost(history: list[Record], end: EndState) -> list[Violation]:
+    """What was accepted is there: its ledger rows, its order, its cancellation, its shipment
+    (and the shop told of it), its return; no outbound update given up."""
+    found: list[Violation] = []
+    keys = Counter(m.key for m in end.movements if m.key)
+    orders = _by_id(end)
+    shipments = set(end.shipments)
+
+    def lost(
+        subject: str,
+        message: str,
+        sku: str | None = None,
+        order: str | None = None,
+        external: str | None = None,
+    ) -> None:
+        shown = trail(history, sku=sku, order=order, external=external)
+        found.append(Violation("accepted_not_lost", subject, message, shown))
+
+    for op in accepted(history, "receive", "adjust", "count", "transfer"):
+        if keys[op["key"]] < (2 if op["kind"] == "transfer" else 1):
+            lost(f"{op['kind']} {op['key']}", "accepted, no ledger row", sku=op["skus"][0])
+    for op in accepted(history, "place_order", "cancel", "ship", "return"):
+        order = orders.get(op["order"])
+        if order is None:
+            lost(f"order {op['order']}", f"{op['kind']} accepted, no such order", order=op["order"])
+            continue
+        problem = _lost_effect(op, order, shipments, end)
+        if problem:
+            lost(f"order {order.id}", problem, order=order.id, external=order.external_id)
+    for kind, key, why in end.dead_outbox:
+        found.append(
+            Violation(
+                "accepted_not_lost",
+                f"outbound {kind} {key}",
+                f"given up (dead): {why}",
+                trail(history, sku=key) if kind == "quantity" else (),
+            )
+        )
+    return found
+
+
+def _lost_effect(
+    op: Record, order: Order, shipments: set[tuple[str, str]], end: EndState
+) -> str | None:
+    if op["kind"] == "cancel" and order.status != "cancelled":
+        return f"cancelOrder accepted, the order is {order.status}"
+    if op["kind"] == "ship":
+        tracking = op["request"]["tracking"]
+        if (order.id, tracking) not in shipments:
+            return f"createShipment {tracking} accepted, no such shipment"
+        if op.get("external") and tracking not in end.shop_fulfilled.get(op["external"], []):
+            return f"shipment {tracking} never reached the shop"
+    if op["kind"] == "return":
+        lines = {line.id: line for line in order.lines}
+        kept = [i for i in op["request"]["lines"] if lines.get(i) and lines[i].status != "returned"]
+        if kept:
+            return f"returnOrderLines accepted, lines {kept} are not returned"
+    return None
+
+
+def channel_converges(history: list[Record], end: EndState, within: float) -> list[Violation]:
+    """Once the load and the faults are over, the shop shows the hub's figure for every SKU
+    within `within` seconds (compared on the harness's samples of both)."""
+    over = max(
+        (float(r["t"]) for r in history if r.get("type") == "phase" and r["name"] == "load_end"),
+        default=None,
+    )
+    samples = [r for r in history if r.get("type") == "sample"]
+    if over is None or not samples:
+        return [Violation("channel_converges", "the run", "no samples after the load ended")]
+    in_time = [s for s in samples if over <= float(s["t"]) <= over + within]
+    if any(_agree(s) for s in in_time):
+        return []
+    last = (in_time or samples)[-1]
+    return [
+        Violation(
+            "channel_converges",
+            f"SKU {sku}",
+            f"{within:.0f} s after the load: the hub offers the shop {last['hub'].get(sku)}, "
+            f"the shop shows {last['shop'].get(sku)}",
+            trail(
+                history,
+                sku=sku,
+                movements=_movements_of(end, sku)[-10:],
+                extra=_sample_lines(samples[-5:], sku) + _sync_lines(history, end, sku),
+            ),
+        )
+        for sku in sorted(last["hub"])
+        if last["hub"].get(sku) != last["shop"].get(sku)
+    ]
+
+
+def _sample_lines(samples: list[Record], sku: str) -> list[tuple[float, str]]:
+    return [
+        (at, f"+{at:8.3f}s sample: hub {s['hub'].get(sku)}, shop {s['shop'].get(sku)}")
+        for s in samples
+        for at in [float(s["t"])]
+    ]
+
+
+def _sync_lines(history: list[Record], end: EndState, sku: str) -> list[tuple[float, str]]:
+    """The last calls that carried the SKU, and what still waits for it, at the end."""
+    epoch = epoch_of(history)
+    calls = [c for c in end.sync_calls if sku in c[2]][-5:]
+    lines = [
+        (
+            float(c[0]) - epoch,
+            f"+{float(c[0]) - epoch:8.3f}s sync {c[1]} {c[3]}" + (f" ({c[4]})" if c[4] else ""),
+        )
+        for c in calls
+    ]
+    last = float("inf")  # shown after everything else
+    lines += [(last, f"{'':10} at the end: outbox {row}") for row in end.outbox if row[1] == sku]
+    lines += [(last, f"{'':10} at the end: inbox {row}") for row in end.inbox_open if row[1] == sku]
+    return lines
+
+
+def _agree(sample: Record) -> bool:
+    return all(sample["shop"].get(sku) == q for sku, q in sample["hub"].items())
+
+
+def no_phantom_edit(history: list[Record], end: EndState) -> list[Violation]:
+    """A channel edit on the hub's ledger needs an edit made on the shop: Nexo's own pushes
+    echoed back, or a sale's own stock update, are not edits."""
+    edited = {sku for r in ops(history, "shop_edit") for sku in r.get("skus") or ()}
+    epoch = epoch_of(history)
+    phantom: dict[str, list[Movement]] = defaultdict(list)
+    for m in sorted(end.movements, key=lambda m: (m.at, m.id)):
+        if m.reason == "channel_edit" and m.sku not in edited:
+            phantom[m.sku].append(m)
+    return [
+        Violation(
+            "no_phantom_edit",
+            f"SKU {sku}",
+            f"{len(rows)} channel edits ({sum(m.on_hand_delta for m in rows):+d} on hand) "
+            "while nobody edited the shop",
+            trail(history, sku=sku, movements=rows, until=rows[-1].at - epoch),
+        )
+        for sku, rows in sorted(phantom.items())
+    ]
+
+
+def check(
+    history: list[Record],
+    end: EndState,
+    *,
+    converge_within: float,
+    ledger_window: float = LEDGER_WINDOW,
+) -> list[Violation]:
+    """Every rule, in RULES order."""
+    rules: list[Callable[[list[Record], EndState], Iterable[Violation]]] = [
+        webstore_order_held,
+        webstore_units_within_stock,
+        lambda h, e: reserved_within_on_hand(h, e, ledger_window),
+        level_equals_ledger,
+        marketplace_order_once,
+        accepted_not_lost,
+        lambda h, e: channel_converges(h, e, converge_within),
+        no_phantom_edit,
+    ]
+    return [violation for rule in rules for violation in rule(history, end)]
+
+
+def by_rule(violations: list[Violation]) -> dict[str, int]:
+    counts = dict.fromkeys(RULES, 0)
+    for violation in violations:
+        counts[violation.rule] += 1
+    return counts

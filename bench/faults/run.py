@@ -1,0 +1,234 @@
+"""One run of the fault harness: start everything, load it while faults strike, let it settle,
+read the end, check the history.
+
+Everything runs on a fresh PostgreSQL database and the harness's own redis-server; the
+processes share one environment: the stock-edit hold at 2 s (as the e2e tests have it) and
+a relay presumed dead after 20 s (150 in production), so a killed worker's claimed rows
+come back within the run, not after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from cryptography.fernet import Fernet
+
+from adapters.queue.arq import ArqJobQueue
+from bench.faults import processes as p
+from bench.faults.checker import LEDGER_WINDOW, Violation, check
+from bench.faults.endstate import add_shop, read_database
+from bench.faults.faults import Injector, schedule
+from bench.faults.hub import Hub
+from bench.faults.load import Load, Plan
+from bench.faults.model import EndState
+from bench.faults.monitor import OutboxWatch, p95_ms
+from bench.faults.recorder import Recorder
+from bench.faults.stage import Stage, build, set_policy
+from bench.support import DEFAULT_DATABASE, ROOT, dsn, free_port, fresh_database, issue_admin_key
+from bench.support import nexo_env as bench_env
+from bench.sync import ACCESS_TOKEN, API_SECRET, shop_quantities
+from domain.jobs import PULL_JOB
+
+SETTLE_PULL_EVERY = 5.0
+SETTLE_POLL = 1.0
+
+
+@dataclass
+class Options:
+    seconds: float = 600.0
+    seed: int = 1
+    database_url: str = DEFAULT_DATABASE  # the server a fresh database is made on
+    out: Path | None = None
+    redis_port: int | None = None  # default: a free one
+    redis_db: int = 8
+    shoppers: int = 6
+    converge_within: float = 60.0
+    ledger_window: float = LEDGER_WINDOW
+    policy: str = "ACCEPT_CHANNEL_EDITS"
+
+
+@dataclass
+class Result:
+    directory: Path
+    history: list[dict[str, Any]]
+    end: EndState
+    violations: list[Violation]
+    webhook_log: list[dict[str, Any]] = field(default_factory=list)
+    propagation_p95_ms: float = float("nan")
+    outbox_max_age: float = 0.0
+
+
+def nexo_env(url: str, redis: str) -> dict[str, str]:
+    env = bench_env(url, redis, Fernet.generate_key().decode())
+    env.update(NEXO_STOCK_EDIT_HOLD_SECONDS="2", NEXO_OUTBOX_STUCK_SECONDS="20")
+    return env
+
+
+async def run(options: Options) -> Result:
+    directory = options.out or ROOT / "var" / "faults" / time.strftime("%Y%m%d-%H%M%S")
+    directory.mkdir(parents=True, exist_ok=True)
+    recorder = Recorder(directory / "history.jsonl")
+    fleet = p.Fleet(directory)
+    try:
+        async with fresh_database(options.database_url) as url:
+            try:
+                result = await _run_on(url, options, fleet, recorder)
+            finally:
+                fleet.stop_all()
+    finally:
+        fleet.stop_all()
+        recorder.close()
+    result.violations = check(
+        recorder.records,
+        result.end,
+        converge_within=options.converge_within,
+        ledger_window=options.ledger_window,
+    )
+    (directory / "end.json").write_text(json.dumps(result.end.to_json()))
+    (directory / "violations.txt").write_text("\n\n".join(v.render() for v in result.violations))
+    return result
+
+
+@dataclass
+class Wiring:
+    """Where the run's processes answer, and the environment they share."""
+
+    env: dict[str, str]
+    shop_name: str
+    shop_url: str
+    apis: list[str]
+
+
+async def _start_fleet(url: str, options: Options, fleet: p.Fleet) -> Wiring:
+    """Redis, then the shop, two API processes and two workers."""
+    port = options.redis_port or free_port()
+    fleet.add("redis", p.redis_argv(port), dict(os.environ), p.redis_ready(port))
+    await fleet.start("redis")
+    env = nexo_env(url, f"redis://127.0.0.1:{port}/{options.redis_db}")
+    shop_name, shop_port = f"nexo-faults-{uuid.uuid4().hex[:8]}", free_port()
+    wiring = Wiring(env, shop_name, f"http://127.0.0.1:{shop_port}", [])
+    fleet.add(
+        "sandbox",
+        p.sandbox_argv(shop_port, shop_name, ACCESS_TOKEN, API_SECRET),
+        env,
+        p.http_ready(f"{wiring.shop_url}/_sandbox/webhooks/log"),
+    )
+    for name in ("api-1", "api-2"):
+        api = free_port()
+        wiring.apis.append(f"http://127.0.0.1:{api}")
+        fleet.add(name, p.serve_argv(api), env, p.http_ready(f"{wiring.apis[-1]}/healthz"))
+    for name in ("worker-1", "worker-2"):
+        fleet.add(name, p.worker_argv(), env)
+    await fleet.start("sandbox", "api-1", "api-2", "worker-1", "worker-2")
+    return wiring
+
+
+async def _run_on(url: str, options: Options, fleet: p.Fleet, recorder: Recorder) -> Result:
+    key = await issue_admin_key(url)
+    wiring = await _start_fleet(url, options, fleet)
+    hub = Hub(wiring.apis, key, recorder)
+    queue = ArqJobQueue(wiring.env["NEXO_REDIS_URL"], queue_name=wiring.env["NEXO_QUEUE_NAME"])
+    async with httpx.AsyncClient(base_url=wiring.shop_url, timeout=20) as shop:
+        stage = Stage(hub, shop, recorder)
+        try:
+            shop_domain = f"{wiring.shop_name}.myshopify.com"
+            await build(stage, wiring.shop_url, shop_domain, wiring.apis[0])
+            await set_policy(stage, options.policy)
+            recorder.setup(
+                webstore=stage.webstore,
+                shopify=stage.shopify,
+                locations=stage.locations,
+                webstore_locations=[stage.locations["WH1"]],
+                skus=stage.skus,
+                hot=stage.hot,
+                seconds=options.seconds,
+                seed=options.seed,
+                policy=options.policy,
+            )
+
+            async def pull() -> None:
+                await queue.enqueue(PULL_JOB, stage.shopify)
+
+            return await _load_and_settle(url, options, fleet, stage, pull)
+        finally:
+            await hub.aclose()
+            await queue.close()
+
+
+async def _load_and_settle(
+    url: str, options: Options, fleet: p.Fleet, stage: Stage, pull: Any
+) -> Result:
+    recorder = stage.recorder
+    watch = OutboxWatch(dsn(url))
+    injector = Injector(fleet, stage, recorder)
+    background = [asyncio.create_task(watch.run()), asyncio.create_task(injector.supervise())]
+    try:
+        plan = Plan(seconds=options.seconds, seed=options.seed, shoppers=options.shoppers)
+        load = Load(stage, plan, pull)
+        recorder.phase("load_start")
+        await asyncio.gather(load.run(), injector.run(schedule(options.seconds)))
+        recorder.phase("load_end")
+        conn = await asyncpg.connect(dsn(url))
+        try:
+            await settle(stage, load, conn, options.converge_within)
+            end = add_shop(await read_database(conn), await stage.shop_state())
+            propagation = await watch.propagation(conn)
+        finally:
+            await conn.close()
+        webhook_log = (await stage.shop.get("/_sandbox/webhooks/log")).json()
+    finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+    return Result(
+        directory=recorder.path.parent,
+        history=recorder.records,
+        end=end,
+        violations=[],
+        webhook_log=webhook_log,
+        propagation_p95_ms=p95_ms(propagation),
+        outbox_max_age=watch.max_age,
+    )
+
+
+async def settle(stage: Stage, load: Load, conn: asyncpg.Connection, within: float) -> None:
+    """Until the shop shows the hub's figures, holds no order Nexo lacks, and nothing waits
+    to be sent or processed; or `within` seconds. Pulls orders meanwhile."""
+    recorder = stage.recorder
+    deadline = recorder.now() + within
+    pulled = float("-inf")
+    while recorder.now() < deadline:
+        if recorder.now() - pulled >= SETTLE_PULL_EVERY:
+            await load.pull()
+            pulled = recorder.now()
+        try:
+            state = await stage.shop_state()
+            hub = await stage.hub_offers()
+        except (httpx.HTTPError, RuntimeError):
+            await asyncio.sleep(SETTLE_POLL)
+            continue
+        shown = shop_quantities(state)
+        shop = {sku: shown.get(sku) for sku in stage.skus}
+        recorder.sample(hub, shop)
+        rows = await conn.fetch(
+            "SELECT external_id FROM orders WHERE channel_id = $1", uuid.UUID(stage.shopify)
+        )
+        taken = {row["external_id"] for row in rows}
+        waiting = await conn.fetchval(
+            "SELECT (SELECT count(*) FROM outbox WHERE status <> 'dead')"
+            " + (SELECT count(*) FROM inbox WHERE status IN ('received', 'failed'))"
+        )
+        agree = all(shop[sku] == q for sku, q in hub.items())
+        if agree and not waiting and {o["id"] for o in state["orders"]} <= taken:
+            break
+        await asyncio.sleep(SETTLE_POLL)
+    recorder.phase("drained")

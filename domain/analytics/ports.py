@@ -1,0 +1,47 @@
+"""What the reports read from storage: sums, grouped where the data is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from domain.analytics.channels import CallStats, ConflictCount
+from domain.analytics.sales import FeeSums, LineSums, OrderCounts, SalesQuery
+from domain.catalog.rate_history import Segment
+
+
+class SalesRepository(Protocol):
+    async def line_sums(
+        self, query: SalesQuery, rates: Mapping[str, Sequence[Segment]]
+    ) -> list[LineSums]:
+        """Sums of the lines of orders placed in the query's span per its stored dimensions
+        (and UTC day, when grouped by time), money in its currency: each day's sum converted
+        at that day's factor (`rates`: every convertible currency's stretches); a sum in a
+        currency `rates` lacks is refused (InvalidInput naming it)."""
+        ...
+
+    async def fee_sums(
+        self, query: SalesQuery, rates: Mapping[str, Sequence[Segment]]
+    ) -> list[FeeSums]: ...
+
+    async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
+        """Orders (and cancelled ones) per stored dimensions and day; an order counts once in
+        each group one of its lines is in."""
+        ...
+
+    async def units_kept(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Units kept by buyers per SKU, of orders placed in [start, end)."""
+        ...
+
+    async def available(self) -> dict[str, int]:
+        """Every SKU's units available now (on hand less reserved, sellable locations)."""
+        ...
+
+    async def conflicts(self, start: datetime, end: datetime) -> list[ConflictCount]:
+        """Conflicts recorded in [start, end) per channel, policy and the line's status now."""
+        ...
+
+    async def calls(self, start: datetime, end: datetime) -> list[CallStats]:
+        """The sync log's calls in [start, end) per channel."""
+        ...

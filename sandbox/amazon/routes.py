@@ -1,0 +1,215 @@
+"""The Selling Partner API operations the sandbox serves: path → (operationId, handler).
+
+Paths are matched on the raw (still percent-encoded) path: a seller SKU may hold a `/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
+
+from starlette.requests import Request
+
+from sandbox.amazon.app import Answer, page_size
+from sandbox.amazon.store import _errors
+
+if TYPE_CHECKING:
+    from sandbox.amazon.app import AmazonSandbox
+
+Handler = Callable[["AmazonSandbox", Request, Any], tuple[int, Any]]
+LISTINGS = ("listings", "2021-08-01", "items")
+FEEDS = ("feeds", "2021-06-30")
+ORDERS = ("orders", "2026-01-01", "orders")
+INCLUDED_DEFAULT = ["summaries"]
+
+
+def route(request: Request) -> tuple[str, Handler]:
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    parts = tuple(unquote(p) for p in raw.decode().split("?")[0].strip("/").split("/"))
+    method = request.method
+    if parts[:3] == LISTINGS and len(parts) == 5:
+        found = {
+            "PUT": ("putListingsItem", _put),
+            "PATCH": ("patchListingsItem", _patch),
+            "GET": ("getListingsItem", _get_item),
+            "DELETE": ("deleteListingsItem", _delete),
+        }.get(method)
+        if found:
+            return found
+    if parts[:3] == LISTINGS and len(parts) == 4 and method == "GET":
+        return "searchListingsItems", _search_items
+    if parts[:2] == FEEDS:
+        if parts[2:] == ("documents",) and method == "POST":
+            return "createFeedDocument", _create_document
+        if parts[2:] == ("feeds",) and method == "POST":
+            return "createFeed", _create_feed
+        if len(parts) == 4 and parts[2] == "feeds" and method == "GET":
+            return "getFeed", _get_feed
+        if len(parts) == 4 and parts[2] == "documents" and method == "GET":
+            return "getFeedDocument", _get_document
+    if parts[:3] == ORDERS and method == "GET":
+        if len(parts) == 3:
+            return "searchOrders", _search_orders
+        if len(parts) == 4:
+            return "getOrder", _get_order
+    shipment = parts[:3] == ("orders", "v0", "orders") and parts[4:] == ("shipmentConfirmation",)
+    if shipment and len(parts) == 5 and method == "POST":
+        return "v0.confirmShipment", _confirm_shipment
+    raise Answer(404, _errors("NotFound", f"no operation {method} {'/'.join(parts)}"))
+
+
+def _segments(request: Request) -> list[str]:
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    return [unquote(p) for p in raw.decode().split("?")[0].strip("/").split("/")]
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for key, values in parse_qs(request.url.query).items():
+        found[key] = [v for value in values for v in value.split(",")]
+    return found
+
+
+def _listing_target(sandbox: AmazonSandbox, request: Request) -> tuple[str, dict[str, list[str]]]:
+    _, _, _, seller, sku = _segments(request)
+    query = _query(request)
+    if seller != sandbox.seller.seller_id:
+        raise Answer(403, _errors("Unauthorized", "Access to requested resource is denied."))
+    if query.get("marketplaceIds") != [sandbox.seller.marketplace_id]:
+        raise Answer(400, _errors("InvalidInput", "marketplaceIds must name the marketplace"))
+    return sku, query
+
+
+def _put(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:
+    sku, query = _listing_target(sandbox, request)
+    preview = query.get("mode") == ["VALIDATION_PREVIEW"]
+    return 200, sandbox.seller.put(sku, body, preview)
+
+
+def _patch(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:
+    sku, query = _listing_target(sandbox, request)
+    answer = sandbox.seller.patch(sku, body, query.get("mode") == ["VALIDATION_PREVIEW"])
+    if answer is None:
+        return 404, _errors("NotFound", f"SKU '{sku}' not found")
+    return 200, answer
+
+
+def _delete(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    sku, _ = _listing_target(sandbox, request)
+    answer = sandbox.seller.delete(sku)
+    return (200, answer) if answer else (404, _errors("NotFound", f"SKU '{sku}' not found"))
+
+
+def _get_item(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    sku, query = _listing_target(sandbox, request)
+    item = sandbox.seller.listings.items.get(sku)
+    if item is None:
+        return 404, _errors("NotFound", f"SKU '{sku}' not found in marketplace")
+    return 200, sandbox.seller.item_view(item, query.get("includedData", INCLUDED_DEFAULT))
+
+
+def _search_items(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    query = _query(request)
+    seller = _segments(request)[3]
+    if seller != sandbox.seller.seller_id:
+        raise Answer(403, _errors("Unauthorized", "Access to requested resource is denied."))
+    skus = query.get("identifiers", [])
+    if len(skus) > 20 or (skus and query.get("identifiersType") != ["SKU"]):
+        return 400, _errors("InvalidInput", "up to 20 identifiers, with identifiersType SKU")
+    items = sandbox.seller.listings.items
+    found = [items[s] for s in skus if s in items] if skus else list(items.values())[:20]
+    included = query.get("includedData", INCLUDED_DEFAULT)
+    views = [sandbox.seller.item_view(item, included) for item in found]
+    return 200, {"numberOfResults": len(views), "items": views}
+
+
+def _create_document(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:
+    document = sandbox.seller.feeds.new_document(str(body["contentType"]))
+    url = str(request.base_url).rstrip("/") + f"/feed-documents/{document.document_id}"
+    return 201, {"feedDocumentId": document.document_id, "url": url}
+
+
+def _create_feed(sandbox: AmazonSandbox, _request: Request, body: Any) -> tuple[int, Any]:
+    feeds = sandbox.seller.feeds
+    document = feeds.documents.get(str(body["inputFeedDocumentId"]))
+    if document is None or document.content is None:
+        return 400, _errors("InvalidInput", "inputFeedDocumentId names no uploaded document")
+    if body["feedType"] not in ("JSON_LISTINGS_FEED", "POST_ORDER_ACKNOWLEDGEMENT_DATA"):
+        return 400, _errors("InvalidInput", f"feedType {body['feedType']} is not supported here")
+    size = 1
+    if body["feedType"] == "JSON_LISTINGS_FEED":
+        try:
+            size = max(1, len(json.loads(document.content).get("messages") or ()))
+        except (ValueError, AttributeError):
+            size = 1
+    feed = feeds.create(body["feedType"], list(body["marketplaceIds"]), document.document_id, size)
+    return 202, {"feedId": feed.feed_id}
+
+
+def _get_feed(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    feed = sandbox.seller.feeds.feeds.get(_segments(request)[3])
+    if feed is None:
+        return 404, _errors("NotFound", "no such feed")
+    return 200, feed.view(sandbox.seller.clock())
+
+
+def _get_document(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    document = sandbox.seller.feeds.documents.get(_segments(request)[3])
+    if document is None:
+        return 404, _errors("NotFound", "no such document")
+    url = str(request.base_url).rstrip("/") + f"/feed-documents/{document.document_id}"
+    found = {"feedDocumentId": document.document_id, "url": url}
+    if document.compressed:
+        found["compressionAlgorithm"] = "GZIP"
+    return 200, found
+
+
+def _search_orders(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    query = {k: v[0] for k, v in _query(request).items()}
+    size = page_size(query.get("maxResultsPerPage"), MAX_ORDERS_DEFAULT)
+    token = query.get("paginationToken")
+    if token:
+        try:
+            since_field, since, offset = json.loads(base64.urlsafe_b64decode(token))
+        except ValueError:
+            return 400, _errors("InvalidInput", "paginationToken is not valid")
+    else:
+        given = [k for k in ("createdAfter", "lastUpdatedAfter") if k in query]
+        if len(given) != 1:
+            return 400, _errors(
+                "InvalidInput", "exactly one of createdAfter and lastUpdatedAfter is required"
+            )
+        since_field, since, offset = given[0], query[given[0]], 0
+    try:
+        after = datetime.fromisoformat(since).timestamp()
+    except ValueError:
+        return 400, _errors("InvalidInput", f"{since_field} is not an ISO 8601 date-time")
+    field = "created" if since_field == "createdAfter" else "updated"
+    orders = sorted(
+        (o for o in sandbox.seller.orders.values() if getattr(o, field) >= after),
+        key=lambda o: (getattr(o, field), o.order_id),
+    )
+    page = orders[offset : offset + size]
+    answer: dict[str, Any] = {"orders": [o.as_2026() for o in page]}
+    if offset + size < len(orders):
+        following = json.dumps([since_field, since, offset + size]).encode()
+        answer["pagination"] = {"nextToken": base64.urlsafe_b64encode(following).decode()}
+    return 200, answer
+
+
+MAX_ORDERS_DEFAULT = 100
+
+
+def _get_order(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    order = sandbox.seller.orders.get(_segments(request)[3])
+    if order is None:
+        return 404, _errors("NotFound", "no such order")
+    return 200, {"order": order.as_2026()}
+
+
+def _confirm_shipment(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:
+    return sandbox.seller.confirm_shipment(_segments(request)[3], body)

@@ -1,0 +1,168 @@
+"""`nexo-sandbox`: the development tools beside Nexo, the marketplace emulators and the demo.
+
+Never a production code path: the production packages (domain, api, adapters, workers) never
+import `sandbox` (an import-linter contract). This is the entry point that wires the two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from adapters.settings import Settings, SettingsError, load_settings
+from api.cli import serve
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"nexo-sandbox: {message}", file=sys.stderr)
+    return code
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.is_dev:
+        return _fail("the demo (a marketplace sandbox in the process) is dev only")
+    return serve(settings, host=args.host, port=args.port, app="sandbox.demo:create_demo_app")
+
+
+def _shopify(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.shopify import ShopifySandbox
+
+    emulator = ShopifySandbox(
+        shop=args.shop,
+        access_token=args.access_token,
+        api_secret=args.api_secret,
+        webhook_url=args.webhook_url,
+        restore_rate=args.restore_rate,
+        bucket_size=args.bucket_size,
+        deliver_in_background=True,
+    )
+    uvicorn.run(
+        emulator.app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        access_log=settings.log_level == "DEBUG",
+    )
+    return 0
+
+
+def _amazon(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.amazon import AmazonSandbox
+
+    emulator = AmazonSandbox(
+        seller_id=args.seller_id,
+        marketplace_id=args.marketplace_id,
+        apply_delay=args.apply_delay,
+        feed_rate=args.feed_rate,
+        settle_in_background=True,
+    )
+    uvicorn.run(
+        emulator.app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        access_log=settings.log_level == "DEBUG",
+    )
+    return 0
+
+
+def _ebay(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.ebay import EbaySandbox
+
+    emulator = EbaySandbox(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        refresh_token=args.refresh_token,
+        verification_token=args.verification_token,
+        deliver_in_background=True,
+    )
+    uvicorn.run(
+        emulator.app, host=args.host, port=args.port, log_config=None,
+        log_level=settings.log_level.lower(), lifespan="on",
+        access_log=settings.log_level == "DEBUG",
+    )  # fmt: skip
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="nexo-sandbox",
+        description="Nexo's development tools: marketplace emulators, the demo (never production)",
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo", help="serve Nexo with a Shopify sandbox inside and a seeded catalog (`make run`)"
+    )
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    shopify = commands.add_parser(
+        "shopify", help="the Shopify Admin GraphQL API 2026-01 and its webhooks"
+    )
+    shopify.add_argument("--host", default="127.0.0.1")
+    shopify.add_argument("--port", type=int, required=True)
+    shopify.add_argument("--shop", default="nexo-demo", help="answers as SHOP.myshopify.com")
+    shopify.add_argument("--access-token", default="shpat_sandbox")
+    shopify.add_argument("--api-secret", default="sandbox-secret", help="signs the webhooks")
+    shopify.add_argument("--webhook-url", help="where to POST webhooks (none sent without it)")
+    shopify.add_argument(
+        "--restore-rate", type=float, default=100.0, help="cost points restored a second"
+    )
+    shopify.add_argument(
+        "--bucket-size", type=float, default=2000.0, help="cost points the bucket holds"
+    )
+    amazon = commands.add_parser(
+        "amazon",
+        help="the Selling Partner API (LWA, Listings Items, Feeds, Orders) and an SQS-shaped "
+        "notification queue at /sqs",
+    )
+    amazon.add_argument("--host", default="127.0.0.1")
+    amazon.add_argument("--port", type=int, required=True)
+    amazon.add_argument("--seller-id", default="A2SANDBOXSELLER1")
+    amazon.add_argument("--marketplace-id", default="ATVPDKIKX0DER")
+    amazon.add_argument(
+        "--apply-delay", type=float, default=1.0,
+        help="seconds before an ACCEPTED listing change is applied",
+    )  # fmt: skip
+    amazon.add_argument(
+        "--feed-rate", type=float, default=2000.0,
+        help="feed messages processed a second (the sandbox's documented throughput)",
+    )  # fmt: skip
+    ebay = commands.add_parser(
+        "ebay", help="eBay's Sell Inventory and Fulfillment APIs, OAuth and signed notifications"
+    )
+    ebay.add_argument("--host", default="127.0.0.1")
+    ebay.add_argument("--port", type=int, required=True)
+    ebay.add_argument("--client-id", default="nexo-sandbox-app")
+    ebay.add_argument("--client-secret", default="sandbox-secret")
+    ebay.add_argument("--refresh-token", default="v^1.1#sandbox-refresh")
+    ebay.add_argument(
+        "--verification-token", default="sandbox-verification-token-0123456789abcdef",
+        help="answers the notification endpoint's challenge",
+    )  # fmt: skip
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        return _fail(str(error))
+    if args.command == "demo":
+        return _demo(settings, args)
+    if args.command == "amazon":
+        return _amazon(settings, args)
+    if args.command == "ebay":
+        return _ebay(settings, args)
+    return _shopify(settings, args)

@@ -1,0 +1,114 @@
+"""What only Amazon does, through the hub: INVALID listings, notifications the hub cannot place,
+FBA orders, the shared LWA token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.contract.amazon import AmazonUnderTest
+from tests.contract.channel import Delivery
+from tests.contract.hub import MUG, Hub, one_variant
+
+ATTENTION = """
+query($c: [ID!]) {
+  orders(first: 100, filter: {channelIds: $c}) {
+    nodes { externalId status needsAttention attentionReason lines { sku quantity } }
+  }
+}"""
+
+
+def amazon(hub: Hub) -> AmazonUnderTest:
+    channel = hub.channel
+    assert isinstance(channel, AmazonUnderTest)
+    return channel
+
+
+async def test_an_invalid_listing_shows_amazons_issues_and_blocks_nothing_else(hub: Hub) -> None:
+    lamp = one_variant("desk-lamp", "Desk Lamp", "LAMP", "30.00", hub.channel.currency, 901)
+    lamp["brand"] = None  # Amazon requires a brand; the hub's own checks do not
+
+    assert (await hub.create_product(lamp))["userErrors"] == []
+    await hub.receive(MUG, 2)
+    await hub.settle()
+
+    [listing] = [n for n in await hub.listings() if n["items"][0]["sku"] == "LAMP"]
+    assert listing["status"] == "ERROR"
+    [problem] = listing["problems"]
+    assert problem["code"] == "CHANNEL_REJECTED"
+    assert "LAMP: brand: 'brand' is required but not supplied. (90220)" in problem["message"]
+    assert await hub.channel.item("LAMP") is None
+    shown = await hub.channel.item(MUG)  # the rest goes on
+    assert shown is not None
+    assert shown.quantity == 5
+    assert (await hub.listed(MUG))["confirmedQuantity"] == 5
+
+
+async def test_an_order_for_a_sku_the_hub_does_not_know_is_kept_and_flagged(hub: Hub) -> None:
+    seller = amazon(hub).sandbox.seller
+    attributes: dict[str, Any] = dict(seller.listings.items[MUG].attributes)
+    seller.listings.put("OLD-STOCK", "HOME", attributes)  # listed on Amazon only
+
+    placed = await hub.channel.sell([("OLD-STOCK", 1)], Delivery.ONCE)
+    await hub.settle()
+
+    found = (await hub.call(ATTENTION, c=[hub.channel_id]))["orders"]["nodes"]
+    [order] = [o for o in found if o["externalId"] == placed]
+    assert order["needsAttention"] is True
+    assert "OLD-STOCK" in order["attentionReason"]
+    assert await hub.stock(MUG) == (3, 0, 3)
+
+
+async def test_the_lwa_token_is_asked_for_once_and_renewed_when_amazon_refuses_it(
+    hub: Hub,
+) -> None:
+    seller = amazon(hub).sandbox.seller
+    assert seller.token_grants == 1  # every call so far shared one token
+    seller.tokens.clear()  # Amazon forgets it (revoked, or expired early)
+
+    await hub.receive(MUG, 1)
+    await hub.settle()
+
+    assert seller.token_grants == 2
+    assert (await hub.listed(MUG))["confirmedQuantity"] == 4
+
+
+async def test_many_skus_go_as_one_listings_feed_and_a_refused_message_fails_only_its_sku(
+    hub: Hub,
+) -> None:
+    channel = amazon(hub)
+    channel.connect(feed_threshold=3)  # three SKUs at once make a feed here (500 by default)
+    seller = channel.sandbox.seller
+    seller.listings.delete("TS-S-RED")  # gone from Amazon behind the hub's back
+    before, calls = len(seller.feeds.feeds), len(channel.sandbox.calls)
+
+    for sku in ("TS-S-RED", "TS-S-BLUE", "TS-M-BLUE", MUG):
+        await hub.receive(sku, 1)
+    await hub.settle()
+
+    [feed] = list(seller.feeds.feeds.values())[before:]
+    assert (feed.feed_type, feed.status) == ("JSON_LISTINGS_FEED", "DONE")
+    operations = {c["operation"] for c in channel.sandbox.calls[calls:]}
+    assert "createFeed" in operations
+    assert "patchListingsItem" not in operations
+    for sku, quantity in {"TS-S-BLUE": 1, "TS-M-BLUE": 1, MUG: 4}.items():
+        assert (await hub.listed(sku))["confirmedQuantity"] == quantity
+        shown = await hub.channel.item(sku)
+        assert shown is not None
+        assert shown.quantity == quantity
+    [refused] = [c for c in await hub.calls("push_quantities") if c["outcome"] == "PARTIAL"]
+    # Its feed message was refused (Amazon's issue, by SKU); the others in the feed stand.
+    assert refused["message"].startswith("TS-S-RED: SKU 'TS-S-RED' is not a listings item")
+    assert await hub.channel.item("TS-S-RED") is None
+
+
+async def test_an_order_amazon_fulfils_never_touches_the_merchants_stock(hub: Hub) -> None:
+    channel = amazon(hub)
+    before = channel.sandbox.seller.listings.items[MUG].quantity
+    placed = channel.sandbox.place_order([(MUG, 2)], fulfilled_by="AMAZON")  # FBA (AFN)
+
+    await hub.settle()
+    assert await hub.pull() == 0
+
+    assert [o for o in await hub.orders() if o["externalId"] == placed] == []
+    assert await hub.stock(MUG) == (3, 0, 3)
+    assert channel.sandbox.seller.listings.items[MUG].quantity == before

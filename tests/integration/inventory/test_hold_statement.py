@@ -1,0 +1,66 @@
+"""The one statement that holds stock (`InventoryRepository.hold`), on each backend: it claims
+the keys, records their reservations and ledger rows, and changes the levels (and the SKU's
+sellable total) they hold; a level that cannot take its hold is reported, for the caller to
+roll back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from adapters.container import Container
+from domain.inventory.hold_requests import reserve_movement
+from domain.inventory.idempotency import Operation
+from domain.inventory.model import LevelChange, Reservation, ReservationStatus, StockLevel
+from tests.integration.inventory.conftest import Stockroom, receive
+
+NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+
+
+def _hold(stockroom: Stockroom, quantity: int) -> Reservation:
+    return Reservation(
+        uuid.uuid4(), stockroom.item.sku, stockroom.warehouse.id, quantity,
+        ReservationStatus.ACTIVE, "order:1", NOW,
+    )  # fmt: skip
+
+
+def _claim(key: str) -> Operation:
+    return Operation(key, "reserve", "f" * 64, "t", NOW, {"reservationId": "x"})
+
+
+async def test_a_hold_changes_what_its_claimed_keys_hold_and_reports_a_refusal(
+    container: Container, stockroom: Stockroom
+) -> None:
+    sku, wh = stockroom.item.sku, stockroom.warehouse.id
+    await receive(container, sku, wh, 3)
+    sellable = {(sku, wh): True, (sku, stockroom.store.id): True}
+    first, second, taken = _hold(stockroom, 1), _hold(stockroom, 1), _hold(stockroom, 1)
+    async with container.uow() as uow:
+        await uow.operations.claim(_claim("taken"))
+        claimed, levels = await uow.inventory.hold(
+            [_claim("a"), _claim("b"), _claim("taken")],
+            [("a", first), ("b", second), ("taken", taken)],
+            [reserve_movement(r, "t", k, NOW) for k, r in (("a", first), ("b", second))],
+            sellable,
+        )
+        await uow.commit()
+    too_many = _hold(stockroom, 2)
+    async with container.uow() as uow:
+        refused_claims, refused = await uow.inventory.hold(
+            [_claim("c")], [("c", too_many)], [reserve_movement(too_many, "t", "c", NOW)],
+            sellable,
+        )  # fmt: skip
+        # not committed: the caller rolls a refusal back
+
+    assert claimed == {"a", "b"}
+    [(delta, change)] = levels  # the two holds change their level once
+    assert delta.reserved_delta == 2
+    assert change == LevelChange(StockLevel(sku, wh, 3, 2, 2), 3, 1)
+    assert refused_claims == {"c"}
+    assert [(d.reserved_delta, c) for d, c in refused] == [(2, None)]
+    async with container.uow(readonly=True) as uow:
+        snapshot = await uow.inventory.snapshot(sku)
+        kept = [await uow.inventory.get_reservation(r.id) for r in (first, second, too_many)]
+    assert snapshot is not None
+    assert snapshot.item.available == 1
+    assert [r is not None for r in kept] == [True, True, False]
