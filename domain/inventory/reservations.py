@@ -362,12 +362,6 @@ async def _close(
 ) -> ReservationResult:
     """Release (units become available again) or commit (units leave) an active reservation;
     with `held_by`, only while that owner holds it (a cart's hold may be an order's now)."""
-    committing = status is ReservationStatus.COMMITTED
-    reason = {
-        ReservationStatus.COMMITTED: MovementReason.COMMIT,
-        ReservationStatus.RELEASED: MovementReason.RELEASE,
-        ReservationStatus.EXPIRED: MovementReason.EXPIRE,
-    }[status]
     request = {"reservationId": str(reservation_id), "status": status.value}
 
     async def perform(claim: Operation) -> Mapping[str, Any]:
@@ -378,50 +372,126 @@ async def _close(
             await uow.operations.claim(
                 Operation(claim.key, claim.kind, claim.fingerprint, actor, now, result)
             )
-            reservation = await uow.inventory.get_reservation(reservation_id)
-            if reservation is None:
-                raise NotFound(f"unknown reservation {reservation_id}", field="reservationId")
-            if reservation.status is not ReservationStatus.ACTIVE:
-                raise IllegalState(
-                    f"reservation is {reservation.status.value}, not active",
-                    field="reservationId",
-                )
-            if held_by is not None and reservation.reference != held_by:
-                raise IllegalState(
-                    f"reservation is held by {reservation.reference}, not {held_by}",
-                    field="reservationId",
-                )
-            snapshot = await load_sku(uow, reservation.sku)
-            channels = await uow.channels.for_sku(reservation.sku)
-            # As read: a hand-over or an extension committed since then wins.
-            if not await uow.inventory.close_reservation(
-                reservation_id, status, now, read=reservation
-            ):
-                raise IllegalState(
-                    "reservation was closed or changed hands concurrently", field="reservationId"
-                )
-            quantity = reservation.quantity
-            on_hand_delta = -quantity if committing else 0
-            await uow.inventory.add_movements(
-                [movement(reservation, on_hand_delta, -quantity, reason, actor, claim.key, now)]
-            )
-            at = snapshot.location_of(reservation.location_id)
-            change = await uow.inventory.change_level(
-                reservation.sku,
-                reservation.location_id,
-                on_hand_delta,
-                -quantity,
-                sellable=at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED,
-            )
-            if change is None:  # the CHECK constraint and the ledger make this unreachable
-                raise IllegalState("the level refused the change", field="reservationId")
-            await levels_changed(uow, snapshot, [change], reason, channels, now)
+            reservation = await _active(uow, reservation_id, held_by)
+            await _close_held(uow, reservation, status, actor, claim.key, now)
             await uow.commit()
             return result
 
-    kind = "commit" if committing else "release"
+    kind = "commit" if status is ReservationStatus.COMMITTED else "release"
     result, replayed = await idempotent(uows, key, kind, request, perform, actor, now)
     return ReservationResult(await _stored_reservation(uows, result), replayed)
+
+
+async def _active(uow: UnitOfWork, reservation_id: uuid.UUID, held_by: str | None) -> Reservation:
+    """The reservation, refused unless it is active (and, given `held_by`, that owner's)."""
+    reservation = await uow.inventory.get_reservation(reservation_id)
+    if reservation is None:
+        raise NotFound(f"unknown reservation {reservation_id}", field="reservationId")
+    if reservation.status is not ReservationStatus.ACTIVE:
+        raise IllegalState(
+            f"reservation is {reservation.status.value}, not active", field="reservationId"
+        )
+    if held_by is not None and reservation.reference != held_by:
+        raise IllegalState(
+            f"reservation is held by {reservation.reference}, not {held_by}",
+            field="reservationId",
+        )
+    return reservation
+
+
+async def take_over(
+    uows: UnitOfWorkFactory,
+    *,
+    reservation_id: uuid.UUID,
+    held_by: str,
+    quantity: int,
+    reference: str,
+    key: str,
+    actor: str,
+    clock: Clock = utcnow,
+) -> ReservationResult:
+    """`quantity` of an active reservation's units held for `reference` instead of `held_by`,
+    in one transaction: the old hold released, the new one made at its location. No moment
+    lets the units go to anyone else, and a refusal (no longer held by `held_by`) changes
+    nothing. Once per key: a concurrent run with the key replays the first's reservation."""
+    read = await _peek(uows, reservation_id)
+    call = HoldCall.single(
+        sku=read.sku, quantity=quantity, key=key, actor=actor, location_id=read.location_id,
+        reference=reference, expires_in_seconds=None, now=clock(),
+    )  # fmt: skip
+    made: list[Reservation] = []
+
+    async def perform(_: Operation) -> Mapping[str, Any]:
+        async with uows() as uow:
+            await uow.inventory.lock_snapshots([read.sku])  # first: decide on settled rows
+            held = await _active(uow, reservation_id, held_by)
+            if held.quantity < quantity:
+                raise IllegalState(
+                    f"the reservation holds {held.quantity}, not {quantity}", field="quantity"
+                )
+            await _close_held(uow, held, ReservationStatus.RELEASED, actor, key, call.now)
+            levels = await uow.inventory.lock_snapshots([read.sku])
+            request = await _place(uow, call, levels)
+            result = await hold_all(uow, [request], levels, now=call.now)
+            if key not in result:
+                raise OperationAlreadyRecorded(key)
+            await uow.commit()
+        made.extend(result[key])
+        return request.claim.result(result[key])
+
+    result, replayed = await _once(uows, call, perform)
+    if replayed:
+        return ReservationResult(await _stored_reservation(uows, result), replayed=True)
+    return ReservationResult(made[-1])
+
+
+async def _peek(uows: UnitOfWorkFactory, reservation_id: uuid.UUID) -> Reservation:
+    async with uows(readonly=True) as uow:
+        found = await uow.inventory.get_reservation(reservation_id)
+    if found is None:
+        raise NotFound(f"unknown reservation {reservation_id}", field="reservationId")
+    return found
+
+
+async def _close_held(
+    uow: UnitOfWork,
+    reservation: Reservation,
+    status: ReservationStatus,
+    actor: str,
+    key: str,
+    now: datetime,
+) -> None:
+    """Close the reservation as read (its ledger row, its level's change); refused when it
+    was closed or changed hands since it was read."""
+    committing = status is ReservationStatus.COMMITTED
+    reason = {
+        ReservationStatus.COMMITTED: MovementReason.COMMIT,
+        ReservationStatus.RELEASED: MovementReason.RELEASE,
+        ReservationStatus.EXPIRED: MovementReason.EXPIRE,
+    }[status]
+    snapshot = await load_sku(uow, reservation.sku)
+    channels = await uow.channels.for_sku(reservation.sku)
+    # As read: a hand-over or an extension committed since then wins.
+    if not await uow.inventory.close_reservation(reservation.id, status, now, read=reservation):
+        raise IllegalState(
+            "reservation was closed or changed hands concurrently", field="reservationId"
+        )
+    quantity = reservation.quantity
+    on_hand_delta = -quantity if committing else 0
+    await uow.inventory.add_movements(
+        [movement(reservation, on_hand_delta, -quantity, reason, actor, key, now)]
+    )
+    at = snapshot.location_of(reservation.location_id)
+    change = await uow.inventory.change_level(
+        reservation.sku,
+        reservation.location_id,
+        on_hand_delta,
+        -quantity,
+        sellable=at is not None and at.location_kind is not LocationKind.CHANNEL_MANAGED,
+    )
+    if change is None:  # the CHECK constraint and the ledger make this unreachable
+        raise IllegalState("the level refused the change", field="reservationId")
+    await levels_changed(uow, snapshot, [change], reason, channels, now)
 
 
 async def release(

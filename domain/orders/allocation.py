@@ -215,10 +215,7 @@ async def _conflict(
     if own is not None:
         # A concurrent run of this order's allocation holds the unit already (it took it,
         # or took it back, after this run read the stock): the line is held, by that hold.
-        outcome.lines[line.id] = replace(
-            line, status=LineStatus.ALLOCATED, location_id=own.location_id,
-            reservation_id=own.id, routed_by="held by a concurrent run of this order",
-        )  # fmt: skip
+        outcome.lines[line.id] = _held_by_concurrent_run(line, own)
         return
     kept: Order | None = None
     if policy is not ConflictPolicy.MANUAL:
@@ -241,6 +238,11 @@ async def _conflict(
             )  # fmt: skip
             return
         kept = contest.kept
+        own = await _own_unrecorded_hold(uows, order, line, outcome)
+        if own is not None:
+            # The unit got away to a concurrent run of this order, taking it back first.
+            outcome.lines[line.id] = _held_by_concurrent_run(line, own)
+            return
     if policy is ConflictPolicy.MANUAL:
         held_back = "held for a person to decide (manual)"
         outcome.lines[line.id] = replace(line, status=LineStatus.SHORT)
@@ -252,6 +254,13 @@ async def _conflict(
     outcome.conflicts.append(
         Conflict(uuid.uuid4(), order.id, line.id, line.sku, line.quantity, policy, held_back,
                  kept.id if kept else None, now)
+    )  # fmt: skip
+
+
+def _held_by_concurrent_run(line: OrderLine, own: Reservation) -> OrderLine:
+    return replace(
+        line, status=LineStatus.ALLOCATED, location_id=own.location_id, reservation_id=own.id,
+        routed_by="held by a concurrent run of this order",
     )  # fmt: skip
 
 
@@ -349,17 +358,13 @@ async def _take_back(
     actor: str,
     clock: Clock,
 ) -> OrderLine | None:
-    """Release the victim's hold and reserve the unit for `line`; None if it got away."""
+    """The victim's hold made the line's, in one transaction; None if it got away."""
     assert line.sku is not None
-    key = f"conflict:{line.id}:{held.id}"
     try:
-        await reservations.release(
-            uows, reservation_id=held.id, key=f"{key}:release", actor=actor, clock=clock,
-            held_by=held.reference,
-        )  # fmt: skip
-        got = await reservations.reserve(
-            uows, sku=line.sku, quantity=line.quantity, key=f"{key}:take", actor=actor,
-            location_id=held.location_id, reference=reference(order.id), clock=clock,
+        got = await reservations.take_over(
+            uows, reservation_id=held.id, held_by=held.reference or "", quantity=line.quantity,
+            reference=reference(order.id), key=f"conflict:{line.id}:{held.id}", actor=actor,
+            clock=clock,
         )  # fmt: skip
     except DomainError:
         return None
@@ -383,14 +388,18 @@ async def _record(
             if new is None:
                 lines.append(line)
                 continue
-            if line.status is not LineStatus.OPEN:
+            holding = await _still_held(uow, order, new)
+            # Another run found no unit for it (while this run was taking one back): the unit
+            # this run holds fills the backordered line.
+            filled = line.status is LineStatus.SHORT and holding
+            if line.status is not LineStatus.OPEN and not filled:
                 # Another run settled it meanwhile (it was open when this one read it): its
                 # outcome stands, and a unit this run reserved for it goes back.
                 if new.reservation_id not in (None, line.reservation_id):
                     strays.append(new.reservation_id)
                 lines.append(line)
                 continue
-            if new.status is LineStatus.ALLOCATED and not await _still_held(uow, line, new):
+            if new.status is LineStatus.ALLOCATED and not holding:
                 # Taken back by an earlier order while this run was recording: it lost.
                 new, _ = losing.settle(new, outcome.losing, "lost the unit while reserving")
             lines.append(new)
@@ -420,11 +429,16 @@ async def _record(
     return updated
 
 
-async def _still_held(uow: UnitOfWork, line: OrderLine, new: OrderLine) -> bool:
-    if line.status is LineStatus.SHORT or new.reservation_id is None:
+async def _still_held(uow: UnitOfWork, order: Order, new: OrderLine) -> bool:
+    """Whether the hold this run made for the line is still active and the order's."""
+    if new.status is not LineStatus.ALLOCATED or new.reservation_id is None:
         return False
     hold = await uow.inventory.get_reservation(new.reservation_id)
-    return hold is not None and hold.status is ReservationStatus.ACTIVE
+    return (
+        hold is not None
+        and hold.status is ReservationStatus.ACTIVE
+        and hold.reference == reference(order.id)
+    )
 
 
 async def _lose(
