@@ -29,51 +29,10 @@ LOCK_LEVELS = DriverStatement(
     )
 )
 
-RECORD_HOLDS = DriverStatement(
-    text("""
-    WITH claim AS (
-        INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)
-        SELECT * FROM unnest(
-            CAST(:keys AS text[]), CAST(:kinds AS text[]), CAST(:fingerprints AS text[]),
-            CAST(:actors AS text[]), CAST(:results AS jsonb[]), CAST(:claimed_at AS timestamptz[]))
-        ON CONFLICT (key) DO NOTHING
-        RETURNING key
-    ), held AS (
-        INSERT INTO reservations (id, sku, location_id, quantity, status, reference,
-                                  created_at, expires_at, closed_at)
-        SELECT r.id, r.sku, r.location_id, r.quantity, r.status, r.reference, r.created_at,
-               r.expires_at, r.closed_at
-          FROM unnest(
-            CAST(:r_keys AS text[]), CAST(:r_ids AS uuid[]), CAST(:r_skus AS text[]),
-            CAST(:r_locations AS uuid[]), CAST(:r_quantities AS integer[]),
-            CAST(:r_statuses AS text[]), CAST(:r_references AS text[]),
-            CAST(:r_created AS timestamptz[]), CAST(:r_expires AS timestamptz[]),
-            CAST(:r_closed AS timestamptz[]))
-            AS r (key, id, sku, location_id, quantity, status, reference, created_at,
-                  expires_at, closed_at)
-         WHERE r.key IN (SELECT key FROM claim)
-    ), ledger AS (
-        INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, reserved_delta,
-                                     reason, actor, operation_key, reference, note, detail,
-                                     reservation_id, created_at)
-        SELECT * FROM unnest(
-            CAST(:m_ids AS uuid[]), CAST(:m_skus AS text[]), CAST(:m_locations AS uuid[]),
-            CAST(:m_on_hand AS integer[]), CAST(:m_reserved AS integer[]),
-            CAST(:m_reasons AS text[]), CAST(:m_actors AS text[]), CAST(:m_keys AS text[]),
-            CAST(:m_references AS text[]), CAST(:m_notes AS text[]), CAST(:m_details AS text[]),
-            CAST(:m_reservations AS uuid[]), CAST(:m_created AS timestamptz[]))
-            AS m (id, sku, location_id, on_hand_delta, reserved_delta, reason, actor,
-                  operation_key, reference, note, detail, reservation_id, created_at)
-         WHERE m.operation_key IN (SELECT key FROM claim)
-    )
-    SELECT key FROM claim
-    """)
-)
-
-
-HOLD = DriverStatement(
-    text("""
-    WITH claim AS (
+# The keys claimed, and the reservations and ledger rows of the keys claimed: the common
+# start of both statements.
+_RECORD = """
+    claim AS (
         INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)
         SELECT * FROM unnest(
             CAST(:keys AS text[]), CAST(:kinds AS text[]), CAST(:fingerprints AS text[]),
@@ -108,7 +67,14 @@ HOLD = DriverStatement(
             AS m (id, sku, location_id, on_hand_delta, reserved_delta, reason, actor,
                   operation_key, reference, note, detail, reservation_id, created_at)
          WHERE m.operation_key IN (SELECT key FROM claim)
-    ), delta AS (
+    )
+"""
+
+RECORD_HOLDS = DriverStatement(text(f"WITH {_RECORD} SELECT key FROM claim"))
+
+HOLD = DriverStatement(
+    text(f"""
+    WITH {_RECORD}, delta AS (
         SELECT h.sku, h.location_id, CAST(sum(h.quantity) AS integer) AS reserved_delta,
                CASE WHEN bool_or(s.sellable) THEN -CAST(sum(h.quantity) AS integer) ELSE 0 END
                  AS available_delta

@@ -3,8 +3,9 @@
 Each change is conditional (its WHERE clause is the invariant) and, at a sellable location,
 moves the SKU's sellable total in the same atomic step. On PostgreSQL one statement does it
 all (data-modifying CTEs: the level row is locked, then the item row, always in that
-order), so a reservation holds its locks for one round trip plus the commit. SQLite runs the
-same steps one statement at a time; its single writer lock serialises them anyway.
+order), so a change holds its locks for one round trip plus the commit. Holds change their
+levels inside their own statement (`holds.HOLD`). SQLite runs the same steps one statement at
+a time; its single writer lock serialises them anyway.
 """
 
 from __future__ import annotations
