@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     # A webhook whose channel signs when it sent it (eBay's publishDate) is refused (401)
     # when sent longer ago than this, or further ahead of the hub's clock than the skew:
     # a captured delivery cannot be replayed later. Channels that sign no send time
-    # (Shopify) are bounded by the inbox's event ids alone.
+    # (Shopify) are not judged by one (see `SignedSendTime`).
     webhook_replay_window_seconds: float = Field(default=300.0, gt=0)
     webhook_clock_skew_seconds: float = Field(default=60.0, ge=0)
     # Fernet key (urlsafe base64 of 32 bytes) sealing channel credentials at rest. Required in
