@@ -9,6 +9,7 @@ The hub as the suite drives it, on the suite's clock, against the eBay sandbox.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,8 +66,9 @@ async def state(hub: Hub) -> tuple[int, list[tuple[str, str]], tuple[int, int, i
 
 
 async def test_a_fresh_notification_is_taken_and_its_replay_past_the_window_changes_nothing(
-    hub: Hub,
+    hub: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING)
     first = await hub.channel.sell([(MUG, 1)], Delivery.LOST)
     fresh = notification(first, hub.clock(), "n-1")
     assert await post(hub, fresh) == (200, {"status": "received"})
@@ -83,6 +85,9 @@ async def test_a_fresh_notification_is_taken_and_its_replay_past_the_window_chan
         assert await post(hub, replayed) == (401, {"error": "stale"})
     await hub.settle()
     assert await state(hub) == taken  # the second order is not taken in by it
+    stale = [r for r in caplog.records if r.getMessage() == "webhook.stale"]
+    assert [r.channel_id for r in stale] == [hub.channel_id] * 2
+    assert all(r.reason.endswith(f"s ago, past the {WINDOW} s replay window") for r in stale)
 
 
 async def test_a_forged_or_altered_publish_date_fails_the_signature(hub: Hub) -> None:

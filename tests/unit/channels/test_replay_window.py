@@ -11,7 +11,7 @@ from adapters.channels.ebay.adapter import EbayChannel
 from adapters.channels.ebay.notifications import published_at
 from adapters.channels.shopify.adapter import ShopifyChannel
 from adapters.channels.webstore.port import WebstoreChannel
-from adapters.settings import Settings
+from adapters.settings import Settings, SettingsError, load_settings
 from domain.channels.port import SignedSendTime
 from domain.channels.replay import ReplayWindow
 
@@ -40,10 +40,14 @@ def test_a_delivery_without_a_signed_send_time_is_refused() -> None:
     assert WINDOW.refusal(None, NOW) == "no signed send time"
 
 
-def test_the_defaults_are_five_minutes_and_a_minute_of_skew() -> None:
+def test_the_defaults_are_five_minutes_and_a_minute_of_skew_and_no_window_is_refused() -> None:
     settings = Settings()
     assert settings.webhook_replay_window_seconds == 300
     assert settings.webhook_clock_skew_seconds == 60
+    with pytest.raises(SettingsError, match="NEXO_WEBHOOK_REPLAY_WINDOW_SECONDS"):
+        load_settings(webhook_replay_window_seconds=0)
+    with pytest.raises(SettingsError, match="NEXO_WEBHOOK_CLOCK_SKEW_SECONDS"):
+        load_settings(webhook_clock_skew_seconds=-1)
 
 
 def test_ebays_publish_date_is_the_send_time_in_utc() -> None:
