@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Final
 
 import httpx
@@ -38,6 +39,8 @@ from adapters.secrets import FernetSecretBox, secret_box
 from adapters.settings import Settings
 from domain.catalog.listings import ListingFormats
 from domain.channels.health import channel_problems
+from domain.channels.replay import ReplayWindow
+from domain.clock import Clock, utcnow
 from domain.jobs import JobSpec
 from domain.sync.rate_limits import RateLimiter
 from domain.sync.relay import Relay
@@ -80,9 +83,13 @@ class Container:
     queue: InProcessJobQueue | ArqJobQueue
     uow: SqlUnitOfWorkFactory
     channels: ChannelRegistry = CHANNELS
+    # The time webhooks are judged by (their replay window); tests running a clock of their
+    # own set it.
+    clock: Clock = utcnow
     connector: ChannelConnector = field(init=False)
     verifiers: WebhookVerifiers = field(init=False)
     reception: Reception = field(init=False)
+    replay_window: ReplayWindow = field(init=False)
     channel_http: httpx.AsyncClient = field(init=False)
     rate_limiter: RateLimiter = field(init=False)
     tokens: TokenStore = field(init=False)
@@ -114,6 +121,10 @@ class Container:
         )
         self.verifiers = WebhookVerifiers(self.connector, self.uow)
         self.reception = Reception(self.uow)
+        self.replay_window = ReplayWindow(
+            past=timedelta(seconds=self.settings.webhook_replay_window_seconds),
+            skew=timedelta(seconds=self.settings.webhook_clock_skew_seconds),
+        )
 
     @property
     def admin_audit(self) -> SqlAdminAudit:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     mutation_burst: int = Field(default=1000, gt=0)
     webhook_rate: float = Field(default=200.0, gt=0)
     webhook_burst: int = Field(default=2000, gt=0)
+    # A webhook whose channel signs when it sent it (eBay's publishDate) is refused (401)
+    # when sent longer ago than this, or further ahead of the hub's clock than the skew:
+    # a captured delivery cannot be replayed later. Channels that sign no send time
+    # (Shopify) are not judged by one (see `SignedSendTime`).
+    webhook_replay_window_seconds: float = Field(default=300.0, gt=0)
+    webhook_clock_skew_seconds: float = Field(default=60.0, ge=0)
     # Fernet key (urlsafe base64 of 32 bytes) sealing channel credentials at rest. Required in
     # production; in dev, one is generated once into `secret_key_file`.
     secret_key: SecretStr | None = None

@@ -4,8 +4,10 @@ The channel's own port checks the signature over the raw body. A verified event 
 in the inbox (a redelivery of one already stored changes nothing) and a job acts on it
 after commit; the answer is 200 either way, so the channel stops resending. Anything that
 cannot be verified — unknown channel, no credentials, a bad signature — is 401 and stores
-nothing. Bodies over 1 MB are refused (413) before anything else is read; a channel past
-its webhook rate (`api/rate_limits.py`) is answered 429 with `Retry-After`.
+nothing; so is one its channel signed as sent outside the replay window (`stale`, see
+`domain.channels.replay`). Bodies over 1 MB are refused (413) before anything else is
+read; a channel past its webhook rate (`api/rate_limits.py`) is answered 429 with
+`Retry-After`.
 
 This is the busiest request a channel makes: the channel's verifier is remembered, the
 payload is not parsed when the headers say what it is, and webhooks arriving together are
@@ -26,7 +28,6 @@ from adapters.logging import get_logger
 from api.bodies import BodyTooLarge, read_capped
 from api.rate_limits import RateLimits, retry_after
 from domain.channels.port import EndpointChallenge
-from domain.clock import utcnow
 
 log = get_logger(__name__)
 
@@ -36,6 +37,8 @@ _ANSWERS = {
     ArrivalStatus.RECEIVED: (200, b'{"status":"received"}'),
     ArrivalStatus.DUPLICATE: (200, b'{"status":"duplicate"}'),
     ArrivalStatus.REJECTED: (401, b'{"error":"unauthorized"}'),
+    # Signed, but sent outside the replay window: as unauthorized as a bad signature.
+    ArrivalStatus.STALE: (401, b'{"error":"stale"}'),
     # The channel's credentials changed several times during the request: it resends.
     ArrivalStatus.UNSETTLED: (503, b'{"error":"try again"}'),
 }
@@ -76,7 +79,8 @@ async def receive_webhook(request: Request) -> Response:
         channel_id=channel_id,
         headers=dict(request.headers),  # lower-case names
         body=body,
-        now=utcnow(),
+        now=container.clock(),
+        window=container.replay_window,
     )
     identity = arrival.identity
     if arrival.status is ArrivalStatus.RECEIVED:
@@ -90,7 +94,7 @@ async def receive_webhook(request: Request) -> Response:
     elif arrival.status is ArrivalStatus.DUPLICATE:
         assert identity is not None
         log.info("webhook.duplicate", channel_id=given, event_id=identity.event_id)
-    else:  # rejected, or unsettled
+    else:  # rejected, stale, or unsettled
         log.warning(f"webhook.{arrival.status.value}", channel_id=given, reason=arrival.reason)
     return _answer(arrival.status)
 

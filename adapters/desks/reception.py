@@ -22,9 +22,11 @@ from domain.channels.port import (
     ChannelFailure,
     ChannelPort,
     InboundIdentity,
+    SignedSendTime,
     SigningKeys,
     WebhookVerifiers,
 )
+from domain.channels.replay import ReplayWindow
 from domain.jobs import PROCESS_INBOX_MANY_JOB
 from domain.ports import UnitOfWorkFactory
 from domain.sync.inbox_model import InboxEntry, InboxStatus, Intake, payload_text
@@ -65,6 +67,7 @@ class ArrivalStatus(StrEnum):
     RECEIVED = "received"  # stored; a job processes it
     DUPLICATE = "duplicate"  # stored before: acknowledged, nothing more
     REJECTED = "rejected"  # not verified: nothing stored
+    STALE = "stale"  # verified, but sent outside the replay window: nothing stored
     UNSETTLED = "unsettled"  # the channel's credentials kept changing meanwhile: try again
 
 
@@ -152,8 +155,13 @@ async def receive(
     headers: Mapping[str, str],
     body: bytes,
     now: datetime,
+    window: ReplayWindow,
 ) -> Arrival:
     """Store a request the channel signed, once, and request its processing after commit.
+
+    A channel that signs when it sent the request has it refused outside the replay
+    `window`, before anything is stored: a captured delivery is not taken in again once its
+    event id is forgotten or rewritten.
 
     The process remembers each channel's verifier, which another process may have made stale
     by changing the credentials; a change is in force from its commit on all the same: a
@@ -174,6 +182,11 @@ async def receive(
                 return Arrival(ArrivalStatus.REJECTED, reason)
             verifier = fresh
             continue
+        port = verifier.port
+        if isinstance(port, SignedSendTime):
+            stale = window.refusal(port.sent_at(headers, body), now)
+            if stale is not None:
+                return Arrival(ArrivalStatus.STALE, stale)
         identity = identify(verifier.port, headers, body)
         entry = InboxEntry(
             id=uuid.uuid4(),

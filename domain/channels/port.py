@@ -197,6 +197,22 @@ class SigningKeys(Protocol):
 
 
 @runtime_checkable
+class SignedSendTime(Protocol):
+    """A port whose channel signs the time it sent each delivery, stamped anew on every
+    attempt (eBay's `notification.publishDate`): a delivery sent outside the replay window
+    is refused (see `domain.channels.replay`), so one captured cannot be taken in later.
+
+    Only a time under the signature, and one a resend renews, qualifies: an unsigned
+    header anyone can rewrite, and an event's own time a resend keeps, would refuse either
+    nothing or the channel's own retries."""
+
+    def sent_at(self, headers: Mapping[str, str], body: bytes) -> datetime | None:
+        """When the channel sent this (verified) delivery; None when it names no readable
+        time, which the channel always does: such a delivery is refused."""
+        ...
+
+
+@runtime_checkable
 class EndpointChallenge(Protocol):
     """A port whose channel checks the hub's endpoint before sending to it (eBay's
     `GET ?challenge_code=`)."""

@@ -10,7 +10,8 @@
 - ORDER_CONFIRMATION is sent once per line item of an order (~ `data` names the order and
   the line: the seller then reads the order with getOrders).
 - Not answered 2xx, a notification is sent again later, `publishAttemptCount` + 1 (~ up to
-  5 attempts here); the same one always carries the same `notificationId`.
+  5 attempts here); the same one always carries the same `notificationId` and `eventDate`,
+  and the time of the attempt as `publishDate`.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ class Notifier:
         self._pending = [p for p in self._pending if p.due > now]
         for pending in due:
             notification = pending.body["notification"]
+            notification["publishDate"] = stamp(now)  # each attempt is published anew
             raw = json.dumps(pending.body, separators=(",", ":")).encode()
             headers = {"Content-Type": "application/json", "X-EBAY-SIGNATURE": self.sign(raw)}
             try:

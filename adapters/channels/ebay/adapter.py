@@ -19,6 +19,7 @@ import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
@@ -368,6 +369,9 @@ class EbayChannel:
             return False
         key = notifications.KEYS.get(self._client.origin, signed.kid)
         return key is not None and notifications.verify(key, signed, body)
+
+    def sent_at(self, headers: Mapping[str, str], body: bytes) -> datetime | None:
+        return notifications.published_at(body)
 
     def identify_webhook(self, headers: Mapping[str, str]) -> InboundIdentity | None:
         return None  # eBay's headers name neither the topic nor the notification

@@ -10,6 +10,8 @@
 - The topics: `ORDER_CONFIRMATION`, one per line item, names the order (`data.orderId`) and
   carries nothing else to take it in by: the event says "an order", and the hub reads it with
   getOrders (a pull). Each notification's `notificationId` is its event id: a resend repeats it.
+- The send time: `publishDate`, signed and renewed on each attempt, bounds replay (see
+  `published_at`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
@@ -134,6 +137,26 @@ def challenge_answer(code: str, verification_token: str, endpoint: str) -> dict[
 
 def same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def published_at(body: bytes) -> datetime | None:
+    """`notification.publishDate` of a (verified) notification: when eBay sent it.
+
+    It is under the signature, and eBay stamps it anew on each attempt (`publishAttemptCount`
+    counts them), so it bounds replay where `eventDate`, which a resend keeps, would refuse
+    eBay's own retries. None when absent or unreadable; a time without a zone is UTC.
+    """
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    notification = payload.get("notification") if isinstance(payload, dict) else None
+    published = (
+        parse_time(notification.get("publishDate")) if isinstance(notification, dict) else None
+    )
+    if published is not None and published.tzinfo is None:
+        return published.replace(tzinfo=UTC)
+    return published
 
 
 def parse(body: bytes) -> InboundEvent:

@@ -5,6 +5,11 @@ base64(HMAC-SHA256(app secret, raw body)), and names it in `X-Shopify-Topic`. A 
 of the same event carries the same `X-Shopify-Event-Id`. Ids in the body are numeric (REST);
 they are turned into the Admin GraphQL global ids the adapter uses everywhere else, so an
 order from a webhook and the same order from `fetch_orders` have one `external_id`.
+
+No replay window (see `SignedSendTime`): the HMAC covers the body alone, so
+`X-Shopify-Triggered-At` (like the event id) is anyone's to rewrite, and the body's
+`updated_at` is the resource's time, which Shopify's retries keep for hours. A replayed
+body is an old version of its order or level, which the hub does not apply over a newer one.
 """
 
 from __future__ import annotations

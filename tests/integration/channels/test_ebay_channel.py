@@ -18,6 +18,7 @@ from adapters.container import Container
 from adapters.db.token_store import SqlTokenStore
 from adapters.settings import Settings
 from sandbox.ebay.notifications import challenge_response
+from sandbox.ebay.orders import stamp
 from tests.api.test_webhooks import ALERTS, INBOX, HeldJobs
 from tests.contract.channel import Delivery, HubSide
 from tests.contract.ebay import CREDENTIALS, EbayUnderTest, ebay
@@ -105,7 +106,7 @@ async def test_a_signed_order_notification_is_taken_and_a_forged_one_stores_noth
     body = json.dumps({
         "metadata": {"topic": "ORDER_CONFIRMATION", "schemaVersion": "1.0", "deprecated": False},
         "notification": {"notificationId": "forged-1", "eventDate": "2026-01-01T00:00:00.000Z",
-                         "publishDate": "2026-01-01T00:00:00.000Z", "publishAttemptCount": 1,
+                         "publishDate": stamp(hub.clock()), "publishAttemptCount": 1,
                          "data": {"orderId": placed}},
     }).encode()  # fmt: skip
     url = f"/webhooks/{hub.channel_id}"
