@@ -8,13 +8,28 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from redis.connection import parse_url
 from sqlalchemy.engine import make_url
 
 REQUIRE_SERVICES = os.environ.get("NEXO_REQUIRE_SERVICES") == "1"
 TEST_DATABASE_URL = os.environ.get("NEXO_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("NEXO_TEST_REDIS_URL")
+# Under pytest-xdist each worker has a Redis database of its own (the given one, then the ones
+# below it): queues, limits and caches are keys, and the bus's channels carry the database.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def _worker_redis(url: str) -> str:
+    given = int(parse_url(url).get("db", 0))
+    server = urlsplit(url)._replace(path=f"/{(given - WORKER) % 16}", query="")
+    return urlunsplit(server)
+
+
+if TEST_REDIS_URL and WORKER:
+    TEST_REDIS_URL = _worker_redis(TEST_REDIS_URL)
 
 
 def absent(service: str, variable: str) -> None:

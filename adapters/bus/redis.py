@@ -21,6 +21,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
+from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -34,18 +35,24 @@ _SOCKET_TIMEOUT_SECONDS = 2.0
 _CLOSE_TIMEOUT_SECONDS = 2.0
 
 
+def default_prefix(url: str) -> str:
+    """The channels' prefix: Redis's pub/sub ignores the database number, so two hubs sharing
+    a server on different databases would hear each other's events without it."""
+    return f"nexo:{parse_url(url).get('db', 0)}:"
+
+
 class RedisEventBus:
     def __init__(
         self,
         url: str,
         *,
-        prefix: str = "nexo:",
+        prefix: str | None = None,
         max_queued: int = 1000,
         socket_timeout: float = _SOCKET_TIMEOUT_SECONDS,
     ):
         self.fanout = FanOut(max_queued)
         self._url = url
-        self._prefix = prefix
+        self._prefix = prefix if prefix is not None else default_prefix(url)
         self._socket_timeout = socket_timeout
         # Publishing runs after a commit: a Redis that stops answering must fail it, not hang it.
         self._publisher = aioredis.Redis.from_url(

@@ -31,7 +31,7 @@ from tests.e2e.fuzzing import (
 )
 
 # The bench sets it for longer runs; the suite runs the default.
-EXAMPLES = int(os.environ.get("NEXO_FUZZ_EXAMPLES", "20"))
+EXAMPLES = int(os.environ.get("NEXO_FUZZ_EXAMPLES", "10"))
 EXAMPLES_RUN: Counter[str] = Counter()
 OUTCOMES: Counter[str] = Counter()
 FINDINGS: list[tuple[str, str, str]] = []
