@@ -177,6 +177,19 @@ class SqlCustomerRepository:
         )
         return [_identity(r) for r in await self._conn.execute(stmt)]
 
+    async def customers_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        # A merge moves the identities to the customer merged into: no chain to follow.
+        if not order_ids:
+            return {}
+        stmt = (
+            select(_orders.id, _ids.customer_id)
+            .join(customer_identities, _ids.id == _orders.customer_identity_id)
+            .where(_orders.id.in_(list(order_ids)))
+        )
+        return {r.id: r.customer_id for r in await self._conn.execute(stmt)}
+
     async def candidates(self, keys: MatchKeys) -> list[Candidate]:
         present = keys.present()
         if not present:
