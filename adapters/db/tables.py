@@ -65,6 +65,19 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def only_on(dialect: str, index: Index) -> Index:
+    """An index one backend has and the other cannot (a GIN index): created there only, and
+    compared there only (`on_its_backend`, alembic's include_object)."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def on_its_backend(item: object, dialect: str) -> bool:
+    """Whether a schema item belongs on this backend (see `only_on`)."""
+    info = getattr(item, "info", None) or {}
+    return bool(info.get("dialect", dialect) == dialect)
+
+
 api_keys = Table(
     "api_keys",
     metadata,
@@ -696,13 +709,23 @@ customers = Table(
     Column("name", String(300), nullable=True),
     Column("email", String(300), nullable=True),
     Column("phone", String(100), nullable=True),
-    # What `customers(search:)` compares: name, e-mail and phone in lower case, one string.
+    # What `customers(search:)` compares: name, e-mail and phone in lower case and the
+    # phone's digits alone, one string; on PostgreSQL trigram-indexed (a substring search).
     Column("search_text", String(800), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("merged_into", Uuid, ForeignKey("customers.id"), nullable=True),
     Column("forgotten_at", UtcDateTime, nullable=True),
     Index("ix_customers_created_at_id", "created_at", "id"),
+    only_on(
+        "postgresql",
+        Index(
+            "ix_customers_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    ),
 )
 
 # A buyer as one channel knows them; orders point at it (orders.customer_identity_id).

@@ -17,6 +17,7 @@ from adapters.container import Container
 from adapters.settings import Settings
 from api.cli import main
 from api.report_csv import cell
+from api.report_files import Parameter
 from domain.channels.port import ChannelOrder, ChannelOrderLine
 from domain.clock import utcnow
 from domain.customers.linking import match_buyers
@@ -48,14 +49,10 @@ class Files:
         )
         assert got.status_code == 200, got.text
         assert got.headers["content-type"].startswith("text/csv")
-        flags = [a for k, v in params.items() for a in (_flag(k), v)]
+        flags = [a for k, v in params.items() for a in (Parameter(k, "").flag, v)]
         assert await asyncio.to_thread(main, ["report", name, *flags]) == 0
         assert self.capsys.readouterr().out == got.text
         return list(csv.DictReader(io.StringIO(got.text)))
-
-
-def _flag(name: str) -> str:
-    return "--" + "".join(f"-{c.lower()}" if c.isupper() else c for c in name)
 
 
 @pytest.fixture

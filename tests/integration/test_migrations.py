@@ -6,7 +6,9 @@ Alembic's env.py runs its own event loop, so these tests are synchronous.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, text
 from sqlalchemy.engine import Connection
 
 from adapters.db.engine import create_engine
-from adapters.db.tables import metadata
+from adapters.db.tables import customers, metadata, on_its_backend
 from alembic import command
 from api.cli import alembic_config
 from tests import services
@@ -67,7 +69,14 @@ def _schema_of(url: str, inspect_sync: Any) -> Any:
 
 
 def _diffs_against_tables(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    dialect = connection.dialect.name
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_object": lambda item, *_: on_its_backend(item, dialect),
+        },
+    )
     return list(compare_metadata(context, metadata))
 
 
@@ -96,3 +105,37 @@ def test_downgrade_to_base_removes_every_table(empty_database_url: str) -> None:
     command.downgrade(config, "base")
 
     assert _schema_of(empty_database_url, _table_names) <= {"alembic_version"}
+
+
+def test_0022_adds_each_customers_phone_digits_to_the_search_text(
+    empty_database_url: str,
+) -> None:
+    config = _config(empty_database_url)
+    command.upgrade(config, "0020")
+    rows = [
+        ("Ada", "ada@x.io", "+1 (415) 555-0100", "ada | ada@x.io | +1 (415) 555-0100"),
+        ("Bob", None, None, "bob"),
+    ]
+
+    def add_customers(connection: Connection) -> None:
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        for n, (name, email, phone, search) in enumerate(rows):
+            connection.execute(
+                insert(customers).values(
+                    id=uuid.UUID(int=n + 1), name=name, email=email, phone=phone,
+                    search_text=search, created_at=at, updated_at=at,
+                )
+            )  # fmt: skip
+        connection.commit()
+
+    _schema_of(empty_database_url, add_customers)
+    command.upgrade(config, "head")
+
+    def search_texts(connection: Connection) -> list[Any]:
+        found = connection.execute(text("SELECT name, search_text FROM customers ORDER BY name"))
+        return [tuple(r) for r in found]
+
+    assert _schema_of(empty_database_url, search_texts) == [
+        ("Ada", "ada | ada@x.io | +1 (415) 555-0100 | 14155550100"),
+        ("Bob", "bob"),
+    ]
