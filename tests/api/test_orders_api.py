@@ -15,7 +15,6 @@ from starlette.applications import Starlette
 
 from adapters.container import Container
 from domain.channels.port import ChannelOrder, ChannelOrderLine
-from domain.customers.linking import match_buyers
 from domain.money import Money
 from domain.orders.allocation import allocate
 from domain.orders.events import ORDER_TOPIC
@@ -769,49 +768,6 @@ async def test_open_orders_of_one_customer_to_one_address_are_grouped(shop: Shop
     assert sorted((o["id"], o["channelId"]) for o in group["orders"]) == sorted(
         [(market, shop.market), (web["id"], shop.web)]
     )
-
-
-CUSTOMER_GROUPS = """
-query {
-  orderGroups { rule customerId locationId customerEmail sameAddress orders { id channelId } }
-}"""
-
-
-async def test_one_customers_orders_on_two_channels_at_one_location_are_grouped(
-    shop: Shop,
-) -> None:
-    # One customer: Gmail ignores dots, so both e-mails are one mailbox (matched across
-    # channels); the web order ships elsewhere in town. Not hers: the same name with another
-    # mailbox and address (a name alone is no evidence); nor her cancelled order.
-    elsewhere = {"line1": "9 Elm St", "city": "Springfield", "country": "US"}
-    market = await shop.take(shop.market, "c-1", [(S_RED, 1)], email="ada.lovelace@gmail.com")
-    web = await shop.take(shop.web, "c-2", [(M_RED, 1)], email="adalovelace@gmail.com",
-                          address=elsewhere, placed=T0 + timedelta(minutes=1))  # fmt: skip
-    namesake = await shop.take(shop.market, "c-3", [(S_RED, 1)], email="ada@elsewhere.io",
-                               address={**elsewhere, "line1": "4 Oak St"})  # fmt: skip
-    await shop.take(shop.web, "c-4", [(S_RED, 1)], email="ada.lovelace@gmail.com",
-                    status="cancelled")  # fmt: skip
-    # Not matched yet: two mailboxes, two addresses; no group.
-    assert (await shop.run(CUSTOMER_GROUPS))["orderGroups"] == []
-
-    assert await match_buyers(shop.container.uow) == 4
-    groups = (await shop.run(CUSTOMER_GROUPS))["orderGroups"]
-
-    async with shop.container.uow(readonly=True) as uow:
-        customers = await uow.customers.customers_of_orders(
-            [uuid.UUID(market), uuid.UUID(web), uuid.UUID(namesake)]
-        )
-    assert customers[uuid.UUID(market)] == customers[uuid.UUID(web)]
-    assert customers[uuid.UUID(namesake)] != customers[uuid.UUID(market)]
-    [group] = groups
-    assert sorted((o["id"], o["channelId"]) for o in group.pop("orders")) == sorted(
-        [(market, shop.market), (web, shop.web)]
-    )
-    # The e-mail and address are the newest order's (the web's).
-    assert group == {
-        "rule": "CUSTOMER_AND_LOCATION", "customerId": str(customers[uuid.UUID(market)]),
-        "locationId": shop.wh, "customerEmail": "adalovelace@gmail.com", "sameAddress": False,
-    }  # fmt: skip
 
 
 async def subscribed(app: Starlette, socket: GraphQLSocket, key: str, channels: Any) -> str:

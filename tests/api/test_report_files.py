@@ -26,9 +26,11 @@ from domain.money import Money
 from domain.orders.ingest import ingest
 from domain.sync.model import CallOutcome, SyncCall
 from tests.integration.analytics.conftest import Sales, hub, sales
+from tests.integration.customers.conftest import container
 from tests.integration.orders.conftest import T0, Hub, channel_order
 
-__all__ = ["hub", "sales"]
+# No periodic jobs (the customer book's container): buyers are matched when a test says so.
+__all__ = ["container", "hub", "sales"]
 
 pytestmark = pytest.mark.usefixtures("app")
 
