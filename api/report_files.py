@@ -150,7 +150,11 @@ async def _customers(container: Container, params: Params) -> ReportFile:
     first = number(params, "first", 10_000)
     if not 1 <= first <= MAX_CUSTOMERS:
         raise InvalidInput(f"first is 1 to {MAX_CUSTOMERS}", field="first")
+    from api.schema.customers.queries import MAX_SEARCH  # (GraphQL: not for the parser)
+
     search = params.get("search", "").strip() or None
+    if search and len(search) > MAX_SEARCH:
+        raise InvalidInput(f"at most {MAX_SEARCH} characters", field="search")
     found: list[Customer] = []
     after = None
     async with container.uow(readonly=True) as uow:

@@ -196,6 +196,7 @@ async def test_a_bad_or_unknown_report_is_refused(
         ("stock-cover", {"windowDays": "0"}, "windowDays"),
         ("conflicts", {"from": "2026-03-01"}, "to"),
         ("customers", {"first": "0"}, "first"),
+        ("customers", {"search": "a" * 101}, "search"),
     ):
         bad = await http.get(f"/reports/{name}.csv", params=params, headers=headers)
         assert (bad.status_code, bad.json()["field"]) == (400, field), name
