@@ -19,6 +19,7 @@ from decimal import Decimal
 from domain.analytics.channels import CallStats, ConflictCount
 from domain.analytics.sales import TIME, SalesFigures, SalesReport
 from domain.analytics.stock import BestSeller, Cover
+from domain.analytics.stockouts import Stockout
 from domain.customers.model import Customer
 from domain.errors import InvalidInput
 from domain.money import Money
@@ -134,6 +135,13 @@ def sync_health_csv(found: Sequence[CallStats]) -> str:
             for s in found
         ),
     )  # fmt: skip
+
+
+def stockouts_csv(found: Sequence[Stockout]) -> str:
+    return csv_text(
+        ["channel", "sku", "spells", "seconds", "out_now"],
+        ([str(o.channel_id), o.sku, o.spells, o.seconds, str(o.out_now).lower()] for o in found),
+    )
 
 
 def customers_csv(found: Iterable[Customer]) -> str:

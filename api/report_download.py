@@ -1,6 +1,6 @@
 """Reports as CSV files over HTTP: `GET /reports/<name>.csv?from=…&to=…` (sales, best-sellers,
-stock-cover, conflicts, sync-health, customers; parameters in api/report_files.py) with an
-API key (`Authorization: Bearer <key>`). The same files as `nexo report <name>` prints.
+stock-cover, conflicts, sync-health, stockouts, customers; parameters in api/report_files.py)
+with an API key (`Authorization: Bearer <key>`). The same files as `nexo report <name>` prints.
 
 A bad query is answered 400 with the parameter at fault; an unknown report, 404.
 """

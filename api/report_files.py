@@ -17,6 +17,7 @@ from api import report_csv
 from domain.analytics.channels import conflicts_report, sync_health
 from domain.analytics.sales import Dimension, SalesQuery, sales_report
 from domain.analytics.stock import Ranking, best_sellers, stock_cover
+from domain.analytics.stockouts import stockout_report
 from domain.clock import utcnow
 from domain.customers.model import Customer
 from domain.errors import InvalidInput
@@ -145,6 +146,12 @@ async def _sync_health(container: Container, params: Params) -> ReportFile:
     return ReportFile(_span_name("sync-health", start, end), report_csv.sync_health_csv(found))
 
 
+async def _stockouts(container: Container, params: Params) -> ReportFile:
+    start, end = moment(params.get("from", ""), "from"), moment(params.get("to", ""), "to")
+    found = await stockout_report(container.uow, start, end, utcnow())
+    return ReportFile(_span_name("stockouts", start, end), report_csv.stockouts_csv(found))
+
+
 async def _customers(container: Container, params: Params) -> ReportFile:
     """The customer book (merged ones left out) newest first, paged through."""
     first = number(params, "first", 10_000)
@@ -192,6 +199,8 @@ REPORTS = {
                (FROM, TO), _conflicts),
         Report("sync-health", "each channel's API calls: outcomes and latency",
                (FROM, TO), _sync_health),
+        Report("stockouts", "per channel and SKU, how long the channel showed it at 0",
+               (FROM, TO), _stockouts),
         Report("customers", "the customer book, newest first", (
             Parameter("search", "part of a name, e-mail or phone"),
             Parameter("first", f"how many customers (at most {MAX_CUSTOMERS:,}; 10,000 by "

@@ -492,6 +492,28 @@ pushed_quantities = Table(
     Index("ix_pushed_quantities_channel_sku", "channel_id", "sku", "pushed_at"),
 )
 
+# Spells each channel showed a SKU at 0: opened when a confirmed quantity of 0 is recorded,
+# closed by the first confirmed quantity above it (adapters/db/stockout_spells.py). At most one
+# open spell per channel and SKU.
+stockout_spells = Table(
+    "stockout_spells",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Index(
+        "uq_stockout_spells_open",
+        "channel_id",
+        "sku",
+        unique=True,
+        postgresql_where=text("ended_at IS NULL"),
+        sqlite_where=text("ended_at IS NULL"),
+    ),
+    Index("ix_stockout_spells_started", "started_at"),
+)
+
 sync_log = Table(
     "sync_log",
     metadata,

@@ -8,12 +8,14 @@ import asyncio
 import csv
 import io
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import insert
 
 from adapters.container import Container
+from adapters.db.tables import stockout_spells
 from adapters.settings import Settings
 from api.cli import main
 from api.report_csv import cell
@@ -25,6 +27,7 @@ from domain.inventory import setup
 from domain.money import Money
 from domain.orders.ingest import ingest
 from domain.sync.model import CallOutcome, SyncCall
+from tests.graphql import data, gql
 from tests.integration.analytics.conftest import Sales, hub, sales
 from tests.integration.customers.conftest import container
 from tests.integration.orders.conftest import T0, Hub, channel_order
@@ -135,6 +138,37 @@ async def test_conflicts_and_sync_health_files_and_a_formula_sku(hub: Hub, files
     ]  # fmt: skip
     best = await files.rows("best-sellers", **around)
     assert [r["sku"] for r in best] == ["'" + formula]
+
+
+async def test_stockouts_file_and_field(hub: Hub, files: Files) -> None:
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    spells = [  # the shop showed A at 0 for 1.5 h, then from 20:00 on; the market, B for 1 h
+        (hub.shop, "A", day + timedelta(hours=3), day + timedelta(hours=4.5)),
+        (hub.shop, "A", day + timedelta(hours=20), None),
+        (hub.market, "B", day - timedelta(hours=1), day + timedelta(hours=1)),
+        (hub.market, "B", day + timedelta(days=1), None),  # after the span
+    ]
+    async with hub.container.engine.begin() as conn:
+        await conn.execute(insert(stockout_spells), [
+            {"id": uuid.uuid4(), "channel_id": c, "sku": sku, "started_at": start,
+             "ended_at": end} for c, sku, start, end in spells
+        ])  # fmt: skip
+
+    found = await files.rows("stockouts", **{"from": "2026-03-01", "to": "2026-03-02"})
+
+    # A: 1.5 h + 4 h (20:00 to the span's end) = 19,800 s, still out; B: 0:00 to 1:00.
+    assert found == [
+        {"channel": str(hub.shop), "sku": "A", "spells": "2", "seconds": "19800",
+         "out_now": "true"},
+        {"channel": str(hub.market), "sku": "B", "spells": "1", "seconds": "3600",
+         "out_now": "false"},
+    ]  # fmt: skip
+    query = 'query { stockouts(from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00Z") '
+    body = await gql(files.http, query + "{ channelId sku spells seconds outNow } }",
+                     key=files.key)  # fmt: skip
+    assert data(body)["stockouts"][0] == {
+        "channelId": str(hub.shop), "sku": "A", "spells": 2, "seconds": 19800, "outNow": True
+    }  # fmt: skip
 
 
 def _order(external_id: str, name: str, email: str, phone: str | None) -> ChannelOrder:
