@@ -4,6 +4,7 @@ times set by the test are checked by hand."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -93,3 +94,24 @@ async def test_a_shops_own_edit_to_0_opens_a_spell_and_one_back_up_closes_it(sho
             await uow.commit()
     opened, closed = t0 + timedelta(hours=1), t0 + timedelta(hours=3)
     assert await spells(shop) == [("TEE-S", opened, closed)]
+
+
+async def test_concurrent_confirmations_of_0_open_one_spell(shop: Shop, backend: str) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite has one writer at a time")
+    t0 = shop.clock()
+
+    async def confirm(n: int) -> None:
+        async with shop.container.uow() as uow:
+            await uow.listings.confirm(
+                shop.channel_id, [("TEE-S", 0, None), ("TEE-L", n % 2, None)],
+                t0 + timedelta(seconds=n),
+            )  # fmt: skip
+            await uow.commit()
+
+    await asyncio.gather(*(confirm(n) for n in range(12)))
+
+    found = await spells(shop)
+    assert [sku for sku, _, _ in found if sku == "TEE-S"] == ["TEE-S"]
+    # TEE-L went 0, 1, 0, 1… in some order: never two open spells at once.
+    assert sum(1 for sku, _, end in found if sku == "TEE-L" and end is None) <= 1
