@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy.engine import Connection
 
 from adapters.db.engine import create_engine
-from adapters.db.tables import metadata
+from adapters.db.tables import metadata, on_its_backend
 from adapters.settings import load_settings
 from alembic import context
 
@@ -26,6 +26,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=lambda item, *_: on_its_backend(item, connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -19,7 +19,7 @@ from api.auth import Authenticator
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
 from api.rate_limits import RateLimits
-from api.report_download import sales_download
+from api.report_download import report_download
 from api.schema import build_schema
 from api.socket_guard import SocketGuard
 from api.webhooks import answer_challenge, receive_webhook
@@ -84,7 +84,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
-        Route("/reports/sales.csv", sales_download(container, authenticator), methods=["GET"]),
+        Route("/reports/{name}.csv", report_download(container, authenticator), methods=["GET"]),
         Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
         *mounts,
     ]

@@ -255,17 +255,17 @@ async def _import_products(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if tally.errors or tally.counts["failed"] else 0
 
 
-async def _report_sales(settings: Settings, args: argparse.Namespace) -> int:
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.container import build_container
-    from api.report_csv import sales_csv
-    from api.report_download import sales_query
-    from domain.analytics.sales import sales_report
+    from api.report_files import REPORTS
     from domain.errors import DomainError
 
+    report = REPORTS[args.report_command]
+    given = {p.name: value for p in report.parameters
+             if (value := getattr(args, p.dest)) is not None}  # fmt: skip
     container = build_container(settings, [])
     try:
-        query = sales_query(args.start, args.end, args.group_by, args.currency, settings.currency)
-        sys.stdout.write(sales_csv(await sales_report(container.uow, query)))
+        sys.stdout.write((await report.make(container, given)).text)
     except DomainError as error:
         return _fail(f"{error.field}: {error.message}" if error.field else error.message)
     finally:
@@ -309,15 +309,12 @@ def parser() -> argparse.ArgumentParser:
     )
     report = commands.add_parser("report", help="print a report as CSV")
     reports = report.add_subparsers(dest="report_command", required=True)
-    sales = reports.add_parser("sales", help="sales, fees, cost of goods and margin")
-    sales.add_argument("--from", dest="start", required=True, help="ISO date or time (UTC)")
-    sales.add_argument("--to", dest="end", required=True, help="ISO date or time, exclusive")
-    sales.add_argument(
-        "--group-by",
-        default="",
-        help="e.g. channel,day (channel, day, week, month, sku, product, location)",
-    )
-    sales.add_argument("--currency", help="ISO code; NEXO_CURRENCY by default")
+    from api.report_files import REPORTS
+
+    for kind in REPORTS.values():
+        one = reports.add_parser(kind.name, help=kind.help)
+        for p in kind.parameters:
+            one.add_argument(p.flag, dest=p.dest, metavar=p.name, required=p.required, help=p.help)
     return root
 
 
@@ -353,7 +350,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "secrets":
         return asyncio.run(_reseal(settings))
     if args.command == "report":
-        return asyncio.run(_report_sales(settings, args))
+        return asyncio.run(_report(settings, args))
     return _fail(f"unknown command {args.command}")
 
 

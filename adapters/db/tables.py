@@ -65,6 +65,19 @@ def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def only_on(dialect: str, index: Index) -> Index:
+    """An index one backend has and the other cannot (a GIN index): created there only, and
+    compared there only (`on_its_backend`, alembic's include_object)."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def on_its_backend(item: object, dialect: str) -> bool:
+    """Whether a schema item belongs on this backend (see `only_on`)."""
+    info = getattr(item, "info", None) or {}
+    return bool(info.get("dialect", dialect) == dialect)
+
+
 api_keys = Table(
     "api_keys",
     metadata,
@@ -479,6 +492,28 @@ pushed_quantities = Table(
     Index("ix_pushed_quantities_channel_sku", "channel_id", "sku", "pushed_at"),
 )
 
+# Spells each channel showed a SKU at 0: opened when a confirmed quantity of 0 is recorded,
+# closed by the first confirmed quantity above it (adapters/db/stockout_spells.py). At most one
+# open spell per channel and SKU.
+stockout_spells = Table(
+    "stockout_spells",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("channel_id", Uuid, ForeignKey("channels.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Index(
+        "uq_stockout_spells_open",
+        "channel_id",
+        "sku",
+        unique=True,
+        postgresql_where=text("ended_at IS NULL"),
+        sqlite_where=text("ended_at IS NULL"),
+    ),
+    Index("ix_stockout_spells_started", "started_at"),
+)
+
 sync_log = Table(
     "sync_log",
     metadata,
@@ -696,13 +731,23 @@ customers = Table(
     Column("name", String(300), nullable=True),
     Column("email", String(300), nullable=True),
     Column("phone", String(100), nullable=True),
-    # What `customers(search:)` compares: name, e-mail and phone in lower case, one string.
+    # What `customers(search:)` compares: name, e-mail and phone in lower case and the
+    # phone's digits alone, one string; on PostgreSQL trigram-indexed (a substring search).
     Column("search_text", String(800), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("merged_into", Uuid, ForeignKey("customers.id"), nullable=True),
     Column("forgotten_at", UtcDateTime, nullable=True),
     Index("ix_customers_created_at_id", "created_at", "id"),
+    only_on(
+        "postgresql",
+        Index(
+            "ix_customers_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    ),
 )
 
 # A buyer as one channel knows them; orders point at it (orders.customer_identity_id).

@@ -15,6 +15,7 @@ from api.schema.errors import query_errors
 from domain.analytics.channels import conflicts_report, sync_health
 from domain.analytics.sales import Dimension, SalesFigures, SalesQuery, SalesReport, sales_report
 from domain.analytics.stock import Ranking, best_sellers, stock_cover
+from domain.analytics.stockouts import stockout_report
 from domain.clock import utcnow
 from domain.money import Money as DomainMoney
 
@@ -197,6 +198,15 @@ class ChannelSyncHealth:
     max_ms: int
 
 
+@strawberry.type(description="How long one channel showed one SKU at 0 over the span.")
+class ChannelStockout:
+    channel_id: strawberry.ID
+    sku: str
+    spells: int = strawberry.field(description="Spells at 0 that overlap the span.")
+    seconds: int = strawberry.field(description="Time at 0 within the span, up to now.")
+    out_now: bool = strawberry.field(description="The channel shows 0 still.")
+
+
 @strawberry.type
 class StockReportsQuery:
     @strawberry.field(description="The SKUs that sold most in [from, to), best first.")
@@ -259,4 +269,20 @@ class StockReportsQuery:
                 average_ms=s.average_ms, p95_ms=s.p95_ms, max_ms=s.max_ms,
             )
             for s in found
+        ]  # fmt: skip
+
+    @strawberry.field(
+        description="Per channel and SKU, how long the channel showed it at 0 in [from, to), "
+        "longest first: from when the channel confirmed 0 to when it confirmed more (kept "
+        "since migration 0022; SKUs already at 0 then count from their last confirmation)."
+    )
+    async def stockouts(
+        self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime
+    ) -> list[ChannelStockout]:
+        with query_errors():
+            found = await stockout_report(info.context.container.uow, from_, to, utcnow())
+        return [
+            ChannelStockout(channel_id=strawberry.ID(str(o.channel_id)), sku=o.sku,
+                            spells=o.spells, seconds=o.seconds, out_now=o.out_now)
+            for o in found
         ]  # fmt: skip

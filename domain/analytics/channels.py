@@ -41,7 +41,8 @@ class CallStats:
         return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _span(start: datetime, end: datetime) -> None:
+def check_span(start: datetime, end: datetime) -> None:
+    """A report's [start, end): zoned times, start first."""
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("times carry their zone (UTC)", field="from")
     if not start < end:
@@ -51,12 +52,12 @@ def _span(start: datetime, end: datetime) -> None:
 async def conflicts_report(
     uows: UnitOfWorkFactory, start: datetime, end: datetime
 ) -> list[ConflictCount]:
-    _span(start, end)
+    check_span(start, end)
     async with uows(readonly=True) as uow:
         return await uow.sales.conflicts(start, end)
 
 
 async def sync_health(uows: UnitOfWorkFactory, start: datetime, end: datetime) -> list[CallStats]:
-    _span(start, end)
+    check_span(start, end)
     async with uows(readonly=True) as uow:
         return await uow.sales.calls(start, end)

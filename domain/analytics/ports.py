@@ -8,6 +8,7 @@ from typing import Protocol
 
 from domain.analytics.channels import CallStats, ConflictCount
 from domain.analytics.sales import FeeSums, LineSums, OrderCounts, SalesQuery
+from domain.analytics.stockouts import Spell
 from domain.catalog.rate_history import Segment
 
 
@@ -44,4 +45,8 @@ class SalesRepository(Protocol):
 
     async def calls(self, start: datetime, end: datetime) -> list[CallStats]:
         """The sync log's calls in [start, end) per channel."""
+        ...
+
+    async def stockout_spells(self, start: datetime, end: datetime) -> list[Spell]:
+        """The spells channels showed a SKU at 0 that overlap [start, end) (open ones too)."""
         ...

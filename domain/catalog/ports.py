@@ -169,7 +169,8 @@ class ListingRepository(Protocol):
         confirmed: Sequence[tuple[str, int | None, Money | None]],
         at: datetime,
     ) -> None:
-        """Record what the channel confirmed per SKU: (sku, quantity or None, price or None)."""
+        """Record what the channel confirmed per SKU: (sku, quantity or None, price or None);
+        a quantity of 0 opens a stockout spell of the SKU on the channel, one above closes it."""
         ...
 
     async def confirm_quantities_from(
@@ -179,7 +180,8 @@ class ListingRepository(Protocol):
         at: datetime,
     ) -> None:
         """Record confirmed quantities (sku, expected, quantity) of SKUs whose confirmed
-        quantity is still `expected`: one the channel reported since is newer and stays."""
+        quantity is still `expected`: one the channel reported since is newer and stays.
+        Stockout spells follow the figures stored, as `confirm`'s do."""
         ...
 
     async def page(

@@ -33,6 +33,12 @@ class CustomerRepository(Protocol):
         ...
 
     async def identities(self, customer_ids: Sequence[uuid.UUID]) -> list[Identity]: ...
+    async def customers_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """The customer each matched order's buyer is (merges followed): order id to
+        customer id; orders not matched yet are left out."""
+        ...
 
     async def candidates(self, keys: MatchKeys) -> list[Candidate]:
         """Live customers (not merged away, not forgotten) holding an identity with one of

@@ -146,7 +146,8 @@ class InboxRepository(Protocol):
         self, channel_id: uuid.UUID, sku: str, expected: int | None, figure: int, at: datetime
     ) -> bool:
         """Set the figure the channel shows for the SKU if it still is `expected` (None: none
-        known); False when it moved. Deciding stock edits of one SKU queue on this."""
+        known); False when it moved. Deciding stock edits of one SKU queue on this. A figure
+        of 0 opens a stockout spell of the SKU on the channel, one above closes it."""
         ...
 
     async def later_edit_decided(

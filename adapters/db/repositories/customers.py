@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     bindparam,
     case,
     func,
@@ -37,9 +38,31 @@ _KEY_COLUMNS = {Rule.EMAIL: _ids.email_key, Rule.PHONE: _ids.phone_key,
                 Rule.ADDRESS_AND_NAME: _ids.address_key}  # fmt: skip
 
 
+PHONE_CHARACTERS = frozenset("0123456789 +-().")
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
 def _search_text(customer: Customer) -> str | None:
+    """Name, e-mail and phone in lower case and the phone's digits alone (a phone is found
+    however it is written), one string: trigram-indexed on PostgreSQL (migration 0022)."""
     parts = [p.lower() for p in (customer.name, customer.email, customer.phone) if p]
+    if digits := _digits(customer.phone or ""):
+        parts.append(digits)
     return " | ".join(parts)[:800] or None
+
+
+def search_clause(search: str) -> ColumnElement[bool]:
+    """Customers whose search text holds `search` (any case; wildcards are characters), or
+    its digits when it is written as a phone: substring matches, which PostgreSQL answers
+    from the trigram index (ix_customers_search_text_trgm)."""
+    terms = {search.lower()}
+    digits = _digits(search)
+    if len(digits) >= 3 and set(search) <= PHONE_CHARACTERS:
+        terms.add(digits)  # a phone as written another way
+    return or_(*(customers.c.search_text.contains(t, autoescape=True) for t in sorted(terms)))
 
 
 def _customer_row(customer: Customer) -> dict[str, Any]:
@@ -177,6 +200,19 @@ class SqlCustomerRepository:
         )
         return [_identity(r) for r in await self._conn.execute(stmt)]
 
+    async def customers_of_orders(
+        self, order_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        # A merge moves the identities to the customer merged into: no chain to follow.
+        if not order_ids:
+            return {}
+        stmt = (
+            select(_orders.id, _ids.customer_id)
+            .join(customer_identities, _ids.id == _orders.customer_identity_id)
+            .where(_orders.id.in_(list(order_ids)))
+        )
+        return {r.id: r.customer_id for r in await self._conn.execute(stmt)}
+
     async def candidates(self, keys: MatchKeys) -> list[Candidate]:
         present = keys.present()
         if not present:
@@ -276,12 +312,7 @@ class SqlCustomerRepository:
         c = customers.c
         stmt = select(customers).where(c.merged_into.is_(None))
         if search:
-            pattern = (
-                "%"
-                + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                + "%"
-            )
-            stmt = stmt.where(c.search_text.like(pattern, escape="\\"))
+            stmt = stmt.where(search_clause(search))
         if after:
             stmt = stmt.where(before_position(c.created_at, c.id, after))
         stmt = stmt.order_by(c.created_at.desc(), c.id.desc()).limit(first)

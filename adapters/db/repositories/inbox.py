@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import is_postgresql
+from adapters.db.stockout_spells import note_shown
 from adapters.db.tables import channel_configs, inbox, listing_items, listings
 from domain.channels.port import InboundKind
 from domain.sync.inbox_model import OPEN_STATUSES, InboxEntry, InboxStatus, Intake, Settlement
@@ -335,6 +336,8 @@ class SqlInboxRepository:
             )
             .values(confirmed_quantity=figure, confirmed_at=at)
         )
+        if result.rowcount > 0:
+            await note_shown(self._conn, channel_id, [sku], at)
         return result.rowcount > 0
 
     async def later_edit_decided(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
+from adapters.db.stockout_spells import note_shown
 from adapters.db.tables import listing_items, listings
 from domain.channels.listing import DriftSighting, Listing, ListingItem, ListingStatus, Problem
 from domain.money import Money
@@ -305,6 +306,7 @@ class SqlListingRepository:
                 .values(confirmed_quantity=bindparam("c_quantity"), confirmed_at=at),
                 [{"c_sku": sku, "c_quantity": q} for sku, q in quantities],
             )
+            await note_shown(self._conn, channel_id, [sku for sku, _ in quantities], at)
         if prices:
             await self._conn.execute(
                 update(listing_items)
@@ -337,6 +339,7 @@ class SqlListingRepository:
                 for s, e, q in sorted(confirmed, key=lambda c: c[0])
             ],
         )
+        await note_shown(self._conn, channel_id, [s for s, _, _ in confirmed], at)
 
     async def sight(
         self, channel_id: uuid.UUID, sightings: Sequence[tuple[str, DriftSighting]]

@@ -17,7 +17,19 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, Numeric, and_, case, cast, column, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Numeric,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
@@ -29,11 +41,13 @@ from adapters.db.tables import (
     order_fees,
     order_lines,
     orders,
+    stockout_spells,
     sync_log,
     variants,
 )
 from domain.analytics.channels import CallStats, ConflictCount
 from domain.analytics.sales import Dimension, FeeSums, LineSums, OrderCounts, SalesQuery
+from domain.analytics.stockouts import Spell
 from domain.catalog.rate_history import Segment
 from domain.errors import InvalidInput
 
@@ -344,6 +358,15 @@ class SqlSalesRepository:
                 )
             )
         return found
+
+    async def stockout_spells(self, start: datetime, end: datetime) -> list[Spell]:
+        s = stockout_spells.c
+        stmt = (
+            select(s.channel_id, s.sku, s.started_at, s.ended_at)
+            .where(s.started_at < end, or_(s.ended_at.is_(None), s.ended_at > start))
+            .order_by(s.channel_id, s.sku, s.started_at)
+        )
+        return [Spell(*row) for row in await self._conn.execute(stmt)]
 
 
 def _date(day_number: int) -> date:

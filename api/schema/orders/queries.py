@@ -6,12 +6,11 @@ import uuid
 from datetime import datetime
 
 import strawberry
-from strawberry.scalars import JSON
 
 from api.schema.context import Info
 from api.schema.errors import query_errors
 from api.schema.ids import parse_id
-from api.schema.orders.groups import same_customer_and_address
+from api.schema.orders.groups import order_groups
 from api.schema.orders.types import Order, OrderGroup, OrderStatus
 from api.schema.pagination import Connection, connection, page_size
 from domain.orders import model
@@ -83,24 +82,19 @@ class OrdersQuery:
         return await load_order(info, order_id)
 
     @strawberry.field(
-        description="Open orders (OPEN, ALLOCATED, PARTIALLY_ALLOCATED) of the same customer "
-        "e-mail to the same shipping address, from any channels, where there are two or "
-        f"more: candidates to ship together. Looks at the {GROUP_WINDOW} most recently "
-        "placed open orders only."
+        description="Open orders (OPEN, ALLOCATED, PARTIALLY_ALLOCATED) that could ship "
+        "together, from any channels, where there are two or more: one unified customer's "
+        "orders with units reserved at the same location; and, for buyers not matched into a "
+        "customer yet, the same e-mail to the same address. Looks at the "
+        f"{GROUP_WINDOW} most recently placed open orders only."
     )
     async def order_groups(self, info: Info) -> list[OrderGroup]:
         async with info.context.container.uow(readonly=True) as uow:
             recent = await uow.orders.page(
                 first=GROUP_WINDOW, after=None, filter=DomainOrderFilter(statuses=OPEN_STATUSES)
             )
-        return [
-            OrderGroup(
-                customer_email=group.customer_email,
-                address=JSON(dict(group.address)),
-                orders=[Order.from_domain(o) for o in group.orders],
-            )
-            for group in same_customer_and_address(recent)
-        ]
+            customer_of = await uow.customers.customers_of_orders([o.id for o in recent])
+        return [OrderGroup.from_domain(g) for g in order_groups(recent, customer_of)]
 
 
 async def load_order(info: Info, order_id: uuid.UUID) -> Order | None:

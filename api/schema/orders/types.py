@@ -18,6 +18,7 @@ from strawberry.scalars import JSON
 from api.schema.catalog.types import Money
 from api.schema.context import Info
 from api.schema.inventory.types import LocationRef
+from api.schema.orders.groups import Group, GroupRule
 from domain.channels import policies
 from domain.errors import DomainError
 from domain.money import Money as DomainMoney
@@ -304,14 +305,46 @@ class Order:
         return [Shipment.from_domain(s) for s in found]
 
 
+OrderGroupRule = GroupRule
+strawberry.enum(
+    OrderGroupRule,
+    name="OrderGroupRule",
+    description="CUSTOMER_AND_LOCATION: one unified customer's orders (matched by e-mail, "
+    "phone, or address and name; never a name alone) with units reserved at one location. "
+    "EMAIL_AND_ADDRESS: the same e-mail to the same address (buyers not matched yet).",
+)
+
+
 @strawberry.type(
-    description="Open orders of one customer (same e-mail) to one address, from any "
-    "channels: candidates to ship as one parcel."
+    description="Open orders of one customer, from any channels: candidates to ship as one "
+    "parcel (when sameAddress)."
 )
 class OrderGroup:
-    customer_email: str
-    address: JSON
+    rule: OrderGroupRule
+    customer_id: strawberry.ID | None = strawberry.field(
+        description="The unified customer (CUSTOMER_AND_LOCATION)."
+    )
+    location_id: strawberry.ID | None = strawberry.field(
+        description="Where the orders' units are reserved (CUSTOMER_AND_LOCATION)."
+    )
+    customer_email: str | None = strawberry.field(
+        description="Null when none of the orders gave one (a marketplace's hidden buyer)."
+    )
+    address: JSON = strawberry.field(description="The first order's shipping address.")
+    same_address: bool = strawberry.field(description="Every order ships to one address.")
     orders: list[Order]
+
+    @classmethod
+    def from_domain(cls, group: Group) -> OrderGroup:
+        def some_id(value: uuid.UUID | None) -> strawberry.ID | None:
+            return strawberry.ID(str(value)) if value is not None else None
+
+        return cls(
+            rule=group.rule, customer_id=some_id(group.customer_id),
+            location_id=some_id(group.location_id), customer_email=group.customer_email,
+            address=JSON(dict(group.address)), same_address=group.same_address,
+            orders=[Order.from_domain(o) for o in group.orders],
+        )  # fmt: skip
 
 
 @strawberry.type(description="Something happened to an order (after it was committed).")
