@@ -18,10 +18,10 @@ from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
-from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -38,7 +38,11 @@ _CLOSE_TIMEOUT_SECONDS = 2.0
 def default_prefix(url: str) -> str:
     """The channels' prefix: Redis's pub/sub ignores the database number, so two hubs sharing
     a server on different databases would hear each other's events without it."""
-    return f"nexo:{parse_url(url).get('db', 0)}:"
+    parts = urlsplit(url)
+    db = parse_qs(parts.query).get("db", [""])[0] or parts.path.strip("/") or "0"
+    if parts.scheme == "unix" and not parse_qs(parts.query).get("db"):
+        db = "0"  # the path is the socket's
+    return f"nexo:{db}:"
 
 
 class RedisEventBus:
