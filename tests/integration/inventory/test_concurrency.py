@@ -465,6 +465,9 @@ async def _until_a_transaction_waits_for_a_lock(repository: SqlInventoryReposito
             ).scalar_one()
             if waiting:
                 return
+            # A transaction sees pg_stat_activity as it was at its first read: each poll has
+            # its own, or a competitor that starts waiting after the first poll is never seen.
+            await conn.rollback()
             await asyncio.sleep(0.01)
 
 
