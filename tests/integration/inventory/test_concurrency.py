@@ -465,6 +465,8 @@ async def _until_a_transaction_waits_for_a_lock(repository: SqlInventoryReposito
             ).scalar_one()
             if waiting:
                 return
+            # pg_stat_activity is read once per transaction: each look is a new one.
+            await conn.rollback()
             await asyncio.sleep(0.01)
 
 
