@@ -172,7 +172,7 @@ async def _fill_order(
             outcome.lines[line.id] = replace(
                 line, status=LineStatus.ALLOCATED, location_id=got.reservation.location_id,
                 reservation_id=got.reservation.id,
-                routed_by=f"backorder, stock arrived ({why}): {routes[line.id].rule}",
+                routed_by=f"backorder, {why}: {routes[line.id].rule}",
             )  # fmt: skip
     if not outcome.lines:
         return []
@@ -212,5 +212,5 @@ async def sweep(uows: UnitOfWorkFactory, *, actor: str, clock: Clock = utcnow) -
     ]
     filled: list[uuid.UUID] = []
     for sku in sorted(stocked):
-        filled += await fill(uows, sku, actor=actor, why="sweep", clock=clock)
+        filled += await fill(uows, sku, actor=actor, why="found by the sweep", clock=clock)
     return filled

@@ -42,7 +42,9 @@ async def allocate_open_orders(ctx: JobContext) -> int:
 async def fill_backorders(ctx: JobContext, sku: str) -> int:
     """After a commit that brought stock of the SKU: its short lines that the stock can fill,
     in the order their channels' conflict policy says."""
-    filled = await backorders.fill(ctx["uow"], sku, actor="job:fill_backorders", why="arrival")
+    filled = await backorders.fill(
+        ctx["uow"], sku, actor="job:fill_backorders", why="stock arrived"
+    )
     if filled:
         log.info("orders.backorders_filled", sku=sku, lines=len(filled))
     return len(filled)
