@@ -55,9 +55,12 @@ async def fill(
     waiting = await _waiting(uows, sku)
     filled: list[uuid.UUID] = []
     for order, lines in waiting.orders:
-        filled += await _fill_order(
+        got = await _fill_order(
             uows, order.id, [ln.id for ln in lines], waiting.generations, actor, why, clock
         )
+        if got is None:
+            break  # none of the SKU is available anywhere: the orders after wait too
+        filled += got
     return filled
 
 
@@ -139,7 +142,8 @@ async def _fill_order(
     actor: str,
     why: str,
     clock: Clock,
-) -> list[uuid.UUID]:
+) -> list[uuid.UUID] | None:
+    """The order's lines filled; None when the SKU has no unit available anywhere."""
     async with uows(readonly=True) as uow:
         order = await uow.orders.get(order_id)
         if order is None or order.status not in ALLOCATABLE:
@@ -159,7 +163,9 @@ async def _fill_order(
     )
     routed = [ln for ln in lines if ln.id in routes]
     if not routed:
-        return []
+        snapshot = snapshots.get(lines[0].sku or "")
+        gone = snapshot is None or all(e.level.available <= 0 for e in snapshot.levels)
+        return None if gone else []
     result = await reservations.reserve_lines(
         uows, lines=[LineRequest(ln.sku or "", ln.quantity, routes[ln.id].location_id)
                      for ln in routed],

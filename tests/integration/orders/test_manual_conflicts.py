@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.channels.policies import ConflictPolicy
+from domain.channels.policies import ConflictPolicy, LosingLine
 from domain.clock import utcnow
+from domain.errors import IllegalState
 from domain.inventory.alerts import AlertKind
 from domain.orders import manual_conflicts
 from domain.orders.model import LineStatus, OrderStatus
@@ -221,3 +222,33 @@ async def test_a_conflict_left_open_too_long_raises_one_alert(contest: Contest) 
     waiting = [a for a in alerts if a.kind is AlertKind.CONFLICT_WAITING]
     assert len(waiting) == 1
     assert waiting[0].channel_id == hub.market
+
+
+async def test_two_people_resolving_at_once_make_one_resolution(contest: Contest) -> None:
+    hub = contest.hub
+
+    async def decide(winner: uuid.UUID) -> str:
+        try:
+            await manual_conflicts.resolve(
+                hub.container.uow, conflict_id=uuid.UUID(contest.conflict_id), winner=winner,
+                loser_action=LosingLine.BACKORDER, reason="at once", actor=f"person:{winner}",
+            )  # fmt: skip
+        except IllegalState:
+            return "refused"
+        return "resolved"
+
+    outcomes = await asyncio.gather(decide(contest.waiting), decide(contest.holder))
+
+    assert sorted(outcomes) == ["refused", "resolved"]
+    waiting, holder = await hub.order(contest.waiting), await hub.order(contest.holder)
+    async with hub.container.uow(readonly=True) as uow:
+        conflict = await uow.orders.get_conflict(uuid.UUID(contest.conflict_id))
+    assert conflict is not None
+    assert conflict.resolved_by is not None
+    # Whoever won, exactly one of the two orders holds the one unit.
+    statuses = sorted([waiting.lines[0].status, holder.lines[0].status])
+    assert statuses == [LineStatus.ALLOCATED, LineStatus.SHORT]
+    winner = waiting if waiting.lines[0].status is LineStatus.ALLOCATED else holder
+    assert conflict.resolved_by == f"person:{winner.id}"
+    assert await hub.level() == (1, 1)
+    await hub.assert_ledger_clean()
