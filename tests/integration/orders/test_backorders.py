@@ -17,7 +17,7 @@ import pytest
 
 from adapters.bus.fanout import LocalSubscription
 from domain.channels.policies import ConflictPolicy
-from domain.inventory import queries, reservations
+from domain.inventory import queries, reservations, setup, stock
 from domain.inventory.model import ReservationStatus
 from domain.orders.events import ORDER_TOPIC
 from domain.orders.model import LineStatus, Order, OrderStatus
@@ -176,4 +176,40 @@ async def test_the_sweep_fills_from_stock_no_job_was_asked_about(hub: Hub) -> No
 
     assert (await hub.order(order.id)).status is OrderStatus.ALLOCATED
     assert await sweep_backorders(hub.container.job_context) == 0
+    await hub.assert_ledger_clean()
+
+
+ARRIVALS = ["count", "adjust", "return", "transfer"]
+
+
+@pytest.mark.parametrize("arrival", ARRIVALS)
+async def test_every_kind_of_arrival_fills_a_backorder(hub: Hub, arrival: str) -> None:
+    async with hub.container.uow() as uow:
+        back = await setup.create_location(uow, code="BACK", name="Back room", kind="warehouse")
+        await uow.commit()
+    await hub.receive(1, back.id)  # no channel ships from the back room
+    order = await short(hub, hub.shop, "S-1")
+    uows, key = hub.container.uow, f"{arrival}-1"
+    if arrival == "count":
+        await stock.count(
+            uows, sku=SKU, location_id=hub.warehouse, on_hand=1, expected_on_hand=None,
+            key=key, actor="t",
+        )  # fmt: skip
+    elif arrival == "adjust":
+        await stock.adjust(
+            uows, sku=SKU, location_id=hub.warehouse, delta=1, reason="found", key=key, actor="t"
+        )
+    elif arrival == "return":
+        await stock.restock_return(
+            uows, sku=SKU, location_id=hub.warehouse, quantity=1, key=key, actor="t",
+            detail="returned",
+        )  # fmt: skip
+    else:
+        await stock.transfer(
+            uows, sku=SKU, from_location_id=back.id, to_location_id=hub.warehouse, quantity=1,
+            key=key, actor="t",
+        )  # fmt: skip
+    await hub.container.queue.drain()
+
+    assert (await hub.order(order.id)).status is OrderStatus.ALLOCATED
     await hub.assert_ledger_clean()
