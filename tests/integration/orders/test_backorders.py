@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from adapters.bus.fanout import LocalSubscription
 from domain.channels.policies import ConflictPolicy
@@ -213,3 +215,27 @@ async def test_every_kind_of_arrival_fills_a_backorder(hub: Hub, arrival: str) -
 
     assert (await hub.order(order.id)).status is OrderStatus.ALLOCATED
     await hub.assert_ledger_clean()
+
+
+async def test_the_sweep_reads_one_index_when_nothing_is_short(hub: Hub) -> None:
+    await hub.receive(3)
+    await hub.take(hub.shop, channel_order("S-1"))  # reserved: nothing short
+    engine = hub.container.engine.sync_engine
+    mine: ContextVar[bool] = ContextVar("mine", default=False)
+    statements: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if mine.get():  # this task's, not a periodic job's meanwhile
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    token = mine.set(True)
+    try:
+        assert await sweep_backorders(hub.container.job_context) == 0
+    finally:
+        mine.reset(token)
+        event.remove(engine, "before_cursor_execute", record)
+
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1
+    assert "order_lines" in reads[0]
