@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # How long a run holds an order's allocation: a worker that dies between storing an
     # order and reserving it has its allocation taken over this long (plus a second) after.
     allocation_lease_seconds: float = Field(default=5.0, gt=0)
+    # A manual conflict left unresolved this long raises an alert (once).
+    manual_conflict_alert_seconds: float = Field(default=3600.0, gt=0)
     # The merchant's own currency (ISO 4217): reports and customers' lifetime values are in it
     # unless a caller asks for another.
     currency: str = "USD"

@@ -24,6 +24,12 @@ RECHECK_JOB = "recheck_drifts"
 RECONCILE_ALL_JOB = "reconcile_channels"
 ALLOCATE_JOB = "allocate_order"
 ALLOCATE_OPEN_JOB = "allocate_open_orders"
+# Fills a SKU's backordered lines from stock that arrived (enqueued after the commit that
+# brought it); the sweep does the same for SKUs whose arrival no job saw.
+BACKORDER_JOB = "fill_backorders"
+BACKORDER_SWEEP_JOB = "sweep_backorders"
+# Raises an alert, once each, for manual conflicts left unresolved too long.
+CONFLICT_AGE_JOB = "alert_aged_conflicts"
 PULL_JOB = "pull_orders"
 PULL_ALL_JOB = "pull_all_orders"
 PROCESS_INBOX_JOB = "process_inbox"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from domain.jobs import (
     ALLOCATE_JOB,
     ALLOCATE_OPEN_JOB,
+    BACKORDER_JOB,
+    BACKORDER_SWEEP_JOB,
+    CONFLICT_AGE_JOB,
     DRAIN_JOB,
     EXPIRE_RESERVATIONS_JOB,
     MATCH_CUSTOMERS_JOB,
@@ -28,7 +31,15 @@ from workers.jobs.inbox import (
     retry_inbox,
 )
 from workers.jobs.inventory import expire_reservations
-from workers.jobs.orders import allocate_open_orders, allocate_order, pull_all_orders, pull_orders
+from workers.jobs.orders import (
+    alert_aged_conflicts,
+    allocate_open_orders,
+    allocate_order,
+    fill_backorders,
+    pull_all_orders,
+    pull_orders,
+    sweep_backorders,
+)
 from workers.jobs.sync import (
     drain_channel,
     recheck_drifts,
@@ -43,6 +54,10 @@ EXPIRY_SWEEP_SECONDS = 5
 OUTBOX_SWEEP_SECONDS = 5
 # An order's allocation whose run died is taken over within its lease and this many seconds.
 ALLOCATION_SWEEP_SECONDS = 1
+# Backordered lines are filled from stock no job was asked about within this many seconds.
+BACKORDER_SWEEP_SECONDS = 30
+# Manual conflicts left waiting are alerted within this many seconds of their age.
+CONFLICT_AGE_SECONDS = 60
 # Inbound events whose run request was lost, and failed ones, are retried this often.
 INBOX_SWEEP_SECONDS = 30
 # A new order's buyer is matched into a customer within this many seconds.
@@ -80,6 +95,21 @@ JOBS: list[JobSpec] = [
         max_tries=1,
         timeout_seconds=60,
         every_seconds=ALLOCATION_SWEEP_SECONDS,
+    ),
+    JobSpec(BACKORDER_JOB, fill_backorders, max_tries=3, timeout_seconds=120),
+    JobSpec(
+        BACKORDER_SWEEP_JOB,
+        sweep_backorders,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=BACKORDER_SWEEP_SECONDS,
+    ),
+    JobSpec(
+        CONFLICT_AGE_JOB,
+        alert_aged_conflicts,
+        max_tries=1,
+        timeout_seconds=60,
+        every_seconds=CONFLICT_AGE_SECONDS,
     ),
     JobSpec(PULL_JOB, pull_orders, max_tries=2, timeout_seconds=300),
     JobSpec(PULL_ALL_JOB, pull_all_orders, max_tries=1, timeout_seconds=60, every_seconds=60),

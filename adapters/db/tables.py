@@ -634,6 +634,13 @@ order_lines = Table(
     Index("ix_order_lines_order_id", "order_id"),
     Index("ix_order_lines_placed_at", "placed_at"),
     Index("ix_order_lines_sku_status", "sku", "status"),
+    # Backordered lines, for the sweep that fills them (empty when nothing is short).
+    Index(
+        "ix_order_lines_short",
+        "sku",
+        postgresql_where=text("status = 'short'"),
+        sqlite_where=text("status = 'short'"),
+    ),
 )
 
 # Orders whose allocation is due, recorded with the order (an allocation outbox): the run that
@@ -693,7 +700,20 @@ order_conflicts = Table(
     Column("resolution", Text, nullable=False),
     Column("winner_order_id", Uuid, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # A manual conflict is open until a person resolves it (who, when, and their decision).
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("resolved_by", String(200), nullable=True),
+    Column("decision", Text, nullable=True),
+    # When its age was alerted (once).
+    Column("alerted_at", UtcDateTime, nullable=True),
     Index("ix_order_conflicts_order_id", "order_id"),
+    Index("ix_order_conflicts_line_id", "line_id"),
+    Index(
+        "ix_order_conflicts_open_manual",
+        "created_at",
+        postgresql_where=text("policy = 'manual' AND resolved_at IS NULL"),
+        sqlite_where=text("policy = 'manual' AND resolved_at IS NULL"),
+    ),
 )
 
 shipments = Table(

@@ -15,7 +15,7 @@ latest confirmed figure and time: a SKU confirmed at 0 now opens a spell at that
 showed 0 since then at least); spells that ended before this revision are not known.
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07
 """
 
@@ -31,7 +31,7 @@ from adapters.db.tables import UtcDateTime
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,6 +19,7 @@ class AlertKind(StrEnum):
     SYNC_FAILED = "SYNC_FAILED"  # a channel update was dead-lettered after its retries
     INBOUND_FAILED = "INBOUND_FAILED"  # a channel's event could not be taken; see the inbox
     ORDER_CONFLICT = "ORDER_CONFLICT"  # two orders wanted the last unit; see the order
+    CONFLICT_WAITING = "CONFLICT_WAITING"  # a manual conflict waits for a person too long
 
 
 @dataclass(frozen=True, slots=True)

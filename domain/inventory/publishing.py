@@ -9,6 +9,7 @@ from datetime import datetime
 from domain.channels.model import ChannelForSku
 from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
 from domain.inventory.alerts import Alert, crossing
+from domain.inventory.arrivals import stock_arrived
 from domain.inventory.events import alert_raised, stock_changed
 from domain.inventory.model import LevelChange, MovementReason, SkuSnapshot, stock_state
 from domain.ports import UnitOfWork
@@ -24,7 +25,8 @@ async def levels_changed(
     *,
     dirty: list[Dirty] | None = None,
 ) -> SkuSnapshot:
-    """Fold the changes into the snapshot, alert on a threshold crossing, emit events.
+    """Fold the changes into the snapshot, alert on a threshold crossing, emit events, and
+    have backorders filled from stock that arrived (`arrivals`).
 
     The SKU's sellable total before and after come from the same atomic update that moved
     it, so concurrent changes (even at different locations) each see a distinct step and a
@@ -53,6 +55,7 @@ async def levels_changed(
             uow.emit(alert_raised(alert))
     for change in changes:
         uow.emit(stock_changed(snapshot, change.level, reason, channels, now))
+    stock_arrived(uow, snapshot.item.sku, changes, reason)
     if dirty is not None:
         dirty.extend(stock_dirty(changes, channels))
     else:

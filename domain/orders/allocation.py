@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.channels.config import ChannelConfig
@@ -57,12 +57,16 @@ def allocation_key(
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     lines: dict[uuid.UUID, OrderLine]
     conflicts: list[Conflict]
     losers: list[tuple[Order, Reservation, Conflict]]
     usable: set[uuid.UUID]  # where this order may hold stock (and so take a unit back)
     losing: LosingLine  # what becomes of this order's lines that lose
+    # What becomes of the lines this run takes units from: None, as their channels say; a
+    # person resolving a manual conflict decides it for the loser.
+    losers_become: LosingLine | None = None
+    recorded: set[uuid.UUID] = field(default_factory=set)  # lines `record` changed
 
 
 def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatus:
@@ -117,7 +121,7 @@ async def allocate(
     locations, snapshots = read.locations, read.snapshots
     fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
     routes = route(waiting, channel.location_ids, locations, snapshots, fulfilment)
-    outcome = _Outcome(
+    outcome = Outcome(
         {}, [], [], usable_locations(channel.location_ids, locations, fulfilment),
         config.losing_lines if config else LosingLine.BACKORDER,
     )  # fmt: skip
@@ -141,7 +145,7 @@ async def allocate(
     for line in waiting:
         if line.id not in outcome.lines:
             await _conflict(uows, order, channel, line, policy, outcome, actor, clock)
-    return await _record(uows, order, outcome, actor, clock())
+    return await record(uows, order, outcome, actor, clock())
 
 
 async def _claim_and_read(
@@ -162,14 +166,14 @@ async def _claim_and_read(
         config = await uow.channel_configs.get(order.channel_id)
         locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
         snapshots = await uow.inventory.snapshots(sorted({ln.sku for ln in waiting if ln.sku}))
-        unrecorded = await _unrecorded_holds(uow, order)
+        unrecorded = await unrecorded_holds(uow, order)
         await uow.commit()
     assert channel is not None
-    snapshots = _credited(snapshots, unrecorded)
+    snapshots = credited(snapshots, unrecorded)
     return _Reading(order, waiting, channel, config, locations, snapshots)
 
 
-async def _unrecorded_holds(uow: UnitOfWork, order: Order) -> list[Reservation]:
+async def unrecorded_holds(uow: UnitOfWork, order: Order) -> list[Reservation]:
     """The order's active holds no line records yet: a concurrent run of its allocation
     reserved them and has not recorded its outcome."""
     recorded = {ln.reservation_id for ln in order.lines}
@@ -180,23 +184,23 @@ async def _unrecorded_holds(uow: UnitOfWork, order: Order) -> list[Reservation]:
     return [hold for hold in held if hold.id not in recorded]
 
 
-def _credited(
+def credited(
     snapshots: Mapping[str, SkuSnapshot], holds: Sequence[Reservation]
 ) -> dict[str, SkuSnapshot]:
     """The levels as this order may route with them: its own unrecorded holds count as
     available to it. So a run started while another of the same order reserves routes as that
     one did and reserves under the same key (its hold, replayed), instead of finding the
     order's own units gone and settling its line short."""
-    credited = dict(snapshots)
+    levels = dict(snapshots)
     for hold in holds:
-        snapshot = credited.get(hold.sku)
+        snapshot = levels.get(hold.sku)
         level = snapshot.level_at(hold.location_id) if snapshot else None
         if snapshot is None or level is None:
             continue
-        credited[hold.sku] = snapshot.with_level(
+        levels[hold.sku] = snapshot.with_level(
             replace(level, reserved=max(0, level.reserved - hold.quantity))
         )
-    return credited
+    return levels
 
 
 async def _conflict(
@@ -205,7 +209,7 @@ async def _conflict(
     channel: Channel,
     line: OrderLine,
     policy: ConflictPolicy,
-    outcome: _Outcome,
+    outcome: Outcome,
     actor: str,
     clock: Clock,
 ) -> None:
@@ -221,7 +225,7 @@ async def _conflict(
     if policy is not ConflictPolicy.MANUAL:
         contest = await _victims(uows, order, channel, line, policy, outcome)
         for victim_order, held in contest.victims:
-            taken = await _take_back(uows, order, line, victim_order, held, actor, clock)
+            taken = await take_back(uows, order, line, victim_order, held, actor, clock)
             if taken is None:
                 continue
             outcome.lines[line.id] = taken
@@ -265,12 +269,12 @@ def _held_by_concurrent_run(line: OrderLine, own: Reservation) -> OrderLine:
 
 
 async def _own_unrecorded_hold(
-    uows: UnitOfWorkFactory, order: Order, line: OrderLine, outcome: _Outcome
+    uows: UnitOfWorkFactory, order: Order, line: OrderLine, outcome: Outcome
 ) -> Reservation | None:
     """An active hold of this order for the line's SKU and quantity that no line records and
     no other line of this run has taken: a concurrent run of the allocation made it."""
     async with uows(readonly=True) as uow:
-        holds = await _unrecorded_holds(uow, order)
+        holds = await unrecorded_holds(uow, order)
     taken = {ln.reservation_id for ln in outcome.lines.values()}
     return next(
         (h for h in holds
@@ -295,7 +299,7 @@ async def _victims(
     channel: Channel,
     line: OrderLine,
     policy: ConflictPolicy,
-    outcome: _Outcome,
+    outcome: Outcome,
 ) -> _Contest:
     """Other orders' active holds on the SKU that yield to this order, best first.
 
@@ -349,7 +353,7 @@ def _yields(
     return theirs.priority < channel.priority
 
 
-async def _take_back(
+async def take_back(
     uows: UnitOfWorkFactory,
     order: Order,
     line: OrderLine,
@@ -374,14 +378,15 @@ async def _take_back(
     )  # fmt: skip
 
 
-async def _record(
-    uows: UnitOfWorkFactory, order: Order, outcome: _Outcome, actor: str, now: datetime
+async def record(
+    uows: UnitOfWorkFactory, order: Order, outcome: Outcome, actor: str, now: datetime
 ) -> Order:
     async with uows() as uow:
         current = await uow.orders.lock(order.id)
         assert current is not None
         lines: list[OrderLine] = []
         changed: list[OrderLine] = []
+        backfilled: list[OrderLine] = []
         strays: list[uuid.UUID] = []
         for line in current.lines:
             new = outcome.lines.get(line.id)
@@ -404,6 +409,9 @@ async def _record(
                 new, _ = losing.settle(new, outcome.losing, "lost the unit while reserving")
             lines.append(new)
             changed.append(new)
+            if filled and new.status is LineStatus.ALLOCATED:
+                backfilled.append(new)
+        outcome.recorded = {ln.id for ln in changed}
         status = order_status(lines, current.status)
         updated = replace(current, lines=tuple(lines), status=status, updated_at=now)
         await uow.orders.save(updated, changed)
@@ -413,8 +421,13 @@ async def _record(
             await uow.orders.add_transition(
                 Transition(order.id, current.status, status, actor, why, now)
             )
+        for line in backfilled:
+            # The order's history says when and why its backordered line got its unit.
+            why = f"backordered line {line.channel_line_id} filled: {line.routed_by}"
+            await uow.orders.add_transition(Transition(order.id, status, status, actor, why, now))
+            uow.emit(order_event(updated, "backorder_filled", why))
         for conflict in outcome.conflicts:
-            await _publish_conflict(uow, updated, conflict, now)
+            await publish_conflict(uow, updated, conflict, now)
         await losing.tell_channel(uow, updated, changed, "lost a contested last unit", now)
         uow.emit(order_event(updated, "allocated"))
         await uow.commit()
@@ -425,7 +438,7 @@ async def _record(
             )
     # Each loser is recorded in its own transaction: never two orders locked in one.
     for loser_order, held, conflict in outcome.losers:
-        await _lose(uows, loser_order.id, held, conflict, actor, now)
+        await _lose(uows, loser_order.id, held, conflict, actor, now, outcome.losers_become)
     return updated
 
 
@@ -448,6 +461,7 @@ async def _lose(
     conflict: Conflict,
     actor: str,
     now: datetime,
+    becomes: LosingLine | None = None,
 ) -> None:
     async with uows() as uow:
         loser = await uow.orders.lock(order_id)
@@ -466,9 +480,9 @@ async def _lose(
         )  # fmt: skip
         if target is None:
             return
-        # The loser's own channel says what becomes of its line.
+        # The loser's own channel says what becomes of its line (unless a person decided).
         config = await uow.channel_configs.get(loser.channel_id)
-        policy = config.losing_lines if config else LosingLine.BACKORDER
+        policy = becomes or (config.losing_lines if config else LosingLine.BACKORDER)
         lost, resolution = losing.settle(target, policy, conflict.resolution)
         lines = tuple(lost if ln.id == target.id else ln for ln in loser.lines)
         status = order_status(lines, loser.status)
@@ -479,12 +493,12 @@ async def _lose(
                 Transition(loser.id, loser.status, status, actor, resolution, now)
             )
         settled = replace(conflict, line_id=target.id, resolution=resolution)
-        await _publish_conflict(uow, updated, settled, now)
+        await publish_conflict(uow, updated, settled, now)
         await losing.tell_channel(uow, updated, [lost], resolution, now)
         await uow.commit()
 
 
-async def _publish_conflict(
+async def publish_conflict(
     uow: UnitOfWork, order: Order, conflict: Conflict, now: datetime
 ) -> None:
     await uow.orders.add_conflict(conflict)

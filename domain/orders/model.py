@@ -133,6 +133,15 @@ class Conflict:
     resolution: str
     winner_order_id: uuid.UUID | None
     created_at: datetime
+    # A manual conflict waits for a person: who resolved it, when, and what they decided.
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    decision: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether it still waits for a person (only a manual conflict ever does)."""
+        return self.policy is ConflictPolicy.MANUAL and self.resolved_at is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from domain.channels.policies import ConflictPolicy
 from domain.orders.model import (
     Conflict,
     LineStatus,
@@ -161,6 +162,62 @@ class FakeOrderRepository:
         return sorted(
             (c for c in self._t.conflicts if c.order_id == order_id), key=lambda c: c.created_at
         )
+
+    async def get_conflict(self, conflict_id: uuid.UUID) -> Conflict | None:
+        return next((c for c in self._t.conflicts if c.id == conflict_id), None)
+
+    async def line_conflicts(self, line_ids: Sequence[uuid.UUID]) -> list[Conflict]:
+        wanted = set(line_ids)
+        found = [c for c in self._t.conflicts if c.line_id in wanted]
+        return sorted(found, key=lambda c: (c.created_at, str(c.id)))
+
+    async def manual_conflicts(self, *, open: bool, limit: int) -> list[Conflict]:
+        manual = [c for c in self._t.conflicts if c.policy is ConflictPolicy.MANUAL]
+        if open:
+            found = sorted((c for c in manual if c.open), key=lambda c: (c.created_at, str(c.id)))
+        else:
+            resolved = [c for c in manual if not c.open]
+            found = sorted(resolved, key=lambda c: (c.resolved_at, str(c.id)), reverse=True)
+        return found[:limit]
+
+    async def resolve_conflict(
+        self, conflict_id: uuid.UUID, *, at: datetime, by: str, decision: str
+    ) -> bool:
+        for n, stored in enumerate(self._t.conflicts):
+            if stored.id == conflict_id and stored.resolved_at is None:
+                self._t.conflicts[n] = dataclasses.replace(
+                    stored, resolved_at=at, resolved_by=by, decision=decision
+                )
+                return True
+        return False
+
+    async def reopen_conflict(self, conflict_id: uuid.UUID) -> None:
+        for n, stored in enumerate(self._t.conflicts):
+            if stored.id == conflict_id:
+                self._t.conflicts[n] = dataclasses.replace(
+                    stored, resolved_at=None, resolved_by=None, decision=None
+                )
+
+    async def claim_aged_conflicts(
+        self, created_before: datetime, now: datetime, limit: int
+    ) -> list[Conflict]:
+        aged = [
+            c for c in self._t.conflicts
+            if c.open and c.created_at < created_before and c.id not in self._t.alerted_conflicts
+        ]  # fmt: skip
+        claimed = sorted(aged, key=lambda c: (c.created_at, str(c.id)))[:limit]
+        self._t.alerted_conflicts.update(c.id for c in claimed)
+        return claimed
+
+    async def short_skus(self, limit: int) -> list[str]:
+        return sorted(
+            {
+                line.sku
+                for order in self._t.orders.values()
+                for line in order.lines
+                if line.sku and line.status is LineStatus.SHORT
+            }
+        )[:limit]
 
     async def add_shipment(self, shipment: Shipment) -> None:
         if shipment.id in self._t.shipments:

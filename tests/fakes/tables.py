@@ -69,6 +69,7 @@ class Tables:
     orders: dict[uuid.UUID, Order] = field(default_factory=dict)
     transitions: list[Transition] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    alerted_conflicts: set[uuid.UUID] = field(default_factory=set)
     shipments: dict[uuid.UUID, Shipment] = field(default_factory=dict)
     pull_cursors: dict[uuid.UUID, PullCursor] = field(default_factory=dict)
     due: dict[uuid.UUID, DueRow] = field(default_factory=dict)

@@ -120,7 +120,7 @@ def test_0022_adds_each_customers_phone_digits_to_the_search_text(
     empty_database_url: str,
 ) -> None:
     config = _config(empty_database_url)
-    command.upgrade(config, "0020")
+    command.upgrade(config, "0021")
     rows = [
         ("Ada", "ada@x.io", "+1 (415) 555-0100", "ada | ada@x.io | +1 (415) 555-0100"),
         ("Bob", None, None, "bob"),
@@ -152,7 +152,7 @@ def test_0022_adds_each_customers_phone_digits_to_the_search_text(
 
 def test_0022_opens_a_spell_for_each_sku_a_channel_shows_at_0(empty_database_url: str) -> None:
     config = _config(empty_database_url)
-    command.upgrade(config, "0020")
+    command.upgrade(config, "0021")
     at = datetime(2026, 3, 1, 12, tzinfo=UTC)
     channel, product, listing = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
 

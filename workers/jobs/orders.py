@@ -1,4 +1,5 @@
-"""Order jobs: reserve an order's stock; hand allocations whose run died to new runs."""
+"""Order jobs: reserve an order's stock; hand allocations whose run died to new runs; fill
+backorders from stock that arrived; alert manual conflicts left waiting."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 from adapters.logging import get_logger
 from domain.clock import utcnow
 from domain.jobs import PULL_JOB, JobContext
-from domain.orders import allocation_due
+from domain.orders import allocation_due, backorders, manual_conflicts
 from domain.orders.allocation import allocate
 from domain.orders.pull import pull_orders as pull
 from domain.sync.pull_log import log_failed_pull
@@ -36,6 +37,32 @@ async def allocate_open_orders(ctx: JobContext) -> int:
     if taken:
         log.info("orders.swept", waiting=len(taken))
     return len(taken)
+
+
+async def fill_backorders(ctx: JobContext, sku: str) -> int:
+    """After a commit that brought stock of the SKU: its short lines that the stock can fill,
+    in the order their channels' conflict policy says."""
+    filled = await backorders.fill(
+        ctx["uow"], sku, actor="job:fill_backorders", why="stock arrived"
+    )
+    if filled:
+        log.info("orders.backorders_filled", sku=sku, lines=len(filled))
+    return len(filled)
+
+
+async def sweep_backorders(ctx: JobContext) -> int:
+    """Periodic: short lines of SKUs with stock available (arrivals no job saw, releases)."""
+    filled = await backorders.sweep(ctx["uow"], actor="job:sweep_backorders")
+    if filled:
+        log.info("orders.backorders_swept", lines=len(filled))
+    return len(filled)
+
+
+async def alert_aged_conflicts(ctx: JobContext) -> int:
+    """Periodic: one alert per manual conflict left unresolved longer than the setting."""
+    older_than = timedelta(seconds=ctx["settings"].manual_conflict_alert_seconds)
+    aged = await manual_conflicts.alert_aged(ctx["uow"], older_than=older_than)
+    return len(aged)
 
 
 async def pull_orders(ctx: JobContext, channel_id: str) -> int:

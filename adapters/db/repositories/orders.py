@@ -51,6 +51,14 @@ from domain.orders.model import (
 from domain.orders.ports import OrderFilter
 
 
+def _conflict(r: Any) -> Conflict:
+    return Conflict(
+        r.id, r.order_id, r.line_id, r.sku, r.quantity, ConflictPolicy(r.policy), r.resolution,
+        r.winner_order_id, r.created_at, resolved_at=r.resolved_at, resolved_by=r.resolved_by,
+        decision=r.decision,
+    )  # fmt: skip
+
+
 def _order_row(order: Order) -> dict[str, Any]:
     return {
         "id": order.id,
@@ -412,26 +420,96 @@ class SqlOrderRepository:
                 resolution=conflict.resolution,
                 winner_order_id=conflict.winner_order_id,
                 created_at=conflict.created_at,
+                resolved_at=conflict.resolved_at,
+                resolved_by=conflict.resolved_by,
+                decision=conflict.decision,
             )
         )
 
     async def conflicts(self, order_id: uuid.UUID) -> list[Conflict]:
         c = order_conflicts.c
         stmt = select(order_conflicts).where(c.order_id == order_id).order_by(c.created_at)
-        return [
-            Conflict(
-                r.id,
-                r.order_id,
-                r.line_id,
-                r.sku,
-                r.quantity,
-                ConflictPolicy(r.policy),
-                r.resolution,
-                r.winner_order_id,
-                r.created_at,
+        return [_conflict(r) for r in await self._conn.execute(stmt)]
+
+    async def get_conflict(self, conflict_id: uuid.UUID) -> Conflict | None:
+        stmt = select(order_conflicts).where(order_conflicts.c.id == conflict_id)
+        row = (await self._conn.execute(stmt)).first()
+        return _conflict(row) if row is not None else None
+
+    async def line_conflicts(self, line_ids: Sequence[uuid.UUID]) -> list[Conflict]:
+        if not line_ids:
+            return []
+        c = order_conflicts.c
+        stmt = select(order_conflicts).where(c.line_id.in_(line_ids)).order_by(c.created_at, c.id)
+        return [_conflict(r) for r in await self._conn.execute(stmt)]
+
+    async def manual_conflicts(self, *, open: bool, limit: int) -> list[Conflict]:
+        c = order_conflicts.c
+        stmt = select(order_conflicts).where(c.policy == ConflictPolicy.MANUAL.value)
+        if open:
+            stmt = stmt.where(c.resolved_at.is_(None)).order_by(c.created_at, c.id)
+        else:
+            stmt = stmt.where(c.resolved_at.is_not(None)).order_by(c.resolved_at.desc(), c.id)
+        return [_conflict(r) for r in await self._conn.execute(stmt.limit(limit))]
+
+    async def resolve_conflict(
+        self, conflict_id: uuid.UUID, *, at: datetime, by: str, decision: str
+    ) -> bool:
+        c = order_conflicts.c
+        stmt = (
+            update(order_conflicts)
+            .where(c.id == conflict_id, c.resolved_at.is_(None))
+            .values(resolved_at=at, resolved_by=by, decision=decision)
+        )
+        return (await self._conn.execute(stmt)).rowcount == 1
+
+    async def reopen_conflict(self, conflict_id: uuid.UUID) -> None:
+        stmt = (
+            update(order_conflicts)
+            .where(order_conflicts.c.id == conflict_id)
+            .values(resolved_at=None, resolved_by=None, decision=None)
+        )
+        await self._conn.execute(stmt)
+
+    async def claim_aged_conflicts(
+        self, created_before: datetime, now: datetime, limit: int
+    ) -> list[Conflict]:
+        c = order_conflicts.c
+        aged = [
+            _conflict(r)
+            for r in await self._conn.execute(
+                select(order_conflicts)
+                .where(
+                    c.policy == ConflictPolicy.MANUAL.value,
+                    c.resolved_at.is_(None),
+                    c.created_at < created_before,
+                    c.alerted_at.is_(None),
+                )
+                .order_by(c.created_at, c.id)
+                .limit(limit)
             )
-            for r in await self._conn.execute(stmt)
         ]
+        claimed: list[Conflict] = []
+        for conflict in aged:
+            stmt = (
+                update(order_conflicts)
+                .where(c.id == conflict.id, c.alerted_at.is_(None))
+                .values(alerted_at=now)
+            )
+            if (await self._conn.execute(stmt)).rowcount == 1:
+                claimed.append(conflict)
+        return claimed
+
+    async def short_skus(self, limit: int) -> list[str]:
+        ln = order_lines.c
+        stmt = (
+            select(ln.sku)
+            .where(ln.status == LineStatus.SHORT.value, ln.sku.is_not(None))
+            .group_by(ln.sku)
+            .order_by(ln.sku)
+            .limit(limit)
+        )
+        return [r.sku for r in await self._conn.execute(stmt)]
 
     async def add_shipment(self, shipment: Shipment) -> None:
         await self._conn.execute(

@@ -12,7 +12,7 @@ from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.orders import checkout
-from api.schema.orders.types import ConflictPolicy, LosingLines, Order, Shipment
+from api.schema.orders.types import ConflictPolicy, LosingLines, Order, OrderConflict, Shipment
 from api.schema.permissions import CanMutate
 from domain.channels import policies
 from domain.channels.model import Channel
@@ -20,7 +20,7 @@ from domain.channels.order_rules import set_order_rules
 from domain.channels.port import ChannelOrder
 from domain.clock import utcnow
 from domain.errors import DomainError, InvalidFields, InvalidInput, NotFound
-from domain.orders import model
+from domain.orders import manual_conflicts, model
 from domain.orders.allocation import allocate
 from domain.orders.delivery import mark_delivered
 from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
@@ -164,6 +164,30 @@ class ConflictPolicyPayload:
     channel_id: strawberry.ID | None = None
     policy: ConflictPolicy | None = None
     losing_lines: LosingLines | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description="A person's decision on an open MANUAL conflict. The winner is the contesting "
+    "order (conflict.orderId: it gets a unit, free stock or the latest-placed holder's) or an "
+    "order holding a unit of the SKU (it keeps it). The loser's line is backordered (SHORT "
+    "until stock comes, then filled) or cancelled, and its channel told."
+)
+class ResolveConflictInput:
+    conflict_id: strawberry.ID
+    winner: strawberry.ID
+    loser_action: LosingLines
+    reason: str = strawberry.field(
+        description=f"Why; 1 to {manual_conflicts.MAX_REASON} characters, kept on the history."
+    )
+
+
+@strawberry.type
+class ResolveConflictPayload:
+    order: Order | None = strawberry.field(
+        default=None, description="The contesting order, as it now stands."
+    )
+    conflict: OrderConflict | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -381,4 +405,31 @@ class OrdersMutation:
             channel_id=strawberry.ID(str(config.channel_id)),
             policy=config.conflict_policy,
             losing_lines=config.losing_lines,
+        )
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Settle an open MANUAL conflict: who gets the unit, and whether the loser's "
+        "line is backordered or cancelled. Resolving it again is ILLEGAL_STATE, an unknown "
+        "conflict NOT_FOUND, a winner that is not a party INVALID_INPUT; nothing changes.",
+    )
+    @user_errors_as(ResolveConflictPayload)
+    async def resolve_conflict(
+        self, info: Info, input: ResolveConflictInput
+    ) -> ResolveConflictPayload:
+        uows = info.context.container.uow
+        conflict_id = parse_id(input.conflict_id, "conflictId")
+        order = await manual_conflicts.resolve(
+            uows,
+            conflict_id=conflict_id,
+            winner=parse_id(input.winner, "winner"),
+            loser_action=policies.LosingLine(input.loser_action),
+            reason=input.reason,
+            actor=info.context.actor,
+        )
+        async with uows(readonly=True) as uow:
+            conflict = await uow.orders.get_conflict(conflict_id)
+        return ResolveConflictPayload(
+            order=_shown(order),
+            conflict=OrderConflict.from_domain(conflict) if conflict else None,
         )

@@ -11,7 +11,7 @@ from api.schema.context import Info
 from api.schema.errors import query_errors
 from api.schema.ids import parse_id
 from api.schema.orders.groups import order_groups
-from api.schema.orders.types import Order, OrderGroup, OrderStatus
+from api.schema.orders.types import ConflictStatus, Order, OrderConflict, OrderGroup, OrderStatus
 from api.schema.pagination import Connection, connection, page_size
 from domain.orders import model
 from domain.orders.ports import OrderFilter as DomainOrderFilter
@@ -80,6 +80,21 @@ class OrdersQuery:
         with query_errors():
             order_id = parse_id(id, "id")
         return await load_order(info, order_id)
+
+    @strawberry.field(
+        description="MANUAL conflicts: OPEN ones (waiting for a person, oldest first), or "
+        "RESOLVED ones (latest first): the first of them."
+    )
+    async def conflicts(
+        self, info: Info, status: ConflictStatus = ConflictStatus.OPEN, first: int = 50
+    ) -> list[OrderConflict]:
+        with query_errors():
+            size = page_size(first)
+        async with info.context.container.uow(readonly=True) as uow:
+            found = await uow.orders.manual_conflicts(
+                open=status is ConflictStatus.OPEN, limit=size
+            )
+        return [OrderConflict.from_domain(c) for c in found]
 
     @strawberry.field(
         description="Open orders (OPEN, ALLOCATED, PARTIALLY_ALLOCATED) that could ship "

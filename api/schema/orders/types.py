@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -166,9 +167,19 @@ class OrderTransition:
         )
 
 
+@strawberry.enum(
+    description="OPEN: a MANUAL conflict waiting for a person. RESOLVED: one "
+    "a person settled (resolveConflict)."
+)
+class ConflictStatus(Enum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
 @strawberry.type(description="A line that could not be reserved, and how it was settled.")
 class OrderConflict:
     id: strawberry.ID
+    order_id: strawberry.ID
     line_id: strawberry.ID
     sku: str
     quantity: int
@@ -178,12 +189,21 @@ class OrderConflict:
         description="The order that got the unit; null when none did."
     )
     created_at: datetime
+    open: bool = strawberry.field(description="A MANUAL conflict still waiting for a person.")
+    resolved_at: datetime | None = strawberry.field(
+        description="When a person resolved it (MANUAL only)."
+    )
+    resolved_by: str | None = strawberry.field(description="Who resolved it (MANUAL only).")
+    decision: str | None = strawberry.field(
+        description="What the person decided, and why (MANUAL only)."
+    )
 
     @classmethod
     def from_domain(cls, conflict: model.Conflict) -> OrderConflict:
         winner = conflict.winner_order_id
         return cls(
             id=strawberry.ID(str(conflict.id)),
+            order_id=strawberry.ID(str(conflict.order_id)),
             line_id=strawberry.ID(str(conflict.line_id)),
             sku=conflict.sku,
             quantity=conflict.quantity,
@@ -191,6 +211,10 @@ class OrderConflict:
             resolution=conflict.resolution,
             winner_order_id=strawberry.ID(str(winner)) if winner else None,
             created_at=conflict.created_at,
+            open=conflict.open,
+            resolved_at=conflict.resolved_at,
+            resolved_by=conflict.resolved_by,
+            decision=conflict.decision,
         )
 
 

@@ -18,7 +18,7 @@ from domain.inventory import reservations
 from domain.inventory.alerts import AlertKind
 from domain.inventory.events import ALERT_TOPIC, STOCK_TOPIC
 from domain.inventory.model import MovementReason, ReservationStatus
-from domain.jobs import DRAIN_JOB
+from domain.jobs import BACKORDER_JOB, DRAIN_JOB
 from domain.sync.model import OutboxKind
 from tests.fakes import FakeUnitOfWorkFactory
 from tests.stockroom import SKU, Stockroom
@@ -221,7 +221,8 @@ async def test_a_reservation_tells_the_channels_fed_by_its_location_after_commit
     # The receipt marked the SKU dirty already: the reservation adds no row and no relay run.
     marks = [r.entry for r in uows.committed.outbox.values()]
     assert [(m.channel_id, m.kind, m.key) for m in marks] == [(room.shop, OutboxKind.QUANTITY, SKU)]
-    assert uows.enqueued == [(DRAIN_JOB, (str(room.shop),), None)]
+    # (and the receipt asked for backorders to be filled; the reservation asks for nothing)
+    assert uows.enqueued == [(BACKORDER_JOB, (SKU,), None), (DRAIN_JOB, (str(room.shop),), None)]
 
 
 async def test_stock_at_a_location_no_channel_takes_marks_no_channel(
@@ -231,7 +232,7 @@ async def test_stock_at_a_location_no_channel_takes_marks_no_channel(
     await reserve(room, 1, "r-1", location_id=room.at("DS1"))
 
     assert uows.committed.outbox == {}
-    assert uows.enqueued == []
+    assert uows.enqueued == [(BACKORDER_JOB, (SKU,), None)]  # the receipt's, for backorders
 
 
 async def test_low_and_out_of_stock_are_each_alerted_once_as_the_total_crosses_them(
