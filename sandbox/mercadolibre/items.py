@@ -453,6 +453,14 @@ class Store:
                     )
                 result.append(merged)
             else:
+                if not seller_sku(entry.get("attributes")):
+                    found.append(
+                        cause(
+                            errors.SELLER_SKU_MISSING,
+                            "the variation has no SELLER_SKU",
+                            f"item.variations[{n}].attributes",
+                        )
+                    )
                 result.append(self._variation({"price": item["price"], **entry}, item["pictures"]))
         category = self.categories.get(item["category_id"], {})
         found += _variation_problems(result, category.get("max_variations_allowed", 100), None)
@@ -600,7 +608,7 @@ def _variation_problems(variations: Any, limit: int, item_price: Any) -> list[di
                     )
                 )
             combos.add(key)
-        if not seller_sku(variation.get("attributes")):
+        if "id" not in variation and not seller_sku(variation.get("attributes")):
             found.append(
                 cause(
                     errors.SELLER_SKU_MISSING,
