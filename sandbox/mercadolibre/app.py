@@ -12,7 +12,7 @@ Control routes, for processes and benchmarks: `POST /_sandbox/orders {"lines": [
 (a buyer checks out; its notifications go out before the answer), `POST /_sandbox/subscribe
 {"endpoint"}`, `POST /_sandbox/faults` (as Shopify's), `POST /_sandbox/deliver`, `POST
 /_sandbox/shipments/{id}/advance` (ME2 moves on), `POST /_sandbox/seed` (items made at once,
-for benchmarks) and `GET /_sandbox/state`.
+for benchmarks), `POST /_sandbox/expire_tokens` and `GET /_sandbox/state`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.mercadolibre.errors import MeliError, bad_request, not_found, too_many
-from sandbox.mercadolibre.items import Store
+from sandbox.mercadolibre.items import Store, seller_sku
 from sandbox.mercadolibre.notifications import Notifier
 from sandbox.mercadolibre.orders import Order, OrderBook
 from sandbox.shopify.faults import Faults
@@ -86,6 +86,7 @@ class MercadoLibreSandbox:
         self.refresh_tokens = {refresh_token}  # the live one(s): each works once
         self.spent: set[str] = set()
         self.refreshes = 0
+        self.refused_grants = 0  # refreshes with a spent (or unknown) refresh token
         self.tokens: dict[str, datetime] = {}
         self.calls: list[dict[str, Any]] = []
         self.rate = calls_per_second
@@ -103,6 +104,7 @@ class MercadoLibreSandbox:
                 Route("/_sandbox/seed", self._seed, methods=["POST"]),
                 Route("/_sandbox/shipments/{id}/advance", self._advance, methods=["POST"]),
                 Route("/_sandbox/state", self._state, methods=["GET"]),
+                Route("/_sandbox/expire_tokens", self._expire, methods=["POST"]),
                 Route("/{path:path}", self._api, methods=["GET", "POST", "PUT", "DELETE"]),
             ],
             lifespan=self._lifespan,
@@ -162,6 +164,7 @@ class MercadoLibreSandbox:
             )
         given = form.get("refresh_token", "")
         if given not in self.refresh_tokens:
+            self.refused_grants += 1
             return JSONResponse(
                 {
                     "error": "invalid_grant",
@@ -344,6 +347,11 @@ class MercadoLibreSandbox:
             }
         )
 
+    async def _expire(self, _request: Request) -> Response:
+        """Every access token stops working (as when MercadoLibre revokes them)."""
+        self.expire_tokens()
+        return JSONResponse({"expired": True})
+
     async def _faults(self, request: Request) -> Response:
         self.faults.configure(json.loads(await request.body() or b"{}"))
         return JSONResponse(self.faults.snapshot())
@@ -357,9 +365,28 @@ class MercadoLibreSandbox:
                 "shipments": [s.shown() for s in self.orders.shipments.values()],
                 "calls": len(self.calls),
                 "refreshes": self.refreshes,
+                "refused_grants": self.refused_grants,
+                "offered": self._offered(),
+                "parcels": {
+                    str(s.id): [p["tracking_number"] for p in s.parcels]
+                    for s in self.orders.shipments.values()
+                },
                 "throttled": sum(1 for c in self.calls if c["status"] == 429),
             }
         )
+
+    def _offered(self) -> dict[str, int]:
+        """What a buyer can buy of each SKU listed now."""
+        offered: dict[str, int] = {}
+        for item in self.store.items.values():
+            if item["status"] != "active":
+                continue
+            nodes = item["variations"] or [None]
+            for variation in nodes:
+                sku = seller_sku((variation or item).get("attributes"))
+                if sku:
+                    offered[sku] = self.store.buyable(item, variation)
+        return offered
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
