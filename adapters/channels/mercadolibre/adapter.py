@@ -21,7 +21,9 @@ Contract (channel-contracts §4):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
@@ -55,7 +57,12 @@ from domain.money import Money
 
 T = TypeVar("T")
 
-PER_CALL: Final = 50
+# SKUs a push takes: MercadoLibre's calls are per item (a PUT each), so a batch is only the
+# relay's unit; a large one lets its items be read by as few multigets as can be (20 a call).
+PER_CALL: Final = 400
+# Items' PUTs of one push in flight at once: each is its own call, paced by the account's
+# bucket; a few at a time keep that pace when each call takes longer than its share of it.
+IN_FLIGHT: Final = 2
 SELLING_ADDRESS: Final = "selling_address"
 UNFILLED: Final = "SELLER_OUT_OF_STOCK"
 CAPABILITIES: Final = frozenset(
@@ -127,36 +134,42 @@ class MeliChannel:
                 continue
             by_item.setdefault(item_id, []).append(update)
         items = {str(i["id"]): i for i in await self._items.many(list(by_item))}
-        for item_id, wanted in by_item.items():
-            item = items.get(item_id)
-            if item is None:
-                results += [_rejected(u.sku, f"MercadoLibre has no item {item_id}") for u in wanted]
-                continue
-            shown = _quantities(item)
-            sending: list[QuantityUpdate] = []
-            for update in wanted:
-                key = update.refs.get("variation_id") or ""
-                if key not in shown:
-                    results.append(_rejected(update.sku, f"item {item_id} has no variation "
-                                             f"{key}: list it again"))  # fmt: skip
-                elif self._check_edits and update.previous not in (None, shown[key]):
-                    results.append(KeyResult(update.sku, Outcome.STALE,
-                                             f"MercadoLibre shows {shown[key]}, not "
-                                             f"{update.previous}"))  # fmt: skip
-                else:
-                    sending.append(update)
-            if not sending:
-                continue
-            body = stock_body(item, {u.refs.get("variation_id") or "": u.quantity for u in sending})
-            try:
-                await self._client.call("PUT", f"/items/{quote(item_id, safe='')}", body=body,
-                                        operation="updateItemStock")  # fmt: skip
-            except ChannelRejected as refused:
-                results += [_rejected(u.sku, refused.message) for u in sending]
-                continue
-            results += [KeyResult(u.sku, Outcome.CONFIRMED, confirmed_quantity=u.quantity)
-                        for u in sending]  # fmt: skip
+        puts = [partial(self._put_stock, item_id, items.get(item_id), wanted)
+                for item_id, wanted in by_item.items()]  # fmt: skip
+        for found in await at_most(IN_FLIGHT, puts):
+            results += found
         return results
+
+    async def _put_stock(
+        self, item_id: str, item: dict[str, Any] | None, wanted: list[QuantityUpdate]
+    ) -> list[KeyResult]:
+        """One item's PUT of the quantities `wanted` (every variation named)."""
+        if item is None:
+            return [_rejected(u.sku, f"MercadoLibre has no item {item_id}") for u in wanted]
+        results: list[KeyResult] = []
+        shown = _quantities(item)
+        sending: list[QuantityUpdate] = []
+        for update in wanted:
+            key = update.refs.get("variation_id") or ""
+            if key not in shown:
+                results.append(_rejected(update.sku, f"item {item_id} has no variation "
+                                         f"{key}: list it again"))  # fmt: skip
+            elif self._check_edits and update.previous not in (None, shown[key]):
+                results.append(KeyResult(update.sku, Outcome.STALE,
+                                         f"MercadoLibre shows {shown[key]}, not "
+                                         f"{update.previous}"))  # fmt: skip
+            else:
+                sending.append(update)
+        if not sending:
+            return results
+        body = stock_body(item, {u.refs.get("variation_id") or "": u.quantity for u in sending})
+        try:
+            await self._client.call("PUT", f"/items/{quote(item_id, safe='')}", body=body,
+                                    operation="updateItemStock")  # fmt: skip
+        except ChannelRejected as refused:
+            return results + [_rejected(u.sku, refused.message) for u in sending]
+        return results + [KeyResult(u.sku, Outcome.CONFIRMED, confirmed_quantity=u.quantity)
+                          for u in sending]  # fmt: skip
 
     async def _set_up_stock(self, update: QuantityUpdate) -> KeyResult:
         up = quote(update.refs["user_product_id"], safe="")
@@ -380,6 +393,28 @@ def _money(value: Any, currency: Any) -> Money | None:
 
 def _rejected(sku: str, message: str) -> KeyResult:
     return KeyResult(sku, Outcome.REJECTED, message)
+
+
+async def at_most(limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """The calls' results in order, at most `limit` running at once; the first failure
+    stops the others and is raised as itself."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(gated(call)) for call in calls]
+    except BaseExceptionGroup as failed:
+        raise _first(failed) from None
+    return [task.result() for task in tasks]
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    found = group.exceptions[0]
+    return _first(found) if isinstance(found, BaseExceptionGroup) else found
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -7,10 +7,12 @@ made once more with a new one) and is logged as `channel.call`.
 
 MercadoLibre meters calls per application and seller (~ 1,500 a minute) and answers 429
 without Retry-After. So the calls of one account share one bucket in the rate limiter every
-worker shares — at most a minute's quota in any minute: a burst of a fifth of it, refilled
-with the rest evenly — and a 429 all the same pauses that bucket for every worker, for a
+worker shares — at most a minute's quota in any minute: a burst of one second's share of it,
+refilled with the rest evenly, so the calls go out at the quota's pace and never in a rush
+MercadoLibre would refuse — and a 429 all the same pauses that bucket for every worker, for a
 back-off that doubles with each 429 in a row, with jitter (see `errors.Backoff`). The user
-products' stock resource has its own limit (~ 100 calls a minute) and its own bucket.
+products' stock resource has its own limit (~ 100 calls a minute) and its own bucket (half of
+it at once: a push of a product's variants goes out together).
 """
 
 from __future__ import annotations
@@ -49,9 +51,10 @@ _OUTCOMES: Final[dict[type[ChannelFailure], str]] = {
 }
 
 
-def minute_bucket(per_minute: int) -> BucketSpec:
-    """A minute's quota as a bucket that never spends more than it in any 60 seconds."""
-    burst = max(per_minute / 5, 1.0)
+def minute_bucket(per_minute: int, burst_share: float = 1 / 60) -> BucketSpec:
+    """A minute's quota as a bucket that never spends more than it in any 60 seconds: a
+    burst of `burst_share` of it, the rest refilled evenly over the minute."""
+    burst = max(per_minute * burst_share, 1.0)
     return BucketSpec(capacity=burst, rate=(per_minute - burst) / 60)
 
 
@@ -101,7 +104,7 @@ class MeliClient:
         returned, anything else raises the port's typed failure."""
         key, spec = self._key, self._spec
         if up_stock:  # the user products' stock resource: its own, lower, limit
-            key, spec = f"{self._key}:up-stock", minute_bucket(UP_STOCK_PER_MINUTE)
+            key, spec = f"{self._key}:up-stock", minute_bucket(UP_STOCK_PER_MINUTE, 1 / 2)
         queued = time.perf_counter()
         await self._limiter.acquire(key, spec)
         started = time.perf_counter()
