@@ -13,7 +13,7 @@ MercadoLibre has, under its rules:
 - the title is locked once the item has sold: later content edits leave it out, and say so
   (a warning in the log);
 - the title is cut to the category's own limit (`GET /categories/{id}` settings
-  `max_title_length`, read once per process and category), at a word boundary, and the log
+  `max_title_length`, read once an hour per process and category), at a word boundary, and the log
   says so;
 - a closed item is relisted (`POST /items/{id}/relist`): MercadoLibre gives it a new id,
   which the listing follows.
@@ -26,6 +26,7 @@ item closed.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote
@@ -41,7 +42,14 @@ log = get_logger(__name__)
 
 FIXED: Final = frozenset({"category_id", "currency_id", "listing_type_id", "buying_mode",
                           "condition", "description", "family_name"})  # fmt: skip
-_TITLE_LIMITS: dict[tuple[str, str], int] = {}  # (origin, category) -> max_title_length
+TITLE_LIMIT_SECONDS: Final = 3600.0  # a category's settings are read again after this
+# (origin, category) -> (max_title_length, when read: time.monotonic)
+_TITLE_LIMITS: dict[tuple[str, str], tuple[int, float]] = {}
+
+
+def forget_title_limits() -> None:
+    """Read every category's title limit again (its settings changed)."""
+    _TITLE_LIMITS.clear()
 
 
 class Listings:
@@ -150,8 +158,8 @@ class Listings:
 
     async def _title_limit(self, category: str) -> int:
         known = _TITLE_LIMITS.get((self._client.origin, category))
-        if known is not None:
-            return known
+        if known is not None and time.monotonic() - known[1] < TITLE_LIMIT_SECONDS:
+            return known[0]
         answer = await self._client.call("GET", f"/categories/{quote(category, safe='')}",
                                          operation="getCategory", passes=(404,))  # fmt: skip
         if answer.status == 404:
@@ -160,7 +168,7 @@ class Listings:
         limit = settings.get("max_title_length") if isinstance(settings, dict) else None
         if not isinstance(limit, int) or limit < 1:
             raise ChannelUnavailable(f"MercadoLibre's category {category} has no title limit")
-        _TITLE_LIMITS[(self._client.origin, category)] = limit
+        _TITLE_LIMITS[(self._client.origin, category)] = (limit, time.monotonic())
         return limit
 
     # User Products -------------------------------------------------------------------------

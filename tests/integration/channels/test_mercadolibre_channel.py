@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.channels.mercadolibre.auth import token_refresh
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.errors import Backoff
+from adapters.channels.mercadolibre.listings import forget_title_limits
 from adapters.container import Container
 from adapters.db.engine import create_engine
 from adapters.db.token_store import SqlTokenStore
@@ -31,7 +32,7 @@ from sandbox.mercadolibre import MercadoLibreSandbox
 from tests.api.test_orders_api import CREATE_SHIPMENT
 from tests.api.test_webhooks import INBOX, HeldJobs
 from tests.contract.channel import Delivery, HubSide
-from tests.contract.hub import MUG, SHIRTS, Hub, open_hub
+from tests.contract.hub import MUG, SHIRTS, Hub, one_variant, open_hub
 from tests.contract.mercadolibre import API, CREDENTIALS, MeliUnderTest, _started
 from tests.contract.network import Network
 from tests.integration.sync.shop import Clock
@@ -45,6 +46,14 @@ mutation($i: UpdateProductInput!) { updateProduct(input: $i) { userErrors { fiel
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"stock_edit_hold_seconds": 0.0})
+
+
+@pytest.fixture(autouse=True)
+def title_limits() -> Iterator[None]:
+    """The adapter keeps categories' title limits per process: none leaks between tests."""
+    forget_title_limits()
+    yield
+    forget_title_limits()
 
 
 @pytest.fixture(params=["classic"])
@@ -358,3 +367,43 @@ async def test_a_pointer_for_another_seller_or_application_stores_nothing(hub: H
     assert (await hub.http.post(url, content=json.dumps(again).encode())).status_code == 200
     events = (await hub.call(INBOX, c=hub.channel_id, s=None, first=100))["inboxEvents"]
     assert len(events["edges"]) == 1
+
+
+async def test_orders_either_side_of_an_hour_boundary_are_each_pulled_once(hub: Hub) -> None:
+    sandbox = sandbox_of(hub)
+    now = hub.clock()
+    hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    hub.clock.advance((hour - now).total_seconds() - 0.3)  # 0.3 s before the hour
+    before = await hub.channel.sell([(MUG, 1)], Delivery.LOST)
+    assert await hub.pull() == 1
+    hub.clock.advance(0.6)  # past the hour
+    after = await hub.channel.sell([(TEE, 1)], Delivery.LOST)
+
+    assert await hub.pull() == 1  # the search from the earlier hour: only the new one is new
+    assert await hub.pull() == 0
+    await hub.settle()
+    assert sorted(o["externalId"] for o in await hub.orders()) == sorted([before, after])
+
+    # The trap the pull steps around: the search ignores a filter's minutes and seconds.
+    def search(**given: str) -> list[int]:
+        query = {"seller": CREDENTIALS["user_id"], **given}
+        return [o["id"] for o in sandbox.orders.search(query, sandbox.seller_id)["results"]]
+
+    late = (hour + timedelta(seconds=0.9)).isoformat()
+    assert search(**{"order.date_last_updated.to": late}) == [int(before)]  # `after` missed
+    early = (hour - timedelta(seconds=0.1)).isoformat()
+    assert search(**{"order.date_last_updated.from": early}) == [int(before), int(after)]
+
+
+async def test_a_title_over_the_categorys_own_limit_is_cut_at_a_word(hub: Hub) -> None:
+    sandbox = sandbox_of(hub)
+    sandbox.store.categories["MLA109282"]["max_title_length"] = 20  # this category's setting
+    forget_title_limits()  # read again (the adapter keeps a category's limit for an hour)
+    lamp = one_variant("desk-lamp", "Desk Lamp Deluxe", "LAMP", "30.00", "ARS", 901)
+
+    assert (await hub.create_product(lamp))["userErrors"] == []
+    await hub.settle()
+
+    [(item, _)] = sandbox.store.listed("LAMP")
+    assert len(str(item["title"])) <= 20
+    assert str(item["title"]) == "Nexo Outdoors Desk"  # at a word, never inside one
