@@ -13,7 +13,8 @@
   notice is one parcel, and the units it holds are read from its comment, `units:
   ORDER_IDxQTY, ...`, when it names them — otherwise the whole shipment went) and ME2
   (MercadoLibre labels and tracks it: its status moves ready_to_ship → shipped → delivered on
-  its own, `advance`; a seller notice is refused);
+  its own, `advance`, and a delivered shipment's orders carry the tag `delivered`; a seller
+  notice is refused);
 - a seller who cannot fill an order says so with `POST /orders/{id}/feedback {fulfilled:
   false, reason, message, rating}` (~ the classic way; it cancels the order, and the units
   are not put back on sale); a buyer's cancellation puts them back.
@@ -76,6 +77,7 @@ class Order:
     status: str = "paid"
     shipped: int = 0
     feedback: dict[str, Any] | None = None
+    delivered: bool = False  # its shipment arrived (the order's `delivered` tag)
 
     def shown(self) -> dict[str, Any]:
         fee = (self.unit_price * FEE_RATE).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -92,7 +94,8 @@ class Order:
             "shipping": {"id": self.shipping_id},
             "buyer": {"id": zlib.crc32(self.buyer.encode()), "nickname": self.buyer.upper()},
             "seller": {"id": None},
-            "tags": ["paid"] if self.status == "paid" else [],
+            "tags": (["paid"] if self.status == "paid" else [])
+            + (["delivered"] if self.delivered else []),
             "order_items": [
                 {
                     "item": {
@@ -329,6 +332,7 @@ class OrderBook:
                 order = self.orders[order_id]
                 if shipment.status == "shipped" and order.status != "cancelled":
                     order.shipped = order.quantity
+                order.delivered = shipment.status == "delivered"
                 order.modified = self._tick(order.modified)
         return shipment
 

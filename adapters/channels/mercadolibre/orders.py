@@ -11,7 +11,9 @@ A cart of several items is several orders sharing `pack_id`, paid together and s
 one group: the hub takes the cart as ONE order (`cart_order`), whose id is the pack's and
 whose lines are its orders' items, each line named `ORDER_ID/ITEM_ID[:VARIATION_ID]` so that
 a line's shipment or cancellation reaches the MercadoLibre order it belongs to. An order
-outside a pack is a cart of one (its id the order's).
+outside a pack is a cart of one (its id the order's). A cart whose orders all carry the tag
+`delivered` (MercadoLibre tracked their ME2 shipment to the buyer) is `delivered`: the hub
+moves a shipped order on to delivered.
 """
 
 from __future__ import annotations
@@ -110,10 +112,13 @@ def cart_order(orders: Sequence[Mapping[str, Any]]) -> ChannelOrder:
         lines += [replace(ln, line_id=named[ln.line_id]) for ln in order.lines]
         fees += [replace(f, line_id=named.get(f.line_id or "", f.line_id)) for f in order.fees]
     statuses = {order.status for order in taken}
+    live = [raw for raw, order in zip(orders, taken, strict=True) if order.status not in CANCELLED]
     if statuses <= CANCELLED:
         status = "cancelled"
     elif statuses & UNPAID:
         status = "pending"
+    elif all("delivered" in (raw.get("tags") or ()) for raw in live):
+        status = "delivered"  # MercadoLibre tracked the parcel (ME2) to the buyer
     else:
         status = "paid"
     placed = [order.placed_at for order in taken if order.placed_at is not None]

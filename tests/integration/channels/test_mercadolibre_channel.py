@@ -326,7 +326,9 @@ async def test_a_closed_item_is_relisted_and_the_listing_follows_its_new_id(hub:
     assert (await hub.channel.item(MUG)).quantity == 5  # type: ignore[union-attr]
 
 
-async def test_an_me2_shipment_is_mercadolibres_and_is_only_read(hub: Hub) -> None:
+async def test_an_me2_shipment_is_mercadolibres_only_read_and_followed_to_delivery(
+    hub: Hub,
+) -> None:
     sandbox = sandbox_of(hub)
     [(item, _)] = sandbox.store.listed(MUG)
     item["shipping"] = {"mode": "me2"}
@@ -346,9 +348,13 @@ async def test_an_me2_shipment_is_mercadolibres_and_is_only_read(hub: Hub) -> No
     shipped = await hub.call("query($id: ID!) { order(id: $id) { shipments { channelShipmentId "
                              "} } }", id=order["id"])  # fmt: skip
     assert [s["channelShipmentId"] for s in shipped["order"]["shipments"]] == [str(shipment.id)]
-    sandbox.orders.advance(shipment.id)
-    sandbox.orders.advance(shipment.id)
+    for _ in range(2):  # MercadoLibre ships it and tracks it to the buyer
+        sandbox.orders.advance(shipment.id)
     assert sandbox.orders.shipment(shipment.id).shown()["status"] == "delivered"
+    await hub.pull()
+    await hub.settle()
+    [delivered] = await hub.orders()
+    assert delivered["status"] == "DELIVERED"  # followed from MercadoLibre's tracking
 
 
 async def test_a_pointer_for_another_seller_or_application_stores_nothing(hub: Hub) -> None:
