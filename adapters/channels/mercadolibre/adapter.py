@@ -22,11 +22,12 @@ Contract (channel-contracts §4):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
+from adapters.channel_kit.calls import chunks
 from adapters.channels.mercadolibre import notifications, pull
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.items import ItemReader
@@ -120,7 +121,7 @@ class MeliChannel:
         classic = [u for u in updates if not u.refs.get("user_product_id")]
         for update in family:
             results.append(await self._set_up_stock(update))
-        for chunk in _chunks(classic, PER_CALL):
+        for chunk in chunks(classic, PER_CALL):
             results += await self._set_item_stock(chunk)
         return results
 
@@ -415,8 +416,3 @@ async def at_most(limit: int, calls: Sequence[Callable[[], Awaitable[T]]]) -> li
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
     found = group.exceptions[0]
     return _first(found) if isinstance(found, BaseExceptionGroup) else found
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

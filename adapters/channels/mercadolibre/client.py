@@ -26,14 +26,13 @@ from typing import Any, Final
 
 import httpx
 
+from adapters.channel_kit import calls
 from adapters.channel_kit.tokens import Refresh, TokenStore
 from adapters.channels.mercadolibre import errors
 from adapters.logging import get_logger
 from domain.channels.port import (
     ChannelFailure,
     ChannelMisconfigured,
-    ChannelRejected,
-    ChannelThrottled,
     ChannelUnavailable,
 )
 from domain.sync.rate_limits import BucketSpec, RateLimiter
@@ -43,12 +42,6 @@ log = get_logger(__name__)
 CALLS_PER_MINUTE: Final = 1500
 UP_STOCK_PER_MINUTE: Final = 100
 BACKOFF: Final = errors.Backoff()
-_OUTCOMES: Final[dict[type[ChannelFailure], str]] = {
-    ChannelThrottled: "throttled",
-    ChannelUnavailable: "unavailable",
-    ChannelRejected: "rejected",
-    ChannelMisconfigured: "misconfigured",
-}
 
 
 def minute_bucket(per_minute: int, burst_share: float = 1 / 60) -> BucketSpec:
@@ -122,7 +115,7 @@ class MeliClient:
                 await self._limiter.pause(key, spec, pause)
             raise errors.failure(status, answer.body, operation, pause)
         except ChannelFailure as failure:
-            outcome, problem = _OUTCOMES.get(type(failure), "failed"), failure.message
+            outcome, problem = calls.outcome(failure), failure.message
             raise
         finally:
             emit = log.info if outcome == "ok" else log.warning

@@ -14,47 +14,17 @@ An order of a pack brings its whole cart: the pack's other orders are read too (
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
 
+from adapters.channel_kit.change_cursor import ChangeCursor
 from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.orders import cart_order
 from domain.channels.port import ChannelOrder, ChannelRejected, ChannelUnavailable, OrderPage
 
 PER_PAGE: Final = 50
-
-
-@dataclass(frozen=True, slots=True)
-class OrderCursor:
-    """Where a pull goes on; opaque to the hub (base64 JSON)."""
-
-    since: str | None = None  # this pass keeps orders changed at or after this time
-    skip: tuple[str, ...] = ()  # orders at exactly `since` returned by the previous pass
-    offset: int = 0
-    last: str | None = None  # the latest date_last_updated returned so far
-    last_ids: tuple[str, ...] = ()
-
-    def encode(self) -> str | None:
-        if self == OrderCursor():
-            return None
-        raw = json.dumps([self.since, self.skip, self.offset, self.last, self.last_ids])
-        return base64.urlsafe_b64encode(raw.encode()).decode()
-
-    @classmethod
-    def decode(cls, cursor: str | None) -> OrderCursor:
-        if not cursor:
-            return cls()
-        try:
-            since, skip, offset, last, last_ids = json.loads(base64.urlsafe_b64decode(cursor))
-            return cls(since, tuple(skip), int(offset), last, tuple(last_ids))
-        except (ValueError, TypeError, binascii.Error):
-            raise ChannelRejected(f"not a MercadoLibre order cursor: {cursor!r}") from None
 
 
 def hour_of(stamp: str) -> str:
@@ -65,7 +35,7 @@ def hour_of(stamp: str) -> str:
 
 
 async def fetch_orders(client: MeliClient, seller: str, cursor: str | None) -> OrderPage:
-    position = OrderCursor.decode(cursor)
+    position = ChangeCursor.decode(cursor, "MercadoLibre")
     params = {"seller": seller, "sort": "date_asc", "limit": str(PER_PAGE),
               "offset": str(position.offset)}  # fmt: skip
     if position.since:
@@ -98,10 +68,10 @@ async def fetch_orders(client: MeliClient, seller: str, cursor: str | None) -> O
     total = total if isinstance(total, int) else 0
     seen = tuple(sorted(last_ids))
     if position.offset + len(results) < total and results:  # the pass goes on
-        following = OrderCursor(position.since, position.skip, position.offset + len(results),
+        following = ChangeCursor(position.since, position.skip, position.offset + len(results),
                                 last, seen)  # fmt: skip
     else:  # the pass is over: the next starts at the latest change seen
-        following = OrderCursor(last or position.since, seen, 0, last, seen)
+        following = ChangeCursor(last or position.since, seen, 0, last, seen)
     return OrderPage(tuple(sorted(orders, key=_when)), following.encode())
 
 
