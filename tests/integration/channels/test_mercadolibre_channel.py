@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.channels.mercadolibre.auth import token_refresh
 from adapters.channels.mercadolibre.client import MeliClient
+from adapters.channels.mercadolibre.connect import mercadolibre_factory
 from adapters.channels.mercadolibre.errors import Backoff
 from adapters.channels.mercadolibre.listings import forget_title_limits
 from adapters.container import Container
@@ -27,7 +28,14 @@ from adapters.db.engine import create_engine
 from adapters.db.token_store import SqlTokenStore
 from adapters.ratelimit import MemoryRateLimiter
 from adapters.settings import Settings
-from domain.channels.port import ChannelMisconfigured, ChannelThrottled
+from domain.channels.config import ChannelConfig
+from domain.channels.policies import StockEditPolicy
+from domain.channels.port import (
+    ChannelMisconfigured,
+    ChannelThrottled,
+    Outcome,
+    QuantityUpdate,
+)
 from sandbox.mercadolibre import MercadoLibreSandbox
 from tests.api.test_orders_api import CREATE_SHIPMENT
 from tests.api.test_webhooks import INBOX, HeldJobs
@@ -413,3 +421,57 @@ async def test_a_title_over_the_categorys_own_limit_is_cut_at_a_word(hub: Hub) -
     [(item, _)] = sandbox.store.listed("LAMP")
     assert len(str(item["title"])) <= 20
     assert str(item["title"]) == "Nexo Outdoors Desk"  # at a word, never inside one
+
+
+class SaleBetween(httpx.AsyncBaseTransport):
+    """The sandbox, where a sale lands between a read of a user product's stock and the write
+    that follows it (the stock is shared with Mercado Shops: it moves under the hub)."""
+
+    def __init__(self, sandbox: MercadoLibreSandbox, up_id: str) -> None:
+        self._inner = Network(sandbox.app)
+        self._sandbox, self._up_id = sandbox, up_id
+        self.sales = 1
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        answer = await self._inner.handle_async_request(request)
+        if request.method == "GET" and request.url.path.endswith("/stock") and self.sales:
+            self.sales -= 1
+            up = self._sandbox.store.up(self._up_id)
+            up.locations["selling_address"] -= 1
+            up.version += 1
+        return answer
+
+
+@pytest.mark.parametrize("accepting", [False, True], ids=["hub-wins", "accepts-edits"])
+async def test_a_user_products_stock_moved_between_read_and_write_is_never_overwritten_unseen(
+    container: Container, channel_id: uuid.UUID, accepting: bool
+) -> None:
+    moment = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    sandbox = MercadoLibreSandbox(wall_clock=lambda: moment, user_products=True)
+    made = sandbox.store.create({
+        "family_name": "Camp Mug", "category_id": "MLA109282", "price": 9500, "currency_id": "ARS",
+        "available_quantity": 5, "buying_mode": "buy_it_now", "listing_type_id": "gold_special",
+        "condition": "new", "attributes": [{"id": "SELLER_SKU", "value_name": MUG}],
+    })  # fmt: skip
+    up_id = str(made["user_product_id"])
+    transport = SaleBetween(sandbox, up_id)
+    policy = StockEditPolicy.ACCEPT_CHANNEL_EDITS if accepting else StockEditPolicy.HUB_WINS
+    config = ChannelConfig(channel_id, stock_edit_policy=policy)
+    async with container.uow() as uow:
+        channel = await uow.channels.get(channel_id)
+    assert channel is not None
+    async with httpx.AsyncClient(transport=transport, base_url=API) as http:
+        tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=lambda: moment)
+        connect = mercadolibre_factory(http, MemoryRateLimiter(), tokens, clock=lambda: moment)
+        port = connect(channel, config, CREDENTIALS)
+        refs = {"item_id": str(made["id"]), "user_product_id": up_id}
+        [result] = await port.push_quantities([QuantityUpdate(MUG, 8, refs, previous=5)])
+
+    up = sandbox.store.up(up_id)
+    puts = [c for c in sandbox.calls if c["method"] == "PUT"]
+    if accepting:  # the sale seen on the second read: refused as stale, nothing written
+        assert (result.outcome, up.locations["selling_address"]) == (Outcome.STALE, 4)
+        assert [c["status"] for c in puts] == [409]
+    else:  # the hub's figure, written over the version read again
+        assert (result.outcome, up.locations["selling_address"]) == (Outcome.CONFIRMED, 8)
+        assert [c["status"] for c in puts] == [409, 200]
