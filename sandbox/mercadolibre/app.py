@@ -35,9 +35,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.mercadolibre.errors import MeliError, bad_request, not_found, too_many
-from sandbox.mercadolibre.items import Store, seller_sku
+from sandbox.mercadolibre.items import Store
 from sandbox.mercadolibre.notifications import Notifier
 from sandbox.mercadolibre.orders import Order, OrderBook
+from sandbox.mercadolibre.validation import seller_sku
 from sandbox.shopify.faults import Faults
 
 TOKEN_SECONDS: Final = 21_600

@@ -29,10 +29,14 @@ from typing import Any, Final
 
 from sandbox.mercadolibre import errors
 from sandbox.mercadolibre.errors import MeliError, cause, invalid, not_found
+from sandbox.mercadolibre.validation import (
+    is_count,
+    is_number,
+    plain_field_problems,
+    seller_sku,
+    variation_problems,
+)
 
-LISTING_TYPES: Final = frozenset({"gold_special", "gold_pro", "free"})
-CONDITIONS: Final = frozenset({"new", "used", "not_specified"})
-CURRENCIES: Final = frozenset({"ARS", "BRL", "MXN", "USD", "CLP", "COP", "UYU", "PEN"})
 FIXED: Final = frozenset(
     {
         "category_id",
@@ -53,14 +57,6 @@ DEFAULT_CATEGORIES: Final[dict[str, dict[str, Any]]] = {
     "MLA109282": {"name": "Remeras", "max_title_length": 60, "max_variations_allowed": 100},
     "MLA1055": {"name": "Celulares", "max_title_length": 120, "max_variations_allowed": 250},
 }
-
-
-def seller_sku(attributes: Any) -> str | None:
-    for attribute in attributes or []:
-        if isinstance(attribute, dict) and attribute.get("id") == "SELLER_SKU":
-            value = attribute.get("value_name")
-            return str(value) if value else None
-    return None
 
 
 @dataclass
@@ -282,7 +278,7 @@ class Store:
                     "item.title",
                 )
             )
-        found += _plain_field_problems(body)
+        found += plain_field_problems(body)
         for n, picture in enumerate(body.get("pictures") or []):
             if not isinstance(picture, dict) or not isinstance(picture.get("source"), str):
                 found.append(
@@ -294,7 +290,7 @@ class Store:
                 cause(errors.SELLER_SKU_MISSING, "the item has no SELLER_SKU", "item.attributes")
             )
         limit = category["max_variations_allowed"] if category else 100
-        found += _variation_problems(variations, limit, body.get("price"))
+        found += variation_problems(variations, limit, body.get("price"))
         return found
 
     # Updating --------------------------------------------------------------------------------
@@ -376,7 +372,7 @@ class Store:
                         "item.available_quantity",
                     )
                 )
-            elif not _count(body["available_quantity"]):
+            elif not is_count(body["available_quantity"]):
                 found.append(
                     cause(
                         errors.INVALID_FIELD,
@@ -393,7 +389,7 @@ class Store:
                         "item.price",
                     )
                 )
-            elif not _number(body["price"]) or body["price"] <= 0:
+            elif not is_number(body["price"]) or body["price"] <= 0:
                 found.append(cause(errors.INVALID_FIELD, "price must be positive", "item.price"))
         if body.get("status") not in (None, "active", "paused", "closed"):
             found.append(cause(errors.INVALID_FIELD, "status is invalid", "item.status"))
@@ -443,7 +439,7 @@ class Store:
                 ):
                     if name in entry:
                         merged[name] = copy.deepcopy(entry[name])
-                if "available_quantity" in entry and not _count(entry["available_quantity"]):
+                if "available_quantity" in entry and not is_count(entry["available_quantity"]):
                     found.append(
                         cause(
                             errors.INVALID_FIELD,
@@ -463,7 +459,7 @@ class Store:
                     )
                 result.append(self._variation({"price": item["price"], **entry}, item["pictures"]))
         category = self.categories.get(item["category_id"], {})
-        found += _variation_problems(result, category.get("max_variations_allowed", 100), None)
+        found += variation_problems(result, category.get("max_variations_allowed", 100), None)
         return result, found
 
     def relist(self, item_id: str, body: Any) -> dict[str, Any]:
@@ -486,11 +482,11 @@ class Store:
             last_updated=now,
             parent_item_id=item_id,
         )
-        if _number(body.get("price")):
+        if is_number(body.get("price")):
             item["price"] = body["price"]
             for variation in item["variations"]:
                 variation["price"] = body["price"]
-        if _count(body.get("quantity")) and not item["variations"]:
+        if is_count(body.get("quantity")) and not item["variations"]:
             item["available_quantity"] = body["quantity"]
         for variation in item["variations"]:
             variation["sold_quantity"] = 0
@@ -517,7 +513,7 @@ class Store:
         if int(version) != up.version:
             raise MeliError(409, "conflict", "the stock changed: read it again (x-version)")
         quantity = body.get("quantity") if isinstance(body, dict) else None
-        if not _count(quantity):
+        if not is_count(quantity):
             raise invalid(cause(errors.INVALID_FIELD, "quantity is invalid", "quantity"))
         up.locations[kind] = int(quantity or 0)
         up.version += 1
@@ -554,108 +550,3 @@ class Store:
         from sandbox.mercadolibre.orders import stamp
 
         return stamp(self._now())
-
-
-def _variation_problems(variations: Any, limit: int, item_price: Any) -> list[dict[str, Any]]:
-    if not isinstance(variations, list):
-        return [cause(errors.INVALID_FIELD, "variations must be a list", "item.variations")]
-    found = []
-    if len(variations) > limit:
-        found.append(
-            cause(errors.TOO_MANY_VARIATIONS, f"at most {limit} variations", "item.variations")
-        )
-    combos = set()
-    prices = set()
-    for n, variation in enumerate(variations):
-        where = f"item.variations[{n}]"
-        if not isinstance(variation, dict):
-            found.append(cause(errors.INVALID_FIELD, "a variation is an object", where))
-            continue
-        combination = variation.get("attribute_combinations")
-        if (
-            not isinstance(combination, list)
-            or not combination
-            or not all(
-                isinstance(c, dict)
-                and (c.get("id") or c.get("name"))
-                and (c.get("value_id") or c.get("value_name"))
-                for c in combination
-            )
-        ):
-            found.append(
-                cause(
-                    errors.INVALID_FIELD,
-                    "attribute_combinations are required",
-                    f"{where}.attribute_combinations",
-                )
-            )
-        else:
-            key = tuple(
-                sorted(
-                    (
-                        str(c.get("id") or c.get("name")),
-                        str(c.get("value_id") or c.get("value_name")),
-                    )
-                    for c in combination
-                )
-            )
-            if key in combos:
-                found.append(
-                    cause(
-                        errors.INVALID_FIELD,
-                        "two variations have the same attribute combination",
-                        where,
-                    )
-                )
-            combos.add(key)
-        if "id" not in variation and not seller_sku(variation.get("attributes")):
-            found.append(
-                cause(
-                    errors.SELLER_SKU_MISSING,
-                    "the variation has no SELLER_SKU",
-                    f"{where}.attributes",
-                )
-            )
-        price = variation.get("price", item_price)
-        if not _number(price) or price <= 0:
-            found.append(cause(errors.INVALID_FIELD, "price must be positive", f"{where}.price"))
-        else:
-            prices.add(float(price))
-    if len(prices) > 1:
-        found.append(
-            cause(errors.PRICES_DIFFER, "variations share one price", "item.variations.price")
-        )
-    return found
-
-
-def _plain_field_problems(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a new item's price, currency, mode, type, condition and stock would break."""
-    found: list[dict[str, Any]] = []
-    if not _number(body.get("price")) or body["price"] <= 0:
-        found.append(cause(errors.INVALID_FIELD, "price must be a positive number", "item.price"))
-    if body.get("currency_id") not in CURRENCIES:
-        found.append(cause(errors.INVALID_FIELD, "currency_id is invalid", "item.currency_id"))
-    if body.get("buying_mode") != "buy_it_now":
-        found.append(
-            cause(errors.INVALID_FIELD, "buying_mode must be buy_it_now", "item.buying_mode")
-        )
-    if body.get("listing_type_id") not in LISTING_TYPES:
-        found.append(
-            cause(errors.INVALID_FIELD, "listing_type_id is invalid", "item.listing_type_id")
-        )
-    if body.get("condition") not in CONDITIONS:
-        found.append(cause(errors.INVALID_FIELD, "condition is invalid", "item.condition"))
-    quantity = body.get("available_quantity", 0)
-    if not _count(quantity):
-        found.append(
-            cause(errors.INVALID_FIELD, "available_quantity is invalid", "item.available_quantity")
-        )
-    return found
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

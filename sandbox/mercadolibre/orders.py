@@ -31,7 +31,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from sandbox.mercadolibre.errors import MeliError, bad_request, not_found
-from sandbox.mercadolibre.items import Store, seller_sku
+from sandbox.mercadolibre.items import Store
+from sandbox.mercadolibre.validation import seller_sku
 
 FEE_RATE: Final = Decimal("0.13")
 MAX_LIMIT: Final = 50
