@@ -234,12 +234,15 @@ def test_both_workers_needing_a_new_token_at_once_spend_the_refresh_token_once(
     meli: Meli,
 ) -> None:
     before = meli.state()["refreshes"]
+    shown = meli.offered()
     assert meli.sandbox.http.post("/_sandbox/expire_tokens").status_code == 200
     for n, sku in enumerate(SKUS[3:]):  # a push for each worker, at the same moment
         meli.ok(RECEIVE, input={"sku": sku, "locationId": meli.location, "quantity": 1,
                                 "idempotencyKey": f"more-{n}"})  # fmt: skip
 
-    once(lambda: all(meli.offered()[sku] >= STOCK for sku in SKUS[4:]))
+    # Each SKU shows its new unit: both pushes were made (a figure the shop showed before
+    # them would pass a weaker check before any token was asked for).
+    once(lambda: all(meli.offered()[sku] == shown[sku] + 1 for sku in SKUS[3:]))
     state = meli.state()
     assert state["refused_grants"] == 0  # no refresh token was ever used twice
     assert state["refreshes"] == before + 1
