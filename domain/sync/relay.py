@@ -286,6 +286,7 @@ class _Run:
         """Tell the channel order lines the hub cancelled will not ship (key: a line id),
         one call per order: an order cancelled whole is cancelled whole on the channel."""
         groups: dict[uuid.UUID, tuple[Order, list[_Keyed]]] = {}
+        gone: list[_Keyed] = []
         async with self.relay.uow(readonly=True) as uow:
             for one in keyed:
                 order = await uow.orders.by_line(uuid.UUID(one.key))
@@ -295,10 +296,11 @@ class _Run:
                     else None
                 )
                 if order is None or line is None or line.status is not LineStatus.CANCELLED:
-                    await self.finish([one])  # gone, or not cancelled after all: nothing to tell
+                    gone.append(one)  # gone, or not cancelled after all: nothing to tell
                     continue
                 groups.setdefault(order.id, (order, []))[1].append(one)
             conflicts = {o: await uow.orders.conflicts(o) for o in groups}
+        await self.finish(gone)
         for order_id, (order, told) in groups.items():
             await self.cancel_order_lines(port, order, told, conflicts[order_id])
 
