@@ -184,7 +184,8 @@ async def return_lines(
     clock: Clock = utcnow,
 ) -> Order:
     """Shipped lines came back: restocked where they left from (a `return` ledger row), or
-    not, for damaged goods; the lines are `returned` either way."""
+    not, for damaged goods; the lines are `returned` either way. A line cancelled after part
+    of it shipped returns the units that shipped."""
     async with uows(readonly=True) as uow:
         order = await uow.orders.get(order_id)
     if order is None:

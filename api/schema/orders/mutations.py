@@ -362,7 +362,8 @@ class OrdersMutation:
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="Shipped lines came back: restocked at the location they left from (a "
-        "`return` ledger row), or not (damaged).",
+        "`return` ledger row), or not (damaged). A line cancelled after part of it shipped "
+        "returns the units that shipped; a line still partly shipping is ILLEGAL_STATE.",
     )
     @user_errors_as(OrderPayload)
     async def return_order_lines(self, info: Info, input: ReturnOrderLinesInput) -> OrderPayload:
