@@ -95,6 +95,25 @@ def _ebay(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _mercadolibre(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.mercadolibre import MercadoLibreSandbox
+
+    emulator = MercadoLibreSandbox(
+        client_id=args.client_id, client_secret=args.client_secret,
+        refresh_token=args.refresh_token, seller_id=args.seller_id,
+        user_products=args.user_products, calls_per_second=args.calls_per_second,
+        deliver_in_background=True,
+    )  # fmt: skip
+    uvicorn.run(
+        emulator.app, host=args.host, port=args.port, log_config=None,
+        log_level=settings.log_level.lower(), lifespan="on",
+        access_log=settings.log_level == "DEBUG",
+    )  # fmt: skip
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="nexo-sandbox",
@@ -150,6 +169,24 @@ def parser() -> argparse.ArgumentParser:
         "--verification-token", default="sandbox-verification-token-0123456789abcdef",
         help="answers the notification endpoint's challenge",
     )  # fmt: skip
+    meli = commands.add_parser(
+        "mercadolibre",
+        help="MercadoLibre's items (classic or User Products), orders, packs, shipments, OAuth "
+        "with single-use refresh tokens and pointer notifications",
+    )
+    meli.add_argument("--host", default="127.0.0.1")
+    meli.add_argument("--port", type=int, required=True)
+    meli.add_argument("--client-id", default="4242424242")
+    meli.add_argument("--client-secret", default="sandbox-secret")
+    meli.add_argument("--refresh-token", default="TG-sandbox-refresh", help="works once")
+    meli.add_argument("--seller-id", type=int, default=123456789)
+    meli.add_argument(
+        "--user-products", action="store_true", help="the seller is on the User Products model"
+    )
+    meli.add_argument(
+        "--calls-per-second", type=float, default=None,
+        help="the application's rate limit (429 beyond it); none by default",
+    )  # fmt: skip
     return root
 
 
@@ -165,4 +202,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _amazon(settings, args)
     if args.command == "ebay":
         return _ebay(settings, args)
+    if args.command == "mercadolibre":
+        return _mercadolibre(settings, args)
     return _shopify(settings, args)

@@ -27,13 +27,14 @@ from adapters.db.tables import inbox as inbox_table
 from adapters.db.tables import outbox
 from adapters.ratelimit import MemoryRateLimiter
 from adapters.settings import Settings
-from domain.jobs import DRAIN_JOB, RECHECK_JOB
+from domain.jobs import BACKORDER_JOB, DRAIN_JOB, RECHECK_JOB
 from domain.sync.relay import Relay
 from sandbox.shopify import ShopifySandbox
 from tests.api.catalog.support import create_product, shirt
 from tests.api.test_webhooks import CREDENTIALS, SHOP, SHOP_LOCATION, HeldJobs
 from tests.graphql import data, gql
 from workers.jobs.inbox import process_inbox
+from workers.jobs.orders import fill_backorders
 from workers.jobs.sync import drain_channel, recheck_drifts, reconcile_channel
 
 SKUS = ("TS-S-RED", "TS-S-BLUE", "TS-M-RED", "TS-M-BLUE", "TS-L-RED")
@@ -81,6 +82,9 @@ class Hub:
         assert (await self.call(ADJUST, i=given))["adjustStock"]["userErrors"] == []
 
     async def relay(self) -> None:
+        # Stock that arrives asks for its backorders to be filled: none wait here.
+        for args in self.held.take(BACKORDER_JOB):
+            await fill_backorders(self.container.job_context, *args)
         while requests := self.held.take(DRAIN_JOB):
             for (channel_id,) in requests:
                 await drain_channel(self.container.job_context, channel_id)

@@ -14,15 +14,13 @@ those that moved from what the hub last confirmed: the read that follows finds t
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 from urllib.parse import quote
 
+from adapters.channel_kit.calls import chunks
+from adapters.channel_kit.change_cursor import ChangeCursor
 from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.ebay import notifications
 from adapters.channels.ebay.client import FULFILLMENT, INVENTORY, NOTIFICATION, EbayClient
@@ -53,8 +51,6 @@ from domain.channels.port import (
 from domain.clock import utcnow
 from domain.errors import InvalidInput
 from domain.money import Money
-
-T = TypeVar("T")
 
 PER_CALL: Final = 25  # bulk_update_price_quantity and bulkGetInventoryItem
 ORDERS_PER_PAGE: Final = 200
@@ -109,7 +105,7 @@ class EbayChannel:
 
     async def push_quantities(self, updates: Sequence[QuantityUpdate]) -> list[KeyResult]:
         results: list[KeyResult] = []
-        for chunk in _chunks(updates, PER_CALL):
+        for chunk in chunks(updates, PER_CALL):
             stale = await self._moved(chunk) if self._check_edits else {}
             requests = {
                 u.sku: {"sku": u.sku, "shipToLocationAvailability": {"quantity": u.quantity}}
@@ -124,7 +120,7 @@ class EbayChannel:
 
     async def push_prices(self, updates: Sequence[PriceUpdate]) -> list[KeyResult]:
         results: list[KeyResult] = []
-        for chunk in _chunks(updates, PER_CALL):
+        for chunk in chunks(updates, PER_CALL):
             requests: dict[str, dict[str, Any]] = {}
             for update in chunk:
                 offer_id = update.refs.get("offer_id")
@@ -206,7 +202,7 @@ class EbayChannel:
 
     async def _quantities(self, skus: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        for chunk in _chunks(skus, PER_CALL):
+        for chunk in chunks(skus, PER_CALL):
             answer = await self._client.call(
                 "POST", INVENTORY, "/bulk_get_inventory_item",
                 body={"requests": [{"sku": sku} for sku in chunk]},
@@ -249,7 +245,7 @@ class EbayChannel:
         pass starts at the latest lastModifiedDate it saw, skipping the orders at exactly
         that time it already returned.
         """
-        position = _OrderCursor.decode(cursor)
+        position = ChangeCursor.decode(cursor, "eBay")
         params = {"limit": str(ORDERS_PER_PAGE), "offset": str(position.offset)}
         if position.since:
             params["filter"] = f"lastmodifieddate:[{position.since}..]"
@@ -275,9 +271,9 @@ class EbayChannel:
         seen = tuple(sorted(last_ids))
         if more:  # the pass goes on: the next page of the same filter
             offset = position.offset + ORDERS_PER_PAGE
-            following = _OrderCursor(position.since, position.skip, offset, last, seen)
+            following = ChangeCursor(position.since, position.skip, offset, last, seen)
         else:  # the pass is over: the next starts at the latest change seen
-            following = _OrderCursor(last or position.since, seen, 0, last, seen)
+            following = ChangeCursor(last or position.since, seen, 0, last, seen)
         return OrderPage(tuple(orders), following.encode())
 
     # Shipments
@@ -388,33 +384,6 @@ class EbayChannel:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _OrderCursor:
-    """Where `fetch_orders` goes on; opaque to the hub (base64 JSON)."""
-
-    since: str | None = None  # this pass reads orders modified at or after this time
-    skip: tuple[str, ...] = ()  # orders at exactly `since` returned by the previous pass
-    offset: int = 0
-    last: str | None = None  # the latest lastModifiedDate returned so far
-    last_ids: tuple[str, ...] = ()
-
-    def encode(self) -> str | None:
-        if self == _OrderCursor():
-            return None
-        raw = json.dumps([self.since, self.skip, self.offset, self.last, self.last_ids])
-        return base64.urlsafe_b64encode(raw.encode()).decode()
-
-    @classmethod
-    def decode(cls, cursor: str | None) -> _OrderCursor:
-        if not cursor:
-            return cls()
-        try:
-            since, skip, offset, last, last_ids = json.loads(base64.urlsafe_b64decode(cursor))
-            return cls(since, tuple(skip), int(offset), last, tuple(last_ids))
-        except (ValueError, TypeError, binascii.Error):
-            raise ChannelRejected(f"not an eBay order cursor: {cursor!r}") from None
-
-
 def _later(first: str, second: str) -> bool:
     a, b = parse_time(first), parse_time(second)
     return a is not None and b is not None and a > b
@@ -464,8 +433,3 @@ def _dig(node: Any, *path: str) -> Any:
             return None
         node = node.get(name)
     return node
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

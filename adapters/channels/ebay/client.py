@@ -24,13 +24,13 @@ from typing import Any, Final
 
 import httpx
 
+from adapters.channel_kit import calls
 from adapters.channel_kit.tokens import Refresh, TokenStore
 from adapters.channels.ebay import errors
 from adapters.logging import get_logger
 from domain.channels.port import (
     ChannelFailure,
     ChannelMisconfigured,
-    ChannelRejected,
     ChannelThrottled,
     ChannelUnavailable,
 )
@@ -43,12 +43,6 @@ INVENTORY: Final = "/sell/inventory/v1"
 FULFILLMENT: Final = "/sell/fulfillment/v1"
 NOTIFICATION: Final = "/commerce/notification/v1"
 DAILY_QUOTAS: Final = {INVENTORY: 2_000_000, FULFILLMENT: 100_000, NOTIFICATION: 10_000}
-_OUTCOMES: Final[dict[type[ChannelFailure], str]] = {
-    ChannelThrottled: "throttled",
-    ChannelUnavailable: "unavailable",
-    ChannelRejected: "rejected",
-    ChannelMisconfigured: "misconfigured",
-}
 
 
 def quota_bucket(per_day: int) -> BucketSpec:
@@ -114,7 +108,7 @@ class EbayClient:
                 await self._limiter.pause(key, spec, errors.THROTTLE_SECONDS)
             raise failure
         except ChannelFailure as failure:
-            outcome, problem = _OUTCOMES.get(type(failure), "failed"), failure.message
+            outcome, problem = calls.outcome(failure), failure.message
             raise
         finally:
             emit = log.info if outcome == "ok" else log.warning

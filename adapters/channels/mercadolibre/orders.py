@@ -5,14 +5,21 @@ is `{id, status paid|cancelled…, date_created, date_last_updated, pack_id, shi
 buyer{id, nickname}, order_items[{item{id, variation_id, seller_sku}, quantity, unit_price,
 currency_id, sale_fee}]}`. `sale_fee` is MercadoLibre's commission for one unit of the item,
 beside `unit_price`: the line's fee is it times the quantity, rounded to the currency's
-minor unit. A cart of several items is several orders sharing `pack_id`; each is its own
-order in the hub, as on MercadoLibre.
+minor unit.
+
+A cart of several items is several orders sharing `pack_id`, paid together and shipped as
+one group: the hub takes the cart as ONE order (`cart_order`), whose id is the pack's and
+whose lines are its orders' items, each line named `ORDER_ID/ITEM_ID[:VARIATION_ID]` so that
+a line's shipment or cancellation reaches the MercadoLibre order it belongs to. An order
+outside a pack is a cart of one (its id the order's). A cart whose orders all carry the tag
+`delivered` (MercadoLibre tracked their ME2 shipment to the buyer) is `delivered`: the hub
+moves a shipped order on to delivered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -87,7 +94,50 @@ def _amount(value: object, currency: object, times: int) -> Money | None:
         return None
     return Money(to_minor(amount, currency), currency) if amount.is_finite() else None
 
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+
+CANCELLED: Final = frozenset({"cancelled", "invalid"})
+UNPAID: Final = frozenset({"payment_required", "payment_in_process"})
+
+
+def cart_order(orders: Sequence[Mapping[str, Any]]) -> ChannelOrder:
+    """The orders of one pack (or one order alone) as the hub's one order."""
+    if not orders:
+        raise ChannelRejected("a MercadoLibre cart of no orders")
+    taken = [channel_order(order) for order in orders]
+    pack = orders[0].get("pack_id")
+    cart_id = str(pack) if pack else taken[0].external_id
+    lines, fees = [], []
+    for order in taken:
+        named = {ln.line_id: f"{order.external_id}/{ln.line_id}" for ln in order.lines}
+        lines += [replace(ln, line_id=named[ln.line_id]) for ln in order.lines]
+        fees += [replace(f, line_id=named.get(f.line_id or "", f.line_id)) for f in order.fees]
+    statuses = {order.status for order in taken}
+    live = [raw for raw, order in zip(orders, taken, strict=True) if order.status not in CANCELLED]
+    if statuses <= CANCELLED:
+        status = "cancelled"
+    elif statuses & UNPAID:
+        status = "pending"
+    elif all("delivered" in (raw.get("tags") or ()) for raw in live):
+        status = "delivered"  # MercadoLibre tracked the parcel (ME2) to the buyer
+    else:
+        status = "paid"
+    placed = [order.placed_at for order in taken if order.placed_at is not None]
+    return ChannelOrder(
+        external_id=cart_id,
+        number=cart_id,
+        updated_at=max(order.updated_at for order in taken),
+        placed_at=min(placed) if placed else None,
+        status=status,
+        lines=tuple(lines),
+        customer=taken[0].customer,
+        raw={"pack_id": pack, "orders": [dict(order) for order in orders]},
+        fees=tuple(fees),
+    )
+
+
+def order_of_line(line_id: str) -> str:
+    """The MercadoLibre order a cart's line belongs to."""
+    order_id, _, item = line_id.partition("/")
+    if not order_id or not item:
+        raise ChannelRejected(f"not a MercadoLibre cart line: {line_id!r}")
+    return order_id

@@ -75,8 +75,10 @@ async def test_each_port_declares_the_capabilities_of_its_descriptor(
     connectable = [d for d in CHANNELS if d.connect is not None]
     assert {d.kind for d in connectable} == {
         ChannelKind.SHOPIFY, ChannelKind.WEBSTORE, ChannelKind.AMAZON, ChannelKind.EBAY,
+        ChannelKind.MERCADOLIBRE,
     }  # fmt: skip
-    ebay = {"client_id": "app", "client_secret": "secret", "refresh_token": "v^1.1#r"}
+    ebay = {"client_id": "app", "client_secret": "secret", "refresh_token": "v^1.1#r",
+            "user_id": "123456789"}  # fmt: skip
     sealed = BOX.seal(json.dumps({**SHOP_CREDENTIALS, **AMAZON_CREDENTIALS, **ebay}).encode())
     for descriptor in connectable:
         shop = channel(descriptor.kind)
@@ -85,13 +87,12 @@ async def test_each_port_declares_the_capabilities_of_its_descriptor(
         assert port.capabilities  # a port that connects does something
 
 
-@pytest.mark.parametrize("kind", [ChannelKind.MERCADOLIBRE])
-async def test_a_kind_with_only_its_listing_body_does_not_connect(
-    connector: ChannelConnector, kind: ChannelKind
+async def test_a_mercadolibre_channel_without_its_seller_does_not_connect(
+    connector: ChannelConnector,
 ) -> None:
-    market = channel(kind)
-    sealed = BOX.seal(b'{"token": "t"}')
-    with pytest.raises(ChannelMisconfigured, match=f"no {kind.value} adapter is installed"):
+    market = channel(ChannelKind.MERCADOLIBRE)
+    sealed = BOX.seal(b'{"client_id": "1", "client_secret": "s", "refresh_token": "TG-1"}')
+    with pytest.raises(ChannelMisconfigured, match="MercadoLibre needs the credentials user_id"):
         connector.connect(market, configured(market), sealed)
 
 

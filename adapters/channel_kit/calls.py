@@ -1,0 +1,34 @@
+"""What channel clients share about their calls: the outcome each logs for a failure, and the
+batches a port cuts a push into."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Final, TypeVar
+
+from domain.channels.port import (
+    ChannelFailure,
+    ChannelMisconfigured,
+    ChannelRejected,
+    ChannelThrottled,
+    ChannelUnavailable,
+)
+
+T = TypeVar("T")
+
+# The `outcome` of a `channel.call` log event, by the failure the call raised.
+OUTCOMES: Final[dict[type[ChannelFailure], str]] = {
+    ChannelThrottled: "throttled",
+    ChannelUnavailable: "unavailable",
+    ChannelRejected: "rejected",
+    ChannelMisconfigured: "misconfigured",
+}
+
+
+def outcome(failure: ChannelFailure) -> str:
+    return OUTCOMES.get(type(failure), "failed")
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
