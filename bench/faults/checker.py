@@ -323,7 +323,8 @@ def accepted_not_lost(history: list[Record], end: EndState) -> list[Violation]:
 def _lost_effect(
     op: Record, order: Order, shipments: set[tuple[str, str]], end: EndState
 ) -> str | None:
-    if op["kind"] == "cancel" and order.status != "cancelled":
+    if op["kind"] == "cancel" and order.status != "cancelled" and _unshipped_left(order):
+        # A partly shipped order keeps its shipped lines: only a line left to ship is lost.
         return f"cancelOrder accepted, the order is {order.status}"
     if op["kind"] == "ship":
         tracking = op["request"]["tracking"]
@@ -447,3 +448,8 @@ def by_rule(violations: list[Violation]) -> dict[str, int]:
     for violation in violations:
         counts[violation.rule] += 1
     return counts
+
+
+def _unshipped_left(order: Order) -> bool:
+    """Whether a line of the order still waits to ship (not shipped, returned or cancelled)."""
+    return any(line.status not in ("shipped", "returned", "cancelled") for line in order.lines)

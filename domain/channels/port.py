@@ -288,6 +288,9 @@ class LineCancelNotice:
     order_refs: Mapping[str, str]  # the channel's ids of the order
     lines: tuple[str, ...]  # the channel's ids of the lines: what is left of each is cancelled
     reason: str
+    # Every line of the order cancelled and none of it shipped: a channel that cancels whole
+    # orders cancels it (its customer hears the order was cancelled); others cancel its lines.
+    whole_order: bool = False
 
 
 class InboundKind(StrEnum):

@@ -73,10 +73,12 @@ def order_status(lines: Sequence[OrderLine], current: OrderStatus) -> OrderStatu
     """The order's status from its lines' (cancelled and unpaid orders keep theirs)."""
     if current in (OrderStatus.CANCELLED, OrderStatus.PENDING_PAYMENT, OrderStatus.DELIVERED):
         return current
-    live = [ln for ln in lines if ln.status is not LineStatus.CANCELLED]
+    # A line cancelled after some of its units shipped counts as shipped (its rest is gone).
+    live = [ln for ln in lines if ln.status is not LineStatus.CANCELLED or ln.shipped_quantity]
     if not live:
         return OrderStatus.CANCELLED
-    gone = [ln for ln in live if ln.status in (LineStatus.SHIPPED, LineStatus.RETURNED)]
+    gone = [ln for ln in live if ln.status in (LineStatus.SHIPPED, LineStatus.RETURNED,
+                                               LineStatus.CANCELLED)]  # fmt: skip
     if len(gone) == len(live):
         return OrderStatus.SHIPPED
     if gone or any(ln.shipped_quantity for ln in live):

@@ -1,10 +1,10 @@
-"""Shipping and cancelling: stock leaves (or is let go), and the channel is told.
+"""Shipping and returns: stock leaves (or comes back), and the channel is told.
 
 A shipment names lines of an order with the units it ships of each (all of a line, or some:
 2 of 5, the rest later), the location they leave from and the tracking number. Those units
 of the lines' reservations are committed (on hand and reserved both drop, in the ledger),
-and the channel hears about the shipment through the outbox. Cancelling releases what the
-order still holds. Shipping more than is left to ship, from a location that does not hold
+and the channel hears about the shipment through the outbox (cancelling is `cancelling`).
+Shipping more than is left to ship, from a location that does not hold
 the line, or a line that is not reserved, are typed errors that change nothing.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import replace
 from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
 from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
-from domain.inventory import committing, reservations, stock
+from domain.inventory import committing, stock
 from domain.inventory.committing import CommitPart
 from domain.orders.allocation import order_status
 from domain.orders.events import order_event
@@ -172,51 +172,6 @@ def _same_shipment(
     return None
 
 
-async def cancel_order(
-    uows: UnitOfWorkFactory,
-    *,
-    order_id: uuid.UUID,
-    reason: str,
-    key: str,
-    actor: str,
-    clock: Clock = utcnow,
-) -> Order:
-    """Cancel what has not shipped: its reservations are released."""
-    async with uows(readonly=True) as uow:
-        order = await uow.orders.get(order_id)
-    if order is None:
-        raise NotFound(f"unknown order {order_id}", field="orderId")
-    if order.status is OrderStatus.CANCELLED:
-        return order
-    if any(line.shipped_quantity or line.status is LineStatus.SHIPPED for line in order.lines):
-        raise IllegalState("shipped lines cannot be cancelled; return them", field="orderId")
-    for line in order.lines:
-        if line.reservation_id is not None and line.status is LineStatus.ALLOCATED:
-            await reservations.release(
-                uows, reservation_id=line.reservation_id, key=f"{key}:{line.id}", actor=actor,
-                clock=clock,
-            )  # fmt: skip
-    now = clock()
-    async with uows() as uow:
-        current = await uow.orders.lock(order_id)
-        assert current is not None
-        changed = [
-            replace(ln, status=LineStatus.CANCELLED, reservation_id=None) for ln in current.lines
-        ]
-        updated = replace(
-            current, lines=tuple(changed), status=OrderStatus.CANCELLED, updated_at=now
-        )
-        await uow.orders.save(updated, changed)
-        await uow.orders.add_transition(
-            Transition(
-                order_id, current.status, OrderStatus.CANCELLED, actor, reason or "cancelled", now
-            )
-        )
-        uow.emit(order_event(updated, "cancelled", reason))
-        await uow.commit()
-    return updated
-
-
 async def return_lines(
     uows: UnitOfWorkFactory,
     *,
@@ -229,7 +184,8 @@ async def return_lines(
     clock: Clock = utcnow,
 ) -> Order:
     """Shipped lines came back: restocked where they left from (a `return` ledger row), or
-    not, for damaged goods; the lines are `returned` either way."""
+    not, for damaged goods; the lines are `returned` either way. A line cancelled after part
+    of it shipped returns the units that shipped."""
     async with uows(readonly=True) as uow:
         order = await uow.orders.get(order_id)
     if order is None:
@@ -239,7 +195,7 @@ async def return_lines(
         line = by_id.get(line_id)
         if line is None:
             raise NotFound(f"order has no line {line_id}", field=f"lineIds[{n}]")
-        if line.status is not LineStatus.SHIPPED:
+        if not _returnable(line):
             raise IllegalState(
                 f"line {line.channel_line_id} is {line.status.value}: only shipped lines return",
                 field=f"lineIds[{n}]",
@@ -250,7 +206,7 @@ async def return_lines(
             assert line.sku is not None
             assert line.location_id is not None
             await stock.restock_return(
-                uows, sku=line.sku, location_id=line.location_id, quantity=line.quantity,
+                uows, sku=line.sku, location_id=line.location_id, quantity=_shipped_units(line),
                 key=f"{key}:{line_id}", actor=actor,
                 detail=f"returned from order {order.number or order.id}: {reason}"[:500],
                 clock=clock,
@@ -263,7 +219,7 @@ async def return_lines(
         changed = [
             replace(ln, status=LineStatus.RETURNED)
             for ln in current.lines
-            if ln.id in wanted and ln.status is LineStatus.SHIPPED
+            if ln.id in wanted and _returnable(ln)
         ]
         if not changed:
             return current  # returned already: a replay
@@ -278,3 +234,16 @@ async def return_lines(
         uow.emit(order_event(updated, "returned", what))
         await uow.commit()
     return updated
+
+
+def _returnable(line: OrderLine) -> bool:
+    """Shipped, or cancelled after some of its units shipped: those units can come back."""
+    if line.status is LineStatus.SHIPPED:
+        return True
+    return line.status is LineStatus.CANCELLED and line.shipped_quantity > 0
+
+
+def _shipped_units(line: OrderLine) -> int:
+    """The units of a returnable line that left (a line shipped whole before its shipped
+    quantity was kept has none recorded: all of it)."""
+    return line.shipped_quantity or line.quantity

@@ -302,14 +302,19 @@ async def _apply_update(
     if not _same_fees(fees, order.fees):
         await uow.orders.set_fees(updated)
     if status is not order.status:
-        await uow.orders.add_transition(
-            Transition(order.id, order.status, status, actor, "updated on the channel", now)
-        )
-        # A cancellation is told as the merchant's own is (`cancelled`), whoever made it.
         cancelled = status is OrderStatus.CANCELLED
+        why = await _cancelled_on(uow, order) if cancelled else "updated on the channel"
+        await uow.orders.add_transition(Transition(order.id, order.status, status, actor, why, now))
+        # A cancellation is told as the merchant's own is (`cancelled`), whoever made it.
         what = "cancelled" if cancelled else "status_changed"
         uow.emit(order_event(updated, what, "cancelled on the channel" if cancelled else None))
     return updated
+
+
+async def _cancelled_on(uow: UnitOfWork, order: Order) -> str:
+    """The cancellation's reason on the order's history names the channel that made it."""
+    channel = await uow.channels.get(order.channel_id)
+    return f"cancelled on {channel.name if channel else 'the channel'}"
 
 
 async def map_line_sku(

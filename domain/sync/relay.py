@@ -48,7 +48,7 @@ from domain.events import Event
 from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.events import alert_raised, availability_on
 from domain.jobs import RECHECK_JOB
-from domain.orders.model import LineStatus
+from domain.orders.model import Conflict, LineStatus, Order, OrderStatus
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.echoes import ECHO_WINDOW
 from domain.sync.model import CallOutcome, OutboxEntry, SyncCall, outcome_of
@@ -230,8 +230,7 @@ class _Run:
         await self.push_prices(port, channel, config, self.of(OutboxKind.PRICE))
         for shipment in self.of(OutboxKind.SHIPMENT):
             await self.ship(port, shipment)
-        for line in self.of(OutboxKind.LINE_CANCEL):
-            await self.cancel_line(port, line)
+        await self.cancel_lines(port, self.of(OutboxKind.LINE_CANCEL))
 
     async def release(self, keyed: Sequence[_Keyed]) -> None:
         async with self.relay.uow() as uow:
@@ -283,29 +282,55 @@ class _Run:
 
     # Line cancellations ----------------------------------------------------------------------
 
-    async def cancel_line(self, port: ChannelPort, keyed: _Keyed) -> None:
-        """Tell the channel an order line the hub cancelled will not ship (key: the line id)."""
+    async def cancel_lines(self, port: ChannelPort, keyed: Sequence[_Keyed]) -> None:
+        """Tell the channel order lines the hub cancelled will not ship (key: a line id),
+        one call per order: an order cancelled whole is cancelled whole on the channel."""
+        groups: dict[uuid.UUID, tuple[Order, list[_Keyed]]] = {}
+        gone: list[_Keyed] = []
         async with self.relay.uow(readonly=True) as uow:
-            order = await uow.orders.by_line(uuid.UUID(keyed.key))
-            conflicts = await uow.orders.conflicts(order.id) if order else []
-        line = next((ln for ln in order.lines if str(ln.id) == keyed.key), None) if order else None
-        if order is None or line is None or line.status is not LineStatus.CANCELLED:
-            await self.finish([keyed])  # gone, or not cancelled after all: nothing to tell
-            return
-        why = [c.resolution for c in conflicts if c.line_id == line.id]
+            for one in keyed:
+                order = await uow.orders.by_line(uuid.UUID(one.key))
+                line = (
+                    next((ln for ln in order.lines if str(ln.id) == one.key), None)
+                    if order
+                    else None
+                )
+                if order is None or line is None or line.status is not LineStatus.CANCELLED:
+                    gone.append(one)  # gone, or not cancelled after all: nothing to tell
+                    continue
+                groups.setdefault(order.id, (order, []))[1].append(one)
+            conflicts = {o: await uow.orders.conflicts(o) for o in groups}
+        await self.finish(gone)
+        for order_id, (order, told) in groups.items():
+            await self.cancel_order_lines(port, order, told, conflicts[order_id])
+
+    async def cancel_order_lines(
+        self,
+        port: ChannelPort,
+        order: Order,
+        keyed: Sequence[_Keyed],
+        conflicts: Sequence[Conflict],
+    ) -> None:
+        wanted = {k.key for k in keyed}
+        lines = [ln for ln in order.lines if str(ln.id) in wanted]
+        why = [c.resolution for c in conflicts if str(c.line_id) in wanted]
+        whole = all(
+            ln.status is LineStatus.CANCELLED and not ln.shipped_quantity for ln in order.lines
+        )
         notice = LineCancelNotice(
             order_refs={"order_id": order.external_id},
-            lines=(line.channel_line_id,),
+            lines=tuple(ln.channel_line_id for ln in lines),
             reason=(why[-1] if why else "cancelled in Nexo")[:255],
+            whole_order=whole and order.status is OrderStatus.CANCELLED,
         )
         started = self.relay.monotonic()
         try:
             await port.cancel_lines(notice)
         except ChannelFailure as failure:
-            await self.failed([keyed], "cancel_lines", failure, self.elapsed(started))
+            await self.failed(keyed, "cancel_lines", failure, self.elapsed(started))
             return
         async with self.relay.uow() as uow:
-            await self.done(uow, [keyed], "cancel_lines", CallOutcome.OK, started)
+            await self.done(uow, keyed, "cancel_lines", CallOutcome.OK, started)
             await uow.commit()
 
     # Listings --------------------------------------------------------------------------------

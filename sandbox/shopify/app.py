@@ -142,7 +142,8 @@ class ShopifySandbox:
         return gid("Order", order.id)
 
     async def cancel_order(self, order_gid: str, *, restock: bool = True) -> None:
-        """The merchant cancels an order in Shopify admin; sends orders/updated."""
+        """The merchant cancels an order in Shopify admin; sends orders/cancelled and
+        orders/updated."""
         order = self._store.orders.get(parse_gid(order_gid, "Order") or -1)
         if order is None:
             raise ValueError(f"no order {order_gid!r}")

@@ -201,6 +201,13 @@ def _order_edit_commit(
     return {"order": order, "successMessages": messages, "userErrors": errors}
 
 
+def _order_cancel(
+    _root: Any, info: Info, orderId: str, restock: bool, **_ignored: Any
+) -> dict[str, Any]:
+    job, errors = orders.order_cancel(store_of(info), orderId, restock=restock)
+    return {"job": job, "orderCancelUserErrors": errors, "userErrors": errors}
+
+
 MUTATION: dict[str, Resolver] = {
     "productSet": _product_set,
     "productUpdate": _product_update,
@@ -212,4 +219,5 @@ MUTATION: dict[str, Resolver] = {
     "orderEditBegin": _order_edit_begin,
     "orderEditSetQuantity": _order_edit_set_quantity,
     "orderEditCommit": _order_edit_commit,
+    "orderCancel": _order_cancel,
 }

@@ -4,9 +4,10 @@ An order commits stock of tracked items at its location (available moves to comm
 stays), gets one fulfillment order per location, and sends `orders/create`. Fulfilling moves
 committed stock out of on_hand, closes what is done and sends `orders/updated`. The fulfillment
 orders of one fulfillment must belong to the same order and location, as Shopify requires.
-Cancelling (the merchant's orderCancel) closes what is left to fulfil, gives its committed stock
-back to available (restock) or takes it out of on_hand, and sends `orders/updated` with
-`cancelled_at`.
+Cancelling (in Shopify admin, or an app's `orderCancel`) closes what is left to fulfil, gives its
+committed stock back to available (restock) or takes it out of on_hand, sets `cancelled_at` and
+sends `orders/cancelled` and `orders/updated`, as Shopify does. `orderCancel` refuses an order
+cancelled already or with a fulfillment (Shopify's INVALID: cancel the fulfillment first).
 """
 
 from __future__ import annotations
@@ -101,7 +102,27 @@ def cancel_order(store: Store, order: Order, *, restock: bool) -> None:
         fulfillment_order.status = "CLOSED"
         fulfillment_order.updated_at = now
     order.cancelled_at = order.updated_at = now
+    store.publish("orders/cancelled", order_body(order))
     store.publish("orders/updated", order_body(order))
+
+
+def order_cancel(
+    store: Store, order_id: str, *, restock: bool
+) -> tuple[dict[str, Any] | None, list[UserError]]:
+    """orderCancel: the job that cancelled the order (done at once here), or why not."""
+    order = store.orders.get(parse_gid(order_id, "Order") or -1)
+    if order is None:
+        return None, [_cancel_error("Order does not exist.", "NOT_FOUND")]
+    if order.cancelled_at is not None:
+        return None, [_cancel_error("Cannot cancel an order that is already cancelled.")]
+    if any(f.status == "SUCCESS" for f in order.fulfillments):
+        return None, [_cancel_error("Cannot cancel an order that has fulfillments.")]
+    cancel_order(store, order, restock=restock)
+    return {"id": f"gid://shopify/Job/{store.next_id()}", "done": True}, []
+
+
+def _cancel_error(message: str, code: str = "INVALID") -> UserError:
+    return {"field": ["orderId"], "message": message, "code": code}
 
 
 def _customer(store: Store, data: dict[str, Any] | None) -> Customer | None:

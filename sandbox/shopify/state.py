@@ -69,6 +69,7 @@ def order_state(order: Order) -> dict[str, Any]:
         "name": order.name,
         "createdAt": order.created_at.isoformat(),
         "updatedAt": order.updated_at.isoformat(),
+        "cancelledAt": order.cancelled_at.isoformat() if order.cancelled_at else None,
         "displayFinancialStatus": order.display_financial_status,
         "displayFulfillmentStatus": order.display_fulfillment_status,
         "email": order.email,

@@ -30,13 +30,20 @@ TOPICS = frozenset(
     {
         "orders/create",
         "orders/updated",
+        "orders/cancelled",
         "inventory_levels/update",
         "products/create",
         "products/update",
     }
 )
 DEFAULT_TOPICS = frozenset(
-    {"orders/create", "orders/updated", "inventory_levels/update", "products/update"}
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/cancelled",
+        "inventory_levels/update",
+        "products/update",
+    }
 )
 
 

@@ -744,6 +744,39 @@ async def test_cancelling_releases_the_stock_but_not_once_shipped(shop: Shop) ->
     assert (await shop.order(shipped["id"]))["status"] == "SHIPPED"
 
 
+async def test_lines_of_a_partly_shipped_order_are_cancelled_but_not_its_shipped_one(
+    shop: Shop,
+) -> None:
+    order = await shop.placed("cart-7", [(S_RED, 2), (M_RED, 1)])
+    line = {ln["sku"]: ln["id"] for ln in order["lines"]}
+    assert (await shop.ship(orderId=order["id"], lineIds=[line[M_RED]]))["userErrors"] == []
+    before, levels = await shop.order(order["id"]), await shop.levels(S_RED)
+    cancel = {"orderId": order["id"], "reason": "out of red", "idempotencyKey": "cut-7"}
+
+    both = {**cancel, "lineIds": [line[S_RED], line[M_RED]]}
+    refused = (await shop.run(CANCEL_ORDER, input=both))["cancelOrder"]
+    unknown = {**cancel, "lineIds": [line[S_RED], "no-such-line"]}
+    missing = (await shop.run(CANCEL_ORDER, input=unknown))["cancelOrder"]
+
+    assert (fields(refused), refused["order"]) == ([("lineIds[1]", "ILLEGAL_STATE")], None)
+    assert fields(missing) == [("lineIds[1]", "NOT_FOUND")]
+    assert await shop.order(order["id"]) == before  # nothing changed
+    assert await shop.levels(S_RED) == levels
+    one = {**cancel, "lineIds": [line[S_RED]]}
+    for _ in range(3):
+        cut = (await shop.run(CANCEL_ORDER, input=one))["cancelOrder"]
+        assert cut["userErrors"] == []
+    statuses = {ln["sku"]: ln["status"] for ln in cut["order"]["lines"]}
+    assert (cut["order"]["status"], statuses) == ("SHIPPED", {S_RED: "CANCELLED", M_RED: "SHIPPED"})
+    assert await shop.levels(S_RED) == {**levels, "reserved": 0, "available": levels["onHand"]}
+    reasons = [t["reason"] for t in cut["order"]["transitions"]]
+    assert reasons.count("1 line(s) cancelled: out of red") == 1
+    # The whole order now: nothing left to cancel, and it says so without an error.
+    whole = await shop.run(CANCEL_ORDER, input={**cancel, "idempotencyKey": "cut-8"})
+    assert whole["cancelOrder"]["userErrors"] == []
+    assert whole["cancelOrder"]["order"]["status"] == "SHIPPED"
+
+
 # Groups, events, permissions ---------------------------------------------------------------------
 
 

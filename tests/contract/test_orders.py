@@ -1,5 +1,6 @@
 """Orders: taken once whichever way they come (pushed, pulled, pushed twice), reserved, shipped
-with tracking, cancelled on the channel, and a line the hub cannot fill cancelled there."""
+with tracking, cancelled on the channel or in the hub (each asked again and again: one
+cancellation), and a line the hub cannot fill cancelled there."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_orders_api import CREATE_SHIPMENT, SET_POLICY_AND_LOSERS
+from tests.api.test_orders_api import CANCEL_ORDER, CREATE_SHIPMENT, SET_POLICY_AND_LOSERS
 from tests.api.test_webhooks import INBOX
 from tests.contract.channel import Delivery, ShownLine
 from tests.contract.hub import MUG, Hub
@@ -149,3 +150,24 @@ async def test_an_order_cancelled_on_the_channel_lets_its_units_go(
     mug = await hub.channel.item(MUG)
     assert mug is not None
     assert mug.quantity == await hub.published(MUG) == 3
+
+
+async def test_an_order_cancelled_in_the_hub_is_cancelled_on_the_channel_once(hub: Hub) -> None:
+    placed = await hub.channel.sell([(MUG, 2)], Delivery.ONCE)
+    await hub.settle()
+    [order] = await hub.orders()
+    cancel = {"orderId": order["id"], "reason": "customer asked", "idempotencyKey": "cancel-1"}
+
+    for _ in range(10):
+        await hub.change(CANCEL_ORDER, "cancelOrder", input=cancel)
+        await hub.settle()
+    await hub.pull()  # what the channel now says of it changes nothing more
+    await hub.settle()
+
+    shown = await hub.channel.order(placed)
+    # Cancelled whole where the channel cancels orders, else its line: nothing left to ship.
+    assert shown.cancelled or shown.lines[MUG].cancelled == 2
+    assert [c["outcome"] for c in await hub.calls("cancel_lines")] == ["OK"]
+    [order] = await hub.orders()
+    assert (order["status"], lines_of(order)) == ("CANCELLED", [(MUG, 2, "CANCELLED")])
+    assert await hub.stock(MUG) == (3, 0, 3)

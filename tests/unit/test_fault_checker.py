@@ -274,6 +274,15 @@ def test_an_accepted_cancellation_that_did_not_happen_is_found() -> None:
     assert found.message == "cancelOrder accepted, the order is allocated"
 
 
+def test_an_accepted_cancellation_of_a_shipped_order_with_nothing_left_is_not_lost() -> None:
+    history = clean_history()
+    history.insert(4, op(9, "cancel", 2.5, order="S1", skus=["HOT"], request={}))
+
+    found = violations(history, clean_end())
+
+    assert [v for v in found if v.rule == "accepted_not_lost"] == []
+
+
 def test_a_dead_outbound_update_is_found() -> None:
     end = clean_end()
     end.dead_outbox = [("quantity", "HOT", "503 after 10 attempts")]

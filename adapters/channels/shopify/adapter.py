@@ -5,7 +5,8 @@ stock is absolute `inventorySetQuantities` on "available" at the configured loca
 `changeFromQuantity` as the compare-and-swap guard; prices go per product through
 `productVariantsBulkUpdate`; orders are read sorted by UPDATED_AT after a timestamp; a
 shipment is a `fulfillmentCreate` over the order's fulfilment orders; a line the hub cancels
-is removed by an order edit (`orderEditBegin`, `orderEditSetQuantity`, `orderEditCommit`).
+is removed by an order edit (`orderEditBegin`, `orderEditSetQuantity`, `orderEditCommit`),
+an order it cancels whole by `orderCancel`.
 Every id the hub keeps is an Admin GraphQL global id (gid://shopify/...).
 """
 
@@ -395,6 +396,9 @@ class ShopifyChannel:
             raise ChannelRejected(
                 "the cancellation names no Shopify order (order_refs['order_id'])"
             )
+        if notice.whole_order:
+            await self._cancel_order(order_id, notice.reason)
+            return
         data = await self._client.execute(
             doc.ORDER_EDIT_BEGIN, {"id": order_id}, estimated_cost=doc.ORDER_EDIT_BEGIN_COST
         )
@@ -423,6 +427,33 @@ class ShopifyChannel:
         )
         if not isinstance(_payload(data, "orderEditCommit").get("order"), dict):
             raise ChannelUnavailable("Shopify's orderEditCommit answer has no order")
+
+    async def _cancel_order(self, order_id: str, reason: str) -> None:
+        """`orderCancel`, unless Shopify has the order cancelled already (a repeat, or the
+        shop cancelled it too). `restock: false` as for lines; the payment goes back to the
+        customer's original method, as a merchant cancelling in Shopify admin does."""
+        data = await self._client.execute(
+            doc.ORDER_CANCELLED, {"id": order_id}, estimated_cost=doc.ORDER_CANCELLED_COST
+        )
+        order = data.get("order")
+        if not isinstance(order, dict):
+            raise ChannelRejected(f"Shopify has no order {order_id} to cancel")
+        if order.get("cancelledAt"):
+            return
+        variables = {
+            "orderId": order_id, "reason": "OTHER", "restock": False,
+            "refundMethod": {"originalPaymentMethodsRefund": True},
+            "notifyCustomer": self._notify_customer, "staffNote": reason[:255],
+        }  # fmt: skip
+        data = await self._client.execute(
+            doc.ORDER_CANCEL, variables, estimated_cost=doc.ORDER_CANCEL_COST
+        )
+        payload = data.get("orderCancel")
+        if not isinstance(payload, dict):
+            raise ChannelUnavailable("Shopify answered without orderCancel")
+        errors = [e for e in payload.get("orderCancelUserErrors") or [] if isinstance(e, dict)]
+        if errors:
+            raise ChannelRejected("; ".join(_message(error) for error in errors))
 
     # Webhooks
 

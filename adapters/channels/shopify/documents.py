@@ -321,6 +321,48 @@ mutation OrderEditCommit($id: ID!, $notifyCustomer: Boolean, $staffNote: String)
 """
 ORDER_EDIT_COMMIT_COST: Final = 11
 
+# An order the hub cancelled whole: is it cancelled already (a repeat, or the shop's own)?
+ORDER_CANCELLED: Final = """\
+query OrderCancelled($id: ID!) {
+  order(id: $id) {
+    id
+    cancelledAt
+  }
+}
+"""
+ORDER_CANCELLED_COST: Final = 1
+
+ORDER_CANCEL: Final = """\
+mutation OrderCancel(
+  $orderId: ID!
+  $reason: OrderCancelReason!
+  $restock: Boolean!
+  $refundMethod: OrderCancelRefundMethodInput
+  $notifyCustomer: Boolean
+  $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId
+    reason: $reason
+    restock: $restock
+    refundMethod: $refundMethod
+    notifyCustomer: $notifyCustomer
+    staffNote: $staffNote
+  ) {
+    job {
+      id
+      done
+    }
+    orderCancelUserErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+ORDER_CANCEL_COST: Final = 10
+
 DOCUMENTS: Final = {
     "ListingVariants": LISTING_VARIANTS,
     "ListingEnd": LISTING_END,
@@ -334,5 +376,7 @@ DOCUMENTS: Final = {
     "OrderEditBegin": ORDER_EDIT_BEGIN,
     "OrderEditSetQuantity": ORDER_EDIT_SET_QUANTITY,
     "OrderEditCommit": ORDER_EDIT_COMMIT,
+    "OrderCancelled": ORDER_CANCELLED,
+    "OrderCancel": ORDER_CANCEL,
 }
 """Every document above by its operation name (the unit tests validate each against the SDL)."""

@@ -35,7 +35,8 @@ from domain.channels.port import (
 from domain.errors import InvalidInput
 from domain.money import Money
 
-ORDER_TOPICS: Final = frozenset({"orders/create", "orders/updated"})
+# orders/cancelled carries the order with its `cancelled_at`: taken in as any newer version.
+ORDER_TOPICS: Final = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
 STOCK_TOPIC: Final = "inventory_levels/update"
 
 

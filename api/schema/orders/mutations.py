@@ -22,8 +22,9 @@ from domain.clock import utcnow
 from domain.errors import DomainError, InvalidFields, InvalidInput, NotFound
 from domain.orders import manual_conflicts, model
 from domain.orders.allocation import allocate
+from domain.orders.cancelling import cancel_order
 from domain.orders.delivery import mark_delivered
-from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
+from domain.orders.fulfilment import create_shipment, return_lines
 from domain.orders.ingest import map_line_sku
 from domain.ports import UnitOfWorkFactory
 
@@ -116,6 +117,11 @@ class CancelOrderInput:
     order_id: strawberry.ID
     reason: str
     idempotency_key: str
+    line_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Cancel only these lines (what is left of each); without them, the whole "
+        "order's unshipped rest.",
+    )
 
 
 @strawberry.input
@@ -315,8 +321,10 @@ class OrdersMutation:
 
     @strawberry.mutation(
         permission_classes=[CanMutate],
-        description="Cancel an order that has not shipped: what it holds is released. "
-        "A shipped line cannot be cancelled (ILLEGAL_STATE): return it.",
+        description="Cancel what has not shipped of an order (whole, or the lines named): "
+        "what it holds is released and its channel is told. A partly shipped order keeps its "
+        "shipped lines; naming a shipped line, or cancelling an order that all shipped, is "
+        "ILLEGAL_STATE and nothing changes: return it.",
     )
     @user_errors_as(OrderPayload)
     async def cancel_order(self, info: Info, input: CancelOrderInput) -> OrderPayload:
@@ -327,6 +335,9 @@ class OrdersMutation:
             reason=input.reason.strip(),
             key=input.idempotency_key,
             actor=info.context.actor,
+            line_ids=None
+            if input.line_ids is None
+            else [parse_id(line_id, f"lineIds[{n}]") for n, line_id in enumerate(input.line_ids)],
         )
         return _order_payload(order)
 
@@ -351,7 +362,8 @@ class OrdersMutation:
     @strawberry.mutation(
         permission_classes=[CanMutate],
         description="Shipped lines came back: restocked at the location they left from (a "
-        "`return` ledger row), or not (damaged).",
+        "`return` ledger row), or not (damaged). A line cancelled after part of it shipped "
+        "returns the units that shipped; a line still partly shipping is ILLEGAL_STATE.",
     )
     @user_errors_as(OrderPayload)
     async def return_order_lines(self, info: Info, input: ReturnOrderLinesInput) -> OrderPayload:

@@ -13,7 +13,7 @@ from domain.customers.matching import Rule
 from domain.customers.merging import merge_customers, unmerge_customer
 from domain.errors import IllegalState, InvalidInput, NotFound
 from domain.money import Money
-from domain.orders.fulfilment import cancel_order
+from domain.orders.cancelling import cancel_order
 from tests.integration.customers.conftest import (
     ADDRESS,
     Hub,

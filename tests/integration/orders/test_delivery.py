@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 from domain.errors import IllegalState, NotFound
+from domain.orders.cancelling import cancel_order
 from domain.orders.delivery import mark_delivered
-from domain.orders.fulfilment import cancel_order, create_shipment
+from domain.orders.fulfilment import create_shipment
 from domain.orders.ingest import ingest
 from domain.orders.model import Order, OrderStatus, Transition
 from tests.integration.orders.conftest import SKU, T0, Hub, channel_order

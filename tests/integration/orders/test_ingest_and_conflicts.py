@@ -20,7 +20,8 @@ from domain.inventory import queries, setup, stock
 from domain.inventory.model import ReservationStatus
 from domain.money import Money
 from domain.orders.allocation import allocate
-from domain.orders.fulfilment import cancel_order, create_shipment, return_lines
+from domain.orders.cancelling import cancel_order
+from domain.orders.fulfilment import create_shipment, return_lines
 from domain.orders.ingest import ingest, map_line_sku
 from domain.orders.model import LineStatus, OrderStatus
 

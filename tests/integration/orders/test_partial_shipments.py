@@ -9,7 +9,8 @@ import pytest
 
 from domain.errors import DomainError, IdempotencyKeyReused, InvalidInput, InvalidQuantity
 from domain.inventory.model import ReservationStatus
-from domain.orders.fulfilment import cancel_order, create_shipment
+from domain.orders.cancelling import cancel_order
+from domain.orders.fulfilment import create_shipment, return_lines
 from domain.orders.model import LineStatus, Order, OrderStatus
 from tests.integration.orders.conftest import SKU, Hub, channel_order
 
@@ -124,11 +125,27 @@ async def test_two_parcels_of_one_line_at_once_never_ship_more_than_ordered(hub:
     await hub.assert_ledger_clean()
 
 
-async def test_a_partly_shipped_order_cannot_be_cancelled(hub: Hub) -> None:
+async def test_a_partly_shipped_order_cancels_its_rest_and_the_shipped_units_come_back(
+    hub: Hub,
+) -> None:
     order = await ship(hub, await five_ordered(hub), 1, "1Z-A", "ship-a")
+    uows = hub.container.uow
 
-    with pytest.raises(DomainError):
-        await cancel_order(hub.container.uow, order_id=order.id, reason="no", key="c", actor="t")
+    for n in range(3):  # asked again: nothing is left to cancel
+        cancelled = await cancel_order(uows, order_id=order.id, reason="no", key=f"c-{n}",
+                                       actor="t")  # fmt: skip
 
-    assert (await hub.order(order.id)).status is OrderStatus.PARTIALLY_SHIPPED
-    assert await hub.level() == (4, 4)
+    [line] = cancelled.lines
+    assert (cancelled.status, line.status, line.shipped_quantity, line.reservation_id) == (
+        OrderStatus.SHIPPED, LineStatus.CANCELLED, 1, None,
+    )  # fmt: skip
+    assert await hub.level() == (4, 0)  # the four unshipped let go, the shipped one gone
+    held = sorted((r.status, r.quantity) for r in await hub.reservations(order.id))
+    assert held == [(ReservationStatus.COMMITTED, 1), (ReservationStatus.RELEASED, 4)]
+
+    back = await return_lines(uows, order_id=order.id, line_ids=[line.id], restock=True,
+                              reason="unwanted", key="r-1", actor="t")  # fmt: skip
+
+    assert back.lines[0].status is LineStatus.RETURNED
+    assert await hub.level() == (5, 0)  # the one unit that shipped, not the five ordered
+    await hub.assert_ledger_clean()

@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from adapters.channels.shopify.documents import ORDER_CANCEL
 from sandbox.shopify import ShopifySandbox
 
 SHOP_URL = "https://nexo-demo.myshopify.com"
@@ -838,6 +839,62 @@ async def test_a_cancelled_order_closes_and_its_committed_units_are_restocked_or
         shop.receiver.of("orders/updated"),
     )
     assert (created["cancelled_at"], updated["cancelled_at"] is not None) == (None, True)
+
+
+async def _order_cancel(shop: Shop, order_id: str, restock: bool = False) -> dict[str, Any]:
+    variables = {"orderId": order_id, "reason": "CUSTOMER", "restock": restock, "staffNote": "x"}
+    cancelled: dict[str, Any] = (await shop.graphql(ORDER_CANCEL, variables))["orderCancel"]
+    return cancelled
+
+
+async def test_order_cancel_cancels_once_and_sends_orders_cancelled_signed(shop: Shop) -> None:
+    await shop.product("tin", [{"size": "One", "sku": "TIN-1", "stock": 5}])
+    order_id = await shop.sandbox.place_order([("TIN-1", 2)])
+    shop.receiver.received.clear()
+
+    cancelled = await _order_cancel(shop, order_id)
+    await shop.sandbox.deliver_pending_webhooks()
+    again = await _order_cancel(shop, order_id)
+    unknown = await _order_cancel(shop, "gid://shopify/Order/999999")
+
+    assert (cancelled["orderCancelUserErrors"], cancelled["job"]["done"]) == ([], True)
+    shown = await shop.graphql("query($id: ID!) { order(id: $id) { cancelledAt } }",
+                               {"id": order_id})  # fmt: skip
+    assert shown["order"]["cancelledAt"] is not None
+    assert shop.receiver.topics() == ["orders/cancelled", "orders/updated"]
+    for headers, _body in shop.receiver.received:
+        assert _valid_signature(headers, _body)
+    [(_, body)] = shop.receiver.of("orders/cancelled")
+    assert (body["admin_graphql_api_id"], body["cancelled_at"] is not None) == (order_id, True)
+    assert [e["code"] for e in again["orderCancelUserErrors"]] == ["INVALID"]
+    assert [e["code"] for e in unknown["orderCancelUserErrors"]] == ["NOT_FOUND"]
+    await shop.sandbox.deliver_pending_webhooks()
+    assert len(shop.receiver.received) == 2  # refused: nothing more sent
+    # Not restocked: the two committed units left on hand.
+    assert shop.sandbox.inventory_quantity("TIN-1", LOCATION) == 3
+    assert shop.sandbox.inventory_quantity("TIN-1", LOCATION, "committed") == 0
+
+
+async def test_order_cancel_refuses_an_order_with_a_fulfillment(shop: Shop) -> None:
+    await shop.product("jug", [{"size": "One", "sku": "JUG-1", "stock": 5}])
+    order_id = await shop.sandbox.place_order([("JUG-1", 2)])
+    order = await shop.graphql(
+        "query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 5) { nodes { id } } } }",
+        {"id": order_id},
+    )
+    [node] = order["order"]["fulfillmentOrders"]["nodes"]
+    ship = {"lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": node["id"]}]}  # all of it
+    created = await shop.graphql(
+        "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) "
+        "{ fulfillment { id } userErrors { message } } }",
+        {"f": ship},
+    )
+    assert created["fulfillmentCreate"]["userErrors"] == [], created
+
+    refused = await _order_cancel(shop, order_id, restock=True)
+
+    assert [e["code"] for e in refused["orderCancelUserErrors"]] == ["INVALID"]
+    assert shop.sandbox.store.orders[int(order_id.rsplit("/", 1)[1])].cancelled_at is None
 
 
 # -- webhooks --------------------------------------------------------------------------------

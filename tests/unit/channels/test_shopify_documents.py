@@ -124,6 +124,10 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "orderEditSetQuantity": {"calculatedLineItem": {"id": "c"}, "userErrors": []}
     },
     "OrderEditCommit": {"orderEditCommit": {"order": {"id": ORDER}, "userErrors": []}},
+    "OrderCancelled": {"order": {"id": ORDER, "cancelledAt": None}},
+    "OrderCancel": {
+        "orderCancel": {"job": {"id": "gid://shopify/Job/1"}, "orderCancelUserErrors": []}
+    },
 }
 
 
@@ -199,6 +203,7 @@ async def test_every_request_the_adapter_sends_is_valid_with_its_variables() -> 
         ShipmentNotice({"order_id": ORDER}, ((LINE, 2),), "UPS", "1Z999", "https://ups.test/1Z")
     )
     await channel.cancel_lines(LineCancelNotice({"order_id": ORDER}, (LINE,), "lost a unit"))
+    await channel.cancel_lines(LineCancelNotice({"order_id": ORDER}, (LINE,), "asked", True))
 
     names = [operation_name(body["query"]) for body in sent]
     assert set(names) == set(ANSWERS)
