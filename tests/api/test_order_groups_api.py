@@ -12,7 +12,7 @@ import pytest
 
 from adapters.container import Container
 from domain.customers.linking import match_buyers
-from tests.api.test_orders_api import M_RED, S_RED, T0, Shop, make_shop
+from tests.api.test_orders_api import ADDRESS, GROUPS, M_RED, S_RED, T0, Shop, make_shop
 from tests.integration.customers.conftest import container
 
 __all__ = ["container"]  # no periodic jobs: buyers are matched when the test says so
@@ -66,3 +66,30 @@ async def test_one_customers_orders_on_two_channels_at_one_location_are_grouped(
         "rule": "CUSTOMER_AND_LOCATION", "customerId": str(customers[uuid.UUID(market)]),
         "locationId": shop.wh, "customerEmail": "adalovelace@gmail.com", "sameAddress": False,
     }  # fmt: skip
+
+
+async def test_open_orders_of_one_e_mail_to_one_address_are_grouped_before_matching(
+    shop: Shop,
+) -> None:
+    # Buyers not matched into customers yet (no periodic matcher here: with it, the run
+    # might match them first and group by customer instead).
+    market = await shop.take(shop.market, "g-1", [(S_RED, 1)], email="ADA@example.com ")
+    web = await shop.placed(
+        "cart-g", [(M_RED, 1)],
+        address={"line1": "1  main st", "city": "Springfield", "country": "US", "line2": ""},
+    )  # fmt: skip
+    # Not grouped: another address, another customer, a cancelled order, no e-mail.
+    await shop.take(shop.market, "g-2", [(S_RED, 1)], address={**ADDRESS, "line1": "2 Main St"})
+    await shop.take(shop.market, "g-3", [(S_RED, 1)], email="bob@example.com")
+    await shop.take(shop.market, "g-4", [(S_RED, 1)], status="cancelled")
+    await shop.take(shop.web, "g-5", [(S_RED, 1)], email="")
+
+    groups = (await shop.run(GROUPS))["orderGroups"]
+
+    assert len(groups) == 1
+    [group] = groups
+    assert group["customerEmail"] == "ada@example.com"
+    assert group["address"] in (ADDRESS, web["shippingAddress"])
+    assert sorted((o["id"], o["channelId"]) for o in group["orders"]) == sorted(
+        [(market, shop.market), (web["id"], shop.web)]
+    )

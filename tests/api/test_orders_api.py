@@ -780,29 +780,6 @@ async def test_lines_of_a_partly_shipped_order_are_cancelled_but_not_its_shipped
 # Groups, events, permissions ---------------------------------------------------------------------
 
 
-async def test_open_orders_of_one_customer_to_one_address_are_grouped(shop: Shop) -> None:
-    market = await shop.take(shop.market, "g-1", [(S_RED, 1)], email="ADA@example.com ")
-    web = await shop.placed(
-        "cart-g", [(M_RED, 1)],
-        address={"line1": "1  main st", "city": "Springfield", "country": "US", "line2": ""},
-    )  # fmt: skip
-    # Not grouped: another address, another customer, a cancelled order, no e-mail.
-    await shop.take(shop.market, "g-2", [(S_RED, 1)], address={**ADDRESS, "line1": "2 Main St"})
-    await shop.take(shop.market, "g-3", [(S_RED, 1)], email="bob@example.com")
-    await shop.take(shop.market, "g-4", [(S_RED, 1)], status="cancelled")
-    await shop.take(shop.web, "g-5", [(S_RED, 1)], email="")
-
-    groups = (await shop.run(GROUPS))["orderGroups"]
-
-    assert len(groups) == 1
-    [group] = groups
-    assert group["customerEmail"] == "ada@example.com"
-    assert group["address"] in (ADDRESS, web["shippingAddress"])
-    assert sorted((o["id"], o["channelId"]) for o in group["orders"]) == sorted(
-        [(market, shop.market), (web["id"], shop.web)]
-    )
-
-
 async def subscribed(app: Starlette, socket: GraphQLSocket, key: str, channels: Any) -> str:
     """Subscribe to orderEvents; return once the server listens on the bus."""
     assert (await socket.init(key))["type"] == "connection_ack"
