@@ -96,9 +96,9 @@ async def test_a_shops_own_edit_to_0_opens_a_spell_and_one_back_up_closes_it(sho
     assert await spells(shop) == [("TEE-S", opened, closed)]
 
 
-async def test_concurrent_confirmations_of_0_open_one_spell(shop: Shop, backend: str) -> None:
-    if backend != "postgres":
-        pytest.skip("SQLite has one writer at a time")
+# PostgreSQL only: SQLite has one writer at a time.
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_concurrent_confirmations_of_0_open_one_spell(shop: Shop) -> None:
     t0 = shop.clock()
 
     async def confirm(n: int) -> None:
