@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from starlette.types import ASGIApp
+
 from adapters.settings import Settings, SettingsError, load_settings
 from api.cli import serve
 
@@ -25,9 +27,19 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return serve(settings, host=args.host, port=args.port, app="sandbox.demo:create_demo_app")
 
 
-def _shopify(settings: Settings, args: argparse.Namespace) -> int:
+def _run(app: ASGIApp, settings: Settings, args: argparse.Namespace) -> int:
+    """Serve one emulator in this process until stopped."""
     import uvicorn
 
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_config=None,
+        log_level=settings.log_level.lower(), lifespan="on",
+        access_log=settings.log_level == "DEBUG",
+    )  # fmt: skip
+    return 0
+
+
+def _shopify(settings: Settings, args: argparse.Namespace) -> int:
     from sandbox.shopify import ShopifySandbox
 
     emulator = ShopifySandbox(
@@ -39,21 +51,10 @@ def _shopify(settings: Settings, args: argparse.Namespace) -> int:
         bucket_size=args.bucket_size,
         deliver_in_background=True,
     )
-    uvicorn.run(
-        emulator.app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        lifespan="on",
-        access_log=settings.log_level == "DEBUG",
-    )
-    return 0
+    return _run(emulator.app, settings, args)
 
 
 def _amazon(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from sandbox.amazon import AmazonSandbox
 
     emulator = AmazonSandbox(
@@ -63,21 +64,10 @@ def _amazon(settings: Settings, args: argparse.Namespace) -> int:
         feed_rate=args.feed_rate,
         settle_in_background=True,
     )
-    uvicorn.run(
-        emulator.app,
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        lifespan="on",
-        access_log=settings.log_level == "DEBUG",
-    )
-    return 0
+    return _run(emulator.app, settings, args)
 
 
 def _ebay(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from sandbox.ebay import EbaySandbox
 
     emulator = EbaySandbox(
@@ -87,17 +77,10 @@ def _ebay(settings: Settings, args: argparse.Namespace) -> int:
         verification_token=args.verification_token,
         deliver_in_background=True,
     )
-    uvicorn.run(
-        emulator.app, host=args.host, port=args.port, log_config=None,
-        log_level=settings.log_level.lower(), lifespan="on",
-        access_log=settings.log_level == "DEBUG",
-    )  # fmt: skip
-    return 0
+    return _run(emulator.app, settings, args)
 
 
 def _mercadolibre(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
     from sandbox.mercadolibre import MercadoLibreSandbox
 
     emulator = MercadoLibreSandbox(
@@ -106,12 +89,7 @@ def _mercadolibre(settings: Settings, args: argparse.Namespace) -> int:
         user_products=args.user_products, calls_per_second=args.calls_per_second,
         deliver_in_background=True,
     )  # fmt: skip
-    uvicorn.run(
-        emulator.app, host=args.host, port=args.port, log_config=None,
-        log_level=settings.log_level.lower(), lifespan="on",
-        access_log=settings.log_level == "DEBUG",
-    )  # fmt: skip
-    return 0
+    return _run(emulator.app, settings, args)
 
 
 def parser() -> argparse.ArgumentParser:
