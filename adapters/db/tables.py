@@ -124,6 +124,16 @@ locations = Table(
     ),
 )
 
+# Where a location ships to: a country, or one region of it (ISO 3166-2's part after the
+# dash). A location with none ships everywhere.
+location_zones = Table(
+    "location_zones",
+    metadata,
+    Column("location_id", Uuid, ForeignKey("locations.id"), primary_key=True),
+    Column("country", String(2), primary_key=True),
+    Column("region", String(3), primary_key=True),  # "" for the whole country
+)
+
 inventory_items = Table(
     "inventory_items",
     metadata,
@@ -512,6 +522,20 @@ stockout_spells = Table(
         sqlite_where=text("ended_at IS NULL"),
     ),
     Index("ix_stockout_spells_started", "started_at"),
+)
+
+# How many times each channel's buyers viewed the listing showing a SKU, per UTC day, as the
+# channel reports it (eBay's traffic report: LISTING_VIEWS_TOTAL). Re-reading a day replaces it.
+channel_views = Table(
+    "channel_views",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("views", Integer, nullable=False),
+    Column("read_at", UtcDateTime, nullable=False),
+    CheckConstraint("views >= 0", name="views_not_negative"),
+    Index("ix_channel_views_day", "day"),
 )
 
 sync_log = Table(

@@ -111,6 +111,16 @@ async def _rates(container: Container, given: Mapping[str, Any]) -> dict[str, An
     return None if found is None else {"rate": str(found)}
 
 
+async def _location(container: Container, given: Mapping[str, Any]) -> dict[str, Any] | None:
+    try:
+        location_id = uuid.UUID(str(given.get("locationId")))
+    except ValueError:
+        return None
+    async with container.uow(readonly=True) as uow:
+        location = await uow.inventory.get_location(location_id)
+    return None if location is None else {"zones": [str(z) for z in location.zones]}
+
+
 ADMIN_ACTIONS: Mapping[str, Snapshot] = {
     "createApiKey": _api_key,
     "revokeApiKey": _api_key,
@@ -128,6 +138,7 @@ ADMIN_ACTIONS: Mapping[str, Snapshot] = {
     "setChannelFulfilment": _channel,
     "requestReconcile": _channel,
     "setCurrencyRate": _rates,
+    "setLocationZones": _location,
 }
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from domain.inventory.zones import Zone
+
 
 class LocationKind(StrEnum):
     WAREHOUSE = "warehouse"
@@ -53,6 +55,7 @@ class Location:
     name: str
     kind: LocationKind
     created_at: datetime
+    zones: tuple[Zone, ...] = ()  # where it ships to; none: everywhere
 
     @property
     def sellable_by_hub(self) -> bool:

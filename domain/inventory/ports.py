@@ -20,6 +20,7 @@ from domain.inventory.model import (
     ReservationStatus,
     SkuSnapshot,
 )
+from domain.inventory.zones import Zone
 
 
 class InventoryRepository(Protocol):
@@ -27,6 +28,9 @@ class InventoryRepository(Protocol):
     async def get_location(self, location_id: uuid.UUID) -> Location | None: ...
     async def get_location_by_code(self, code: str) -> Location | None: ...
     async def list_locations(self) -> list[Location]: ...
+    async def set_zones(self, location_id: uuid.UUID, zones: Sequence[Zone]) -> None:
+        """Replace the location's shipping zones (none: it ships everywhere)."""
+        ...
 
     async def add_item(self, item: InventoryItem) -> None: ...
     async def add_items(self, items: Sequence[InventoryItem]) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 
 from domain.clock import utcnow
-from domain.errors import AlreadyExists, InvalidInput
+from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.inventory.model import InventoryItem, Location, LocationKind
+from domain.inventory.zones import check_zones
 from domain.ports import UnitOfWork
 from domain.sku import check_sku
 
@@ -37,6 +39,18 @@ async def create_location(uow: UnitOfWork, *, code: str, name: str, kind: str) -
     )
     await uow.inventory.add_location(location)
     return location
+
+
+async def set_location_zones(
+    uow: UnitOfWork, location_id: uuid.UUID, zones: list[tuple[str, str | None]]
+) -> Location:
+    """Replace where the location ships to (an empty list: everywhere)."""
+    checked = check_zones(zones)
+    location = await uow.inventory.get_location(location_id)
+    if location is None:
+        raise NotFound("no such location", field="locationId")
+    await uow.inventory.set_zones(location_id, checked)
+    return replace(location, zones=tuple(checked))
 
 
 async def create_inventory_item(

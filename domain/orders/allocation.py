@@ -34,6 +34,7 @@ from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.events import alert_raised
 from domain.inventory.hold_requests import LineMode, LineRequest
 from domain.inventory.model import Location, Reservation, ReservationStatus, SkuSnapshot
+from domain.inventory.zones import destination
 from domain.orders import allocation_due, losing
 from domain.orders.events import order_event
 from domain.orders.model import Conflict, LineStatus, Order, OrderLine, OrderStatus, Transition
@@ -122,7 +123,10 @@ async def allocate(
     order, waiting, channel, config = read.order, read.waiting, read.channel, read.config
     locations, snapshots = read.locations, read.snapshots
     fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
-    routes = route(waiting, channel.location_ids, locations, snapshots, fulfilment)
+    routes = route(
+        waiting, channel.location_ids, locations, snapshots, fulfilment,
+        destination(order.shipping_address),
+    )  # fmt: skip
     outcome = Outcome(
         {}, [], [], usable_locations(channel.location_ids, locations, fulfilment),
         config.losing_lines if config else LosingLine.BACKORDER,

@@ -30,6 +30,7 @@ from domain.channels.policies import ConflictPolicy, Fulfilment, LosingLine
 from domain.clock import Clock, utcnow
 from domain.inventory import reservations
 from domain.inventory.hold_requests import LineMode, LineRequest
+from domain.inventory.zones import destination
 from domain.orders.allocation import Outcome, credited, record, reference, unrecorded_holds
 from domain.orders.allocation_due import ALLOCATABLE
 from domain.orders.model import Conflict, LineStatus, Order, OrderLine
@@ -159,8 +160,9 @@ async def _fill_order(
         unrecorded = await unrecorded_holds(uow, order)
     fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
     routes = route(
-        lines, channel.location_ids, locations, credited(snapshots, unrecorded), fulfilment
-    )
+        lines, channel.location_ids, locations, credited(snapshots, unrecorded), fulfilment,
+        destination(order.shipping_address),
+    )  # fmt: skip
     routed = [ln for ln in lines if ln.id in routes]
     if not routed:
         snapshot = snapshots.get(lines[0].sku or "")

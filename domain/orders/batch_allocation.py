@@ -22,6 +22,7 @@ from domain.clock import Clock, utcnow
 from domain.inventory.hold_requests import KeyClaim, LineMode, LineRequest
 from domain.inventory.holding import HoldRequest, hold_all
 from domain.inventory.model import SkuSnapshot
+from domain.inventory.zones import destination
 from domain.orders import allocation_due
 from domain.orders.allocation import allocation_key, order_status, reference
 from domain.orders.allocation_due import waiting_lines
@@ -136,7 +137,10 @@ async def _plan(
             left.append(order.id)
             continue
         fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
-        routes = route(lines, channel.location_ids, locations, snapshots, fulfilment)
+        routes = route(
+            lines, channel.location_ids, locations, snapshots, fulfilment,
+            destination(order.shipping_address),
+        )  # fmt: skip
         if len(routes) < len(lines):
             left.append(order.id)
             continue

@@ -30,6 +30,7 @@ from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.events import alert_raised
 from domain.inventory.hold_requests import LineMode, LineRequest
 from domain.inventory.model import Reservation, ReservationStatus
+from domain.inventory.zones import destination
 from domain.jobs import BACKORDER_JOB
 from domain.orders import losing
 from domain.orders.allocation import (
@@ -247,7 +248,10 @@ async def _unit_for(
         locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
         snapshots = await uow.inventory.snapshots([line.sku])
     fulfilment = config.fulfilment if config else Fulfilment.MERCHANT
-    free = route([line], channel.location_ids if channel else [], locations, snapshots, fulfilment)
+    free = route(
+        [line], channel.location_ids if channel else [], locations, snapshots, fulfilment,
+        destination(order.shipping_address),
+    )  # fmt: skip
     if line.id in free:
         got = await reservations.reserve_lines(
             uows, lines=[LineRequest(line.sku, line.quantity, free[line.id].location_id)],

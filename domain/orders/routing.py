@@ -9,6 +9,12 @@ A channel-managed channel (FBA-style: the channel holds the stock and ships it) 
 the stock at its own `channel_managed` locations, by the same whole-then-split rules, with
 no dropship fallback. A line no allowed location can serve is left unrouted: that is a
 last-unit conflict.
+
+Zones come first: given the order's destination, the locations whose shipping zones name it
+go before those with no zones (which ship everywhere), and those whose zones leave it out go
+last (still used rather than leaving the order stuck, and said so). Among equals, one that
+can ship the whole order goes first; then the channel's order. The rule that chose says which
+of these decided ("zone DE: whole order from WH2").
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 
 from domain.channels.policies import Fulfilment
 from domain.inventory.model import Location, LocationKind, SkuSnapshot
+from domain.inventory.zones import Destination, Reach, reach
 from domain.orders.model import OrderLine
 
 
@@ -69,30 +76,61 @@ def usable_locations(
     )
 
 
+def _ranked(
+    own: Sequence[uuid.UUID],
+    locations: Mapping[uuid.UUID, Location],
+    destination: Destination | None,
+    whole: set[uuid.UUID],
+) -> list[uuid.UUID]:
+    """The channel's own locations best first: by reach of the destination, then those that
+    ship the whole order, then the channel's order."""
+    return sorted(
+        own,
+        key=lambda loc: (reach(locations[loc].zones, destination), loc not in whole,
+                         own.index(loc)),
+    )  # fmt: skip
+
+
+def _why(location: Location, destination: Destination | None) -> str:
+    """What the location's zones said about the destination, as a prefix of the rule."""
+    found = reach(location.zones, destination)
+    if found is Reach.ZONE:
+        return f"zone {destination}: "
+    if found is Reach.OUTSIDE:
+        return f"outside its zones ({destination}): "
+    return ""
+
+
 def route(
     lines: Sequence[OrderLine],
     channel_locations: Sequence[uuid.UUID],
     locations: Mapping[uuid.UUID, Location],
     snapshots: Mapping[str, SkuSnapshot],
     fulfilment: Fulfilment = Fulfilment.MERCHANT,
+    destination: Destination | None = None,
 ) -> dict[uuid.UUID, Route]:
     """A location and the rule that chose it, per line that can be served."""
-    own = own_locations(channel_locations, locations, fulfilment)
     by = " (channel-managed)" if fulfilment is Fulfilment.CHANNEL_MANAGED else ""
-    for location_id in own:
-        if all(
-            ln.sku and _available(snapshots.get(ln.sku), location_id) >= ln.quantity for ln in lines
-        ):
-            rule = f"whole order from {locations[location_id].code}{by}"
-            return {ln.id: Route(location_id, rule) for ln in lines}
+    own = own_locations(channel_locations, locations, fulfilment)
+    whole = {
+        loc for loc in own
+        if all(ln.sku and _available(snapshots.get(ln.sku), loc) >= ln.quantity for ln in lines)
+    }  # fmt: skip
+    ranked = _ranked(own, locations, destination, whole)
+    if ranked and ranked[0] in whole:
+        best = locations[ranked[0]]
+        rule = f"{_why(best, destination)}whole order from {best.code}{by}"
+        return {ln.id: Route(best.id, rule) for ln in lines}
     left: dict[tuple[str, uuid.UUID], int] = {}
     routes: dict[uuid.UUID, Route] = {}
     for line in lines:
         if not line.sku:
             continue
         options = [
-            (loc, f"split: first location with stock ({locations[loc].code}){by}") for loc in own
-        ]
+            (loc, f"{_why(locations[loc], destination)}split: first location with stock "
+                  f"({locations[loc].code}){by}")
+            for loc in ranked
+        ]  # fmt: skip
         options += [
             (loc, f"dropship fallback ({locations[loc].code})")
             for loc in fallback_locations(locations, fulfilment)

@@ -32,6 +32,7 @@ from domain.inventory.model import (
     SkuTotalMismatch,
     StockLevel,
 )
+from domain.inventory.zones import Zone
 from tests.fakes.tables import ConstraintViolation, Tables, UniqueViolation, read_position
 
 
@@ -83,6 +84,10 @@ class FakeInventoryRepository:
 
     async def list_locations(self) -> list[Location]:
         return sorted(self._t.locations.values(), key=lambda loc: loc.code)
+
+    async def set_zones(self, location_id: uuid.UUID, zones: Sequence[Zone]) -> None:
+        location = self._t.locations[location_id]
+        self._t.locations[location_id] = dataclasses.replace(location, zones=tuple(sorted(zones)))
 
     async def add_item(self, item: InventoryItem) -> None:
         if item.sku in self._t.items:

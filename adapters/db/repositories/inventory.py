@@ -23,6 +23,7 @@ from adapters.db.repositories.operations import SqlOperationLog
 from adapters.db.repositories.rows import movement_row, reservation_row
 from adapters.db.tables import (
     inventory_items,
+    location_zones,
     locations,
     reservations,
     stock_levels,
@@ -47,15 +48,17 @@ from domain.inventory.model import (
     SkuTotalMismatch,
     StockLevel,
 )
+from domain.inventory.zones import Zone
 
 
-def _location(row: Any) -> Location:
+def _location(row: Any, zones: Sequence[Zone] = ()) -> Location:
     return Location(
         id=row.id,
         code=row.code,
         name=row.name,
         kind=LocationKind(row.kind),
         created_at=row.created_at,
+        zones=tuple(zones),
     )
 
 
@@ -161,15 +164,37 @@ class SqlInventoryRepository:
         row = (
             await self._conn.execute(select(locations).where(locations.c.id == location_id))
         ).first()
-        return _location(row) if row else None
+        return _location(row, (await self._zones([row.id])).get(row.id, ())) if row else None
 
     async def get_location_by_code(self, code: str) -> Location | None:
         row = (await self._conn.execute(select(locations).where(locations.c.code == code))).first()
-        return _location(row) if row else None
+        return _location(row, (await self._zones([row.id])).get(row.id, ())) if row else None
 
     async def list_locations(self) -> list[Location]:
-        rows = await self._conn.execute(select(locations).order_by(locations.c.code))
-        return [_location(r) for r in rows]
+        rows = (await self._conn.execute(select(locations).order_by(locations.c.code))).all()
+        zones = await self._zones(None)
+        return [_location(r, zones.get(r.id, ())) for r in rows]
+
+    async def _zones(self, ids: Sequence[uuid.UUID] | None) -> dict[uuid.UUID, list[Zone]]:
+        z = location_zones.c
+        stmt = select(z.location_id, z.country, z.region).order_by(z.country, z.region)
+        if ids is not None:
+            stmt = stmt.where(z.location_id.in_(ids))
+        found: dict[uuid.UUID, list[Zone]] = {}
+        for row in await self._conn.execute(stmt):
+            found.setdefault(row.location_id, []).append(Zone(row.country, row.region or None))
+        return found
+
+    async def set_zones(self, location_id: uuid.UUID, zones: Sequence[Zone]) -> None:
+        await self._conn.execute(
+            location_zones.delete().where(location_zones.c.location_id == location_id)
+        )
+        if zones:
+            await self._conn.execute(
+                insert(location_zones),
+                [{"location_id": location_id, "country": z.country, "region": z.region or ""}
+                 for z in zones],
+            )  # fmt: skip
 
     async def add_item(self, item: InventoryItem) -> None:
         await self._conn.execute(

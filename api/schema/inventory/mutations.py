@@ -15,7 +15,7 @@ from api.schema.inventory.types import (
     Reservation,
     StockLevel,
 )
-from api.schema.permissions import CanMutate
+from api.schema.permissions import CanMutate, IsAdmin
 from domain.inventory import hold_requests, queries, reservations, setup, stock
 from domain.inventory.results import StockResult
 
@@ -29,6 +29,28 @@ class CreateLocationInput:
 
 @strawberry.type
 class CreateLocationPayload:
+    location: Location | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="A country (ISO 3166-1 alpha-2), or one region of it.")
+class ShippingZoneInput:
+    country: str
+    region: str | None = strawberry.field(
+        default=None, description="BY or DE-BY (ISO 3166-2); omitted: the whole country."
+    )
+
+
+@strawberry.input
+class SetLocationZonesInput:
+    location_id: strawberry.ID
+    zones: list[ShippingZoneInput] = strawberry.field(
+        description="Replaces the location's zones; empty: it ships everywhere."
+    )
+
+
+@strawberry.type
+class SetLocationZonesPayload:
     location: Location | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
@@ -191,6 +213,22 @@ class InventoryMutation:
             )
             await uow.commit()
         return CreateLocationPayload(location=Location.from_domain(location))
+
+    @strawberry.mutation(
+        permission_classes=[IsAdmin],
+        description="Where a location ships to: orders going there are routed to it first.",
+    )
+    @user_errors_as(SetLocationZonesPayload)
+    async def set_location_zones(
+        self, info: Info, input: SetLocationZonesInput
+    ) -> SetLocationZonesPayload:
+        location_id = parse_id(input.location_id, "locationId")
+        async with info.context.container.uow() as uow:
+            location = await setup.set_location_zones(
+                uow, location_id, [(z.country, z.region) for z in input.zones]
+            )
+            await uow.commit()
+        return SetLocationZonesPayload(location=Location.from_domain(location))
 
     @strawberry.mutation(permission_classes=[CanMutate])
     @user_errors_as(CreateInventoryItemPayload)

@@ -31,6 +31,10 @@ class Location:
     code: str
     name: str
     kind: LocationKind
+    zones: list[ShippingZone] = strawberry.field(
+        description="Where it ships to (routing prefers it for orders going there); "
+        "none: everywhere."
+    )
 
     @classmethod
     def from_domain(cls, location: model.Location) -> Location:
@@ -39,7 +43,16 @@ class Location:
             code=location.code,
             name=location.name,
             kind=location.kind,
+            zones=[ShippingZone(country=z.country, region=z.region) for z in location.zones],
         )
+
+
+@strawberry.type(description="A country a location ships to, or one region of it.")
+class ShippingZone:
+    country: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. DE.")
+    region: str | None = strawberry.field(
+        description="The ISO 3166-2 part after the dash (BY for DE-BY); null: the whole country."
+    )
 
 
 @strawberry.type(
