@@ -17,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from domain.analytics.channels import CallStats, ConflictCount
+from domain.analytics.conversion import METRICS as CONVERSION_METRICS
+from domain.analytics.conversion import Conversion, ConversionReport
 from domain.analytics.sales import TIME, SalesFigures, SalesReport
 from domain.analytics.stock import BestSeller, Cover
 from domain.analytics.stockouts import Stockout
@@ -142,6 +144,32 @@ def stockouts_csv(found: Sequence[Stockout]) -> str:
         ["channel", "sku", "spells", "seconds", "out_now"],
         ([str(o.channel_id), o.sku, o.spells, o.seconds, str(o.out_now).lower()] for o in found),
     )
+
+
+def _conversion_figure(row: Conversion, metric: str) -> int | Decimal | None:
+    found: int | Decimal | None = getattr(row, metric)
+    return found
+
+
+def conversion_csv(report: ConversionReport) -> str:
+    """One row per channel and SKU (and day, when by day)."""
+    return csv_text(
+        ["channel", "sku", "day", "views", "orders", "units", "conversion_percent"],
+        ([str(r.channel_id), r.sku, r.day.isoformat() if r.day else None, r.views, r.orders,
+          r.units, r.conversion_percent] for r in report.rows),
+    )  # fmt: skip
+
+
+def conversion_series(report: ConversionReport, metric: str) -> list[Series]:
+    """One series per channel and SKU ("channel / sku"), a point per day (or one point)."""
+    if metric not in CONVERSION_METRICS:
+        raise InvalidInput(f"unknown metric {metric!r}", field="metric")
+    found: dict[str, list[Point]] = {}
+    for row in report.rows:
+        x = row.day.isoformat() if row.day else None
+        y = cell(_conversion_figure(row, metric))
+        found.setdefault(f"{row.channel_id} / {row.sku}", []).append(Point(x, y))
+    return [Series(key, tuple(points)) for key, points in found.items()]
 
 
 def customers_csv(found: Iterable[Customer]) -> str:

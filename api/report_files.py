@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from api import report_csv
 from domain.analytics.channels import conflicts_report, sync_health
+from domain.analytics.conversion import conversion_report
 from domain.analytics.sales import Dimension, SalesQuery, sales_report
 from domain.analytics.stock import Ranking, best_sellers, stock_cover
 from domain.analytics.stockouts import stockout_report
@@ -152,6 +153,15 @@ async def _stockouts(container: Container, params: Params) -> ReportFile:
     return ReportFile(_span_name("stockouts", start, end), report_csv.stockouts_csv(found))
 
 
+async def _conversion(container: Container, params: Params) -> ReportFile:
+    start, end = moment(params.get("from", ""), "from"), moment(params.get("to", ""), "to")
+    by_day = params.get("byDay", "").strip().lower()
+    if by_day not in ("", "true", "false"):
+        raise InvalidInput("byDay is true or false", field="byDay")
+    found = await conversion_report(container.uow, start, end, by_day=by_day == "true")
+    return ReportFile(_span_name("conversion", start, end), report_csv.conversion_csv(found))
+
+
 async def _customers(container: Container, params: Params) -> ReportFile:
     """The customer book (merged ones left out) newest first, paged through."""
     first = number(params, "first", 10_000)
@@ -201,6 +211,9 @@ REPORTS = {
                (FROM, TO), _sync_health),
         Report("stockouts", "per channel and SKU, how long the channel showed it at 0",
                (FROM, TO), _stockouts),
+        Report("conversion", "views the channels reported, orders and conversion per SKU", (
+            FROM, TO, Parameter("byDay", "true: a row per day too"),
+        ), _conversion),
         Report("customers", "the customer book, newest first", (
             Parameter("search", "part of a name, e-mail or phone"),
             Parameter("first", f"how many customers (at most {MAX_CUSTOMERS:,}; 10,000 by "

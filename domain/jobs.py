@@ -38,6 +38,8 @@ RETRY_INBOX_JOB = "retry_inbox"
 MATCH_CUSTOMERS_JOB = "match_customers"
 # Reads the queues channels put their notifications in (Amazon's SQS) into the inbox.
 READ_QUEUES_JOB = "read_notification_queues"
+# Reads the listing views channels report (yesterday's and today's) for the conversion report.
+READ_VIEWS_JOB = "read_channel_views"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from domain.jobs import (
     PULL_ALL_JOB,
     PULL_JOB,
     READ_QUEUES_JOB,
+    READ_VIEWS_JOB,
     RECHECK_JOB,
     RECONCILE_ALL_JOB,
     RECONCILE_JOB,
@@ -23,6 +24,7 @@ from domain.jobs import (
     SWEEP_OUTBOX_JOB,
     JobSpec,
 )
+from workers.jobs.analytics import read_channel_views
 from workers.jobs.customers import match_customers
 from workers.jobs.inbox import (
     process_inbox,
@@ -62,6 +64,8 @@ CONFLICT_AGE_SECONDS = 60
 INBOX_SWEEP_SECONDS = 30
 # A new order's buyer is matched into a customer within this many seconds.
 CUSTOMER_MATCH_SECONDS = 5
+# Channels' listing views are looked at this often, and read when an hour old (see the job).
+VIEWS_CHECK_SECONDS = 60
 # Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
 QUEUE_READ_SECONDS = 5
 
@@ -138,5 +142,12 @@ JOBS: list[JobSpec] = [
         max_tries=1,
         timeout_seconds=60,
         every_seconds=QUEUE_READ_SECONDS,
+    ),
+    JobSpec(
+        READ_VIEWS_JOB,
+        read_channel_views,
+        max_tries=1,
+        timeout_seconds=300,
+        every_seconds=VIEWS_CHECK_SECONDS,
     ),
 ]

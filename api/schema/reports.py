@@ -3,16 +3,18 @@ currency) as rows, totals and chart-ready series."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import strawberry
 
-from api.report_csv import METRICS, series
+from api.report_csv import METRICS, conversion_series, series
 from api.schema.catalog.types import Money
 from api.schema.context import Info
 from api.schema.errors import query_errors
 from domain.analytics.channels import conflicts_report, sync_health
+from domain.analytics.conversion import METRICS as CONVERSION_METRICS
+from domain.analytics.conversion import ConversionReport, conversion_report
 from domain.analytics.sales import Dimension, SalesFigures, SalesQuery, SalesReport, sales_report
 from domain.analytics.stock import Ranking, best_sellers, stock_cover
 from domain.analytics.stockouts import stockout_report
@@ -207,6 +209,42 @@ class ChannelStockout:
     out_now: bool = strawberry.field(description="The channel shows 0 still.")
 
 
+@strawberry.type(description="Views a channel reported, and the orders they became.")
+class ConversionRow:
+    channel_id: strawberry.ID
+    sku: str
+    day: date | None = strawberry.field(description="Null: the report's whole span.")
+    views: int = strawberry.field(
+        description="As the channel counts them: views of the listing showing the SKU "
+        "(a listing of several SKUs counts its views for each)."
+    )
+    orders: int
+    units: int
+    conversion_percent: str | None = strawberry.field(
+        description="Orders over views, in %, 2 decimals; null without views."
+    )
+
+
+@strawberry.type(name="ConversionReport")
+class ConversionReportType:
+    first_day: date
+    last_day: date = strawberry.field(description="Inclusive.")
+    rows: list[ConversionRow]
+    report: strawberry.Private[ConversionReport]
+
+    @strawberry.field(
+        description="Chart-ready: one series per channel and SKU, a point per day (byDay) or "
+        f"one. metric: one of {', '.join(CONVERSION_METRICS)}."
+    )
+    def series(self, metric: str) -> list[SalesSeries]:
+        with query_errors():
+            found = conversion_series(self.report, metric)
+        return [
+            SalesSeries(key=s.key, points=[SeriesPoint(x=p.x, y=p.y) for p in s.points])
+            for s in found
+        ]
+
+
 @strawberry.type
 class StockReportsQuery:
     @strawberry.field(description="The SKUs that sold most in [from, to), best first.")
@@ -286,3 +324,30 @@ class StockReportsQuery:
                             spells=o.spells, seconds=o.seconds, out_now=o.out_now)
             for o in found
         ]  # fmt: skip
+
+    @strawberry.field(
+        description="Per channel and SKU (and day, with byDay) over the UTC days [from, to) "
+        "touches: the views the channel reported (eBay's traffic report, read hourly), the "
+        "orders and units placed, and conversion. At most 366 days."
+    )
+    async def conversion_report(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        by_day: bool = False,
+    ) -> ConversionReportType:
+        with query_errors():
+            found = await conversion_report(info.context.container.uow, from_, to, by_day=by_day)
+        return ConversionReportType(
+            first_day=found.first_day, last_day=found.last_day, report=found,
+            rows=[
+                ConversionRow(
+                    channel_id=strawberry.ID(str(r.channel_id)), sku=r.sku, day=r.day,
+                    views=r.views, orders=r.orders, units=r.units,
+                    conversion_percent=str(r.conversion_percent)
+                    if r.conversion_percent is not None else None,
+                )
+                for r in found.rows
+            ],
+        )  # fmt: skip

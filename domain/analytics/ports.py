@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from domain.analytics.channels import CallStats, ConflictCount
+from domain.analytics.conversion import DayCount
 from domain.analytics.sales import FeeSums, LineSums, OrderCounts, SalesQuery
 from domain.analytics.stockouts import Spell
 from domain.catalog.rate_history import Segment
@@ -49,4 +51,19 @@ class SalesRepository(Protocol):
 
     async def stockout_spells(self, start: datetime, end: datetime) -> list[Spell]:
         """The spells channels showed a SKU at 0 that overlap [start, end) (open ones too)."""
+        ...
+
+    async def record_views(
+        self, channel_id: uuid.UUID, day: date, views: Mapping[str, int], at: datetime
+    ) -> None:
+        """Store the channel's views of `day` per SKU, replacing those stored for it."""
+        ...
+
+    async def views_read_at(self, channel_id: uuid.UUID) -> datetime | None:
+        """When the channel's views were last stored (None: never)."""
+        ...
+
+    async def conversion_counts(self, first: date, last: date) -> list[DayCount]:
+        """Per channel, SKU and UTC day in [first, last]: the views stored, and the orders
+        and units of the lines placed that day (each alone: a count the other lacks is 0)."""
         ...

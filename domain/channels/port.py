@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -182,6 +182,17 @@ class ChannelPort(Protocol):
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
         """A verified inbound request as an event; raises ChannelRejected on a bad payload."""
+        ...
+
+
+@runtime_checkable
+class ListingViews(Protocol):
+    """A port whose channel reports how often buyers viewed its listings per day (eBay's
+    Analytics traffic report: LISTING_VIEWS_TOTAL)."""
+
+    async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
+        """Views on `day` of the listing showing each SKU (by the SKU's channel ids). The
+        channel counts per listing: a listing of several SKUs gives each the same figure."""
         ...
 
 

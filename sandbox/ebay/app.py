@@ -14,7 +14,9 @@ Control routes, for processes and benchmarks: `POST /_sandbox/orders {"lines": [
 (a buyer checks out; its notifications go out before the answer), `POST /_sandbox/subscribe
 {"endpoint"}` (the notification destination, after the challenge), `POST /_sandbox/seed`
 (published listings made at once, for benchmarks), `POST /_sandbox/faults` (as Shopify's),
-`POST /_sandbox/deliver`, and `GET /_sandbox/state`.
+`POST /_sandbox/deliver`, `POST /_sandbox/views {"sku", "views", "day"?}` (buyers view the
+listing showing the SKU; read back through the Analytics API's traffic report, see
+`sandbox.ebay.traffic`) and `GET /_sandbox/state`.
 """
 
 from __future__ import annotations
@@ -50,12 +52,15 @@ from sandbox.ebay.errors import (
 from sandbox.ebay.notifications import ORDER_CONFIRMATION, Notifier
 from sandbox.ebay.orders import Order, OrderBook
 from sandbox.ebay.store import Store
+from sandbox.ebay.traffic import Views, traffic_report
 from sandbox.shopify.faults import Faults
 
 TOKEN_PATH: Final = "/identity/v1/oauth2/token"
 TOKEN_SECONDS: Final = 7200
+ANALYTICS: Final = "sell_analytics_v1"
+TRAFFIC_PATH: Final = "/sell/analytics/v1/traffic_report"
 DAILY_QUOTAS: Final = {spec.INVENTORY: 2_000_000, spec.FULFILLMENT: 100_000,
-                       spec.NOTIFICATION: 10_000}  # fmt: skip
+                       spec.NOTIFICATION: 10_000, ANALYTICS: 400}  # fmt: skip
 FAILURES: Final = {
     500: None,  # eBay's own errors[] body (see _failure)
     502: ("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
@@ -111,6 +116,8 @@ class EbaySandbox:
         self.tokens: dict[str, datetime] = {}
         self.calls: list[dict[str, Any]] = []
         self.violations: list[str] = []
+        self.views: Views = {}  # (listing id, day) -> views of its View Item page
+        self.transactions: Views = {}  # (listing id, day) -> line items sold
         self._background = deliver_in_background
         self._handlers = _handlers(self)
         self.app = Starlette(
@@ -122,6 +129,8 @@ class EbaySandbox:
                 Route("/_sandbox/subscribe", self._subscribe, methods=["POST"]),
                 Route("/_sandbox/seed", self._seed, methods=["POST"]),
                 Route("/_sandbox/state", self._state, methods=["GET"]),
+                Route("/_sandbox/views", self._view, methods=["POST"]),
+                Route(TRAFFIC_PATH, self._traffic, methods=["GET"]),
                 Route("/{path:path}", self._api, methods=["GET", "POST", "PUT", "DELETE"]),
             ],
             lifespan=self._lifespan,
@@ -132,7 +141,12 @@ class EbaySandbox:
     async def place_order(self, lines: list[tuple[str, int]], buyer: str = "buyer_one") -> Order:
         """A buyer checks out; one ORDER_CONFIRMATION per line item is sent."""
         order = self.orders.place(lines, buyer)
+        today = self.now().date()
         for line in order.lines:
+            offer = self.store.listed_offer(line.sku)
+            if offer is not None and offer.listing_id:
+                key = (offer.listing_id, today)
+                self.transactions[key] = self.transactions.get(key, 0) + 1
             self.notifier.publish(
                 ORDER_CONFIRMATION,
                 {"orderId": order.order_id, "lineItemId": line.line_id, "sku": line.sku},
@@ -166,6 +180,15 @@ class EbaySandbox:
         return JSONResponse(
             {"access_token": token, "expires_in": TOKEN_SECONDS, "token_type": "User Access Token"}
         )
+
+    def view(self, sku: str, views: int, day: date | None = None) -> str:
+        """Buyers open the View Item page of the listing showing `sku`; its listing id."""
+        offer = self.store.listed_offer(sku)
+        if offer is None or not offer.listing_id or views < 0:
+            raise ValueError(f"no listing shows {sku!r}")
+        key = (offer.listing_id, day or self.now().date())
+        self.views[key] = self.views.get(key, 0) + views
+        return offer.listing_id
 
     def expire_tokens(self) -> None:
         """Every user token stops working (as when eBay revokes them)."""
@@ -211,6 +234,21 @@ class EbaySandbox:
             cut = response.body[: len(response.body) // 2]
             return Response(cut, status, media_type="application/json")
         return response
+
+    async def _traffic(self, request: Request) -> Response:
+        """The Analytics API's getTrafficReport (no published spec kept here to check it)."""
+        injected = self._injected(request)
+        if injected is not None:
+            return injected
+        op = spec.Operation(ANALYTICS, "GET", "/traffic_report", None, {}, frozenset())
+        try:
+            self._gate(request, op, b"")
+            query = {k: v[-1] for k, v in parse_qs(request.url.query).items()}
+            body = traffic_report(query, self.views, self.transactions,
+                                  set(self.store.listings), self.now().date())  # fmt: skip
+        except EbayError as failure:
+            return self._answer(request, None, failure.status, failure.body())
+        return self._answer(request, None, 200, body)
 
     def _injected(self, request: Request) -> Response | None:
         throttle = self.faults.take_throttle()
@@ -308,6 +346,16 @@ class EbaySandbox:
         except (KeyError, TypeError, ValueError, EbayError) as problem:
             return JSONResponse({"error": repr(problem)}, 400)
         return JSONResponse({"listings": listed})
+
+    async def _view(self, request: Request) -> Response:
+        """POST {"sku", "views", "day"?: "2026-12-01"}: buyers view the SKU's listing."""
+        given = json.loads(await request.body() or b"{}")
+        try:
+            day = date.fromisoformat(given["day"]) if given.get("day") else None
+            listing_id = self.view(str(given["sku"]), int(given["views"]), day)
+        except (KeyError, TypeError, ValueError) as problem:
+            return JSONResponse({"error": str(problem)}, 400)
+        return JSONResponse({"listingId": listing_id})
 
     async def _faults(self, request: Request) -> Response:
         self.faults.configure(json.loads(await request.body() or b"{}"))

@@ -15,14 +15,14 @@ those that moved from what the hub last confirmed: the read that follows finds t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Final
 from urllib.parse import quote
 
 from adapters.channel_kit.calls import chunks
 from adapters.channel_kit.change_cursor import ChangeCursor
 from adapters.channel_kit.timestamps import parse_time
-from adapters.channels.ebay import notifications
+from adapters.channels.ebay import notifications, traffic
 from adapters.channels.ebay.client import FULFILLMENT, INVENTORY, NOTIFICATION, EbayClient
 from adapters.channels.ebay.errors import SYSTEM_ERROR, describe, entries, error_ids
 from adapters.channels.ebay.listings import Listings
@@ -214,6 +214,11 @@ class EbayChannel:
                 if isinstance(quantity, int):
                     found[str(response.get("sku"))] = quantity
         return found
+
+    # Views (the Analytics API's traffic report)
+
+    async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
+        return await traffic.read_views(self._client, refs, day)
 
     # Reconciliation
 

@@ -42,7 +42,10 @@ DAY: Final = 86_400.0
 INVENTORY: Final = "/sell/inventory/v1"
 FULFILLMENT: Final = "/sell/fulfillment/v1"
 NOTIFICATION: Final = "/commerce/notification/v1"
-DAILY_QUOTAS: Final = {INVENTORY: 2_000_000, FULFILLMENT: 100_000, NOTIFICATION: 10_000}
+ANALYTICS: Final = "/sell/analytics/v1"
+# The Analytics API's quota is far smaller: the hub reads each listing's views a few times a day.
+DAILY_QUOTAS: Final = {INVENTORY: 2_000_000, FULFILLMENT: 100_000, NOTIFICATION: 10_000,
+                       ANALYTICS: 400}  # fmt: skip
 
 
 def quota_bucket(per_day: int) -> BucketSpec:

@@ -13,6 +13,7 @@ exact while 2·x·p stays below 9.2e18).
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.db.dialect import is_postgresql
 from adapters.db.line_units import cancelled_units, kept_units, returned_units
 from adapters.db.tables import (
+    channel_views,
     channels,
     inventory_items,
     order_conflicts,
@@ -46,6 +48,7 @@ from adapters.db.tables import (
     variants,
 )
 from domain.analytics.channels import CallStats, ConflictCount
+from domain.analytics.conversion import DayCount
 from domain.analytics.sales import Dimension, FeeSums, LineSums, OrderCounts, SalesQuery
 from domain.analytics.stockouts import Spell
 from domain.catalog.rate_history import Segment
@@ -367,6 +370,45 @@ class SqlSalesRepository:
             .order_by(s.channel_id, s.sku, s.started_at)
         )
         return [Spell(*row) for row in await self._conn.execute(stmt)]
+
+    async def record_views(
+        self, channel_id: uuid.UUID, day: date, views: Mapping[str, int], at: datetime
+    ) -> None:
+        w = channel_views.c
+        await self._conn.execute(
+            channel_views.delete().where(w.channel_id == channel_id, w.day == day)
+        )
+        if views:
+            await self._conn.execute(
+                channel_views.insert(),
+                [{"channel_id": channel_id, "sku": sku, "day": day, "views": n, "read_at": at}
+                 for sku, n in sorted(views.items())],
+            )  # fmt: skip
+
+    async def views_read_at(self, channel_id: uuid.UUID) -> datetime | None:
+        w = channel_views.c
+        found: datetime | None = await self._conn.scalar(
+            select(func.max(w.read_at)).where(w.channel_id == channel_id)
+        )
+        if found is not None and found.tzinfo is None:  # an aggregate skips the column's type
+            found = found.replace(tzinfo=UTC)
+        return found
+
+    async def conversion_counts(self, first: date, last: date) -> list[DayCount]:
+        w = channel_views.c
+        viewed = select(w.channel_id, w.sku, w.day, w.views).where(w.day >= first, w.day <= last)
+        found = [DayCount(r.channel_id, r.sku, r.day, views=int(r.views))
+                 for r in await self._conn.execute(viewed)]  # fmt: skip
+        ordered = (
+            select(_l.channel_id, _l.sku, _l.placed_day, func.count(func.distinct(_l.order_id)),
+                   func.sum(_l.quantity))
+            .where(_l.placed_day >= _day_number(first, 0), _l.placed_day <= _day_number(last, 0),
+                   _l.sku.is_not(None))
+            .group_by(_l.channel_id, _l.sku, _l.placed_day)
+        )  # fmt: skip
+        found += [DayCount(r[0], r[1], _date(r[2]), orders=int(r[3]), units=int(r[4] or 0))
+                  for r in await self._conn.execute(ordered)]  # fmt: skip
+        return found
 
 
 def _date(day_number: int) -> date:

@@ -22,7 +22,7 @@ from sandbox.ebay.orders import stamp
 from tests.api.test_webhooks import ALERTS, INBOX, HeldJobs
 from tests.contract.channel import Delivery, HubSide
 from tests.contract.ebay import CREDENTIALS, EbayUnderTest, ebay
-from tests.contract.hub import MUG, Hub, open_hub
+from tests.contract.hub import MUG, SHIRTS, Hub, open_hub
 from tests.integration.sync.shop import Clock
 
 SALES = 1000
@@ -154,3 +154,54 @@ async def test_an_expired_token_is_refreshed_once_and_the_call_goes_through(hub:
     await hub.settle()
     assert (await hub.channel.item(MUG)).quantity == 6  # type: ignore[union-attr]
     assert len(sandbox.tokens) == 2
+
+
+CONVERSION = """
+query($from: DateTime!, $to: DateTime!, $byDay: Boolean!) {
+  conversionReport(from: $from, to: $to, byDay: $byDay) {
+    firstDay lastDay rows { channelId sku day views orders units conversionPercent }
+    series(metric: "conversion_percent") { key points { x y } }
+  }
+}"""
+
+
+async def test_the_views_ebay_reports_become_conversion_per_sku_and_day(hub: Hub) -> None:
+    """eBay counts views per listing (its traffic report): the two shirts share one
+    variation listing, so its 7 views count for each. Orders: MUG 2 orders, 3 units today."""
+    sandbox = sandbox_of(hub).sandbox
+    today = hub.clock().date()
+    yesterday = today - timedelta(days=1)
+    sandbox.view(MUG, 40)
+    sandbox.view(MUG, 10, yesterday)
+    sandbox.view("TS-M-RED", 7)
+    await hub.channel.sell([(MUG, 2)], Delivery.ONCE)
+    await hub.channel.sell([(MUG, 1)], Delivery.ONCE)
+    await hub.settle()
+
+    stored = await hub.run("read_channel_views")
+    sandbox.view(MUG, 1000)  # read within the hour: not asked again, not stored
+    again = await hub.run("read_channel_views")
+    span = {"from": f"{yesterday}T00:00:00Z", "to": f"{today + timedelta(days=1)}T00:00:00Z"}
+    by_day = (await hub.call(CONVERSION, **span, byDay=True))["conversionReport"]
+    whole = (await hub.call(CONVERSION, **span, byDay=False))["conversionReport"]
+    csv = await hub.http.get("/reports/conversion.csv", params=span,
+                             headers={"Authorization": f"Bearer {hub.key}"})  # fmt: skip
+
+    assert (stored, again) == (14, 0)  # 7 SKUs x 2 days, once
+    c, d0, d1 = hub.channel_id, str(yesterday), str(today)
+    assert (by_day["firstDay"], by_day["lastDay"]) == (d0, d1)
+    rows = [tuple(r.values()) for r in by_day["rows"]]
+    assert rows[:2] == [(c, MUG, d0, 10, 0, 0, "0.00"), (c, MUG, d1, 40, 2, 3, "5.00")]
+    assert rows[2:] == [
+        (c, shirt, day, views, 0, 0, "0.00" if views else None)
+        for shirt in sorted(SHIRTS) for day, views in ((d0, 0), (d1, 7))
+    ]  # fmt: skip
+    assert by_day["series"][0] == {
+        "key": f"{c} / {MUG}", "points": [{"x": d0, "y": "0.00"}, {"x": d1, "y": "5.00"}]
+    }  # fmt: skip
+    assert [tuple(r.values()) for r in whole["rows"]][0] == (c, MUG, None, 50, 2, 3, "4.00")
+    assert csv.status_code == 200
+    assert csv.text.splitlines()[:2] == [
+        "channel,sku,day,views,orders,units,conversion_percent", f"{c},{MUG},,50,2,3,4.00",
+    ]  # fmt: skip
+    assert sandbox.violations == []

@@ -1,0 +1,58 @@
+"""Reading the views channels report: per channel, SKU and day, as the channel counts them.
+
+A channel whose port reports views (`ListingViews`: eBay's traffic report) is asked for each
+day, for every SKU it lists; the figures replace what was stored for that day (a day re-read
+while it is still going on grows). Channels that report no views are left alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from domain.channels.port import ChannelConnector, ListingViews
+from domain.ports import UnitOfWorkFactory
+
+PAGE = 500
+
+
+async def read_views(
+    uows: UnitOfWorkFactory,
+    connector: ChannelConnector,
+    channel_id: uuid.UUID,
+    days: Sequence[date],
+    now: datetime,
+) -> int:
+    """Read and store the channel's views of `days`; how many (SKU, day) figures were stored."""
+    async with uows(readonly=True) as uow:
+        channel = await uow.channels.get(channel_id)
+        config = await uow.channel_configs.get(channel_id)
+        sealed = await uow.channel_configs.credentials(channel_id)
+    if channel is None or config is None or not config.sync_enabled:
+        return 0
+    port = connector.connect(channel, config, sealed)
+    if not isinstance(port, ListingViews):
+        return 0
+    refs = await _listed_refs(uows, channel_id)
+    stored = 0
+    for day in days:
+        views = await port.read_views(refs, day) if refs else {}
+        async with uows() as uow:
+            await uow.sales.record_views(channel_id, day, views, now)
+            await uow.commit()
+        stored += len(views)
+    return stored
+
+
+async def _listed_refs(uows: UnitOfWorkFactory, channel_id: uuid.UUID) -> dict[str, dict[str, str]]:
+    """The channel's ids of every SKU it lists."""
+    found: dict[str, dict[str, str]] = {}
+    after: str | None = None
+    async with uows(readonly=True) as uow:
+        while True:
+            page = await uow.listings.listed_items(channel_id, after_sku=after, first=PAGE)
+            found.update({item.sku: dict(item.refs) for _, item in page if item.refs})
+            if len(page) < PAGE:
+                return found
+            after = page[-1][1].sku

@@ -1,0 +1,37 @@
+"""Analytics jobs: read the listing views channels report, for the conversion report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from adapters.logging import get_logger
+from domain.analytics.views import read_views
+from domain.channels.port import ChannelFailure
+from domain.jobs import JobContext
+
+log = get_logger(__name__)
+
+# A channel's views are read again once those stored are this old (eBay's Analytics API
+# allows few calls a day; its figures are updated about daily).
+READ_EVERY = timedelta(hours=1)
+
+
+async def read_channel_views(ctx: JobContext) -> int:
+    """Yesterday's views (settled by now) and today's so far, of every channel that reports
+    them and was not read within the hour; a channel that fails is logged and read again at
+    the next run."""
+    now = ctx["relay"].clock()  # the relay's clock: the suite's, under test
+    days = [now.date() - timedelta(days=1), now.date()]
+    async with ctx["uow"](readonly=True) as uow:
+        channels = await uow.channels.all()
+        last = {c.id: await uow.sales.views_read_at(c.id) for c in channels}
+    stored = 0
+    for channel in channels:
+        read_at = last[channel.id]
+        if read_at is not None and now - read_at < READ_EVERY:
+            continue
+        try:
+            stored += await read_views(ctx["uow"], ctx["relay"].connector, channel.id, days, now)
+        except ChannelFailure as failure:
+            log.warning("views.read_failed", channel=str(channel.id), error=failure.message)
+    return stored
