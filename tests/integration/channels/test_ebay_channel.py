@@ -199,7 +199,7 @@ async def test_the_views_ebay_reports_become_conversion_per_sku_and_day(hub: Hub
     assert by_day["series"][0] == {
         "key": f"{c} / {MUG}", "points": [{"x": d0, "y": "0.00"}, {"x": d1, "y": "5.00"}]
     }  # fmt: skip
-    assert [tuple(r.values()) for r in whole["rows"]][0] == (c, MUG, None, 50, 2, 3, "4.00")
+    assert tuple(whole["rows"][0].values()) == (c, MUG, None, 50, 2, 3, "4.00")
     assert csv.status_code == 200
     assert csv.text.splitlines()[:2] == [
         "channel,sku,day,views,orders,units,conversion_percent", f"{c},{MUG},,50,2,3,4.00",
