@@ -138,9 +138,15 @@ class EbaySandbox:
 
     # What the buyers and the merchant do --------------------------------------------------
 
-    async def place_order(self, lines: list[tuple[str, int]], buyer: str = "buyer_one") -> Order:
-        """A buyer checks out; one ORDER_CONFIRMATION per line item is sent."""
-        order = self.orders.place(lines, buyer)
+    async def place_order(
+        self,
+        lines: list[tuple[str, int]],
+        buyer: str = "buyer_one",
+        ship_to: dict[str, str] | None = None,
+    ) -> Order:
+        """A buyer checks out (to `ship_to`, an Address, when given); one ORDER_CONFIRMATION
+        per line item is sent."""
+        order = self.orders.place(lines, buyer, ship_to)
         today = self.now().date()
         for line in order.lines:
             offer = self.store.listed_offer(line.sku)
@@ -315,12 +321,15 @@ class EbaySandbox:
         return JSONResponse({"delivered": await self.deliver_notifications()})
 
     async def _place(self, request: Request) -> Response:
-        """POST {"lines": [["SKU", 1], ...], "buyer"?}: a buyer checks out (its notifications
-        sent before the answer); 409 when the listing cannot sell that many."""
+        """POST {"lines": [["SKU", 1], ...], "buyer"?, "shipTo"?: {"countryCode", ...}}: a
+        buyer checks out (its notifications sent before the answer); 409 when the listing
+        cannot sell that many."""
         given = json.loads(await request.body() or b"{}")
         try:
             lines = [(str(sku), int(quantity)) for sku, quantity in given["lines"]]
-            order = await self.place_order(lines, str(given.get("buyer") or "buyer_one"))
+            ship_to = {str(k): str(v) for k, v in given["shipTo"].items()} if given.get(
+                "shipTo") else None  # fmt: skip
+            order = await self.place_order(lines, str(given.get("buyer") or "buyer_one"), ship_to)
         except (KeyError, TypeError, ValueError) as problem:
             return JSONResponse({"error": str(problem)}, 409)
         return JSONResponse(order.shown(), 201)

@@ -75,6 +75,9 @@ class Order:
     buyer: str
     cancelled: bool = False
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    # Where it ships (an Address: addressLine1, city, stateOrProvince, postalCode, countryCode);
+    # None: the sandbox shows no fulfillment instructions.
+    ship_to: dict[str, str] | None = None
 
     def shown(self) -> dict[str, Any]:
         """The Order resource."""
@@ -118,7 +121,18 @@ class Order:
                 for ln in self.lines
             ],
             "fulfillmentHrefs": [f.fulfillment_id for f in self.fulfillments],
+            **self._instructions(),
         }  # fmt: skip
+
+    def _instructions(self) -> dict[str, Any]:
+        if self.ship_to is None:
+            return {}
+        step = {"shipTo": {"fullName": self.buyer, "contactAddress": dict(self.ship_to)},
+                "shippingCarrierCode": "USPS", "shippingServiceCode": "USPSPriority"}  # fmt: skip
+        return {"fulfillmentStartInstructions": [
+            {"fulfillmentInstructionsType": "SHIP_TO", "ebaySupportedFulfillment": False,
+             "shippingStep": step}
+        ]}  # fmt: skip
 
     def fulfillment_shown(self, fulfillment: Fulfillment) -> dict[str, Any]:
         return {
@@ -147,11 +161,17 @@ class OrderBook:
             moment = order.modified + timedelta(milliseconds=1)
         return moment
 
-    def place(self, lines: list[tuple[str, int]], buyer: str = "buyer_one") -> Order:
+    def place(
+        self,
+        lines: list[tuple[str, int]],
+        buyer: str = "buyer_one",
+        ship_to: dict[str, str] | None = None,
+    ) -> Order:
         """A buyer checks out: each line as the listing's stock allows (refused otherwise)."""
         now = self._tick()
         number = self._store.next_id(5)
-        order = Order(f"12-{number[:5]}-{self._store.next_id(5)}", now, now, [], buyer)
+        order = Order(f"12-{number[:5]}-{self._store.next_id(5)}", now, now, [], buyer,
+                      ship_to=ship_to)  # fmt: skip
         for sku, quantity in lines:
             offer = self._store.listed_offer(sku)
             if offer is None or self._store.buyable(sku) < quantity:

@@ -54,9 +54,35 @@ def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
         status=_status(order),
         lines=tuple(lines),
         customer={"name": buyer.get("username")},
-        raw=dict(order),
+        raw={**order, "shipping_address": _ship_to(order)},
         fees=(ChannelFee(MARKETPLACE_FEE, fee),) if fee is not None else (),
     )
+
+
+# eBay's Address fields -> the hub's address words (what zones and customer matching read).
+ADDRESS_WORDS: Final = {
+    "addressLine1": "line1", "addressLine2": "line2", "city": "city",
+    "stateOrProvince": "province_code", "postalCode": "zip", "countryCode": "country",
+}  # fmt: skip
+
+
+def _ship_to(order: Mapping[str, Any]) -> dict[str, str]:
+    """The first shipping step's address, in the hub's address words (empty when none)."""
+    steps = order.get("fulfillmentStartInstructions")
+    first = steps[0] if isinstance(steps, list) and steps else None
+    address = _dig(first, "shippingStep", "shipTo", "contactAddress")
+    if not isinstance(address, Mapping):
+        return {}
+    return {ours: str(address[theirs])[:200] for theirs, ours in ADDRESS_WORDS.items()
+            if isinstance(address.get(theirs), str)}  # fmt: skip
+
+
+def _dig(node: object, *path: str) -> object:
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
 
 
 def _status(order: Mapping[str, Any]) -> str:
