@@ -170,13 +170,11 @@ async def _orders_of(
 
 
 def _one_address(orders: Sequence[Order]) -> None:
-    """A parcel has one label: the orders packed together ship to one address."""
-    first = address_key(orders[0])
-    for n, order in enumerate(orders):
-        key = address_key(order)
-        if key is None:
-            raise InvalidInput("the order has no shipping address", field=f"orders[{n}].orderId")
-        if key != first:
+    """A parcel has one label: the addresses the orders have must be one. An order with none
+    on record (a channel that does not give it) goes by the others'."""
+    known = [(n, key) for n, o in enumerate(orders) if (key := address_key(o)) is not None]
+    for n, key in known:
+        if key != known[0][1]:
             raise InvalidInput(
                 "the orders of one parcel ship to one address: this one goes elsewhere",
                 field=f"orders[{n}].orderId",
