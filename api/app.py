@@ -18,6 +18,7 @@ from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
+from api.packing_slip import packing_slip_page
 from api.rate_limits import RateLimits
 from api.report_download import report_download
 from api.schema import build_schema
@@ -85,6 +86,11 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
         Route("/reports/{name}.csv", report_download(container, authenticator), methods=["GET"]),
+        Route(
+            "/packing-slips/{parcel_id}.html",
+            packing_slip_page(container, authenticator),
+            methods=["GET"],
+        ),
         Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
         *mounts,
     ]

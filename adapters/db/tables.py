@@ -155,6 +155,9 @@ stock_levels = Table(
     Column("on_hand", Integer, nullable=False),
     Column("reserved", Integer, nullable=False),
     Column("version", Integer, nullable=False),
+    # Where the SKU's units sit at the location (aisle-shelf), for pick lists; not a stock
+    # figure, so setting it moves no version.
+    Column("bin", String(32), nullable=True),
     UniqueConstraint("sku", "location_id", name="uq_stock_levels_sku_location"),
     # The invariant the whole inventory rests on, enforced by the database itself.
     CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within_on_hand"),
@@ -627,6 +630,8 @@ orders = Table(
     ),
 )
 
+TO_PICK = "status IN ('allocated', 'partially_shipped') AND stage IS NULL"
+
 order_lines = Table(
     "order_lines",
     metadata,
@@ -649,6 +654,7 @@ order_lines = Table(
     # The variant's cost when the line was sold (or mapped to its SKU): its cost of goods.
     Column("unit_cost_minor", BigInteger, nullable=True),
     Column("cost_currency", String(3), nullable=True),
+    Column("stage", String(16), nullable=True),  # picked / packed (domain PickStage)
     # The order's channel and placing time (and its day), copied for the reports: they sum
     # lines without joining their orders.
     Column("channel_id", Uuid, nullable=False),
@@ -664,6 +670,14 @@ order_lines = Table(
         "sku",
         postgresql_where=text("status = 'short'"),
         sqlite_where=text("status = 'short'"),
+    ),
+    # Lines waiting to be picked, per location, oldest placed first (pick lists).
+    Index(
+        "ix_order_lines_to_pick",
+        "location_id",
+        "placed_at",
+        postgresql_where=text(TO_PICK),
+        sqlite_where=text(TO_PICK),
     ),
 )
 
@@ -751,7 +765,10 @@ shipments = Table(
     Column("lines", JsonDocument, nullable=False),
     Column("channel_shipment_id", String(200), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Shipments of several orders in one physical parcel share it (None: a parcel of its own).
+    Column("parcel_id", Uuid, nullable=True),
     Index("ix_shipments_order_id", "order_id"),
+    Index("ix_shipments_parcel_id", "parcel_id"),
 )
 
 channel_cursors = Table(

@@ -31,6 +31,7 @@ from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
 from api.schema.orders.mutations import OrdersMutation
+from api.schema.orders.picking import PickingMutation, PickingQuery
 from api.schema.orders.queries import OrdersQuery
 from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
@@ -53,6 +54,7 @@ Query = merge_types(
         StorefrontQuery,
         SyncInboundQuery,
         OrdersQuery,
+        PickingQuery,
         CustomersQuery,
         ReportsQuery,
         StockReportsQuery,
@@ -71,6 +73,7 @@ Mutation = merge_types(
         SyncInboundMutation,
         OrdersMutation,
         OrderRoutingMutation,
+        PickingMutation,
         CustomersMutation,
     ),
 )

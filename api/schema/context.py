@@ -48,6 +48,17 @@ class Context:
             found = {location.id: location for location in await uow.inventory.list_locations()}
         return [found.get(i) for i in ids]
 
+    @cached_property
+    def bins(self) -> DataLoader[tuple[str, uuid.UUID], str | None]:
+        """Levels' bins by (SKU, location), read once per batch of asks (not cached, as
+        `locations`)."""
+        return DataLoader(self._bins, cache=False)
+
+    async def _bins(self, slots: Sequence[tuple[str, uuid.UUID]]) -> list[str | None]:
+        async with self.container.uow(readonly=True) as uow:
+            found = await uow.inventory.bins(slots)
+        return [found.get(slot) for slot in slots]
+
     def customer_histories(self, currency: str) -> DataLoader[uuid.UUID, History]:
         """Customers' histories in `currency`, read together for a page of customers."""
         loader = self._histories.get(currency)

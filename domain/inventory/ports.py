@@ -58,6 +58,16 @@ class InventoryRepository(Protocol):
         """Create the (SKU, location) level at zero if it does not exist."""
         ...
 
+    async def set_bin(self, sku: str, location_id: uuid.UUID, bin: str | None) -> None:
+        """Set (None: clear) the bin of an existing level; its stock figures stay."""
+        ...
+
+    async def bins(
+        self, slots: Sequence[tuple[str, uuid.UUID]]
+    ) -> dict[tuple[str, uuid.UUID], str]:
+        """The bins set among these (SKU, location) levels."""
+        ...
+
     async def change_level(
         self,
         sku: str,

@@ -13,7 +13,7 @@ def order_event(order: Order, kind: str, detail: str | None = None) -> Event:
         ORDER_TOPIC,
         {
             # created, status_changed, allocated, conflict, shipped, delivered, cancelled,
-            # line_cancelled, returned, line_mapped
+            # line_cancelled, returned, line_mapped, picked, packed
             "kind": kind,
             "orderId": str(order.id),
             "channelId": str(order.channel_id),

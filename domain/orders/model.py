@@ -33,6 +33,14 @@ class LineStatus(StrEnum):
     RETURNED = "returned"
 
 
+class PickStage(StrEnum):
+    """Where the warehouse is with a reserved line's units left to ship (None: not picked).
+    Picked and packed lines still hold their reservation: the stock leaves when they ship."""
+
+    PICKED = "picked"
+    PACKED = "packed"
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     name: str | None = None
@@ -57,6 +65,7 @@ class OrderLine:
     routed_by: str | None = None  # which rule chose the location
     shipped_quantity: int = 0
     discount_minor: int = 0  # taken off the line's price (all its units), in its currency
+    stage: PickStage | None = None  # picked or packed at its location, not shipped yet
 
     @property
     def left_to_ship(self) -> int:
@@ -155,3 +164,10 @@ class Shipment:
     created_at: datetime
     channel_shipment_id: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    # The physical parcel: shipments of several orders packed together share it (one
+    # tracking number); each order's channel is told of its own shipment.
+    parcel_id: uuid.UUID | None = None
+
+    @property
+    def parcel(self) -> uuid.UUID:
+        return self.parcel_id or self.id

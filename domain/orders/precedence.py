@@ -58,4 +58,6 @@ def precedence(order: Order) -> tuple[datetime, datetime, str]:
 
 def takeable(order: Order, channel: Channel) -> bool:
     """Whether a conflict may take back the units `order` (sold on `channel`) holds."""
+    if any(line.stage is not None for line in order.lines):
+        return False  # its units are off the shelf, picked or packed for it
     return order.status in TAKEABLE and not channel.kind.refuses_at_checkout

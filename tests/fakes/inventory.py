@@ -138,6 +138,19 @@ class FakeInventoryRepository:
         self._check_keys(sku, location_id)
         self._t.levels.setdefault((sku, location_id), StockLevel(sku, location_id, 0, 0, 0))
 
+    async def set_bin(self, sku: str, location_id: uuid.UUID, bin: str | None) -> None:
+        if (sku, location_id) not in self._t.levels:
+            return  # an UPDATE of no row
+        if bin is None:
+            self._t.bins.pop((sku, location_id), None)
+        else:
+            self._t.bins[(sku, location_id)] = bin
+
+    async def bins(
+        self, slots: Sequence[tuple[str, uuid.UUID]]
+    ) -> dict[tuple[str, uuid.UUID], str]:
+        return {slot: self._t.bins[slot] for slot in slots if slot in self._t.bins}
+
     def _check_keys(self, sku: str, location_id: uuid.UUID) -> None:
         if sku not in self._t.items:
             raise ConstraintViolation(f"stock_levels.sku {sku!r}: no such item")

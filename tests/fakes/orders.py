@@ -113,6 +113,7 @@ class FakeOrderRepository:
                 reservation_id=new.reservation_id,
                 routed_by=new.routed_by,
                 shipped_quantity=new.shipped_quantity,
+                stage=new.stage,
             )
             if (new := changed.get(line.id)) is not None
             else line
@@ -232,6 +233,34 @@ class FakeOrderRepository:
 
     async def get_shipment(self, shipment_id: uuid.UUID) -> Shipment | None:
         return self._t.shipments.get(shipment_id)
+
+    async def parcel(self, parcel_id: uuid.UUID) -> list[Shipment]:
+        return sorted(
+            (s for s in self._t.shipments.values() if s.parcel == parcel_id),
+            key=lambda s: (s.created_at, s.id),
+        )
+
+    async def line_orders(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        wanted = set(line_ids)
+        return {
+            line.id: order.id
+            for order in self._t.orders.values()
+            for line in order.lines
+            if line.id in wanted
+        }
+
+    async def orders_to_pick(self, location_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
+        waiting = (LineStatus.ALLOCATED, LineStatus.PARTIALLY_SHIPPED)
+        found = [
+            order
+            for order in self._t.orders.values()
+            if any(
+                ln.location_id == location_id and ln.status in waiting and ln.stage is None
+                for ln in order.lines
+            )
+        ]
+        found.sort(key=lambda o: (o.placed_at, o.id))
+        return [o.id for o in found[:limit]]
 
     async def set_channel_shipment(self, shipment_id: uuid.UUID, channel_id: str) -> None:
         stored = self._t.shipments.get(shipment_id)

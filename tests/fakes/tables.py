@@ -58,6 +58,7 @@ class Tables:
     locations: dict[uuid.UUID, Location] = field(default_factory=dict)
     items: dict[str, InventoryItem] = field(default_factory=dict)
     levels: dict[tuple[str, uuid.UUID], StockLevel] = field(default_factory=dict)
+    bins: dict[tuple[str, uuid.UUID], str] = field(default_factory=dict)
     movements: list[Movement] = field(default_factory=list)
     reservations: dict[uuid.UUID, Reservation] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)

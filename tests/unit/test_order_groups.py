@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from api.schema.orders.groups import GroupRule, order_groups, ready_at
+from domain.orders.groups import GroupRule, order_groups, ready_at
 from domain.orders.model import Customer, LineStatus, Order, OrderLine, OrderStatus
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

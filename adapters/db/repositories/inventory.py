@@ -11,7 +11,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -102,6 +113,8 @@ def _movement(row: Any) -> Movement:
         reservation_id=row.reservation_id,
     )
 
+
+BIN_BATCH = 500  # (SKU, location) pairs per read: two parameters each
 
 _SNAPSHOT = (
     select(
@@ -275,6 +288,26 @@ class SqlInventoryRepository:
             )
             .on_conflict_do_nothing()
         )
+
+    async def set_bin(self, sku: str, location_id: uuid.UUID, bin: str | None) -> None:
+        c = stock_levels.c
+        await self._conn.execute(
+            update(stock_levels).where(c.sku == sku, c.location_id == location_id).values(bin=bin)
+        )
+
+    async def bins(
+        self, slots: Sequence[tuple[str, uuid.UUID]]
+    ) -> dict[tuple[str, uuid.UUID], str]:
+        wanted = sorted(set(slots), key=lambda s: (s[0], str(s[1])))
+        c = stock_levels.c
+        found: dict[tuple[str, uuid.UUID], str] = {}
+        for start in range(0, len(wanted), BIN_BATCH):
+            chunk = wanted[start : start + BIN_BATCH]
+            stmt = select(c.sku, c.location_id, c.bin).where(
+                c.bin.is_not(None), tuple_(c.sku, c.location_id).in_(chunk)
+            )
+            found.update({(r.sku, r.location_id): r.bin for r in await self._conn.execute(stmt)})
+        return found
 
     async def change_level(
         self,

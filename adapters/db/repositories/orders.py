@@ -44,6 +44,7 @@ from domain.orders.model import (
     OrderFee,
     OrderLine,
     OrderStatus,
+    PickStage,
     Shipment,
     Transition,
     in_sequence,
@@ -110,6 +111,7 @@ def _line_row(line: OrderLine, position: int) -> dict[str, Any]:
         "routed_by": line.routed_by,
         "shipped_quantity": line.shipped_quantity,
         "discount_minor": line.discount_minor,
+        "stage": line.stage.value if line.stage else None,
     }
 
 
@@ -179,6 +181,7 @@ def _line(row: Any) -> OrderLine:
         routed_by=row.routed_by,
         shipped_quantity=row.shipped_quantity,
         discount_minor=row.discount_minor,
+        stage=PickStage(row.stage) if row.stage else None,
     )
 
 
@@ -365,6 +368,7 @@ class SqlOrderRepository:
                 "l_reservation": line.reservation_id,
                 "l_routed": line.routed_by,
                 "l_shipped": line.shipped_quantity,
+                "l_stage": line.stage.value if line.stage else None,
             }
             for line in sorted(lines, key=lambda ln: str(ln.id))
         ]
@@ -378,6 +382,7 @@ class SqlOrderRepository:
                 reservation_id=bindparam("l_reservation"),
                 routed_by=bindparam("l_routed"),
                 shipped_quantity=bindparam("l_shipped"),
+                stage=bindparam("l_stage"),
             ),
             changes,
         )
@@ -522,6 +527,7 @@ class SqlOrderRepository:
                 lines=[[str(line_id), quantity] for line_id, quantity in shipment.lines],
                 channel_shipment_id=shipment.channel_shipment_id,
                 created_at=shipment.created_at,
+                parcel_id=shipment.parcel_id,
             )
         )
 
@@ -535,6 +541,7 @@ class SqlOrderRepository:
             lines=tuple((uuid.UUID(line_id), int(qty)) for line_id, qty in row.lines),
             created_at=row.created_at,
             channel_shipment_id=row.channel_shipment_id,
+            parcel_id=row.parcel_id,
         )
 
     async def shipments(self, order_id: uuid.UUID) -> list[Shipment]:
@@ -550,6 +557,37 @@ class SqlOrderRepository:
             await self._conn.execute(select(shipments).where(shipments.c.id == shipment_id))
         ).first()
         return self._shipment(row) if row else None
+
+    async def parcel(self, parcel_id: uuid.UUID) -> list[Shipment]:
+        c = shipments.c
+        stmt = (
+            select(shipments)
+            .where(or_(c.parcel_id == parcel_id, and_(c.id == parcel_id, c.parcel_id.is_(None))))
+            .order_by(c.created_at, c.id)
+        )
+        return [self._shipment(r) for r in await self._conn.execute(stmt)]
+
+    async def line_orders(self, line_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        if not line_ids:
+            return {}
+        ln = order_lines.c
+        stmt = select(ln.id, ln.order_id).where(ln.id.in_(list(set(line_ids))))
+        return {r.id: r.order_id for r in await self._conn.execute(stmt)}
+
+    async def orders_to_pick(self, location_id: uuid.UUID, limit: int) -> list[uuid.UUID]:
+        ln = order_lines.c
+        stmt = (
+            select(ln.order_id)
+            .where(
+                ln.location_id == location_id,
+                ln.status.in_([LineStatus.ALLOCATED.value, LineStatus.PARTIALLY_SHIPPED.value]),
+                ln.stage.is_(None),
+            )
+            .group_by(ln.order_id, ln.placed_at)
+            .order_by(ln.placed_at, ln.order_id)
+            .limit(limit)
+        )
+        return [r.order_id for r in await self._conn.execute(stmt)]
 
     async def set_channel_shipment(self, shipment_id: uuid.UUID, channel_id: str) -> None:
         await self._conn.execute(

@@ -16,7 +16,7 @@ from api.schema.inventory.types import (
     StockLevel,
 )
 from api.schema.permissions import CanMutate, IsAdmin
-from domain.inventory import hold_requests, queries, reservations, setup, stock
+from domain.inventory import bins, hold_requests, queries, reservations, setup, stock
 from domain.inventory.results import StockResult
 
 
@@ -177,6 +177,24 @@ class ReservationPayload:
 
 
 @strawberry.input
+class SetBinInput:
+    sku: str
+    location_id: strawberry.ID
+    bin: str | None = strawberry.field(
+        description=f"1 to {bins.MAX_BIN} letters, digits, spaces or . _ / -; null or blank "
+        "clears it."
+    )
+
+
+@strawberry.type
+class SetBinPayload:
+    level: StockLevel | None = strawberry.field(
+        default=None, description="The level, its bin as now set."
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
 class AcknowledgeAlertInput:
     alert_id: strawberry.ID
 
@@ -300,6 +318,23 @@ class InventoryMutation:
             actor=info.context.actor,
         )
         return _stock_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[CanMutate],
+        description="Put a SKU's units at a location in a bin (where pick lists send the "
+        "picker); the level is made at zero if the location has none of it yet. No stock "
+        "figure changes.",
+    )
+    @user_errors_as(SetBinPayload)
+    async def set_bin(self, info: Info, input: SetBinInput) -> SetBinPayload:
+        uows = info.context.container.uow
+        location_id = parse_id(input.location_id, "locationId")
+        sku = input.sku.strip()
+        await bins.set_bin(uows, sku=sku, location_id=location_id, bin=input.bin)
+        async with uows(readonly=True) as uow:
+            snapshot = await uow.inventory.snapshot(sku)
+        at = snapshot.location_of(location_id) if snapshot else None
+        return SetBinPayload(level=StockLevel.from_domain(at.level, at) if at else None)
 
     @strawberry.mutation(permission_classes=[CanMutate])
     @user_errors_as(ReservationPayload)

@@ -90,6 +90,10 @@ class StockLevel:
     available: int
     version: int
 
+    @strawberry.field(description="Where its units sit at the location (setBin); null: none.")
+    async def bin(self, info: Info) -> str | None:
+        return await info.context.bins.load((self.sku, uuid.UUID(self.location.id)))
+
     @classmethod
     def from_domain(
         cls, level: model.StockLevel, at: model.LevelAtLocation | None = None

@@ -12,6 +12,7 @@ from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
 from api.schema.orders import checkout
+from api.schema.orders.refusals import logged_refusals
 from api.schema.orders.types import ConflictPolicy, LosingLines, Order, OrderConflict, Shipment
 from api.schema.permissions import CanMutate
 from domain.channels import policies
@@ -309,6 +310,7 @@ class OrdersMutation:
         "to ship is INVALID_QUANTITY, and nothing changes.",
     )
     @user_errors_as(ShipmentPayload)
+    @logged_refusals("createShipment")
     async def create_shipment(self, info: Info, input: CreateShipmentInput) -> ShipmentPayload:
         uows = info.context.container.uow
         try:

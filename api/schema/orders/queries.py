@@ -10,10 +10,10 @@ import strawberry
 from api.schema.context import Info
 from api.schema.errors import query_errors
 from api.schema.ids import parse_id
-from api.schema.orders.groups import order_groups
 from api.schema.orders.types import ConflictStatus, Order, OrderConflict, OrderGroup, OrderStatus
 from api.schema.pagination import Connection, connection, page_size
 from domain.orders import model
+from domain.orders.groups import order_groups
 from domain.orders.ports import OrderFilter as DomainOrderFilter
 
 GROUP_WINDOW = 500

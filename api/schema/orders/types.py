@@ -19,11 +19,11 @@ from strawberry.scalars import JSON
 from api.schema.catalog.types import Money
 from api.schema.context import Info
 from api.schema.inventory.types import LocationRef
-from api.schema.orders.groups import Group, GroupRule
 from domain.channels import policies
 from domain.errors import DomainError
 from domain.money import Money as DomainMoney
 from domain.orders import model
+from domain.orders.groups import Group, GroupRule
 
 # strawberry.enum marks the domain's own enum (and returns it): fields name that type.
 OrderStatus = model.OrderStatus
@@ -42,6 +42,14 @@ strawberry.enum(
     "at a location. SHORT: lost a last-unit conflict (backordered, or held for a person). "
     "PARTIALLY_SHIPPED: some units shipped (shippedQuantity), the rest still reserved. "
     "SHIPPED, CANCELLED, RETURNED.",
+)
+PickStage = model.PickStage
+strawberry.enum(
+    PickStage,
+    name="PickStage",
+    description="Where the warehouse is with an allocated line (null: not picked yet). "
+    "PICKED: taken from its bin (markPicked). PACKED: in its parcel, ready to ship "
+    "(markPacked). A picked line ships packed, from where it was picked.",
 )
 ConflictPolicy = policies.ConflictPolicy
 strawberry.enum(
@@ -111,6 +119,9 @@ class OrderLine:
     reservation_id: strawberry.ID | None
     routed_by: str | None = strawberry.field(description="The routing rule that chose it.")
     shipped_quantity: int
+    stage: PickStage | None = strawberry.field(
+        description="Picked or packed at its location; null until picked."
+    )
 
     @classmethod
     def from_domain(cls, line: model.OrderLine) -> OrderLine:
@@ -126,6 +137,7 @@ class OrderLine:
             reservation_id=strawberry.ID(str(line.reservation_id)) if line.reservation_id else None,
             routed_by=line.routed_by,
             shipped_quantity=line.shipped_quantity,
+            stage=line.stage,
         )
 
 
@@ -235,6 +247,11 @@ class Shipment:
         description="The channel's id for it, once the channel has been told."
     )
     created_at: datetime
+    parcel_id: strawberry.ID = strawberry.field(
+        description="The physical parcel: shared by the shipments of orders packed together "
+        "(shipParcel); else the shipment's own id. Its packing slip: "
+        "GET /packing-slips/{parcelId}.html."
+    )
 
     @classmethod
     def from_domain(cls, shipment: model.Shipment) -> Shipment:
@@ -249,6 +266,7 @@ class Shipment:
             ],
             channel_shipment_id=shipment.channel_shipment_id,
             created_at=shipment.created_at,
+            parcel_id=strawberry.ID(str(shipment.parcel)),
         )
 
 
@@ -374,8 +392,8 @@ class OrderGroup:
 @strawberry.type(description="Something happened to an order (after it was committed).")
 class OrderEvent:
     kind: str = strawberry.field(
-        description="created, status_changed, allocated, conflict, shipped, delivered, "
-        "cancelled, line_cancelled, returned or line_mapped."
+        description="created, status_changed, allocated, conflict, picked, packed, shipped, "
+        "delivered, cancelled, line_cancelled, returned or line_mapped."
     )
     order_id: strawberry.ID
     channel_id: strawberry.ID

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,14 @@ from hypothesis import strategies as st
 
 from domain.channels.availability import AvailabilityRule
 from domain.channels.model import Channel, ChannelKind
-from domain.orders.model import Customer, Order, OrderStatus
+from domain.orders.model import (
+    Customer,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PickStage,
+)
 from domain.orders.precedence import Placement, placed_before, precedence, same_moment, takeable
 
 T0 = datetime(2026, 11, 27, 12, 0, 7, tzinfo=UTC)
@@ -131,3 +139,13 @@ def test_only_marketplace_orders_not_yet_shipping_give_back_their_units(
     kind: ChannelKind, status: OrderStatus, expected: bool
 ) -> None:
     assert takeable(order(T0, T0, status), channel(kind)) is expected
+
+
+@pytest.mark.parametrize("stage", [PickStage.PICKED, PickStage.PACKED])
+def test_an_order_with_a_line_picked_or_packed_keeps_its_units(stage: PickStage) -> None:
+    placed = order(T0, T0)
+    line = OrderLine(uuid.uuid4(), placed.id, "l1", "S", "S", 1, 100, "USD",
+                     LineStatus.ALLOCATED, reservation_id=uuid.uuid4())  # fmt: skip
+    assert takeable(replace(placed, lines=(line,)), channel(ChannelKind.SHOPIFY))
+    picked = replace(placed, lines=(replace(line, stage=stage),))
+    assert not takeable(picked, channel(ChannelKind.SHOPIFY))

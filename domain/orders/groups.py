@@ -49,7 +49,7 @@ def _email(order: Order) -> str | None:
     return email or None
 
 
-def _address(order: Order) -> AddressKey | None:
+def address_key(order: Order) -> AddressKey | None:
     fields = sorted(
         (name.strip().lower(), " ".join(value.split()).lower())
         for name, value in order.shipping_address.items()
@@ -85,7 +85,7 @@ def same_customer_and_location(
             customer_email=next((e for o in members if (e := _email(o))), None),
             address=members[0].shipping_address,
             orders=tuple(members),
-            same_address=len({_address(o) for o in members}) == 1,
+            same_address=len({address_key(o) for o in members}) == 1,
             customer_id=customer,
             location_id=location,
         )
@@ -98,7 +98,7 @@ def same_customer_and_address(orders: Sequence[Order]) -> list[Group]:
     """Groups of 2+ orders, in the order their first member appears; members keep theirs."""
     found: dict[tuple[str, AddressKey], list[Order]] = {}
     for order in orders:
-        email, address = _email(order), _address(order)
+        email, address = _email(order), address_key(order)
         if email is not None and address is not None:
             found.setdefault((email, address), []).append(order)
     return [
