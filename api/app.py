@@ -16,6 +16,7 @@ from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
+from api.board import board_routes
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
 from api.rate_limits import RateLimits
@@ -62,7 +63,7 @@ def create_app(
     """The API. A development entry point may add `mounts` and an `on_start` context, entered
     once the container has started and left before it closes (the demo: sandbox/demo.py)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_style)
     container = container or build_container(settings, JOBS)
     authenticator = Authenticator(container.uow, ttl=settings.auth_cache_seconds)
     rate_limits = RateLimits.from_settings(settings, container.admission)
@@ -86,6 +87,7 @@ def create_app(
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
         Route("/reports/{name}.csv", report_download(container, authenticator), methods=["GET"]),
         Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
+        *board_routes(),
         *mounts,
     ]
 
