@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
@@ -57,11 +57,12 @@ def create_app(
     settings: Settings | None = None,
     *,
     container: Container | None = None,
-    mounts: Sequence[Mount] = (),
+    mounts: Sequence[BaseRoute] = (),
     on_start: Callable[[Container], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
-    """The API. A development entry point may add `mounts` and an `on_start` context, entered
-    once the container has started and left before it closes (the demo: sandbox/demo.py)."""
+    """The API. A development entry point may add routes (`mounts`) and an `on_start`
+    context, entered once the container has started and left before it closes (the demo:
+    sandbox/demo/)."""
     settings = settings or load_settings()
     configure_logging(settings.log_level, settings.log_style)
     container = container or build_container(settings, JOBS)
