@@ -165,7 +165,13 @@ class Traffic:
         await asyncio.sleep(after)
         while True:
             if self.plan.orders_per_minute > 0:
-                await scenario()
+                try:
+                    await scenario()
+                # One bad turn (a database busy at the wrong moment) must not end the demo's
+                # traffic: said once, tried again at the next turn.
+                except Exception as failed:
+                    log.warning("demo.scenario_failed", scenario=scenario.__name__,
+                                error=repr(failed))  # fmt: skip
             await asyncio.sleep(every)
 
     async def _race(self) -> None:
@@ -221,5 +227,9 @@ async def running(traffic: Traffic) -> AsyncIterator[Traffic]:
         yield traffic
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception as failed:  # it ended early: shutting down goes on
+            log.warning("demo.traffic_failed", error=repr(failed))

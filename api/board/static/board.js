@@ -6,7 +6,7 @@ const KEY = "nexo.board.key";
 const MAX_SKUS = 20;
 const $ = (selector) => document.querySelector(selector);
 
-const ORDER_FIELDS = `orders(first: 15) { edges { node { id number externalId channelId status
+const ORDER_FIELDS = `orders(first: 12) { edges { node { id number externalId channelId status
   placedAt needsAttention attentionReason lines { sku quantity } } } }`;
 const ORDERS = `query BoardOrders { ${ORDER_FIELDS} }`;
 const BOARD = `query Board($items: Int!) {
@@ -14,7 +14,7 @@ const BOARD = `query Board($items: Int!) {
   channels { id name kind }
   inventoryItems(first: $items) { edges { node { sku } } }
   ${ORDER_FIELDS}
-  alerts(acknowledged: false, first: 15) { edges { node { id kind sku available threshold
+  alerts(acknowledged: false, first: 12) { edges { node { id kind sku available threshold
     createdAt channelId message } } }
 }`;
 
@@ -162,7 +162,7 @@ async function loadOrders() {
 }
 
 function onAlert({ data }) {
-  state.alerts = [data.inventoryAlerts, ...state.alerts].slice(0, 15);
+  state.alerts = [data.inventoryAlerts, ...state.alerts].slice(0, 12);
   render();
 }
 
