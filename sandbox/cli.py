@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 from adapters.settings import Settings, SettingsError, load_settings
 from api.cli import serve
 
+DEMO_GRACEFUL_SECONDS = 2
+
 
 def _fail(message: str, code: int = 2) -> int:
     print(f"nexo-sandbox: {message}", file=sys.stderr)
@@ -28,7 +30,12 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     if args.orders_per_minute is not None:
         # The app is built by uvicorn's factory, which reads the demo's settings from here.
         os.environ["NEXO_DEMO_ORDERS_PER_MINUTE"] = str(args.orders_per_minute)
-    return serve(settings, host=args.host, port=args.port, app="sandbox.demo:create_demo_app")
+    # The demo calls itself (its sandboxes, their webhooks): on the way out, calls caught
+    # between the two are cut short rather than waited for.
+    return serve(
+        settings, host=args.host, port=args.port, app="sandbox.demo:create_demo_app",
+        graceful_seconds=DEMO_GRACEFUL_SECONDS,
+    )  # fmt: skip
 
 
 def _run(app: ASGIApp, settings: Settings, args: argparse.Namespace) -> int:

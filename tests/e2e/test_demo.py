@@ -27,6 +27,7 @@ ORDERS_WITHIN = 30.0
 # Four sandboxes are built before the demo answers (Shopify's parses the whole Admin schema):
 # seconds of CPU, many more on a loaded machine.
 DEMO_START_WITHIN = 90.0
+SETTLED_WITHIN = 30.0
 
 
 def sandbox_quantity(server: Server, sku: str) -> int | None:
@@ -53,6 +54,23 @@ def graphql(server: Server, key: str, query: str, **variables: Any) -> dict[str,
     assert not body.get("errors"), body
     data: dict[str, Any] = body["data"]
     return data
+
+
+BACKLOG = "query($c: ID!) { channelSyncStatus(channelId: $c) { pending } }"
+
+
+def settle(server: Server, key: str) -> None:
+    """Wait until no channel has anything left to send (the first listings on four
+    marketplaces take a few seconds): a change measured then has the process to itself."""
+    channels = [c["id"] for c in graphql(server, key, "{ channels { id } }")["channels"]]
+    deadline = time.monotonic() + SETTLED_WITHIN
+    while time.monotonic() < deadline:
+        pending = [graphql(server, key, BACKLOG, c=c)["channelSyncStatus"]["pending"]
+                   for c in channels]  # fmt: skip
+        if not any(pending):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the channels still had {pending} to send after {SETTLED_WITHIN}s")
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +107,7 @@ def test_the_demo_seeds_a_channel_per_sandbox_and_a_catalog_and_lists_it_on_shop
 def test_a_stock_change_reaches_the_sandbox_within_a_second(demo: tuple[Server, str]) -> None:
     server, key = demo
     wait_for(server, "MUG-1", 29, within=15)
+    settle(server, key)
     location = graphql(server, key, "{ locations { id code } }")["locations"][0]["id"]
 
     received = graphql(
@@ -102,7 +121,9 @@ def test_a_stock_change_reaches_the_sandbox_within_a_second(demo: tuple[Server, 
     assert wait_for(server, "MUG-1", 34, within=5) < 1.0
 
 
-ORDERS = "{ channels { id kind } orders(first: 100) { edges { node { channelId } } } }"
+ORDERS_OF = (
+    "query($c: ID!) { orders(first: 1, filter: {channelIds: [$c]}) { edges { node { id } } } }"
+)
 
 
 def test_the_simulated_buyers_order_on_every_channel(demo: tuple[Server, str]) -> None:
@@ -110,19 +131,23 @@ def test_the_simulated_buyers_order_on_every_channel(demo: tuple[Server, str]) -
     traffic = f"{server.base_url}/sandbox/traffic"
     assert httpx.post(traffic, json={"ordersPerMinute": "fast"}, timeout=5).status_code == 400
     started = time.monotonic()
-    assert httpx.post(traffic, json={"ordersPerMinute": 600}, timeout=5).status_code == 200
+    channels = graphql(server, key, "{ channels { id kind } }")["channels"]
+    assert httpx.post(traffic, json={"ordersPerMinute": 300}, timeout=5).status_code == 200
+    waiting = {c["kind"]: c["id"] for c in channels}
     try:
-        while time.monotonic() - started < ORDERS_WITHIN:
-            found = graphql(server, key, ORDERS)
-            kinds = {c["id"]: c["kind"] for c in found["channels"]}
-            ordered = {kinds[e["node"]["channelId"]] for e in found["orders"]["edges"]}
-            if ordered == set(kinds.values()):
-                break
+        while waiting and time.monotonic() - started < ORDERS_WITHIN:
+            for kind, channel in list(waiting.items()):
+                if graphql(server, key, ORDERS_OF, c=channel)["orders"]["edges"]:
+                    del waiting[kind]
             time.sleep(0.2)
-        else:
-            pytest.fail(f"orders came from {ordered} only; placed: {httpx.get(traffic).json()}")
+        assert not waiting, f"no order from {waiting}; placed: {httpx.get(traffic).json()}"
     finally:
         httpx.post(traffic, json={"ordersPerMinute": 0}, timeout=5)
+    # A person reads the demo's log: text lines, without one per call to its own sandboxes.
+    lines = server.err.splitlines()
+    assert any(" INFO  api.started  environment=dev" in line for line in lines), server.err
+    assert [line for line in lines if " INFO  channel.call " in line] == []
+    assert [line for line in lines if " INFO  inbox.processed " in line] == []
 
 
 def test_nexo_serve_leaves_the_demo_to_its_development_entry_point(tmp_path: Path) -> None:
