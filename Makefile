@@ -19,9 +19,10 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@ $(STAMP_RUN)
 
-# The demo (a Shopify sandbox in the process, a seeded catalog) has its own development entry
-# point, `nexo-sandbox demo`: production code never imports the sandboxes. NEXO_DEMO=0 serves
-# Nexo alone.
+# The demo (every marketplace sandbox in the process, a seeded catalog, simulated buyers; watch
+# it on /board) has its own development entry point, `nexo-sandbox demo`: production code never
+# imports the sandboxes. NEXO_DEMO=0 serves Nexo alone; NEXO_DEMO_ORDERS_PER_MINUTE sets the
+# buyers' pace (0: none).
 run: $(STAMP_RUN)
 	$(BIN)/nexo migrate
 	@if [ "$${NEXO_DEMO:-1}" = 1 ]; then $(BIN)/nexo-sandbox demo; else $(BIN)/nexo serve; fi

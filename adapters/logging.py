@@ -1,4 +1,8 @@
-"""Structured logs: one JSON object per line, an event name plus fields."""
+"""Structured logs: an event name plus fields, one line each.
+
+As JSON objects for machines (production's default), or as readable text for a person at a
+terminal (development's and the demo's default): the same records either way.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +30,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str = "INFO") -> None:
+class TextFormatter(logging.Formatter):
+    """`14:52:01.123 INFO  stock.received  sku=TEE-M quantity=5  (domain.inventory.stock)`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        at = datetime.fromtimestamp(record.created, UTC).strftime("%H:%M:%S.%f")[:-3]
+        fields = " ".join(f"{k}={_plain(v)}" for k, v in vars(record).items() if k not in _RESERVED)
+        line = f"{at} {record.levelname:<5} {record.getMessage()}"
+        if fields:
+            line += f"  {fields}"
+        line += f"  ({record.name})"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    return json.dumps(text) if not text or any(c.isspace() or c == '"' for c in text) else text
+
+
+# Libraries logging a line per HTTP request (httpx, uvicorn's access log): channel calls are
+# logged by the sync log with their channel and outcome, requests by the app when useful.
+_NOISY = ("uvicorn.access", "httpx", "httpcore")
+
+
+def configure_logging(level: str = "INFO", style: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(TextFormatter() if style == "text" else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
+    for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

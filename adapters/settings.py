@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     environment: Environment = Environment.DEV
+    # `json` (one object a line, for machines) or `text` (a readable line, for a person);
+    # unset: text in dev and the demo, JSON in production.
+    log_format: Literal["json", "text"] | None = None
     # How long an authenticated key is remembered in a process; revocation takes effect within it.
     auth_cache_seconds: float = 5.0
     # The largest `/graphql` request body accepted (413 above it, before it is read whole):
@@ -136,9 +139,20 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return (value.lower() or None) if isinstance(value, str) else value
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def log_style(self) -> str:
+        if self.log_format is not None:
+            return self.log_format
+        return "text" if self.is_dev else "json"
 
     @property
     def is_dev(self) -> bool:

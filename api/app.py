@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
+from api.board import board_routes
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
 from api.packing_slip import packing_slip_page
@@ -57,13 +58,14 @@ def create_app(
     settings: Settings | None = None,
     *,
     container: Container | None = None,
-    mounts: Sequence[Mount] = (),
+    mounts: Sequence[BaseRoute] = (),
     on_start: Callable[[Container], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
-    """The API. A development entry point may add `mounts` and an `on_start` context, entered
-    once the container has started and left before it closes (the demo: sandbox/demo.py)."""
+    """The API. A development entry point may add routes (`mounts`) and an `on_start`
+    context, entered once the container has started and left before it closes (the demo:
+    sandbox/demo/)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_style)
     container = container or build_container(settings, JOBS)
     authenticator = Authenticator(container.uow, ttl=settings.auth_cache_seconds)
     rate_limits = RateLimits.from_settings(settings, container.admission)
@@ -92,6 +94,7 @@ def create_app(
             methods=["GET"],
         ),
         Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
+        *board_routes(),
         *mounts,
     ]
 

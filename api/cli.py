@@ -53,6 +53,7 @@ def serve(
     port: int | None,
     workers: int = 1,
     app: str = "api.app:create_app",
+    graceful_seconds: int | None = None,
 ) -> int:
     """Serve the app that the factory `app` (an import path) builds, under uvicorn."""
     import uvicorn
@@ -74,6 +75,8 @@ def serve(
         lifespan="on",
         # Access lines cost CPU on every request; requests are logged by the app when useful.
         access_log=settings.log_level == "DEBUG",
+        # On SIGTERM, requests in flight are waited for this long, then cancelled (None: all).
+        timeout_graceful_shutdown=graceful_seconds,
     )
     return 0
 

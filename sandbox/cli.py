@@ -7,6 +7,7 @@ import `sandbox` (an import-linter contract). This is the entry point that wires
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +15,8 @@ from starlette.types import ASGIApp
 
 from adapters.settings import Settings, SettingsError, load_settings
 from api.cli import serve
+
+DEMO_GRACEFUL_SECONDS = 2
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -24,7 +27,15 @@ def _fail(message: str, code: int = 2) -> int:
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.is_dev:
         return _fail("the demo (a marketplace sandbox in the process) is dev only")
-    return serve(settings, host=args.host, port=args.port, app="sandbox.demo:create_demo_app")
+    if args.orders_per_minute is not None:
+        # The app is built by uvicorn's factory, which reads the demo's settings from here.
+        os.environ["NEXO_DEMO_ORDERS_PER_MINUTE"] = str(args.orders_per_minute)
+    # The demo calls itself (its sandboxes, their webhooks): on the way out, calls caught
+    # between the two are cut short rather than waited for.
+    return serve(
+        settings, host=args.host, port=args.port, app="sandbox.demo:create_demo_app",
+        graceful_seconds=DEMO_GRACEFUL_SECONDS,
+    )  # fmt: skip
 
 
 def _run(app: ASGIApp, settings: Settings, args: argparse.Namespace) -> int:
@@ -99,10 +110,16 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = root.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="serve Nexo with a Shopify sandbox inside and a seeded catalog (`make run`)"
+        "demo",
+        help="serve Nexo with every marketplace sandbox inside, a seeded catalog and buyers "
+        "(`make run`)",
     )
     demo.add_argument("--host")
     demo.add_argument("--port", type=int)
+    demo.add_argument(
+        "--orders-per-minute", type=float, default=None,
+        help="the simulated buyers' pace over all channels (default 30; 0: no traffic)",
+    )  # fmt: skip
     shopify = commands.add_parser(
         "shopify", help="the Shopify Admin GraphQL API 2026-01 and its webhooks"
     )

@@ -62,7 +62,7 @@ def main() -> None:
     from arq.worker import Worker
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_style)
     log = get_logger("workers.settings")
     delay = REDIS_RETRY_FIRST
     while True:

@@ -104,8 +104,8 @@ def start(home: Path, env: dict[str, str], name: str, command: Sequence[str] = S
     return Server(name, process, port, stdout, stderr)
 
 
-def wait_until_healthy(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def wait_until_healthy(server: Server, within: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
@@ -117,7 +117,7 @@ def wait_until_healthy(server: Server) -> None:
         except subprocess.TimeoutExpired:
             continue
         pytest.fail(f"{server.name} exited with {code} before it was healthy:\n{server.err}")
-    pytest.fail(f"{server.name} was not healthy within {START_TIMEOUT}s:\n{server.err}")
+    pytest.fail(f"{server.name} was not healthy within {within}s:\n{server.err}")
 
 
 def stop(server: Server) -> str | None:
@@ -136,16 +136,20 @@ def stop(server: Server) -> str | None:
 
 @contextmanager
 def serving(
-    home: Path, env: dict[str, str], *names: str, command: Sequence[str] = SERVE
+    home: Path,
+    env: dict[str, str],
+    *names: str,
+    command: Sequence[str] = SERVE,
+    within: float = START_TIMEOUT,
 ) -> Iterator[list[Server]]:
     """Start one `nexo serve` (or `command`) per name, all at once; yield them once every one
-    is healthy."""
+    is healthy (each `within` seconds)."""
     servers: list[Server] = []
     try:
         for name in names:
             servers.append(start(home, env, name, command))
         for server in servers:
-            wait_until_healthy(server)
+            wait_until_healthy(server, within)
         yield servers
     finally:
         complaints = [c for c in [stop(server) for server in servers] if c]

@@ -1,7 +1,9 @@
 """The embedded demo as a user meets it (`make run`): `nexo-sandbox demo` on a fresh SQLite file.
 
 Stock changed in Nexo reaches the in-process Shopify sandbox within a second; the seeded
-catalog and channels are there on first start and not seeded twice.
+catalog and channels (one per marketplace sandbox, and a web store) are there on first start;
+the traffic simulator's orders arrive from every channel. The simulator starts paused here
+(its buyers would move the figures the other tests wait for) and runs in its own test.
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from tests.e2e.servers import DEMO, SERVE, Server, free_port, nexo_env, serving
 from tests.e2e.test_server import KEY, migrated_site
 
 SHOP_LOCATION = "gid://shopify/Location/1"
+# The listings reach five channels, then orders come back by webhook, notification, the
+# Amazon queue (read every 5 s) or a pull, on shared cores.
+ORDERS_WITHIN = 30.0
+# Four sandboxes are built before the demo answers (Shopify's parses the whole Admin schema):
+# seconds of CPU, many more on a loaded machine.
+DEMO_START_WITHIN = 90.0
+SETTLED_WITHIN = 30.0
 
 
 def sandbox_quantity(server: Server, sku: str) -> int | None:
@@ -47,17 +56,36 @@ def graphql(server: Server, key: str, query: str, **variables: Any) -> dict[str,
     return data
 
 
+BACKLOG = "query($c: ID!) { channelSyncStatus(channelId: $c) { pending } }"
+
+
+def settle(server: Server, key: str) -> None:
+    """Wait until no channel has anything left to send (the first listings on four
+    marketplaces take a few seconds): a change measured then has the process to itself."""
+    channels = [c["id"] for c in graphql(server, key, "{ channels { id } }")["channels"]]
+    deadline = time.monotonic() + SETTLED_WITHIN
+    while time.monotonic() < deadline:
+        pending = [graphql(server, key, BACKLOG, c=c)["channelSyncStatus"]["pending"]
+                   for c in channels]  # fmt: skip
+        if not any(pending):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the channels still had {pending} to send after {SETTLED_WITHIN}s")
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     home = tmp_path_factory.mktemp("demo")
-    site = migrated_site(home, NEXO_DATABASE_URL=f"sqlite:///{home / 'nexo.db'}")
-    with serving(home, site.env, "demo", command=DEMO) as (server,):
+    site = migrated_site(
+        home, NEXO_DATABASE_URL=f"sqlite:///{home / 'nexo.db'}", NEXO_DEMO_ORDERS_PER_MINUTE="0"
+    )
+    with serving(home, site.env, "demo", command=DEMO, within=DEMO_START_WITHIN) as (server,):
         keys = KEY.findall(server.err)
         assert len(keys) == 1, server.err
         yield server, str(keys[0])
 
 
-def test_the_demo_seeds_two_channels_and_a_catalog_and_lists_it_on_the_sandbox(
+def test_the_demo_seeds_a_channel_per_sandbox_and_a_catalog_and_lists_it_on_shopify(
     demo: tuple[Server, str],
 ) -> None:
     server, key = demo
@@ -65,8 +93,11 @@ def test_the_demo_seeds_two_channels_and_a_catalog_and_lists_it_on_the_sandbox(
         server, key, "{ channels { name kind } products(first: 10) { edges { node { handle } } } }"
     )
     assert sorted((c["name"], c["kind"]) for c in found["channels"]) == [
+        ("Amazon (sandbox)", "AMAZON"),
+        ("MercadoLibre (sandbox)", "MERCADOLIBRE"),
         ("Shopify (sandbox)", "SHOPIFY"),
         ("Web store", "WEBSTORE"),
+        ("eBay (sandbox)", "EBAY"),
     ]
     assert len(found["products"]["edges"]) == 3
     # 20 received, minus the Shopify channel's safety buffer of one.
@@ -76,6 +107,7 @@ def test_the_demo_seeds_two_channels_and_a_catalog_and_lists_it_on_the_sandbox(
 def test_a_stock_change_reaches_the_sandbox_within_a_second(demo: tuple[Server, str]) -> None:
     server, key = demo
     wait_for(server, "MUG-1", 29, within=15)
+    settle(server, key)
     location = graphql(server, key, "{ locations { id code } }")["locations"][0]["id"]
 
     received = graphql(
@@ -87,6 +119,35 @@ def test_a_stock_change_reaches_the_sandbox_within_a_second(demo: tuple[Server, 
 
     assert received["receiveStock"]["userErrors"] == []
     assert wait_for(server, "MUG-1", 34, within=5) < 1.0
+
+
+ORDERS_OF = (
+    "query($c: ID!) { orders(first: 1, filter: {channelIds: [$c]}) { edges { node { id } } } }"
+)
+
+
+def test_the_simulated_buyers_order_on_every_channel(demo: tuple[Server, str]) -> None:
+    server, key = demo
+    traffic = f"{server.base_url}/sandbox/traffic"
+    assert httpx.post(traffic, json={"ordersPerMinute": "fast"}, timeout=5).status_code == 400
+    started = time.monotonic()
+    channels = graphql(server, key, "{ channels { id kind } }")["channels"]
+    assert httpx.post(traffic, json={"ordersPerMinute": 300}, timeout=5).status_code == 200
+    waiting = {c["kind"]: c["id"] for c in channels}
+    try:
+        while waiting and time.monotonic() - started < ORDERS_WITHIN:
+            for kind, channel in list(waiting.items()):
+                if graphql(server, key, ORDERS_OF, c=channel)["orders"]["edges"]:
+                    del waiting[kind]
+            time.sleep(0.2)
+        assert not waiting, f"no order from {waiting}; placed: {httpx.get(traffic).json()}"
+    finally:
+        httpx.post(traffic, json={"ordersPerMinute": 0}, timeout=5)
+    # A person reads the demo's log: text lines, without one per call to its own sandboxes.
+    lines = server.err.splitlines()
+    assert any(" INFO  api.started  environment=dev" in line for line in lines), server.err
+    assert [line for line in lines if " INFO  channel.call " in line] == []
+    assert [line for line in lines if " INFO  inbox.processed " in line] == []
 
 
 def test_nexo_serve_leaves_the_demo_to_its_development_entry_point(tmp_path: Path) -> None:

@@ -112,3 +112,28 @@ def test_a_bad_database_url_does_not_echo_its_password(monkeypatch: pytest.Monke
 def test_explicit_overrides_are_validated_like_variables() -> None:
     with pytest.raises(SettingsError, match=r"^invalid setting NEXO_ENVIRONMENT: "):
         load_settings(environment="qa")
+
+
+@pytest.mark.parametrize(
+    ("variables", "style"),
+    [
+        ({}, "text"),
+        ({"NEXO_ENVIRONMENT": "prod"}, "json"),
+        ({"NEXO_ENVIRONMENT": "prod", "NEXO_LOG_FORMAT": "TEXT"}, "text"),
+        ({"NEXO_LOG_FORMAT": "json"}, "json"),
+    ],
+)
+def test_logs_are_readable_lines_in_dev_and_json_in_production(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], style: str
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    assert load_settings().log_style == style
+
+
+def test_an_unknown_log_format_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEXO_LOG_FORMAT", "xml")
+
+    with pytest.raises(SettingsError, match="NEXO_LOG_FORMAT"):
+        load_settings()
