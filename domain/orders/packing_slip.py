@@ -63,12 +63,17 @@ async def packing_slip(uows: UnitOfWorkFactory, parcel_or_shipment: uuid.UUID) -
         name = channel.name if channel else "?"
         lines = _lines(shipment, order.lines, bins)
         slip_orders.append(SlipOrder(order.id, order.number, name, lines))
-    order = orders[first.order_id]
+    # A parcel goes to one address (`ship_parcel` checks those on record agree); an order with
+    # none on record goes by the others'. Its shipments share one creation time, so no order
+    # among them is "first": every buyer is named.
+    shipped = [orders[s.order_id] for s in shipments]
+    buyers = dict.fromkeys(o.customer.name for o in shipped if o.customer.name)
+    ship_to = next((o.shipping_address for o in shipped if o.shipping_address), {})
     return PackingSlip(
         parcel_id=parcel, carrier=first.carrier, tracking_number=first.tracking_number,
         shipped_from=f"{location.name} ({location.code})" if location else "?",
-        shipped_at=first.created_at, customer=order.customer.name,
-        ship_to=order.shipping_address, orders=tuple(slip_orders),
+        shipped_at=first.created_at, customer=", ".join(buyers) or None,
+        ship_to=ship_to, orders=tuple(slip_orders),
     )  # fmt: skip
 
 
