@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from api.operation_metrics import TimeOperations
 from api.rate_limits import RateLimitOperations
 from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
 from api.schema.admin_audit import AdminAuditQuery, audit_admin_actions
@@ -126,6 +127,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; without `introspection` (production) errors carry no suggestions either."""
     hide_suggestions = not introspection
     extensions: list[Any] = [
+        TimeOperations,
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(list(LIMIT_RULES)),
         lambda: QueryValidationCache(maxsize=512, hide_suggestions=hide_suggestions),
