@@ -17,6 +17,7 @@ from adapters.logging import configure_logging, get_logger
 from adapters.metrics import process_stopped
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
+from api.export_download import export_download
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
 from api.metrics_page import metrics_page
@@ -88,6 +89,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
         Route("/reports/{name}.csv", report_download(container, authenticator), methods=["GET"]),
+        Route("/exports/{name}.csv", export_download(container, authenticator), methods=["GET"]),
         Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
         *mounts,
     ]

@@ -37,6 +37,7 @@ from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.plain_inputs import build_plain_inputs
 from api.schema.reports import ReportsQuery, StockReportsQuery
+from api.schema.stock_files import StockFilesMutation, StockFilesQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
@@ -57,6 +58,7 @@ Query = merge_types(
         CustomersQuery,
         ReportsQuery,
         StockReportsQuery,
+        StockFilesQuery,
     ),
 )
 Mutation = merge_types(
@@ -73,6 +75,7 @@ Mutation = merge_types(
         OrdersMutation,
         OrderRoutingMutation,
         CustomersMutation,
+        StockFilesMutation,
     ),
 )
 Subscription = merge_types(
