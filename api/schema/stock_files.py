@@ -10,6 +10,7 @@ from typing import Final
 
 import strawberry
 
+from api.catalog_csv import CsvError
 from api.export_download import export_token
 from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
@@ -63,7 +64,10 @@ class StockFilesMutation:
     )
     @user_errors_as(ImportStockPayload)
     async def import_stock(self, info: Info, input: ImportStockInput) -> ImportStockPayload:
-        parsed = parse_stock(input.csv)
+        try:
+            parsed = parse_stock(input.csv)
+        except CsvError as error:  # no header, or not CSV at all
+            raise InvalidInput(str(error), field="csv") from None
         if len(parsed.lines) + len(parsed.errors) > MAX_ROWS:
             raise InvalidInput(
                 f"at most {MAX_ROWS:,} rows (use `nexo import stock` for more)", field="csv"

@@ -33,12 +33,14 @@ async def test_an_import_applies_once_and_its_export_link_downloads_the_levels(
     bad = good + f"{SKU},WH9,receive,1\n"
 
     refused = (await run(IMPORT, csv=bad))["importStock"]
+    headless = (await run(IMPORT, csv=f"{SKU},WH1,receive,9\n"))["importStock"]
     first = (await run(IMPORT, csv=good))["importStock"]
     again = (await run(IMPORT, csv=good))["importStock"]
 
     assert refused["applied"] == 0
     message = "row 4: location: unknown location 'WH9'"
     assert refused["userErrors"] == [{"field": "csv", "code": "INVALID_INPUT", "message": message}]
+    assert headless["userErrors"][0]["message"].startswith("header (row 1): unknown column")
     assert (first["applied"], first["replayed"], first["userErrors"]) == (2, 0, [])
     assert (again["applied"], again["replayed"]) == (0, 2)
 
