@@ -55,3 +55,21 @@ async def test_an_import_applies_once_and_its_export_link_downloads_the_levels(
     assert (await http.get(f"/exports/orders.csv?token={token}")).status_code == 401
     assert (await http.get("/exports/stock.csv?token=forged")).status_code == 401
     assert (await http.get("/exports/stock.csv")).status_code == 401
+
+
+async def test_products_and_orders_export_with_an_api_key(
+    http: httpx.AsyncClient, staff_key: str
+) -> None:
+    assert (await create_product(http, staff_key, shirt()))["userErrors"] == []
+    header = {"Authorization": f"Bearer {staff_key}"}
+
+    products = await http.get("/exports/products.csv", headers=header)
+    orders = await http.get("/exports/orders.csv", headers=header)
+
+    rows = products.text.splitlines()
+    assert rows[0].startswith("handle,title,description_html,brand,category_id,tags,attributes")
+    assert any(f",{SKU}," in row for row in rows[1:])
+    assert orders.text.splitlines() == [
+        "order_id,channel,external_id,number,status,placed_at,customer,sku,quantity,"
+        "unit_price_minor,currency,line_status,shipped"
+    ]
