@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     # The embedded demo (a Shopify sandbox in the process, a seeded catalog) is served by its
     # development entry point, `nexo-sandbox demo` (`make run`); `nexo serve` refuses it.
     demo: bool = False
+    # Where each process (uvicorn workers, arq workers) writes its metrics for `/metrics` to
+    # add up: prometheus_client's multiprocess mode, read by the library under this very name.
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -14,11 +14,14 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
+from adapters.metrics import process_stopped
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
 from api.board import board_routes
+from api.export_download import export_download
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
+from api.metrics_page import metrics_page
 from api.packing_slip import packing_slip_page
 from api.rate_limits import RateLimits
 from api.report_download import report_download
@@ -84,6 +87,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics_page(container), methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
@@ -93,6 +97,7 @@ def create_app(
             packing_slip_page(container, authenticator),
             methods=["GET"],
         ),
+        Route("/exports/{name}.csv", export_download(container, authenticator), methods=["GET"]),
         Route("/webhooks/{channel_id}", answer_challenge, methods=["GET"]),
         *board_routes(),
         *mounts,
@@ -119,6 +124,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await guarding
             await container.close()
+            process_stopped(settings.prometheus_multiproc_dir)
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.container = container

@@ -1,4 +1,4 @@
-"""The `nexo` command: migrate, serve, worker, apikey, audit, import, secrets, report.
+"""The `nexo` command: migrate, serve, worker, apikey, audit, import, export, secrets, report.
 
 The marketplace emulators and the demo are development tools: `nexo-sandbox` (sandbox/cli.py).
 """
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from domain.catalog.products import UpsertResult
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_LANES = 32
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -258,6 +259,72 @@ async def _import_products(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if tally.errors or tally.counts["failed"] else 0
 
 
+@contextmanager
+def _lines_progress(total: int) -> Iterator[Callable[[int], None]]:
+    """`advance(lines)` as lines are applied: a bar on a terminal, else a line per 10,000."""
+    if not sys.stdout.isatty():
+        done = 0
+
+        def line(count: int) -> None:
+            nonlocal done
+            done += count
+            if done % 10_000 == 0 or done == total:
+                print(f"{done}/{total} lines", flush=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress("importing stock", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar:
+        task = bar.add_task("import", total=total)
+        yield lambda count: bar.advance(task, count)
+
+
+async def _import_stock(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.container import build_container
+    from api.catalog_csv import CsvError
+    from api.stock_csv import import_parsed, read_stock
+
+    if not 1 <= args.lanes <= MAX_LANES:
+        return _fail(f"--lanes is 1 to {MAX_LANES}, got {args.lanes}")
+    try:
+        parsed = read_stock(Path(args.file))
+    except CsvError as error:
+        return _fail(str(error))
+    container = build_container(settings, pool_size=args.lanes + 2)
+    try:
+        with _lines_progress(0 if parsed.errors else len(parsed.lines)) as advance:
+            report = await import_parsed(
+                container.uow, parsed, actor="cli:import", lanes=args.lanes, progress=advance
+            )
+    finally:
+        await container.close()
+    errors = report.errors
+    if report.applied or report.replayed or not errors:
+        print(f"applied {report.applied}, already applied {report.replayed}")
+    else:
+        print(f"nothing applied: {len(errors)} row(s) at fault")
+    for fault in errors:
+        print(fault)
+    return 1 if errors else 0
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from adapters.container import build_container
+    from api.export_files import EXPORTS
+
+    container = build_container(settings, [])
+    try:
+        made = await EXPORTS[args.what](container)
+    finally:
+        await container.close()
+    if args.output:
+        await asyncio.to_thread(Path(args.output).write_text, made.text, encoding="utf-8")
+    else:
+        sys.stdout.write(made.text)
+    return 0
+
+
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.container import build_container
     from api.report_files import REPORTS
@@ -310,6 +377,16 @@ def parser() -> argparse.ArgumentParser:
     products.add_argument(
         "--batch-size", type=int, default=500, help="products per transaction (at most 500)"
     )
+    stock = kinds.add_parser(
+        "stock", help="receipts and counts per SKU and location from a CSV file, all or none"
+    )
+    stock.add_argument("file", help="the CSV file (see README: Importing and exporting stock)")
+    stock.add_argument(
+        "--lanes", type=int, default=8, help="levels applied in parallel (1 to 32; default 8)"
+    )
+    exporting = commands.add_parser("export", help="write stock, products or orders as CSV")
+    exporting.add_argument("what", choices=["stock", "products", "orders"])
+    exporting.add_argument("--output", "-o", help="the file to write (default: stdout)")
     report = commands.add_parser("report", help="print a report as CSV")
     reports = report.add_subparsers(dest="report_command", required=True)
     from api.report_files import REPORTS
@@ -348,8 +425,12 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_apikey(settings, args))
     if args.command == "audit":
         return asyncio.run(_audit(settings))
+    if args.command == "import" and args.import_command == "stock":
+        return asyncio.run(_import_stock(settings, args))
     if args.command == "import":
         return asyncio.run(_import_products(settings, args))
+    if args.command == "export":
+        return asyncio.run(_export(settings, args))
     if args.command == "secrets":
         return asyncio.run(_reseal(settings))
     if args.command == "report":

@@ -25,6 +25,7 @@ from adapters.container import Container
 from adapters.desks import reception
 from adapters.desks.reception import ArrivalStatus
 from adapters.logging import get_logger
+from adapters.metrics import WEBHOOKS
 from api.bodies import BodyTooLarge, read_capped
 from api.rate_limits import RateLimits, retry_after
 from domain.channels.port import EndpointChallenge
@@ -56,17 +57,20 @@ async def receive_webhook(request: Request) -> Response:
         body = await read_capped(request, MAX_BODY_BYTES)
     except BodyTooLarge:
         log.warning("webhook.too_large", channel_id=given)
+        WEBHOOKS.labels("too_large").inc()
         return Response(b'{"error":"payload too large"}', status_code=413, media_type=_JSON)
     try:
         channel_id = uuid.UUID(given)
     except ValueError:
         log.warning("webhook.rejected", channel_id=given, reason="not a channel id")
+        WEBHOOKS.labels(ArrivalStatus.REJECTED.value).inc()
         return _answer(ArrivalStatus.REJECTED)
     limits: RateLimits = request.app.state.rate_limits
     wait = await limits.admit_webhook(channel_id)
     if wait > 0:
         # Not accepted, so nothing lost: the channel sends it again after the wait.
         log.warning("webhook.rate_limited", channel_id=given, retry_after=wait)
+        WEBHOOKS.labels("rate_limited").inc()
         return Response(
             b'{"error":"rate limited"}',
             status_code=429,
@@ -83,6 +87,7 @@ async def receive_webhook(request: Request) -> Response:
         window=container.replay_window,
     )
     identity = arrival.identity
+    WEBHOOKS.labels(arrival.status.value).inc()
     if arrival.status is ArrivalStatus.RECEIVED:
         # The inbox row is the record of every webhook received: a log line per webhook
         # would only repeat it, on the busiest path, so it is a debug one.

@@ -9,6 +9,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from adapters.container import build_container
 from adapters.logging import configure_logging, get_logger
+from adapters.metrics import process_stopped
 from adapters.queue.arq import arq_cron_jobs, arq_functions, redis_settings
 from adapters.settings import Settings, load_settings
 from workers.registry import JOBS
@@ -35,6 +36,7 @@ def worker_settings(settings: Settings, *, queue_name: str | None = None) -> dic
         container = ctx.get("container")
         if container is not None:
             await container.close()
+        process_stopped(settings.prometheus_multiproc_dir)
 
     return {
         "functions": arq_functions(JOBS),

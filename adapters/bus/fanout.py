@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+from adapters.metrics import SUBSCRIPTIONS_OPEN
+
 _CLOSED = object()
 
 
@@ -96,9 +98,11 @@ class FanOut:
         self._subscribers[topic].add(subscription)
         self._joined.set()
         self._joined = asyncio.Event()
+        SUBSCRIPTIONS_OPEN.labels(topic).inc()
         try:
             yield subscription
         finally:
+            SUBSCRIPTIONS_OPEN.labels(topic).dec()
             # Runs on cancellation too (a client's `complete`): plain, synchronous cleanup.
             subscribers = self._subscribers.get(topic)
             if subscribers is not None:

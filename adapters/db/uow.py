@@ -31,6 +31,7 @@ from adapters.db.repositories.pushes import SqlPushedQuantities
 from adapters.db.repositories.sales import SqlSalesRepository
 from adapters.db.repositories.sync_log import SqlSyncLogRepository
 from adapters.logging import get_logger
+from adapters.metrics import EVENT_PUBLISH_FAILURES, observe_events
 from domain.events import Event
 from domain.ports import EventBus, JobQueue
 
@@ -134,9 +135,11 @@ class SqlUnitOfWork:
         jobs, self._jobs = self._jobs, []
         # After commit the change is durable; a lost hint here is repaired by periodic sweeps.
         if events:
+            observe_events(events)
             try:
                 await self._bus.publish_many([(e.topic, e.payload) for e in events])
             except Exception:
+                EVENT_PUBLISH_FAILURES.inc()
                 topics = sorted({e.topic for e in events})
                 log.warning("event.publish_failed", topics=topics, exc_info=True)
         if not jobs:

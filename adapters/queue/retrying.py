@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.logging import get_logger
+from adapters.metrics import JOB_SECONDS
 from domain.jobs import JobContext, JobSpec
 from domain.retry import backoff_seconds
 
@@ -23,9 +25,11 @@ async def attempt(
     spec: JobSpec, ctx: JobContext, args: tuple[Any, ...], job_try: int, retry_base: float
 ) -> Failed | None:
     """Run one try; None on success, otherwise the failure and when to try again."""
+    started = time.perf_counter()
     try:
         await asyncio.wait_for(spec.function(ctx, *args), spec.timeout_seconds)
     except Exception as exc:
+        JOB_SECONDS.labels(spec.name, "failed").observe(time.perf_counter() - started)
         retry_in = backoff_seconds(job_try, base=retry_base) if job_try < spec.max_tries else None
         log.warning(
             "job.failed",
@@ -36,4 +40,5 @@ async def attempt(
             error=repr(exc),
         )
         return Failed(exc, retry_in)
+    JOB_SECONDS.labels(spec.name, "ok").observe(time.perf_counter() - started)
     return None

@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
+from api.operation_metrics import TimeOperations
 from api.rate_limits import RateLimitOperations
 from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
 from api.schema.admin_audit import AdminAuditQuery, audit_admin_actions
@@ -37,6 +38,7 @@ from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.plain_inputs import build_plain_inputs
 from api.schema.reports import ReportsQuery, StockReportsQuery
+from api.schema.stock_files import StockFilesMutation, StockFilesQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
@@ -58,6 +60,7 @@ Query = merge_types(
         CustomersQuery,
         ReportsQuery,
         StockReportsQuery,
+        StockFilesQuery,
     ),
 )
 Mutation = merge_types(
@@ -75,6 +78,7 @@ Mutation = merge_types(
         OrderRoutingMutation,
         PickingMutation,
         CustomersMutation,
+        StockFilesMutation,
     ),
 )
 Subscription = merge_types(
@@ -129,6 +133,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; without `introspection` (production) errors carry no suggestions either."""
     hide_suggestions = not introspection
     extensions: list[Any] = [
+        TimeOperations,
         lambda: ParserCache(maxsize=512),
         lambda: AddValidationRules(list(LIMIT_RULES)),
         lambda: QueryValidationCache(maxsize=512, hide_suggestions=hide_suggestions),

@@ -41,6 +41,7 @@ STRING_CAPS: Mapping[str, int] = {
     "kind": 32, "amount": 40, "rate": 40, "markupPercent": 40, "minMarginPercent": 40,
     "charmEnding": 40, "value": 10_000, "note": 2_000, "titleTemplate": 1_000,
     "after": 500, "search": 255,
+    "csv": 1_000_000,  # importStock: 10,000 rows of a stock file
 }  # fmt: skip
 ID_CAP = 64  # ids (uuids) and lists of them: any name ending in `Id` or `Ids`, and `id`
 DEFAULT_LIST_CAP = 1_000

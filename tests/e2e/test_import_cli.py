@@ -10,6 +10,7 @@ import pytest
 from adapters.container import build_container
 from adapters.settings import Settings
 from domain.catalog.model import Product
+from domain.inventory.setup import create_inventory_item, create_location
 from tests.e2e.test_cli import Run, nexo
 
 HEADER = "handle,title,tags,option1_name,option1_value,sku,price,currency,barcode,image_urls"
@@ -144,3 +145,28 @@ def test_a_missing_file_stops_the_import_with_one_line(tmp_path: Path, db_path: 
     assert run.code == 2
     assert len(run.error_lines) == 1, run.stderr
     assert "nowhere.csv" in run.stderr
+
+
+async def test_stock_is_imported_and_exported(tmp_path: Path, db_path: Path) -> None:
+    container = build_container(Settings(database_url=url_of(db_path)))
+    try:
+        async with container.uow() as uow:
+            await create_location(uow, code="WH1", name="Warehouse", kind="warehouse")
+            for sku in ("TEE-S", "TEE-M"):
+                await create_inventory_item(uow, sku=sku)
+            await uow.commit()
+    finally:
+        await container.close()
+    stock = tmp_path / "stock.csv"
+    stock.write_text("sku,location,kind,quantity\nTEE-S,WH1,receive,5\nTEE-M,WH1,count,3\n")
+    url = url_of(db_path)
+
+    imported = nexo("import", "stock", str(stock), cwd=tmp_path, NEXO_DATABASE_URL=url)
+    exported = nexo("export", "stock", cwd=tmp_path, NEXO_DATABASE_URL=url)
+
+    assert (imported.code, imported.stdout.splitlines()[-1]) == (0, "applied 2, already applied 0")
+    assert exported.stdout.splitlines() == [
+        "sku,location,on_hand,reserved,available",
+        "TEE-M,WH1,3,0,3",
+        "TEE-S,WH1,5,0,5",
+    ]

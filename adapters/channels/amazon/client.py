@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import httpx
 
+from adapters.channel_kit import calls
 from adapters.channel_kit.tokens import Grant, TokenStore
 from adapters.logging import get_logger
 from domain.channels.port import (
@@ -145,6 +146,7 @@ class AmazonClient:
             outcome, error = _OUTCOMES.get(type(failure), "failed"), failure.message
             raise
         finally:
+            calls.record("amazon", outcome, time.perf_counter() - started)
             emit = log.info if outcome == "ok" else log.warning
             emit(
                 "channel.call", channel="amazon", seller=self.seller_id, operation=operation,

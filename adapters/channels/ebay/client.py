@@ -116,6 +116,7 @@ class EbayClient:
             outcome, problem = calls.outcome(failure), failure.message
             raise
         finally:
+            calls.record("ebay", outcome, time.perf_counter() - started)
             emit = log.info if outcome == "ok" else log.warning
             emit(
                 "channel.call", channel="ebay", operation=operation, outcome=outcome,

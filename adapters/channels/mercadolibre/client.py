@@ -118,6 +118,7 @@ class MeliClient:
             outcome, problem = calls.outcome(failure), failure.message
             raise
         finally:
+            calls.record("mercadolibre", outcome, time.perf_counter() - started)
             emit = log.info if outcome == "ok" else log.warning
             emit(
                 "channel.call", channel="mercadolibre", operation=operation, outcome=outcome,

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 import httpx
 
+from adapters.channel_kit import calls
 from adapters.logging import get_logger
 from domain.channels.port import (
     ChannelFailure,
@@ -120,6 +121,7 @@ class ShopifyClient:
             raise
         finally:
             self._in_flight -= estimated_cost
+            calls.record("shopify", outcome, time.perf_counter() - started)
             emit = log.info if outcome == "ok" else log.warning
             emit(
                 "channel.call",
