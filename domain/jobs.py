@@ -38,6 +38,9 @@ RETRY_INBOX_JOB = "retry_inbox"
 MATCH_CUSTOMERS_JOB = "match_customers"
 # Reads the queues channels put their notifications in (Amazon's SQS) into the inbox.
 READ_QUEUES_JOB = "read_notification_queues"
+# Delivers fulfilment requests due to their partners' webhooks (enqueued after the commit
+# that made them; also periodic, for retries coming due and lost requests).
+DELIVER_REQUESTS_JOB = "deliver_fulfilment_requests"
 
 
 @dataclass(frozen=True, slots=True)
