@@ -34,6 +34,8 @@ from api.schema.orders.mutations import OrdersMutation
 from api.schema.orders.queries import OrdersQuery
 from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
+from api.schema.partner_fence import fence_partners
+from api.schema.partners import PartnersMutation, PartnersQuery
 from api.schema.plain_inputs import build_plain_inputs
 from api.schema.reports import ReportsQuery, StockReportsQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
@@ -56,6 +58,7 @@ Query = merge_types(
         CustomersQuery,
         ReportsQuery,
         StockReportsQuery,
+        PartnersQuery,
     ),
 )
 Mutation = merge_types(
@@ -72,6 +75,7 @@ Mutation = merge_types(
         OrdersMutation,
         OrderRoutingMutation,
         CustomersMutation,
+        PartnersMutation,
     ),
 )
 Subscription = merge_types(
@@ -137,6 +141,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     check_every_root_field((Query, Mutation, Subscription))
     audit_admin_actions(Mutation)  # outermost: attempts refused are recorded too
+    fence_partners((Query, Mutation, Subscription))  # outside all: a partner meets it first
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from domain.api_keys import PARTNER_KINDS
 from domain.catalog.ports import SecretBox
 from domain.errors import InvalidInput, NotFound
+from domain.jobs import DELIVER_REQUESTS_JOB
 from domain.ports import UnitOfWork
 
 MIN_SECRET = 16
@@ -55,4 +56,5 @@ async def set_partner_endpoint(
         raise InvalidInput(f"a secret of {MIN_SECRET} to {MAX_SECRET} characters", field="secret")
     endpoint = PartnerEndpoint(location_id, url, box.seal(secret.encode()), now)
     await uow.partners.set_endpoint(endpoint)
+    uow.enqueue_after_commit(DELIVER_REQUESTS_JOB)  # what waited for an endpoint goes now
     return endpoint

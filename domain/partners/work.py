@@ -137,6 +137,7 @@ async def report_counts(
     uows: UnitOfWorkFactory,
     *,
     scope: Scope,
+    location_id: uuid.UUID | None,
     counts: Sequence[Count],
     key: str,
     actor: str,
@@ -145,7 +146,7 @@ async def report_counts(
     """The partner counted its stock: each SKU's on hand becomes its count (a `count` ledger
     row each, as any cycle count). Only SKUs the location already holds a level of; all are
     checked before any is counted, and the key makes a retry finish what a failure left."""
-    location_id = location_of(scope, None)
+    location_id = location_of(scope, location_id)
     if not 1 <= len(counts) <= MAX_COUNTS:
         raise InvalidInput(f"1 to {MAX_COUNTS} counts", field="counts")
     async with uows(readonly=True) as uow:
