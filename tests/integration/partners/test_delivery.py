@@ -4,6 +4,7 @@ alert after the last attempt — on each backend, against a real (in-process) HT
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -226,3 +227,19 @@ def test_a_signature_fails_for_another_body_secret_or_an_old_timestamp() -> None
     assert not verify(b"secret-two", header, body, now=1_010)
     assert not verify(b"secret-one", header, body, now=1_000 + 301)
     assert not verify(b"secret-one", "t=abc,v1=00", body, now=1_000)
+
+
+async def test_two_runs_racing_deliver_each_request_once(partner: Partner) -> None:
+    orders = [await partner.take(f"R-{n}") for n in range(3)]
+    partner.receiver.now = int(partner.clock().timestamp())
+
+    async def run() -> None:
+        await deliver_due(partner.container.uow, partner.webhooks, clock=partner.clock)
+
+    await asyncio.gather(run(), run())
+
+    delivered = sorted(str(body["orderId"]) for _, body in partner.receiver.received)
+    assert delivered == sorted(str(order) for order in orders)
+    for order in orders:
+        (request,) = await partner.requests(order)
+        assert request.delivery is DeliveryStatus.DELIVERED
