@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 from strawberry.utils.str_converters import to_camel_case
 
 from adapters.container import Container
@@ -26,7 +27,7 @@ from domain.inventory import setup, stock
 from domain.money import Money
 from domain.orders.allocation import allocate
 from domain.orders.ingest import ingest
-from tests.graphql import data, gql
+from tests.graphql import data, gql, websocket
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 ERRORS = "userErrors { field message code }"
@@ -264,6 +265,16 @@ async def test_every_other_id_and_field_is_forbidden_or_not_found_changes_nothin
     refused = [a for a in audited if a["actor"] == "partner-a"]
     assert len(refused) == len(attempts)
     assert {a["outcome"] for a in refused} == {"refused: FORBIDDEN", "refused: NOT_FOUND"}
+
+
+async def test_a_partner_key_subscribes_to_nothing(app: Starlette, partners: Partners) -> None:
+    async with websocket(app) as socket:
+        assert (await socket.init(partners.partner_a))["type"] == "connection_ack"
+        op = await socket.subscribe('subscription { stockChanged(skus: ["SKU-A"]) { sku } }')
+        message = await socket.receive()
+    assert message["id"] == op
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
 
 
 async def test_reports_refuse_a_partner_key(partners: Partners) -> None:
