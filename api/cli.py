@@ -183,7 +183,8 @@ async def _reseal(settings: Settings) -> int:
     finally:
         await container.close()
     print(
-        f"re-sealed {report.resealed} channels' credentials under NEXO_SECRET_KEY"
+        f"re-sealed {report.resealed} secrets (channel credentials, partner webhook secrets) "
+        "under NEXO_SECRET_KEY"
         + (
             f"; {report.changed_meanwhile} changed meanwhile (kept)"
             if report.changed_meanwhile
