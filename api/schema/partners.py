@@ -166,11 +166,9 @@ class PartnersQuery:
                     location_id=where, status=status, first=size + 1, after=after
                 )
                 cursors = {r.id: uow.partners.cursor(r) for r in rows}
-        built = await _shown(info, rows[:size])
-        by_id = {b.id: b for b in built}
-        return connection(
-            rows, size, lambda r: cursors[r.id], lambda r: by_id[strawberry.ID(str(r.id))]
-        )
+        page = rows[:size]
+        nodes = dict(zip([r.id for r in page], await _shown(info, page), strict=True))
+        return connection(rows, size, lambda r: cursors[r.id], lambda r: nodes[r.id])
 
     @strawberry.field(permission_classes=[OpenToPartners])
     async def fulfilment_request(self, info: Info, id: strawberry.ID) -> FulfilmentRequest:
