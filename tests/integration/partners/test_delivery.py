@@ -207,6 +207,10 @@ async def test_after_the_last_attempt_the_delivery_is_dead_and_alerted(partner: 
 
 
 async def test_a_warehouse_line_makes_no_request(partner: Partner) -> None:
+    await stock.count(  # the supplier ran dry: only the warehouse holds the SKU
+        partner.container.uow, sku=SKU, location_id=partner.dropship, on_hand=0,
+        expected_on_hand=None, key="dry", actor="test",
+    )  # fmt: skip
     await stock.receive(
         partner.container.uow, sku=SKU, location_id=partner.warehouse, quantity=5,
         key="receive-wh", actor="test",
