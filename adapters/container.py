@@ -32,6 +32,7 @@ from adapters.desks.inbox import InboxIntake
 from adapters.desks.reception import Reception
 from adapters.desks.reservations import ReservationDesk
 from adapters.logging import get_logger
+from adapters.partners.webhooks import SignedWebhooks
 from adapters.queue.arq import ArqJobQueue
 from adapters.queue.inprocess import InProcessJobQueue
 from adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
@@ -153,7 +154,13 @@ class Container:
             "connector": self.connector,
             "inbox_intake": self.inbox_intake,
             "reception": self.reception,
+            "partner_webhooks": self.partner_webhooks,
         }
+
+    @property
+    def partner_webhooks(self) -> SignedWebhooks:
+        """Fulfilment requests to partners, signed with their sealed secrets."""
+        return SignedWebhooks(self.channel_http, lambda: self.secrets)
 
     @property
     def inbox_intake(self) -> InboxIntake:

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import os
 import sys
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,6 +104,17 @@ def _worker(settings: Settings) -> int:
     return 0
 
 
+def _location_id(given: str | None) -> uuid.UUID | None:
+    from domain.errors import InvalidInput
+
+    if given is None:
+        return None
+    try:
+        return uuid.UUID(given)
+    except ValueError:
+        raise InvalidInput(f"{given!r} is not a location id", field="location") from None
+
+
 async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
     from adapters.container import build_container
     from domain import api_keys
@@ -113,7 +125,10 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
         async with container.uow() as uow:
             if args.apikey_command == "create":
                 issued = await api_keys.create_api_key(
-                    uow, name=args.name, role=api_keys.parse_role(args.role)
+                    uow,
+                    name=args.name,
+                    role=api_keys.parse_role(args.role),
+                    location_id=_location_id(args.location),
                 )
                 await uow.commit()
                 print(issued.secret)
@@ -172,7 +187,8 @@ async def _reseal(settings: Settings) -> int:
     finally:
         await container.close()
     print(
-        f"re-sealed {report.resealed} channels' credentials under NEXO_SECRET_KEY"
+        f"re-sealed {report.resealed} secrets (channel credentials, partner webhook secrets) "
+        "under NEXO_SECRET_KEY"
         + (
             f"; {report.changed_meanwhile} changed meanwhile (kept)"
             if report.changed_meanwhile
@@ -357,7 +373,8 @@ def parser() -> argparse.ArgumentParser:
     keys = apikey.add_subparsers(dest="apikey_command", required=True)
     create = keys.add_parser("create", help="create a key and print it (shown once)")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, help="admin, staff or readonly")
+    create.add_argument("--role", required=True, help="admin, staff, readonly or partner")
+    create.add_argument("--location", help="a partner key's dropship or 3pl location (its id)")
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by name")
     revoke.add_argument("name")

@@ -27,9 +27,15 @@ def report_download(
     """The download endpoint, over the app's container and authenticator."""
 
     async def download(request: Request) -> Response:
-        if await authenticator(parse_bearer(request.headers.get("authorization"))) is None:
+        caller = await authenticator(parse_bearer(request.headers.get("authorization")))
+        if caller is None:
             return JSONResponse(
                 {"error": "an API key is required", "code": "UNAUTHENTICATED"}, status_code=401
+            )
+        if caller.partner_location is not None:
+            # Reports span every location: a partner key sees its own location only.
+            return JSONResponse(
+                {"error": "not for a partner key", "code": "FORBIDDEN"}, status_code=403
             )
         report = REPORTS.get(request.path_params["name"])
         if report is None:

@@ -16,6 +16,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     STAFF = "staff"
     READONLY = "readonly"
+    # A dropship supplier or 3PL: sees and acts on its own location's work only.
+    PARTNER = "partner"
 
     @property
     def can_mutate(self) -> bool:
@@ -32,6 +34,12 @@ class Principal:
 
     name: str
     role: Role
+    location_id: uuid.UUID | None = None  # a partner's: the one location it may see
+
+    @property
+    def partner_location(self) -> uuid.UUID | None:
+        """The location a partner is fenced into; None for the merchant's own keys."""
+        return self.location_id if self.role is Role.PARTNER else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,7 @@ class ApiKey:
     # After a rotation: the former secret's hash, still accepted until its deadline.
     previous_key_hash: str | None = None
     previous_valid_until: datetime | None = None
+    location_id: uuid.UUID | None = None  # set for (and only for) a partner key
 
     @property
     def active(self) -> bool:
@@ -65,7 +74,7 @@ class ApiKey:
 
     @property
     def principal(self) -> Principal:
-        return Principal(name=self.name, role=self.role)
+        return Principal(name=self.name, role=self.role, location_id=self.location_id)
 
 
 def new_secret() -> str:

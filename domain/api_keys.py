@@ -12,6 +12,7 @@ from domain.access import ApiKey, Principal, Role, hash_secret, new_secret
 from domain.clock import utcnow
 from domain.errors import AlreadyExists, InvalidInput, NotFound
 from domain.events import Event
+from domain.inventory.model import LocationKind
 from domain.ports import UnitOfWork
 
 BOOTSTRAP_KEY_NAME = "bootstrap-admin"
@@ -37,13 +38,22 @@ def parse_role(value: str) -> Role:
         ) from None
 
 
-async def create_api_key(uow: UnitOfWork, *, name: str, role: Role) -> IssuedKey:
-    """Issue a key named `name` with `role`; names are unique, revoked ones included."""
+# Locations whose work is handed to a partner (see domain/partners): a partner key opens one.
+PARTNER_KINDS = frozenset({LocationKind.DROPSHIP, LocationKind.THIRD_PARTY})
+
+
+async def create_api_key(
+    uow: UnitOfWork, *, name: str, role: Role, location_id: uuid.UUID | None = None
+) -> IssuedKey:
+    """Issue a key named `name` with `role`; names are unique, revoked ones included.
+    A partner key is fenced into `location_id`, a dropship or 3PL location (and only it
+    names one)."""
     if not _NAME.fullmatch(name):
         raise InvalidInput(
             "name must be 1-64 letters, digits or . _ : - and start with a letter or digit",
             field="name",
         )
+    await _check_location(uow, role, location_id)
     if await uow.api_keys.get_by_name(name) is not None:
         raise AlreadyExists(f"an API key named {name!r} already exists", field="name")
     secret = new_secret()
@@ -53,10 +63,28 @@ async def create_api_key(uow: UnitOfWork, *, name: str, role: Role) -> IssuedKey
         role=role,
         key_hash=hash_secret(secret),
         created_at=utcnow(),
+        location_id=location_id,
     )
     await uow.api_keys.add(key)
     uow.emit(Event(API_KEY_EVENTS, {"kind": "created", "name": name, "role": role.value}))
     return IssuedKey(key=key, secret=secret)
+
+
+async def _check_location(uow: UnitOfWork, role: Role, location_id: uuid.UUID | None) -> None:
+    if role is not Role.PARTNER:
+        if location_id is not None:
+            raise InvalidInput("only a partner key names a location", field="locationId")
+        return
+    if location_id is None:
+        raise InvalidInput("a partner key names its location", field="locationId")
+    location = await uow.inventory.get_location(location_id)
+    if location is None:
+        raise NotFound(f"unknown location {location_id}", field="locationId")
+    if location.kind not in PARTNER_KINDS:
+        raise InvalidInput(
+            f"a partner key opens a dropship or 3pl location, not a {location.kind.value} one",
+            field="locationId",
+        )
 
 
 async def revoke_api_key(uow: UnitOfWork, *, name: str) -> None:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from domain.customers.ports import CustomerRepository
     from domain.inventory.ports import AlertRepository, InventoryRepository, OperationLog
     from domain.orders.ports import DueAllocationRepository, OrderRepository
+    from domain.partners.ports import PartnerRepository
     from domain.sync.inbox_model import InboxRepository
     from domain.sync.ports import OutboxRepository, PushedQuantities, SyncLogRepository
 
@@ -81,6 +82,8 @@ class UnitOfWork(Protocol):
     def customers(self) -> CustomerRepository: ...
     @property
     def sales(self) -> SalesRepository: ...
+    @property
+    def partners(self) -> PartnerRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

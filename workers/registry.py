@@ -8,6 +8,7 @@ from domain.jobs import (
     BACKORDER_JOB,
     BACKORDER_SWEEP_JOB,
     CONFLICT_AGE_JOB,
+    DELIVER_REQUESTS_JOB,
     DRAIN_JOB,
     EXPIRE_RESERVATIONS_JOB,
     MATCH_CUSTOMERS_JOB,
@@ -42,6 +43,7 @@ from workers.jobs.orders import (
     pull_orders,
     sweep_backorders,
 )
+from workers.jobs.partners import deliver_fulfilment_requests
 from workers.jobs.sync import (
     drain_channel,
     recheck_drifts,
@@ -68,6 +70,9 @@ CUSTOMER_MATCH_SECONDS = 5
 VIEWS_CHECK_SECONDS = 60
 # Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
 QUEUE_READ_SECONDS = 5
+# Fulfilment requests that wait (a retry come due, an endpoint newly set, a lost request to
+# run) reach their partners within this many seconds.
+DELIVERY_SWEEP_SECONDS = 5
 
 JOBS: list[JobSpec] = [
     JobSpec(
@@ -135,6 +140,15 @@ JOBS: list[JobSpec] = [
         max_tries=1,
         timeout_seconds=60,
         every_seconds=CUSTOMER_MATCH_SECONDS,
+    ),
+    # Failed deliveries are retried by the requests' own schedule (a job retry covers only
+    # the hub's own failures).
+    JobSpec(
+        DELIVER_REQUESTS_JOB,
+        deliver_fulfilment_requests,
+        max_tries=2,
+        timeout_seconds=120,
+        every_seconds=DELIVERY_SWEEP_SECONDS,
     ),
     JobSpec(
         READ_QUEUES_JOB,

@@ -1,4 +1,5 @@
-"""Re-sealing every channel's stored credentials under the current secret key.
+"""Re-sealing every channel's stored credentials (and every partner's webhook secret) under
+the current secret key.
 
 One transaction: every channel or none. Each row is replaced only if it still holds what
 was read (a credentials change made meanwhile is kept, and counted as such).
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.db.tables import channel_configs
+from adapters.db.tables import channel_configs, partner_endpoints
 from adapters.secrets import FernetSecretBox
 
 
@@ -47,6 +48,21 @@ async def reseal_credentials(engine: AsyncEngine, box: FernetSecretBox) -> Resea
                 update(channel_configs)
                 .where(c.channel_id == row.channel_id, c.credentials == row.credentials)
                 .values(credentials=fresh)
+            )
+            if result.rowcount:
+                resealed += 1
+            else:
+                changed += 1
+        p = partner_endpoints.c
+        for row in (await conn.execute(select(p.location_id, p.secret))).all():
+            try:
+                fresh = box.reseal(row.secret)
+            except ValueError:
+                raise UnopenableCredentials(f"partner of location {row.location_id}") from None
+            result = await conn.execute(
+                update(partner_endpoints)
+                .where(p.location_id == row.location_id, p.secret == row.secret)
+                .values(secret=fresh)
             )
             if result.rowcount:
                 resealed += 1

@@ -90,7 +90,10 @@ api_keys = Table(
     # A rotated key's former secret, valid beside the new one until its deadline.
     Column("previous_key_hash", String(64), nullable=True, unique=True),
     Column("previous_valid_until", UtcDateTime, nullable=True),
-    CheckConstraint("role IN ('admin', 'staff', 'readonly')", name="role_known"),
+    # A partner key's location: the only one it may see (set for partner keys alone).
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=True),
+    CheckConstraint("role IN ('admin', 'staff', 'readonly', 'partner')", name="role_known"),
+    CheckConstraint("(role = 'partner') = (location_id IS NOT NULL)", name="partner_located"),
 )
 
 # Every admin action (keys, channels, credentials, policies): who, when, what, the subject
@@ -852,4 +855,51 @@ customer_audit = Table(
     Column("detail", Text, nullable=False),
     Column("at", UtcDateTime, nullable=False),
     Index("ix_customer_audit_customer_id", "customer_id", "at"),
+)
+
+# Where a dropship or 3PL location's partner hears of its work (domain/partners/endpoints.py):
+# a URL and the webhook secret, sealed as channel credentials are.
+partner_endpoints = Table(
+    "partner_endpoints",
+    metadata,
+    Column("location_id", Uuid, ForeignKey("locations.id"), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("secret", LargeBinary, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A partner location's work (domain/orders/handoff.py): lines it is to ship, its progress,
+# and the delivery of its webhook (retried and dead-lettered like the outbox's rows).
+fulfilment_requests = Table(
+    "fulfilment_requests",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("lines", JsonDocument, nullable=False),  # [[line id, sku, quantity], ...]
+    Column("status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("acknowledged_at", UtcDateTime, nullable=True),
+    Column("shipped_at", UtcDateTime, nullable=True),
+    Column("shipment_id", Uuid, ForeignKey("shipments.id"), nullable=True),
+    Column("delivery", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint("status IN ('requested', 'acknowledged', 'shipped')", name="status_known"),
+    CheckConstraint(
+        "delivery IN ('pending', 'retry', 'processing', 'delivered', 'dead')",
+        name="delivery_known",
+    ),
+    Index("ix_fulfilment_requests_order_id", "order_id"),
+    Index("ix_fulfilment_requests_location_id", "location_id", "created_at", "id"),
+    # The delivery runs read only what is still to deliver (none at all, most of the time).
+    Index(
+        "ix_fulfilment_requests_undelivered",
+        "available_at",
+        postgresql_where=text("delivery IN ('pending', 'retry', 'processing')"),
+        sqlite_where=text("delivery IN ('pending', 'retry', 'processing')"),
+    ),
 )

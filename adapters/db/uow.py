@@ -26,6 +26,7 @@ from adapters.db.repositories.listings import SqlListingRepository
 from adapters.db.repositories.operations import SqlOperationLog
 from adapters.db.repositories.orders import SqlOrderRepository
 from adapters.db.repositories.outbox import SqlOutboxRepository
+from adapters.db.repositories.partners import SqlPartnerRepository
 from adapters.db.repositories.pricing import SqlPricingRepository
 from adapters.db.repositories.pushes import SqlPushedQuantities
 from adapters.db.repositories.sales import SqlSalesRepository
@@ -92,6 +93,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(self.connection)
         self.customers = SqlCustomerRepository(self.connection)
         self.sales = SqlSalesRepository(self.connection)
+        self.partners = SqlPartnerRepository(self.connection)
         return self
 
     async def __aexit__(

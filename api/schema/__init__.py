@@ -36,6 +36,8 @@ from api.schema.orders.picking import PickingMutation, PickingQuery
 from api.schema.orders.queries import OrdersQuery
 from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
+from api.schema.partner_fence import fence_partners
+from api.schema.partners import PartnersMutation, PartnersQuery
 from api.schema.plain_inputs import build_plain_inputs
 from api.schema.reports import ReportsQuery, StockReportsQuery
 from api.schema.stock_files import StockFilesMutation, StockFilesQuery
@@ -61,6 +63,7 @@ Query = merge_types(
         ReportsQuery,
         StockReportsQuery,
         StockFilesQuery,
+        PartnersQuery,
     ),
 )
 Mutation = merge_types(
@@ -79,6 +82,7 @@ Mutation = merge_types(
         PickingMutation,
         CustomersMutation,
         StockFilesMutation,
+        PartnersMutation,
     ),
 )
 Subscription = merge_types(
@@ -145,6 +149,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     check_every_root_field((Query, Mutation, Subscription))
     audit_admin_actions(Mutation)  # outermost: attempts refused are recorded too
+    fence_partners((Query, Mutation, Subscription))  # outside all: a partner meets it first
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,

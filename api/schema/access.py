@@ -9,6 +9,8 @@ import strawberry
 
 from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
+from api.schema.ids import parse_id
+from api.schema.partner_fence import OpenToPartners
 from api.schema.permissions import IsAdmin
 from api.schema.scalars import Role
 from domain import api_keys as use_cases
@@ -20,6 +22,9 @@ from domain.access import Role as DomainRole
 class Viewer:
     name: str
     role: Role
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A partner key's location: the only one it sees."
+    )
 
 
 @strawberry.type
@@ -28,6 +33,7 @@ class ApiKey:
     role: Role
     created_at: datetime
     revoked_at: datetime | None
+    location_id: strawberry.ID | None
     former_secret_valid_until: datetime | None = strawberry.field(
         description="After a rotation: until when the former secret still works."
     )
@@ -39,6 +45,7 @@ class ApiKey:
             role=key.role,
             created_at=key.created_at,
             revoked_at=key.revoked_at,
+            location_id=strawberry.ID(str(key.location_id)) if key.location_id else None,
             former_secret_valid_until=key.previous_valid_until,
         )
 
@@ -47,6 +54,9 @@ class ApiKey:
 class CreateApiKeyInput:
     name: str
     role: Role
+    location_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A PARTNER key's dropship or 3PL location (theirs only)."
+    )
 
 
 @strawberry.type
@@ -95,11 +105,16 @@ class ApiKeyEvent:
 
 @strawberry.type
 class AccessQuery:
-    @strawberry.field(description="Who is calling.")
+    @strawberry.field(description="Who is calling.", permission_classes=[OpenToPartners])
     def viewer(self, info: Info) -> Viewer:
         principal = info.context.principal
         assert principal is not None  # the HTTP and WebSocket guards admit callers only
-        return Viewer(name=principal.name, role=principal.role)
+        located = principal.partner_location
+        return Viewer(
+            name=principal.name,
+            role=principal.role,
+            location_id=strawberry.ID(str(located)) if located else None,
+        )
 
     @strawberry.field(permission_classes=[IsAdmin])
     async def api_keys(self, info: Info) -> list[ApiKey]:
@@ -114,7 +129,12 @@ class AccessMutation:
     async def create_api_key(self, info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
         async with info.context.container.uow() as uow:
             issued = await use_cases.create_api_key(
-                uow, name=input.name, role=DomainRole(input.role)
+                uow,
+                name=input.name,
+                role=DomainRole(input.role),
+                location_id=None
+                if input.location_id is None
+                else parse_id(input.location_id, "locationId"),
             )
             await uow.commit()
         return CreateApiKeyPayload(api_key=ApiKey.from_domain(issued.key), secret=issued.secret)

@@ -111,14 +111,30 @@ async def _rates(container: Container, given: Mapping[str, Any]) -> dict[str, An
     return None if found is None else {"rate": str(found)}
 
 
-async def _location(container: Container, given: Mapping[str, Any]) -> dict[str, Any] | None:
+def _location_id(given: Mapping[str, Any]) -> uuid.UUID | None:
     try:
-        location_id = uuid.UUID(str(given.get("locationId")))
+        return uuid.UUID(str(given.get("locationId")))
     except ValueError:
+        return None
+
+
+async def _location_zones(container: Container, given: Mapping[str, Any]) -> dict[str, Any] | None:
+    if (location_id := _location_id(given)) is None:
         return None
     async with container.uow(readonly=True) as uow:
         location = await uow.inventory.get_location(location_id)
     return None if location is None else {"zones": [str(z) for z in location.zones]}
+
+
+async def _location_partner(
+    container: Container, given: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    if (location_id := _location_id(given)) is None:
+        return None
+    async with container.uow(readonly=True) as uow:
+        endpoint = await uow.partners.endpoint(location_id)
+    # The URL and when it was set; never the secret.
+    return None if endpoint is None else _plain({"url": endpoint.url, "at": endpoint.updated_at})
 
 
 ADMIN_ACTIONS: Mapping[str, Snapshot] = {
@@ -138,11 +154,12 @@ ADMIN_ACTIONS: Mapping[str, Snapshot] = {
     "setChannelFulfilment": _channel,
     "requestReconcile": _channel,
     "setCurrencyRate": _rates,
-    "setLocationZones": _location,
+    "setLocationZones": _location_zones,
+    "setLocationPartner": _location_partner,
 }
 
 
-def _input_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+def input_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     given = kwargs.get("input")
     if given is None or not dataclasses.is_dataclass(given) or isinstance(given, type):
         return {}
@@ -165,7 +182,7 @@ def _outcome(result: Any) -> str:
 
 
 def _subject(action: str, given: Mapping[str, Any]) -> str | None:
-    for name in ("name", "channelId"):
+    for name in ("name", "channelId", "locationId"):
         if isinstance(given.get(name), str):
             return f"{name}={given[name]}"[:200]
     if action == "setCurrencyRate":
@@ -191,7 +208,7 @@ class AuditedAction(FieldExtension):
         self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         container: Container = info.context.container
-        given = recordable(_input_of(kwargs))
+        given = recordable(input_of(kwargs))
         # Input the edge will refuse is not looked up (a NUL would fail the very lookup).
         valid = not argument_errors(kwargs, {})
         before = await self._safely(container, given) if valid else None

@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     INBOUND_FAILED = "INBOUND_FAILED"  # a channel's event could not be taken; see the inbox
     ORDER_CONFLICT = "ORDER_CONFLICT"  # two orders wanted the last unit; see the order
     CONFLICT_WAITING = "CONFLICT_WAITING"  # a manual conflict waits for a person too long
+    HANDOFF_FAILED = "HANDOFF_FAILED"  # a fulfilment request never reached its partner
 
 
 @dataclass(frozen=True, slots=True)

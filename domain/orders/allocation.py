@@ -37,6 +37,7 @@ from domain.inventory.model import Location, Reservation, ReservationStatus, Sku
 from domain.inventory.zones import destination
 from domain.orders import allocation_due, losing
 from domain.orders.events import order_event
+from domain.orders.handoff import hand_off
 from domain.orders.model import Conflict, LineStatus, Order, OrderLine, OrderStatus, Transition
 from domain.orders.precedence import Placement, placed_before, precedence, takeable
 from domain.orders.routing import Route, route, usable_locations
@@ -421,6 +422,7 @@ async def record(
         status = order_status(lines, current.status)
         updated = replace(current, lines=tuple(lines), status=status, updated_at=now)
         await uow.orders.save(updated, changed)
+        await hand_off(uow, [updated], now)
         await allocation_due.settle(uow, [updated])
         if status is not current.status:
             why = "stock reserved" if status is not OrderStatus.OPEN else "waiting for stock"

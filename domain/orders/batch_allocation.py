@@ -27,6 +27,7 @@ from domain.orders import allocation_due
 from domain.orders.allocation import allocation_key, order_status, reference
 from domain.orders.allocation_due import waiting_lines
 from domain.orders.events import order_event
+from domain.orders.handoff import hand_off
 from domain.orders.model import LineStatus, Order, OrderLine, OrderStatus, Transition
 from domain.orders.precedence import precedence
 from domain.orders.routing import Route, route
@@ -97,6 +98,7 @@ async def allocate_many(
                 transitions.append(Transition(order.id, order.status, status, actor, why, now))
             uow.emit(order_event(updated, "allocated"))
         await uow.orders.save_many(changes)
+        await hand_off(uow, [order for order, _ in changes], now)
         await allocation_due.settle(uow, [*idle, *(order for order, _ in changes)])
         await uow.orders.add_transitions(transitions)
         await uow.commit()

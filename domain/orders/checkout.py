@@ -41,6 +41,7 @@ from domain.inventory.model import (
 from domain.inventory.publishing import levels_changed
 from domain.orders.allocation import order_status, reference
 from domain.orders.events import order_event
+from domain.orders.handoff import hand_off
 from domain.orders.ingest import new_order
 from domain.orders.model import LineStatus, Order, OrderLine, Transition
 from domain.ports import UnitOfWork, UnitOfWorkFactory
@@ -120,6 +121,8 @@ async def place_all(
     now = clock()
     async with uows() as uow:
         outcomes = await _place(uow, checkouts, now)
+        placed = [o[0] for o in outcomes if not isinstance(o, DomainError) and not o[1]]
+        await hand_off(uow, placed, now)
         await uow.commit()
     return outcomes
 

@@ -17,6 +17,7 @@ from domain.analytics.ports import SalesRepository
 from domain.catalog.ports import CatalogRepository, ListingRepository, PricingRepository
 from domain.customers.ports import CustomerRepository
 from domain.events import Event
+from domain.partners.ports import PartnerRepository
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.inbox_model import InboxRepository
 from domain.sync.ports import PushedQuantities
@@ -112,6 +113,7 @@ class FakeUnitOfWork:
         self.inbox = cast(InboxRepository, Unfaked("inbox repository"))
         self.customers = cast(CustomerRepository, Unfaked("customer repository"))
         self.sales = cast(SalesRepository, Unfaked("sales repository"))
+        self.partners = cast(PartnerRepository, Unfaked("partner repository"))
 
     async def __aenter__(self) -> Self:
         if self._base is not None:

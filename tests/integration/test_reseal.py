@@ -16,6 +16,9 @@ from adapters.container import Container
 from adapters.secrets import FernetSecretBox
 from adapters.settings import Settings
 from api.cli import main
+from domain.clock import utcnow
+from domain.inventory.setup import create_location
+from domain.partners.endpoints import set_partner_endpoint
 from tests.graphql import data, gql
 
 OLD, NEW = Fernet.generate_key(), Fernet.generate_key()
@@ -84,7 +87,7 @@ async def test_reseal_moves_every_channel_to_the_new_key(
     assert [json.loads(rolling.open(s)) for s in before] == [CREDENTIALS, CREDENTIALS]
 
     assert await _reseal(monkeypatch, database_url, NEW, OLD) == 0
-    assert "re-sealed 2 channels' credentials" in capsys.readouterr().err
+    assert "re-sealed 2 secrets" in capsys.readouterr().err
     after = await _sealed(container)
     assert [json.loads(FernetSecretBox(NEW).open(s)) for s in after] == [CREDENTIALS] * 2
     with pytest.raises(ValueError, match="another key"):
@@ -94,6 +97,27 @@ async def test_reseal_moves_every_channel_to_the_new_key(
     assert [json.loads(FernetSecretBox(NEW).open(s)) for s in await _sealed(container)] == [
         CREDENTIALS
     ] * 2
+
+
+async def test_reseal_moves_partner_webhook_secrets_too(
+    container: Container, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with container.uow() as uow:
+        made = await create_location(uow, code="DS", name="Supplier", kind="dropship")
+        await set_partner_endpoint(
+            uow, location_id=made.id, url="https://supplier.example/hooks",
+            secret="0123456789abcdef", box=container.secrets, now=utcnow(),
+        )  # fmt: skip
+        await uow.commit()
+
+    assert await _reseal(monkeypatch, database_url, NEW, OLD) == 0
+
+    async with container.uow(readonly=True) as uow:
+        endpoint = await uow.partners.endpoint(made.id)
+    assert endpoint is not None
+    assert FernetSecretBox(NEW).open(endpoint.sealed_secret) == b"0123456789abcdef"
+    with pytest.raises(ValueError, match="another key"):
+        FernetSecretBox(OLD).open(endpoint.sealed_secret)
 
 
 async def test_credentials_neither_key_opens_leave_everything_as_it_was(

@@ -23,6 +23,7 @@ def _to_key(row: Any) -> ApiKey:
         revoked_at=row.revoked_at,
         previous_key_hash=row.previous_key_hash,
         previous_valid_until=row.previous_valid_until,
+        location_id=row.location_id,
     )
 
 
@@ -41,6 +42,7 @@ class SqlApiKeyRepository:
                 revoked_at=key.revoked_at,
                 previous_key_hash=key.previous_key_hash,
                 previous_valid_until=key.previous_valid_until,
+                location_id=key.location_id,
             )
         )
 

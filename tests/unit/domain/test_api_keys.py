@@ -306,6 +306,8 @@ def test_roles_grant_what_they_say() -> None:
         (Role.ADMIN, True, True),
         (Role.STAFF, True, False),
         (Role.READONLY, False, False),
+        # Its mutations are the few open to partners, fenced into its location.
+        (Role.PARTNER, True, False),
     ]
 
 

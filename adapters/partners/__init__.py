@@ -1,0 +1,1 @@
+"""Driven adapters of the partner hand-off: signed webhooks to dropship and 3PL partners."""

@@ -1,0 +1,103 @@
+"""Hand-off: a line reserved at a dropship or 3PL location becomes a fulfilment request for
+that location's partner.
+
+The request is written in the transaction that reserved the line (the allocation's), so a
+reserved partner line never lacks its request; a line is requested once, however often its
+order is recorded again. Its delivery to the partner (a signed webhook, retried, dead-lettered)
+is tracked on the request itself and run after commit (see domain/partners/delivery.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.api_keys import PARTNER_KINDS
+from domain.jobs import DELIVER_REQUESTS_JOB
+from domain.orders.model import LineStatus, Order
+from domain.ports import UnitOfWork
+
+# Lines with units reserved that the partner is to ship.
+HANDED_OFF = frozenset({LineStatus.ALLOCATED, LineStatus.PARTIALLY_SHIPPED})
+
+
+class RequestStatus(StrEnum):
+    REQUESTED = "requested"  # waiting for the partner to take it
+    ACKNOWLEDGED = "acknowledged"  # the partner has it in hand
+    SHIPPED = "shipped"  # the partner shipped every line of it
+
+
+class DeliveryStatus(StrEnum):
+    """Where the webhook telling the partner stands (as the outbox's rows do)."""
+
+    PENDING = "pending"
+    RETRY = "retry"
+    PROCESSING = "processing"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # given up after the last retry; an alert was raised
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLine:
+    line_id: uuid.UUID
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentRequest:
+    id: uuid.UUID
+    order_id: uuid.UUID
+    location_id: uuid.UUID
+    lines: tuple[RequestLine, ...]
+    status: RequestStatus
+    created_at: datetime
+    delivery: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    available_at: datetime | None = None  # when its delivery is next due
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    shipped_at: datetime | None = None
+    shipment_id: uuid.UUID | None = None
+
+
+async def hand_off(uow: UnitOfWork, orders: Sequence[Order], now: datetime) -> None:
+    """Request fulfilment of the orders' reserved lines at partner locations that no request
+    covers yet: one request per order and location. Called under the orders' locks."""
+    located = {ln.location_id for o in orders for ln in o.lines if ln.status in HANDED_OFF}
+    if not located:
+        return
+    partners = {
+        loc.id
+        for loc in await uow.inventory.list_locations()
+        if loc.id in located and loc.kind in PARTNER_KINDS
+    }
+    if not partners:
+        return
+    made = False
+    for order in orders:
+        due = [ln for ln in order.lines if ln.status in HANDED_OFF and ln.location_id in partners]
+        if not due:
+            continue
+        known = await uow.partners.for_order(order.id)
+        requested = {line.line_id for request in known for line in request.lines}
+        waiting = {ln.location_id for ln in due if ln.id not in requested}
+        for location_id in sorted((i for i in waiting if i is not None), key=str):
+            lines = tuple(
+                RequestLine(ln.id, ln.sku or "", ln.left_to_ship)
+                for ln in due
+                if ln.location_id == location_id and ln.id not in requested
+            )
+            await uow.partners.add(
+                FulfilmentRequest(
+                    id=uuid.uuid4(), order_id=order.id, location_id=location_id, lines=lines,
+                    status=RequestStatus.REQUESTED, created_at=now, available_at=now,
+                )
+            )  # fmt: skip
+            made = True
+    if made:
+        uow.enqueue_after_commit(DELIVER_REQUESTS_JOB)
