@@ -241,6 +241,8 @@ channel_locations = Table(
     metadata,
     Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
     Column("location_id", Uuid, ForeignKey("locations.id"), primary_key=True),
+    # The channel's location order (its orders ship from the first that can): as given.
+    Column("position", Integer, nullable=False, server_default="0"),
 )
 
 channel_sku_rules = Table(

@@ -28,8 +28,7 @@ class FakeChannelRepository:
             if location_id not in self._t.locations:
                 raise ConstraintViolation(f"channel_locations.location_id {location_id}")
         # Stored as the SQL columns hold it: the rule's unset buffer and threshold as 0, no
-        # `blocked` (only per-SKU rules block), and the locations as rows of a set, which
-        # read back in id order (not in the order given).
+        # `blocked` (only per-SKU rules block), and the locations in the order given.
         rule = channel.rule
         stored = AvailabilityRule(
             buffer_quantity=rule.buffer_quantity or 0,
@@ -38,7 +37,7 @@ class FakeChannelRepository:
             end_when_below=rule.end_when_below or 0,
         )
         self._t.channels[channel.id] = dataclasses.replace(
-            channel, rule=stored, location_ids=tuple(sorted(set(channel.location_ids)))
+            channel, rule=stored, location_ids=tuple(dict.fromkeys(channel.location_ids))
         )
 
     async def get(self, channel_id: uuid.UUID) -> Channel | None:

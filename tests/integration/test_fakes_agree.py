@@ -370,13 +370,15 @@ async def test_expiry_releases_what_is_due(room: Stockroom) -> None:
 # Channels and the outbox
 
 
-async def test_a_channel_reads_back_with_its_locations_in_id_order(room: Stockroom) -> None:
-    # The SQL schema keeps a channel's locations as a set; routing speaks of "the channel's
-    # locations in their configured order", which no backend keeps.
+async def test_a_channel_reads_back_with_its_locations_in_the_order_given(room: Stockroom) -> None:
+    # Routing ships from "the channel's locations in their configured order": kept as given
+    # (the stockroom names WH1 then ST1), not in id order.
     async with room.uows(readonly=True) as uow:
         shop = await uow.channels.get(room.shop)
+        every = {c.id: c for c in await uow.channels.all()}
     assert shop is not None
-    assert shop.location_ids == tuple(sorted([room.at("WH1"), room.at("ST1")]))
+    assert shop.location_ids == (room.at("WH1"), room.at("ST1"))
+    assert every[room.shop].location_ids == shop.location_ids
 
 
 async def test_a_key_waiting_in_the_outbox_is_one_row_however_often_it_is_marked(

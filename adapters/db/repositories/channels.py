@@ -43,7 +43,8 @@ ONE_CHANNEL = DriverStatement(
     text("""
     SELECT c.id, c.name, c.kind, c.currency, c.priority, c.buffer_quantity,
            c.allocation_percent, c.max_quantity, c.end_when_below, c.created_at,
-           array_remove(array_agg(l.location_id ORDER BY l.location_id), NULL) AS location_ids
+           array_remove(array_agg(l.location_id ORDER BY l.position, l.location_id), NULL)
+             AS location_ids
       FROM channels c LEFT JOIN channel_locations l ON l.channel_id = c.id
      WHERE c.id = :id
      GROUP BY c.id
@@ -111,7 +112,10 @@ class SqlChannelRepository:
         if channel.location_ids:
             await self._conn.execute(
                 insert(channel_locations),
-                [{"channel_id": channel.id, "location_id": lid} for lid in channel.location_ids],
+                [
+                    {"channel_id": channel.id, "location_id": lid, "position": n}
+                    for n, lid in enumerate(channel.location_ids)
+                ],
             )
         self._book.invalidate()
 
@@ -119,7 +123,12 @@ class SqlChannelRepository:
         stmt = (
             select(channels, channel_locations.c.location_id)
             .outerjoin(channel_locations, channel_locations.c.channel_id == channels.c.id)
-            .order_by(channels.c.priority.desc(), channels.c.name, channel_locations.c.location_id)
+            .order_by(
+                channels.c.priority.desc(),
+                channels.c.name,
+                channel_locations.c.position,
+                channel_locations.c.location_id,
+            )
         )
         if where is not None:
             stmt = stmt.where(where)
