@@ -193,8 +193,14 @@ class AmazonSandbox:
 
     # Python face: buyers and the seller --------------------------------------------------------
 
-    def place_order(self, lines: list[tuple[str, int]], *, fulfilled_by: str = "MERCHANT") -> str:
-        return self.seller.place_order(lines, fulfilled_by=fulfilled_by)
+    def place_order(
+        self,
+        lines: list[tuple[str, int]],
+        *,
+        fulfilled_by: str = "MERCHANT",
+        ship_to: dict[str, str] | None = None,
+    ) -> str:
+        return self.seller.place_order(lines, fulfilled_by=fulfilled_by, ship_to=ship_to)
 
     def cancel_order(self, order_id: str) -> None:
         self.seller.cancel_order(order_id)

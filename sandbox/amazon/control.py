@@ -1,6 +1,8 @@
 """`/_sandbox/*`: what tests, the e2e and the bench do to the account from outside the API.
 
-- `POST /_sandbox/orders` `{lines: [[sku, qty]...], fulfilledBy?: MERCHANT|AMAZON}` → `{orderId}`
+- `POST /_sandbox/orders` `{lines: [[sku, qty]...], fulfilledBy?: MERCHANT|AMAZON, shipTo?}`
+  → `{orderId}` (`shipTo`: a CustomerAddress; its city, stateOrRegion, postalCode and
+  countryCode show, the rest needs a Restricted Data Token)
 - `POST /_sandbox/orders/{id}/cancel`, `GET /_sandbox/orders/{id}`
 - `GET /_sandbox/listings/{sku}`, `POST /_sandbox/listings/{sku}` `{quantity?, price?}`
 - `GET /_sandbox/listings` → `{sku: quantity}` for every item
@@ -32,7 +34,10 @@ def _order_routes(sandbox: AmazonSandbox) -> list[BaseRoute]:
         body = await request.json()
         try:
             lines = [(str(sku), int(qty)) for sku, qty in body["lines"]]
-            order_id = seller.place_order(lines, fulfilled_by=body.get("fulfilledBy", "MERCHANT"))
+            ship_to = {str(k): str(v) for k, v in (body.get("shipTo") or {}).items()} or None
+            order_id = seller.place_order(
+                lines, fulfilled_by=body.get("fulfilledBy", "MERCHANT"), ship_to=ship_to
+            )
         except (KeyError, TypeError, ValueError) as error:
             return JSONResponse({"error": str(error)}, 400)
         return JSONResponse({"orderId": order_id})

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 _numbers = itertools.count(1)
+# The CustomerAddress fields Amazon gives without a Restricted Data Token (the sandbox issues
+# none): the place, not the person (no name, address lines or phone).
+UNRESTRICTED_ADDRESS = ("city", "stateOrRegion", "postalCode", "countryCode")
 
 
 def iso(at: float) -> str:
@@ -49,6 +53,8 @@ class Order:
     lines: list[Line]
     packages: list[Package] = field(default_factory=list)
     cancelled: bool = False
+    # Where it ships (a CustomerAddress: countryCode, stateOrRegion, city, postalCode…).
+    ship_to: dict[str, str] | None = None
 
     @staticmethod
     def new_id(seed: random.Random) -> str:
@@ -79,8 +85,8 @@ class Order:
     def line(self, item_id: str) -> Line | None:
         return next((line for line in self.lines if line.item_id == item_id), None)
 
-    def as_2026(self) -> dict[str, Any]:
-        """The Order of Orders 2026-01-01 (with FULFILLMENT included)."""
+    def as_2026(self, included: Collection[str] = ()) -> dict[str, Any]:
+        """The Order of Orders 2026-01-01 (with FULFILLMENT; RECIPIENT when `included`)."""
         return {
             "orderId": self.order_id,
             "createdTime": iso(self.created),
@@ -109,7 +115,14 @@ class Order:
                 }
                 for line in self.lines
             ],
+            **self._recipient(included),
         }
+
+    def _recipient(self, included: Collection[str]) -> dict[str, Any]:
+        if "RECIPIENT" not in included or self.ship_to is None:
+            return {}
+        shown = {k: self.ship_to[k] for k in UNRESTRICTED_ADDRESS if k in self.ship_to}
+        return {"recipient": {"deliveryAddress": shown}}
 
     def order_change(
         self, seller_id: str, reason: str, notification_id: str, published: float

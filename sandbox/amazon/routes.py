@@ -194,7 +194,8 @@ def _search_orders(sandbox: AmazonSandbox, request: Request, _body: Any) -> tupl
         key=lambda o: (getattr(o, field), o.order_id),
     )
     page = orders[offset : offset + size]
-    answer: dict[str, Any] = {"orders": [o.as_2026() for o in page]}
+    included = _query(request).get("includedData", [])
+    answer: dict[str, Any] = {"orders": [o.as_2026(included) for o in page]}
     if offset + size < len(orders):
         following = json.dumps([since_field, since, offset + size]).encode()
         answer["pagination"] = {"nextToken": base64.urlsafe_b64encode(following).decode()}
@@ -208,7 +209,7 @@ def _get_order(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[in
     order = sandbox.seller.orders.get(_segments(request)[3])
     if order is None:
         return 404, _errors("NotFound", "no such order")
-    return 200, {"order": order.as_2026()}
+    return 200, {"order": order.as_2026(_query(request).get("includedData", []))}
 
 
 def _confirm_shipment(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:

@@ -148,8 +148,15 @@ class Seller:
 
     # Buyers and the seller, outside the API -----------------------------------------------
 
-    def place_order(self, lines: list[tuple[str, int]], *, fulfilled_by: str = "MERCHANT") -> str:
-        """A buyer orders; merchant-fulfilled lines take what the listing's quantity allows."""
+    def place_order(
+        self,
+        lines: list[tuple[str, int]],
+        *,
+        fulfilled_by: str = "MERCHANT",
+        ship_to: dict[str, str] | None = None,
+    ) -> str:
+        """A buyer orders (to `ship_to`, a CustomerAddress, when given); merchant-fulfilled
+        lines take what the listing's quantity allows."""
         self.settle()
         now = self.clock()
         taken: list[Line] = []
@@ -168,7 +175,8 @@ class Seller:
             taken.append(Line(item_id, sku, quantity, offer[1], offer[0]))
         if not taken:
             raise ValueError(f"nothing of {lines} can be bought")
-        order = Order(Order.new_id(self.random), self.marketplace_id, fulfilled_by, now, now, taken)
+        order = Order(Order.new_id(self.random), self.marketplace_id, fulfilled_by, now, now, taken,
+                      ship_to=ship_to)  # fmt: skip
         self.orders[order.order_id] = order
         self._order_changed(order, "NewOrder")
         return order.order_id

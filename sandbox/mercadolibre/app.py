@@ -8,11 +8,12 @@ one), the application's rate limit when one is set (429 as well), then the resou
 refresh token works once: each refresh spends it and issues the next; a spent one is refused
 (`invalid_grant`), as MercadoLibre does.
 
-Control routes, for processes and benchmarks: `POST /_sandbox/orders {"lines": [["SKU", 1]]}`
-(a buyer checks out; its notifications go out before the answer), `POST /_sandbox/subscribe
-{"endpoint"}`, `POST /_sandbox/faults` (as Shopify's), `POST /_sandbox/deliver`, `POST
-/_sandbox/shipments/{id}/advance` (ME2 moves on), `POST /_sandbox/seed` (items made at once,
-for benchmarks), `POST /_sandbox/expire_tokens` and `GET /_sandbox/state`.
+Control routes, for processes and benchmarks: `POST /_sandbox/orders {"lines": [["SKU", 1]],
+"receiverAddress"?}` (a buyer checks out; its notifications go out before the answer), `POST
+/_sandbox/subscribe {"endpoint"}`, `POST /_sandbox/faults` (as Shopify's), `POST
+/_sandbox/deliver`, `POST /_sandbox/shipments/{id}/advance` (ME2 moves on), `POST
+/_sandbox/seed` (items made at once, for benchmarks), `POST /_sandbox/expire_tokens` and `GET
+/_sandbox/state`.
 """
 
 from __future__ import annotations
@@ -114,10 +115,14 @@ class MercadoLibreSandbox:
     # What the buyers and the merchant do --------------------------------------------------
 
     async def place_order(
-        self, lines: list[tuple[str, int]], buyer: str = "buyer_one"
+        self,
+        lines: list[tuple[str, int]],
+        buyer: str = "buyer_one",
+        ship_to: dict[str, Any] | None = None,
     ) -> list[Order]:
-        """A buyer checks out; an `orders_v2` notification per order is sent."""
-        orders = self.orders.place(lines, buyer)
+        """A buyer checks out (to `ship_to`, a receiver_address, when given); an `orders_v2`
+        notification per order is sent."""
+        orders = self.orders.place(lines, buyer, ship_to)
         for order in orders:
             self.notifier.publish("orders_v2", f"/orders/{order.id}")
         await self.notifier.deliver_due()
@@ -291,7 +296,10 @@ class MercadoLibreSandbox:
         given = json.loads(await request.body() or b"{}")
         try:
             lines = [(str(sku), int(quantity)) for sku, quantity in given["lines"]]
-            orders = await self.place_order(lines, str(given.get("buyer") or "buyer_one"))
+            ship_to = given.get("receiverAddress")
+            if ship_to is not None and not isinstance(ship_to, dict):
+                raise TypeError("receiverAddress is a receiver_address object")
+            orders = await self.place_order(lines, str(given.get("buyer") or "buyer_one"), ship_to)
         except (KeyError, TypeError, ValueError) as problem:
             return JSONResponse({"error": str(problem)}, 409)
         sale = orders[0].pack_id or orders[0].id

@@ -124,6 +124,9 @@ class Shipment:
     modified: datetime
     status: str = "ready_to_ship"
     parcels: list[dict[str, Any]] = field(default_factory=list)  # ME1 seller notices
+    # Where it goes, as MercadoLibre shows it: {address_line, zip_code, city{id, name},
+    # state{id ("AR-C"), name}, country{id ("AR"), name}…}; None: no receiver_address.
+    receiver_address: dict[str, Any] | None = None
 
     def shown(self) -> dict[str, Any]:
         tracking = self.parcels[-1]["tracking_number"] if self.parcels else None
@@ -135,6 +138,7 @@ class Shipment:
             "status": self.status,
             "substatus": None,
             "order_id": self.order_ids[0],
+            **({"receiver_address": self.receiver_address} if self.receiver_address else {}),
             "tracking_number": tracking,
             "tracking_method": "seller" if self.mode == "me1" else "MEL Distribution",
             "date_created": stamp(self.created),
@@ -155,8 +159,14 @@ class OrderBook:
             moment = after + timedelta(milliseconds=1)
         return moment
 
-    def place(self, lines: list[tuple[str, int]], buyer: str = "buyer_one") -> list[Order]:
-        """A buyer checks out: one order per line, a pack when there are several."""
+    def place(
+        self,
+        lines: list[tuple[str, int]],
+        buyer: str = "buyer_one",
+        ship_to: dict[str, Any] | None = None,
+    ) -> list[Order]:
+        """A buyer checks out (to `ship_to`, the shipment's receiver_address, when given): one
+        order per line, a pack when there are several."""
         chosen = []
         for sku, quantity in lines:
             listed = self._store.listed(sku)
@@ -167,7 +177,7 @@ class OrderBook:
         pack = self._store.next_id() if len(lines) > 1 else None
         first_item = chosen[0][0][0]
         mode = str((first_item.get("shipping") or {}).get("mode") or "me2")
-        shipment = Shipment(self._store.next_id(), mode, [], now, now)
+        shipment = Shipment(self._store.next_id(), mode, [], now, now, receiver_address=ship_to)
         made = []
         for (item, variation), quantity in chosen:
             listed_sku = seller_sku((variation or item).get("attributes"))

@@ -135,9 +135,13 @@ class ShopifySandbox:
         *,
         customer: dict[str, Any] | None = None,
         location_gid: str | None = None,
+        shipping_address: dict[str, Any] | None = None,
     ) -> str:
-        """A customer checks out; sends orders/create (and inventory_levels/update)."""
-        order = orders.place_order(self._store, lines, customer, self._location(location_gid))
+        """A customer checks out (to `shipping_address`, in the REST Order's words: address1,
+        city, province_code, zip, country_code…); sends orders/create (and
+        inventory_levels/update)."""
+        location = self._location(location_gid)
+        order = orders.place_order(self._store, lines, customer, location, shipping_address)
         await self.deliver_pending_webhooks()
         return gid("Order", order.id)
 

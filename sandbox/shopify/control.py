@@ -1,6 +1,7 @@
 """`/_sandbox/*`: drive the shop from another process (end-to-end tests, the demo).
 
-POST /_sandbox/orders {"lines": [["SKU", 1]], "customer"?, "locationId"?} -> {"id": order gid}
+POST /_sandbox/orders {"lines": [["SKU", 1]], "customer"?, "locationId"?, "shippingAddress"?}
+                                                                       -> {"id": order gid}
 POST /_sandbox/inventory {"sku", "locationId", "available"}         -> {"available": N}
 POST /_sandbox/locations {"name"}                                      -> {"id": location gid}
 POST /_sandbox/faults {...}             (see Faults.configure)         -> the faults now set
@@ -41,7 +42,10 @@ def control_routes(sandbox: ShopifySandbox) -> list[Route]:
         body = await _json(request)
         lines = [(str(sku), int(quantity)) for sku, quantity in body.get("lines") or []]
         order_id = await sandbox.place_order(
-            lines, customer=body.get("customer"), location_gid=body.get("locationId")
+            lines,
+            customer=body.get("customer"),
+            location_gid=body.get("locationId"),
+            shipping_address=body.get("shippingAddress"),
         )
         return JSONResponse({"id": order_id}, 201)
 

@@ -205,6 +205,29 @@ class Fulfillment:
 
 
 @dataclass(eq=False)
+class MailingAddress:
+    """Where an order ships; only what the customer gave (no geocoding, no validation)."""
+
+    typename: ClassVar[str] = "MailingAddress"
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    province_code: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    country_code_v2: str | None = None
+    phone: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or None
+
+
+@dataclass(eq=False)
 class Order:
     typename: ClassVar[str] = "Order"
     id: int
@@ -219,6 +242,7 @@ class Order:
     cancelled_at: datetime | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     fulfillments: list[Fulfillment] = field(default_factory=list)
+    shipping_address: MailingAddress | None = None
 
     @property
     def name(self) -> str:

@@ -284,6 +284,23 @@ ORDER: dict[str, Resolver] = {
     "requiresShipping": lambda _order, _i: True,
 }
 
+MAILING_ADDRESS: dict[str, Resolver] = {
+    "id": lambda address, _i: f"{gid('MailingAddress', address.id)}?model_name=Address",
+    "countryCode": lambda address, _i: address.country_code_v2,
+    "coordinatesValidated": lambda _address, _i: False,
+    "formatted": lambda address, _i, withName=False, **_a: [
+        line
+        for line in (
+            address.name if withName else None,
+            address.address1,
+            address.address2,
+            " ".join(p for p in (address.zip, address.city, address.province_code) if p),
+            address.country or address.country_code_v2,
+        )
+        if line
+    ],
+}
+
 LINE_ITEM: dict[str, Resolver] = {
     "id": _id,
     "name": lambda line, _i: line.title,
@@ -442,6 +459,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
     "Location": LOCATION,
     "Order": ORDER,
     "LineItem": LINE_ITEM,
+    "MailingAddress": MAILING_ADDRESS,
     "FulfillmentOrder": FULFILLMENT_ORDER,
     "FulfillmentOrderLineItem": FULFILLMENT_ORDER_LINE_ITEM,
     "Fulfillment": FULFILLMENT,

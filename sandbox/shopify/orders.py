@@ -12,6 +12,7 @@ cancelled already or with a fulfillment (Shopify's INVALID: cancel the fulfillme
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sandbox.shopify.ids import parse_gid
@@ -23,6 +24,7 @@ from sandbox.shopify.models import (
     FulfillmentOrderLine,
     LineItem,
     Location,
+    MailingAddress,
     Order,
     Tracking,
 )
@@ -33,10 +35,16 @@ UserError = dict[str, Any]
 
 
 def place_order(
-    store: Store, lines: list[tuple[str, int]], customer: dict[str, Any] | None, location: Location
+    store: Store,
+    lines: list[tuple[str, int]],
+    customer: dict[str, Any] | None,
+    location: Location,
+    shipping_address: dict[str, Any] | None = None,
 ) -> Order:
-    """A customer checks out: the order, its stock commitments and its fulfillment order."""
+    """A customer checks out (to `shipping_address`, REST words, when given): the order, its
+    stock commitments and its fulfillment order."""
     now = store.now()
+    ship_to = _mailing_address(store, shipping_address)
     line_items = []
     for sku, quantity in lines:
         matches = store.variants_by_sku(sku)
@@ -61,6 +69,7 @@ def place_order(
         currency_code=store.currency,
         created_at=now,
         updated_at=now,
+        shipping_address=ship_to,
     )
     store.orders[order.id] = order
     fulfillment_order = FulfillmentOrder(
@@ -144,6 +153,30 @@ def _customer(store: Store, data: dict[str, Any] | None) -> Customer | None:
     )
     store.customers[customer.id] = customer
     return customer
+
+
+def _mailing_address(store: Store, data: dict[str, Any] | None) -> MailingAddress | None:
+    """The address as the REST Order's `shipping_address` gives it (camelCase also taken)."""
+    if not data:
+        return None
+    given = {key: str(value) for key, value in data.items() if value is not None}
+    country = given.get("country_code", given.get("countryCode", "")).upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValueError(f"a shipping address needs a two-letter country_code, not {country!r}")
+    return MailingAddress(
+        id=store.next_id(),
+        first_name=given.get("first_name", given.get("firstName")),
+        last_name=given.get("last_name", given.get("lastName")),
+        address1=given.get("address1"),
+        address2=given.get("address2"),
+        city=given.get("city"),
+        province=given.get("province"),
+        province_code=given.get("province_code", given.get("provinceCode")),
+        zip=given.get("zip"),
+        country=given.get("country"),
+        country_code_v2=country,
+        phone=given.get("phone"),
+    )
 
 
 def create_fulfillment(

@@ -8,7 +8,16 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.shopify.ids import gid, level_gid
-from sandbox.shopify.models import Customer, Fulfillment, Level, LineItem, Order, Product, Variant
+from sandbox.shopify.models import (
+    Customer,
+    Fulfillment,
+    Level,
+    LineItem,
+    MailingAddress,
+    Order,
+    Product,
+    Variant,
+)
 
 
 def rest_time(moment: datetime) -> str:
@@ -44,7 +53,30 @@ def order_body(order: Order) -> dict[str, Any]:
         "test": False,
         "line_items": [_line_body(line) for line in order.line_items],
         "customer": _customer_body(order.customer) if order.customer else None,
+        "shipping_address": _address_body(order.shipping_address)
+        if order.shipping_address
+        else None,
         "fulfillments": [_fulfillment_body(f) for f in order.fulfillments],
+    }
+
+
+def _address_body(address: MailingAddress) -> dict[str, Any]:
+    return {
+        "first_name": address.first_name,
+        "last_name": address.last_name,
+        "name": address.name,
+        "company": None,
+        "address1": address.address1,
+        "address2": address.address2,
+        "city": address.city,
+        "province": address.province,
+        "province_code": address.province_code,
+        "zip": address.zip,
+        "country": address.country,
+        "country_code": address.country_code_v2,
+        "phone": address.phone,
+        "latitude": None,
+        "longitude": None,
     }
 
 

@@ -173,7 +173,7 @@ class AmazonChannel:
         position = _OrderCursor.decode(cursor)
         params: dict[str, Any] = {"marketplaceIds": self._marketplace,
                                   "maxResultsPerPage": ORDERS_PER_PAGE,
-                                  "includedData": "FULFILLMENT,BUYER"}  # fmt: skip
+                                  "includedData": "FULFILLMENT,BUYER,RECIPIENT"}  # fmt: skip
         if position.token:
             params["paginationToken"] = position.token
         else:

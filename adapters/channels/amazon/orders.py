@@ -6,7 +6,8 @@ same instant for the same change, so the order book takes each version once, whi
 first. A line's quantity is what is still ordered: cancelled units are off it. The
 notification has no prices (Amazon's summary carries none); the pull has each line's unit
 price. `raw` keeps `fulfilledBy` (MERCHANT or AMAZON): an AMAZON (FBA, AFN) order ships from
-Amazon's stock.
+Amazon's stock; and the pull's RECIPIENT delivery address as `shipping_address` (the
+notification has none, so an order first known from one routes without a destination).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
 from domain.channels.port import ChannelOrder, ChannelOrderLine, ChannelRejected
 from domain.errors import InvalidInput
@@ -31,6 +33,12 @@ LEGACY_STATUSES: Final = {
     "InvoiceUnconfirmed": "pending",
     "PendingAvailability": "pending_availability",
 }
+# Orders 2026-01-01 CustomerAddress -> the hub's address words. Without a Restricted Data
+# Token Amazon gives only the place (city, state or region, postal code, country).
+ADDRESS_WORDS: Final = {
+    "addressLine1": "line1", "addressLine2": "line2", "city": "city",
+    "stateOrRegion": "province_code", "postalCode": "zip", "countryCode": "country",
+}  # fmt: skip
 
 
 def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
@@ -73,8 +81,10 @@ def channel_order(order: Mapping[str, Any]) -> ChannelOrder:
             "name": _dig(order, "buyer", "buyerName"),
             "email": _dig(order, "buyer", "buyerEmail"),
         },
-        raw={**order, "fulfilledBy": _dig(order, "fulfillment", "fulfilledBy") or "MERCHANT"},
-    )
+        raw={**order, "fulfilledBy": _dig(order, "fulfillment", "fulfilledBy") or "MERCHANT",
+             "shipping_address": in_hub_words(_dig(order, "recipient", "deliveryAddress"),
+                                              ADDRESS_WORDS)},
+    )  # fmt: skip
 
 
 def notified_order(notification: Mapping[str, Any]) -> ChannelOrder:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
 from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
 from domain.errors import InvalidInput
@@ -70,11 +71,7 @@ def _ship_to(order: Mapping[str, Any]) -> dict[str, str]:
     """The first shipping step's address, in the hub's address words (empty when none)."""
     steps = order.get("fulfillmentStartInstructions")
     first = steps[0] if isinstance(steps, list) and steps else None
-    address = _dig(first, "shippingStep", "shipTo", "contactAddress")
-    if not isinstance(address, Mapping):
-        return {}
-    return {ours: str(address[theirs])[:200] for theirs, ours in ADDRESS_WORDS.items()
-            if isinstance(address.get(theirs), str)}  # fmt: skip
+    return in_hub_words(_dig(first, "shippingStep", "shipTo", "contactAddress"), ADDRESS_WORDS)
 
 
 def _dig(node: object, *path: str) -> object:

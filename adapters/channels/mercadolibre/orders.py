@@ -13,7 +13,8 @@ whose lines are its orders' items, each line named `ORDER_ID/ITEM_ID[:VARIATION_
 a line's shipment or cancellation reaches the MercadoLibre order it belongs to. An order
 outside a pack is a cart of one (its id the order's). A cart whose orders all carry the tag
 `delivered` (MercadoLibre tracked their ME2 shipment to the buyer) is `delivered`: the hub
-moves a shipped order on to delivered.
+moves a shipped order on to delivered. The cart's one shipment (`GET /shipments/{id}`) says
+where it goes: its `receiver_address` is the hub's shipping address.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
 from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
 from domain.money import CURRENCY_EXPONENTS, Money, to_minor
@@ -99,8 +101,33 @@ CANCELLED: Final = frozenset({"cancelled", "invalid"})
 UNPAID: Final = frozenset({"payment_required", "payment_in_process"})
 
 
-def cart_order(orders: Sequence[Mapping[str, Any]]) -> ChannelOrder:
-    """The orders of one pack (or one order alone) as the hub's one order."""
+# A shipment's receiver_address -> the hub's address words (state.id is ISO 3166-2: "AR-C").
+ADDRESS_PATHS: Final = {
+    ("address_line",): "line1", ("city", "name"): "city", ("state", "id"): "province_code",
+    ("zip_code",): "zip", ("country", "id"): "country",
+}  # fmt: skip
+
+
+def ship_to(shipment: object) -> dict[str, str]:
+    """Where `GET /shipments/{id}` says the cart goes, in the hub's words (empty when unsaid)."""
+    address = shipment.get("receiver_address") if isinstance(shipment, Mapping) else None
+    flat = {ours: _dig(address, *path) for path, ours in ADDRESS_PATHS.items()}
+    return in_hub_words(flat, {ours: ours for ours in ADDRESS_PATHS.values()})
+
+
+def _dig(node: object, *path: str) -> object:
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def cart_order(
+    orders: Sequence[Mapping[str, Any]], shipment: Mapping[str, Any] | None = None
+) -> ChannelOrder:
+    """The orders of one pack (or one order alone), shipped as `shipment` says, as the hub's
+    one order."""
     if not orders:
         raise ChannelRejected("a MercadoLibre cart of no orders")
     taken = [channel_order(order) for order in orders]
@@ -130,7 +157,11 @@ def cart_order(orders: Sequence[Mapping[str, Any]]) -> ChannelOrder:
         status=status,
         lines=tuple(lines),
         customer=taken[0].customer,
-        raw={"pack_id": pack, "orders": [dict(order) for order in orders]},
+        raw={
+            "pack_id": pack,
+            "orders": [dict(order) for order in orders],
+            "shipping_address": ship_to(shipment),
+        },
         fees=tuple(fees),
     )
 

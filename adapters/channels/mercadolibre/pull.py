@@ -9,7 +9,8 @@ read again is one the hub already has (it takes only newer versions).
 
 An order of a pack brings its whole cart: the pack's other orders are read too (`GET
 /packs/{id}`, then each order not on the page), and the cart is one order for the hub (see
-`orders.cart_order`).
+`orders.cart_order`). Each cart's shipment is read once (`GET /shipments/{id}`) for where
+it goes.
 """
 
 from __future__ import annotations
@@ -88,10 +89,22 @@ async def _carts(client: MeliClient, fresh: list[dict[str, Any]]) -> list[Channe
         if raw.get("pack_id"):
             packs.setdefault(str(raw["pack_id"]), []).append(raw)
         else:
-            carts.append(cart_order([raw]))
+            carts.append(cart_order([raw], await shipment_of(client, raw)))
     for pack_id in packs:
-        carts.append(cart_order(await pack_orders(client, pack_id, known)))
+        orders = await pack_orders(client, pack_id, known)
+        carts.append(cart_order(orders, await shipment_of(client, orders[0])))
     return carts
+
+
+async def shipment_of(client: MeliClient, order: dict[str, Any]) -> dict[str, Any] | None:
+    """The order's shipment (a pack's orders share one); None when it has none or it is gone."""
+    shipping = order.get("shipping")
+    shipment_id = shipping.get("id") if isinstance(shipping, dict) else None
+    if not shipment_id:
+        return None
+    answer = await client.call("GET", f"/shipments/{quote(str(shipment_id), safe='')}",
+                               operation="getShipment", passes=(404,))  # fmt: skip
+    return answer.body if answer.status == 200 and isinstance(answer.body, dict) else None
 
 
 async def pack_orders(

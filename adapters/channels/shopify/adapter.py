@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, TypeVar
 
+from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.shopify import documents as doc
 from adapters.channels.shopify import webhooks
@@ -55,6 +56,11 @@ STOCK_REASON: Final = "correction"
 STALE_CODES: Final = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
 # Fulfilment orders that can still take a fulfilment.
 FULFILLABLE: Final = frozenset({"OPEN", "IN_PROGRESS"})
+# The order's MailingAddress (as OrdersSince asks for it) -> the hub's address words.
+ADDRESS_WORDS: Final = {
+    "address1": "line1", "address2": "line2", "city": "city", "provinceCode": "province_code",
+    "zip": "zip", "countryCodeV2": "country",
+}  # fmt: skip
 # What the port does with a shop (the channel kind's descriptor declares the same).
 CAPABILITIES: Final = frozenset(
     {
@@ -541,8 +547,9 @@ def graphql_order(node: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -
             "email": node.get("email"),
             "phone": node.get("phone"),
         },
-        raw={**node, "lineItems": list(lines)},
-    )
+        raw={**node, "lineItems": list(lines),
+             "shipping_address": in_hub_words(node.get("shippingAddress"), ADDRESS_WORDS)},
+    )  # fmt: skip
 
 
 def _fulfillment_with(order: Mapping[str, Any], tracking_number: str) -> str | None:

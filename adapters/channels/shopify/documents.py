@@ -149,7 +149,7 @@ fragment OrderLine on LineItem {
 }
 """
 
-# 10 orders * (order 1 + customer 1 + lines 2 + 20 * 3) ≈ 650 points.
+# 10 orders * (order 1 + customer 1 + shipping address 1 + lines 2 + 20 * 3) ≈ 650 points.
 ORDERS_PER_PAGE: Final = 10
 ORDERS_SINCE: Final = (
     """\
@@ -168,6 +168,14 @@ query OrdersSince($first: Int!, $after: String, $query: String) {
       displayFulfillmentStatus
       customer {
         id
+      }
+      shippingAddress {
+        address1
+        address2
+        city
+        provinceCode
+        zip
+        countryCodeV2
       }
       lineItems(first: 20) {
         nodes {
@@ -188,7 +196,7 @@ query OrdersSince($first: Int!, $after: String, $query: String) {
 """
     + _ORDER_LINE
 )
-ORDERS_SINCE_COST: Final = 2 + ORDERS_PER_PAGE * (1 + 1 + 2 + 20 * 3)
+ORDERS_SINCE_COST: Final = 2 + ORDERS_PER_PAGE * (1 + 1 + 1 + 2 + 20 * 3)
 
 # The lines of an order beyond the first 20.
 ORDER_LINES: Final = (

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
 from domain.channels.port import (
     ChannelOrder,
@@ -38,6 +39,11 @@ from domain.money import Money
 # orders/cancelled carries the order with its `cancelled_at`: taken in as any newer version.
 ORDER_TOPICS: Final = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
 STOCK_TOPIC: Final = "inventory_levels/update"
+# The REST order's shipping_address -> the hub's address words.
+REST_ADDRESS_WORDS: Final = {
+    "address1": "line1", "address2": "line2", "city": "city", "province_code": "province_code",
+    "zip": "zip", "country_code": "country",
+}  # fmt: skip
 
 
 def gid(resource: str, numeric_id: object) -> str:
@@ -204,5 +210,8 @@ def rest_order(payload: Mapping[str, Any], topic: str) -> ChannelOrder:
             "email": payload.get("email") or customer.get("email"),
             "phone": payload.get("phone") or customer.get("phone"),
         },
-        raw=dict(payload),
+        raw={
+            **payload,
+            "shipping_address": in_hub_words(payload.get("shipping_address"), REST_ADDRESS_WORDS),
+        },
     )

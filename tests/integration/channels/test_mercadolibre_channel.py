@@ -46,6 +46,9 @@ from tests.contract.network import Network
 from tests.integration.sync.shop import Clock
 
 TEE = "TS-M-RED"
+SHIPPING_ADDRESSES = """
+query($c: [ID!]) { orders(first: 10, filter: {channelIds: $c}) { nodes { shippingAddress } } }
+"""
 UPDATE_TITLE = """
 mutation($i: UpdateProductInput!) { updateProduct(input: $i) { userErrors { field message code } } }
 """
@@ -279,12 +282,21 @@ async def test_a_429_pauses_every_worker_of_the_account_for_a_doubling_back_off(
 async def test_a_two_order_pack_is_one_order_shipped_as_one_group(hub: Hub) -> None:
     sandbox = sandbox_of(hub)
     pack = await hub.channel.sell([(TEE, 1), (MUG, 1)], Delivery.LOST)
-    assert len(sandbox.orders.of_sale(pack)) == 2  # two MercadoLibre orders, one pack
+    orders = sandbox.orders.of_sale(pack)
+    assert len(orders) == 2  # two MercadoLibre orders, one pack
+    sandbox.orders.shipments[orders[0].shipping_id].receiver_address = {
+        "address_line": "Av. Corrientes 1234", "zip_code": "C1043",
+        "city": {"name": "Capital Federal"}, "state": {"id": "AR-C"}, "country": {"id": "AR"},
+    }  # fmt: skip
 
     assert await hub.pull() == 1
     await hub.settle()
     [order] = await hub.orders()
     assert (order["externalId"], order["status"]) == (pack, "ALLOCATED")
+    [shown] = (await hub.call(SHIPPING_ADDRESSES, c=[hub.channel_id]))["orders"]["nodes"]
+    assert shown["shippingAddress"] == {"line1": "Av. Corrientes 1234", "zip": "C1043",
+                                        "city": "Capital Federal", "province_code": "AR-C",
+                                        "country": "AR"}  # fmt: skip
     assert sorted(ln["sku"] for ln in order["lines"]) == [MUG, TEE]
     given = {"orderId": order["id"], "locationId": hub.location, "carrier": "OCA",
              "trackingNumber": "OCA-1", "idempotencyKey": str(uuid.uuid4()),

@@ -6,18 +6,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+import httpx
 import pytest
 
+from adapters.channels.shopify.adapter import ShopifyChannel
+from adapters.channels.shopify.client import ShopifyClient
+from adapters.channels.shopify.mapping import ShopifyListingFormat
+from adapters.ratelimit.memory import MemoryRateLimiter
 from domain.channels import setup as channel_setup
 from domain.channels.availability import AvailabilityRule
-from domain.channels.port import ChannelOrder
+from domain.channels.port import ChannelOrder, ListingRefs
 from domain.errors import InvalidFields, NotFound
 from domain.inventory import setup
 from domain.orders.model import LineStatus
+from sandbox.shopify import ShopifySandbox
 from tests.integration.orders.conftest import SKU, Hub, channel_order
+from tests.unit.channels.drafts import trail_shirt_draft
 
 pytestmark = pytest.mark.usefixtures("backend")
 OTHER = "PART-2"
+SHIRT = "TRAIL-S-RED"  # a variant of the trail shirt the Shopify sandbox lists
+SHOP = "nexo-demo.myshopify.com"
 
 
 async def _location(hub: Hub, code: str, zones: list[tuple[str, str | None]]) -> uuid.UUID:
@@ -58,6 +67,58 @@ async def test_an_order_goes_to_the_location_whose_zone_covers_its_country(hub: 
     assert await hub.level(eu) == (5, 2)
     assert await hub.level() == (5, 2)
     await hub.assert_ledger_clean()
+
+
+async def test_a_shopify_order_to_germany_goes_to_the_eu_location(hub: Hub) -> None:
+    eu = await _location(hub, "EU", [("DE", None)])
+    async with hub.container.uow() as uow:
+        await setup.create_inventory_item(uow, sku=SHIRT)
+        await uow.commit()
+    await hub.receive(5, sku=SHIRT)
+    await hub.receive(5, eu, sku=SHIRT)
+    delivered: dict[str, bytes] = {}
+
+    def webhook(request: httpx.Request) -> httpx.Response:
+        delivered[request.headers["x-shopify-topic"]] = request.content
+        return httpx.Response(200)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(webhook)) as hooks:
+        shop = ShopifySandbox(webhook_url="https://nexo.test/hooks", webhook_client=hooks)
+        try:
+            pulled, hooked = await _shopify_order_to_munich(shop, delivered)
+        finally:
+            await shop.aclose()
+
+    order = await hub.take(hub.shop, pulled)
+
+    assert hooked is not None
+    assert hooked.raw["shipping_address"] == pulled.raw["shipping_address"]
+    assert order.shipping_address == {
+        "line1": "Marienplatz 1", "city": "München", "province_code": "BY", "zip": "80331",
+        "country": "DE",
+    }  # fmt: skip
+    [line] = order.lines
+    assert (line.location_id, line.routed_by) == (eu, "zone DE-BY: whole order from EU")
+    assert await hub.level(eu, sku=SHIRT) == (5, 2)
+
+
+async def _shopify_order_to_munich(
+    shop: ShopifySandbox, delivered: dict[str, bytes]
+) -> tuple[ChannelOrder, ChannelOrder | None]:
+    """A shirt ordered in the Shopify sandbox to Munich, as the pull and the webhook give it."""
+    transport = httpx.ASGITransport(app=shop.app)
+    async with httpx.AsyncClient(transport=transport, base_url=f"https://{SHOP}") as http:
+        where = shop.add_location("Warehouse")
+        client = ShopifyClient(SHOP, "shpat_sandbox", http=http, limiter=MemoryRateLimiter())
+        channel = ShopifyChannel(client, location_id=where, webhook_secret="sandbox-secret")
+        draft = trail_shirt_draft("shopify", locationId=where)
+        await channel.upsert_listing(draft, ShopifyListingFormat().requests(draft), ListingRefs())
+        await shop.place_order([(SHIRT, 2)], location_gid=where, shipping_address={
+            "address1": "Marienplatz 1", "city": "München", "province_code": "BY",
+            "zip": "80331", "country_code": "DE"})  # fmt: skip
+        [pulled] = (await channel.fetch_orders(None)).orders
+    headers = {"X-Shopify-Topic": "orders/create", "X-Shopify-Event-Id": "e1"}
+    return pulled, channel.parse_webhook(headers, delivered["orders/create"]).order
 
 
 async def test_among_equals_the_location_that_ships_the_whole_order_wins(hub: Hub) -> None:

@@ -26,6 +26,7 @@ from sandbox import specs
 # The official specs, kept (gzipped) in the repository: see sandbox/specs.
 SHOPIFY_SDL = "admin-graphql-2026-01.graphql"
 AMAZON_LISTINGS = "listingsItems_2021-08-01.json"
+AMAZON_ORDERS = "orders_2026-01-01.json"
 EBAY_INVENTORY = "sell_inventory_v1_oas3.json"
 
 
@@ -124,6 +125,15 @@ def amazon_errors(definition: str, body: Any) -> list[str]:
     schema = {
         "$ref": f"#/definitions/{definition}",
         "definitions": _closed(AMAZON_LISTINGS, "definitions"),
+    }
+    return _errors(schema, body)
+
+
+def amazon_orders_errors(definition: str, body: Any) -> list[str]:
+    """What the Orders 2026-01-01 definition refuses in `body`."""
+    schema = {
+        "$ref": f"#/definitions/{definition}",
+        "definitions": _closed(AMAZON_ORDERS, "definitions"),
     }
     return _errors(schema, body)
 
