@@ -1,4 +1,4 @@
-"""The `nexo` command: migrate, serve, worker, apikey, audit, import, secrets, report.
+"""The `nexo` command: migrate, serve, worker, apikey, audit, import, secrets, report, schema.
 
 The marketplace emulators and the demo are development tools: `nexo-sandbox` (sandbox/cli.py).
 """
@@ -307,6 +307,7 @@ def parser() -> argparse.ArgumentParser:
     products.add_argument(
         "--batch-size", type=int, default=500, help="products per transaction (at most 500)"
     )
+    commands.add_parser("schema", help="print the GraphQL schema (SDL), as schema.graphql holds")
     report = commands.add_parser("report", help="print a report as CSV")
     reports = report.add_subparsers(dest="report_command", required=True)
     from api.report_files import REPORTS
@@ -351,6 +352,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_reseal(settings))
     if args.command == "report":
         return asyncio.run(_report(settings, args))
+    if args.command == "schema":
+        from api.schema.sdl import printed
+
+        sys.stdout.write(printed())
+        return 0
     return _fail(f"unknown command {args.command}")
 
 

@@ -27,6 +27,7 @@ from api.schema.cost import LIMIT_RULES
 from api.schema.customers.mutations import CustomersMutation
 from api.schema.customers.queries import CustomersQuery
 from api.schema.edge import check_every_root_field
+from api.schema.ids import encode_output_ids
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
@@ -35,6 +36,7 @@ from api.schema.orders.queries import OrdersQuery
 from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.plain_inputs import build_plain_inputs
+from api.schema.refetch import NodeQuery
 from api.schema.reports import ReportsQuery, StockReportsQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
@@ -45,6 +47,7 @@ Query = merge_types(
     "Query",
     (
         AccessQuery,
+        NodeQuery,
         AdminAuditQuery,
         InventoryQuery,
         ChannelsQuery,
@@ -147,4 +150,5 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     build_plain_inputs(
         concrete.definition for concrete in schema.schema_converter.type_map.values()
     )
+    encode_output_ids(schema._schema)
     return schema

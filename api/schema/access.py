@@ -9,6 +9,7 @@ import strawberry
 
 from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
+from api.schema.node import Node
 from api.schema.permissions import IsAdmin
 from api.schema.scalars import Role
 from domain import api_keys as use_cases
@@ -23,7 +24,7 @@ class Viewer:
 
 
 @strawberry.type
-class ApiKey:
+class ApiKey(Node):
     name: str
     role: Role
     created_at: datetime
@@ -35,6 +36,7 @@ class ApiKey:
     @classmethod
     def from_domain(cls, key: DomainApiKey) -> ApiKey:
         return cls(
+            id=strawberry.ID(str(key.id)),
             name=key.name,
             role=key.role,
             created_at=key.created_at,
