@@ -16,6 +16,7 @@ from adapters.container import Container, build_container
 from adapters.logging import configure_logging, get_logger
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
+from api.draining import closing_first_on_stop
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
 from api.rate_limits import RateLimits
@@ -103,6 +104,7 @@ def create_app(
                     gc.collect()
                     gc.freeze()
                     gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+                stack.enter_context(closing_first_on_stop(socket_guard.close_all))
                 log.info("api.started", environment=settings.environment.value)
                 yield
         finally:
