@@ -5,6 +5,7 @@ permissions of its own query."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 from graphql import GraphQLID, GraphQLNonNull, GraphQLObjectType
@@ -56,6 +57,17 @@ NODES = """query($ids: [ID!]!) {
 }"""
 
 
+async def ask(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, key: str
+) -> dict[str, Any]:
+    """The answer as a client sees it: ids as global ids."""
+    return await gql(http, query, variables, key=key, global_ids=True)
+
+
+def answer(body: dict[str, Any]) -> dict[str, Any]:
+    return data(body, global_ids=True)
+
+
 def _is_entity(name: str) -> bool:
     return not (
         name.startswith("__")
@@ -89,22 +101,22 @@ def test_every_entity_type_has_a_non_null_id() -> None:
 async def test_ids_answered_are_typed_global_ids_that_nodes_refetch(
     http: httpx.AsyncClient, staff_key: str
 ) -> None:
-    location = data(await gql(http, LOCATION, {"code": "WH-G"}, key=staff_key))
+    location = answer(await ask(http, LOCATION, {"code": "WH-G"}, key=staff_key))
     location_gid = location["createLocation"]["location"]["id"]
     assert location_gid.startswith("gid://nexo/Location/")
     raw = str(parse_id(location_gid, "id"))
     # A raw uuid is still taken on input, as before global ids.
-    received = data(await gql(http, RECEIVE, {"location": raw}, key=staff_key))["receiveStock"]
-    assert received["userErrors"] == []
-    level = received["levels"][0]
+    received = answer(await ask(http, RECEIVE, {"location": raw}, key=staff_key))
+    assert received["receiveStock"]["userErrors"] == []
+    level = received["receiveStock"]["levels"][0]
     assert level["location"]["id"] == location_gid
-    item = data(await gql(http, ITEM, key=staff_key))["inventoryItem"]
+    item = answer(await ask(http, ITEM, key=staff_key))["inventoryItem"]
     assert item["id"] == "gid://nexo/InventoryItem/GID-1"
     assert item["levels"][0]["id"] == level["id"] == f"gid://nexo/StockLevel/{raw}:GID-1"
 
     missing = f"gid://nexo/Location/{uuid.uuid4()}"
     ids = [item["id"], missing, level["id"], location_gid]
-    nodes = data(await gql(http, NODES, {"ids": ids}, key=staff_key))["nodes"]
+    nodes = answer(await ask(http, NODES, {"ids": ids}, key=staff_key))["nodes"]
     assert nodes == [
         {"__typename": "InventoryItem", "id": item["id"], "sku": "GID-1", "onHand": 5},
         None,
@@ -116,26 +128,28 @@ async def test_ids_answered_are_typed_global_ids_that_nodes_refetch(
 async def test_an_id_of_another_type_is_refused_and_changes_nothing(
     http: httpx.AsyncClient, staff_key: str
 ) -> None:
-    location = data(await gql(http, LOCATION, {"code": "WH-T"}, key=staff_key))
+    location = answer(await ask(http, LOCATION, {"code": "WH-T"}, key=staff_key))
     key = location["createLocation"]["location"]["id"].rsplit("/", 1)[1]
     as_channel = f"gid://nexo/Channel/{key}"
-    received = data(await gql(http, RECEIVE, {"location": as_channel}, key=staff_key))
-    assert received["receiveStock"]["userErrors"] == [{"field": "locationId", "code": "NOT_FOUND"}]
-    assert data(await gql(http, ITEM, key=staff_key))["inventoryItem"]["levels"] == []
-    body = await gql(http, '{ node(id: "not-a-gid") { id } }', key=staff_key)
+    received = answer(await ask(http, RECEIVE, {"location": as_channel}, key=staff_key))
+    errors = received["receiveStock"]["userErrors"]
+    assert errors == [{"field": "locationId", "code": "NOT_FOUND"}]
+    item = answer(await ask(http, ITEM, key=staff_key))["inventoryItem"]
+    assert item["levels"] == []
+    body = await ask(http, '{ node(id: "not-a-gid") { id } }', key=staff_key)
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
 async def test_node_reads_under_the_permissions_of_the_types_own_query(
     http: httpx.AsyncClient, admin_key: str, readonly_key: str
 ) -> None:
-    keys = data(await gql(http, "{ apiKeys { id name } }", key=admin_key))["apiKeys"]
+    keys = answer(await ask(http, "{ apiKeys { id name } }", key=admin_key))["apiKeys"]
     mine = next(k for k in keys if k["name"] == "test-readonly")
     query = "query($id: ID!) { node(id: $id) { id ... on ApiKey { name } } }"
-    as_admin = data(await gql(http, query, {"id": mine["id"]}, key=admin_key))
+    as_admin = answer(await ask(http, query, {"id": mine["id"]}, key=admin_key))
     assert as_admin["node"] == mine
-    as_readonly = await gql(http, query, {"id": mine["id"]}, key=readonly_key)
+    as_readonly = await ask(http, query, {"id": mine["id"]}, key=readonly_key)
     assert as_readonly["data"] == {"node": None}
     assert as_readonly["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    refused = await gql(http, "{ apiKeys { id } }", key=readonly_key)
+    refused = await ask(http, "{ apiKeys { id } }", key=readonly_key)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
