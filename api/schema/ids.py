@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote
 from graphql import (
     GraphQLID,
     GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     default_field_resolver,
@@ -123,7 +124,8 @@ def encode_output_ids(schema: GraphQLSchema) -> None:
     """Make every ID the schema answers a global id (once, when the schema is built)."""
     for object_type, name, entity in id_fields(schema):
         field = object_type.fields[name]
-        many = isinstance(getattr(field.type, "of_type", field.type), GraphQLList)
+        inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        many = isinstance(inner, GraphQLList)
         if not getattr(field.resolve, "encodes_ids", False):
             resolve = field.resolve or default_field_resolver
             field.resolve = _encoding(resolve, _encoder(entity, many))
