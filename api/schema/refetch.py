@@ -19,6 +19,7 @@ from api.schema.catalog.queries import CatalogQuery
 from api.schema.channels import ChannelsQuery
 from api.schema.context import Info
 from api.schema.customers.queries import CustomersQuery
+from api.schema.edge import argument_errors
 from api.schema.errors import query_errors
 from api.schema.ids import decode, split_key
 from api.schema.inventory.queries import InventoryQuery
@@ -46,6 +47,10 @@ class Refetch:
 
     async def __call__(self, info: Info, key: str) -> Any:
         arguments = self.arguments(key)
+        # A key's parts are percent-decoded: check them as the query's own arguments are.
+        errors = argument_errors(arguments, {})
+        if errors:
+            raise errors[0]
         for permission_class in self.query.permission_classes:
             permission = permission_class()
             if not permission.has_permission(None, info, **arguments):

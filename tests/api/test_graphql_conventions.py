@@ -138,6 +138,9 @@ async def test_an_id_of_another_type_is_refused_and_changes_nothing(
     assert item["levels"] == []
     body = await ask(http, '{ node(id: "not-a-gid") { id } }', key=staff_key)
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    # A key's parts are percent-decoded, then checked at the edge like any argument.
+    body = await ask(http, '{ node(id: "gid://nexo/InventoryItem/A%00") { id } }', key=staff_key)
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
 async def test_node_reads_under_the_permissions_of_the_types_own_query(
