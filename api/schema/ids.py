@@ -70,11 +70,11 @@ def _expected_type(field: str) -> str | None:
     return REFERENCES.get(name)
 
 
-def parse_id(value: str, field: str, type_name: str | None = None) -> uuid.UUID:
+def parse_id(value: str, field: str) -> uuid.UUID:
     """The uuid a client gave as `field`: a global id (of the entity the field names, when
     that is known) or a raw uuid."""
     given_type, key = decode(value, field)
-    expected = type_name or _expected_type(field)
+    expected = _expected_type(field)
     if given_type is not None and expected is not None and given_type != expected:
         raise NotFound(f"{value!r} is not a {expected} id", field=field)
     try:
