@@ -5,19 +5,46 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint bench bench-catalog bench-checkout wrk clean
+LOCK_RUN := requirements.lock
+LOCK_DEV := requirements-dev.lock
+
+.PHONY: run test lint schema lock lock-upgrade bench bench-catalog bench-checkout wrk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs come from the lock files (exact versions, hashes checked); pyproject.toml keeps the
+# ranges. `pip check` fails when pyproject.toml needs what the locks lack: run `make lock`.
+define install_locked
+	$(BIN)/pip install --quiet --require-hashes -r $(1)
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check || { echo "The lock files miss what pyproject.toml needs: run make lock" >&2; exit 1; }
+endef
+
+$(STAMP_RUN): pyproject.toml $(LOCK_RUN) | $(BIN)/python
+	$(call install_locked,$(LOCK_RUN))
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(STAMP_DEV): pyproject.toml $(LOCK_DEV) | $(BIN)/python
+	$(call install_locked,$(LOCK_DEV))
 	touch $@ $(STAMP_RUN)
+
+# The locks from pyproject.toml's ranges: `lock` keeps today's pins and adds what is new,
+# `lock-upgrade` moves every pin to the newest release within the ranges.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet "pip-tools>=7.4"
+	$(PIP_COMPILE) --output-file $(LOCK_RUN) pyproject.toml
+	$(PIP_COMPILE) --extra dev --constraint $(LOCK_RUN) --output-file $(LOCK_DEV) pyproject.toml
+
+lock-upgrade:
+	$(MAKE) lock LOCK_ARGS=--upgrade
+
+# schema.graphql (partners generate clients from it; a test keeps it equal to the code).
+schema: $(STAMP_RUN)
+	$(BIN)/nexo schema > schema.graphql
 
 # The demo (every marketplace sandbox in the process, a seeded catalog, simulated buyers; watch
 # it on /board) has its own development entry point, `nexo-sandbox demo`: production code never

@@ -18,6 +18,7 @@ from adapters.metrics import process_stopped
 from adapters.settings import Settings, load_settings
 from api.auth import Authenticator
 from api.board import board_routes
+from api.draining import closing_first_on_stop
 from api.export_download import export_download
 from api.graphql_view import NexoGraphQL
 from api.health import healthz, readyz
@@ -93,7 +94,7 @@ def create_app(
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
         Route("/reports/{name}.csv", report_download(container, authenticator), methods=["GET"]),
         Route(
-            "/packing-slips/{parcel_id}.html",
+            "/packing-slips/{parcel_id:path}.html",
             packing_slip_page(container, authenticator),
             methods=["GET"],
         ),
@@ -117,6 +118,7 @@ def create_app(
                     gc.collect()
                     gc.freeze()
                     gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+                stack.enter_context(closing_first_on_stop(socket_guard.close_all))
                 log.info("api.started", environment=settings.environment.value)
                 yield
         finally:

@@ -1,4 +1,5 @@
-"""The `nexo` command: migrate, serve, worker, apikey, audit, import, export, secrets, report.
+"""The `nexo` command: migrate, serve, worker, apikey, audit, import, export, secrets, report,
+schema.
 
 The marketplace emulators and the demo are development tools: `nexo-sandbox` (sandbox/cli.py).
 """
@@ -404,6 +405,7 @@ def parser() -> argparse.ArgumentParser:
     exporting = commands.add_parser("export", help="write stock, products or orders as CSV")
     exporting.add_argument("what", choices=["stock", "products", "orders"])
     exporting.add_argument("--output", "-o", help="the file to write (default: stdout)")
+    commands.add_parser("schema", help="print the GraphQL schema (SDL), as schema.graphql holds")
     report = commands.add_parser("report", help="print a report as CSV")
     reports = report.add_subparsers(dest="report_command", required=True)
     from api.report_files import REPORTS
@@ -452,6 +454,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_reseal(settings))
     if args.command == "report":
         return asyncio.run(_report(settings, args))
+    if args.command == "schema":
+        from api.schema.sdl import printed
+
+        sys.stdout.write(printed())
+        return 0
     return _fail(f"unknown command {args.command}")
 
 

@@ -94,9 +94,12 @@ class GuardedSocket(BaseGraphQLTransportWSHandler[Context, None]):
         await super().handle_subscribe(message)
 
     async def revoke(self) -> None:
+        await self.end(REVOKED_CLOSE_CODE, "API key revoked")
+
+    async def end(self, code: int, reason: str) -> None:
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
-        await self.websocket.close(code=REVOKED_CLOSE_CODE, reason="API key revoked")
+        await self.websocket.close(code=code, reason=reason)
 
     async def shutdown(self) -> None:
         self.view.socket_guard.leave(self)

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from adapters.container import Container
 from api.auth import Authenticator
+from api.schema.ids import decode
 from domain.access import parse_bearer
 from domain.errors import NotFound
 from domain.orders.packing_slip import PackingSlip, SlipOrder, packing_slip
@@ -73,7 +74,10 @@ def packing_slip_page(
                 {"error": "an API key is required", "code": "UNAUTHENTICATED"}, status_code=401
             )
         try:
-            parcel = uuid.UUID(request.path_params["parcel_id"])
+            # A parcel's or shipment's id as the API answers it (`gid://nexo/Parcel/<uuid>`,
+            # its slashes escaped or not) or the raw uuid.
+            _, key = decode(request.path_params["parcel_id"], "parcelId")
+            parcel = uuid.UUID(key)
             slip = await packing_slip(container.uow, parcel)
         except (ValueError, NotFound):
             return JSONResponse(

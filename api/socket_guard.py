@@ -27,6 +27,9 @@ from domain.ports import EventBus
 log = get_logger(__name__)
 
 REVOKED_CLOSE_CODE = 4403
+# WebSocket's "going away": clients (graphql-ws among them) reconnect, to another process.
+GOING_AWAY_CLOSE_CODE = 1001
+GOING_AWAY_REASON = "server shutting down: reconnect"
 
 
 class KeyedSocket(Protocol):
@@ -40,6 +43,9 @@ class KeyedSocket(Protocol):
 
     async def revoke(self) -> None:
         """Stop every operation on the socket and close it with 4403."""
+
+    async def end(self, code: int, reason: str) -> None:
+        """Stop every operation on the socket and close it with `code` and `reason`."""
 
 
 class SocketGuard:
@@ -68,6 +74,15 @@ class SocketGuard:
         self._authenticate.forget()
         for socket in [s for s in self._sockets if s.principal.name == name]:
             await self._close(socket)
+
+    async def close_all(self) -> None:
+        """The server is stopping: close every open socket here with a reason, at once."""
+        sockets, self._sockets = list(self._sockets), set()
+        log.info("socket_guard.closing_all", sockets=len(sockets))
+        await asyncio.gather(
+            *(s.end(GOING_AWAY_CLOSE_CODE, GOING_AWAY_REASON) for s in sockets),
+            return_exceptions=True,
+        )
 
     async def sweep(self) -> int:
         """Re-read every open socket's key from the database; close those no longer valid.

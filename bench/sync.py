@@ -57,6 +57,7 @@ from bench.support import (
     free_port,
     fresh_database,
     issue_admin_key,
+    keys_in,
     nexo_env,
     percentile,
     redis_url,
@@ -238,7 +239,7 @@ class Stack:
     async def gql(self, query: str, **variables: Any) -> dict[str, Any]:
         response = await self.hub.post("/graphql", json={"query": query, "variables": variables})
         response.raise_for_status()
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = keys_in(response.json())
         if body.get("errors"):
             raise RuntimeError(f"GraphQL errors: {body['errors']}")
         data: dict[str, Any] = body["data"]

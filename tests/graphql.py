@@ -6,12 +6,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from starlette.applications import Starlette
+
+from bench.support import keys_in
 
 RECEIVE_TIMEOUT = 5.0
 
@@ -22,6 +24,7 @@ async def gql(
     variables: dict[str, Any] | None = None,
     *,
     key: str | None,
+    global_ids: bool = False,
 ) -> dict[str, Any]:
     """POST a GraphQL operation; returns the decoded body and fails on a non-200 answer."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
@@ -30,13 +33,13 @@ async def gql(
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
-    return body
+    return body if global_ids else cast(dict[str, Any], keys_in(body))
 
 
-def data(body: dict[str, Any]) -> dict[str, Any]:
-    """The `data` of a response that must have no errors."""
+def data(body: dict[str, Any], *, global_ids: bool = False) -> dict[str, Any]:
+    """The `data` of a response that must have no errors (ids as `keys_in` gives them)."""
     assert not body.get("errors"), body.get("errors")
-    result: dict[str, Any] = body["data"]
+    result: dict[str, Any] = body["data"] if global_ids else keys_in(body["data"])
     return result
 
 
@@ -78,7 +81,7 @@ class GraphQLSocket:
                     continue
                 assert message.get("id") == op_id, message
                 assert message["type"] == "next", message
-                payload: dict[str, Any] = message["payload"]
+                payload: dict[str, Any] = keys_in(message["payload"])
                 return payload
 
     async def complete(self, op_id: str) -> None:

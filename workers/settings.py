@@ -17,6 +17,9 @@ from workers.registry import JOBS
 # Back-off between starts of a worker whose Redis went away: from 0.5 s, doubling to 10 s.
 REDIS_RETRY_FIRST = 0.5
 REDIS_RETRY_MAX = 10.0
+# On SIGTERM: take no new job, give running ones this long, then cancel them (arq retries
+# them: at-least-once). deploy/compose.yaml's stop_grace_period for workers covers it.
+JOB_COMPLETION_WAIT_SECONDS = 20
 
 
 def worker_settings(settings: Settings, *, queue_name: str | None = None) -> dict[str, Any]:
@@ -46,6 +49,7 @@ def worker_settings(settings: Settings, *, queue_name: str | None = None) -> dic
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "handle_signals": True,
+        "job_completion_wait": JOB_COMPLETION_WAIT_SECONDS,
         # arq's defaults (10 jobs at a time, a 0.5 s nap when its slots are full) left the
         # worker idle most of the time under a stream of short jobs.
         "max_jobs": 50,

@@ -28,6 +28,7 @@ from api.schema.cost import LIMIT_RULES
 from api.schema.customers.mutations import CustomersMutation
 from api.schema.customers.queries import CustomersQuery
 from api.schema.edge import check_every_root_field
+from api.schema.ids import encode_output_ids
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
@@ -39,6 +40,7 @@ from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.partner_fence import fence_partners
 from api.schema.partners import PartnersMutation, PartnersQuery
 from api.schema.plain_inputs import build_plain_inputs
+from api.schema.refetch import NodeQuery
 from api.schema.reports import ReportsQuery, StockReportsQuery
 from api.schema.stock_files import StockFilesMutation, StockFilesQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
@@ -50,6 +52,7 @@ Query = merge_types(
     "Query",
     (
         AccessQuery,
+        NodeQuery,
         AdminAuditQuery,
         InventoryQuery,
         ChannelsQuery,
@@ -160,4 +163,5 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     build_plain_inputs(
         concrete.definition for concrete in schema.schema_converter.type_map.values()
     )
+    encode_output_ids(schema._schema)
     return schema

@@ -10,6 +10,7 @@ import strawberry
 from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
+from api.schema.node import Node
 from api.schema.partner_fence import OpenToPartners
 from api.schema.permissions import IsAdmin
 from api.schema.scalars import Role
@@ -28,7 +29,7 @@ class Viewer:
 
 
 @strawberry.type
-class ApiKey:
+class ApiKey(Node):
     name: str
     role: Role
     created_at: datetime
@@ -41,6 +42,7 @@ class ApiKey:
     @classmethod
     def from_domain(cls, key: DomainApiKey) -> ApiKey:
         return cls(
+            id=strawberry.ID(str(key.id)),
             name=key.name,
             role=key.role,
             created_at=key.created_at,

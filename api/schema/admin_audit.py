@@ -30,10 +30,12 @@ from adapters.logging import get_logger
 from api.schema.context import Info
 from api.schema.edge import FORBIDDEN_CHARACTERS, argument_errors
 from api.schema.errors import query_errors
+from api.schema.ids import parse_id
 from api.schema.pagination import Connection, connection, page_size
 from api.schema.permissions import IsAdmin
 from domain.channels.config import ChannelConfig
 from domain.clock import utcnow
+from domain.errors import NotFound
 
 log = get_logger(__name__)
 
@@ -71,8 +73,8 @@ def recordable(value: Any) -> Any:
 
 async def _channel(container: Container, given: Mapping[str, Any]) -> dict[str, Any] | None:
     try:
-        channel_id = uuid.UUID(str(given.get("channelId")))
-    except ValueError:
+        channel_id = parse_id(str(given.get("channelId")), "channelId")
+    except NotFound:
         return None
     async with container.uow(readonly=True) as uow:
         channel = await uow.channels.get(channel_id)

@@ -10,6 +10,7 @@ from api.schema.catalog.channel_types import ChannelCatalogConfig
 from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
 from api.schema.ids import parse_id
+from api.schema.node import Node
 from api.schema.orders.types import ConflictPolicy, Fulfilment, LosingLines
 from api.schema.permissions import CanMutate
 from domain.channels import setup as channel_setup
@@ -23,7 +24,7 @@ strawberry.enum(ChannelKind, name="ChannelKind")
 
 
 @strawberry.type
-class Channel:
+class Channel(Node):
     id: strawberry.ID
     name: str
     kind: ChannelKind

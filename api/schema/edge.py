@@ -43,9 +43,9 @@ STRING_CAPS: Mapping[str, int] = {
     "after": 500, "search": 255,
     "csv": 1_000_000,  # importStock: 10,000 rows of a stock file
 }  # fmt: skip
-ID_CAP = 64  # ids (uuids) and lists of them: any name ending in `Id` or `Ids`, and `id`
+ID_CAP = 200  # global ids and uuids: `id`, `ids`, any name ending in `Id` or `Ids`
 DEFAULT_LIST_CAP = 1_000
-LIST_CAPS: Mapping[str, int] = {"channelIds": 100, "statuses": 50, "skus": 1_000}
+LIST_CAPS: Mapping[str, int] = {"channelIds": 100, "statuses": 50, "skus": 1_000, "ids": 100}
 JSON_MAX_DEPTH = 8
 JSON_MAX_NODES = 1_000
 JSON_KEY_CAP = 100
@@ -55,7 +55,7 @@ FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\u
 
 
 def string_cap(name: str) -> int:
-    if name == "id" or name.endswith(("Id", "Ids")):
+    if name in ("id", "ids") or name.endswith(("Id", "Ids")):
         return ID_CAP
     return STRING_CAPS.get(name, DEFAULT_STRING_CAP)
 

@@ -16,7 +16,7 @@ from strawberry.scalars import JSON
 
 from api.schema.context import Info
 from api.schema.errors import UserError, query_errors, user_errors_as
-from api.schema.ids import parse_id
+from api.schema.ids import compound_key, parse_id
 from api.schema.pagination import Connection, connection, page_size
 from api.schema.partner_fence import OpenToPartners
 from api.schema.permissions import CanMutate, IsAdmin
@@ -108,6 +108,10 @@ class LocationStockLevel:
     on_hand: int
     reserved: int
     available: int
+
+    @strawberry.field(description="The stock level's id (the same as `StockLevel.id`).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(compound_key(str(self.location_id), self.sku))
 
     @classmethod
     def from_domain(cls, level: StockLevel) -> LocationStockLevel:

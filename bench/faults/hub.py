@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from bench.faults.recorder import Recorder
+from bench.support import keys_in
 
 TIMEOUT = 15.0
 READ_ROUNDS = 5
@@ -54,7 +55,7 @@ class Hub:
         response = await self.http.post(
             f"{self.urls[index]}/graphql", json={"query": query, "variables": variables}
         )
-        body: dict[str, Any] = response.json()
+        body: dict[str, Any] = keys_in(response.json())
         return body
 
     async def read(self, query: str, **variables: Any) -> dict[str, Any]:

@@ -121,8 +121,8 @@ async def test_syntax_error_is_a_graphql_error_not_a_stack_trace(
 
 
 async def test_unknown_field_is_a_validation_error(http: httpx.AsyncClient, staff_key: str) -> None:
-    body = await gql(http, "{ nope }", key=staff_key)
-    assert body["errors"][0]["message"] == "Cannot query field 'nope' on type 'Query'."
+    body = await gql(http, "{ xyzzy }", key=staff_key)
+    assert body["errors"][0]["message"] == "Cannot query field 'xyzzy' on type 'Query'."
 
 
 async def test_websocket_with_bad_key_is_closed_4403(app: Starlette) -> None:

@@ -161,6 +161,11 @@ async def test_two_channels_orders_are_picked_by_bin_packed_and_shipped_in_one_p
         headers={"Authorization": f"Bearer {shop.key}"},
     )
     assert by_shipment.text == slip.text  # a grouped shipment's slip is its parcel's
+    as_answered = await shop.http.get(  # the parcel's id as the API answers it
+        f"/packing-slips/gid://nexo/Parcel/{shipped['parcelId']}.html",
+        headers={"Authorization": f"Bearer {shop.key}"},
+    )
+    assert as_answered.text == slip.text
     assert (await shop.http.get(f"/packing-slips/{shipped['parcelId']}.html")).status_code == 401
     unknown = await shop.http.get(
         f"/packing-slips/{uuid.uuid4()}.html", headers={"Authorization": f"Bearer {shop.key}"}

@@ -31,6 +31,7 @@ from domain.access import Role
 from domain.api_keys import create_api_key
 from tests import services
 from tests.e2e.servers import Server, nexo_env, serving
+from tests.graphql import keys_in
 
 ADMIN = "fuzz-admin"
 SKUS = ["FZ-1", "FZ-2", "FZ-3"]
@@ -100,7 +101,7 @@ async def _admin_key(url: str, home: Path) -> str:
 
 def _run(http: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
     response = http.post("/graphql", json={"query": query, "variables": variables})
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = keys_in(response.json())
     assert not body.get("errors"), body
     payload: dict[str, Any] = next(iter(body["data"].values()))
     assert not payload.get("userErrors"), payload

@@ -19,6 +19,7 @@ import pytest
 
 from tests.e2e.servers import DEMO, SERVE, Server, free_port, nexo_env, serving
 from tests.e2e.test_server import KEY, migrated_site
+from tests.graphql import keys_in
 
 SHOP_LOCATION = "gid://shopify/Location/1"
 # The listings reach five channels, then orders come back by webhook, notification, the
@@ -50,7 +51,7 @@ def wait_for(server: Server, sku: str, quantity: int, within: float) -> float:
 
 def graphql(server: Server, key: str, query: str, **variables: Any) -> dict[str, Any]:
     with server.client(key) as http:
-        body = http.post("/graphql", json={"query": query, "variables": variables}).json()
+        body = keys_in(http.post("/graphql", json={"query": query, "variables": variables}).json())
     assert not body.get("errors"), body
     data: dict[str, Any] = body["data"]
     return data

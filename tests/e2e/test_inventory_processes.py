@@ -28,7 +28,7 @@ from domain.access import Role
 from domain.api_keys import create_api_key
 from tests import services
 from tests.e2e.servers import Server, nexo_env, serving
-from tests.graphql import data, gql
+from tests.graphql import data, gql, keys_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -184,7 +184,7 @@ class Subscriber:
                 assert message.get("id") == op, message
                 assert message["type"] == "next", message
                 assert "errors" not in message["payload"], message
-                event: dict[str, Any] = message["payload"]["data"]
+                event: dict[str, Any] = keys_in(message["payload"]["data"])
                 return event
 
 

@@ -13,7 +13,7 @@ from api.schema.catalog.types import ChannelPrice
 from api.schema.channels import Channel
 from api.schema.context import Info
 from api.schema.errors import UserError, user_errors_as
-from api.schema.ids import parse_id
+from api.schema.ids import compound_key, parse_id
 from api.schema.permissions import CanMutate
 from domain.catalog import channel_settings
 from domain.channels.config import PriceRuleSpec
@@ -73,6 +73,10 @@ class CurrencyRate:
     from_currency: str
     to_currency: str
     rate: str
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(compound_key(self.from_currency, self.to_currency))
 
 
 @strawberry.type

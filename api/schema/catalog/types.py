@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.schema.context import Info
+from api.schema.node import Node
 from domain.catalog import model
 from domain.channels import listing as domain_listing
 from domain.channels.pricing import ChannelPrice as DomainChannelPrice
@@ -40,7 +41,7 @@ class Money:
 
 
 @strawberry.type
-class Category:
+class Category(Node):
     id: strawberry.ID
     name: str
     parent_id: strawberry.ID | None
@@ -206,7 +207,7 @@ class Listing:
 
 
 @strawberry.type
-class Product:
+class Product(Node):
     id: strawberry.ID
     handle: str
     title: str

@@ -15,6 +15,7 @@ from strawberry.scalars import JSON
 from api.schema.catalog.types import Money
 from api.schema.context import Info
 from api.schema.errors import query_errors
+from api.schema.node import Node
 from api.schema.orders.types import Order
 from api.schema.pagination import Connection, Edge, PageInfo, page_size
 from domain.customers import model
@@ -95,7 +96,7 @@ class CustomerHistory:
 
 
 @strawberry.type(description="One person across channels, matched from their identities.")
-class Customer:
+class Customer(Node):
     id: strawberry.ID
     name: str | None
     email: str | None

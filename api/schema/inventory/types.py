@@ -8,6 +8,8 @@ from datetime import datetime
 import strawberry
 
 from api.schema.context import Info
+from api.schema.ids import compound_key
+from api.schema.node import Node
 from domain.channels.availability import ChannelAvailability as DomainAvailability
 from domain.inventory import alerts as domain_alerts
 from domain.inventory import model
@@ -26,7 +28,7 @@ strawberry.enum(AlertKind, name="AlertKind")
 
 
 @strawberry.type
-class Location:
+class Location(Node):
     id: strawberry.ID
     code: str
     name: str
@@ -82,13 +84,16 @@ class LocationRef:
 
 
 @strawberry.type
-class StockLevel:
+class StockLevel(Node):
     sku: str
     location: LocationRef
     on_hand: int
     reserved: int
     available: int
     version: int
+    id: strawberry.ID = strawberry.field(
+        resolver=lambda self: strawberry.ID(compound_key(self.location.id, self.sku))
+    )
 
     @strawberry.field(description="Where its units sit at the location (setBin); null: none.")
     async def bin(self, info: Info) -> str | None:
@@ -112,7 +117,7 @@ class StockLevel:
 
 
 @strawberry.type
-class InventoryItem:
+class InventoryItem(Node):
     sku: str
     low_stock_threshold: int | None
     stock_state: StockState
@@ -120,6 +125,9 @@ class InventoryItem:
     reserved: int
     available: int
     levels: list[StockLevel]
+    id: strawberry.ID = strawberry.field(
+        resolver=lambda self: strawberry.ID(compound_key(self.sku))
+    )
 
     @classmethod
     def from_snapshot(cls, snapshot: model.SkuSnapshot) -> InventoryItem:

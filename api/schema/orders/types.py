@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 from api.schema.catalog.types import Money
 from api.schema.context import Info
 from api.schema.inventory.types import LocationRef
+from api.schema.node import Node
 from domain.channels import policies
 from domain.errors import DomainError
 from domain.money import Money as DomainMoney
@@ -271,7 +272,7 @@ class Shipment:
 
 
 @strawberry.type(description="One order, whatever channel it came from.")
-class Order:
+class Order(Node):
     id: strawberry.ID
     channel_id: strawberry.ID
     external_id: str = strawberry.field(description="The channel's id for the order.")
