@@ -15,6 +15,7 @@ from domain.channels.policies import ConflictPolicy, LosingLine
 from domain.orders.allocation import allocate
 from domain.orders.ingest import ingest
 from domain.orders.model import LineStatus, OrderStatus
+from tests.api.test_webhooks import HeldJobs
 from tests.integration.orders.conftest import SKU, T0, Hub, channel_order
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -29,7 +30,11 @@ class Hubs:
 
 
 @pytest.fixture
-async def hubs(hub: Hub) -> Hubs:
+async def hubs(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> Hubs:
+    # The tests allocate in the order they mean to race; the app's own runs stay held. Their
+    # orders arrive at T0, long past, so the allocation sweep (every second) would find each
+    # one's lease lapsed at once and allocate it beside the test, in whatever order.
+    monkeypatch.setattr(hub.container.queue, "enqueue", HeldJobs().enqueue)
     async with hub.container.uow() as uow:
         web = await channel_setup.create_channel(
             uow, name="Web", kind="webstore", currency="USD", priority=0,
