@@ -60,13 +60,14 @@ lint: $(STAMP_DEV)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# The suite in two parts: everything but the end-to-end tests spread over the machine's cores
-# (each pytest-xdist worker has its own PostgreSQL database and Redis database), then the
-# end-to-end tests, which start real processes and time them, one at a time.
+# The suite in two parts: everything but the `solo` tests spread over the machine's cores (each
+# pytest-xdist worker has its own PostgreSQL database and Redis database; an end-to-end
+# module's tests stay on one worker, which starts its processes once), then the `solo` tests,
+# which assert latencies across real processes or inject faults, one at a time.
 TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --ignore=tests/e2e $(PYTEST_ARGS)
-	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup -m "not solo" $(PYTEST_ARGS)
+	$(BIN)/pytest -m solo $(PYTEST_ARGS)
 
 bench: $(STAMP_DEV) wrk
 	$(BIN)/python -m bench.reservations

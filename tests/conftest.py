@@ -9,12 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import text
 from starlette.applications import Starlette
 
 from adapters.container import Container, build_container
-from adapters.db.engine import create_engine
-from adapters.db.tables import metadata
 from adapters.settings import Settings
 from api.app import create_app
 from api.cli import migrate
@@ -48,16 +45,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _truncate_all(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in reversed(metadata.sorted_tables))
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -75,7 +62,7 @@ async def database_url(
     if postgres_url is None:
         services.absent("PostgreSQL", "NEXO_TEST_DATABASE_URL")
     assert postgres_url is not None
-    await _truncate_all(postgres_url)
+    await services.empty_database(postgres_url)
     return postgres_url
 
 

@@ -47,7 +47,6 @@ from tests.e2e.test_order_processes import (
     SET_CREDENTIALS,
     SET_LISTING_RULE,
     _admin_key,
-    _empty,
     gtin,
 )
 from tests.graphql import data
@@ -197,7 +196,7 @@ def hub(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> I
         services.absent("Redis", "NEXO_TEST_REDIS_URL")
     assert postgres_url is not None
     assert redis is not None
-    asyncio.run(_empty(postgres_url))
+    asyncio.run(services.empty_database(postgres_url))
     key = asyncio.run(_admin_key(postgres_url))
     home: Path = tmp_path_factory.mktemp("amazon-processes")
     env = nexo_env(

@@ -28,6 +28,8 @@ from tests.e2e.test_order_processes import (
 from tests.e2e.test_server import KEY, migrated_site
 from tests.graphql import data
 
+pytestmark = pytest.mark.solo  # a change shows on the board within a second
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SKU = "BOARD-1"
 LIVE_WITHIN_MS = 1000

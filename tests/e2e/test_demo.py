@@ -21,6 +21,8 @@ from tests.e2e.servers import DEMO, SERVE, Server, free_port, nexo_env, serving
 from tests.e2e.test_server import KEY, migrated_site
 from tests.graphql import keys_in
 
+pytestmark = pytest.mark.solo  # a change reaches the sandbox within a second
+
 SHOP_LOCATION = "gid://shopify/Location/1"
 # The listings reach five channels, then orders come back by webhook, notification, the
 # Amazon queue (read every 5 s) or a pull, on shared cores.

@@ -31,7 +31,7 @@ from tests import services
 from tests.api.catalog.support import shirt
 from tests.e2e.sandbox_process import Sandbox, Workers, sandbox_running
 from tests.e2e.servers import Server, nexo_env, serving
-from tests.e2e.test_order_processes import _admin_key, _empty
+from tests.e2e.test_order_processes import _admin_key
 from tests.graphql import data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -258,7 +258,8 @@ def ebay(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> 
         services.absent("Redis", "NEXO_TEST_REDIS_URL")
     assert postgres_url is not None
     assert redis is not None
-    asyncio.run(_empty(postgres_url))  # the session's database, shared with other modules
+    # The session's database, shared with other modules.
+    asyncio.run(services.empty_database(postgres_url))
     key = asyncio.run(_admin_key(postgres_url))
     home: Path = tmp_path_factory.mktemp("ebay-processes")
     env = nexo_env(

@@ -19,7 +19,7 @@ from bench.faults.report import figures, print_all
 from bench.faults.run import Options, run
 from tests import services
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.solo]
 
 SECONDS = 60.0
 CONVERGE_WITHIN = 30.0

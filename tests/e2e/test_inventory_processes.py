@@ -30,7 +30,7 @@ from tests import services
 from tests.e2e.servers import Server, nexo_env, serving
 from tests.graphql import data, gql, keys_in
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.solo]
 
 STOCK_CHANGED = """
 subscription($skus: [String!]) {

@@ -38,7 +38,7 @@ from tests.e2e.test_ebay_processes import (
     SET_LISTING_RULE,
     wait_until,
 )
-from tests.e2e.test_order_processes import _admin_key, _empty
+from tests.e2e.test_order_processes import _admin_key
 from tests.graphql import data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -160,7 +160,7 @@ def meli(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> 
         services.absent("Redis", "NEXO_TEST_REDIS_URL")
     assert postgres_url is not None
     assert redis is not None
-    asyncio.run(_empty(postgres_url))
+    asyncio.run(services.empty_database(postgres_url))
     key = asyncio.run(_admin_key(postgres_url))
     home: Path = tmp_path_factory.mktemp("mercadolibre-processes")
     secret = Fernet.generate_key().decode()  # the server seals, the workers open: one key

@@ -39,7 +39,7 @@ from tests.e2e.sandbox_process import CREDENTIALS, SHOP_LOCATION, Sandbox, Worke
 from tests.e2e.servers import Server, nexo_env, serving
 from tests.graphql import data
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.solo]
 
 T = TypeVar("T")
 
@@ -395,22 +395,6 @@ def reserving_blocked(url: str, sku: str) -> Iterator[None]:
 # The processes -----------------------------------------------------------------------------------
 
 
-async def _empty(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            tables = await conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                    " AND tablename <> 'alembic_version'"
-                )
-            )
-            names = ", ".join(f'"{name}"' for (name,) in tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
-
-
 async def _admin_key(url: str) -> str:
     container = build_container(Settings(database_url=url))
     try:
@@ -431,7 +415,8 @@ def shop(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> 
         services.absent("Redis", "NEXO_TEST_REDIS_URL")
     assert postgres_url is not None
     assert redis is not None
-    asyncio.run(_empty(postgres_url))  # the session's database, shared with other modules
+    # The session's database, shared with other modules.
+    asyncio.run(services.empty_database(postgres_url))
     key = asyncio.run(_admin_key(postgres_url))
     home: Path = tmp_path_factory.mktemp("order-processes")
     env = nexo_env(

@@ -29,7 +29,7 @@ from cryptography.fernet import Fernet
 from tests import services
 from tests.e2e.sandbox_process import CREDENTIALS, SHOP_LOCATION, Workers, sandbox_running
 from tests.e2e.servers import Server, nexo_env, serving
-from tests.e2e.test_order_processes import _admin_key, _empty, wait_until
+from tests.e2e.test_order_processes import _admin_key, wait_until
 from tests.graphql import data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -132,7 +132,7 @@ def test_a_dropship_order_reaches_the_supplier_signed_and_its_tracking_reaches_t
         services.absent("Redis", "NEXO_TEST_REDIS_URL")
     assert postgres_url is not None
     assert redis is not None
-    asyncio.run(_empty(postgres_url))
+    asyncio.run(services.empty_database(postgres_url))
     admin = asyncio.run(_admin_key(postgres_url))
     env = nexo_env(
         NEXO_DATABASE_URL=postgres_url, NEXO_REDIS_URL=redis, NEXO_ENVIRONMENT="dev",

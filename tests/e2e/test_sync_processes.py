@@ -35,7 +35,7 @@ from tests.e2e.servers import Server, nexo_env, serving
 from tests.e2e.test_server import KEY
 from tests.graphql import data
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.solo]
 
 T = TypeVar("T")
 
@@ -251,22 +251,6 @@ def wait_until(
         time.sleep(POLL)
 
 
-async def _empty(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            tables = await conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                    " AND tablename <> 'alembic_version'"
-                )
-            )
-            names = ", ".join(f'"{name}"' for (name,) in tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
-
-
 async def _outbox_rows(url: str, keys: list[str]) -> list[tuple[str, str, float]]:
     """(key, status, seconds since claimed) of the outbox rows of `keys`."""
     engine = create_engine(url)
@@ -312,7 +296,7 @@ def hub(postgres_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> I
     assert postgres_url is not None
     assert redis is not None
     # The session's database: emptied, so the dev server prints its bootstrap admin key.
-    asyncio.run(_empty(postgres_url))
+    asyncio.run(services.empty_database(postgres_url))
     home: Path = tmp_path_factory.mktemp("sync-processes")
     env = nexo_env(
         NEXO_DATABASE_URL=postgres_url,
