@@ -58,6 +58,10 @@ class InventoryRepository(Protocol):
         """Create the (SKU, location) level at zero if it does not exist."""
         ...
 
+    async def ensure_levels(self, slots: Sequence[tuple[str, uuid.UUID]]) -> None:
+        """`ensure_level` for each (SKU, location), in the order given, in one step."""
+        ...
+
     async def set_bin(self, sku: str, location_id: uuid.UUID, bin: str | None) -> None:
         """Set (None: clear) the bin of an existing level; its stock figures stay."""
         ...
@@ -195,8 +199,16 @@ class OperationLog(Protocol):
         """Record the key; raises `OperationAlreadyRecorded` if it exists."""
         ...
 
+    async def claim_many(self, claims: Sequence[Operation]) -> set[str]:
+        """Record each key not recorded yet, in one step; the keys recorded. On PostgreSQL a
+        key another transaction is claiming waits for it, and counts as taken."""
+        ...
+
     async def complete(self, key: str, result: Mapping[str, Any]) -> None: ...
     async def get(self, key: str) -> Operation | None: ...
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Operation]:
+        """The recorded operations among `keys`, by key."""
+        ...
 
 
 class AlertRepository(Protocol):
