@@ -213,6 +213,10 @@ class OperationLog(Protocol):
 
 class AlertRepository(Protocol):
     async def add(self, alert: Alert) -> None: ...
+    async def add_many(self, raised: Sequence[Alert]) -> None:
+        """`add` for each, in one step."""
+        ...
+
     async def list(
         self, *, acknowledged: bool | None, sku: str | None, first: int, after: str | None
     ) -> list[Alert]: ...

@@ -24,6 +24,7 @@ async def levels_changed(
     now: datetime,
     *,
     dirty: list[Dirty] | None = None,
+    raised: list[Alert] | None = None,
 ) -> SkuSnapshot:
     """Fold the changes into the snapshot, alert on a threshold crossing, emit events, and
     have backorders filled from stock that arrived (`arrivals`).
@@ -31,7 +32,8 @@ async def levels_changed(
     The SKU's sellable total before and after come from the same atomic update that moved
     it, so concurrent changes (even at different locations) each see a distinct step and a
     crossing is alerted exactly once. Given `dirty`, the channels to tell are added to it
-    (the caller marks a batch's in one statement) instead of marked here.
+    (the caller marks a batch's in one statement) instead of marked here; given `raised`,
+    alerts are added to it (the caller stores a batch's in one statement).
     """
     for change in changes:
         snapshot = snapshot.with_level(change.level)
@@ -51,7 +53,10 @@ async def levels_changed(
                 threshold=threshold,
                 created_at=now,
             )
-            await uow.alerts.add(alert)
+            if raised is not None:
+                raised.append(alert)
+            else:
+                await uow.alerts.add(alert)
             uow.emit(alert_raised(alert))
     for change in changes:
         uow.emit(stock_changed(snapshot, change.level, reason, channels, now))

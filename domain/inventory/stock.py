@@ -20,6 +20,7 @@ from domain.errors import (
     SameLocation,
     StaleExpectedValue,
 )
+from domain.inventory.alerts import Alert
 from domain.inventory.idempotency import Operation, check_key, fingerprint, run_once
 from domain.inventory.model import (
     LevelChange,
@@ -660,6 +661,7 @@ async def _announce(
     """Alerts, events and outbox marks as `receive` and `count` make them: one event per
     level moved (with the reason of its last entry), the SKU's total stepping through."""
     dirty: list[Dirty] = []
+    raised: list[Alert] = []
     current = dict(snapshots)
     group: list[LevelChange] = []
     for position, (slot, change) in enumerate(zip(slots, changes, strict=True)):
@@ -672,9 +674,11 @@ async def _announce(
             continue
         channels = await uow.channels.for_sku(slot[0])
         current[slot[0]] = await levels_changed(
-            uow, current[slot[0]], group, plan.reason[slot], channels, now, dirty=dirty
-        )
+            uow, current[slot[0]], group, plan.reason[slot], channels, now,
+            dirty=dirty, raised=raised,
+        )  # fmt: skip
         group = []
+    await uow.alerts.add_many(raised)
     await mark_dirty(uow, list(dict.fromkeys(dirty)), now)
 
 
