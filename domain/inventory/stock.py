@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from domain.channels.outbox import Dirty, mark_dirty
 from domain.clock import Clock, utcnow
@@ -430,7 +430,6 @@ class StockEntry:
 
 EntryOutcome = StockResult | DomainError
 BATCH_ATTEMPTS = 3
-_REASON_ORDER: Final = {MovementReason.RECEIVE: 0, MovementReason.COUNT: 1}
 
 
 class _Contended(Exception):
@@ -607,7 +606,7 @@ async def _apply_entries(
         plan = _plan(live, snapshots, locations, outcomes)
         if not plan.after:
             return outcomes
-        slots = sorted(plan.end, key=lambda s: (s[0], _REASON_ORDER[plan.reason[s]], str(s[1])))
+        slots = sorted(plan.end, key=lambda s: (s[0], str(s[1])))
         changes = await uow.inventory.change_levels(
             [
                 LevelDelta(sku, location_id, plan.end[(sku, location_id)].on_hand
@@ -659,25 +658,20 @@ async def _announce(
     now: datetime,
 ) -> None:
     """Alerts, events and outbox marks as `receive` and `count` make them: one event per
-    level moved (with the reason of its last entry), the SKU's total stepping through."""
+    level moved (with the reason of its last entry), one alert per SKU whose total crossed
+    a threshold from before the batch to after it."""
     dirty: list[Dirty] = []
     raised: list[Alert] = []
-    current = dict(snapshots)
-    group: list[LevelChange] = []
-    for position, (slot, change) in enumerate(zip(slots, changes, strict=True)):
+    by_sku: dict[str, list[tuple[LevelChange, MovementReason]]] = {}
+    for slot, change in zip(slots, changes, strict=True):
         assert change is not None
-        group.append(change)
-        following = slots[position + 1] if position + 1 < len(slots) else None
-        if following is not None and (following[0], plan.reason[following]) == (
-            slot[0], plan.reason[slot],
-        ):  # fmt: skip
-            continue
-        channels = await uow.channels.for_sku(slot[0])
-        current[slot[0]] = await levels_changed(
-            uow, current[slot[0]], group, plan.reason[slot], channels, now,
-            dirty=dirty, raised=raised,
+        by_sku.setdefault(slot[0], []).append((change, plan.reason[slot]))
+    for sku, moved in by_sku.items():
+        channels = await uow.channels.for_sku(sku)
+        await levels_changed(
+            uow, snapshots[sku], [c for c, _ in moved], [why for _, why in moved], channels,
+            now, dirty=dirty, raised=raised,
         )  # fmt: skip
-        group = []
     await uow.alerts.add_many(raised)
     await mark_dirty(uow, list(dict.fromkeys(dirty)), now)
 
