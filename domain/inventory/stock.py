@@ -514,21 +514,20 @@ async def _prepare_levels(
 ) -> dict[uuid.UUID, Location]:
     """The locations; entries naming an unknown SKU or location answered; the levels missing
     created at zero (committed apart, so the batch can lock every level it moves)."""
-    async with uows() as uow:
+    async with uows(readonly=True) as uow:
         locations = {location.id: location for location in await uow.inventory.list_locations()}
         snapshots = await uow.inventory.snapshots(sorted({e.sku for e in entries.values()}))
-        missing: set[tuple[str, uuid.UUID]] = set()
-        for index, entry in entries.items():
-            snapshot = snapshots.get(entry.sku)
-            if snapshot is None:
-                outcomes[index] = NotFound(f"unknown SKU {entry.sku!r}", field="sku")
-            elif entry.location_id not in locations:
-                outcomes[index] = NotFound(
-                    f"unknown location {entry.location_id}", field="locationId"
-                )
-            elif snapshot.level_at(entry.location_id) is None:
-                missing.add((entry.sku, entry.location_id))
-        if missing:
+    missing: set[tuple[str, uuid.UUID]] = set()
+    for index, entry in entries.items():
+        snapshot = snapshots.get(entry.sku)
+        if snapshot is None:
+            outcomes[index] = NotFound(f"unknown SKU {entry.sku!r}", field="sku")
+        elif entry.location_id not in locations:
+            outcomes[index] = NotFound(f"unknown location {entry.location_id}", field="locationId")
+        elif snapshot.level_at(entry.location_id) is None:
+            missing.add((entry.sku, entry.location_id))
+    if missing:
+        async with uows() as uow:
             await uow.inventory.ensure_levels(sorted(missing, key=lambda s: (s[0], str(s[1]))))
             await uow.commit()
     return locations
