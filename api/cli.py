@@ -400,7 +400,7 @@ def parser() -> argparse.ArgumentParser:
     )
     stock.add_argument("file", help="the CSV file (see README: Importing and exporting stock)")
     stock.add_argument(
-        "--lanes", type=int, default=8, help="levels applied in parallel (1 to 32; default 8)"
+        "--lanes", type=int, default=8, help="batches applied in parallel (1 to 32; default 8)"
     )
     exporting = commands.add_parser("export", help="write stock, products or orders as CSV")
     exporting.add_argument("what", choices=["stock", "products", "orders"])

@@ -1,6 +1,6 @@
 """`nexo import stock` over 100,000 rows: rows per second, first run and rerun.
 
-    python -m bench.stock_import [--rows 100000] [--lanes 8]
+    python -m bench.stock_import [--rows 100000] [--lanes 8] [--analyze-every SECONDS]
 
 A fresh PostgreSQL database gets a warehouse and a store (both feeding one Shopify
 channel, so every line also marks the outbox), and `--rows / 2` SKUs (made in SQL). The
@@ -12,7 +12,9 @@ checks the ledger.
 
 Needs PostgreSQL (--database-url, or NEXO_BENCH_DATABASE_URL, default the local `test`
 server) and Redis (NEXO_BENCH_REDIS_URL, default the local server's database 15): events
-and jobs go there, as with `nexo import stock` in production; no worker runs them.
+and jobs go there, as with `nexo import stock` in production; no worker runs them. A server
+without autovacuum never gathers statistics on the tables the import grows, and its planner
+then scans them whole for each batch: `--analyze-every 10` does what autoanalyze would.
 """
 
 from __future__ import annotations
@@ -43,7 +45,28 @@ def stock_csv(skus: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def run(url: str, rows: int, lanes: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+ANALYZED = "stock_levels, operations, stock_movements, inventory_items, outbox, alerts"
+
+
+async def execute(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def autoanalyze(url: str, every: float) -> None:
+    """What autovacuum's autoanalyze does on a server that runs it (a test server may not):
+    keep the planner's statistics abreast of tables growing by the thousand rows."""
+    while True:
+        await asyncio.sleep(every)
+        await execute(url, f"ANALYZE {ANALYZED}")
+
+
+async def run(
+    url: str, rows: int, lanes: int, analyze_every: float = 0
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     from adapters.container import build_container
     from adapters.settings import Settings
     from api.cli import migrate
@@ -56,11 +79,7 @@ async def run(url: str, rows: int, lanes: int) -> tuple[list[dict[str, Any]], di
 
     await asyncio.to_thread(migrate, Settings(database_url=url))
     skus = rows // 2
-    connection = await asyncpg.connect(dsn(url))
-    try:
-        await connection.execute(SETUP.replace("$1::int", str(skus)))
-    finally:
-        await connection.close()
+    await execute(url, SETUP.replace("$1::int", str(skus)))
     with tempfile.TemporaryDirectory() as var:
         settings = Settings(
             database_url=url, redis_url=redis_url(), secret_key_file=Path(var) / "secret.key",
@@ -68,6 +87,7 @@ async def run(url: str, rows: int, lanes: int) -> tuple[list[dict[str, Any]], di
         )  # fmt: skip
         # As `nexo import stock` runs in production: events and drain jobs go to Redis.
         container = build_container(settings, JOBS, pool_size=lanes + 2)
+        analyzing: asyncio.Task[None] | None = None
         try:
             async with container.uow() as uow:
                 wh = await create_location(uow, code="WH", name="Warehouse", kind="warehouse")
@@ -77,6 +97,8 @@ async def run(url: str, rows: int, lanes: int) -> tuple[list[dict[str, Any]], di
                     location_ids=[wh.id, st.id], rule=AvailabilityRule(),
                 )  # fmt: skip
                 await uow.commit()
+            if analyze_every:
+                analyzing = asyncio.create_task(autoanalyze(url, analyze_every))
             text = stock_csv(skus)
             started = time.perf_counter()
             parsed = parse_stock(text)
@@ -95,16 +117,19 @@ async def run(url: str, rows: int, lanes: int) -> tuple[list[dict[str, Any]], di
             async with container.uow(readonly=True) as uow:
                 clean = (await audit(uow)).clean
         finally:
+            if analyzing is not None:
+                analyzing.cancel()
+                await asyncio.gather(analyzing, return_exceptions=True)
             await container.close()
     assert results[1]["applied"] == 0, "a rerun applied lines again"
     extra = {"lanes": lanes, "parse_rows_per_s": len(parsed.lines) / parse_s,
-             "ledger_clean": clean}  # fmt: skip
+             "ledger_clean": clean, "analyze_every_s": analyze_every}  # fmt: skip
     return results, extra
 
 
 async def main(args: argparse.Namespace) -> None:
     async with fresh_database(args.database_url) as url:
-        rows, extra = await run(url, args.rows, args.lanes)
+        rows, extra = await run(url, args.rows, args.lanes, args.analyze_every)
     report("stock_import", rows, extra)
 
 
@@ -113,4 +138,8 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--lanes", type=int, default=8)
     parser.add_argument("--database-url", default=server_url())
+    parser.add_argument(
+        "--analyze-every", type=float, default=0, metavar="SECONDS",
+        help="ANALYZE the growing tables this often, as autovacuum would (0: never)",
+    )  # fmt: skip
     asyncio.run(main(parser.parse_args()))

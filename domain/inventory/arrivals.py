@@ -46,8 +46,9 @@ def brought_stock(changes: Sequence[LevelChange], reason: MovementReason) -> boo
 
 
 def stock_arrived(
-    uow: UnitOfWork, sku: str, changes: Sequence[LevelChange], reason: MovementReason
+    uow: UnitOfWork, sku: str, changes: Sequence[LevelChange], reasons: Sequence[MovementReason]
 ) -> None:
-    """In the transaction that changed the levels: fill the SKU's backorders after it."""
-    if brought_stock(changes, reason):
+    """In the transaction that changed the levels (each for its reason): fill the SKU's
+    backorders after it."""
+    if any(brought_stock([change], why) for change, why in zip(changes, reasons, strict=True)):
         uow.enqueue_after_commit(BACKORDER_JOB, sku)

@@ -2,10 +2,11 @@
 
 Every line is checked before any is applied (SKU and location known, quantities sound, a
 count not below what is reserved, no level past its column), so a bad file changes
-nothing. Lines are then applied through `receive` and `count`, the inventory's own writers,
-each under its line's idempotency key: an import cut short is completed by running it
-again, and a rerun replays what was done instead of doing it twice. Lines of one SKU and
-location are applied in file order; different levels go in parallel lanes.
+nothing. Lines are then applied through `stock.receive_and_count`, the inventory's own
+receive and count writer, some hundreds to a transaction, each under its line's idempotency
+key: an import cut short is completed by running it again, and a rerun replays what was
+done instead of doing it twice. Lines of one SKU are applied in file order, in one lane;
+different SKUs go in parallel lanes.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import Final
 from domain.errors import DomainError
 from domain.inventory import stock
 from domain.inventory.idempotency import MAX_KEY_LENGTH
-from domain.inventory.model import Location, SkuSnapshot
+from domain.inventory.model import Location, MovementReason, SkuSnapshot
 from domain.limits import MAX_UNITS
 from domain.ports import UnitOfWorkFactory
 
 READ_CHUNK: Final = 500
 DEFAULT_LANES: Final = 8
+BATCH_LINES: Final = 500  # lines per transaction
 
 
 class StockLineKind(StrEnum):
@@ -134,42 +136,59 @@ async def import_stock(
     if errors:
         return ImportReport(errors=errors)
     report = ImportReport()
-    levels: dict[tuple[str, str], list[StockLine]] = {}
-    for line in lines:
-        levels.setdefault((line.sku, line.location_code), []).append(line)
-    queue = iter(levels.values())
+    queue = iter(_work(lines))
 
     async def lane() -> None:
-        for level_lines in queue:  # shared: each lane takes the next level
-            for line in level_lines:
-                await _apply(uows, line, locations[line.location_code], actor, report)
+        for work in queue:  # shared: each lane takes the next piece of work
+            for start in range(0, len(work), BATCH_LINES):
+                batch = work[start : start + BATCH_LINES]
+                await _apply(uows, batch, locations, actor, report)
                 if progress is not None:
-                    progress(1)
+                    progress(len(batch))
 
     await asyncio.gather(*(lane() for _ in range(max(1, lanes))))
     report.errors.sort(key=lambda e: e.row)
     return report
 
 
+def _work(lines: Sequence[StockLine]) -> list[list[StockLine]]:
+    """The lines in pieces of whole SKUs, about `BATCH_LINES` each, in file order: no two
+    pieces share a level (or a SKU's locks), and a piece applies in order."""
+    by_sku: dict[str, list[StockLine]] = {}
+    for line in lines:
+        by_sku.setdefault(line.sku, []).append(line)
+    pieces: list[list[StockLine]] = [[]]
+    for sku_lines in by_sku.values():
+        if pieces[-1] and len(pieces[-1]) + len(sku_lines) > BATCH_LINES:
+            pieces.append([])
+        pieces[-1].extend(sku_lines)
+    return [sorted(piece, key=lambda line: line.row) for piece in pieces if piece]
+
+
 async def _apply(
-    uows: UnitOfWorkFactory, line: StockLine, location: Location, actor: str, report: ImportReport
+    uows: UnitOfWorkFactory,
+    batch: Sequence[StockLine],
+    locations: dict[str, Location],
+    actor: str,
+    report: ImportReport,
 ) -> None:
-    """One line through the inventory's writer; what changed since the check is its error."""
-    try:
-        if line.kind is StockLineKind.RECEIVE:
-            result = await stock.receive(
-                uows, sku=line.sku, location_id=location.id, quantity=line.quantity,
-                key=line.key, actor=actor, note=f"import row {line.row}",
-            )  # fmt: skip
+    """Lines through the inventory's writer, in one transaction; what changed since the
+    check is the error of the line it stops."""
+    entries = [
+        stock.StockEntry(
+            reason=MovementReason.RECEIVE if line.kind is StockLineKind.RECEIVE
+            else MovementReason.COUNT,
+            sku=line.sku, location_id=locations[line.location_code].id, quantity=line.quantity,
+            key=line.key, note=f"import row {line.row}" if line.kind is StockLineKind.RECEIVE
+            else None,
+        )
+        for line in batch
+    ]  # fmt: skip
+    outcomes = await stock.receive_and_count(uows, entries, actor=actor)
+    for line, outcome in zip(batch, outcomes, strict=True):
+        if isinstance(outcome, DomainError):
+            report.errors.append(LineError(line.row, outcome.field, outcome.message))
+        elif outcome.replayed:
+            report.replayed += 1
         else:
-            result = await stock.count(
-                uows, sku=line.sku, location_id=location.id, on_hand=line.quantity,
-                expected_on_hand=None, key=line.key, actor=actor,
-            )  # fmt: skip
-    except DomainError as error:
-        report.errors.append(LineError(line.row, error.field, error.message))
-        return
-    if result.replayed:
-        report.replayed += 1
-    else:
-        report.applied += 1
+            report.applied += 1

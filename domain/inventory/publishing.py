@@ -19,11 +19,12 @@ async def levels_changed(
     uow: UnitOfWork,
     snapshot: SkuSnapshot,
     changes: Sequence[LevelChange],
-    reason: MovementReason,
+    reason: MovementReason | Sequence[MovementReason],
     channels: Sequence[ChannelForSku],
     now: datetime,
     *,
     dirty: list[Dirty] | None = None,
+    raised: list[Alert] | None = None,
 ) -> SkuSnapshot:
     """Fold the changes into the snapshot, alert on a threshold crossing, emit events, and
     have backorders filled from stock that arrived (`arrivals`).
@@ -31,8 +32,11 @@ async def levels_changed(
     The SKU's sellable total before and after come from the same atomic update that moved
     it, so concurrent changes (even at different locations) each see a distinct step and a
     crossing is alerted exactly once. Given `dirty`, the channels to tell are added to it
-    (the caller marks a batch's in one statement) instead of marked here.
+    (the caller marks a batch's in one statement) instead of marked here; given `raised`,
+    alerts are added to it (the caller stores a batch's in one statement). `reason`: the
+    changes', or each change's (a batch of receipts and counts moves each level once).
     """
+    reasons = [reason] * len(changes) if isinstance(reason, MovementReason) else list(reason)
     for change in changes:
         snapshot = snapshot.with_level(change.level)
     moved = [c for c in changes if c.sku_available_after is not None]
@@ -51,11 +55,14 @@ async def levels_changed(
                 threshold=threshold,
                 created_at=now,
             )
-            await uow.alerts.add(alert)
+            if raised is not None:
+                raised.append(alert)
+            else:
+                await uow.alerts.add(alert)
             uow.emit(alert_raised(alert))
-    for change in changes:
-        uow.emit(stock_changed(snapshot, change.level, reason, channels, now))
-    stock_arrived(uow, snapshot.item.sku, changes, reason)
+    for change, why in zip(changes, reasons, strict=True):
+        uow.emit(stock_changed(snapshot, change.level, why, channels, now))
+    stock_arrived(uow, snapshot.item.sku, changes, reasons)
     if dirty is not None:
         dirty.extend(stock_dirty(changes, channels))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from domain.inventory.alerts import Alert
@@ -21,6 +22,10 @@ class FakeAlertRepository:
         self._t.alerts[alert.id] = dataclasses.replace(
             alert, acknowledged_at=None, acknowledged_by=None
         )
+
+    async def add_many(self, raised: Sequence[Alert]) -> None:
+        for alert in raised:
+            await self.add(alert)
 
     async def list(
         self, *, acknowledged: bool | None, sku: str | None, first: int, after: str | None

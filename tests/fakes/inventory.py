@@ -45,7 +45,7 @@ class FakeOperationLog:
             raise OperationAlreadyRecorded(operation.key)
         self._t.operations[operation.key] = operation
 
-    def claim_many(self, claims: Sequence[Operation]) -> set[str]:
+    async def claim_many(self, claims: Sequence[Operation]) -> set[str]:
         """Claim each key not taken yet (the first of repeated keys); the keys claimed."""
         claimed: set[str] = set()
         for operation in claims:
@@ -61,6 +61,9 @@ class FakeOperationLog:
 
     async def get(self, key: str) -> Operation | None:
         return self._t.operations.get(key)
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Operation]:
+        return {key: self._t.operations[key] for key in keys if key in self._t.operations}
 
 
 class FakeInventoryRepository:
@@ -137,6 +140,10 @@ class FakeInventoryRepository:
     async def ensure_level(self, sku: str, location_id: uuid.UUID) -> None:
         self._check_keys(sku, location_id)
         self._t.levels.setdefault((sku, location_id), StockLevel(sku, location_id, 0, 0, 0))
+
+    async def ensure_levels(self, slots: Sequence[tuple[str, uuid.UUID]]) -> None:
+        for sku, location_id in slots:
+            await self.ensure_level(sku, location_id)
 
     async def set_bin(self, sku: str, location_id: uuid.UUID, bin: str | None) -> None:
         if (sku, location_id) not in self._t.levels:
@@ -259,7 +266,7 @@ class FakeInventoryRepository:
         held: Sequence[tuple[str, Reservation]],
         movements: Sequence[Movement],
     ) -> set[str]:
-        claimed = FakeOperationLog(self._t).claim_many(claims)
+        claimed = await FakeOperationLog(self._t).claim_many(claims)
         await self.add_reservations([r for key, r in held if key in claimed])
         await self.add_movements([m for m in movements if m.operation_key in claimed])
         return claimed

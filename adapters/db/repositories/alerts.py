@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,23 +30,29 @@ def _alert(row: Any) -> Alert:
     )
 
 
+def _row(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": alert.id,
+        "kind": alert.kind.value,
+        "sku": alert.sku,
+        "available": alert.available,
+        "threshold": alert.threshold,
+        "created_at": alert.created_at,
+        "channel_id": alert.channel_id,
+        "message": alert.message,
+    }
+
+
 class SqlAlertRepository:
     def __init__(self, connection: AsyncConnection):
         self._conn = connection
 
     async def add(self, alert: Alert) -> None:
-        await self._conn.execute(
-            insert(alerts).values(
-                id=alert.id,
-                kind=alert.kind.value,
-                sku=alert.sku,
-                available=alert.available,
-                threshold=alert.threshold,
-                created_at=alert.created_at,
-                channel_id=alert.channel_id,
-                message=alert.message,
-            )
-        )
+        await self._conn.execute(insert(alerts).values(**_row(alert)))
+
+    async def add_many(self, raised: Sequence[Alert]) -> None:
+        if raised:  # an empty executemany would insert one row of defaults
+            await self._conn.execute(insert(alerts), [_row(alert) for alert in raised])
 
     async def list(
         self, *, acknowledged: bool | None, sku: str | None, first: int, after: str | None

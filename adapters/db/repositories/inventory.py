@@ -289,6 +289,18 @@ class SqlInventoryRepository:
             .on_conflict_do_nothing()
         )
 
+    async def ensure_levels(self, slots: Sequence[tuple[str, uuid.UUID]]) -> None:
+        if not slots:  # an empty executemany would insert one row of defaults
+            return
+        rows = [
+            {"id": uuid.uuid4(), "sku": sku, "location_id": location_id,
+             "on_hand": 0, "reserved": 0, "version": 0}
+            for sku, location_id in slots
+        ]  # fmt: skip
+        await self._conn.execute(
+            upsert_for(self._conn)(stock_levels).on_conflict_do_nothing(), rows
+        )
+
     async def set_bin(self, sku: str, location_id: uuid.UUID, bin: str | None) -> None:
         c = stock_levels.c
         await self._conn.execute(

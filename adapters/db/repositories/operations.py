@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.db.dialect import upsert_for
 from adapters.db.tables import operations
 from domain.inventory.idempotency import Operation, OperationAlreadyRecorded
+
+READ_CHUNK: Final = 500  # keys per read: SQLite binds each one
 
 
 class SqlOperationLog:
@@ -63,13 +65,25 @@ class SqlOperationLog:
 
     async def get(self, key: str) -> Operation | None:
         row = (await self._conn.execute(select(operations).where(operations.c.key == key))).first()
-        if row is None:
-            return None
-        return Operation(
-            key=row.key,
-            kind=row.kind,
-            fingerprint=row.fingerprint,
-            actor=row.actor,
-            created_at=row.created_at,
-            result=row.result,
-        )
+        return _operation(row) if row is not None else None
+
+    async def get_many(self, keys: Sequence[str]) -> dict[str, Operation]:
+        found: dict[str, Operation] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), READ_CHUNK):
+            stmt = select(operations).where(
+                operations.c.key.in_(wanted[start : start + READ_CHUNK])
+            )
+            found.update({row.key: _operation(row) for row in await self._conn.execute(stmt)})
+        return found
+
+
+def _operation(row: Any) -> Operation:
+    return Operation(
+        key=row.key,
+        kind=row.kind,
+        fingerprint=row.fingerprint,
+        actor=row.actor,
+        created_at=row.created_at,
+        result=row.result,
+    )
