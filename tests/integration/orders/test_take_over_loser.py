@@ -24,7 +24,7 @@ from domain.orders import allocation_due
 from domain.orders.allocation import allocate
 from domain.orders.ingest import ingest
 from domain.orders.model import LineStatus, Order, OrderStatus
-from tests.integration.orders.conftest import SKU, T0, Hub, channel_order
+from tests.integration.orders.conftest import T0, Hub, channel_order
 from workers.registry import JOBS
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -96,7 +96,8 @@ async def test_a_reader_right_after_the_take_over_finds_the_loser_already_lost(
 
     won = await allocate(hub.container.uow, earlier, actor="t", clock=lambda: T0)
 
-    assert won is not None and [ln.status for ln in won.lines] == [LineStatus.ALLOCATED]
+    assert won is not None
+    assert [ln.status for ln in won.lines] == [LineStatus.ALLOCATED]
     [between] = seen
     assert [ln.status for ln in between.lines] == [LineStatus.SHORT]
     assert await held_nowhere(hub, between) == []
@@ -135,9 +136,7 @@ async def test_a_run_dying_right_after_the_take_over_leaves_the_loser_lost_and_n
     # The winner's allocation is still due: the sweep hands it to a new run, which records
     # the unit the dead run took back.
     at = T0 + LEASE + timedelta(seconds=1)
-    assert await allocation_due.sweep(hub.container.uow, lease=LEASE, clock=lambda: at) == [
-        earlier
-    ]
+    assert await allocation_due.sweep(hub.container.uow, lease=LEASE, clock=lambda: at) == [earlier]
     await hub.container.queue.drain()
 
     won = await hub.order(earlier)
