@@ -23,7 +23,8 @@ from domain.inventory.model import ReservationStatus
 from domain.orders import allocation_due
 from domain.orders.allocation import allocate
 from domain.orders.ingest import ingest
-from domain.orders.model import LineStatus, Order, OrderStatus
+from domain.orders.model import LineStatus, Order, OrderStatus, PickStage
+from domain.orders.picking import mark_picked
 from tests.integration.orders.conftest import T0, Hub, channel_order
 from workers.registry import JOBS
 
@@ -145,5 +146,35 @@ async def test_a_run_dying_right_after_the_take_over_leaves_the_loser_lost_and_n
     assert await held_nowhere(hub, await hub.order(later.id)) == []
     active = [r for r in await hub.reservations(earlier) if r.status is ReservationStatus.ACTIVE]
     assert [r.id for r in active] == [won.lines[0].reservation_id]
+    assert await hub.level() == (1, 1)
+    await hub.assert_ledger_clean()
+
+
+async def test_a_later_order_picked_after_it_was_read_keeps_its_unit(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    later, earlier = await contest(hub)
+    real = reservations.take_over
+
+    async def picked_first(uows: Any, **kwargs: Any) -> Any:
+        # The picker takes the unit from its bin after the run chose it to take back.
+        await mark_picked(
+            uows, location_id=hub.warehouse, line_ids=[later.lines[0].id], actor="picker"
+        )
+        return await real(uows, **kwargs)
+
+    monkeypatch.setattr(reservations, "take_over", picked_first)
+
+    won = await allocate(hub.container.uow, earlier, actor="t", clock=lambda: T0)
+
+    assert won is not None
+    assert [ln.status for ln in won.lines] == [LineStatus.SHORT]
+    kept = await hub.order(later.id)
+    assert [(ln.status, ln.stage) for ln in kept.lines] == [
+        (LineStatus.ALLOCATED, PickStage.PICKED)
+    ]
+    assert await held_nowhere(hub, kept) == []
+    async with hub.container.uow(readonly=True) as uow:
+        assert await uow.orders.conflicts(later.id) == []
     assert await hub.level() == (1, 1)
     await hub.assert_ledger_clean()
