@@ -282,7 +282,7 @@ async def ok(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str,
 
 
 async def set_up(base: str, key: str, skus: list[str]) -> str:
-    """A warehouse with plenty of every SKU, feeding a Shopify channel; the channel's id."""
+    """A warehouse with plenty of every SKU, feeding a Shopify channel; the channel's uuid."""
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
         location = (await ok(http, CREATE_LOCATION))["location"]["id"]
@@ -312,7 +312,8 @@ async def set_up(base: str, key: str, skus: list[str]) -> str:
                          key=f"bench-{sku}")  # fmt: skip
 
         await asyncio.gather(*(stock_up() for _ in range(8)))
-    return channel
+    # The API answers global ids (gid://nexo/Channel/<uuid>); the webhook path takes the uuid.
+    return channel.rsplit("/", 1)[-1]
 
 
 # Webhooks ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from domain.inventory.model import (
     LevelChange,
     LevelDelta,
     Location,
+    LocationKind,
     Movement,
     Reservation,
     ReservationStatus,
@@ -28,6 +29,12 @@ class InventoryRepository(Protocol):
     async def get_location(self, location_id: uuid.UUID) -> Location | None: ...
     async def get_location_by_code(self, code: str) -> Location | None: ...
     async def list_locations(self) -> list[Location]: ...
+    async def location_kinds(
+        self, location_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, LocationKind]:
+        """The kinds of those of these locations that exist, in one read."""
+        ...
+
     async def set_zones(self, location_id: uuid.UUID, zones: Sequence[Zone]) -> None:
         """Replace the location's shipping zones (none: it ships everywhere)."""
         ...

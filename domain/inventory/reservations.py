@@ -409,11 +409,16 @@ async def take_over(
     key: str,
     actor: str,
     clock: Clock = utcnow,
+    loses: Callable[[UnitOfWork], Awaitable[None]] | None = None,
 ) -> ReservationResult:
     """`quantity` of an active reservation's units held for `reference` instead of `held_by`,
     in one transaction: the old hold released, the new one made at its location. No moment
     lets the units go to anyone else, and a refusal (no longer held by `held_by`) changes
-    nothing. Once per key: a concurrent run with the key replays the first's reservation."""
+    nothing. Once per key: a concurrent run with the key replays the first's reservation.
+
+    `loses` records, in that transaction, what the old holder loses (its order's line): no
+    moment shows the holder holding units it lost. It runs first (an order's lock comes
+    before its levels'); raising refuses the take-over."""
     read = await _peek(uows, reservation_id)
     call = HoldCall.single(
         sku=read.sku, quantity=quantity, key=key, actor=actor, location_id=read.location_id,
@@ -423,7 +428,9 @@ async def take_over(
 
     async def perform(_: Operation) -> Mapping[str, Any]:
         async with uows() as uow:
-            await uow.inventory.lock_snapshots([read.sku])  # first: decide on settled rows
+            if loses is not None:
+                await loses(uow)
+            await uow.inventory.lock_snapshots([read.sku])  # decide on settled rows
             held = await _active(uow, reservation_id, held_by)
             if held.quantity < quantity:
                 raise IllegalState(

@@ -28,7 +28,7 @@ from domain.channels.config import ChannelConfig
 from domain.channels.model import Channel
 from domain.channels.policies import ConflictPolicy, Fulfilment, LosingLine
 from domain.clock import Clock, utcnow
-from domain.errors import DomainError
+from domain.errors import DomainError, IllegalState
 from domain.inventory import reservations
 from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.events import alert_raised
@@ -62,12 +62,8 @@ def allocation_key(
 class Outcome:
     lines: dict[uuid.UUID, OrderLine]
     conflicts: list[Conflict]
-    losers: list[tuple[Order, Reservation, Conflict]]
     usable: set[uuid.UUID]  # where this order may hold stock (and so take a unit back)
     losing: LosingLine  # what becomes of this order's lines that lose
-    # What becomes of the lines this run takes units from: None, as their channels say; a
-    # person resolving a manual conflict decides it for the loser.
-    losers_become: LosingLine | None = None
     recorded: set[uuid.UUID] = field(default_factory=set)  # lines `record` changed
 
 
@@ -129,7 +125,7 @@ async def allocate(
         destination(order.shipping_address),
     )  # fmt: skip
     outcome = Outcome(
-        {}, [], [], usable_locations(channel.location_ids, locations, fulfilment),
+        {}, [], usable_locations(channel.location_ids, locations, fulfilment),
         config.losing_lines if config else LosingLine.BACKORDER,
     )  # fmt: skip
     routed = [ln for ln in waiting if ln.id in routes]
@@ -232,21 +228,17 @@ async def _conflict(
     if policy is not ConflictPolicy.MANUAL:
         contest = await _victims(uows, order, channel, line, policy, outcome)
         for victim_order, held in contest.victims:
-            taken = await take_back(uows, order, line, victim_order, held, actor, clock)
+            why = f"lost the last unit to order {_name(order)} ({policy.value})"  # + what became
+            lost = Conflict(uuid.uuid4(), victim_order.id, uuid.uuid4(), line.sku, held.quantity,
+                            policy, why, order.id, now)  # fmt: skip
+            taken = await take_back(uows, order, line, victim_order, held, lost, actor, clock)
             if taken is None:
                 continue
             outcome.lines[line.id] = taken
-            them, us = _name(victim_order), _name(order)
-            won = f"won the last unit from order {them} ({policy.value})"
+            won = f"won the last unit from order {_name(victim_order)} ({policy.value})"
             conflict = Conflict(uuid.uuid4(), order.id, line.id, line.sku, line.quantity, policy,
                                 won, order.id, now)  # fmt: skip
             outcome.conflicts.append(conflict)
-            lost = f"lost the last unit to order {us} ({policy.value})"  # + what became of it
-            outcome.losers.append(
-                (victim_order, held,
-                 Conflict(uuid.uuid4(), victim_order.id, uuid.uuid4(), line.sku, held.quantity,
-                          policy, lost, order.id, now))
-            )  # fmt: skip
             return
         kept = contest.kept
         own = await _own_unrecorded_hold(uows, order, line, outcome)
@@ -366,16 +358,24 @@ async def take_back(
     line: OrderLine,
     victim_order: Order,
     held: Reservation,
+    lost: Conflict,
     actor: str,
     clock: Clock,
+    becomes: LosingLine | None = None,
 ) -> OrderLine | None:
-    """The victim's hold made the line's, in one transaction; None if it got away."""
+    """The victim's hold made the line's and the victim's line lost (`lost` recorded), in
+    one transaction; None if the unit got away. What becomes of the victim's line: `becomes`
+    (a person decided), else as its channel says."""
     assert line.sku is not None
+
+    async def loses(uow: UnitOfWork) -> None:
+        await lose(uow, victim_order.id, held, lost, actor, clock(), becomes)
+
     try:
         got = await reservations.take_over(
             uows, reservation_id=held.id, held_by=held.reference or "", quantity=line.quantity,
             reference=reference(order.id), key=f"conflict:{line.id}:{held.id}", actor=actor,
-            clock=clock,
+            clock=clock, loses=loses,
         )  # fmt: skip
     except DomainError:
         return None
@@ -444,9 +444,6 @@ async def record(
             await reservations.release(
                 uows, reservation_id=stray, key=f"stray:{stray}", actor=actor, clock=lambda: now
             )
-    # Each loser is recorded in its own transaction: never two orders locked in one.
-    for loser_order, held, conflict in outcome.losers:
-        await _lose(uows, loser_order.id, held, conflict, actor, now, outcome.losers_become)
     return updated
 
 
@@ -462,8 +459,8 @@ async def _still_held(uow: UnitOfWork, order: Order, new: OrderLine) -> bool:
     )
 
 
-async def _lose(
-    uows: UnitOfWorkFactory,
+async def lose(
+    uow: UnitOfWork,
     order_id: uuid.UUID,
     held: Reservation,
     conflict: Conflict,
@@ -471,39 +468,43 @@ async def _lose(
     now: datetime,
     becomes: LosingLine | None = None,
 ) -> None:
-    async with uows() as uow:
-        loser = await uow.orders.lock(order_id)
-        if loser is None:
-            return
-        # Its line holding that reservation (or, if its run has not recorded it yet, its
-        # open line of that SKU and quantity): it lost the unit.
-        target = next(
-            (ln for ln in loser.lines if ln.reservation_id == held.id),
-            next(
-                (ln for ln in loser.lines
-                 if ln.sku == held.sku and ln.quantity == held.quantity
-                 and ln.status in (LineStatus.OPEN, LineStatus.ALLOCATED)),
-                None,
-            ),
-        )  # fmt: skip
-        if target is None:
-            return
-        # The loser's own channel says what becomes of its line (unless a person decided).
-        config = await uow.channel_configs.get(loser.channel_id)
-        policy = becomes or (config.losing_lines if config else LosingLine.BACKORDER)
-        lost, resolution = losing.settle(target, policy, conflict.resolution)
-        lines = tuple(lost if ln.id == target.id else ln for ln in loser.lines)
-        status = order_status(lines, loser.status)
-        updated = replace(loser, lines=lines, status=status, updated_at=now)
-        await uow.orders.save(updated, [lost])
-        if status is not loser.status:
-            await uow.orders.add_transition(
-                Transition(loser.id, loser.status, status, actor, resolution, now)
-            )
-        settled = replace(conflict, line_id=target.id, resolution=resolution)
-        await publish_conflict(uow, updated, settled, now)
-        await losing.tell_channel(uow, updated, [lost], resolution, now)
-        await uow.commit()
+    """In the transaction taking `held` from the order: its line holding it lost the unit,
+    and `conflict` says so. Refused (IllegalState) when the order may no longer be taken from
+    (picked or shipped since it was read)."""
+    loser = await uow.orders.lock(order_id)
+    if loser is None:
+        return
+    channel = await uow.channels.get(loser.channel_id)
+    if channel is None or not takeable(loser, channel):
+        raise IllegalState(f"order {_name(loser)}'s units may no longer be taken back")
+    # Its line holding that reservation (or, if its run has not recorded it yet, its
+    # open line of that SKU and quantity): it lost the unit.
+    target = next(
+        (ln for ln in loser.lines if ln.reservation_id == held.id),
+        next(
+            (ln for ln in loser.lines
+             if ln.sku == held.sku and ln.quantity == held.quantity
+             and ln.status in (LineStatus.OPEN, LineStatus.ALLOCATED)),
+            None,
+        ),
+    )  # fmt: skip
+    if target is None:
+        return
+    # The loser's own channel says what becomes of its line (unless a person decided).
+    config = await uow.channel_configs.get(loser.channel_id)
+    policy = becomes or (config.losing_lines if config else LosingLine.BACKORDER)
+    lost, resolution = losing.settle(target, policy, conflict.resolution)
+    lines = tuple(lost if ln.id == target.id else ln for ln in loser.lines)
+    status = order_status(lines, loser.status)
+    updated = replace(loser, lines=lines, status=status, updated_at=now)
+    await uow.orders.save(updated, [lost])
+    if status is not loser.status:
+        await uow.orders.add_transition(
+            Transition(loser.id, loser.status, status, actor, resolution, now)
+        )
+    settled = replace(conflict, line_id=target.id, resolution=resolution)
+    await publish_conflict(uow, updated, settled, now)
+    await losing.tell_channel(uow, updated, [lost], resolution, now)
 
 
 async def publish_conflict(

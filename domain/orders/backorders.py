@@ -174,7 +174,7 @@ async def _fill_order(
         mode=LineMode.PARTIAL, key=fill_key(order.id, routed, routes, generations),
         actor=actor, reference=reference(order.id), clock=clock,
     )  # fmt: skip
-    outcome = Outcome({}, [], [], set(), config.losing_lines if config else LosingLine.BACKORDER)
+    outcome = Outcome({}, [], set(), config.losing_lines if config else LosingLine.BACKORDER)
     for line, got in zip(routed, result.lines, strict=True):
         if got.reservation is not None:
             outcome.lines[line.id] = replace(

@@ -21,7 +21,7 @@ from domain.channels.policies import Fulfilment
 from domain.clock import Clock, utcnow
 from domain.inventory.hold_requests import KeyClaim, LineMode, LineRequest
 from domain.inventory.holding import HoldRequest, hold_all
-from domain.inventory.model import SkuSnapshot
+from domain.inventory.model import Location, SkuSnapshot
 from domain.inventory.zones import destination
 from domain.orders import allocation_due
 from domain.orders.allocation import allocation_key, order_status, reference
@@ -69,7 +69,8 @@ async def allocate_many(
             return []
         skus = sorted({ln.sku for o in orders for ln in waiting_lines(o) if ln.sku})
         locked = await uow.inventory.lock_snapshots(skus)
-        plans, left = await _plan(uow, orders, dict(locked))
+        locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
+        plans, left = await _plan(uow, orders, dict(locked), locations)
         requests = [_request(order, lines, routes, actor) for order, lines, routes in plans]
         held = await hold_all(uow, requests, locked, now=now)
         changes: list[tuple[Order, Sequence[OrderLine]]] = []
@@ -98,7 +99,7 @@ async def allocate_many(
                 transitions.append(Transition(order.id, order.status, status, actor, why, now))
             uow.emit(order_event(updated, "allocated"))
         await uow.orders.save_many(changes)
-        await hand_off(uow, [order for order, _ in changes], now)
+        await hand_off(uow, [order for order, _ in changes], now, locations)
         await allocation_due.settle(uow, [*idle, *(order for order, _ in changes)])
         await uow.orders.add_transitions(transitions)
         await uow.commit()
@@ -122,13 +123,15 @@ async def _claimed(
 
 
 async def _plan(
-    uow: UnitOfWork, orders: Sequence[Order], snapshots: dict[str, SkuSnapshot]
+    uow: UnitOfWork,
+    orders: Sequence[Order],
+    snapshots: dict[str, SkuSnapshot],
+    locations: Mapping[uuid.UUID, Location],
 ) -> tuple[list[Plan], list[uuid.UUID]]:
     """Route each order against the stock the orders before it left: the orders routed
     whole, and the ids of the others."""
     channels = {c.id: c for c in await uow.channels.all()}
     configs = await uow.channel_configs.all()
-    locations = {loc.id: loc for loc in await uow.inventory.list_locations()}
     plans: list[Plan] = []
     left: list[uuid.UUID] = []
     for order in orders:

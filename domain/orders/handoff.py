@@ -10,12 +10,13 @@ is tracked on the request itself and run after commit (see domain/partners/deliv
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from domain.api_keys import PARTNER_KINDS
+from domain.inventory.model import Location
 from domain.jobs import DELIVER_REQUESTS_JOB
 from domain.orders.model import LineStatus, Order
 from domain.ports import UnitOfWork
@@ -65,17 +66,28 @@ class FulfilmentRequest:
     shipment_id: uuid.UUID | None = None
 
 
-async def hand_off(uow: UnitOfWork, orders: Sequence[Order], now: datetime) -> None:
+async def hand_off(
+    uow: UnitOfWork,
+    orders: Sequence[Order],
+    now: datetime,
+    locations: Mapping[uuid.UUID, Location] | None = None,
+) -> None:
     """Request fulfilment of the orders' reserved lines at partner locations that no request
-    covers yet: one request per order and location. Called under the orders' locks."""
-    located = {ln.location_id for o in orders for ln in o.lines if ln.status in HANDED_OFF}
+    covers yet: one request per order and location. Called under the orders' locks, with
+    every location as this transaction read them (routing's) or none (their kinds are read)."""
+    located = {
+        ln.location_id
+        for o in orders
+        for ln in o.lines
+        if ln.status in HANDED_OFF and ln.location_id is not None
+    }
     if not located:
         return
-    partners = {
-        loc.id
-        for loc in await uow.inventory.list_locations()
-        if loc.id in located and loc.kind in PARTNER_KINDS
-    }
+    if locations is not None:
+        kinds = {i: locations[i].kind for i in located if i in locations}
+    else:
+        kinds = await uow.inventory.location_kinds(sorted(located, key=str))
+    partners = {i for i, kind in kinds.items() if kind in PARTNER_KINDS}
     if not partners:
         return
     made = False

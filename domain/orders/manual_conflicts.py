@@ -241,7 +241,7 @@ async def _unit_for(
 ) -> Outcome | None:
     order, line = case.order, case.line
     assert line.sku is not None
-    outcome = Outcome({}, [], [], set(), LosingLine.BACKORDER, losers_become=loser_action)
+    outcome = Outcome({}, [], set(), LosingLine.BACKORDER)
     async with uows(readonly=True) as uow:
         channel = await uow.channels.get(order.channel_id)
         config = await uow.channel_configs.get(order.channel_id)
@@ -268,17 +268,16 @@ async def _unit_for(
     for party in case.holders:
         if not party.takeable:
             continue
-        taken = await take_back(uows, order, line, party.order, party.hold, actor, clock)
+        said = f"lost the last unit to order {_name(order)} ({why})"
+        lost = Conflict(uuid.uuid4(), party.order.id, uuid.uuid4(), line.sku, party.hold.quantity,
+                        ConflictPolicy.MANUAL, said, order.id, clock(), resolved_at=clock(),
+                        resolved_by=actor, decision=said)  # fmt: skip
+        taken = await take_back(
+            uows, order, line, party.order, party.hold, lost, actor, clock, becomes=loser_action
+        )
         if taken is None:
             continue
         outcome.lines[line.id] = replace(taken, routed_by=f"{why}: {taken.routed_by}"[:300])
-        lost = f"lost the last unit to order {_name(order)} ({why})"
-        outcome.losers.append(
-            (party.order, party.hold,
-             Conflict(uuid.uuid4(), party.order.id, uuid.uuid4(), line.sku, party.hold.quantity,
-                      ConflictPolicy.MANUAL, lost, order.id, clock(), resolved_at=clock(),
-                      resolved_by=actor, decision=lost))
-        )  # fmt: skip
         return outcome
     return None
 

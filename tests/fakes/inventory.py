@@ -88,6 +88,12 @@ class FakeInventoryRepository:
     async def list_locations(self) -> list[Location]:
         return sorted(self._t.locations.values(), key=lambda loc: loc.code)
 
+    async def location_kinds(
+        self, location_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, LocationKind]:
+        found = (self._t.locations.get(i) for i in location_ids)
+        return {loc.id: loc.kind for loc in found if loc is not None}
+
     async def set_zones(self, location_id: uuid.UUID, zones: Sequence[Zone]) -> None:
         location = self._t.locations[location_id]
         self._t.locations[location_id] = dataclasses.replace(location, zones=tuple(sorted(zones)))

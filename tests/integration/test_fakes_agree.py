@@ -26,11 +26,13 @@ from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
     LevelDelta,
+    LocationKind,
     Movement,
     Reservation,
     ReservationStatus,
     StockLevel,
 )
+from domain.inventory.zones import Zone
 from domain.money import Money
 from domain.orders.allocation import allocate
 from domain.orders.ingest import ingest
@@ -365,6 +367,30 @@ async def test_expiry_releases_what_is_due(room: Stockroom) -> None:
     assert [r.status for r in await room.reservations()] == [ReservationStatus.EXPIRED]
     assert await room.level("WH1") == (3, 0)
     await room.assert_ledger_matches()
+
+
+# Locations
+
+
+async def test_locations_read_back_with_their_zones_and_their_kinds(room: Stockroom) -> None:
+    async with room.uows() as uow:
+        await uow.inventory.set_zones(
+            room.at("WH1"), [Zone("US", "NY"), Zone("DE"), Zone("US", "CA")]
+        )
+        await uow.commit()
+    async with room.uows(readonly=True) as uow:
+        every = await uow.inventory.list_locations()
+        by_id = await uow.inventory.get_location(room.at("WH1"))
+        by_code = await uow.inventory.get_location_by_code("WH1")
+        kinds = await uow.inventory.location_kinds([room.at("DS1"), room.at("WH1"), uuid.uuid4()])
+        assert await uow.inventory.get_location(uuid.uuid4()) is None
+    zoned = (Zone("DE"), Zone("US", "CA"), Zone("US", "NY"))
+    assert [loc.code for loc in every] == sorted(room.locations)
+    assert {loc.code: loc.zones for loc in every} == {
+        code: zoned if code == "WH1" else () for code in room.locations
+    }
+    assert by_id == by_code == next(loc for loc in every if loc.code == "WH1")
+    assert kinds == {room.at("WH1"): LocationKind.WAREHOUSE, room.at("DS1"): LocationKind.DROPSHIP}
 
 
 # Channels and the outbox

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     String,
     and_,
     any_,
@@ -174,29 +175,40 @@ class SqlInventoryRepository:
         )
 
     async def get_location(self, location_id: uuid.UUID) -> Location | None:
-        row = (
-            await self._conn.execute(select(locations).where(locations.c.id == location_id))
-        ).first()
-        return _location(row, (await self._zones([row.id])).get(row.id, ())) if row else None
+        found = await self._located(locations.c.id == location_id)
+        return found[0] if found else None
 
     async def get_location_by_code(self, code: str) -> Location | None:
-        row = (await self._conn.execute(select(locations).where(locations.c.code == code))).first()
-        return _location(row, (await self._zones([row.id])).get(row.id, ())) if row else None
+        found = await self._located(locations.c.code == code)
+        return found[0] if found else None
 
     async def list_locations(self) -> list[Location]:
-        rows = (await self._conn.execute(select(locations).order_by(locations.c.code))).all()
-        zones = await self._zones(None)
-        return [_location(r, zones.get(r.id, ())) for r in rows]
+        return await self._located()
 
-    async def _zones(self, ids: Sequence[uuid.UUID] | None) -> dict[uuid.UUID, list[Zone]]:
+    async def location_kinds(
+        self, location_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, LocationKind]:
+        if not location_ids:
+            return {}
+        c = locations.c
+        rows = await self._conn.execute(select(c.id, c.kind).where(c.id.in_(location_ids)))
+        return {row.id: LocationKind(row.kind) for row in rows}
+
+    async def _located(self, *where: ColumnElement[bool]) -> list[Location]:
+        """The locations (code order) with their zones, in one read."""
         z = location_zones.c
-        stmt = select(z.location_id, z.country, z.region).order_by(z.country, z.region)
-        if ids is not None:
-            stmt = stmt.where(z.location_id.in_(ids))
-        found: dict[uuid.UUID, list[Zone]] = {}
+        stmt = (
+            select(locations, z.country, z.region)
+            .select_from(locations.outerjoin(location_zones, z.location_id == locations.c.id))
+            .where(*where)
+            .order_by(locations.c.code, z.country, z.region)
+        )
+        found: dict[uuid.UUID, tuple[Any, list[Zone]]] = {}
         for row in await self._conn.execute(stmt):
-            found.setdefault(row.location_id, []).append(Zone(row.country, row.region or None))
-        return found
+            _, zones = found.setdefault(row.id, (row, []))
+            if row.country is not None:  # none joined: it ships everywhere
+                zones.append(Zone(row.country, row.region or None))
+        return [_location(row, zones) for row, zones in found.values()]
 
     async def set_zones(self, location_id: uuid.UUID, zones: Sequence[Zone]) -> None:
         await self._conn.execute(
