@@ -2,7 +2,7 @@
 
 Every line is checked before any is applied (SKU and location known, quantities sound, a
 count not below what is reserved, no level past its column), so a bad file changes
-nothing. Lines are then applied through `stock.receive_and_count`, the inventory's own
+nothing. Lines are then applied through `stock_batches.receive_and_count`, the inventory's own
 receive and count writer, some hundreds to a transaction, each under its line's idempotency
 key: an import cut short is completed by running it again, and a rerun replays what was
 done instead of doing it twice. Lines of one SKU are applied in file order, in one lane;
@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Final
 
 from domain.errors import DomainError
-from domain.inventory import stock
+from domain.inventory import stock_batches
 from domain.inventory.idempotency import MAX_KEY_LENGTH
 from domain.inventory.model import Location, MovementReason, SkuSnapshot
 from domain.limits import MAX_UNITS
@@ -175,7 +175,7 @@ async def _apply(
     """Lines through the inventory's writer, in one transaction; what changed since the
     check is the error of the line it stops."""
     entries = [
-        stock.StockEntry(
+        stock_batches.StockEntry(
             reason=MovementReason.RECEIVE if line.kind is StockLineKind.RECEIVE
             else MovementReason.COUNT,
             sku=line.sku, location_id=locations[line.location_code].id, quantity=line.quantity,
@@ -184,7 +184,7 @@ async def _apply(
         )
         for line in batch
     ]  # fmt: skip
-    outcomes = await stock.receive_and_count(uows, entries, actor=actor)
+    outcomes = await stock_batches.receive_and_count(uows, entries, actor=actor)
     for line, outcome in zip(batch, outcomes, strict=True):
         if isinstance(outcome, DomainError):
             report.errors.append(LineError(line.row, outcome.field, outcome.message))

@@ -1,4 +1,4 @@
-"""Receipts and counts many to a transaction (`stock.receive_and_count`, which stock imports
+"""Receipts and counts many to a transaction (`stock_batches.receive_and_count`, which stock imports
 apply through): the same ledger, keys and alerts as one call per line (events and outbox
 marks: tests/unit/domain/inventory/test_stock_batches.py)."""
 
@@ -12,7 +12,7 @@ import pytest
 from adapters.container import Container
 from api.stock_csv import import_parsed, parse_stock
 from domain.errors import IdempotencyKeyReused, NotFound
-from domain.inventory import queries, stock
+from domain.inventory import queries, stock, stock_batches
 from domain.inventory.alerts import AlertKind
 from domain.inventory.imports import BATCH_LINES
 from domain.inventory.model import MovementReason
@@ -29,15 +29,15 @@ LINES = [
 ]  # fmt: skip
 
 
-def _entries(room: Stockroom, sku: str, prefix: str) -> list[stock.StockEntry]:
+def _entries(room: Stockroom, sku: str, prefix: str) -> list[stock_batches.StockEntry]:
     return [
-        stock.StockEntry(reason, sku, room.at(code), quantity, f"{prefix}-{n}",
+        stock_batches.StockEntry(reason, sku, room.at(code), quantity, f"{prefix}-{n}",
                          note=f"line {n}" if reason is RECEIVE else None)
         for n, (reason, code, quantity) in enumerate(LINES)
     ]  # fmt: skip
 
 
-async def _one_by_one(room: Stockroom, entries: list[stock.StockEntry]) -> None:
+async def _one_by_one(room: Stockroom, entries: list[stock_batches.StockEntry]) -> None:
     for entry in entries:
         if entry.reason is RECEIVE:
             await stock.receive(
@@ -79,7 +79,7 @@ async def _room_with_two_skus(container: Container) -> Stockroom:
 async def test_a_batch_leaves_what_one_call_per_line_leaves(container: Container) -> None:
     room = await _room_with_two_skus(container)
 
-    outcomes = await stock.receive_and_count(
+    outcomes = await stock_batches.receive_and_count(
         container.uow, _entries(room, SKU, "batch"), actor="test", clock=room.clock
     )
     await _one_by_one(room, _entries(room, OTHER, "single"))
@@ -114,13 +114,15 @@ async def test_keys_replay_across_both_paths_and_bad_entries_stay_out(
         container.uow, sku=SKU, location_id=room.at("DS1"), quantity=1, key="elsewhere",
         actor="test",
     )  # fmt: skip
-    reused = stock.StockEntry(RECEIVE, SKU, room.at("DS1"), 9, "elsewhere")  # was 1 there
-    unknown = stock.StockEntry(RECEIVE, "NOPE", room.at("WH1"), 1, "nope")
+    reused = stock_batches.StockEntry(RECEIVE, SKU, room.at("DS1"), 9, "elsewhere")  # was 1 there
+    unknown = stock_batches.StockEntry(RECEIVE, "NOPE", room.at("WH1"), 1, "nope")
 
-    outcomes = await stock.receive_and_count(
+    outcomes = await stock_batches.receive_and_count(
         container.uow, [*entries, reused, unknown], actor="test", clock=room.clock
     )
-    again = await stock.receive_and_count(container.uow, entries, actor="test", clock=room.clock)
+    again = await stock_batches.receive_and_count(
+        container.uow, entries, actor="test", clock=room.clock
+    )
 
     assert [o.replayed for o in outcomes[:8] if isinstance(o, StockResult)] == [
         True, True, False, False, False, False, False, False,
@@ -153,9 +155,9 @@ async def test_an_import_cut_short_resumes_where_it_stopped(container: Container
     room = await _room_with_two_skus(container)
     parsed = parse_stock(GOOD)
     cut = [parsed.lines[0], parsed.lines[2], parsed.lines[4]]  # some lines of each level
-    await stock.receive_and_count(
+    await stock_batches.receive_and_count(
         container.uow,
-        [stock.StockEntry(RECEIVE if line.kind == "receive" else COUNT, line.sku,
+        [stock_batches.StockEntry(RECEIVE if line.kind == "receive" else COUNT, line.sku,
                           room.at(line.location_code), line.quantity, line.key)
          for line in cut],
         actor="test",

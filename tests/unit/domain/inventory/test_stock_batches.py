@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.inventory import stock
+from domain.inventory import stock, stock_batches
 from domain.inventory.events import ALERT_TOPIC, STOCK_TOPIC
 from domain.inventory.model import MovementReason
 from domain.inventory.setup import create_inventory_item
@@ -20,9 +20,9 @@ LINES = [
 ]  # fmt: skip
 
 
-def _entries(room: Stockroom, sku: str) -> list[stock.StockEntry]:
+def _entries(room: Stockroom, sku: str) -> list[stock_batches.StockEntry]:
     return [
-        stock.StockEntry(reason, sku, room.at(code), quantity, f"{sku}-{n}")
+        stock_batches.StockEntry(reason, sku, room.at(code), quantity, f"{sku}-{n}")
         for n, (reason, code, quantity) in enumerate(LINES)
     ]
 
@@ -54,7 +54,7 @@ async def test_a_batch_tells_what_one_call_per_line_tells(
         await uow.commit()
     uows.published.clear()
 
-    await stock.receive_and_count(uows, _entries(room, SKU), actor="test", clock=room.clock)
+    await stock_batches.receive_and_count(uows, _entries(room, SKU), actor="test", clock=room.clock)
     for entry in _entries(room, OTHER):
         if entry.reason is RECEIVE:
             await stock.receive(
