@@ -60,6 +60,20 @@ def _conflict(r: Any) -> Conflict:
     )  # fmt: skip
 
 
+def _lines_at_cost() -> Any:
+    """The insert of order lines, each with its variant's cost now (null for a SKU the
+    catalogue does not know): `cost_of` is the line's SKU."""
+    v = variants.c
+    cost_of = bindparam("cost_of")
+    return insert(order_lines).values(
+        unit_cost_minor=select(v.cost_minor).where(v.sku == cost_of).scalar_subquery(),
+        cost_currency=select(v.currency).where(v.sku == cost_of).scalar_subquery(),
+    )
+
+
+LINES_AT_COST = _lines_at_cost()
+
+
 def _order_row(order: Order) -> dict[str, Any]:
     return {
         "id": order.id,
@@ -247,8 +261,10 @@ class SqlOrderRepository:
             _line_row(ln, n) | _sold(order) for order in stored for n, ln in enumerate(order.lines)
         ]
         if lines:
-            await self._conn.execute(insert(order_lines), lines)
-            await self._keep_costs(order_lines.c.order_id.in_([o.id for o in stored]))
+            # Each line keeps its variant's cost as it is now, in the insert itself.
+            await self._conn.execute(
+                LINES_AT_COST, [row | {"cost_of": row["sku"]} for row in lines]
+            )
         fees = [row for order in stored for row in _fee_rows(order)]
         if fees:
             await self._conn.execute(insert(order_fees), fees)
