@@ -29,6 +29,16 @@ LOCK_LEVELS = DriverStatement(
     )
 )
 
+# A batch of carts' holds (placeOrder), handed to their orders: fixed text for any number.
+HAND_OVER = DriverStatement(
+    text("""
+    UPDATE reservations AS r SET reference = o.reference, expires_at = NULL
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[])) AS o (id, reference)
+     WHERE r.id = o.id AND r.status = 'active'
+    RETURNING r.id
+    """)
+)
+
 # The keys claimed, and the reservations and ledger rows of the keys claimed: the common
 # start of both statements.
 _RECORD = """

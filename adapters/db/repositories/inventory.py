@@ -137,6 +137,17 @@ _SNAPSHOT_MANY = DriverStatement(
     _SNAPSHOT.where(inventory_items.c.sku == any_(bindparam("skus", type_=ARRAY(String))))
 )
 
+# PostgreSQL: a batch of carts' holds (placeOrder) locked by their references, fixed text.
+_LOCK_HELD = DriverStatement(
+    select(reservations)
+    .where(
+        reservations.c.reference == any_(bindparam("references", type_=ARRAY(String))),
+        reservations.c.status == ReservationStatus.ACTIVE.value,
+    )
+    .order_by(reservations.c.id)
+    .with_for_update()
+)
+
 
 def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
     items: dict[str, InventoryItem] = {}
@@ -455,6 +466,9 @@ class SqlInventoryRepository:
     async def lock_reservations(self, references: Sequence[str]) -> list[Reservation]:
         if not references:
             return []
+        if is_postgresql(self._conn):
+            rows = await _LOCK_HELD.rows(self._conn, {"references": list(references)})
+            return [_reservation(r) for r in rows]
         c = reservations.c
         stmt = (
             select(reservations)
@@ -467,6 +481,9 @@ class SqlInventoryRepository:
     async def hand_over(self, owners: Mapping[uuid.UUID, str]) -> int:
         if not owners:
             return 0
+        if is_postgresql(self._conn):
+            params = {"ids": list(owners), "references": list(owners.values())}
+            return len(await holds.HAND_OVER.rows(self._conn, params))
         c = reservations.c
         result = await self._conn.execute(
             update(reservations)
