@@ -64,7 +64,7 @@ def _lines_at_cost() -> Any:
     """The insert of order lines, each with its variant's cost now (null for a SKU the
     catalogue does not know): `cost_of` is the line's SKU."""
     v = variants.c
-    cost_of = bindparam("cost_of")
+    cost_of: BindParameter[str] = bindparam("cost_of")
     return insert(order_lines).values(
         unit_cost_minor=select(v.cost_minor).where(v.sku == cost_of).scalar_subquery(),
         cost_currency=select(v.currency).where(v.sku == cost_of).scalar_subquery(),
