@@ -123,11 +123,12 @@ async def _webstore_of(info: Info, channel_id: strawberry.ID) -> Channel:
     channel's kind and locations are set when it is created), else one read, with no
     transaction around it (no BEGIN and ROLLBACK round trips)."""
     uows = info.context.container.uow
-    known = uows.channel_book.known(parse_id(channel_id, "channelId"))
+    wanted = parse_id(channel_id, "channelId")
+    known = uows.channel_book.known(wanted)
     if known is not None:
         return _checked(known, channel_id)
     async with uows(readonly=True, autocommit=True) as uow:
-        return await _webstore(uow, channel_id)
+        return _checked(await uow.channels.get(wanted, fresh=False), channel_id)
 
 
 def _source(channel: Channel) -> uuid.UUID | None:

@@ -78,25 +78,30 @@ class ChannelBook:
         self._ttl = ttl
         self._expires = 0.0
         self._channels: list[Channel] = []
-        self._by_id: dict[uuid.UUID, Channel] = {}
+        self._by_id: dict[uuid.UUID, tuple[Channel, float]] = {}  # each with its expiry
         self._overrides: dict[tuple[uuid.UUID, str], AvailabilityRule] = {}
 
     def invalidate(self) -> None:
         self._expires = 0.0
+        self._by_id = {}
 
     def known(self, channel_id: uuid.UUID) -> Channel | None:
-        """The channel as the book read it, while the book is fresh; None otherwise (read it)."""
-        if time.monotonic() >= self._expires:
+        """The channel as read under `ttl` seconds ago; None otherwise (read it, `remember` it)."""
+        found = self._by_id.get(channel_id)
+        if found is None or time.monotonic() >= found[1]:
             return None
-        return self._by_id.get(channel_id)
+        return found[0]
+
+    def remember(self, channel: Channel) -> None:
+        self._by_id[channel.id] = (channel, time.monotonic() + self._ttl)
 
     async def for_sku(self, repository: SqlChannelRepository, sku: str) -> list[ChannelForSku]:
         if time.monotonic() >= self._expires:
             channels = await repository.all()
             overrides = await repository.overrides()
             self._channels, self._overrides = channels, overrides
-            self._by_id = {c.id: c for c in channels}
             self._expires = time.monotonic() + self._ttl
+            self._by_id = {c.id: (c, self._expires) for c in channels}
         return [ChannelForSku(c, self._overrides.get((c.id, sku))) for c in self._channels]
 
 
@@ -156,9 +161,13 @@ class SqlChannelRepository:
             return remembered
         if is_postgresql(self._conn):
             row = await ONE_CHANNEL.first(self._conn, {"id": channel_id})
-            return _channel(row, tuple(row.location_ids)) if row is not None else None
-        found = await self._load(channels.c.id == channel_id)
-        return found[0] if found else None
+            found = _channel(row, tuple(row.location_ids)) if row is not None else None
+        else:
+            loaded = await self._load(channels.c.id == channel_id)
+            found = loaded[0] if loaded else None
+        if found is not None:
+            self._book.remember(found)
+        return found
 
     async def get_by_name(self, name: str) -> Channel | None:
         found = await self._load(channels.c.name == name)

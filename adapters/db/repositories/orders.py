@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from adapters.db.cursors import before_position, encode_cursor
-from adapters.db.dialect import day_number, upsert_for
+from adapters.db.dialect import day_number, is_postgresql, upsert_for
+from adapters.db.repositories.order_intake import OrderIntake
 from adapters.db.tables import (
     channel_cursors,
     order_conflicts,
@@ -72,6 +73,9 @@ def _lines_at_cost() -> Any:
 
 
 LINES_AT_COST = _lines_at_cost()
+
+# PostgreSQL: the one statement storing a batch of orders, by the columns its rows have.
+_INTAKES: dict[tuple[tuple[str, ...], tuple[str, ...]], OrderIntake] = {}
 
 
 def _order_row(order: Order) -> dict[str, Any]:
@@ -249,14 +253,38 @@ class SqlOrderRepository:
     async def insert_many(self, batch: Sequence[Order]) -> set[uuid.UUID]:
         if not batch:
             return set()
-        stmt = (
-            upsert_for(self._conn)(orders)
-            .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
-            .returning(orders.c.id)
-        )
-        result = await self._conn.execute(stmt, [_order_row(order) for order in batch])
-        inserted = {row.id for row in result}
-        stored = [order for order in batch if order.id in inserted]
+        if is_postgresql(self._conn) and any(order.lines for order in batch):
+            inserted = await self._insert_at_once(batch)
+            stored = [order for order in batch if order.id in inserted]
+        else:
+            stmt = (
+                upsert_for(self._conn)(orders)
+                .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+                .returning(orders.c.id)
+            )
+            result = await self._conn.execute(stmt, [_order_row(order) for order in batch])
+            inserted = {row.id for row in result}
+            stored = [order for order in batch if order.id in inserted]
+            await self._insert_lines(stored)
+        fees = [row for order in stored for row in _fee_rows(order)]
+        if fees:
+            await self._conn.execute(insert(order_fees), fees)
+        return inserted
+
+    async def _insert_at_once(self, batch: Sequence[Order]) -> set[uuid.UUID]:
+        """PostgreSQL: the orders not there yet and their lines, in one statement."""
+        order_rows = [_order_row(order) for order in batch]
+        line_rows = [
+            _line_row(ln, n) | _sold(order) for order in batch for n, ln in enumerate(order.lines)
+        ]
+        shape = (tuple(order_rows[0]), tuple(line_rows[0]))
+        intake = _INTAKES.get(shape)
+        if intake is None:
+            intake = _INTAKES[shape] = OrderIntake(*shape)
+        rows = await intake.statement.rows(self._conn, intake.params(order_rows, line_rows))
+        return {row.id for row in rows}
+
+    async def _insert_lines(self, stored: Sequence[Order]) -> None:
         lines = [
             _line_row(ln, n) | _sold(order) for order in stored for n, ln in enumerate(order.lines)
         ]
@@ -265,10 +293,6 @@ class SqlOrderRepository:
             await self._conn.execute(
                 LINES_AT_COST, [row | {"cost_of": row["sku"]} for row in lines]
             )
-        fees = [row for order in stored for row in _fee_rows(order)]
-        if fees:
-            await self._conn.execute(insert(order_fees), fees)
-        return inserted
 
     async def set_fees(self, order: Order) -> None:
         await self._conn.execute(delete(order_fees).where(order_fees.c.order_id == order.id))
