@@ -31,6 +31,7 @@ from bench.support import (
     dsn,
     fresh_database,
     issue_admin_key,
+    keys_in,
     redis_url,
     report,
     server,
@@ -61,7 +62,7 @@ def web_store(base: str, key: str, location: uuid.UUID) -> str:
     ).json()
     payload = body["data"]["createChannel"]
     assert payload["userErrors"] == [], payload
-    return str(payload["channel"]["id"])
+    return str(keys_in(payload["channel"]["id"]))
 
 
 def checkout_run(

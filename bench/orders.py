@@ -62,6 +62,7 @@ from bench.support import (
     free_port,
     fresh_database,
     issue_admin_key,
+    keys_in,
     nexo_env,
     percentile,
     redis_url,
@@ -286,7 +287,8 @@ async def set_up(base: str, key: str, skus: list[str]) -> str:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
         location = (await ok(http, CREATE_LOCATION))["location"]["id"]
-        channel: str = (await ok(http, CREATE_CHANNEL, loc=location))["channel"]["id"]
+        # Its raw key: the webhook path names the channel by it.
+        channel: str = keys_in((await ok(http, CREATE_CHANNEL, loc=location))["channel"]["id"])
         credentials = {
             "shop_domain": SHOP_DOMAIN,
             "access_token": "shpat_bench",

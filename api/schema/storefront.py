@@ -105,7 +105,10 @@ class CartReservationsPayload:
 
 
 async def _webstore(uow: UnitOfWork, channel_id: strawberry.ID) -> Channel:
-    channel = await uow.channels.get(parse_id(channel_id, "channelId"))
+    return _checked(await uow.channels.get(parse_id(channel_id, "channelId")), channel_id)
+
+
+def _checked(channel: Channel | None, channel_id: strawberry.ID) -> Channel:
     if channel is None:
         raise NotFound(f"unknown channel {channel_id}", field="channelId")
     if channel.kind is not ChannelKind.WEBSTORE:
@@ -116,9 +119,16 @@ async def _webstore(uow: UnitOfWork, channel_id: strawberry.ID) -> Channel:
 
 
 async def _webstore_of(info: Info, channel_id: strawberry.ID) -> Channel:
-    # One read: no transaction around it (no BEGIN and ROLLBACK round trips).
-    async with info.context.container.uow(readonly=True, autocommit=True) as uow:
-        return await _webstore(uow, channel_id)
+    """The web store a cart names: from the process's channel book while it is fresh (a
+    channel's kind and locations are set when it is created), else one read, with no
+    transaction around it (no BEGIN and ROLLBACK round trips)."""
+    uows = info.context.container.uow
+    wanted = parse_id(channel_id, "channelId")
+    known = uows.channel_book.known(wanted)
+    if known is not None:
+        return _checked(known, channel_id)
+    async with uows(readonly=True, autocommit=True) as uow:
+        return _checked(await uow.channels.get(wanted, fresh=False), channel_id)
 
 
 def _source(channel: Channel) -> uuid.UUID | None:

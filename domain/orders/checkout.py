@@ -203,7 +203,8 @@ async def _read(
     """Each checkout's channel and order (a checkout refused here gets its error), and the
     second checkouts of a cart, each with the first one, whose outcome it shares."""
     ids = dict.fromkeys(c.channel_id for c in checkouts)
-    channels = {channel_id: await uow.channels.get(channel_id) for channel_id in ids}
+    # As the process last read them (a channel's kind and locations are set when it is made).
+    channels = {channel_id: await uow.channels.get(channel_id, fresh=False) for channel_id in ids}
     read: dict[int, tuple[Checkout, Channel, ChannelOrder]] = {}
     firsts: dict[tuple[uuid.UUID, str], int] = {}
     twins: dict[int, int] = {}

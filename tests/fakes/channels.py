@@ -40,7 +40,7 @@ class FakeChannelRepository:
             channel, rule=stored, location_ids=tuple(dict.fromkeys(channel.location_ids))
         )
 
-    async def get(self, channel_id: uuid.UUID) -> Channel | None:
+    async def get(self, channel_id: uuid.UUID, *, fresh: bool = True) -> Channel | None:
         return self._t.channels.get(channel_id)
 
     async def get_by_name(self, name: str) -> Channel | None:

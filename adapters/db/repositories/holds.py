@@ -13,6 +13,7 @@ level only if it has them. SQLite runs the plain statements one by one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,16 @@ LOCK_LEVELS = DriverStatement(
         "SELECT id FROM stock_levels WHERE sku = ANY(CAST(:skus AS text[]))"
         " ORDER BY sku, location_id FOR UPDATE"
     )
+)
+
+# A batch of carts' holds (placeOrder), handed to their orders: fixed text for any number.
+HAND_OVER = DriverStatement(
+    text("""
+    UPDATE reservations AS r SET reference = o.reference, expires_at = NULL
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:references AS text[])) AS o (id, reference)
+     WHERE r.id = o.id AND r.status = 'active'
+    RETURNING r.id
+    """)
 )
 
 # The keys claimed, and the reservations and ledger rows of the keys claimed: the common
@@ -72,8 +83,7 @@ _RECORD = """
 
 RECORD_HOLDS = DriverStatement(text(f"WITH {_RECORD} SELECT key FROM claim"))
 
-HOLD = DriverStatement(
-    text(f"""
+_HOLD = f"""
     WITH {_RECORD}, delta AS (
         SELECT h.sku, h.location_id, CAST(sum(h.quantity) AS integer) AS reserved_delta,
                CASE WHEN bool_or(s.sellable) THEN -CAST(sum(h.quantity) AS integer) ELSE 0 END
@@ -107,8 +117,57 @@ HOLD = DriverStatement(
     SELECT level.sku, level.location_id, level.on_hand, level.reserved, level.version,
            item.available, false AS claimed
       FROM level LEFT JOIN item ON item.sku = level.sku
-    """)
-)
+    """
+
+HOLD = DriverStatement(text(_HOLD))
+
+
+def _one_row(sql: str) -> str:
+    """`sql` for one claim, one reservation and one ledger row: each of their arrays is made
+    in the statement from a scalar parameter. asyncpg encodes a scalar for much less than an
+    array (an array's every element is type-checked and framed), and a lone `reserve` sends
+    some thirty of them; the levels' arrays (`s_`, one per level of the SKU) stay arrays."""
+    return re.sub(r"CAST\(:((?!s_)\w+) AS (\w+)\[\]\)", r"ARRAY[CAST(:\1 AS \2)]", sql)
+
+
+# A lone hold (`reserve`, a cart of one line): `HOLD` with the parameters of `hold_one_params`.
+HOLD_ONE = DriverStatement(text(_one_row(_HOLD)))
+
+
+# Each row's parameters, by name: the claim, the reservation (with its key), the ledger row.
+CLAIM = ("keys", "kinds", "fingerprints", "actors", "results", "claimed_at")
+HELD = (
+    "r_keys", "r_ids", "r_skus", "r_locations", "r_quantities", "r_statuses", "r_references",
+    "r_created", "r_expires", "r_closed",
+)  # fmt: skip
+LEDGER = (
+    "m_ids", "m_skus", "m_locations", "m_on_hand", "m_reserved", "m_reasons", "m_actors",
+    "m_keys", "m_references", "m_notes", "m_details", "m_reservations", "m_created",
+)  # fmt: skip
+
+
+def _claim(c: Operation) -> tuple[Any, ...]:
+    result = None if c.result is None else json.dumps(dict(c.result))
+    return c.key, c.kind, c.fingerprint, c.actor, result, c.created_at
+
+
+def _held(key: str, r: Reservation) -> tuple[Any, ...]:
+    return (
+        key, r.id, r.sku, r.location_id, r.quantity, r.status.value, r.reference, r.created_at,
+        r.expires_at, r.closed_at,
+    )  # fmt: skip
+
+
+def _ledger(m: Movement) -> tuple[Any, ...]:
+    return (
+        m.id, m.sku, m.location_id, m.on_hand_delta, m.reserved_delta, m.reason.value, m.actor,
+        m.operation_key, m.reference, m.note, m.detail, m.reservation_id, m.created_at,
+    )  # fmt: skip
+
+
+def _arrays(names: Sequence[str], rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    columns = zip(*rows, strict=True) if rows else ([] for _ in names)
+    return {name: list(column) for name, column in zip(names, columns, strict=True)}
 
 
 def record_holds_params(
@@ -118,33 +177,18 @@ def record_holds_params(
 ) -> dict[str, list[Any]]:
     """The arrays of `RECORD_HOLDS`: the claims, the reservations by key, the ledger rows."""
     return {
-        "keys": [c.key for c in claims],
-        "kinds": [c.kind for c in claims],
-        "fingerprints": [c.fingerprint for c in claims],
-        "actors": [c.actor for c in claims],
-        "results": [None if c.result is None else json.dumps(dict(c.result)) for c in claims],
-        "claimed_at": [c.created_at for c in claims],
-        "r_keys": [key for key, _ in held],
-        "r_ids": [r.id for _, r in held],
-        "r_skus": [r.sku for _, r in held],
-        "r_locations": [r.location_id for _, r in held],
-        "r_quantities": [r.quantity for _, r in held],
-        "r_statuses": [r.status.value for _, r in held],
-        "r_references": [r.reference for _, r in held],
-        "r_created": [r.created_at for _, r in held],
-        "r_expires": [r.expires_at for _, r in held],
-        "r_closed": [r.closed_at for _, r in held],
-        "m_ids": [m.id for m in movements],
-        "m_skus": [m.sku for m in movements],
-        "m_locations": [m.location_id for m in movements],
-        "m_on_hand": [m.on_hand_delta for m in movements],
-        "m_reserved": [m.reserved_delta for m in movements],
-        "m_reasons": [m.reason.value for m in movements],
-        "m_actors": [m.actor for m in movements],
-        "m_keys": [m.operation_key for m in movements],
-        "m_references": [m.reference for m in movements],
-        "m_notes": [m.note for m in movements],
-        "m_details": [m.detail for m in movements],
-        "m_reservations": [m.reservation_id for m in movements],
-        "m_created": [m.created_at for m in movements],
+        **_arrays(CLAIM, [_claim(c) for c in claims]),
+        **_arrays(HELD, [_held(key, r) for key, r in held]),
+        **_arrays(LEDGER, [_ledger(m) for m in movements]),
+    }
+
+
+def hold_one_params(
+    claim: Operation, key: str, reservation: Reservation, movement: Movement
+) -> dict[str, Any]:
+    """The scalar parameters of `HOLD_ONE` (the levels' `s_` arrays are added by the caller)."""
+    return {
+        **dict(zip(CLAIM, _claim(claim), strict=True)),
+        **dict(zip(HELD, _held(key, reservation), strict=True)),
+        **dict(zip(LEDGER, _ledger(movement), strict=True)),
     }

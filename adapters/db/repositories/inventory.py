@@ -138,6 +138,17 @@ _SNAPSHOT_MANY = DriverStatement(
     _SNAPSHOT.where(inventory_items.c.sku == any_(bindparam("skus", type_=ARRAY(String))))
 )
 
+# PostgreSQL: a batch of carts' holds (placeOrder) locked by their references, fixed text.
+_LOCK_HELD = DriverStatement(
+    select(reservations)
+    .where(
+        reservations.c.reference == any_(bindparam("references", type_=ARRAY(String))),
+        reservations.c.status == ReservationStatus.ACTIVE.value,
+    )
+    .order_by(reservations.c.id)
+    .with_for_update()
+)
+
 
 def _snapshots(rows: Sequence[Any]) -> dict[str, SkuSnapshot]:
     items: dict[str, InventoryItem] = {}
@@ -271,6 +282,8 @@ class SqlInventoryRepository:
 
     async def snapshots(self, skus: Sequence[str]) -> dict[str, SkuSnapshot]:
         if is_postgresql(self._conn):
+            if len(skus) == 1:  # a scalar parameter costs the driver less than an array
+                return _snapshots(await _SNAPSHOT_ONE.rows(self._conn, {"sku": skus[0]}))
             return _snapshots(await _SNAPSHOT_MANY.rows(self._conn, {"skus": list(skus)}))
         stmt = _SNAPSHOT.where(inventory_items.c.sku.in_(skus))
         return _snapshots((await self._conn.execute(stmt)).all())
@@ -413,14 +426,19 @@ class SqlInventoryRepository:
             claimed = await self.record_holds(claims, held, movements)
             deltas = level_deltas([r for key, r in held if key in claimed], sellable)
             return claimed, list(zip(deltas, await self.change_levels(deltas), strict=True))
-        params = holds.record_holds_params(claims, held, movements)
+        lone = len(claims) == len(held) == len(movements) == 1
+        params: dict[str, Any] = (
+            holds.hold_one_params(claims[0], *held[0], movements[0])
+            if lone
+            else holds.record_holds_params(claims, held, movements)
+        )
         slots = sorted(sellable)
         params.update(
             s_skus=[sku for sku, _ in slots],
             s_locations=[location_id for _, location_id in slots],
             s_sellable=[sellable[slot] for slot in slots],
         )
-        rows = await holds.HOLD.rows(self._conn, params)
+        rows = await (holds.HOLD_ONE if lone else holds.HOLD).rows(self._conn, params)
         claimed = {row.sku for row in rows if row.claimed}
         deltas = level_deltas([r for key, r in held if key in claimed], sellable)
         changes = level_changes.changes_from(deltas, [row for row in rows if not row.claimed])
@@ -479,6 +497,9 @@ class SqlInventoryRepository:
     async def lock_reservations(self, references: Sequence[str]) -> list[Reservation]:
         if not references:
             return []
+        if is_postgresql(self._conn):
+            rows = await _LOCK_HELD.rows(self._conn, {"references": list(references)})
+            return [_reservation(r) for r in rows]
         c = reservations.c
         stmt = (
             select(reservations)
@@ -491,6 +512,9 @@ class SqlInventoryRepository:
     async def hand_over(self, owners: Mapping[uuid.UUID, str]) -> int:
         if not owners:
             return 0
+        if is_postgresql(self._conn):
+            params = {"ids": list(owners), "references": list(owners.values())}
+            return len(await holds.HAND_OVER.rows(self._conn, params))
         c = reservations.c
         result = await self._conn.execute(
             update(reservations)

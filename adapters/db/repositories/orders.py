@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
 from adapters.db.cursors import before_position, encode_cursor
-from adapters.db.dialect import day_number, upsert_for
+from adapters.db.dialect import day_number, is_postgresql, upsert_for
+from adapters.db.repositories.order_intake import OrderIntake
 from adapters.db.tables import (
     channel_cursors,
     order_conflicts,
@@ -58,6 +59,23 @@ def _conflict(r: Any) -> Conflict:
         r.winner_order_id, r.created_at, resolved_at=r.resolved_at, resolved_by=r.resolved_by,
         decision=r.decision,
     )  # fmt: skip
+
+
+def _lines_at_cost() -> Any:
+    """The insert of order lines, each with its variant's cost now (null for a SKU the
+    catalogue does not know): `cost_of` is the line's SKU."""
+    v = variants.c
+    cost_of: BindParameter[str] = bindparam("cost_of")
+    return insert(order_lines).values(
+        unit_cost_minor=select(v.cost_minor).where(v.sku == cost_of).scalar_subquery(),
+        cost_currency=select(v.currency).where(v.sku == cost_of).scalar_subquery(),
+    )
+
+
+LINES_AT_COST = _lines_at_cost()
+
+# PostgreSQL: the one statement storing a batch of orders, by the columns its rows have.
+_INTAKES: dict[tuple[tuple[str, ...], tuple[str, ...]], OrderIntake] = {}
 
 
 def _order_row(order: Order) -> dict[str, Any]:
@@ -235,24 +253,46 @@ class SqlOrderRepository:
     async def insert_many(self, batch: Sequence[Order]) -> set[uuid.UUID]:
         if not batch:
             return set()
-        stmt = (
-            upsert_for(self._conn)(orders)
-            .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
-            .returning(orders.c.id)
-        )
-        result = await self._conn.execute(stmt, [_order_row(order) for order in batch])
-        inserted = {row.id for row in result}
-        stored = [order for order in batch if order.id in inserted]
-        lines = [
-            _line_row(ln, n) | _sold(order) for order in stored for n, ln in enumerate(order.lines)
-        ]
-        if lines:
-            await self._conn.execute(insert(order_lines), lines)
-            await self._keep_costs(order_lines.c.order_id.in_([o.id for o in stored]))
+        if is_postgresql(self._conn) and any(order.lines for order in batch):
+            inserted = await self._insert_at_once(batch)
+            stored = [order for order in batch if order.id in inserted]
+        else:
+            stmt = (
+                upsert_for(self._conn)(orders)
+                .on_conflict_do_nothing(index_elements=["channel_id", "external_id"])
+                .returning(orders.c.id)
+            )
+            result = await self._conn.execute(stmt, [_order_row(order) for order in batch])
+            inserted = {row.id for row in result}
+            stored = [order for order in batch if order.id in inserted]
+            await self._insert_lines(stored)
         fees = [row for order in stored for row in _fee_rows(order)]
         if fees:
             await self._conn.execute(insert(order_fees), fees)
         return inserted
+
+    async def _insert_at_once(self, batch: Sequence[Order]) -> set[uuid.UUID]:
+        """PostgreSQL: the orders not there yet and their lines, in one statement."""
+        order_rows = [_order_row(order) for order in batch]
+        line_rows = [
+            _line_row(ln, n) | _sold(order) for order in batch for n, ln in enumerate(order.lines)
+        ]
+        shape = (tuple(order_rows[0]), tuple(line_rows[0]))
+        intake = _INTAKES.get(shape)
+        if intake is None:
+            intake = _INTAKES[shape] = OrderIntake(*shape)
+        rows = await intake.statement.rows(self._conn, intake.params(order_rows, line_rows))
+        return {row.id for row in rows}
+
+    async def _insert_lines(self, stored: Sequence[Order]) -> None:
+        lines = [
+            _line_row(ln, n) | _sold(order) for order in stored for n, ln in enumerate(order.lines)
+        ]
+        if lines:
+            # Each line keeps its variant's cost as it is now, in the insert itself.
+            await self._conn.execute(
+                LINES_AT_COST, [row | {"cost_of": row["sku"]} for row in lines]
+            )
 
     async def set_fees(self, order: Order) -> None:
         await self._conn.execute(delete(order_fees).where(order_fees.c.order_id == order.id))

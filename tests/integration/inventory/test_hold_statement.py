@@ -64,3 +64,38 @@ async def test_a_hold_changes_what_its_claimed_keys_hold_and_reports_a_refusal(
     assert snapshot is not None
     assert snapshot.item.available == 1
     assert [r is not None for r in kept] == [True, True, False]
+
+
+async def test_a_lone_hold_is_held_and_refused_as_one_of_a_batch(
+    container: Container, stockroom: Stockroom
+) -> None:
+    """One claim, one reservation, one ledger row: on PostgreSQL the statement takes scalar
+    parameters instead of one-element arrays; what it does is the same."""
+    sku, wh = stockroom.item.sku, stockroom.warehouse.id
+    await receive(container, sku, wh, 2)
+    sellable = {(sku, wh): True}
+    held, replay = _hold(stockroom, 2), _hold(stockroom, 1)
+    async with container.uow() as uow:
+        claimed, levels = await uow.inventory.hold(
+            [_claim("lone")], [("lone", held)], [reserve_movement(held, "t", "lone", NOW)],
+            sellable,
+        )  # fmt: skip
+        await uow.commit()
+    async with container.uow() as uow:
+        replayed, unchanged = await uow.inventory.hold(
+            [_claim("lone")], [("lone", replay)], [reserve_movement(replay, "t", "lone", NOW)],
+            sellable,
+        )  # fmt: skip
+        await uow.commit()
+    async with container.uow(readonly=True) as uow:
+        stored = await uow.inventory.get_reservation(held.id)
+        not_stored = await uow.inventory.get_reservation(replay.id)
+        level = (await uow.inventory.snapshot(sku)).level_at(wh)  # type: ignore[union-attr]
+
+    assert claimed == {"lone"}
+    [(delta, change)] = levels
+    assert (delta.reserved_delta, change) == (2, LevelChange(StockLevel(sku, wh, 2, 2, 2), 2, 0))
+    assert stored == held
+    assert (replayed, unchanged, not_stored) == (set(), [], None)
+    assert level is not None
+    assert (level.on_hand, level.reserved) == (2, 2)
