@@ -314,8 +314,7 @@ async def set_up(base: str, key: str, skus: list[str]) -> str:
                          key=f"bench-{sku}")  # fmt: skip
 
         await asyncio.gather(*(stock_up() for _ in range(8)))
-    # The API answers global ids (gid://nexo/Channel/<uuid>); the webhook path takes the uuid.
-    return channel.rsplit("/", 1)[-1]
+    return channel
 
 
 # Webhooks ---------------------------------------------------------------------------------
