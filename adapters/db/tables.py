@@ -718,6 +718,39 @@ order_fees = Table(
     Index("ix_order_fees_placed_at", "placed_at"),
 )
 
+# The sales report's figures per channel, UTC day of sale and currencies (of the sale, of the
+# cost; '' for none), kept by the order book's writer (adapters/db/sales_rollup.py): each
+# change to an order appends its figures' difference (`compacted` false) in the change's own
+# transaction; a periodic job folds appended rows into one compacted row per key. A report by
+# channel and time sums both kinds.
+ROLLUP_FIGURES = (
+    "orders", "cancelled_orders", "units_ordered", "units_cancelled", "units_returned",
+    "gross", "discounts", "cancellations", "returns", "cogs", "units_without_cost", "fees",
+)  # fmt: skip
+sales_rollup = Table(
+    "sales_rollup",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("channel_id", Uuid, nullable=False),
+    Column("day", Integer, nullable=False),  # days since 1970-01-01, as orders.placed_day
+    Column("currency", String(3), nullable=False),
+    Column("cost_currency", String(3), nullable=False),
+    Column("compacted", Boolean, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in ROLLUP_FIGURES),
+    Index("ix_sales_rollup_day", "day"),
+    # One compacted row per key: what the compaction adds appended rows into.
+    Index(
+        "uq_sales_rollup_key",
+        "channel_id",
+        "day",
+        "currency",
+        "cost_currency",
+        unique=True,
+        postgresql_where=text("compacted"),
+        sqlite_where=text("compacted"),
+    ),
+)
+
 order_transitions = Table(
     "order_transitions",
     metadata,

@@ -33,6 +33,11 @@ class SalesRepository(Protocol):
         each group one of its lines is in."""
         ...
 
+    async def compact_rollup(self, limit: int) -> int:
+        """Fold up to `limit` rows the order book appended to the sales rollup into one row
+        per key (the report's figures unchanged); how many were folded."""
+        ...
+
     async def units_kept(self, start: datetime, end: datetime) -> dict[str, int]:
         """Units kept by buyers per SKU, of orders placed in [start, end)."""
         ...

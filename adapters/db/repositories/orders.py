@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
+from adapters.db import sales_rollup
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import day_number, upsert_for
 from adapters.db.tables import (
@@ -230,6 +231,7 @@ class SqlOrderRepository:
             await self._keep_costs(order_lines.c.order_id == order.id)
         if order.fees:
             await self._conn.execute(insert(order_fees), _fee_rows(order))
+        await sales_rollup.put_in(self._conn, [order.id])
         return True
 
     async def insert_many(self, batch: Sequence[Order]) -> set[uuid.UUID]:
@@ -252,12 +254,15 @@ class SqlOrderRepository:
         fees = [row for order in stored for row in _fee_rows(order)]
         if fees:
             await self._conn.execute(insert(order_fees), fees)
+        await sales_rollup.put_in(self._conn, [o.id for o in stored])
         return inserted
 
     async def set_fees(self, order: Order) -> None:
+        before = await sales_rollup.read(self._conn, [order.id])
         await self._conn.execute(delete(order_fees).where(order_fees.c.order_id == order.id))
         if order.fees:
             await self._conn.execute(insert(order_fees), _fee_rows(order))
+        await self._rolled_up(before, [order.id])
 
     async def by_line(self, line_id: uuid.UUID) -> Order | None:
         owner = select(order_lines.c.order_id).where(order_lines.c.id == line_id)
@@ -299,8 +304,13 @@ class SqlOrderRepository:
         return await self._one(orders.c.id == order_id)
 
     async def keep_costs(self, line_ids: Sequence[uuid.UUID]) -> None:
-        if line_ids:
-            await self._keep_costs(order_lines.c.id.in_(list(line_ids)))
+        if not line_ids:
+            return
+        owners = select(order_lines.c.order_id).where(order_lines.c.id.in_(list(line_ids)))
+        order_ids = list((await self._conn.execute(owners)).scalars())
+        before = await sales_rollup.read(self._conn, order_ids)
+        await self._keep_costs(order_lines.c.id.in_(list(line_ids)))
+        await self._rolled_up(before, order_ids)
 
     async def _keep_costs(self, which: Any) -> None:
         lines, v = order_lines.c, variants.c
@@ -336,8 +346,10 @@ class SqlOrderRepository:
         row = _order_row(order)
         for fixed in ("id", "channel_id", "external_id", "created_at"):
             row.pop(fixed)
+        before = await sales_rollup.read(self._conn, [order.id])
         await self._conn.execute(update(orders).where(orders.c.id == order.id).values(**row))
         await self._save_lines(lines)
+        await self._rolled_up(before, [order.id])
 
     async def save_many(self, changes: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
         if not changes:
@@ -351,10 +363,18 @@ class SqlOrderRepository:
         values: dict[str, BindParameter[Any]] = {
             name[2:]: bindparam(name) for name in rows[0] if name != "o_id"
         }
+        changed = [order.id for order, _ in changes]
+        before = await sales_rollup.read(self._conn, changed)
         await self._conn.execute(
             update(orders).where(orders.c.id == bindparam("o_id")).values(values), rows
         )
         await self._save_lines([line for _, lines in changes for line in lines])
+        await self._rolled_up(before, changed)
+
+    async def _rolled_up(self, before: sales_rollup.Figures, order_ids: list[uuid.UUID]) -> None:
+        """The sales rollup takes what the change moved (this writer is its only one)."""
+        after = await sales_rollup.read(self._conn, order_ids, lock=False)
+        await sales_rollup.append(self._conn, before, after)
 
     async def _save_lines(self, lines: Sequence[OrderLine]) -> None:
         if not lines:

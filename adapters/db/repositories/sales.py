@@ -34,7 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
-from adapters.db.line_units import cancelled_units, kept_units, returned_units
+from adapters.db.line_units import kept_units
+from adapters.db.sales_rollup import compact, line_figures
 from adapters.db.tables import (
     channel_views,
     channels,
@@ -43,6 +44,7 @@ from adapters.db.tables import (
     order_fees,
     order_lines,
     orders,
+    sales_rollup,
     stockout_spells,
     sync_log,
     variants,
@@ -54,12 +56,22 @@ from domain.analytics.stockouts import Spell
 from domain.catalog.rate_history import Segment
 from domain.errors import InvalidInput
 
-_o, _l, _f, _v = orders.c, order_lines.c, order_fees.c, variants.c
+_o, _l, _f, _v, _r = orders.c, order_lines.c, order_fees.c, variants.c, sales_rollup.c
 EPOCH = date(1970, 1, 1)
+EPOCH_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _CODE = re.compile(r"^[A-Z]{3}$")
 _FAR = 10**6  # a day number beyond any stretch's end (year 4707)
 ANY_DAY = -(10**7)  # sums in the report's currency, not grouped by time, need no day
 Rates = Mapping[str, Sequence[Segment]]
+Span = tuple[datetime, datetime]  # placed in [start, end)
+Days = tuple[int, int]  # day numbers [first, last)
+# The lines' figures as the report's aggregates name them, and as the rollup does.
+_LINE_FIGURES = (
+    ("ordered", "units_ordered"), ("cancelled", "units_cancelled"),
+    ("returned", "units_returned"), ("gross", "gross"), ("discounts", "discounts"),
+    ("cancellations", "cancellations"), ("returns", "returns"), ("cogs", "cogs"),
+    ("without_cost", "units_without_cost"),
+)  # fmt: skip
 
 
 def _dimension(dimension: Dimension, sold: Any = _l) -> Any:
@@ -102,9 +114,10 @@ def _rates_table(rates: Rates, query: SalesQuery) -> Any:
 
 
 class SqlSalesRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: AsyncConnection, *, rollup: bool = True):
         self._conn = connection
         self._tuned = False
+        self._rollup = rollup  # False: every sum from the order book's rows (tests compare)
 
     async def _tune(self) -> None:
         """PostgreSQL, for this transaction: no JIT (compiling these aggregates cost ~4 s of
@@ -125,8 +138,19 @@ class SqlSalesRepository:
         whole = (2 * amount * p + q).self_group().op("/", return_type=BigInteger)
         return func.sum(whole((2 * q).self_group()))
 
-    def _span(self, query: SalesQuery, sold: Any) -> Any:
-        return and_(sold.placed_at >= query.start, sold.placed_at < query.end)
+    def _span(self, span: Span, sold: Any) -> Any:
+        return and_(sold.placed_at >= span[0], sold.placed_at < span[1])
+
+    def _parts(self, query: SalesQuery) -> tuple[Days | None, list[Span]]:
+        """Where the query's sums are read: the whole UTC days of its span from the rollup
+        (when grouped by channel and time only), the rest (a day's part at either end, or
+        all) from the lines, fees and orders."""
+        whole = _whole_days(query.start, query.end)
+        if not self._rollup or query.by_line or whole is None:
+            return None, [(query.start, query.end)]
+        first, last = (EPOCH_TIME + timedelta(days=d) for d in whole)
+        edges = [(query.start, first), (last, query.end)]
+        return whole, [(start, end) for start, end in edges if start < end]
 
     def _lines(self, query: SalesQuery) -> Any:
         if Dimension.PRODUCT in query.group_by:
@@ -145,35 +169,50 @@ class SqlSalesRepository:
         r = rates.alias()
         return r, and_(r.c.column1 == currency, r.c.column2 == day)
 
-    def line_statement(self, query: SalesQuery, rates: Rates) -> Any:
-        """The lines' aggregate (apart, for EXPLAIN)."""
+    def line_statement(self, query: SalesQuery, rates: Rates, span: Span | None = None) -> Any:
+        """The lines' aggregate over `span` (default the query's), apart for EXPLAIN."""
+        span = span or (query.start, query.end)
         dims = [_dimension(d).label(f"k{n}") for n, d in enumerate(query.stored_dimensions)]
         day = self._day_key(query, _l.placed_day, _l.currency, _l.cost_currency).label("day")
-        price = func.coalesce(_l.unit_price_minor, 0)
-        kept = kept_units()
-        has_cost = _l.unit_cost_minor.is_not(None)
+        figures = line_figures()
         inner = (
             select(
                 *dims, day, _l.currency.label("currency"), _l.cost_currency.label("cost_currency"),
-                func.sum(_l.quantity).label("ordered"),
-                func.sum(cancelled_units()).label("cancelled"),
-                func.sum(returned_units()).label("returned"),
-                func.sum(price * _l.quantity).label("gross"),
-                func.sum(_l.discount_minor * kept // _l.quantity).label("discounts"),
-                func.sum(price * cancelled_units()).label("cancellations"),
-                func.sum(price * returned_units()).label("returns"),
-                func.sum(case((has_cost, _l.unit_cost_minor * kept), else_=0)).label("cogs"),
-                func.sum(case((has_cost, 0), else_=kept)).label("without_cost"),
+                *(figures[name].label(label) for label, name in _LINE_FIGURES),
             )
             .select_from(self._lines(query))
-            .where(self._span(query, _l))
+            .where(self._span(span, _l))
             .group_by(*dims, day, _l.currency, _l.cost_currency)
             .subquery("sums")
         )  # fmt: skip
+        return self._converted_lines(query, rates, inner, len(dims))
+
+    def _rolled_up_lines(self, query: SalesQuery, rates: Rates, days: Days) -> Any:
+        """The lines' aggregate over whole days, from the rollup."""
+        dims = self._rolled_up_keys(query)
+        currency, cost_currency = _none_if_blank(_r.currency), _none_if_blank(_r.cost_currency)
+        day = self._day_key(query, _r.day, currency, cost_currency).label("day")
+        inner = (
+            select(
+                *dims, day, currency.label("currency"), cost_currency.label("cost_currency"),
+                *(func.sum(_r[name]).label(label) for label, name in _LINE_FIGURES),
+            )
+            .where(_r.day >= days[0], _r.day < days[1])
+            .group_by(*dims, day, currency, cost_currency)
+            .subquery("sums")
+        )  # fmt: skip
+        return self._converted_lines(query, rates, inner, len(dims))
+
+    def _rolled_up_keys(self, query: SalesQuery) -> list[Any]:
+        """The rollup's columns of the query's stored dimensions (the channel, if any)."""
+        return [_r.channel_id.label(f"k{n}") for n, _ in enumerate(query.stored_dimensions)]
+
+    def _converted_lines(self, query: SalesQuery, rates: Rates, inner: Any, n: int) -> Any:
+        """Sums per group (and day, when by time) and currencies converted and added up."""
         table = _rates_table(rates, query)
         sale, on_sale = self._rate_of(table, inner.c.currency, inner.c.day)
         cost, on_cost = self._rate_of(table, inner.c.cost_currency, inner.c.day)
-        keys = [inner.c[f"k{n}"] for n in range(len(dims))]
+        keys = [inner.c[f"k{k}"] for k in range(n)]
         by_day = [inner.c.day] if query.by_time else []
         money = ("gross", "discounts", "cancellations", "returns")
         missing = case(
@@ -198,8 +237,12 @@ class SqlSalesRepository:
         await self._tune()
         n = len(query.stored_dimensions)
         at = n + 1 if query.by_time else n
+        days, spans = self._parts(query)
+        statements = [self.line_statement(query, rates, span) for span in spans]
+        if days is not None:
+            statements.append(self._rolled_up_lines(query, rates, days))
         found = []
-        for r in await self._conn.execute(self.line_statement(query, rates)):
+        for r in [row for stmt in statements for row in await self._conn.execute(stmt)]:
             _convertible(r[-1], query)
             ordered, cancelled, returned, gross, off, cancellations, returns, cogs, bare = (
                 int(v or 0) for v in r[at:-1]
@@ -223,6 +266,29 @@ class SqlSalesRepository:
 
     async def fee_sums(self, query: SalesQuery, rates: Rates) -> list[FeeSums]:
         await self._tune()
+        days, spans = self._parts(query)
+        inners = [self._fee_inner(query, span) for span in spans]
+        if days is not None:
+            inners.append(self._rolled_up_fee_inner(query, days))
+        n = len(query.stored_dimensions)
+        found = []
+        for inner in inners:
+            sale, on_sale = self._rate_of(_rates_table(rates, query), inner.c.currency, inner.c.day)
+            keys = [inner.c[f"k{k}"] for k in range(n)]
+            by_day = [inner.c.day] if query.by_time else []
+            missing = case((and_(sale.c.column3.is_(None), inner.c.amount != 0), inner.c.currency))
+            stmt = (
+                select(*keys, *by_day, self._converted(inner.c.amount, sale), func.max(missing))
+                .select_from(inner.outerjoin(sale, on_sale))
+                .group_by(*keys, *by_day)
+            )
+            for r in await self._conn.execute(stmt):
+                _convertible(r[-1], query)
+                day_of = _date(r[n]) if query.by_time else None
+                found.append(FeeSums(tuple(_key(v) for v in r[:n]), day_of, int(r[-2] or 0)))
+        return found
+
+    def _fee_inner(self, query: SalesQuery, span: Span) -> Any:
         dims = [_dimension(d, _f).label(f"k{n}") for n, d in enumerate(query.stored_dimensions)]
         day = self._day_key(query, _f.placed_day, _f.currency).label("day")
         joined: Any = order_fees
@@ -233,61 +299,44 @@ class SqlSalesRepository:
                 and_(
                     _l.order_id == _f.order_id,
                     _l.channel_line_id == _f.channel_line_id,
-                    self._span(query, _l),  # the same span: lets the planner read it by index
+                    self._span(span, _l),  # the same span: lets the planner read it by index
                 ),
             )
             if Dimension.PRODUCT in query.group_by:
                 joined = joined.outerjoin(variants, _v.sku == _l.sku)
-        inner = (
+        return (
             select(*dims, day, _f.currency.label("currency"),
                    func.sum(_f.amount_minor).label("amount"))
             .select_from(joined)
-            .where(self._span(query, _f))
+            .where(self._span(span, _f))
             .group_by(*dims, day, _f.currency)
             .subquery("fees")
         )  # fmt: skip
-        sale, on_sale = self._rate_of(_rates_table(rates, query), inner.c.currency, inner.c.day)
-        keys = [inner.c[f"k{n}"] for n in range(len(dims))]
-        by_day = [inner.c.day] if query.by_time else []
-        missing = case((and_(sale.c.column3.is_(None), inner.c.amount != 0), inner.c.currency))
-        stmt = (
-            select(*keys, *by_day, self._converted(inner.c.amount, sale), func.max(missing))
-            .select_from(inner.outerjoin(sale, on_sale))
-            .group_by(*keys, *by_day)
+
+    def _rolled_up_fee_inner(self, query: SalesQuery, days: Days) -> Any:
+        dims = self._rolled_up_keys(query)
+        currency = _none_if_blank(_r.currency)
+        day = self._day_key(query, _r.day, currency).label("day")
+        return (
+            select(*dims, day, currency.label("currency"), func.sum(_r.fees).label("amount"))
+            .where(_r.day >= days[0], _r.day < days[1])
+            .group_by(*dims, day, currency)
+            .subquery("fees")
         )
-        n = len(dims)
-        found = []
-        for r in await self._conn.execute(stmt):
-            _convertible(r[-1], query)
-            day_of = _date(r[n]) if query.by_time else None
-            found.append(FeeSums(tuple(_key(v) for v in r[:n]), day_of, int(r[-2] or 0)))
-        return found
 
     async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
         await self._tune()
-        cancelled = _o.status == "cancelled"
-        counted: Any
-        cancelled_count: Any
-        if query.by_line:  # the lines' orders, for their status
-            dims = [_dimension(d) for d in query.stored_dimensions]
-            by_day = [_l.placed_day] if query.by_time else []
-            source = self._lines(query).join(orders, _o.id == _l.order_id)
-            span = and_(self._span(query, _l), self._span(query, _o))  # both, for the planner
-            counted = func.count(func.distinct(_o.id))
-            cancelled_count = func.count(func.distinct(case((cancelled, _o.id))))
-        else:
-            dims = [_dimension(d, _o) for d in query.stored_dimensions]
-            by_day = [_o.placed_day] if query.by_time else []
-            source, span = orders, self._span(query, _o)
-            counted = func.count()
-            cancelled_count = func.sum(case((cancelled, 1), else_=0))
-        stmt = (
-            select(*dims, *by_day, counted, cancelled_count)
-            .select_from(source)
-            .where(span)
-            .group_by(*dims, *by_day)
-        )
-        n = len(dims)
+        days, spans = self._parts(query)
+        statements = [self._order_count_statement(query, span) for span in spans]
+        if days is not None:
+            dims = self._rolled_up_keys(query)
+            by_day = [_r.day] if query.by_time else []
+            statements.append(
+                select(*dims, *by_day, func.sum(_r.orders), func.sum(_r.cancelled_orders))
+                .where(_r.day >= days[0], _r.day < days[1])
+                .group_by(*dims, *by_day)
+            )
+        n = len(query.stored_dimensions)
         return [
             OrderCounts(
                 tuple(_key(v) for v in r[:n]),
@@ -295,8 +344,36 @@ class SqlSalesRepository:
                 int(r[-2]),
                 int(r[-1] or 0),
             )
+            for stmt in statements
             for r in await self._conn.execute(stmt)
         ]
+
+    def _order_count_statement(self, query: SalesQuery, span: Span) -> Any:
+        cancelled = _o.status == "cancelled"
+        counted: Any
+        cancelled_count: Any
+        if query.by_line:  # the lines' orders, for their status
+            dims = [_dimension(d) for d in query.stored_dimensions]
+            by_day = [_l.placed_day] if query.by_time else []
+            source = self._lines(query).join(orders, _o.id == _l.order_id)
+            where = and_(self._span(span, _l), self._span(span, _o))  # both, for the planner
+            counted = func.count(func.distinct(_o.id))
+            cancelled_count = func.count(func.distinct(case((cancelled, _o.id))))
+        else:
+            dims = [_dimension(d, _o) for d in query.stored_dimensions]
+            by_day = [_o.placed_day] if query.by_time else []
+            source, where = orders, self._span(span, _o)
+            counted = func.count()
+            cancelled_count = func.sum(case((cancelled, 1), else_=0))
+        return (
+            select(*dims, *by_day, counted, cancelled_count)
+            .select_from(source)
+            .where(where)
+            .group_by(*dims, *by_day)
+        )
+
+    async def compact_rollup(self, limit: int) -> int:
+        return await compact(self._conn, limit)
 
     async def units_kept(self, start: datetime, end: datetime) -> dict[str, int]:
         stmt = (
@@ -409,6 +486,20 @@ class SqlSalesRepository:
         found += [DayCount(r[0], r[1], _date(r[2]), orders=int(r[3]), units=int(r[4] or 0))
                   for r in await self._conn.execute(ordered)]  # fmt: skip
         return found
+
+
+def _whole_days(start: datetime, end: datetime) -> Days | None:
+    """The day numbers [first, last) of the whole UTC days within [start, end), if any."""
+    first = _day_number(start.astimezone(UTC).date(), 0)
+    if start.astimezone(UTC) > EPOCH_TIME + timedelta(days=first):
+        first += 1
+    last = _day_number(end.astimezone(UTC).date(), 0)
+    return (first, last) if first < last else None
+
+
+def _none_if_blank(column: Any) -> Any:
+    """The rollup keeps no currency as ''; the reports read None."""
+    return func.nullif(column, "")
 
 
 def _date(day_number: int) -> date:
