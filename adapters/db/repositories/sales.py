@@ -341,7 +341,7 @@ class SqlSalesRepository:
             OrderCounts(
                 tuple(_key(v) for v in r[:n]),
                 _date(r[n]) if query.by_time else None,
-                int(r[-2]),
+                int(r[-2] or 0),  # a sum over no rows
                 int(r[-1] or 0),
             )
             for stmt in statements
