@@ -5,6 +5,7 @@ other fees and mapped to a SKU with a cost; compaction changes no figure and is 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -154,3 +155,49 @@ async def test_compaction_folds_every_appended_row_and_changes_no_figure(sales: 
     await assert_rollup_is_the_order_book(sales.hub)
     assert await compact_rollup(sales.hub.container.uow) == 0  # again: nothing to fold
     await assert_rollup_is_the_order_book(sales.hub)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+async def test_two_compactions_at_once_beside_writers_change_no_figure(sales: Sales) -> None:
+    """PostgreSQL, where writers and compactions run at once: two compactions loop in small
+    batches while orders are made, re-read with fees and cancelled; at the end the rollup
+    holds exactly the order book's figures, one compacted row per key."""
+    hub, usd = sales.hub, (lambda m: Money(m, "USD"))
+    writing = True
+    during: list[int] = []  # rows folded by runs that began while orders were being written
+
+    async def compactor() -> None:
+        while writing:
+            during.append(await compact_rollup(hub.container.uow, batch=2))
+        await compact_rollup(hub.container.uow, batch=2)
+
+    async def writer(n: int) -> None:
+        placed = DAY1 + timedelta(hours=n)
+        line = ChannelOrderLine(f"W{n}-0", "A-1", 1 + n % 3, usd(1000 + n))
+        first = _order(f"W{n}", placed, line)
+        made = (await ingest(hub.container.uow, hub.shop, first, actor="test")).order
+        fees = (ChannelFee("payment", usd(50 + n)),)
+        later = _order(f"W{n}", placed + timedelta(minutes=1), line, fees=fees)
+        await ingest(hub.container.uow, hub.shop, later, actor="test")
+        if n % 2:
+            await cancel_order(
+                hub.container.uow, order_id=made.id, reason="test", key=f"cancel-W{n}",
+                actor="test",
+            )  # fmt: skip
+
+    async def writers() -> None:
+        nonlocal writing
+        try:
+            for batch in range(4):
+                await asyncio.gather(*(writer(batch * 3 + k) for k in range(3)))
+        finally:
+            writing = False
+
+    await asyncio.gather(compactor(), compactor(), writers())
+
+    assert sum(during) > 0
+    assert len(during) > 2
+    await compact_rollup(hub.container.uow)
+    assert await appended(hub) == 0
+    await assert_rollup_is_the_order_book(hub)
+    await assert_rollup_reports_as_the_rows(hub)
