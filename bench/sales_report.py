@@ -6,8 +6,9 @@ A fresh PostgreSQL database is filled in SQL (generate_series, no Python per row
 channels (USD, USD, EUR, ARS, USD), `--skus` variants with a cost, one year of daily EUR and
 ARS rates, `--orders` orders spread over the year with one or two lines each (about 1.5 per
 order), a fee on every marketplace order, 3% cancelled, 2% with a returned line, a discount
-on every tenth line; the sales rollup filled from them (as the migration does). Then `salesReport` runs through the domain's use case (SQL sums, each
-day's sums converted in Python, the groups added), as the API does: by CHANNEL x MONTH over
+on every tenth line; the sales rollups filled from them (as the migration does). Then
+`salesReport` runs through the domain's use case (SQL sums, each day's sums converted, the
+groups added), as the API does (from the rollups for whole days): by CHANNEL x MONTH over
 the year and by SKU over one month, `--runs` times each after a warm-up. Reports the median
 and the slowest run, and the rows read and returned. Target: each < 2 s.
 

@@ -1,4 +1,5 @@
-"""The sales rollup's rows: what orders add to the sales report per channel, day and currencies.
+"""The sales rollups' rows: what orders add to the sales report per channel (or per SKU), day
+and currencies.
 
 An order's figures are those of its lines (units, money, cost of goods: summed per currency
 of sale and of cost), of its fees (per currency) and of the order itself (counted, and
@@ -19,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Table,
     and_,
     case,
     cast,
     delete,
-    false,
     func,
     insert,
     literal,
@@ -38,10 +39,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
 from adapters.db.line_units import cancelled_units, kept_units, returned_units
-from adapters.db.tables import ROLLUP_FIGURES, order_fees, order_lines, orders, sales_rollup
+from adapters.db.tables import (
+    ROLLUP_FIGURES,
+    order_fees,
+    order_lines,
+    orders,
+    sales_rollup,
+    sales_rollup_sku,
+)
 
-_l, _f, _o, _r = order_lines.c, order_fees.c, orders.c, sales_rollup.c
-KEYS = ("channel_id", "day", "currency", "cost_currency")
+_l, _f, _o = order_lines.c, order_fees.c, orders.c
 # One compaction at a time (pg_advisory_xact_lock's key): a second waits, then finds less.
 _COMPACTION_LOCK = 7_246_120_027
 
@@ -64,10 +71,12 @@ def line_figures() -> dict[str, Any]:
     }
 
 
-def _row(keys: Sequence[Any], figures: dict[str, Any], sign: int) -> list[Any]:
+def _row(
+    values: Sequence[Any], names: Sequence[str], figures: dict[str, Any], sign: int
+) -> list[Any]:
     """A SELECT list in the rollup's column order; figures absent are 0."""
     return [
-        *(key.label(name) for key, name in zip(keys, KEYS, strict=True)),
+        *(key.label(name) for key, name in zip(values, names, strict=True)),
         *(
             cast(sign * figures[name] if name in figures else literal(0), BigInteger).label(name)
             for name in ROLLUP_FIGURES
@@ -75,58 +84,89 @@ def _row(keys: Sequence[Any], figures: dict[str, Any], sign: int) -> list[Any]:
     ]
 
 
-def contributions(order_ids: Any | None, sign: int = 1) -> Any:
-    """The figures of the orders `order_ids` selects (all orders when None), per key, times
-    `sign`: one row per key of lines, of fees and of orders (keys may repeat across them)."""
+def keys(rollup: Table) -> tuple[str, ...]:
+    """A rollup's key columns: its own (channel or SKU), day, currencies."""
+    return (rollup.c[1].name, "day", "currency", "cost_currency")
+
+
+def contributions(rollup: Table, order_ids: Any | None, sign: int = 1) -> Any:
+    """The figures of the orders `order_ids` selects (all orders when None), per key of
+    `rollup`, times `sign`: rows of lines, of fees and of orders (keys may repeat)."""
 
     def of(column: Any) -> Any:
         return true() if order_ids is None else column.in_(order_ids)
 
+    names = keys(rollup)
     currency, cost_currency = func.coalesce(_l.currency, ""), func.coalesce(_l.cost_currency, "")
+    line_key: Any
+    fee_key: Any
+    order_key: Any
+    if rollup is sales_rollup:
+        line_key, fee_key, order_key = _l.channel_id, _f.channel_id, _o.channel_id
+        fees_of: Any = order_fees
+        counted_of: Any = orders
+        count: Any = func.count()
+        cancelled: Any = func.sum(case((_o.status == "cancelled", 1), else_=0))
+        order_day, order_id = _o.placed_day, _o.id
+    else:  # per SKU: a line's fee goes with its line, an order's fee has none; an order
+        # counts once in each SKU it has
+        line_key = fee_key = order_key = func.coalesce(_l.sku, "")
+        fees_of = order_fees.outerjoin(
+            order_lines, and_(_l.order_id == _f.order_id, _l.channel_line_id == _f.channel_line_id)
+        )
+        counted_of = order_lines.join(orders, _o.id == _l.order_id)
+        count = func.count(func.distinct(_o.id))
+        cancelled = func.count(func.distinct(case((_o.status == "cancelled", _o.id))))
+        order_day, order_id = _l.placed_day, _l.order_id
+    line_keys = [line_key, _l.placed_day, currency, cost_currency]
     lines = (
-        select(*_row([_l.channel_id, _l.placed_day, currency, cost_currency], line_figures(), sign))
+        select(*_row(line_keys, names, line_figures(), sign))
         .where(of(_l.order_id))
-        .group_by(_l.channel_id, _l.placed_day, currency, cost_currency)
+        .group_by(line_key, _l.placed_day, currency, cost_currency)
     )
     fees = (
         select(
             *_row(
-                [_f.channel_id, _f.placed_day, _f.currency, literal("")],
+                [fee_key, _f.placed_day, _f.currency, literal("")],
+                names,
                 {"fees": func.sum(_f.amount_minor)},
                 sign,
             )
         )
+        .select_from(fees_of)
         .where(of(_f.order_id))
-        .group_by(_f.channel_id, _f.placed_day, _f.currency)
+        .group_by(fee_key, _f.placed_day, _f.currency)
     )
-    cancelled = func.sum(case((_o.status == "cancelled", 1), else_=0))
     counted = (
         select(
             *_row(
-                [_o.channel_id, _o.placed_day, literal(""), literal("")],
-                {"orders": func.count(), "cancelled_orders": cancelled},
+                [order_key, order_day, literal(""), literal("")],
+                names,
+                {"orders": count, "cancelled_orders": cancelled},
                 sign,
             )
         )
-        .where(of(_o.id))
-        .group_by(_o.channel_id, _o.placed_day)
+        .select_from(counted_of)
+        .where(of(order_id))
+        .group_by(order_key, order_day)
     )
     return union_all(lines, fees, counted)
 
 
-def _columns() -> list[Any]:
-    return [_r[name] for name in (*KEYS, *ROLLUP_FIGURES)]
+def _columns(rollup: Table) -> list[Any]:
+    return [rollup.c[name] for name in (*keys(rollup), *ROLLUP_FIGURES)]
 
 
-Key = tuple[Any, ...]  # channel id, day, currency, cost currency
+ROLLUPS = (sales_rollup, sales_rollup_sku)
+Key = tuple[Any, ...]  # the rollup's name, then its key: channel or SKU, day, currencies
 Figures = dict[Key, tuple[int, ...]]  # per key, each of ROLLUP_FIGURES
 
 
 async def read(
     connection: AsyncConnection, order_ids: Sequence[uuid.UUID], *, lock: bool = True
 ) -> Figures:
-    """The orders' figures as stored now, per key. Read before a change, the orders are
-    locked first on PostgreSQL (`lock`), so what is read is what the change replaces."""
+    """The orders' figures as stored now, per rollup and key. Read before a change, the
+    orders are locked first on PostgreSQL (`lock`), so what is read is what it replaces."""
     if not order_ids:
         return {}
     ids = sorted(set(order_ids), key=str)
@@ -135,27 +175,32 @@ async def read(
             select(_o.id).where(_o.id.in_(ids)).order_by(_o.id).with_for_update()
         )
     found: Figures = {}
-    for row in await connection.execute(contributions(ids)):
-        key, values = tuple(row[: len(KEYS)]), tuple(int(v or 0) for v in row[len(KEYS) :])
-        found[key] = tuple(map(sum, zip(found.get(key, (0,) * len(values)), values, strict=True)))
+    for rollup in ROLLUPS:
+        n = len(keys(rollup))
+        for row in await connection.execute(contributions(rollup, ids)):
+            key, values = (rollup.name, *row[:n]), tuple(int(v or 0) for v in row[n:])
+            was = found.get(key, (0,) * len(values))
+            found[key] = tuple(a + b for a, b in zip(was, values, strict=True))
     return found
 
 
 async def append(connection: AsyncConnection, before: Figures, after: Figures) -> None:
     """Append what moved from `before` to `after` (nothing when nothing did)."""
-    rows = []
-    for key in sorted(before.keys() | after.keys(), key=str):
-        was, now = before.get(key), after.get(key)
-        zero = (0,) * len(ROLLUP_FIGURES)
-        moved = tuple(b - a for a, b in zip(was or zero, now or zero, strict=True))
-        if any(moved):
-            rows.append(
-                dict(zip(KEYS, key, strict=True))
-                | dict(zip(ROLLUP_FIGURES, moved, strict=True))
-                | {"compacted": False}
-            )
-    if rows:
-        await connection.execute(insert(sales_rollup), rows)
+    zero = (0,) * len(ROLLUP_FIGURES)
+    for rollup in ROLLUPS:
+        rows = []
+        mine = {k for k in before.keys() | after.keys() if k[0] == rollup.name}
+        for key in sorted(mine, key=str):
+            was, now = before.get(key, zero), after.get(key, zero)
+            moved = tuple(b - a for a, b in zip(was, now, strict=True))
+            if any(moved):
+                rows.append(
+                    dict(zip(keys(rollup), key[1:], strict=True))
+                    | dict(zip(ROLLUP_FIGURES, moved, strict=True))
+                    | {"compacted": False}
+                )
+        if rows:
+            await connection.execute(insert(rollup), rows)
 
 
 async def put_in(connection: AsyncConnection, order_ids: Sequence[uuid.UUID]) -> None:
@@ -163,80 +208,95 @@ async def put_in(connection: AsyncConnection, order_ids: Sequence[uuid.UUID]) ->
     await append(connection, {}, await read(connection, order_ids, lock=False))
 
 
-def _summed(source: Any, *, compacted: bool = True) -> Any:
+def _summed(rollup: Table, source: Any) -> Any:
     """`source`'s rows (the rollup's columns) added up per key, as compacted rows."""
-    keys = [source.c[name] for name in KEYS]
+    grouped = [source.c[name] for name in keys(rollup)]
     return (
         select(
-            *keys,
-            (true() if compacted else false()).label("compacted"),
+            *grouped,
+            true().label("compacted"),
             *(cast(func.sum(source.c[name]), BigInteger).label(name) for name in ROLLUP_FIGURES),
         )
         .where(true())  # SQLite: an upsert's SELECT needs a WHERE (parsing ambiguity)
-        .group_by(*keys)
-        .order_by(*keys)  # one order of keys: concurrent upserts meet in the same order
+        .group_by(*grouped)
+        .order_by(*grouped)  # one order of keys: concurrent upserts meet in the same order
     )
 
 
-def _upsert(connection: AsyncConnection, rows: Any) -> Any:
+def _upsert(connection: AsyncConnection, rollup: Table, rows: Any) -> Any:
     dialect_insert = postgresql_insert if is_postgresql(connection) else sqlite_insert
-    stmt = dialect_insert(sales_rollup).from_select([*KEYS, "compacted", *ROLLUP_FIGURES], rows)
+    names = keys(rollup)
+    stmt = dialect_insert(rollup).from_select([*names, "compacted", *ROLLUP_FIGURES], rows)
     return stmt.on_conflict_do_update(
-        index_elements=list(KEYS),
-        index_where=_r.compacted,
-        set_={name: _r[name] + stmt.excluded[name] for name in ROLLUP_FIGURES},
+        index_elements=list(names),
+        index_where=rollup.c.compacted,
+        set_={name: rollup.c[name] + stmt.excluded[name] for name in ROLLUP_FIGURES},
     )
 
 
 async def compact(connection: AsyncConnection, limit: int) -> int:
-    """Fold up to `limit` appended rows into their keys' compacted rows; how many were
-    folded (0: nothing left). Totals never move: the rows folded are deleted by the statement
-    that adds them in, and only rows that statement deleted are added (PostgreSQL: DELETE …
-    RETURNING, rows another compaction holds skipped; SQLite: one writer at a time)."""
+    """Fold up to `limit` appended rows of each rollup into their keys' compacted rows; how
+    many were folded (0: nothing left). Totals never move: the rows folded are deleted by
+    the statement that adds them in, and only rows that statement deleted are added
+    (PostgreSQL: DELETE … RETURNING, rows another compaction holds skipped; SQLite: one
+    writer at a time)."""
     if is_postgresql(connection):
         await connection.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": _COMPACTION_LOCK}
         )
+    return sum([await _compact(connection, rollup, limit) for rollup in ROLLUPS])
+
+
+async def _compact(connection: AsyncConnection, rollup: Table, limit: int) -> int:
+    r = rollup.c
+    if is_postgresql(connection):
         batch = (
-            select(_r.id)
-            .where(_r.compacted.is_(False))
-            .order_by(_r.id)
+            select(r.id)
+            .where(r.compacted.is_(False))
+            .order_by(r.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         moved = (
-            delete(sales_rollup)
-            .where(_r.id.in_(batch.scalar_subquery()))
-            .returning(*_columns())
+            delete(rollup)
+            .where(r.id.in_(batch.scalar_subquery()))
+            .returning(*_columns(rollup))
             .cte("moved")
         )
         folded = select(func.count()).select_from(moved).scalar_subquery()
         result = await connection.execute(
-            _upsert(connection, _summed(moved)).returning(folded.label("folded"))
+            _upsert(connection, rollup, _summed(rollup, moved)).returning(folded.label("folded"))
         )
-        return max((int(r.folded) for r in result), default=0)
+        return max((int(row.folded) for row in result), default=0)
     last = await connection.scalar(
-        select(func.max(_r.id)).where(
-            _r.id.in_(select(_r.id).where(_r.compacted.is_(False)).order_by(_r.id).limit(limit))
+        select(func.max(r.id)).where(
+            r.id.in_(select(r.id).where(r.compacted.is_(False)).order_by(r.id).limit(limit))
         )
     )
     if last is None:
         return 0
-    appended = and_(_r.compacted.is_(False), _r.id <= last)
-    rows = select(*_columns()).where(appended).subquery("appended")
-    await connection.execute(_upsert(connection, _summed(rows)))
-    deleted = await connection.execute(delete(sales_rollup).where(appended))
+    appended = and_(r.compacted.is_(False), r.id <= last)
+    rows = select(*_columns(rollup)).where(appended).subquery("appended")
+    await connection.execute(_upsert(connection, rollup, _summed(rollup, rows)))
+    deleted = await connection.execute(delete(rollup).where(appended))
     return int(deleted.rowcount)
 
 
-def refill_statement() -> Any:
-    """INSERT of the whole order book's figures, one compacted row per key (into an empty
-    rollup): the migration's backfill."""
-    rows = contributions(None).subquery("figures")
-    return insert(sales_rollup).from_select([*KEYS, "compacted", *ROLLUP_FIGURES], _summed(rows))
+def refill_statements() -> list[Any]:
+    """INSERTs of the whole order book's figures, one compacted row per key (into empty
+    rollups): the migration's backfill."""
+    return [
+        insert(rollup).from_select(
+            [*keys(rollup), "compacted", *ROLLUP_FIGURES],
+            _summed(rollup, contributions(rollup, None).subquery("figures")),
+        )
+        for rollup in ROLLUPS
+    ]
 
 
 async def refill(connection: AsyncConnection) -> None:
-    """Rebuild the rollup from the order book (for data loaded around the writer)."""
-    await connection.execute(delete(sales_rollup))
-    await connection.execute(refill_statement())
+    """Rebuild the rollups from the order book (for data loaded around the writer)."""
+    for rollup in ROLLUPS:
+        await connection.execute(delete(rollup))
+    for statement in refill_statements():
+        await connection.execute(statement)

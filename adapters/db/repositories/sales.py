@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     Numeric,
+    Table,
     and_,
     case,
     cast,
@@ -45,6 +46,7 @@ from adapters.db.tables import (
     order_lines,
     orders,
     sales_rollup,
+    sales_rollup_sku,
     stockout_spells,
     sync_log,
     variants,
@@ -56,7 +58,7 @@ from domain.analytics.stockouts import Spell
 from domain.catalog.rate_history import Segment
 from domain.errors import InvalidInput
 
-_o, _l, _f, _v, _r = orders.c, order_lines.c, order_fees.c, variants.c, sales_rollup.c
+_o, _l, _f, _v = orders.c, order_lines.c, order_fees.c, variants.c
 EPOCH = date(1970, 1, 1)
 EPOCH_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _CODE = re.compile(r"^[A-Z]{3}$")
@@ -65,6 +67,13 @@ ANY_DAY = -(10**7)  # sums in the report's currency, not grouped by time, need n
 Rates = Mapping[str, Sequence[Segment]]
 Span = tuple[datetime, datetime]  # placed in [start, end)
 Days = tuple[int, int]  # day numbers [first, last)
+Rolled = tuple[Table, int, int]  # a rollup, and the day numbers [first, last) read from it
+# The rollup that holds a report's stored dimensions (time is always by day).
+_ROLLUPS: dict[tuple[Dimension, ...], Table] = {
+    (): sales_rollup,
+    (Dimension.CHANNEL,): sales_rollup,
+    (Dimension.SKU,): sales_rollup_sku,
+}
 # The lines' figures as the report's aggregates name them, and as the rollup does.
 _LINE_FIGURES = (
     ("ordered", "units_ordered"), ("cancelled", "units_cancelled"),
@@ -141,16 +150,17 @@ class SqlSalesRepository:
     def _span(self, span: Span, sold: Any) -> Any:
         return and_(sold.placed_at >= span[0], sold.placed_at < span[1])
 
-    def _parts(self, query: SalesQuery) -> tuple[Days | None, list[Span]]:
-        """Where the query's sums are read: the whole UTC days of its span from the rollup
-        (when grouped by channel and time only), the rest (a day's part at either end, or
-        all) from the lines, fees and orders."""
+    def _parts(self, query: SalesQuery) -> tuple[Rolled | None, list[Span]]:
+        """Where the query's sums are read: the whole UTC days of its span from a rollup
+        (when grouped by time and by the channel or the SKU alone, or by neither), the rest
+        (a day's part at either end, or all) from the lines, fees and orders."""
         whole = _whole_days(query.start, query.end)
-        if not self._rollup or query.by_line or whole is None:
+        rollup = _ROLLUPS.get(query.stored_dimensions)
+        if not self._rollup or rollup is None or whole is None:
             return None, [(query.start, query.end)]
         first, last = (EPOCH_TIME + timedelta(days=d) for d in whole)
         edges = [(query.start, first), (last, query.end)]
-        return whole, [(start, end) for start, end in edges if start < end]
+        return (rollup, *whole), [(start, end) for start, end in edges if start < end]
 
     def _lines(self, query: SalesQuery) -> Any:
         if Dimension.PRODUCT in query.group_by:
@@ -187,25 +197,31 @@ class SqlSalesRepository:
         )  # fmt: skip
         return self._converted_lines(query, rates, inner, len(dims))
 
-    def _rolled_up_lines(self, query: SalesQuery, rates: Rates, days: Days) -> Any:
+    def _rolled_up_lines(self, query: SalesQuery, rates: Rates, rolled: Rolled) -> Any:
         """The lines' aggregate over whole days, from the rollup."""
-        dims = self._rolled_up_keys(query)
-        currency, cost_currency = _none_if_blank(_r.currency), _none_if_blank(_r.cost_currency)
-        day = self._day_key(query, _r.day, currency, cost_currency).label("day")
+        r, dims, in_days = self._rolled_up(query, rolled)
+        currency, cost_currency = _none_if_blank(r.currency), _none_if_blank(r.cost_currency)
+        day = self._day_key(query, r.day, currency, cost_currency).label("day")
         inner = (
             select(
                 *dims, day, currency.label("currency"), cost_currency.label("cost_currency"),
-                *(func.sum(_r[name]).label(label) for label, name in _LINE_FIGURES),
+                *(func.sum(r[name]).label(label) for label, name in _LINE_FIGURES),
             )
-            .where(_r.day >= days[0], _r.day < days[1])
+            .where(in_days)
             .group_by(*dims, day, currency, cost_currency)
+            .having(func.sum(r.units_ordered) != 0)  # a key lines no longer have: none
             .subquery("sums")
         )  # fmt: skip
         return self._converted_lines(query, rates, inner, len(dims))
 
-    def _rolled_up_keys(self, query: SalesQuery) -> list[Any]:
-        """The rollup's columns of the query's stored dimensions (the channel, if any)."""
-        return [_r.channel_id.label(f"k{n}") for n, _ in enumerate(query.stored_dimensions)]
+    def _rolled_up(self, query: SalesQuery, rolled: Rolled) -> tuple[Any, list[Any], Any]:
+        """The rollup's columns, those of the query's stored dimension (its channel or SKU,
+        if any), and its rows of the whole days."""
+        table, first, last = rolled
+        r = table.c
+        key = _none_if_blank(r.sku) if table is sales_rollup_sku else r.channel_id
+        dims = [key.label(f"k{n}") for n, _ in enumerate(query.stored_dimensions)]
+        return r, dims, and_(r.day >= first, r.day < last)
 
     def _converted_lines(self, query: SalesQuery, rates: Rates, inner: Any, n: int) -> Any:
         """Sums per group (and day, when by time) and currencies converted and added up."""
@@ -237,10 +253,10 @@ class SqlSalesRepository:
         await self._tune()
         n = len(query.stored_dimensions)
         at = n + 1 if query.by_time else n
-        days, spans = self._parts(query)
+        rolled, spans = self._parts(query)
         statements = [self.line_statement(query, rates, span) for span in spans]
-        if days is not None:
-            statements.append(self._rolled_up_lines(query, rates, days))
+        if rolled is not None:
+            statements.append(self._rolled_up_lines(query, rates, rolled))
         found = []
         for r in [row for stmt in statements for row in await self._conn.execute(stmt)]:
             _convertible(r[-1], query)
@@ -266,10 +282,10 @@ class SqlSalesRepository:
 
     async def fee_sums(self, query: SalesQuery, rates: Rates) -> list[FeeSums]:
         await self._tune()
-        days, spans = self._parts(query)
+        rolled, spans = self._parts(query)
         inners = [self._fee_inner(query, span) for span in spans]
-        if days is not None:
-            inners.append(self._rolled_up_fee_inner(query, days))
+        if rolled is not None:
+            inners.append(self._rolled_up_fee_inner(query, rolled))
         n = len(query.stored_dimensions)
         found = []
         for inner in inners:
@@ -313,29 +329,34 @@ class SqlSalesRepository:
             .subquery("fees")
         )  # fmt: skip
 
-    def _rolled_up_fee_inner(self, query: SalesQuery, days: Days) -> Any:
-        dims = self._rolled_up_keys(query)
-        currency = _none_if_blank(_r.currency)
-        day = self._day_key(query, _r.day, currency).label("day")
+    def _rolled_up_fee_inner(self, query: SalesQuery, rolled: Rolled) -> Any:
+        r, dims, in_days = self._rolled_up(query, rolled)
+        currency = _none_if_blank(r.currency)
+        day = self._day_key(query, r.day, currency).label("day")
         return (
-            select(*dims, day, currency.label("currency"), func.sum(_r.fees).label("amount"))
-            .where(_r.day >= days[0], _r.day < days[1])
+            select(*dims, day, currency.label("currency"), func.sum(r.fees).label("amount"))
+            .where(in_days)
             .group_by(*dims, day, currency)
+            .having(func.sum(r.fees) != 0)  # (a fee of 0 is read as none)
             .subquery("fees")
         )
 
     async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
         await self._tune()
-        days, spans = self._parts(query)
+        rolled, spans = self._parts(query)
         statements = [self._order_count_statement(query, span) for span in spans]
-        if days is not None:
-            dims = self._rolled_up_keys(query)
-            by_day = [_r.day] if query.by_time else []
-            statements.append(
-                select(*dims, *by_day, func.sum(_r.orders), func.sum(_r.cancelled_orders))
-                .where(_r.day >= days[0], _r.day < days[1])
-                .group_by(*dims, *by_day)
+        if rolled is not None:
+            r, dims, in_days = self._rolled_up(query, rolled)
+            by_day = [r.day] if query.by_time else []
+            grouped = [*dims, *by_day]
+            counted = (
+                select(*grouped, func.sum(r.orders), func.sum(r.cancelled_orders))
+                .where(in_days)
+                .group_by(*grouped)
             )
+            # A key no order has any more (a line mapped to another SKU) is no group; the one
+            # group of a report by nothing is there, as the rows' is, even when empty.
+            statements.append(counted.having(func.sum(r.orders) != 0) if grouped else counted)
         n = len(query.stored_dimensions)
         return [
             OrderCounts(

@@ -13,10 +13,17 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.db.repositories.sales import SqlSalesRepository
-from adapters.db.sales_rollup import KEYS, contributions
-from adapters.db.tables import ROLLUP_FIGURES, sales_rollup
+from adapters.db.sales_rollup import ROLLUPS, contributions, keys
+from adapters.db.tables import ROLLUP_FIGURES, sales_rollup, sales_rollup_sku
 from domain.analytics.rollup import compact_rollup
-from domain.analytics.sales import Dimension, SalesQuery, SalesReport, build, sales_report
+from domain.analytics.sales import (
+    Dimension,
+    SalesFigures,
+    SalesQuery,
+    SalesReport,
+    build,
+    sales_report,
+)
 from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine
 from domain.money import Money
 from domain.orders.cancelling import cancel_order
@@ -33,6 +40,9 @@ GROUPINGS: tuple[tuple[Dimension, ...], ...] = (
     (Dimension.WEEK,),
     (Dimension.DAY, Dimension.CHANNEL),
     (),
+    (Dimension.SKU,),
+    (Dimension.SKU, Dimension.MONTH),
+    (Dimension.DAY, Dimension.SKU),
 )
 # Whole days (the rollup alone), and a span that starts and ends inside a day (its ends from
 # the lines, the days between from the rollup).
@@ -59,33 +69,43 @@ async def assert_rollup_reports_as_the_rows(hub: Hub) -> int:
             for currency in ("USD", "EUR"):
                 query = SalesQuery(start, end, group_by, currency)
                 rolled = await sales_report(hub.container.uow, query)
-                assert rolled == await raw_report(hub, query), (group_by, currency, start)
+                raw = await raw_report(hub, query)
+                for key in {r.key for r in rolled.rows} | {r.key for r in raw.rows}:
+                    assert _row(rolled, key) == _row(raw, key), (group_by, currency, start, key)
+                assert rolled == raw
                 compared += 1
     return compared
 
 
-async def by_key(hub: Hub, source: Any) -> dict[tuple[Any, ...], tuple[int, ...]]:
-    """`source`'s figures summed per key, keys whose figures are all 0 left out."""
-    rows = source.subquery()
-    stmt = select(
-        *(rows.c[k] for k in KEYS), *(func.sum(rows.c[f]) for f in ROLLUP_FIGURES)
-    ).group_by(*(rows.c[k] for k in KEYS))
+def _row(report: SalesReport, key: tuple[str | None, ...]) -> SalesFigures | None:
+    return next((r.figures for r in report.rows if r.key == key), None)
+
+
+async def by_key(hub: Hub, rollup: Any, source: Any) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """`source`'s figures summed per key of `rollup`, keys whose figures are all 0 left out."""
+    rows, n = source.subquery(), len(keys(rollup))
+    grouped = [rows.c[k] for k in keys(rollup)]
+    stmt = select(*grouped, *(func.sum(rows.c[f]) for f in ROLLUP_FIGURES)).group_by(*grouped)
     async with hub.container.engine.connect() as connection:
         found = (await connection.execute(stmt)).all()
-    summed = {tuple(r[: len(KEYS)]): tuple(int(v) for v in r[len(KEYS) :]) for r in found}
+    summed = {tuple(r[:n]): tuple(int(v) for v in r[n:]) for r in found}
     return {key: figures for key, figures in summed.items() if any(figures)}
 
 
 async def assert_rollup_is_the_order_book(hub: Hub) -> None:
-    rolled = await by_key(hub, select(sales_rollup))
-    assert rolled, "the rollup holds the orders' figures"
-    assert rolled == await by_key(hub, contributions(None))
+    for rollup in ROLLUPS:
+        rolled = await by_key(hub, rollup, select(rollup))
+        assert rolled, f"{rollup.name} holds the orders' figures"
+        assert rolled == await by_key(hub, rollup, contributions(rollup, None)), rollup.name
 
 
 async def appended(hub: Hub) -> int:
-    stmt = select(func.count()).where(sales_rollup.c.compacted.is_(False))
+    found = 0
     async with hub.container.engine.connect() as connection:
-        return int(await connection.scalar(stmt) or 0)
+        for rollup in ROLLUPS:
+            stmt = select(func.count()).where(rollup.c.compacted.is_(False))
+            found += int(await connection.scalar(stmt) or 0)
+    return found
 
 
 def _order(external_id: str, placed: datetime, *lines: ChannelOrderLine, **more: Any) -> Any:
@@ -121,23 +141,28 @@ async def more_changes(sales: Sales) -> None:
 
 async def test_the_report_from_the_rollup_is_the_report_from_the_rows(sales: Sales) -> None:
     assert await appended(sales.hub) > 0  # the fixture's orders were appended, not compacted
-    assert await assert_rollup_reports_as_the_rows(sales.hub) == 24
+    assert await assert_rollup_reports_as_the_rows(sales.hub) == 36
     await more_changes(sales)
     await assert_rollup_reports_as_the_rows(sales.hub)
     await assert_rollup_is_the_order_book(sales.hub)
 
 
 async def test_the_report_reads_the_rollup(sales: Sales) -> None:
-    """Not the rows: a figure put into the rollup alone shows in the report by channel."""
-    query = SalesQuery(MARCH, APRIL, (Dimension.CHANNEL,), "USD")
-    before = await sales_report(sales.hub.container.uow, query)
-    extra = {k: 0 for k in ROLLUP_FIGURES} | {"units_ordered": 7}
+    """Not the rows: a figure put into the rollup alone shows in the report by channel
+    (and one put into the SKUs' rollup, in the report by SKU)."""
+    extra = {k: 0 for k in ROLLUP_FIGURES} | {"units_ordered": 7, "compacted": False}
     day = (DAY1.date() - datetime(1970, 1, 1).date()).days
-    row = {"channel_id": sales.hub.shop, "day": day, "currency": "USD", "cost_currency": ""}
-    async with sales.hub.container.engine.begin() as connection:
-        await connection.execute(sales_rollup.insert().values(**row, compacted=False, **extra))
-    after = await sales_report(sales.hub.container.uow, query)
-    assert after.totals.units_ordered == before.totals.units_ordered + 7
+    where = {"day": day, "currency": "USD", "cost_currency": ""}
+    for dimension, rollup, key in (
+        (Dimension.CHANNEL, sales_rollup, {"channel_id": sales.hub.shop}),
+        (Dimension.SKU, sales_rollup_sku, {"sku": "A-1"}),
+    ):
+        query = SalesQuery(MARCH, APRIL, (dimension,), "USD")
+        before = await sales_report(sales.hub.container.uow, query)
+        async with sales.hub.container.engine.begin() as connection:
+            await connection.execute(rollup.insert().values(**key, **where, **extra))
+        after = await sales_report(sales.hub.container.uow, query)
+        assert after.totals.units_ordered == before.totals.units_ordered + 7
 
 
 async def test_compaction_folds_every_appended_row_and_changes_no_figure(sales: Sales) -> None:
@@ -146,11 +171,11 @@ async def test_compaction_folds_every_appended_row_and_changes_no_figure(sales: 
     assert waiting > 0
     assert await compact_rollup(sales.hub.container.uow, batch=3) == waiting  # several batches
     assert await appended(sales.hub) == 0
-    r = sales_rollup.c
-    keys = [r[k] for k in KEYS]
-    twice = select(*keys).group_by(*keys).having(func.count() > 1).subquery()
     async with sales.hub.container.engine.connect() as connection:
-        assert await connection.scalar(select(func.count()).select_from(twice)) == 0
+        for rollup in ROLLUPS:
+            key = [rollup.c[k] for k in keys(rollup)]
+            twice = select(*key).group_by(*key).having(func.count() > 1).subquery()
+            assert await connection.scalar(select(func.count()).select_from(twice)) == 0
     await assert_rollup_reports_as_the_rows(sales.hub)
     await assert_rollup_is_the_order_book(sales.hub)
     assert await compact_rollup(sales.hub.container.uow) == 0  # again: nothing to fold
