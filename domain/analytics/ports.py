@@ -15,6 +15,14 @@ from domain.catalog.rate_history import Segment
 
 
 class SalesRepository(Protocol):
+    async def sums(
+        self, query: SalesQuery, rates: Mapping[str, Sequence[Segment]]
+    ) -> tuple[list[LineSums], list[FeeSums], list[OrderCounts]]:
+        """The report's sums, as `line_sums`, `fee_sums` and `order_counts` give them, read
+        where they are quickest: for whole days of a report by channel or SKU (and time), the
+        sales rollup; the rest from the lines, fees and orders."""
+        ...
+
     async def line_sums(
         self, query: SalesQuery, rates: Mapping[str, Sequence[Segment]]
     ) -> list[LineSums]:

@@ -8,6 +8,12 @@ rate, inlined as VALUES: integers and checked currency codes only) and added int
 so only the report's own rows leave the database. The conversion is exact: integers times a
 fraction p/q, half up, `(2·x·p + q) div 2q` (PostgreSQL in numeric; SQLite in 64-bit integers,
 exact while 2·x·p stays below 9.2e18).
+
+A report by the channel or the SKU alone (or by neither), with or without time, reads the
+whole UTC days of its span from the sales rollups (adapters/db/sales_rollup.py: sums per key,
+day and currencies, kept by the order book's writer), every figure in one aggregate of their
+rows; the part of a day at either end of the span, and every other report, from the rows.
+Both give the same groups and figures (tests/integration/analytics/test_sales_rollup.py).
 """
 
 from __future__ import annotations
@@ -197,8 +203,26 @@ class SqlSalesRepository:
         )  # fmt: skip
         return self._converted_lines(query, rates, inner, len(dims))
 
-    def _rolled_up_lines(self, query: SalesQuery, rates: Rates, rolled: Rolled) -> Any:
-        """The lines' aggregate over whole days, from the rollup."""
+    async def sums(
+        self, query: SalesQuery, rates: Rates
+    ) -> tuple[list[LineSums], list[FeeSums], list[OrderCounts]]:
+        rolled, spans = self._parts(query)
+        lines, fees, counts = [], [], []
+        if spans:
+            lines = await self.line_sums(query, rates, spans)
+            fees = await self.fee_sums(query, rates, spans)
+            counts = await self.order_counts(query, spans)
+        if rolled is not None:
+            more = await self._rolled_up_sums(query, rates, rolled)
+            lines, fees, counts = lines + more[0], fees + more[1], counts + more[2]
+        return lines, fees, counts
+
+    async def _rolled_up_sums(
+        self, query: SalesQuery, rates: Rates, rolled: Rolled
+    ) -> tuple[list[LineSums], list[FeeSums], list[OrderCounts]]:
+        """Every sum over whole days from the rollup, in one reading of its rows: per group
+        (and day), currencies and day of conversion first, then converted and added up."""
+        await self._tune()
         r, dims, in_days = self._rolled_up(query, rolled)
         currency, cost_currency = _none_if_blank(r.currency), _none_if_blank(r.cost_currency)
         day = self._day_key(query, r.day, currency, cost_currency).label("day")
@@ -206,13 +230,58 @@ class SqlSalesRepository:
             select(
                 *dims, day, currency.label("currency"), cost_currency.label("cost_currency"),
                 *(func.sum(r[name]).label(label) for label, name in _LINE_FIGURES),
+                func.sum(r.fees).label("amount"), func.sum(r.orders).label("orders"),
+                func.sum(r.cancelled_orders).label("cancelled_orders"),
             )
             .where(in_days)
             .group_by(*dims, day, currency, cost_currency)
-            .having(func.sum(r.units_ordered) != 0)  # a key lines no longer have: none
             .subquery("sums")
         )  # fmt: skip
-        return self._converted_lines(query, rates, inner, len(dims))
+        table = _rates_table(rates, query)
+        sale, on_sale = self._rate_of(table, inner.c.currency, inner.c.day)
+        cost, on_cost = self._rate_of(table, inner.c.cost_currency, inner.c.day)
+        n = len(dims)
+        keys = [inner.c[f"k{k}"] for k in range(n)]
+        by_day = [inner.c.day] if query.by_time else []
+        money = ("gross", "discounts", "cancellations", "returns")
+        missing = case(
+            (and_(inner.c.currency.is_not(None), sale.c.column3.is_(None),
+                  or_(inner.c.gross != 0, inner.c.amount != 0)), inner.c.currency),
+            (and_(inner.c.cost_currency.is_not(None), cost.c.column3.is_(None),
+                  inner.c.cogs != 0), inner.c.cost_currency),
+        )  # fmt: skip
+        stmt = (
+            select(
+                *keys, *by_day,
+                *(func.sum(inner.c[n]) for n in ("ordered", "cancelled", "returned")),
+                *(self._converted(inner.c[n], sale) for n in money),
+                self._converted(inner.c.cogs, cost), func.sum(inner.c.without_cost),
+                self._converted(inner.c.amount, sale),
+                func.sum(case((inner.c.amount != 0, 1), else_=0)),
+                func.sum(inner.c.orders), func.sum(inner.c.cancelled_orders),
+                func.max(missing),
+            )
+            .select_from(inner.outerjoin(sale, on_sale).outerjoin(cost, on_cost))
+            .group_by(*keys, *by_day)
+        )  # fmt: skip
+        lines, fees, counts = [], [], []
+        for row in await self._conn.execute(stmt):
+            _convertible(row[-1], query)
+            key = tuple(_key(v) for v in row[:n])
+            day_of = _date(row[n]) if query.by_time else None
+            figures = [int(v or 0) for v in row[len(keys) + len(by_day) : -1]]
+            line, (fee, fee_rows, ordered, cancelled) = figures[:9], figures[9:]
+            # A group is one where lines, fees or orders are (a key the rollup's rows add up
+            # to nothing for, e.g. a line since mapped to another SKU, is none); the one group
+            # of a report by nothing is there even when empty, as from the rows.
+            every = not (keys or by_day)
+            if line[0] or every:
+                lines.append(LineSums(key, day_of, *line))
+            if fee_rows or every:
+                fees.append(FeeSums(key, day_of, fee))
+            if ordered or every:
+                counts.append(OrderCounts(key, day_of, ordered, cancelled))
+        return lines, fees, counts
 
     def _rolled_up(self, query: SalesQuery, rolled: Rolled) -> tuple[Any, list[Any], Any]:
         """The rollup's columns, those of the query's stored dimension (its channel or SKU,
@@ -249,14 +318,15 @@ class SqlSalesRepository:
             .group_by(*keys, *by_day)
         )  # fmt: skip
 
-    async def line_sums(self, query: SalesQuery, rates: Rates) -> list[LineSums]:
+    async def line_sums(
+        self, query: SalesQuery, rates: Rates, spans: Sequence[Span] | None = None
+    ) -> list[LineSums]:
+        """The lines' sums over `spans` (default the query's), from the lines themselves."""
         await self._tune()
         n = len(query.stored_dimensions)
         at = n + 1 if query.by_time else n
-        rolled, spans = self._parts(query)
+        spans = [(query.start, query.end)] if spans is None else spans
         statements = [self.line_statement(query, rates, span) for span in spans]
-        if rolled is not None:
-            statements.append(self._rolled_up_lines(query, rates, rolled))
         found = []
         for r in [row for stmt in statements for row in await self._conn.execute(stmt)]:
             _convertible(r[-1], query)
@@ -280,12 +350,12 @@ class SqlSalesRepository:
             )
         return found
 
-    async def fee_sums(self, query: SalesQuery, rates: Rates) -> list[FeeSums]:
+    async def fee_sums(
+        self, query: SalesQuery, rates: Rates, spans: Sequence[Span] | None = None
+    ) -> list[FeeSums]:
         await self._tune()
-        rolled, spans = self._parts(query)
+        spans = [(query.start, query.end)] if spans is None else spans
         inners = [self._fee_inner(query, span) for span in spans]
-        if rolled is not None:
-            inners.append(self._rolled_up_fee_inner(query, rolled))
         n = len(query.stored_dimensions)
         found = []
         for inner in inners:
@@ -329,40 +399,18 @@ class SqlSalesRepository:
             .subquery("fees")
         )  # fmt: skip
 
-    def _rolled_up_fee_inner(self, query: SalesQuery, rolled: Rolled) -> Any:
-        r, dims, in_days = self._rolled_up(query, rolled)
-        currency = _none_if_blank(r.currency)
-        day = self._day_key(query, r.day, currency).label("day")
-        return (
-            select(*dims, day, currency.label("currency"), func.sum(r.fees).label("amount"))
-            .where(in_days)
-            .group_by(*dims, day, currency)
-            .having(func.sum(r.fees) != 0)  # (a fee of 0 is read as none)
-            .subquery("fees")
-        )
-
-    async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
+    async def order_counts(
+        self, query: SalesQuery, spans: Sequence[Span] | None = None
+    ) -> list[OrderCounts]:
         await self._tune()
-        rolled, spans = self._parts(query)
+        spans = [(query.start, query.end)] if spans is None else spans
         statements = [self._order_count_statement(query, span) for span in spans]
-        if rolled is not None:
-            r, dims, in_days = self._rolled_up(query, rolled)
-            by_day = [r.day] if query.by_time else []
-            grouped = [*dims, *by_day]
-            counted = (
-                select(*grouped, func.sum(r.orders), func.sum(r.cancelled_orders))
-                .where(in_days)
-                .group_by(*grouped)
-            )
-            # A key no order has any more (a line mapped to another SKU) is no group; the one
-            # group of a report by nothing is there, as the rows' is, even when empty.
-            statements.append(counted.having(func.sum(r.orders) != 0) if grouped else counted)
         n = len(query.stored_dimensions)
         return [
             OrderCounts(
                 tuple(_key(v) for v in r[:n]),
                 _date(r[n]) if query.by_time else None,
-                int(r[-2] or 0),  # a sum over no rows
+                int(r[-2]),
                 int(r[-1] or 0),
             )
             for stmt in statements
