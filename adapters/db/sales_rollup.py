@@ -3,12 +3,14 @@ and currencies.
 
 An order's figures are those of its lines (units, money, cost of goods: summed per currency
 of sale and of cost), of its fees (per currency) and of the order itself (counted, and
-counted as cancelled), each keyed by the order's channel and day of sale. The order book's
+counted as cancelled), each keyed by the order's channel (`sales_rollup`) or by the line's
+SKU (`sales_rollup_sku`: a line's fee with its line, an order counted once in each SKU it
+has), and by the day of sale. The order book's
 writer (`SqlOrderRepository`) reads the figures of the orders it changes before and after
 the change (`read`: from the rows themselves, so costs set in SQL and every way of changing
 an order count alike) and appends their difference in the change's transaction (`append`;
 nothing for changes that move no figure: allocation, picking). `compact` folds appended
-rows into one row per key; `refill` rebuilds the whole rollup from the order book (the
+rows into one row per key; `refill` rebuilds the rollups from the order book (the
 migration's backfill, and data loaded around the writer).
 """
 
@@ -71,14 +73,12 @@ def line_figures() -> dict[str, Any]:
     }
 
 
-def _row(
-    values: Sequence[Any], names: Sequence[str], figures: dict[str, Any], sign: int
-) -> list[Any]:
+def _row(values: Sequence[Any], names: Sequence[str], figures: dict[str, Any]) -> list[Any]:
     """A SELECT list in the rollup's column order; figures absent are 0."""
     return [
         *(key.label(name) for key, name in zip(values, names, strict=True)),
         *(
-            cast(sign * figures[name] if name in figures else literal(0), BigInteger).label(name)
+            cast(figures[name] if name in figures else literal(0), BigInteger).label(name)
             for name in ROLLUP_FIGURES
         ),
     ]
@@ -89,9 +89,9 @@ def keys(rollup: Table) -> tuple[str, ...]:
     return (rollup.c[1].name, "day", "currency", "cost_currency")
 
 
-def contributions(rollup: Table, order_ids: Any | None, sign: int = 1) -> Any:
+def contributions(rollup: Table, order_ids: Any | None) -> Any:
     """The figures of the orders `order_ids` selects (all orders when None), per key of
-    `rollup`, times `sign`: rows of lines, of fees and of orders (keys may repeat)."""
+    `rollup`: rows of lines, of fees and of orders (keys may repeat)."""
 
     def of(column: Any) -> Any:
         return true() if order_ids is None else column.in_(order_ids)
@@ -120,7 +120,7 @@ def contributions(rollup: Table, order_ids: Any | None, sign: int = 1) -> Any:
         order_day, order_id = _l.placed_day, _l.order_id
     line_keys = [line_key, _l.placed_day, currency, cost_currency]
     lines = (
-        select(*_row(line_keys, names, line_figures(), sign))
+        select(*_row(line_keys, names, line_figures()))
         .where(of(_l.order_id))
         .group_by(line_key, _l.placed_day, currency, cost_currency)
     )
@@ -130,7 +130,6 @@ def contributions(rollup: Table, order_ids: Any | None, sign: int = 1) -> Any:
                 [fee_key, _f.placed_day, _f.currency, literal("")],
                 names,
                 {"fees": func.sum(_f.amount_minor)},
-                sign,
             )
         )
         .select_from(fees_of)
@@ -143,7 +142,6 @@ def contributions(rollup: Table, order_ids: Any | None, sign: int = 1) -> Any:
                 [order_key, order_day, literal(""), literal("")],
                 names,
                 {"orders": count, "cancelled_orders": cancelled},
-                sign,
             )
         )
         .select_from(counted_of)
