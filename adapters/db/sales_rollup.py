@@ -17,7 +17,7 @@ migration's backfill, and data loaded around the writer).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -182,6 +183,48 @@ async def read(
     return found
 
 
+def _fate(status: str, shipped: int) -> tuple[Any, ...]:
+    """What of a line's state its figures read: returned, cancelled (with what had shipped)."""
+    if status == "cancelled":
+        return (status, shipped)
+    return (status,) if status == "returned" else ()
+
+
+async def moves(
+    connection: AsyncConnection,
+    order_statuses: Mapping[uuid.UUID, str],
+    line_states: Mapping[uuid.UUID, tuple[str | None, str, int]],
+) -> bool:
+    """Whether saving the orders' statuses and the lines' (SKU, status, shipped quantity)
+    moves a figure (an allocation or a pick moves none). The orders are locked first on
+    PostgreSQL, so what is compared is what the save replaces."""
+    if not order_statuses:
+        return False
+    ids = sorted(order_statuses, key=str)
+    saved = _l.id.in_(list(line_states)) if line_states else false()
+    stmt = (
+        select(_o.id, _o.status, _l.id, _l.sku, _l.status, _l.shipped_quantity)
+        .select_from(
+            orders.outerjoin(
+                order_lines,
+                and_(_l.order_id == _o.id, saved),
+            )
+        )
+        .where(_o.id.in_(ids))
+        .order_by(_o.id)
+    )
+    if is_postgresql(connection):
+        stmt = stmt.with_for_update(of=orders)
+    for order_id, status, line_id, sku, line_status, shipped in await connection.execute(stmt):
+        if (status == "cancelled") != (order_statuses[order_id] == "cancelled"):
+            return True
+        if line_id is not None:
+            new_sku, new_status, new_shipped = line_states[line_id]
+            if new_sku != sku or _fate(new_status, new_shipped) != _fate(line_status, shipped):
+                return True
+    return False
+
+
 async def append(connection: AsyncConnection, before: Figures, after: Figures) -> None:
     """Append what moved from `before` to `after` (nothing when nothing did)."""
     zero = (0,) * len(ROLLUP_FIGURES)
@@ -202,8 +245,15 @@ async def append(connection: AsyncConnection, before: Figures, after: Figures) -
 
 
 async def put_in(connection: AsyncConnection, order_ids: Sequence[uuid.UUID]) -> None:
-    """Append the figures of orders just made."""
-    await append(connection, {}, await read(connection, order_ids, lock=False))
+    """Append the figures of orders just made (read and written by the database alone)."""
+    if not order_ids:
+        return
+    ids = sorted(set(order_ids), key=str)
+    for rollup in ROLLUPS:
+        figures = contributions(rollup, ids).subquery("figures")
+        columns = [*keys(rollup), *ROLLUP_FIGURES]
+        rows = select(*(figures.c[name] for name in columns), false().label("compacted"))
+        await connection.execute(insert(rollup).from_select([*columns, "compacted"], rows))
 
 
 def _summed(rollup: Table, source: Any) -> Any:

@@ -346,7 +346,7 @@ class SqlOrderRepository:
         row = _order_row(order)
         for fixed in ("id", "channel_id", "external_id", "created_at"):
             row.pop(fixed)
-        before = await sales_rollup.read(self._conn, [order.id])
+        before = await self._before_saving([(order, lines)])
         await self._conn.execute(update(orders).where(orders.c.id == order.id).values(**row))
         await self._save_lines(lines)
         await self._rolled_up(before, [order.id])
@@ -364,15 +364,34 @@ class SqlOrderRepository:
             name[2:]: bindparam(name) for name in rows[0] if name != "o_id"
         }
         changed = [order.id for order, _ in changes]
-        before = await sales_rollup.read(self._conn, changed)
+        before = await self._before_saving(changes)
         await self._conn.execute(
             update(orders).where(orders.c.id == bindparam("o_id")).values(values), rows
         )
         await self._save_lines([line for _, lines in changes for line in lines])
         await self._rolled_up(before, changed)
 
-    async def _rolled_up(self, before: sales_rollup.Figures, order_ids: list[uuid.UUID]) -> None:
-        """The sales rollup takes what the change moved (this writer is its only one)."""
+    async def _before_saving(
+        self, changes: Sequence[tuple[Order, Sequence[OrderLine]]]
+    ) -> sales_rollup.Figures | None:
+        """The saved orders' figures before the save; None when it moves none (then nothing
+        is read again after it)."""
+        statuses = {order.id: order.status.value for order, _ in changes}
+        states = {
+            line.id: (line.sku, line.status.value, line.shipped_quantity)
+            for _, lines in changes
+            for line in lines
+        }
+        if not await sales_rollup.moves(self._conn, statuses, states):
+            return None
+        return await sales_rollup.read(self._conn, list(statuses), lock=False)
+
+    async def _rolled_up(
+        self, before: sales_rollup.Figures | None, order_ids: list[uuid.UUID]
+    ) -> None:
+        """The sales rollups take what the change moved (this writer is their only one)."""
+        if before is None:
+            return
         after = await sales_rollup.read(self._conn, order_ids, lock=False)
         await sales_rollup.append(self._conn, before, after)
 

@@ -26,7 +26,9 @@ from domain.analytics.sales import (
 )
 from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine
 from domain.money import Money
+from domain.orders.allocation import allocate
 from domain.orders.cancelling import cancel_order
+from domain.orders.fulfilment import create_shipment
 from domain.orders.ingest import ingest, map_line_sku
 from tests.integration.analytics.conftest import APRIL, DAY1, DAY2, MARCH, Sales
 from tests.integration.orders.conftest import Hub
@@ -226,3 +228,23 @@ async def test_two_compactions_at_once_beside_writers_change_no_figure(sales: Sa
     assert await appended(hub) == 0
     await assert_rollup_is_the_order_book(hub)
     await assert_rollup_reports_as_the_rows(hub)
+
+
+async def test_changes_that_move_no_figure_append_nothing(sales: Sales) -> None:
+    """Allocating and shipping an order changes none of its figures: the rollups take no
+    row for them; cancelling what is left does."""
+    hub, usd = sales.hub, (lambda m: Money(m, "USD"))
+    order = _order("O7", DAY2, ChannelOrderLine("O7-0", "A-1", 2, usd(2000)))
+    made = (await ingest(hub.container.uow, hub.shop, order, actor="test")).order
+    waiting = await appended(hub)
+    taken = await allocate(hub.container.uow, made.id, actor="test")
+    assert taken is not None
+    await create_shipment(
+        hub.container.uow, order_id=made.id, lines=[(taken.lines[0].id, 1)],
+        location_id=hub.warehouse, carrier="UPS", tracking_number="T-O7", key="ship-O7",
+        actor="test",
+    )  # fmt: skip
+    assert await appended(hub) == waiting
+    await cancel_order(hub.container.uow, order_id=made.id, reason="t", key="c-O7", actor="t")
+    assert await appended(hub) > waiting
+    await assert_rollup_is_the_order_book(hub)
