@@ -16,6 +16,7 @@ migration's backfill, and data loaded around the writer).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -157,6 +159,25 @@ def _columns(rollup: Table) -> list[Any]:
 
 
 ROLLUPS = (sales_rollup, sales_rollup_sku)
+_ORDER_IDS: Any = bindparam("order_ids", expanding=True)
+
+
+@functools.cache
+def _of_orders(rollup: Table) -> Any:
+    """`contributions` of the orders bound as `order_ids`, built once (building costs more
+    than running it)."""
+    return contributions(rollup, _ORDER_IDS)
+
+
+@functools.cache
+def _appending(rollup: Table) -> Any:
+    """INSERT of the figures of the orders bound as `order_ids`, as appended rows."""
+    figures = _of_orders(rollup).subquery("figures")
+    columns = [*keys(rollup), *ROLLUP_FIGURES]
+    rows = select(*(figures.c[name] for name in columns), false().label("compacted"))
+    return insert(rollup).from_select([*columns, "compacted"], rows)
+
+
 Key = tuple[Any, ...]  # the rollup's name, then its key: channel or SKU, day, currencies
 Figures = dict[Key, tuple[int, ...]]  # per key, each of ROLLUP_FIGURES
 
@@ -176,7 +197,7 @@ async def read(
     found: Figures = {}
     for rollup in ROLLUPS:
         n = len(keys(rollup))
-        for row in await connection.execute(contributions(rollup, ids)):
+        for row in await connection.execute(_of_orders(rollup), {"order_ids": ids}):
             key, values = (rollup.name, *row[:n]), tuple(int(v or 0) for v in row[n:])
             was = found.get(key, (0,) * len(values))
             found[key] = tuple(a + b for a, b in zip(was, values, strict=True))
@@ -250,10 +271,7 @@ async def put_in(connection: AsyncConnection, order_ids: Sequence[uuid.UUID]) ->
         return
     ids = sorted(set(order_ids), key=str)
     for rollup in ROLLUPS:
-        figures = contributions(rollup, ids).subquery("figures")
-        columns = [*keys(rollup), *ROLLUP_FIGURES]
-        rows = select(*(figures.c[name] for name in columns), false().label("compacted"))
-        await connection.execute(insert(rollup).from_select([*columns, "compacted"], rows))
+        await connection.execute(_appending(rollup), {"order_ids": ids})
 
 
 def _summed(rollup: Table, source: Any) -> Any:
