@@ -7,6 +7,7 @@ from domain.jobs import (
     ALLOCATE_OPEN_JOB,
     BACKORDER_JOB,
     BACKORDER_SWEEP_JOB,
+    COMPACT_ROLLUP_JOB,
     CONFLICT_AGE_JOB,
     DELIVER_REQUESTS_JOB,
     DRAIN_JOB,
@@ -25,7 +26,7 @@ from domain.jobs import (
     SWEEP_OUTBOX_JOB,
     JobSpec,
 )
-from workers.jobs.analytics import read_channel_views
+from workers.jobs.analytics import compact_sales_rollup, read_channel_views
 from workers.jobs.customers import match_customers
 from workers.jobs.inbox import (
     process_inbox,
@@ -70,6 +71,8 @@ CUSTOMER_MATCH_SECONDS = 5
 VIEWS_CHECK_SECONDS = 60
 # Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
 QUEUE_READ_SECONDS = 5
+# The sales rollup's appended rows are folded this often (reports read them either way).
+ROLLUP_COMPACTION_SECONDS = 30
 # Fulfilment requests that wait (a retry come due, an endpoint newly set, a lost request to
 # run) reach their partners within this many seconds.
 DELIVERY_SWEEP_SECONDS = 5
@@ -163,5 +166,12 @@ JOBS: list[JobSpec] = [
         max_tries=1,
         timeout_seconds=300,
         every_seconds=VIEWS_CHECK_SECONDS,
+    ),
+    JobSpec(
+        COMPACT_ROLLUP_JOB,
+        compact_sales_rollup,
+        max_tries=1,
+        timeout_seconds=120,
+        every_seconds=ROLLUP_COMPACTION_SECONDS,
     ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -717,6 +718,47 @@ order_fees = Table(
     Index("ix_order_fees_order_id", "order_id"),
     Index("ix_order_fees_placed_at", "placed_at"),
 )
+
+# The sales report's figures per channel (`sales_rollup`) and per SKU (`sales_rollup_sku`; ''
+# for none), UTC day of sale and currencies (of the sale, of the cost; '' for none), kept by
+# the order book's writer (adapters/db/sales_rollup.py): each change to an order appends its
+# figures' difference (`compacted` false) in the change's own transaction; a periodic job
+# folds appended rows into one compacted row per key. A report by channel or SKU, and time,
+# sums both kinds.
+ROLLUP_FIGURES = (
+    "orders", "cancelled_orders", "units_ordered", "units_cancelled", "units_returned",
+    "gross", "discounts", "cancellations", "returns", "cogs", "units_without_cost", "fees",
+)  # fmt: skip
+
+
+def _rollup(name: str, key: Column[Any]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        key,
+        Column("day", Integer, nullable=False),  # days since 1970-01-01, as orders.placed_day
+        Column("currency", String(3), nullable=False),
+        Column("cost_currency", String(3), nullable=False),
+        Column("compacted", Boolean, nullable=False),
+        *(Column(figure, BigInteger, nullable=False) for figure in ROLLUP_FIGURES),
+        Index(f"ix_{name}_day", "day"),
+        # One compacted row per key: what the compaction adds appended rows into.
+        Index(
+            f"uq_{name}_key",
+            key.name,
+            "day",
+            "currency",
+            "cost_currency",
+            unique=True,
+            postgresql_where=text("compacted"),
+            sqlite_where=text("compacted"),
+        ),
+    )
+
+
+sales_rollup = _rollup("sales_rollup", Column("channel_id", Uuid, nullable=False))
+sales_rollup_sku = _rollup("sales_rollup_sku", Column("sku", String(64), nullable=False))
 
 order_transitions = Table(
     "order_transitions",

@@ -15,6 +15,14 @@ from domain.catalog.rate_history import Segment
 
 
 class SalesRepository(Protocol):
+    async def sums(
+        self, query: SalesQuery, rates: Mapping[str, Sequence[Segment]]
+    ) -> tuple[list[LineSums], list[FeeSums], list[OrderCounts]]:
+        """The report's sums, as `line_sums`, `fee_sums` and `order_counts` give them, read
+        where they are quickest: for whole days of a report by channel or SKU (and time), the
+        sales rollup; the rest from the lines, fees and orders."""
+        ...
+
     async def line_sums(
         self, query: SalesQuery, rates: Mapping[str, Sequence[Segment]]
     ) -> list[LineSums]:
@@ -31,6 +39,11 @@ class SalesRepository(Protocol):
     async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
         """Orders (and cancelled ones) per stored dimensions and day; an order counts once in
         each group one of its lines is in."""
+        ...
+
+    async def compact_rollup(self, limit: int) -> int:
+        """Fold up to `limit` rows the order book appended to the sales rollup into one row
+        per key (the report's figures unchanged); how many were folded."""
         ...
 
     async def units_kept(self, start: datetime, end: datetime) -> dict[str, int]:

@@ -227,7 +227,5 @@ def _sortable(key: Sequence[str | None]) -> tuple[tuple[bool, str], ...]:
 async def sales_report(uows: UnitOfWorkFactory, query: SalesQuery) -> SalesReport:
     async with uows(readonly=True) as uow:
         rates = (await uow.pricing.rate_history()).segments(query.currency)
-        lines = await uow.sales.line_sums(query, rates)
-        fees = await uow.sales.fee_sums(query, rates)
-        counts = await uow.sales.order_counts(query)
+        lines, fees, counts = await uow.sales.sums(query, rates)
     return build(query, lines, fees, counts)

@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert, inspect, select, text
+from sqlalchemy import case, func, insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from adapters.db.engine import create_engine
@@ -28,7 +28,12 @@ from adapters.db.tables import (
     listings,
     metadata,
     on_its_backend,
+    order_fees,
+    order_lines,
+    orders,
     products,
+    sales_rollup,
+    sales_rollup_sku,
     stockout_spells,
 )
 from alembic import command
@@ -234,3 +239,75 @@ def test_0022_opens_a_spell_for_each_sku_a_channel_shows_at_0(empty_database_url
         return [tuple(r) for r in found]
 
     assert _schema_of(empty_database_url, open_spells) == [(channel, "TEE-S", at, None)]
+
+
+def test_0027_fills_the_sales_rollups_from_the_orders_stored(empty_database_url: str) -> None:
+    config = _config(empty_database_url)
+    command.upgrade(config, "0026_location_order")
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    day = (at.date() - datetime(1970, 1, 1).date()).days
+    channel = uuid.UUID(int=1)
+
+    def add_orders(connection: Connection) -> None:
+        connection.execute(
+            insert(channels).values(
+                id=channel, name="Shop", kind="shopify", currency="USD", priority=1,
+                buffer_quantity=0, allocation_percent=100, end_when_below=0, created_at=at,
+            )
+        )  # fmt: skip
+        sold = {"channel_id": channel, "placed_at": at, "placed_day": day}
+        for n, status in ((1, "shipped"), (2, "cancelled")):
+            connection.execute(
+                insert(orders).values(
+                    id=uuid.UUID(int=10 + n), external_id=f"O{n}", status=status,
+                    channel_updated_at=at, shipping_address={}, currency="USD",
+                    needs_attention=False, created_at=at, updated_at=at, **sold,
+                )
+            )  # fmt: skip
+        # O1: 2 A shipped at 10.00 (cost 4.00 USD), 1 B returned at 5.00; a 1.50 fee on A.
+        # O2: 3 A cancelled, one shipped first, at 10.00.
+        for n, (order, sku, qty, status, shipped) in enumerate(
+            ((11, "A", 2, "shipped", 2), (11, "B", 1, "returned", 1), (12, "A", 3, "cancelled", 1))
+        ):
+            connection.execute(
+                insert(order_lines).values(
+                    id=uuid.UUID(int=20 + n), order_id=uuid.UUID(int=order), position=n,
+                    channel_line_id=f"L{n}", sku=sku, quantity=qty,
+                    unit_price_minor=1000 if sku == "A" else 500, currency="USD", status=status,
+                    shipped_quantity=shipped, unit_cost_minor=400 if sku == "A" else None,
+                    cost_currency="USD" if sku == "A" else None, **sold,
+                )
+            )  # fmt: skip
+        connection.execute(
+            insert(order_fees).values(
+                id=uuid.UUID(int=30), order_id=uuid.UUID(int=11), position=0, kind="sale",
+                amount_minor=150, currency="USD", channel_line_id="L0", **sold,
+            )
+        )  # fmt: skip
+        connection.commit()
+
+    _schema_of(empty_database_url, add_orders)
+    command.upgrade(config, "head")
+
+    def rolled_up(connection: Connection) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for rollup in (sales_rollup, sales_rollup_sku):
+            key = rollup.c[1]
+            stmt = select(
+                key, func.sum(rollup.c.orders), func.sum(rollup.c.cancelled_orders),
+                func.sum(rollup.c.units_ordered), func.sum(rollup.c.units_cancelled),
+                func.sum(rollup.c.units_returned), func.sum(rollup.c.gross),
+                func.sum(rollup.c.cogs), func.sum(rollup.c.units_without_cost),
+                func.sum(rollup.c.fees), func.min(rollup.c.day),
+                func.sum(case((rollup.c.compacted, 0), else_=1)),  # rows not compacted
+            ).group_by(key)  # fmt: skip
+            found |= {str(r[0]): tuple(int(v) for v in r[1:]) for r in connection.execute(stmt)}
+        return found
+
+    # Orders, cancelled, units ordered/cancelled/returned, gross, cogs (3 A kept at 4.00), units
+    # without a cost (B's one was returned), fees (O1's goes with A), day; compacted rows only.
+    assert _schema_of(empty_database_url, rolled_up) == {
+        str(channel): (2, 1, 6, 2, 1, 5500, 1200, 0, 150, day, 0),
+        "A": (2, 1, 5, 2, 0, 5000, 1200, 0, 150, day, 0),
+        "B": (1, 0, 1, 0, 1, 500, 0, 0, 0, day, 0),
+    }

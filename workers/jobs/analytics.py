@@ -1,10 +1,12 @@
-"""Analytics jobs: read the listing views channels report, for the conversion report."""
+"""Analytics jobs: read the listing views channels report, for the conversion report; fold
+the sales rollup's appended rows."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from adapters.logging import get_logger
+from domain.analytics.rollup import compact_rollup
 from domain.analytics.views import read_views
 from domain.channels.port import ChannelFailure
 from domain.jobs import JobContext
@@ -35,3 +37,9 @@ async def read_channel_views(ctx: JobContext) -> int:
         except ChannelFailure as failure:
             log.warning("views.read_failed", channel=str(channel.id), error=failure.message)
     return stored
+
+
+async def compact_sales_rollup(ctx: JobContext) -> int:
+    """Fold the rows order changes appended to the sales rollup (idempotent: a run with
+    nothing appended folds nothing; runs at once are safe)."""
+    return await compact_rollup(ctx["uow"])

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
+from adapters.db import sales_rollup
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import day_number, is_postgresql, upsert_for
 from adapters.db.repositories.order_intake import OrderIntake
@@ -248,6 +249,7 @@ class SqlOrderRepository:
             await self._keep_costs(order_lines.c.order_id == order.id)
         if order.fees:
             await self._conn.execute(insert(order_fees), _fee_rows(order))
+        await sales_rollup.put_in(self._conn, [order.id])
         return True
 
     async def insert_many(self, batch: Sequence[Order]) -> set[uuid.UUID]:
@@ -269,6 +271,7 @@ class SqlOrderRepository:
         fees = [row for order in stored for row in _fee_rows(order)]
         if fees:
             await self._conn.execute(insert(order_fees), fees)
+        await sales_rollup.put_in(self._conn, [o.id for o in stored])
         return inserted
 
     async def _insert_at_once(self, batch: Sequence[Order]) -> set[uuid.UUID]:
@@ -295,9 +298,11 @@ class SqlOrderRepository:
             )
 
     async def set_fees(self, order: Order) -> None:
+        before = await sales_rollup.read(self._conn, [order.id])
         await self._conn.execute(delete(order_fees).where(order_fees.c.order_id == order.id))
         if order.fees:
             await self._conn.execute(insert(order_fees), _fee_rows(order))
+        await self._rolled_up(before, [order.id])
 
     async def by_line(self, line_id: uuid.UUID) -> Order | None:
         owner = select(order_lines.c.order_id).where(order_lines.c.id == line_id)
@@ -339,8 +344,13 @@ class SqlOrderRepository:
         return await self._one(orders.c.id == order_id)
 
     async def keep_costs(self, line_ids: Sequence[uuid.UUID]) -> None:
-        if line_ids:
-            await self._keep_costs(order_lines.c.id.in_(list(line_ids)))
+        if not line_ids:
+            return
+        owners = select(order_lines.c.order_id).where(order_lines.c.id.in_(list(line_ids)))
+        order_ids = list((await self._conn.execute(owners)).scalars())
+        before = await sales_rollup.read(self._conn, order_ids)
+        await self._keep_costs(order_lines.c.id.in_(list(line_ids)))
+        await self._rolled_up(before, order_ids)
 
     async def _keep_costs(self, which: Any) -> None:
         lines, v = order_lines.c, variants.c
@@ -376,8 +386,10 @@ class SqlOrderRepository:
         row = _order_row(order)
         for fixed in ("id", "channel_id", "external_id", "created_at"):
             row.pop(fixed)
+        before = await self._before_saving([(order, lines)])
         await self._conn.execute(update(orders).where(orders.c.id == order.id).values(**row))
         await self._save_lines(lines)
+        await self._rolled_up(before, [order.id])
 
     async def save_many(self, changes: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
         if not changes:
@@ -391,10 +403,37 @@ class SqlOrderRepository:
         values: dict[str, BindParameter[Any]] = {
             name[2:]: bindparam(name) for name in rows[0] if name != "o_id"
         }
+        changed = [order.id for order, _ in changes]
+        before = await self._before_saving(changes)
         await self._conn.execute(
             update(orders).where(orders.c.id == bindparam("o_id")).values(values), rows
         )
         await self._save_lines([line for _, lines in changes for line in lines])
+        await self._rolled_up(before, changed)
+
+    async def _before_saving(
+        self, changes: Sequence[tuple[Order, Sequence[OrderLine]]]
+    ) -> sales_rollup.Figures | None:
+        """The saved orders' figures before the save; None when it moves none (then nothing
+        is read again after it)."""
+        statuses = {order.id: order.status.value for order, _ in changes}
+        states = {
+            line.id: (line.sku, line.status.value, line.shipped_quantity)
+            for _, lines in changes
+            for line in lines
+        }
+        if not await sales_rollup.moves(self._conn, statuses, states):
+            return None
+        return await sales_rollup.read(self._conn, list(statuses), lock=False)
+
+    async def _rolled_up(
+        self, before: sales_rollup.Figures | None, order_ids: list[uuid.UUID]
+    ) -> None:
+        """The sales rollups take what the change moved (this writer is their only one)."""
+        if before is None:
+            return
+        after = await sales_rollup.read(self._conn, order_ids, lock=False)
+        await sales_rollup.append(self._conn, before, after)
 
     async def _save_lines(self, lines: Sequence[OrderLine]) -> None:
         if not lines:

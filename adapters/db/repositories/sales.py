@@ -8,6 +8,12 @@ rate, inlined as VALUES: integers and checked currency codes only) and added int
 so only the report's own rows leave the database. The conversion is exact: integers times a
 fraction p/q, half up, `(2·x·p + q) div 2q` (PostgreSQL in numeric; SQLite in 64-bit integers,
 exact while 2·x·p stays below 9.2e18).
+
+A report by the channel or the SKU alone (or by neither), with or without time, reads the
+whole UTC days of its span from the sales rollups (adapters/db/sales_rollup.py: sums per key,
+day and currencies, kept by the order book's writer), every figure in one aggregate of their
+rows; the part of a day at either end of the span, and every other report, from the rows.
+Both give the same groups and figures (tests/integration/analytics/test_sales_rollup.py).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     Numeric,
+    Table,
     and_,
     case,
     cast,
@@ -34,7 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql
-from adapters.db.line_units import cancelled_units, kept_units, returned_units
+from adapters.db.line_units import kept_units
+from adapters.db.sales_rollup import compact, line_figures
 from adapters.db.tables import (
     channel_views,
     channels,
@@ -43,6 +51,8 @@ from adapters.db.tables import (
     order_fees,
     order_lines,
     orders,
+    sales_rollup,
+    sales_rollup_sku,
     stockout_spells,
     sync_log,
     variants,
@@ -56,10 +66,27 @@ from domain.errors import InvalidInput
 
 _o, _l, _f, _v = orders.c, order_lines.c, order_fees.c, variants.c
 EPOCH = date(1970, 1, 1)
+EPOCH_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 _CODE = re.compile(r"^[A-Z]{3}$")
 _FAR = 10**6  # a day number beyond any stretch's end (year 4707)
 ANY_DAY = -(10**7)  # sums in the report's currency, not grouped by time, need no day
 Rates = Mapping[str, Sequence[Segment]]
+Span = tuple[datetime, datetime]  # placed in [start, end)
+Days = tuple[int, int]  # day numbers [first, last)
+Rolled = tuple[Table, int, int]  # a rollup, and the day numbers [first, last) read from it
+# The rollup that holds a report's stored dimensions (time is always by day).
+_ROLLUPS: dict[tuple[Dimension, ...], Table] = {
+    (): sales_rollup,
+    (Dimension.CHANNEL,): sales_rollup,
+    (Dimension.SKU,): sales_rollup_sku,
+}
+# The lines' figures as the report's aggregates name them, and as the rollup does.
+_LINE_FIGURES = (
+    ("ordered", "units_ordered"), ("cancelled", "units_cancelled"),
+    ("returned", "units_returned"), ("gross", "gross"), ("discounts", "discounts"),
+    ("cancellations", "cancellations"), ("returns", "returns"), ("cogs", "cogs"),
+    ("without_cost", "units_without_cost"),
+)  # fmt: skip
 
 
 def _dimension(dimension: Dimension, sold: Any = _l) -> Any:
@@ -102,9 +129,10 @@ def _rates_table(rates: Rates, query: SalesQuery) -> Any:
 
 
 class SqlSalesRepository:
-    def __init__(self, connection: AsyncConnection):
+    def __init__(self, connection: AsyncConnection, *, rollup: bool = True):
         self._conn = connection
         self._tuned = False
+        self._rollup = rollup  # False: every sum from the order book's rows (tests compare)
 
     async def _tune(self) -> None:
         """PostgreSQL, for this transaction: no JIT (compiling these aggregates cost ~4 s of
@@ -125,8 +153,20 @@ class SqlSalesRepository:
         whole = (2 * amount * p + q).self_group().op("/", return_type=BigInteger)
         return func.sum(whole((2 * q).self_group()))
 
-    def _span(self, query: SalesQuery, sold: Any) -> Any:
-        return and_(sold.placed_at >= query.start, sold.placed_at < query.end)
+    def _span(self, span: Span, sold: Any) -> Any:
+        return and_(sold.placed_at >= span[0], sold.placed_at < span[1])
+
+    def _parts(self, query: SalesQuery) -> tuple[Rolled | None, list[Span]]:
+        """Where the query's sums are read: the whole UTC days of its span from a rollup
+        (when grouped by time and by the channel or the SKU alone, or by neither), the rest
+        (a day's part at either end, or all) from the lines, fees and orders."""
+        whole = _whole_days(query.start, query.end)
+        rollup = _ROLLUPS.get(query.stored_dimensions)
+        if not self._rollup or rollup is None or whole is None:
+            return None, [(query.start, query.end)]
+        first, last = (EPOCH_TIME + timedelta(days=d) for d in whole)
+        edges = [(query.start, first), (last, query.end)]
+        return (rollup, *whole), [(start, end) for start, end in edges if start < end]
 
     def _lines(self, query: SalesQuery) -> Any:
         if Dimension.PRODUCT in query.group_by:
@@ -145,35 +185,119 @@ class SqlSalesRepository:
         r = rates.alias()
         return r, and_(r.c.column1 == currency, r.c.column2 == day)
 
-    def line_statement(self, query: SalesQuery, rates: Rates) -> Any:
-        """The lines' aggregate (apart, for EXPLAIN)."""
+    def line_statement(self, query: SalesQuery, rates: Rates, span: Span | None = None) -> Any:
+        """The lines' aggregate over `span` (default the query's), apart for EXPLAIN."""
+        span = span or (query.start, query.end)
         dims = [_dimension(d).label(f"k{n}") for n, d in enumerate(query.stored_dimensions)]
         day = self._day_key(query, _l.placed_day, _l.currency, _l.cost_currency).label("day")
-        price = func.coalesce(_l.unit_price_minor, 0)
-        kept = kept_units()
-        has_cost = _l.unit_cost_minor.is_not(None)
+        figures = line_figures()
         inner = (
             select(
                 *dims, day, _l.currency.label("currency"), _l.cost_currency.label("cost_currency"),
-                func.sum(_l.quantity).label("ordered"),
-                func.sum(cancelled_units()).label("cancelled"),
-                func.sum(returned_units()).label("returned"),
-                func.sum(price * _l.quantity).label("gross"),
-                func.sum(_l.discount_minor * kept // _l.quantity).label("discounts"),
-                func.sum(price * cancelled_units()).label("cancellations"),
-                func.sum(price * returned_units()).label("returns"),
-                func.sum(case((has_cost, _l.unit_cost_minor * kept), else_=0)).label("cogs"),
-                func.sum(case((has_cost, 0), else_=kept)).label("without_cost"),
+                *(figures[name].label(label) for label, name in _LINE_FIGURES),
             )
             .select_from(self._lines(query))
-            .where(self._span(query, _l))
+            .where(self._span(span, _l))
             .group_by(*dims, day, _l.currency, _l.cost_currency)
+            .subquery("sums")
+        )  # fmt: skip
+        return self._converted_lines(query, rates, inner, len(dims))
+
+    async def sums(
+        self, query: SalesQuery, rates: Rates
+    ) -> tuple[list[LineSums], list[FeeSums], list[OrderCounts]]:
+        rolled, spans = self._parts(query)
+        lines, fees, counts = [], [], []
+        if spans:
+            lines = await self.line_sums(query, rates, spans)
+            fees = await self.fee_sums(query, rates, spans)
+            counts = await self.order_counts(query, spans)
+        if rolled is not None:
+            more = await self._rolled_up_sums(query, rates, rolled)
+            lines, fees, counts = lines + more[0], fees + more[1], counts + more[2]
+        return lines, fees, counts
+
+    async def _rolled_up_sums(
+        self, query: SalesQuery, rates: Rates, rolled: Rolled
+    ) -> tuple[list[LineSums], list[FeeSums], list[OrderCounts]]:
+        """Every sum over whole days from the rollup, in one reading of its rows: per group
+        (and day), currencies and day of conversion first, then converted and added up."""
+        await self._tune()
+        r, dims, in_days = self._rolled_up(query, rolled)
+        currency, cost_currency = _none_if_blank(r.currency), _none_if_blank(r.cost_currency)
+        day = self._day_key(query, r.day, currency, cost_currency).label("day")
+        inner = (
+            select(
+                *dims, day, currency.label("currency"), cost_currency.label("cost_currency"),
+                *(func.sum(r[name]).label(label) for label, name in _LINE_FIGURES),
+                func.sum(r.fees).label("amount"), func.sum(r.orders).label("orders"),
+                func.sum(r.cancelled_orders).label("cancelled_orders"),
+            )
+            .where(in_days)
+            .group_by(*dims, day, currency, cost_currency)
             .subquery("sums")
         )  # fmt: skip
         table = _rates_table(rates, query)
         sale, on_sale = self._rate_of(table, inner.c.currency, inner.c.day)
         cost, on_cost = self._rate_of(table, inner.c.cost_currency, inner.c.day)
-        keys = [inner.c[f"k{n}"] for n in range(len(dims))]
+        n = len(dims)
+        keys = [inner.c[f"k{k}"] for k in range(n)]
+        by_day = [inner.c.day] if query.by_time else []
+        money = ("gross", "discounts", "cancellations", "returns")
+        missing = case(
+            (and_(inner.c.currency.is_not(None), sale.c.column3.is_(None),
+                  or_(inner.c.gross != 0, inner.c.amount != 0)), inner.c.currency),
+            (and_(inner.c.cost_currency.is_not(None), cost.c.column3.is_(None),
+                  inner.c.cogs != 0), inner.c.cost_currency),
+        )  # fmt: skip
+        stmt = (
+            select(
+                *keys, *by_day,
+                *(func.sum(inner.c[n]) for n in ("ordered", "cancelled", "returned")),
+                *(self._converted(inner.c[n], sale) for n in money),
+                self._converted(inner.c.cogs, cost), func.sum(inner.c.without_cost),
+                self._converted(inner.c.amount, sale),
+                func.sum(case((inner.c.amount != 0, 1), else_=0)),
+                func.sum(inner.c.orders), func.sum(inner.c.cancelled_orders),
+                func.max(missing),
+            )
+            .select_from(inner.outerjoin(sale, on_sale).outerjoin(cost, on_cost))
+            .group_by(*keys, *by_day)
+        )  # fmt: skip
+        lines, fees, counts = [], [], []
+        for row in await self._conn.execute(stmt):
+            _convertible(row[-1], query)
+            key = tuple(_key(v) for v in row[:n])
+            day_of = _date(row[n]) if query.by_time else None
+            figures = [int(v or 0) for v in row[len(keys) + len(by_day) : -1]]
+            line, (fee, fee_rows, ordered, cancelled) = figures[:9], figures[9:]
+            # A group is one where lines, fees or orders are (a key the rollup's rows add up
+            # to nothing for, e.g. a line since mapped to another SKU, is none); the one group
+            # of a report by nothing is there even when empty, as from the rows.
+            every = not (keys or by_day)
+            if line[0] or every:
+                lines.append(LineSums(key, day_of, *line))
+            if fee_rows or every:
+                fees.append(FeeSums(key, day_of, fee))
+            if ordered or every:
+                counts.append(OrderCounts(key, day_of, ordered, cancelled))
+        return lines, fees, counts
+
+    def _rolled_up(self, query: SalesQuery, rolled: Rolled) -> tuple[Any, list[Any], Any]:
+        """The rollup's columns, those of the query's stored dimension (its channel or SKU,
+        if any), and its rows of the whole days."""
+        table, first, last = rolled
+        r = table.c
+        key = _none_if_blank(r.sku) if table is sales_rollup_sku else r.channel_id
+        dims = [key.label(f"k{n}") for n, _ in enumerate(query.stored_dimensions)]
+        return r, dims, and_(r.day >= first, r.day < last)
+
+    def _converted_lines(self, query: SalesQuery, rates: Rates, inner: Any, n: int) -> Any:
+        """Sums per group (and day, when by time) and currencies converted and added up."""
+        table = _rates_table(rates, query)
+        sale, on_sale = self._rate_of(table, inner.c.currency, inner.c.day)
+        cost, on_cost = self._rate_of(table, inner.c.cost_currency, inner.c.day)
+        keys = [inner.c[f"k{k}"] for k in range(n)]
         by_day = [inner.c.day] if query.by_time else []
         money = ("gross", "discounts", "cancellations", "returns")
         missing = case(
@@ -194,12 +318,17 @@ class SqlSalesRepository:
             .group_by(*keys, *by_day)
         )  # fmt: skip
 
-    async def line_sums(self, query: SalesQuery, rates: Rates) -> list[LineSums]:
+    async def line_sums(
+        self, query: SalesQuery, rates: Rates, spans: Sequence[Span] | None = None
+    ) -> list[LineSums]:
+        """The lines' sums over `spans` (default the query's), from the lines themselves."""
         await self._tune()
         n = len(query.stored_dimensions)
         at = n + 1 if query.by_time else n
+        spans = [(query.start, query.end)] if spans is None else spans
+        statements = [self.line_statement(query, rates, span) for span in spans]
         found = []
-        for r in await self._conn.execute(self.line_statement(query, rates)):
+        for r in [row for stmt in statements for row in await self._conn.execute(stmt)]:
             _convertible(r[-1], query)
             ordered, cancelled, returned, gross, off, cancellations, returns, cogs, bare = (
                 int(v or 0) for v in r[at:-1]
@@ -221,8 +350,31 @@ class SqlSalesRepository:
             )
         return found
 
-    async def fee_sums(self, query: SalesQuery, rates: Rates) -> list[FeeSums]:
+    async def fee_sums(
+        self, query: SalesQuery, rates: Rates, spans: Sequence[Span] | None = None
+    ) -> list[FeeSums]:
         await self._tune()
+        spans = [(query.start, query.end)] if spans is None else spans
+        inners = [self._fee_inner(query, span) for span in spans]
+        n = len(query.stored_dimensions)
+        found = []
+        for inner in inners:
+            sale, on_sale = self._rate_of(_rates_table(rates, query), inner.c.currency, inner.c.day)
+            keys = [inner.c[f"k{k}"] for k in range(n)]
+            by_day = [inner.c.day] if query.by_time else []
+            missing = case((and_(sale.c.column3.is_(None), inner.c.amount != 0), inner.c.currency))
+            stmt = (
+                select(*keys, *by_day, self._converted(inner.c.amount, sale), func.max(missing))
+                .select_from(inner.outerjoin(sale, on_sale))
+                .group_by(*keys, *by_day)
+            )
+            for r in await self._conn.execute(stmt):
+                _convertible(r[-1], query)
+                day_of = _date(r[n]) if query.by_time else None
+                found.append(FeeSums(tuple(_key(v) for v in r[:n]), day_of, int(r[-2] or 0)))
+        return found
+
+    def _fee_inner(self, query: SalesQuery, span: Span) -> Any:
         dims = [_dimension(d, _f).label(f"k{n}") for n, d in enumerate(query.stored_dimensions)]
         day = self._day_key(query, _f.placed_day, _f.currency).label("day")
         joined: Any = order_fees
@@ -233,61 +385,27 @@ class SqlSalesRepository:
                 and_(
                     _l.order_id == _f.order_id,
                     _l.channel_line_id == _f.channel_line_id,
-                    self._span(query, _l),  # the same span: lets the planner read it by index
+                    self._span(span, _l),  # the same span: lets the planner read it by index
                 ),
             )
             if Dimension.PRODUCT in query.group_by:
                 joined = joined.outerjoin(variants, _v.sku == _l.sku)
-        inner = (
+        return (
             select(*dims, day, _f.currency.label("currency"),
                    func.sum(_f.amount_minor).label("amount"))
             .select_from(joined)
-            .where(self._span(query, _f))
+            .where(self._span(span, _f))
             .group_by(*dims, day, _f.currency)
             .subquery("fees")
         )  # fmt: skip
-        sale, on_sale = self._rate_of(_rates_table(rates, query), inner.c.currency, inner.c.day)
-        keys = [inner.c[f"k{n}"] for n in range(len(dims))]
-        by_day = [inner.c.day] if query.by_time else []
-        missing = case((and_(sale.c.column3.is_(None), inner.c.amount != 0), inner.c.currency))
-        stmt = (
-            select(*keys, *by_day, self._converted(inner.c.amount, sale), func.max(missing))
-            .select_from(inner.outerjoin(sale, on_sale))
-            .group_by(*keys, *by_day)
-        )
-        n = len(dims)
-        found = []
-        for r in await self._conn.execute(stmt):
-            _convertible(r[-1], query)
-            day_of = _date(r[n]) if query.by_time else None
-            found.append(FeeSums(tuple(_key(v) for v in r[:n]), day_of, int(r[-2] or 0)))
-        return found
 
-    async def order_counts(self, query: SalesQuery) -> list[OrderCounts]:
+    async def order_counts(
+        self, query: SalesQuery, spans: Sequence[Span] | None = None
+    ) -> list[OrderCounts]:
         await self._tune()
-        cancelled = _o.status == "cancelled"
-        counted: Any
-        cancelled_count: Any
-        if query.by_line:  # the lines' orders, for their status
-            dims = [_dimension(d) for d in query.stored_dimensions]
-            by_day = [_l.placed_day] if query.by_time else []
-            source = self._lines(query).join(orders, _o.id == _l.order_id)
-            span = and_(self._span(query, _l), self._span(query, _o))  # both, for the planner
-            counted = func.count(func.distinct(_o.id))
-            cancelled_count = func.count(func.distinct(case((cancelled, _o.id))))
-        else:
-            dims = [_dimension(d, _o) for d in query.stored_dimensions]
-            by_day = [_o.placed_day] if query.by_time else []
-            source, span = orders, self._span(query, _o)
-            counted = func.count()
-            cancelled_count = func.sum(case((cancelled, 1), else_=0))
-        stmt = (
-            select(*dims, *by_day, counted, cancelled_count)
-            .select_from(source)
-            .where(span)
-            .group_by(*dims, *by_day)
-        )
-        n = len(dims)
+        spans = [(query.start, query.end)] if spans is None else spans
+        statements = [self._order_count_statement(query, span) for span in spans]
+        n = len(query.stored_dimensions)
         return [
             OrderCounts(
                 tuple(_key(v) for v in r[:n]),
@@ -295,8 +413,36 @@ class SqlSalesRepository:
                 int(r[-2]),
                 int(r[-1] or 0),
             )
+            for stmt in statements
             for r in await self._conn.execute(stmt)
         ]
+
+    def _order_count_statement(self, query: SalesQuery, span: Span) -> Any:
+        cancelled = _o.status == "cancelled"
+        counted: Any
+        cancelled_count: Any
+        if query.by_line:  # the lines' orders, for their status
+            dims = [_dimension(d) for d in query.stored_dimensions]
+            by_day = [_l.placed_day] if query.by_time else []
+            source = self._lines(query).join(orders, _o.id == _l.order_id)
+            where = and_(self._span(span, _l), self._span(span, _o))  # both, for the planner
+            counted = func.count(func.distinct(_o.id))
+            cancelled_count = func.count(func.distinct(case((cancelled, _o.id))))
+        else:
+            dims = [_dimension(d, _o) for d in query.stored_dimensions]
+            by_day = [_o.placed_day] if query.by_time else []
+            source, where = orders, self._span(span, _o)
+            counted = func.count()
+            cancelled_count = func.sum(case((cancelled, 1), else_=0))
+        return (
+            select(*dims, *by_day, counted, cancelled_count)
+            .select_from(source)
+            .where(where)
+            .group_by(*dims, *by_day)
+        )
+
+    async def compact_rollup(self, limit: int) -> int:
+        return await compact(self._conn, limit)
 
     async def units_kept(self, start: datetime, end: datetime) -> dict[str, int]:
         stmt = (
@@ -409,6 +555,20 @@ class SqlSalesRepository:
         found += [DayCount(r[0], r[1], _date(r[2]), orders=int(r[3]), units=int(r[4] or 0))
                   for r in await self._conn.execute(ordered)]  # fmt: skip
         return found
+
+
+def _whole_days(start: datetime, end: datetime) -> Days | None:
+    """The day numbers [first, last) of the whole UTC days within [start, end), if any."""
+    first = _day_number(start.astimezone(UTC).date(), 0)
+    if start.astimezone(UTC) > EPOCH_TIME + timedelta(days=first):
+        first += 1
+    last = _day_number(end.astimezone(UTC).date(), 0)
+    return (first, last) if first < last else None
+
+
+def _none_if_blank(column: Any) -> Any:
+    """The rollup keeps no currency as ''; the reports read None."""
+    return func.nullif(column, "")
 
 
 def _date(day_number: int) -> date:
