@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.dialect import upsert_for
+from adapters.db.dialect import one_of, upsert_for
 from adapters.db.tables import listing_items, listings, stockout_spells
 
 
@@ -33,14 +33,16 @@ async def note_shown(
     figures = await conn.execute(
         select(item.sku, item.confirmed_quantity)
         .join(listings, listings.c.id == item.listing_id)
-        .where(listings.c.channel_id == channel_id, item.sku.in_(wanted))
+        .where(listings.c.channel_id == channel_id, one_of(conn, item.sku, wanted))
     )
     shown = {row.sku: row.confirmed_quantity for row in figures}
     open_now = set(
         (
             await conn.execute(
                 select(spell.sku).where(
-                    spell.channel_id == channel_id, spell.sku.in_(wanted), spell.ended_at.is_(None)
+                    spell.channel_id == channel_id,
+                    one_of(conn, spell.sku, wanted),
+                    spell.ended_at.is_(None),
                 )
             )
         ).scalars()

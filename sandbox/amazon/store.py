@@ -16,7 +16,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from sandbox.amazon import contract
-from sandbox.amazon.feeds import Feed, Feeds
+from sandbox.amazon.feeds import Feed, Feeds, Run
 from sandbox.amazon.listings import (
     Item,
     Listings,
@@ -121,6 +121,9 @@ class Seller:
     def settle(self) -> None:
         """Whatever is due by now happens: queued listing changes, finished feeds."""
         self.listings.settle()
+        for feed in self.feeds.processing():
+            if feed.feed_type == "JSON_LISTINGS_FEED":
+                self._advance(feed, feed.reached(self.clock(), len(self._run(feed).messages)))
         for feed in self.feeds.due():
             self._finish(feed)
 
@@ -338,44 +341,65 @@ class Seller:
         document = self.feeds.documents.get(feed.document_id)
         content = document.content if document else None
         if feed.feed_type == "JSON_LISTINGS_FEED":
-            raw = json.dumps(self._listings_feed(feed, content)).encode()
+            run = self._run(feed)
+            self._advance(feed, len(run.messages))
+            raw = json.dumps(self._listings_report(feed, run)).encode()
         else:
             raw = self._acknowledgement_feed(feed, content)
         result = self.feeds.new_document("application/json")
         result.content, result.compressed = gzip.compress(raw), True
         feed.result_document_id = result.document_id
-        if feed.status != "FATAL":
-            feed.status = "DONE"
+        feed.status = "FATAL" if feed.run is not None and feed.run.fatal else "DONE"
 
-    def _listings_feed(self, feed: Feed, content: bytes | None) -> dict[str, Any]:
+    def _run(self, feed: Feed) -> Run:
+        """The feed's processing, opened on its document the first time (an envelope the
+        schema refuses is fatal before any message)."""
+        if feed.run is not None:
+            return feed.run
+        document = self.feeds.documents.get(feed.document_id)
         try:
-            document = json.loads(content or b"")
-            contract.check_document(contract.FEED_SCHEMA, document, "JSON_LISTINGS_FEED")
+            parsed = json.loads((document.content if document else None) or b"")
+            contract.check_feed_envelope(parsed)
         except (ValueError, contract.ContractViolation) as error:
-            feed.status = "FATAL"
-            return _fatal_report(feed, str(error))
-        issues: list[dict[str, Any]] = []
-        accepted: list[str] = []
-        for message in document["messages"]:
+            feed.run = Run({}, [], fatal=str(error))
+            return feed.run
+        feed.run = Run(parsed["header"], parsed["messages"])
+        return feed.run
+
+    def _advance(self, feed: Feed, upto: int) -> None:
+        """Process the feed's messages up to `upto`, in order."""
+        run = self._run(feed)
+        while run.done < upto and run.fatal is None:
+            message = run.messages[run.done]
+            try:
+                contract.check_feed_message(message, run.done)
+            except contract.ContractViolation as error:
+                run.fatal = str(error)
+                return
             found = self._feed_message(message)
-            issues += [_report_issue(message, found_issue) for found_issue in found]
+            run.issues += [_report_issue(message, found_issue) for found_issue in found]
             if not any(i["severity"] == "ERROR" for i in found):
-                accepted.append(message["sku"])
-        invalid = len(document["messages"]) - len(accepted)
+                run.accepted.append(message["sku"])
+            run.done += 1
+
+    def _listings_report(self, feed: Feed, run: Run) -> dict[str, Any]:
+        if run.fatal is not None:
+            return _fatal_report(feed, run.fatal)
+        issues, accepted = run.issues, run.accepted
         report: dict[str, Any] = {
             "header": {"sellerId": self.seller_id, "version": "2.0", "feedId": feed.feed_id},
             "issues": issues,
             "summary": {
                 "errors": sum(1 for i in issues if i["severity"] == "ERROR"),
                 "warnings": sum(1 for i in issues if i["severity"] == "WARNING"),
-                "messagesProcessed": len(document["messages"]),
+                "messagesProcessed": len(run.messages),
                 "messagesAccepted": len(accepted),
-                "messagesInvalid": invalid,
+                "messagesInvalid": len(run.messages) - len(accepted),
             },
         }
-        wanted = (document["header"].get("report") or {}).get("includedData")
+        wanted = (run.header.get("report") or {}).get("includedData")
         if wanted:
-            report["header"]["report"] = document["header"]["report"]
+            report["header"]["report"] = run.header["report"]
             report["items"] = [
                 self.item_view(self.listings.items[sku], wanted)
                 for sku in accepted

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.db.dialect import one_of
 from adapters.db.tables import listing_items, listings, pushed_quantities
 from domain.sync.echoes import Sent
 
@@ -37,7 +38,7 @@ class SqlPushedQuantities:
         await self._conn.execute(
             delete(pushed_quantities).where(
                 p.channel_id == channel_id,
-                p.sku.in_(skus),
+                one_of(self._conn, p.sku, skus),
                 p.pushed_at < forget_before,
                 p.pushed_at < confirmed_at,
             )
