@@ -227,7 +227,7 @@ class Seller:
         item = self.listings.items.get(sku)
         if item is None:
             return None
-        trial = copy.deepcopy(item.attributes)
+        trial = dict(item.attributes)  # patches replace attributes, never change one in place
         issues = apply_patches(trial, body["patches"]) + attribute_issues(trial)
         answer = {"sku": sku, "submissionId": uuid.uuid4().hex, "issues": issues}
         if any(i["severity"] == "ERROR" for i in issues):
@@ -420,7 +420,7 @@ class Seller:
                 {"op": "replace", "path": f"/attributes/{k}", "value": v}
                 for k, v in (message.get("attributes") or {}).items()
             ]
-            trial = copy.deepcopy(item.attributes)
+            trial = dict(item.attributes)  # patches replace attributes, never change one in place
             found = apply_patches(trial, patches) + attribute_issues(trial)
             if not any(i["severity"] == "ERROR" for i in found):
                 self.listings.patch(sku, patches)
