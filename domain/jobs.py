@@ -40,6 +40,9 @@ MATCH_CUSTOMERS_JOB = "match_customers"
 READ_QUEUES_JOB = "read_notification_queues"
 # Reads the listing views channels report (yesterday's and today's) for the conversion report.
 READ_VIEWS_JOB = "read_channel_views"
+# Counts the stock channels hold and ship themselves (Amazon's FBA) into their
+# channel-managed locations.
+READ_MANAGED_STOCK_JOB = "read_managed_stock"
 # Delivers fulfilment requests due to their partners' webhooks (enqueued after the commit
 # that made them; also periodic, for retries coming due and lost requests).
 DELIVER_REQUESTS_JOB = "deliver_fulfilment_requests"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
+from sandbox.amazon import fba_model
 from sandbox.amazon.schemas import Schema
 from sandbox.specs import read
 
@@ -23,6 +24,7 @@ MODELS: Final = {
     "orders": "orders_2026-01-01.json",
     "ordersV0": "ordersV0.json",
     "feeds": "feeds_2021-06-30.json",
+    "fbaInventory": "",  # written out in `fba_model` (the official file is not in the specs)
 }
 _RATE = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 
@@ -48,6 +50,8 @@ class Operation:
 
 @cache
 def model(name: str) -> dict[str, Any]:
+    if name == "fbaInventory":
+        return fba_model.MODEL
     loaded: dict[str, Any] = json.loads(read(MODELS[name]))
     return loaded
 

@@ -56,6 +56,8 @@ def route(request: Request) -> tuple[str, Handler]:
             return "searchOrders", _search_orders
         if len(parts) == 4:
             return "getOrder", _get_order
+    if parts == ("fba", "inventory", "v1", "summaries") and method == "GET":
+        return "getInventorySummaries", _inventory_summaries
     shipment = parts[:3] == ("orders", "v0", "orders") and parts[4:] == ("shipmentConfirmation",)
     if shipment and len(parts) == 5 and method == "POST":
         return "v0.confirmShipment", _confirm_shipment
@@ -214,3 +216,45 @@ def _get_order(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[in
 
 def _confirm_shipment(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:
     return sandbox.seller.confirm_shipment(_segments(request)[3], body)
+
+
+FBA_PAGE = 50  # summaries a page, as Amazon gives them
+
+
+def _inventory_summaries(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    """getInventorySummaries: the model's required parameters checked, 50 summaries a page."""
+    query = _query(request)
+    seller = sandbox.seller
+    marketplace = seller.marketplace_id
+    if query.get("granularityType") != ["Marketplace"]:
+        return 400, _errors("InvalidInput", "granularityType must be Marketplace")
+    if query.get("granularityId") != [marketplace] or query.get("marketplaceIds") != [marketplace]:
+        return 400, _errors("InvalidInput", "granularityId and marketplaceIds name the marketplace")
+    skus = query.get("sellerSkus")
+    if skus is not None and len(skus) > FBA_PAGE:
+        return 400, _errors("InvalidInput", f"at most {FBA_PAGE} sellerSkus")
+    since: float | None = None
+    if "startDateTime" in query:
+        try:
+            since = datetime.fromisoformat(query["startDateTime"][0]).timestamp()
+        except ValueError:
+            return 400, _errors("InvalidInput", "startDateTime is not an ISO 8601 date-time")
+        skus = None  # the model: sellerSkus is ignored with startDateTime
+    offset = 0
+    if "nextToken" in query:
+        try:
+            offset = int(base64.urlsafe_b64decode(query["nextToken"][0]))
+        except ValueError:
+            return 400, _errors("InvalidInput", "nextToken is not valid")
+    found = seller.fba.summaries(skus, since, query.get("details") == ["true"])
+    answer: dict[str, Any] = {
+        "payload": {
+            "granularity": {"granularityType": "Marketplace", "granularityId": marketplace},
+            "inventorySummaries": found[offset : offset + FBA_PAGE],
+        }
+    }
+    if offset + FBA_PAGE < len(found):
+        answer["pagination"] = {
+            "nextToken": base64.urlsafe_b64encode(str(offset + FBA_PAGE).encode()).decode()
+        }
+    return 200, answer

@@ -16,6 +16,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from sandbox.amazon import contract
+from sandbox.amazon.fba import FbaInventory
 from sandbox.amazon.feeds import Feed, Feeds, Run
 from sandbox.amazon.listings import (
     Item,
@@ -78,6 +79,7 @@ class Seller:
         self.random = random.Random(self.seed)
         self.queue = NotificationQueue(self.clock)
         self.listings = Listings(self.clock, self.apply_delay, self._quantity_moved)
+        self.fba = FbaInventory(self.clock)
         self.feeds = Feeds(self.clock, messages_per_second=self.feed_rate)
 
     # Auth ------------------------------------------------------------------------------------
@@ -174,6 +176,8 @@ class Seller:
                 if quantity <= 0:
                     continue
                 self.listings.set_quantity(sku, (item.quantity or 0) - quantity)
+            else:  # Amazon ships it: what its centres hold is reserved for the buyer
+                self.fba.reserve(sku, quantity)
             item_id = f"{self.random.randrange(10**13):013d}{n}"
             taken.append(Line(item_id, sku, quantity, offer[1], offer[0]))
         if not taken:
@@ -193,6 +197,9 @@ class Seller:
             item = self.listings.items.get(line.sku)
             if left and order.fulfilled_by == "MERCHANT" and item is not None:
                 self.listings.set_quantity(line.sku, (item.quantity or 0) + left)
+            held = self.fba.units.get(line.sku)
+            if left and order.fulfilled_by != "MERCHANT" and held is not None:
+                self.fba.give_back(line.sku, min(left, held.pending))
         order.cancelled = True
         order.updated = self.clock()
         self._order_changed(order, f"{by} cancelled")

@@ -247,3 +247,56 @@ async def test_notifications_validate_and_a_duplicate_keeps_its_notification_id(
                   else contract.QUANTITY_CHANGE_SCHEMA)  # fmt: skip
         contract.check_document(schema, body, "notification")
     assert account.sandbox.violations == []
+
+
+async def test_fba_inventory_summaries_page_by_50_against_the_model(account: Account) -> None:
+    fba = account.sandbox.seller.fba
+    for n in range(60):
+        fba.receive(f"FBA-{n:02d}", n + 1)
+    path = "/fba/inventory/v1/summaries"
+    asked = {"granularityType": "Marketplace", "granularityId": MARKETPLACE, "details": "true"}
+
+    first = (await account.call("GET", path, **asked)).json()
+    second = (await account.call("GET", path, nextToken=first["pagination"]["nextToken"],
+                                 **asked)).json()  # fmt: skip
+    throttled = await account.call("GET", path, **asked)  # burst 2
+    account.later(1.0)  # 2 a second
+    some = (await account.call("GET", path, sellerSkus="FBA-03,FBA-07", **asked)).json()
+    refused = await account.call("GET", path, granularityId=MARKETPLACE)
+
+    summaries = first["payload"]["inventorySummaries"] + second["payload"]["inventorySummaries"]
+    assert len(first["payload"]["inventorySummaries"]) == 50
+    assert "pagination" not in second
+    assert {s["sellerSku"]: s["inventoryDetails"]["fulfillableQuantity"] for s in summaries} == {
+        f"FBA-{n:02d}": n + 1 for n in range(60)
+    }
+    assert [s["sellerSku"] for s in some["payload"]["inventorySummaries"]] == ["FBA-03", "FBA-07"]
+    assert throttled.status_code == 429
+    assert refused.status_code == 400
+    assert account.sandbox.violations == []
+    contract.check_response("getInventorySummaries", 200, first)
+
+
+async def test_an_afn_order_reserves_fba_units_and_a_cancellation_gives_them_back(
+    account: Account,
+) -> None:
+    await account.call("PUT", f"{ITEMS}/MUG", MUG)
+    account.later()
+    account.sandbox.seller.fba.receive("MUG", 5)
+
+    order = account.sandbox.seller.place_order([("MUG", 2)], fulfilled_by="AMAZON")
+    held = account.sandbox.seller.fba.units["MUG"]
+    reserved = (held.fulfillable, held.pending)
+    account.sandbox.seller.cancel_order(order)
+
+    assert reserved == (3, 2)
+    assert (held.fulfillable, held.pending) == (5, 0)
+    assert account.sandbox.seller.listings.items["MUG"].quantity == 3  # merchant stock untouched
+
+
+def test_the_fba_model_refuses_what_the_official_model_refuses() -> None:
+    wrong = {"payload": {"granularity": {}, "inventorySummaries": [{"totalQuantity": "7"}]}}
+    with pytest.raises(contract.ContractViolation, match="totalQuantity"):
+        contract.check_response("getInventorySummaries", 200, wrong)
+    with pytest.raises(contract.ContractViolation, match="inventorySummaries"):
+        contract.check_response("getInventorySummaries", 200, {"payload": {"granularity": {}}})
