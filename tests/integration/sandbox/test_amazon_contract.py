@@ -300,3 +300,42 @@ def test_the_fba_model_refuses_what_the_official_model_refuses() -> None:
         contract.check_response("getInventorySummaries", 200, wrong)
     with pytest.raises(contract.ContractViolation, match="inventorySummaries"):
         contract.check_response("getInventorySummaries", 200, {"payload": {"granularity": {}}})
+
+
+async def test_orders_v0_list_one_order_and_its_items_against_the_v0_model(
+    account: Account,
+) -> None:
+    await account.call("PUT", f"{ITEMS}/MUG", MUG)
+    account.later()
+    seller = account.sandbox.seller
+    first = seller.place_order([("MUG", 1)], ship_to={"city": "Seattle", "countryCode": "US",
+                                                      "postalCode": "98101"})  # fmt: skip
+    account.later()
+    second = seller.place_order([("MUG", 2)])
+    v0 = {"MarketplaceIds": MARKETPLACE, "LastUpdatedAfter": "2020-01-01T00:00:00Z"}
+
+    page = (await account.call("GET", "/orders/v0/orders", MaxResultsPerPage=1, **v0)).json()
+    token = page["payload"]["NextToken"]
+    account.later()
+    rest = (await account.call("GET", "/orders/v0/orders", MarketplaceIds=MARKETPLACE,
+                               NextToken=token)).json()  # fmt: skip
+    account.later()
+    one = (await account.call("GET", f"/orders/v0/orders/{first}")).json()
+    items = (await account.call("GET", f"/orders/v0/orders/{second}/orderItems")).json()
+    unknown = await account.call("GET", "/orders/v0/orders/114-0000000-0000000")
+    no_since = await account.call("GET", "/orders/v0/orders", MarketplaceIds=MARKETPLACE)
+
+    assert [o["AmazonOrderId"] for o in page["payload"]["Orders"]] == [first]
+    assert [o["AmazonOrderId"] for o in rest["payload"]["Orders"]] == [second]
+    assert "NextToken" not in rest["payload"]
+    assert one["payload"]["OrderStatus"] == "Unshipped"
+    assert one["payload"]["FulfillmentChannel"] == "MFN"
+    assert one["payload"]["ShippingAddress"] == {"City": "Seattle", "PostalCode": "98101",
+                                                 "CountryCode": "US"}  # fmt: skip
+    [item] = items["payload"]["OrderItems"]
+    assert (item["SellerSKU"], item["QuantityOrdered"]) == ("MUG", 2)
+    assert unknown.status_code == 404
+    assert no_since.status_code == 400
+    assert account.sandbox.violations == []
+    contract.check_response("v0.getOrders", 200, page)
+    contract.check_response("v0.getOrderItems", 200, items)
