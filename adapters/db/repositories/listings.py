@@ -187,21 +187,25 @@ class SqlListingRepository:
     ) -> dict[str, tuple[Listing, ListingItem]]:
         if not skus:
             return {}
+        # The items, then their (few) listings: a listing's columns are not read and parsed
+        # again with each of its items (a feed's 20,000 SKUs are 40 listings).
         item = listing_items.c
-        stmt = (
-            select(listings, *[col.label(f"item_{col.name}") for col in listing_items.c])
-            .join(listing_items, item.listing_id == listings.c.id)
-            .where(listings.c.channel_id == channel_id, one_of(self._conn, item.sku, skus))
-        )
-        found: dict[str, tuple[Listing, ListingItem]] = {}
-        parsed: dict[uuid.UUID, Listing] = {}  # a listing's row comes with each of its items
-        for row in await self._conn.execute(stmt):
-            values = {
-                k.removeprefix("item_"): v for k, v in row._mapping.items() if k.startswith("item_")
-            }
-            listing = parsed.get(row.id) or parsed.setdefault(row.id, _listing(row))
-            found[row.item_sku] = (listing, _item(_Row(values)))
-        return found
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        rows = (
+            await self._conn.execute(
+                select(listing_items).where(
+                    item.listing_id.in_(on_channel), one_of(self._conn, item.sku, skus)
+                )
+            )
+        ).all()
+        owners = {row.listing_id for row in rows}
+        parsed = {
+            row.id: _listing(row)
+            for row in await self._conn.execute(
+                select(listings).where(one_of(self._conn, listings.c.id, owners))
+            )
+        }
+        return {row.sku: (parsed[row.listing_id], _item(row)) for row in rows}
 
     async def listed_items(
         self,
@@ -302,8 +306,10 @@ class SqlListingRepository:
         prices = sorted((sku, p.minor) for sku, _, p in confirmed if p is not None)
         # One statement per kind (a batch on SQLite), whatever the number of SKUs.
         if quantities:
-            await self._set_confirmed(channel_id, "confirmed_quantity", Integer(), quantities, at)
-            await note_shown(self._conn, channel_id, [sku for sku, _ in quantities], at)
+            stored = await self._set_confirmed(
+                channel_id, "confirmed_quantity", Integer(), quantities, at
+            )
+            await note_shown(self._conn, channel_id, [sku for sku, _ in quantities], at, stored)
         if prices:
             await self._set_confirmed(channel_id, "confirmed_price_minor", BigInteger(), prices, at)
 
@@ -319,6 +325,7 @@ class SqlListingRepository:
         await self._set_confirmed(
             channel_id, "confirmed_quantity", Integer(), rows, at, expected=True
         )
+        # Read back: an item the compare-and-set left shows its own figure.
         await note_shown(self._conn, channel_id, [s for s, _, _ in confirmed], at)
 
     async def _set_confirmed(
@@ -330,16 +337,18 @@ class SqlListingRepository:
         at: datetime,
         *,
         expected: bool = False,
-    ) -> None:
+    ) -> dict[str, Any]:
         """Set `target` of the channel's items from (SKU, value[, expected]) rows in one
         statement: the items are locked first, in SKU order (the order every writer of
         listing items takes them in), then set; with `expected`, only an item whose
-        confirmed quantity is still that figure moves (a compare-and-set)."""
+        confirmed quantity is still that figure moves (a compare-and-set). Returns the figures
+        as stored, by SKU."""
         item = listing_items.c
         on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
         columns: list[tuple[str, TypeEngine[Any]]] = [("sku", String()), ("figure", kind)]
         if expected:
             columns.append(("expected", Integer()))
+        stored: dict[str, Any] = {}
         for given in row_sets(self._conn, "confirmed", columns, rows):
             matches = item.sku == given.c.sku
             if expected:
@@ -351,11 +360,14 @@ class SqlListingRepository:
                 .with_for_update(of=listing_items)
                 .cte("locked")
             )
-            await self._conn.execute(
+            result = await self._conn.execute(
                 update(listing_items)
                 .where(item.listing_id == locked.c.listing_id, item.sku == locked.c.sku)
                 .values({target: locked.c.figure, "confirmed_at": at})
+                .returning(item.sku, item[target])
             )
+            stored.update((row[0], row[1]) for row in result)
+        return stored
 
     async def sight(
         self, channel_id: uuid.UUID, sightings: Sequence[tuple[str, DriftSighting]]
