@@ -44,6 +44,7 @@ class Run:
     done: int = 0
     issues: list[dict[str, Any]] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)  # the report's, as processed
 
 
 @dataclass

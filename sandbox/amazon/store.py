@@ -387,6 +387,7 @@ class Seller:
             run.issues += [_report_issue(message, found_issue) for found_issue in found]
             if not any(i["severity"] == "ERROR" for i in found):
                 run.accepted.append(message["sku"])
+                self._report_item(run, message["sku"])
             run.done += 1
 
     def _listings_report(self, feed: Feed, run: Run) -> dict[str, Any]:
@@ -404,15 +405,16 @@ class Seller:
                 "messagesInvalid": len(run.messages) - len(accepted),
             },
         }
-        wanted = (run.header.get("report") or {}).get("includedData")
-        if wanted:
+        if (run.header.get("report") or {}).get("includedData"):
             report["header"]["report"] = run.header["report"]
-            report["items"] = [
-                self.item_view(self.listings.items[sku], wanted)
-                for sku in accepted
-                if sku in self.listings.items
-            ]
+            report["items"] = run.items
         return report
+
+    def _report_item(self, run: Run, sku: str) -> None:
+        """The item as the message left it, for a report that asks for items (`includedData`)."""
+        wanted = (run.header.get("report") or {}).get("includedData")
+        if wanted and sku in self.listings.items:
+            run.items.append(self.item_view(self.listings.items[sku], wanted))
 
     def _feed_message(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         sku, operation = message["sku"], message["operationType"]
