@@ -48,7 +48,7 @@ from adapters.container import build_container
 from adapters.db.tables import listing_items, outbox
 from adapters.settings import Settings
 from api.app import create_app
-from bench.support import fresh_database, report
+from bench.support import fresh_database, keys_in, report
 from domain.access import Role
 from domain.api_keys import create_api_key
 from domain.inventory import stock
@@ -72,7 +72,7 @@ async def gql(http: httpx.AsyncClient, key: str, query: str, **variables: Any) -
     )  # fmt: skip
     body = answer.json()
     assert "errors" not in body, body
-    (payload,) = body["data"].values()
+    (payload,) = keys_in(body["data"]).values()
     if isinstance(payload, dict) and payload.get("userErrors"):
         raise AssertionError(payload["userErrors"])
     return payload

@@ -42,6 +42,9 @@ READ_QUEUES_JOB = "read_notification_queues"
 READ_VIEWS_JOB = "read_channel_views"
 # Folds the rows order changes appended to the sales rollup into one row per key.
 COMPACT_ROLLUP_JOB = "compact_sales_rollup"
+# Counts the stock channels hold and ship themselves (Amazon's FBA) into their
+# channel-managed locations.
+READ_MANAGED_STOCK_JOB = "read_managed_stock"
 # Delivers fulfilment requests due to their partners' webhooks (enqueued after the commit
 # that made them; also periodic, for retries coming due and lost requests).
 DELIVER_REQUESTS_JOB = "deliver_fulfilment_requests"

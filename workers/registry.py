@@ -17,6 +17,7 @@ from domain.jobs import (
     PROCESS_INBOX_MANY_JOB,
     PULL_ALL_JOB,
     PULL_JOB,
+    READ_MANAGED_STOCK_JOB,
     READ_QUEUES_JOB,
     READ_VIEWS_JOB,
     RECHECK_JOB,
@@ -35,6 +36,7 @@ from workers.jobs.inbox import (
     retry_inbox,
 )
 from workers.jobs.inventory import expire_reservations
+from workers.jobs.managed_stock import read_channels_managed_stock
 from workers.jobs.orders import (
     alert_aged_conflicts,
     allocate_open_orders,
@@ -69,6 +71,9 @@ INBOX_SWEEP_SECONDS = 30
 CUSTOMER_MATCH_SECONDS = 5
 # Channels' listing views are looked at this often, and read when an hour old (see the job).
 VIEWS_CHECK_SECONDS = 60
+# The stock channels hold themselves (FBA) is counted into the hub this often (a read of
+# Amazon's summaries: 2 calls a second, 50 SKUs a call).
+MANAGED_STOCK_SECONDS = 60
 # Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
 QUEUE_READ_SECONDS = 5
 # The sales rollup's appended rows are folded this often (reports read them either way).
@@ -159,6 +164,13 @@ JOBS: list[JobSpec] = [
         max_tries=1,
         timeout_seconds=60,
         every_seconds=QUEUE_READ_SECONDS,
+    ),
+    JobSpec(
+        READ_MANAGED_STOCK_JOB,
+        read_channels_managed_stock,
+        max_tries=1,
+        timeout_seconds=240,
+        every_seconds=MANAGED_STOCK_SECONDS,
     ),
     JobSpec(
         READ_VIEWS_JOB,

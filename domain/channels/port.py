@@ -186,6 +186,17 @@ class ChannelPort(Protocol):
 
 
 @runtime_checkable
+class ManagedStock(Protocol):
+    """A port whose channel holds and ships stock of its own (Amazon's FBA): what it holds,
+    read only, for the channel's `channel_managed` location."""
+
+    async def read_managed_stock(self) -> dict[str, int]:
+        """Units the channel holds for each SKU: those it can ship and those it keeps for
+        its buyers' open orders (which the hub holds as reservations)."""
+        ...
+
+
+@runtime_checkable
 class ListingViews(Protocol):
     """A port whose channel reports how often buyers viewed its listings per day (eBay's
     Analytics traffic report: LISTING_VIEWS_TOTAL)."""

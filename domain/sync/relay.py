@@ -755,7 +755,8 @@ class _Run:
         attempt: int | None = None,
         latency_ms: int | None = None,
     ) -> None:
-        attempts = [k.attempts for k in self.keyed.values() if k.key in set(keys)]
+        wanted = set(keys)
+        attempts = [k.attempts for k in self.keyed.values() if k.key in wanted]
         call = SyncCall(
             id=uuid.uuid4(),
             channel_id=self.channel_id,

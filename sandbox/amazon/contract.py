@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
 
-from jsonschema import Draft4Validator, Draft7Validator
-
+from sandbox.amazon import fba_model
+from sandbox.amazon.schemas import Schema
 from sandbox.specs import read
 
 MODELS: Final = {
@@ -24,6 +24,7 @@ MODELS: Final = {
     "orders": "orders_2026-01-01.json",
     "ordersV0": "ordersV0.json",
     "feeds": "feeds_2021-06-30.json",
+    "fbaInventory": "",  # written out in `fba_model` (the official file is not in the specs)
 }
 _RATE = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 
@@ -49,6 +50,8 @@ class Operation:
 
 @cache
 def model(name: str) -> dict[str, Any]:
+    if name == "fbaInventory":
+        return fba_model.MODEL
     loaded: dict[str, Any] = json.loads(read(MODELS[name]))
     return loaded
 
@@ -85,21 +88,18 @@ def _definition(schema: dict[str, Any] | None) -> str | None:
 
 
 @cache
-def _validator(model_name: str, definition: str) -> Draft4Validator:
+def _validator(model_name: str, definition: str) -> Schema:
     # Swagger 2.0 schemas are a JSON Schema draft 4 dialect; extensions (x-…) are ignored.
     schema = {
         "definitions": model(model_name)["definitions"],
         "$ref": f"#/definitions/{definition}",
     }
-    return Draft4Validator(schema)
+    return Schema(schema, draft=4)
 
 
 def check(model_name: str, definition: str, body: Any, where: str) -> None:
     """Raise ContractViolation unless `body` validates against the model's definition."""
-    error = next(iter(_validator(model_name, definition).iter_errors(body)), None)
-    if error is not None:
-        at = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise ContractViolation(where, f"{at}: {error.message[:300]}")
+    _raise_first(_validator(model_name, definition), body, where, "")
 
 
 def check_request(operation: str, body: Any) -> None:
@@ -116,19 +116,43 @@ def check_response(operation: str, status: int, body: Any) -> None:
 
 
 @cache
-def _json_schema(name: str) -> Draft7Validator:
-    return Draft7Validator(json.loads(read(name)))
+def _json_schema(name: str) -> Schema:
+    return Schema(json.loads(read(name)), draft=7)
 
 
 def check_document(name: str, document: Any, where: str) -> None:
     """Validate a JSON Schema document (the listings feed, its report, a notification)."""
-    error = next(iter(_json_schema(name).iter_errors(document)), None)
-    if error is not None:
-        at = "/".join(str(p) for p in error.absolute_path) or "(root)"
-        raise ContractViolation(where, f"{at}: {error.message[:300]}")
+    _raise_first(_json_schema(name), document, where, "")
 
 
 FEED_SCHEMA: Final = "listings-feed-schema-v2.json"
+
+
+@cache
+def _feed_parts() -> tuple[Schema, Schema]:
+    """The listings feed schema as its envelope (the header, the bounds of `messages`) and the
+    schema of one message: together the whole schema (its messages' schema refers to nothing
+    outside itself), so a feed is checked message by message as it is processed."""
+    schema = json.loads(read(FEED_SCHEMA))
+    message = schema["properties"]["messages"].pop("items")
+    return Schema(schema, draft=7), Schema(message, draft=7)
+
+
+def check_feed_envelope(document: Any) -> None:
+    _raise_first(_feed_parts()[0], document, "JSON_LISTINGS_FEED", "")
+
+
+def check_feed_message(message: Any, position: int) -> None:
+    _raise_first(_feed_parts()[1], message, "JSON_LISTINGS_FEED", f"messages/{position}/")
+
+
+def _raise_first(schema: Schema, document: Any, where: str, prefix: str) -> None:
+    error = schema.first_error(document)
+    if error is not None:
+        at = prefix + error[0] or "(root)"
+        raise ContractViolation(where, f"{at}: {error[1][:300]}")
+
+
 REPORT_SCHEMA: Final = "listings-feed-processing-report-schema-v2.json"
 ORDER_CHANGE_SCHEMA: Final = "OrderChangeNotification.json"
 QUANTITY_CHANGE_SCHEMA: Final = "ListingsItemMfnQuantityChange.json"

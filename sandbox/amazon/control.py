@@ -102,6 +102,16 @@ def _account_routes(sandbox: AmazonSandbox) -> list[BaseRoute]:
         seller.settle()
         return JSONResponse({sku: i.quantity for sku, i in seller.listings.items.items()})
 
+    async def fba(request: Request) -> Response:
+        """The seller sends units to Amazon's centres (FBA); answers what they hold."""
+        sku = request.path_params["sku"]
+        if request.method == "POST":
+            seller.fba.receive(sku, int((await request.json())["quantity"]))
+        held = seller.fba.units.get(sku)
+        if held is None:
+            return JSONResponse({"error": "no such SKU"}, 404)
+        return JSONResponse({"sku": sku, "fulfillable": held.fulfillable, "pending": held.pending})
+
     async def faults(request: Request) -> Response:
         try:
             sandbox.faults.configure(await request.json())
@@ -125,6 +135,7 @@ def _account_routes(sandbox: AmazonSandbox) -> list[BaseRoute]:
     return [
         Route("/_sandbox/listings", listings, methods=["GET"]),
         Route("/_sandbox/listings/{sku:path}", listing, methods=["GET", "POST"]),
+        Route("/_sandbox/fba/{sku:path}", fba, methods=["GET", "POST"]),
         Route("/_sandbox/faults", faults, methods=["POST"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
     ]

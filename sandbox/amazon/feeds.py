@@ -5,8 +5,10 @@ the sandbox taking a PUT without the access token); `createFeed` queues the uplo
 IN_QUEUE for `queue_seconds`, IN_PROGRESS while its messages are processed at
 `messages_per_second` (the sandbox's documented throughput), then DONE with a
 `resultFeedDocumentId` whose document is the processing report, GZIP-compressed. A
-JSON_LISTINGS_FEED that does not validate against the official schema is FATAL. The messages
-take effect when the feed is DONE.
+JSON_LISTINGS_FEED's messages are processed in order while it is IN_PROGRESS, as many as its
+throughput allows by then (each checked against the official schema as it is reached: a
+document whose header or a message does not validate is FATAL from there on); the report is
+given when the feed is DONE.
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ class Document:
 
 
 @dataclass
+class Run:
+    """A listings feed being processed: its document, how far, and what was found."""
+
+    header: dict[str, Any]
+    messages: list[dict[str, Any]]
+    fatal: str | None = None
+    done: int = 0
+    issues: list[dict[str, Any]] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)  # the report's, as processed
+
+
+@dataclass
 class Feed:
     feed_id: str
     feed_type: str
@@ -43,6 +58,14 @@ class Feed:
     ends: float
     status: str = "IN_QUEUE"  # CANCELLED, DONE, FATAL set once they happen
     result_document_id: str | None = None
+    run: Run | None = None  # a listings feed's processing so far
+
+    def reached(self, now: float, messages: int) -> int:
+        """How many of its messages the feed's throughput has processed by `now`."""
+        if now >= self.ends or self.ends <= self.starts:
+            return messages
+        share = max(0.0, now - self.starts) / (self.ends - self.starts)
+        return min(messages, int(share * messages))
 
     def view(self, now: float) -> dict[str, Any]:
         status = self.status
@@ -86,6 +109,11 @@ class Feeds:
         )  # fmt: skip
         self.feeds[feed.feed_id] = feed
         return feed
+
+    def processing(self) -> list[Feed]:
+        """Feeds out of the queue whose outcome is not yet recorded."""
+        now = self.clock()
+        return [f for f in self.feeds.values() if f.status == "IN_QUEUE" and f.starts <= now]
 
     def due(self) -> list[Feed]:
         """Feeds whose processing has ended by now and whose outcome is not yet recorded."""

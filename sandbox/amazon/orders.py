@@ -147,7 +147,7 @@ class Order:
                         "MarketplaceId": self.marketplace_id,
                         "OrderStatus": self.legacy_status,
                         "PurchaseDate": iso(self.created),
-                        "DestinationPostalCode": "98101",
+                        "DestinationPostalCode": (self.ship_to or {}).get("postalCode"),
                         "FulfillmentType": "AFN" if self.fulfilled_by == "AMAZON" else "MFN",
                         "OrderType": "StandardOrder",
                         "NumberOfItemsShipped": sum(line.shipped for line in self.lines),

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote
 from starlette.requests import Request
 
 from sandbox.amazon.app import Answer, page_size
+from sandbox.amazon.orders_v0 import order_items_v0, order_v0
 from sandbox.amazon.store import _errors
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ Handler = Callable[["AmazonSandbox", Request, Any], tuple[int, Any]]
 LISTINGS = ("listings", "2021-08-01", "items")
 FEEDS = ("feeds", "2021-06-30")
 ORDERS = ("orders", "2026-01-01", "orders")
+ORDERS_V0 = ("orders", "v0", "orders")
 INCLUDED_DEFAULT = ["summaries"]
 
 
@@ -51,15 +53,29 @@ def route(request: Request) -> tuple[str, Handler]:
             return "getFeed", _get_feed
         if len(parts) == 4 and parts[2] == "documents" and method == "GET":
             return "getFeedDocument", _get_document
-    if parts[:3] == ORDERS and method == "GET":
-        if len(parts) == 3:
-            return "searchOrders", _search_orders
-        if len(parts) == 4:
-            return "getOrder", _get_order
-    shipment = parts[:3] == ("orders", "v0", "orders") and parts[4:] == ("shipmentConfirmation",)
-    if shipment and len(parts) == 5 and method == "POST":
-        return "v0.confirmShipment", _confirm_shipment
+    orders = _orders_route(parts, method)
+    if orders is not None:
+        return orders
+    if parts == ("fba", "inventory", "v1", "summaries") and method == "GET":
+        return "getInventorySummaries", _inventory_summaries
     raise Answer(404, _errors("NotFound", f"no operation {method} {'/'.join(parts)}"))
+
+
+def _orders_route(parts: tuple[str, ...], method: str) -> tuple[str, Handler] | None:
+    """Orders 2026-01-01, and Orders v0 (shipments are confirmed through v0)."""
+    if parts[:3] == ORDERS and method == "GET" and len(parts) in (3, 4):
+        return ("searchOrders", _search_orders) if len(parts) == 3 else ("getOrder", _get_order)
+    if parts[:3] != ORDERS_V0:
+        return None
+    if method == "GET" and len(parts) == 3:
+        return "v0.getOrders", _orders_v0
+    if method == "GET" and len(parts) == 4:
+        return "v0.getOrder", _order_v0
+    if method == "GET" and parts[4:] == ("orderItems",):
+        return "v0.getOrderItems", _order_items_v0
+    if method == "POST" and parts[4:] == ("shipmentConfirmation",):
+        return "v0.confirmShipment", _confirm_shipment
+    return None
 
 
 def _segments(request: Request) -> list[str]:
@@ -214,3 +230,94 @@ def _get_order(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[in
 
 def _confirm_shipment(sandbox: AmazonSandbox, request: Request, body: Any) -> tuple[int, Any]:
     return sandbox.seller.confirm_shipment(_segments(request)[3], body)
+
+
+FBA_PAGE = 50  # summaries a page, as Amazon gives them
+
+
+def _inventory_summaries(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    """getInventorySummaries: the model's required parameters checked, 50 summaries a page."""
+    query = _query(request)
+    seller = sandbox.seller
+    marketplace = seller.marketplace_id
+    if query.get("granularityType") != ["Marketplace"]:
+        return 400, _errors("InvalidInput", "granularityType must be Marketplace")
+    if query.get("granularityId") != [marketplace] or query.get("marketplaceIds") != [marketplace]:
+        return 400, _errors("InvalidInput", "granularityId and marketplaceIds name the marketplace")
+    skus = query.get("sellerSkus")
+    if skus is not None and len(skus) > FBA_PAGE:
+        return 400, _errors("InvalidInput", f"at most {FBA_PAGE} sellerSkus")
+    since: float | None = None
+    if "startDateTime" in query:
+        try:
+            since = datetime.fromisoformat(query["startDateTime"][0]).timestamp()
+        except ValueError:
+            return 400, _errors("InvalidInput", "startDateTime is not an ISO 8601 date-time")
+        skus = None  # the model: sellerSkus is ignored with startDateTime
+    offset = 0
+    if "nextToken" in query:
+        try:
+            offset = int(base64.urlsafe_b64decode(query["nextToken"][0]))
+        except ValueError:
+            return 400, _errors("InvalidInput", "nextToken is not valid")
+    found = seller.fba.summaries(skus, since, query.get("details") == ["true"])
+    answer: dict[str, Any] = {
+        "payload": {
+            "granularity": {"granularityType": "Marketplace", "granularityId": marketplace},
+            "inventorySummaries": found[offset : offset + FBA_PAGE],
+        }
+    }
+    if offset + FBA_PAGE < len(found):
+        answer["pagination"] = {
+            "nextToken": base64.urlsafe_b64encode(str(offset + FBA_PAGE).encode()).decode()
+        }
+    return 200, answer
+
+
+def _orders_v0(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    """getOrders: MarketplaceIds, and CreatedAfter or LastUpdatedAfter (or a NextToken)."""
+    query = {k: v[0] for k, v in _query(request).items()}
+    seller = sandbox.seller
+    if _query(request).get("MarketplaceIds") != [seller.marketplace_id]:
+        return 400, _errors("InvalidInput", "MarketplaceIds must name the marketplace")
+    size = page_size(query.get("MaxResultsPerPage"), MAX_ORDERS_DEFAULT)
+    if "NextToken" in query:
+        try:
+            since_field, since, offset = json.loads(base64.urlsafe_b64decode(query["NextToken"]))
+        except ValueError:
+            return 400, _errors("InvalidInput", "NextToken is not valid")
+    else:
+        given = [k for k in ("CreatedAfter", "LastUpdatedAfter") if k in query]
+        if len(given) != 1:
+            return 400, _errors(
+                "InvalidInput", "exactly one of CreatedAfter and LastUpdatedAfter is required"
+            )
+        since_field, since, offset = given[0], query[given[0]], 0
+    try:
+        after = datetime.fromisoformat(since).timestamp()
+    except ValueError:
+        return 400, _errors("InvalidInput", f"{since_field} is not an ISO 8601 date-time")
+    field = "created" if since_field == "CreatedAfter" else "updated"
+    orders = sorted(
+        (o for o in seller.orders.values() if getattr(o, field) >= after),
+        key=lambda o: (getattr(o, field), o.order_id),
+    )
+    payload: dict[str, Any] = {"Orders": [order_v0(o) for o in orders[offset : offset + size]]}
+    if offset + size < len(orders):
+        following = json.dumps([since_field, since, offset + size]).encode()
+        payload["NextToken"] = base64.urlsafe_b64encode(following).decode()
+    return 200, {"payload": payload}
+
+
+def _order_v0(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    order = sandbox.seller.orders.get(_segments(request)[3])
+    if order is None:
+        return 404, _errors("NotFound", "no such order")
+    return 200, {"payload": order_v0(order)}
+
+
+def _order_items_v0(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    order = sandbox.seller.orders.get(_segments(request)[3])
+    if order is None:
+        return 404, _errors("NotFound", "no such order")
+    return 200, {"payload": order_items_v0(order)}

@@ -16,7 +16,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 from sandbox.amazon import contract
-from sandbox.amazon.feeds import Feed, Feeds
+from sandbox.amazon.fba import FbaInventory
+from sandbox.amazon.feeds import Feed, Feeds, Run
 from sandbox.amazon.listings import (
     Item,
     Listings,
@@ -78,6 +79,7 @@ class Seller:
         self.random = random.Random(self.seed)
         self.queue = NotificationQueue(self.clock)
         self.listings = Listings(self.clock, self.apply_delay, self._quantity_moved)
+        self.fba = FbaInventory(self.clock)
         self.feeds = Feeds(self.clock, messages_per_second=self.feed_rate)
 
     # Auth ------------------------------------------------------------------------------------
@@ -121,6 +123,9 @@ class Seller:
     def settle(self) -> None:
         """Whatever is due by now happens: queued listing changes, finished feeds."""
         self.listings.settle()
+        for feed in self.feeds.processing():
+            if feed.feed_type == "JSON_LISTINGS_FEED":
+                self._advance(feed, feed.reached(self.clock(), len(self._run(feed).messages)))
         for feed in self.feeds.due():
             self._finish(feed)
 
@@ -171,6 +176,8 @@ class Seller:
                 if quantity <= 0:
                     continue
                 self.listings.set_quantity(sku, (item.quantity or 0) - quantity)
+            else:  # Amazon ships it: what its centres hold is reserved for the buyer
+                self.fba.reserve(sku, quantity)
             item_id = f"{self.random.randrange(10**13):013d}{n}"
             taken.append(Line(item_id, sku, quantity, offer[1], offer[0]))
         if not taken:
@@ -190,6 +197,9 @@ class Seller:
             item = self.listings.items.get(line.sku)
             if left and order.fulfilled_by == "MERCHANT" and item is not None:
                 self.listings.set_quantity(line.sku, (item.quantity or 0) + left)
+            held = self.fba.units.get(line.sku)
+            if left and order.fulfilled_by != "MERCHANT" and held is not None:
+                self.fba.give_back(line.sku, min(left, held.pending))
         order.cancelled = True
         order.updated = self.clock()
         self._order_changed(order, f"{by} cancelled")
@@ -224,7 +234,7 @@ class Seller:
         item = self.listings.items.get(sku)
         if item is None:
             return None
-        trial = copy.deepcopy(item.attributes)
+        trial = dict(item.attributes)  # patches replace attributes, never change one in place
         issues = apply_patches(trial, body["patches"]) + attribute_issues(trial)
         answer = {"sku": sku, "submissionId": uuid.uuid4().hex, "issues": issues}
         if any(i["severity"] == "ERROR" for i in issues):
@@ -338,50 +348,73 @@ class Seller:
         document = self.feeds.documents.get(feed.document_id)
         content = document.content if document else None
         if feed.feed_type == "JSON_LISTINGS_FEED":
-            raw = json.dumps(self._listings_feed(feed, content)).encode()
+            run = self._run(feed)
+            self._advance(feed, len(run.messages))
+            raw = json.dumps(self._listings_report(feed, run)).encode()
         else:
             raw = self._acknowledgement_feed(feed, content)
         result = self.feeds.new_document("application/json")
         result.content, result.compressed = gzip.compress(raw), True
         feed.result_document_id = result.document_id
-        if feed.status != "FATAL":
-            feed.status = "DONE"
+        feed.status = "FATAL" if feed.run is not None and feed.run.fatal else "DONE"
 
-    def _listings_feed(self, feed: Feed, content: bytes | None) -> dict[str, Any]:
+    def _run(self, feed: Feed) -> Run:
+        """The feed's processing, opened on its document the first time (an envelope the
+        schema refuses is fatal before any message)."""
+        if feed.run is not None:
+            return feed.run
+        document = self.feeds.documents.get(feed.document_id)
         try:
-            document = json.loads(content or b"")
-            contract.check_document(contract.FEED_SCHEMA, document, "JSON_LISTINGS_FEED")
+            parsed = json.loads((document.content if document else None) or b"")
+            contract.check_feed_envelope(parsed)
         except (ValueError, contract.ContractViolation) as error:
-            feed.status = "FATAL"
-            return _fatal_report(feed, str(error))
-        issues: list[dict[str, Any]] = []
-        accepted: list[str] = []
-        for message in document["messages"]:
+            feed.run = Run({}, [], fatal=str(error))
+            return feed.run
+        feed.run = Run(parsed["header"], parsed["messages"])
+        return feed.run
+
+    def _advance(self, feed: Feed, upto: int) -> None:
+        """Process the feed's messages up to `upto`, in order."""
+        run = self._run(feed)
+        while run.done < upto and run.fatal is None:
+            message = run.messages[run.done]
+            try:
+                contract.check_feed_message(message, run.done)
+            except contract.ContractViolation as error:
+                run.fatal = str(error)
+                return
             found = self._feed_message(message)
-            issues += [_report_issue(message, found_issue) for found_issue in found]
+            run.issues += [_report_issue(message, found_issue) for found_issue in found]
             if not any(i["severity"] == "ERROR" for i in found):
-                accepted.append(message["sku"])
-        invalid = len(document["messages"]) - len(accepted)
+                run.accepted.append(message["sku"])
+                self._report_item(run, message["sku"])
+            run.done += 1
+
+    def _listings_report(self, feed: Feed, run: Run) -> dict[str, Any]:
+        if run.fatal is not None:
+            return _fatal_report(feed, run.fatal)
+        issues, accepted = run.issues, run.accepted
         report: dict[str, Any] = {
             "header": {"sellerId": self.seller_id, "version": "2.0", "feedId": feed.feed_id},
             "issues": issues,
             "summary": {
                 "errors": sum(1 for i in issues if i["severity"] == "ERROR"),
                 "warnings": sum(1 for i in issues if i["severity"] == "WARNING"),
-                "messagesProcessed": len(document["messages"]),
+                "messagesProcessed": len(run.messages),
                 "messagesAccepted": len(accepted),
-                "messagesInvalid": invalid,
+                "messagesInvalid": len(run.messages) - len(accepted),
             },
         }
-        wanted = (document["header"].get("report") or {}).get("includedData")
-        if wanted:
-            report["header"]["report"] = document["header"]["report"]
-            report["items"] = [
-                self.item_view(self.listings.items[sku], wanted)
-                for sku in accepted
-                if sku in self.listings.items
-            ]
+        if (run.header.get("report") or {}).get("includedData"):
+            report["header"]["report"] = run.header["report"]
+            report["items"] = run.items
         return report
+
+    def _report_item(self, run: Run, sku: str) -> None:
+        """The item as the message left it, for a report that asks for items (`includedData`)."""
+        wanted = (run.header.get("report") or {}).get("includedData")
+        if wanted and sku in self.listings.items:
+            run.items.append(self.item_view(self.listings.items[sku], wanted))
 
     def _feed_message(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         sku, operation = message["sku"], message["operationType"]
@@ -396,7 +429,7 @@ class Seller:
                 {"op": "replace", "path": f"/attributes/{k}", "value": v}
                 for k, v in (message.get("attributes") or {}).items()
             ]
-            trial = copy.deepcopy(item.attributes)
+            trial = dict(item.attributes)  # patches replace attributes, never change one in place
             found = apply_patches(trial, patches) + attribute_issues(trial)
             if not any(i["severity"] == "ERROR" for i in found):
                 self.listings.patch(sku, patches)

@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.amazon import notifications
 from adapters.channels.amazon.client import AmazonClient
+from adapters.channels.amazon.fba import fba_stock
 from adapters.channels.amazon.feeds import FeedSender
 from adapters.channels.amazon.orders import channel_order
 from adapters.channels.amazon.stock import Stock, issues_text, price_of, quantity_of
@@ -59,6 +60,7 @@ CAPABILITIES: Final = frozenset(
         Capability.ORDERS_PULL,
         Capability.FULFILMENT,
         Capability.CANCELLATION,
+        Capability.CHANNEL_MANAGED_STOCK,
     }
 )
 # From this many SKUs in one call, stock and prices go as one feed (createFeed allows one call
@@ -157,6 +159,10 @@ class AmazonChannel:
 
     async def push_prices(self, updates: Sequence[PriceUpdate]) -> list[KeyResult]:
         return await self.stock.push_prices(updates)
+
+    async def read_managed_stock(self) -> dict[str, int]:
+        """What Amazon's fulfilment centres hold of each SKU (FBA Inventory summaries)."""
+        return await fba_stock(self._client, self._marketplace)
 
     async def read_levels(self, refs: Mapping[str, Mapping[str, str]]) -> list[ChannelLevel]:
         shown = await self.stock.read(list(refs), "fulfillmentAvailability,offers")

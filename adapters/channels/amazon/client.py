@@ -56,6 +56,7 @@ PLANS: Final = {
     "searchOrders": (0.0056, 20),
     "getOrder": (0.5, 30),
     "confirmShipment": (2, 10),
+    "getInventorySummaries": (2, 2),
 }
 # The client's buckets keep one token of each burst back: a call reaches Amazon a little
 # after it leaves, later than the one before it at times, and Amazon counts arrivals.

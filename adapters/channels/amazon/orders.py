@@ -6,8 +6,9 @@ same instant for the same change, so the order book takes each version once, whi
 first. A line's quantity is what is still ordered: cancelled units are off it. The
 notification has no prices (Amazon's summary carries none); the pull has each line's unit
 price. `raw` keeps `fulfilledBy` (MERCHANT or AMAZON): an AMAZON (FBA, AFN) order ships from
-Amazon's stock; and the pull's RECIPIENT delivery address as `shipping_address` (the
-notification has none, so an order first known from one routes without a destination).
+Amazon's stock; and where it goes as `shipping_address`: the pull's RECIPIENT delivery
+address, or, from a notification (which carries no address), the country of its marketplace
+and its `DestinationPostalCode`, so an order first known from one routes by country at least.
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ LEGACY_STATUSES: Final = {
 ADDRESS_WORDS: Final = {
     "addressLine1": "line1", "addressLine2": "line2", "city": "city",
     "stateOrRegion": "province_code", "postalCode": "zip", "countryCode": "country",
+}  # fmt: skip
+
+
+# Amazon's marketplace ids (the Selling Partner API's) -> the country their buyers are in.
+MARKETPLACE_COUNTRIES: Final = {
+    "ATVPDKIKX0DER": "US", "A2EUQ1WTGCTBG2": "CA", "A1AM78C64UM0Y8": "MX",
+    "A2Q3Y263D00KWC": "BR", "A1F83G8C2ARO7P": "GB", "A1PA6795UKMFR9": "DE",
+    "A13V1IB3VIYZZH": "FR", "APJ6JRA9NG5V4": "IT", "A1RKKUPIHCS9HS": "ES",
+    "A1805IZSGTT6HS": "NL", "A2NODRKZP88ZB9": "SE", "A1C3SOZRARQ6R3": "PL",
+    "AMEN7PMS3EDWL": "BE", "A33AVAJ2PDY3EV": "TR", "A2VIGQ35RCS4UG": "AE",
+    "A17E79C6D8DWNP": "SA", "ARBP9OOSHTCHU": "EG", "A21TJRUUN4KGV": "IN",
+    "A1VC38T7YXB528": "JP", "A39IBJ37TRP1C6": "AU", "A19VAU5U5O7RUS": "SG",
 }  # fmt: skip
 
 
@@ -119,8 +132,18 @@ def notified_order(notification: Mapping[str, Any]) -> ChannelOrder:
         placed_at=parse_time(summary.get("PurchaseDate")),
         status=LEGACY_STATUSES.get(str(summary.get("OrderStatus")), "unshipped"),
         lines=tuple(lines),
-        raw={**change, "fulfilledBy": fulfilled_by},
+        raw={**change, "fulfilledBy": fulfilled_by, "shipping_address": _destination(summary)},
     )
+
+
+def _destination(summary: Mapping[str, Any]) -> dict[str, str]:
+    """The notification's hint of where the order goes: its marketplace's country and the
+    destination postal code (null when Amazon has none)."""
+    country = MARKETPLACE_COUNTRIES.get(str(summary.get("MarketplaceId")))
+    if country is None:
+        return {}
+    postal = summary.get("DestinationPostalCode")
+    return {"country": country, **({"zip": postal} if isinstance(postal, str) and postal else {})}
 
 
 def _money(amount: object, currency: object) -> Money | None:

@@ -11,7 +11,7 @@ from sqlalchemy import Uuid, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.dialect import is_postgresql, upsert_for
+from adapters.db.dialect import is_postgresql, one_of, upsert_for
 from adapters.db.driver import DriverStatement
 from adapters.db.tables import channel_locations, channel_sku_rules, channels
 from domain.channels.availability import AvailabilityRule
@@ -204,7 +204,7 @@ class SqlChannelRepository:
     async def overrides_for(
         self, skus: Sequence[str]
     ) -> dict[tuple[uuid.UUID, str], AvailabilityRule]:
-        stmt = select(channel_sku_rules).where(channel_sku_rules.c.sku.in_(skus))
+        stmt = select(channel_sku_rules).where(one_of(self._conn, channel_sku_rules.c.sku, skus))
         return {(row.channel_id, row.sku): _override(row) for row in await self._conn.execute(stmt)}
 
     async def for_sku(self, sku: str, *, fresh: bool = False) -> list[ChannelForSku]:

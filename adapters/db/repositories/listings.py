@@ -8,11 +8,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, or_, select, update
+from sqlalchemy import BigInteger, Integer, String, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeEngine
 
 from adapters.db.cursors import before_position, encode_cursor
-from adapters.db.dialect import upsert_for
+from adapters.db.dialect import one_of, upsert_for
+from adapters.db.row_sets import row_sets
 from adapters.db.stockout_spells import note_shown
 from adapters.db.tables import listing_items, listings
 from domain.channels.listing import DriftSighting, Listing, ListingItem, ListingStatus, Problem
@@ -185,19 +187,25 @@ class SqlListingRepository:
     ) -> dict[str, tuple[Listing, ListingItem]]:
         if not skus:
             return {}
+        # The items, then their (few) listings: a listing's columns are not read and parsed
+        # again with each of its items (a feed's 20,000 SKUs are 40 listings).
         item = listing_items.c
-        stmt = (
-            select(listings, *[col.label(f"item_{col.name}") for col in listing_items.c])
-            .join(listing_items, item.listing_id == listings.c.id)
-            .where(listings.c.channel_id == channel_id, item.sku.in_(skus))
-        )
-        found: dict[str, tuple[Listing, ListingItem]] = {}
-        for row in await self._conn.execute(stmt):
-            values = {
-                k.removeprefix("item_"): v for k, v in row._mapping.items() if k.startswith("item_")
-            }
-            found[row.item_sku] = (_listing(row), _item(_Row(values)))
-        return found
+        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
+        rows = (
+            await self._conn.execute(
+                select(listing_items).where(
+                    item.listing_id.in_(on_channel), one_of(self._conn, item.sku, skus)
+                )
+            )
+        ).all()
+        owners = {row.listing_id for row in rows}
+        parsed = {
+            row.id: _listing(row)
+            for row in await self._conn.execute(
+                select(listings).where(one_of(self._conn, listings.c.id, owners))
+            )
+        }
+        return {row.sku: (parsed[row.listing_id], _item(row)) for row in rows}
 
     async def listed_items(
         self,
@@ -294,26 +302,16 @@ class SqlListingRepository:
         confirmed: Sequence[tuple[str, int | None, Money | None]],
         at: datetime,
     ) -> None:
-        item = listing_items.c
-        on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
         quantities = sorted((sku, q) for sku, q, _ in confirmed if q is not None)
         prices = sorted((sku, p.minor) for sku, _, p in confirmed if p is not None)
-        # One statement per kind, rows in SKU order: the same order every writer uses.
+        # One statement per kind (a batch on SQLite), whatever the number of SKUs.
         if quantities:
-            await self._conn.execute(
-                update(listing_items)
-                .where(item.sku == bindparam("c_sku"), item.listing_id.in_(on_channel))
-                .values(confirmed_quantity=bindparam("c_quantity"), confirmed_at=at),
-                [{"c_sku": sku, "c_quantity": q} for sku, q in quantities],
+            stored = await self._set_confirmed(
+                channel_id, "confirmed_quantity", Integer(), quantities, at
             )
-            await note_shown(self._conn, channel_id, [sku for sku, _ in quantities], at)
+            await note_shown(self._conn, channel_id, [sku for sku, _ in quantities], at, stored)
         if prices:
-            await self._conn.execute(
-                update(listing_items)
-                .where(item.sku == bindparam("c_sku"), item.listing_id.in_(on_channel))
-                .values(confirmed_price_minor=bindparam("c_price"), confirmed_at=at),
-                [{"c_sku": sku, "c_price": p} for sku, p in prices],
-            )
+            await self._set_confirmed(channel_id, "confirmed_price_minor", BigInteger(), prices, at)
 
     async def confirm_quantities_from(
         self,
@@ -323,23 +321,53 @@ class SqlListingRepository:
     ) -> None:
         if not confirmed:
             return
+        rows = sorted(((s, q, e) for s, e, q in confirmed), key=lambda c: c[0])
+        await self._set_confirmed(
+            channel_id, "confirmed_quantity", Integer(), rows, at, expected=True
+        )
+        # Read back: an item the compare-and-set left shows its own figure.
+        await note_shown(self._conn, channel_id, [s for s, _, _ in confirmed], at)
+
+    async def _set_confirmed(
+        self,
+        channel_id: uuid.UUID,
+        target: str,
+        kind: TypeEngine[Any],
+        rows: Sequence[tuple[Any, ...]],
+        at: datetime,
+        *,
+        expected: bool = False,
+    ) -> dict[str, Any]:
+        """Set `target` of the channel's items from (SKU, value[, expected]) rows in one
+        statement: the items are locked first, in SKU order (the order every writer of
+        listing items takes them in), then set; with `expected`, only an item whose
+        confirmed quantity is still that figure moves (a compare-and-set). Returns the figures
+        as stored, by SKU."""
         item = listing_items.c
         on_channel = select(listings.c.id).where(listings.c.channel_id == channel_id)
-        expected = bindparam("c_expected", type_=Integer)
-        await self._conn.execute(
-            update(listing_items)
-            .where(
-                item.sku == bindparam("c_sku"),
-                item.listing_id.in_(on_channel),
-                item.confirmed_quantity.is_not_distinct_from(expected),
+        columns: list[tuple[str, TypeEngine[Any]]] = [("sku", String()), ("figure", kind)]
+        if expected:
+            columns.append(("expected", Integer()))
+        stored: dict[str, Any] = {}
+        for given in row_sets(self._conn, "confirmed", columns, rows):
+            matches = item.sku == given.c.sku
+            if expected:
+                matches &= item.confirmed_quantity.is_not_distinct_from(given.c.expected)
+            locked = (
+                select(item.listing_id, item.sku, given.c.figure)
+                .where(matches, item.listing_id.in_(on_channel))
+                .order_by(item.sku, item.listing_id)
+                .with_for_update(of=listing_items)
+                .cte("locked")
             )
-            .values(confirmed_quantity=bindparam("c_quantity"), confirmed_at=at),
-            [
-                {"c_sku": s, "c_expected": e, "c_quantity": q}
-                for s, e, q in sorted(confirmed, key=lambda c: c[0])
-            ],
-        )
-        await note_shown(self._conn, channel_id, [s for s, _, _ in confirmed], at)
+            result = await self._conn.execute(
+                update(listing_items)
+                .where(item.listing_id == locked.c.listing_id, item.sku == locked.c.sku)
+                .values({target: locked.c.figure, "confirmed_at": at})
+                .returning(item.sku, item[target])
+            )
+            stored.update((row[0], row[1]) for row in result)
+        return stored
 
     async def sight(
         self, channel_id: uuid.UUID, sightings: Sequence[tuple[str, DriftSighting]]

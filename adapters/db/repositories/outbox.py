@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.db.dialect import is_postgresql, upsert_for
+from adapters.db.dialect import is_postgresql, one_of, upsert_for
 from adapters.db.driver import DriverStatement
 from adapters.db.tables import outbox, sync_log
 from domain.channels.outbox import Dirty, OutboxKind
@@ -146,7 +146,7 @@ class SqlOutboxRepository:
     async def finish(self, ids: Sequence[uuid.UUID]) -> None:
         # Done rows are deleted: the sync log keeps the history of calls, the outbox stays small.
         if ids:
-            await self._conn.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+            await self._conn.execute(delete(outbox).where(one_of(self._conn, outbox.c.id, ids)))
 
     async def finish_waiting(
         self, channel_id: uuid.UUID, kind: OutboxKind, keys: Sequence[str]
@@ -157,7 +157,7 @@ class SqlOutboxRepository:
                 delete(outbox).where(
                     c.channel_id == channel_id,
                     c.kind == kind.value,
-                    c.key.in_(sorted(set(keys))),
+                    one_of(self._conn, c.key, sorted(set(keys))),
                     c.status == OutboxStatus.RETRY.value,
                 )
             )

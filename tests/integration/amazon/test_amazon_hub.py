@@ -3,8 +3,11 @@ FBA orders, the shared LWA token."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from adapters.db.tables import channel_locations
+from domain.inventory import setup
 from tests.contract.amazon import AmazonUnderTest
 from tests.contract.channel import Delivery
 from tests.contract.hub import MUG, Hub, one_variant
@@ -112,3 +115,47 @@ async def test_an_order_amazon_fulfils_never_touches_the_merchants_stock(hub: Hu
     assert [o for o in await hub.orders() if o["externalId"] == placed] == []
     assert await hub.stock(MUG) == (3, 0, 3)
     assert channel.sandbox.seller.listings.items[MUG].quantity == before
+
+
+async def test_fba_stock_is_counted_from_amazons_inventory_summaries_into_the_fba_location(
+    hub: Hub,
+) -> None:
+    channel = amazon(hub)
+    channel_id = uuid.UUID(hub.channel_id.rsplit("/", 1)[-1])
+    async with hub.container.uow() as uow:
+        fba = await setup.create_location(uow, code="FBA", name="FBA", kind="channel_managed")
+        await uow.commit()
+    async with hub.container.engine.begin() as conn:
+        await conn.execute(
+            channel_locations.insert().values(channel_id=channel_id, location_id=fba.id, position=1)
+        )
+    seller = channel.sandbox.seller
+    seller.fba.receive(MUG, 12)
+    seller.fba.receive("NOT-IN-HUB", 4)
+    merchant_before = await level(hub, MUG, uuid.UUID(hub.location.rsplit("/", 1)[-1]))
+
+    first = await hub.run("read_managed_stock")
+    at_first = await level(hub, MUG, fba.id)
+    seller.place_order([(MUG, 2)], fulfilled_by="AMAZON")  # 2 held for the buyer: still Amazon's
+    unchanged = await hub.run("read_managed_stock")
+    seller.fba.receive(MUG, 3)
+    again = await hub.run("read_managed_stock")
+
+    assert (first, unchanged, again) == (1, 0, 1)
+    assert at_first == 12
+    assert await level(hub, MUG, fba.id) == 15
+    assert await level(hub, MUG, uuid.UUID(hub.location.rsplit("/", 1)[-1])) == merchant_before
+    async with hub.container.uow(readonly=True) as uow:
+        moves = await uow.inventory.list_movements(MUG, first=100, after=None)
+    assert [(m.reason.value, m.on_hand_delta) for m in moves if m.location_id == fba.id] == [
+        ("count", 12), ("count", 3)
+    ]  # fmt: skip
+    assert seller.violations == []
+    assert {c["operation"] for c in channel.sandbox.calls} >= {"getInventorySummaries"}
+
+
+async def level(hub: Hub, sku: str, location_id: uuid.UUID) -> int | None:
+    async with hub.container.uow(readonly=True) as uow:
+        snapshot = (await uow.inventory.snapshots([sku])).get(sku)
+    found = snapshot.level_at(location_id) if snapshot else None
+    return found.on_hand if found else None

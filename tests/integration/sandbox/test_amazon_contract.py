@@ -247,3 +247,95 @@ async def test_notifications_validate_and_a_duplicate_keeps_its_notification_id(
                   else contract.QUANTITY_CHANGE_SCHEMA)  # fmt: skip
         contract.check_document(schema, body, "notification")
     assert account.sandbox.violations == []
+
+
+async def test_fba_inventory_summaries_page_by_50_against_the_model(account: Account) -> None:
+    fba = account.sandbox.seller.fba
+    for n in range(60):
+        fba.receive(f"FBA-{n:02d}", n + 1)
+    path = "/fba/inventory/v1/summaries"
+    asked = {"granularityType": "Marketplace", "granularityId": MARKETPLACE, "details": "true"}
+
+    first = (await account.call("GET", path, **asked)).json()
+    second = (await account.call("GET", path, nextToken=first["pagination"]["nextToken"],
+                                 **asked)).json()  # fmt: skip
+    throttled = await account.call("GET", path, **asked)  # burst 2
+    account.later(1.0)  # 2 a second
+    some = (await account.call("GET", path, sellerSkus="FBA-03,FBA-07", **asked)).json()
+    refused = await account.call("GET", path, granularityId=MARKETPLACE)
+
+    summaries = first["payload"]["inventorySummaries"] + second["payload"]["inventorySummaries"]
+    assert len(first["payload"]["inventorySummaries"]) == 50
+    assert "pagination" not in second
+    assert {s["sellerSku"]: s["inventoryDetails"]["fulfillableQuantity"] for s in summaries} == {
+        f"FBA-{n:02d}": n + 1 for n in range(60)
+    }
+    assert [s["sellerSku"] for s in some["payload"]["inventorySummaries"]] == ["FBA-03", "FBA-07"]
+    assert throttled.status_code == 429
+    assert refused.status_code == 400
+    assert account.sandbox.violations == []
+    contract.check_response("getInventorySummaries", 200, first)
+
+
+async def test_an_afn_order_reserves_fba_units_and_a_cancellation_gives_them_back(
+    account: Account,
+) -> None:
+    await account.call("PUT", f"{ITEMS}/MUG", MUG)
+    account.later()
+    account.sandbox.seller.fba.receive("MUG", 5)
+
+    order = account.sandbox.seller.place_order([("MUG", 2)], fulfilled_by="AMAZON")
+    held = account.sandbox.seller.fba.units["MUG"]
+    reserved = (held.fulfillable, held.pending)
+    account.sandbox.seller.cancel_order(order)
+
+    assert reserved == (3, 2)
+    assert (held.fulfillable, held.pending) == (5, 0)
+    assert account.sandbox.seller.listings.items["MUG"].quantity == 3  # merchant stock untouched
+
+
+def test_the_fba_model_refuses_what_the_official_model_refuses() -> None:
+    wrong = {"payload": {"granularity": {}, "inventorySummaries": [{"totalQuantity": "7"}]}}
+    with pytest.raises(contract.ContractViolation, match="totalQuantity"):
+        contract.check_response("getInventorySummaries", 200, wrong)
+    with pytest.raises(contract.ContractViolation, match="inventorySummaries"):
+        contract.check_response("getInventorySummaries", 200, {"payload": {"granularity": {}}})
+
+
+async def test_orders_v0_list_one_order_and_its_items_against_the_v0_model(
+    account: Account,
+) -> None:
+    await account.call("PUT", f"{ITEMS}/MUG", MUG)
+    account.later()
+    seller = account.sandbox.seller
+    first = seller.place_order([("MUG", 1)], ship_to={"city": "Seattle", "countryCode": "US",
+                                                      "postalCode": "98101"})  # fmt: skip
+    account.later()
+    second = seller.place_order([("MUG", 2)])
+    v0 = {"MarketplaceIds": MARKETPLACE, "LastUpdatedAfter": "2020-01-01T00:00:00Z"}
+
+    page = (await account.call("GET", "/orders/v0/orders", MaxResultsPerPage=1, **v0)).json()
+    token = page["payload"]["NextToken"]
+    account.later()
+    rest = (await account.call("GET", "/orders/v0/orders", MarketplaceIds=MARKETPLACE,
+                               NextToken=token)).json()  # fmt: skip
+    account.later()
+    one = (await account.call("GET", f"/orders/v0/orders/{first}")).json()
+    items = (await account.call("GET", f"/orders/v0/orders/{second}/orderItems")).json()
+    unknown = await account.call("GET", "/orders/v0/orders/114-0000000-0000000")
+    no_since = await account.call("GET", "/orders/v0/orders", MarketplaceIds=MARKETPLACE)
+
+    assert [o["AmazonOrderId"] for o in page["payload"]["Orders"]] == [first]
+    assert [o["AmazonOrderId"] for o in rest["payload"]["Orders"]] == [second]
+    assert "NextToken" not in rest["payload"]
+    assert one["payload"]["OrderStatus"] == "Unshipped"
+    assert one["payload"]["FulfillmentChannel"] == "MFN"
+    assert one["payload"]["ShippingAddress"] == {"City": "Seattle", "PostalCode": "98101",
+                                                 "CountryCode": "US"}  # fmt: skip
+    [item] = items["payload"]["OrderItems"]
+    assert (item["SellerSKU"], item["QuantityOrdered"]) == ("MUG", 2)
+    assert unknown.status_code == 404
+    assert no_since.status_code == 400
+    assert account.sandbox.violations == []
+    contract.check_response("v0.getOrders", 200, page)
+    contract.check_response("v0.getOrderItems", 200, items)

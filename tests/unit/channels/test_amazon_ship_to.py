@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from adapters.channels.amazon.orders import channel_order
+from adapters.channels.amazon.orders import channel_order, notified_order
 from domain.inventory.zones import Destination, destination
+from sandbox.amazon import contract
 from sandbox.amazon.orders import Line, Order
 from tests.unit.channels.specs import amazon_orders_errors
 
@@ -46,3 +47,23 @@ def test_without_recipient_included_the_order_has_no_destination() -> None:
 
     assert "recipient" not in shown
     assert channel_order(shown).raw["shipping_address"] == {}
+
+
+def test_an_order_known_from_its_notification_goes_to_its_marketplaces_country() -> None:
+    notification = _order().order_change("A2SELLER", "NewOrder", "n-1", AT)
+    placeless = Order("114-1-2", "A1PA6795UKMFR9", "MERCHANT", AT - 60, AT, _order().lines)
+    unknown_place = placeless.order_change("A2SELLER", "NewOrder", "n-2", AT)
+    elsewhere = {**notification}
+    elsewhere["Payload"] = {"OrderChangeNotification": {
+        **notification["Payload"]["OrderChangeNotification"],
+        "Summary": {**notification["Payload"]["OrderChangeNotification"]["Summary"],
+                    "MarketplaceId": "NOT-A-MARKETPLACE"}}}  # fmt: skip
+
+    order = notified_order(notification)
+
+    contract.check_document(contract.ORDER_CHANGE_SCHEMA, notification, "ORDER_CHANGE")
+    contract.check_document(contract.ORDER_CHANGE_SCHEMA, unknown_place, "ORDER_CHANGE")
+    assert order.raw["shipping_address"] == {"country": "DE", "zip": "80331"}
+    assert destination(order.raw["shipping_address"]) == Destination("DE")
+    assert notified_order(unknown_place).raw["shipping_address"] == {"country": "DE"}
+    assert notified_order(elsewhere).raw["shipping_address"] == {}
