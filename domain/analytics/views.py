@@ -1,8 +1,9 @@
 """Reading the views channels report: per channel, SKU and day, as the channel counts them.
 
-A channel whose port reports views (`ListingViews`: eBay's traffic report) is asked for each
-day, for every SKU it lists; the figures replace what was stored for that day (a day re-read
-while it is still going on grows). Channels that report no views are left alone.
+A channel whose port reports views (`ListingViews`: eBay's traffic report, Shopify's
+ShopifyQL products.view_sessions) is asked for each day, for every SKU it lists; the figures
+replace what was stored for that day (a day re-read while it is still going on grows).
+Channels that report no views are left alone.
 """
 
 from __future__ import annotations
@@ -46,13 +47,24 @@ async def read_views(
 
 
 async def _listed_refs(uows: UnitOfWorkFactory, channel_id: uuid.UUID) -> dict[str, dict[str, str]]:
-    """The channel's ids of every SKU it lists."""
+    """The channel's ids of every SKU it lists, with its listing's (`listing_id`) where the
+    SKU's own lack it (Shopify keeps the product gid on the listing, not per variant)."""
     found: dict[str, dict[str, str]] = {}
     after: str | None = None
     async with uows(readonly=True) as uow:
         while True:
             page = await uow.listings.listed_items(channel_id, after_sku=after, first=PAGE)
-            found.update({item.sku: dict(item.refs) for _, item in page if item.refs})
+            found.update(
+                {
+                    item.sku: {**_listing_ref(listing.external_id), **item.refs}
+                    for listing, item in page
+                    if item.refs
+                }
+            )
             if len(page) < PAGE:
                 return found
             after = page[-1][1].sku
+
+
+def _listing_ref(external_id: str | None) -> dict[str, str]:
+    return {"listing_id": external_id} if external_id else {}

@@ -199,7 +199,8 @@ class ManagedStock(Protocol):
 @runtime_checkable
 class ListingViews(Protocol):
     """A port whose channel reports how often buyers viewed its listings per day (eBay's
-    Analytics traffic report: LISTING_VIEWS_TOTAL)."""
+    Analytics traffic report: LISTING_VIEWS_TOTAL; Shopify's ShopifyQL: products.view_sessions,
+    sessions that viewed the product page)."""
 
     async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
         """Views on `day` of the listing showing each SKU (by the SKU's channel ids). The

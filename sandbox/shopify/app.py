@@ -3,7 +3,7 @@
 The HTTP face is `POST /admin/api/{version}/graphql.json` with `X-Shopify-Access-Token` (401
 without it, 400 for a body that is not JSON) plus the `/_sandbox/*` control routes (see
 `control`). The Python face lets tests act as the merchant or a customer (`place_order`,
-`edit_inventory`), read the shop's state, and drive webhook delivery with an injected clock
+`edit_inventory`, `view`), read the shop's state, and drive webhook delivery with an injected clock
 (monotonic: the cost bucket and webhook retries; the shop's timestamps read `wall_clock`).
 """
 
@@ -15,7 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -153,6 +153,17 @@ class ShopifySandbox:
             raise ValueError(f"no order {order_gid!r}")
         orders.cancel_order(self._store, order, restock=restock)
         await self.deliver_pending_webhooks()
+
+    def view(self, sku: str, sessions: int, day: date | None = None) -> str:
+        """Shoppers open the page of the product selling `sku` in `sessions` sessions on `day`
+        (today by default), as ShopifyQL's products.view_sessions counts; the product's gid."""
+        variants = self._store.variants_by_sku(sku)
+        if not variants or sessions < 0:
+            raise ValueError(f"no variant sells {sku!r}" if not variants else "sessions >= 0")
+        product = variants[0].product
+        key = (product.id, day or self._store.now().date())
+        self._store.views[key] = self._store.views.get(key, 0) + sessions
+        return gid("Product", product.id)
 
     async def edit_inventory(self, sku: str, location_gid: str, available: int) -> None:
         """The merchant types a new available count in Shopify admin."""

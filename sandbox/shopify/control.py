@@ -7,6 +7,8 @@ POST /_sandbox/locations {"name"}                                      -> {"id":
 POST /_sandbox/faults {...}             (see Faults.configure)         -> the faults now set
 POST /_sandbox/webhooks {"url", "topics"?}                             -> the subscription
 POST /_sandbox/webhooks/deliver                                        -> {"attempted": N}
+POST /_sandbox/views {"sku", "views", "day"?: "2026-12-01"}          -> {"productId": gid}
+     (shoppers view the page of the product selling the SKU: ShopifyQL's view_sessions)
 GET  /_sandbox/state                                                   -> products, levels, orders…
 GET  /_sandbox/calls, GET /_sandbox/webhooks/log                       -> the logs
 """
@@ -14,6 +16,7 @@ GET  /_sandbox/calls, GET /_sandbox/webhooks/log                       -> the lo
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -62,6 +65,11 @@ def control_routes(sandbox: ShopifySandbox) -> list[Route]:
         body = await _json(request)
         return JSONResponse({"id": sandbox.add_location(str(body["name"]))}, 201)
 
+    async def views(request: Request) -> JSONResponse:
+        body = await _json(request)
+        day = date.fromisoformat(body["day"]) if body.get("day") else None
+        return JSONResponse({"productId": sandbox.view(str(body["sku"]), int(body["views"]), day)})
+
     async def faults(request: Request) -> JSONResponse:
         sandbox.faults.configure(await _json(request))
         return JSONResponse(sandbox.faults.snapshot())
@@ -93,6 +101,7 @@ def control_routes(sandbox: ShopifySandbox) -> list[Route]:
         ("/_sandbox/orders", orders, "POST"),
         ("/_sandbox/inventory", inventory, "POST"),
         ("/_sandbox/locations", locations, "POST"),
+        ("/_sandbox/views", views, "POST"),
         ("/_sandbox/faults", faults, "POST"),
         ("/_sandbox/webhooks", webhooks, "POST"),
         ("/_sandbox/webhooks/deliver", deliver, "POST"),

@@ -1,4 +1,5 @@
-"""QueryRoot fields the sandbox answers: the catalog, inventory, locations, orders, `node(s)`.
+"""QueryRoot fields the sandbox answers: the catalog, inventory, locations, orders, `node(s)`,
+`shopifyqlQuery` (product page views only: see `shopifyql`).
 
 List fields take Shopify's search syntax in `query:` (see `search`); unknown search fields are
 reported in `extensions.search` as Shopify does, and ignored.
@@ -15,6 +16,7 @@ from sandbox.shopify.models import InventoryItem, Order, Product, Variant
 from sandbox.shopify.objects import store_of, variant_sort
 from sandbox.shopify.paging import connection
 from sandbox.shopify.search import Getter, compile_query
+from sandbox.shopify.shopifyql import run as run_shopifyql
 
 Resolver = Callable[..., Any]
 
@@ -205,6 +207,11 @@ def _shop(_root: Any, info: Info) -> dict[str, Any]:
     }
 
 
+def _shopifyql(_root: Any, info: Info, query: str) -> dict[str, Any]:
+    store = store_of(info)
+    return run_shopifyql(query, store.views, store.now().date())
+
+
 QUERY: dict[str, Resolver] = {
     "shop": _shop,
     "product": _by_id("Product"),
@@ -225,4 +232,5 @@ QUERY: dict[str, Resolver] = {
     "productOperation": lambda _root, info, id: store_of(info).operations.get(id),
     "node": lambda _root, info, id: find_node(store_of(info), id),
     "nodes": lambda _root, info, ids: [find_node(store_of(info), node_id) for node_id in ids],
+    "shopifyqlQuery": _shopifyql,
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sandbox.shopify.models import (
@@ -64,6 +64,9 @@ class Store:
     adjustment_groups: dict[int, AdjustmentGroup] = field(default_factory=dict)
     idempotency: dict[str, IdempotentResult] = field(default_factory=dict)
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (product id, UTC day) -> sessions that viewed the product's page (ShopifyQL's
+    # view_sessions, see `shopifyql`)
+    views: dict[tuple[int, date], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._ids: Iterator[int] = itertools.count(1001)

@@ -14,7 +14,8 @@ from domain.jobs import JobContext
 log = get_logger(__name__)
 
 # A channel's views are read again once those stored are this old (eBay's Analytics API
-# allows few calls a day; its figures are updated about daily).
+# allows few calls a day; its figures are updated about daily). Shopify's ShopifyQL costs one
+# call a day read, for every product at once.
 READ_EVERY = timedelta(hours=1)
 
 

@@ -6,7 +6,8 @@ stock is absolute `inventorySetQuantities` on "available" at the configured loca
 `productVariantsBulkUpdate`; orders are read sorted by UPDATED_AT after a timestamp; a
 shipment is a `fulfillmentCreate` over the order's fulfilment orders; a line the hub cancels
 is removed by an order edit (`orderEditBegin`, `orderEditSetQuantity`, `orderEditCommit`),
-an order it cancels whole by `orderCancel`.
+an order it cancels whole by `orderCancel`; product page views are read with ShopifyQL
+(`shopifyqlQuery`, see `views`).
 Every id the hub keeps is an Admin GraphQL global id (gid://shopify/...).
 """
 
@@ -17,12 +18,13 @@ import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, Final, TypeVar
 
 from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.shopify import documents as doc
-from adapters.channels.shopify import webhooks
+from adapters.channels.shopify import views, webhooks
 from adapters.channels.shopify.client import ShopifyClient
 from adapters.channels.shopify.mapping import decimal_string
 from domain.channels.listing import ChannelRequest, ListingDraft
@@ -295,6 +297,11 @@ class ShopifyChannel:
                         webhooks.money_or_none(node.get("price"), currency),
                     )
         return list(levels.values())
+
+    # Views (ShopifyQL's products.view_sessions: see `views`)
+
+    async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
+        return await views.read_views(self._client, refs, day)
 
     # Orders
 

@@ -371,6 +371,25 @@ mutation OrderCancel(
 """
 ORDER_CANCEL_COST: Final = 10
 
+# Product page views (ShopifyQL: see `views`); the query text is the variable. Cost: the
+# response object, its table and the columns list, 1 each.
+VIEWS_READ: Final = """\
+query ViewsRead($query: String!) {
+  shopifyqlQuery(query: $query) {
+    parseErrors
+    tableData {
+      columns {
+        name
+        dataType
+        displayName
+      }
+      rows
+    }
+  }
+}
+"""
+VIEWS_READ_COST: Final = 3
+
 DOCUMENTS: Final = {
     "ListingVariants": LISTING_VARIANTS,
     "ListingEnd": LISTING_END,
@@ -386,5 +405,6 @@ DOCUMENTS: Final = {
     "OrderEditCommit": ORDER_EDIT_COMMIT,
     "OrderCancelled": ORDER_CANCELLED,
     "OrderCancel": ORDER_CANCEL,
+    "ViewsRead": VIEWS_READ,
 }
 """Every document above by its operation name (the unit tests validate each against the SDL)."""

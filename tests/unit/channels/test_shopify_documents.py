@@ -4,6 +4,7 @@ with the variables the adapter really gives it, and uses nothing the SDL depreca
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import httpx
@@ -36,6 +37,7 @@ from tests.unit.channels.specs import _deprecated_fields, _named, shopify_schema
 LOCATION = "gid://shopify/Location/7001"
 ORDER = "gid://shopify/Order/9001"
 LINE = "gid://shopify/LineItem/9002"
+DAY = date(2026, 1, 5)
 
 # Just enough of an answer for the adapter to carry on to its next call.
 ANSWERS: dict[str, dict[str, Any]] = {
@@ -128,6 +130,15 @@ ANSWERS: dict[str, dict[str, Any]] = {
     "OrderCancel": {
         "orderCancel": {"job": {"id": "gid://shopify/Job/1"}, "orderCancelUserErrors": []}
     },
+    "ViewsRead": {
+        "shopifyqlQuery": {
+            "parseErrors": [],
+            "tableData": {
+                "columns": [{"name": "product_id"}, {"name": "view_sessions"}],
+                "rows": [{"product_id": "1", "view_sessions": 3}],
+            },
+        }
+    },
 }
 
 
@@ -204,8 +215,10 @@ async def test_every_request_the_adapter_sends_is_valid_with_its_variables() -> 
     )
     await channel.cancel_lines(LineCancelNotice({"order_id": ORDER}, (LINE,), "lost a unit"))
     await channel.cancel_lines(LineCancelNotice({"order_id": ORDER}, (LINE,), "asked", True))
+    viewed = await channel.read_views({"A": {"listing_id": "gid://shopify/Product/1"}}, DAY)
 
     names = [operation_name(body["query"]) for body in sent]
     assert set(names) == set(ANSWERS)
+    assert viewed == {"A": 3}
     for body in sent:
         assert errors_of(body["query"], body["variables"]) == [], operation_name(body["query"])
