@@ -377,6 +377,79 @@ async def test_an_me2_shipment_is_mercadolibres_only_read_and_followed_to_delive
     assert delivered["status"] == "DELIVERED"  # followed from MercadoLibre's tracking
 
 
+SHIPMENTS = """
+query($id: ID!) { order(id: $id) { status shipments { carrier trackingNumber channelShipmentId
+                                                    lines { quantity } } } }
+"""
+
+
+def me2_sale(sandbox: MercadoLibreSandbox) -> None:
+    [(item, _)] = sandbox.store.listed(MUG)
+    item["shipping"] = {"mode": "me2"}
+
+
+async def test_an_me2_parcel_mercadolibre_ships_is_recorded_shipped_then_delivered_once(
+    hub: Hub,
+) -> None:
+    """The merchant creates no shipment: MercadoLibre's own (its label, its tracking) is
+    recorded in the hub when it leaves, stock committed, and delivered when it arrives."""
+    sandbox = sandbox_of(hub)
+    me2_sale(sandbox)
+    on_hand, reserved, _ = await hub.stock(MUG)
+    placed = await hub.channel.sell([(MUG, 2)], Delivery.ONCE)
+    await hub.settle()
+    [order] = await hub.orders()
+    assert order["status"] == "ALLOCATED"
+    shipment_id = sandbox.orders.get(placed).shipping_id
+
+    sandbox.orders.advance(shipment_id)  # MercadoLibre picked it up: shipped
+    sandbox.notifier.publish("shipments", f"/shipments/{shipment_id}")  # its pointer
+    await hub.settle()
+
+    shown = (await hub.call(SHIPMENTS, id=order["id"]))["order"]
+    assert shown["status"] == "SHIPPED"
+    [shipment] = shown["shipments"]
+    label = (shipment["carrier"], shipment["trackingNumber"])
+    assert label == ("MEL Distribution", f"ME2{shipment_id}")
+    assert [ln["quantity"] for ln in shipment["lines"]] == [2]
+    assert shipment["channelShipmentId"] == str(shipment_id)  # told nothing: only its id
+    assert await hub.stock(MUG) == (on_hand - 2, reserved, on_hand - 2 - reserved)
+    assert [c for c in sandbox.calls if c["path"].endswith("seller_notifications")] == []
+
+    sandbox.orders.advance(shipment_id)  # MercadoLibre tracked it to the buyer
+    await hub.pull()
+    await hub.settle()
+    assert (await hub.call(SHIPMENTS, id=order["id"]))["order"]["status"] == "DELIVERED"
+
+    sandbox.notifier.publish("shipments", f"/shipments/{shipment_id}")  # told again
+    sandbox.notifier.publish("orders_v2", f"/orders/{placed}")
+    await hub.settle()
+    await hub.pull()
+    again = (await hub.call(SHIPMENTS, id=order["id"]))["order"]
+    assert again["status"] == "DELIVERED"
+    assert len(again["shipments"]) == 1  # one shipment however often it is told
+    assert await hub.stock(MUG) == (on_hand - 2, reserved, on_hand - 2 - reserved)
+
+
+async def test_an_order_first_seen_shipped_by_mercadolibre_is_reserved_and_shipped(
+    hub: Hub,
+) -> None:
+    """Its pointers lost, the order is pulled only once MercadoLibre has shipped it: the hub
+    reserves it and records the shipment in the same pull (no allocation left waiting)."""
+    sandbox = sandbox_of(hub)
+    me2_sale(sandbox)
+    on_hand, reserved, _ = await hub.stock(MUG)
+    placed = await hub.channel.sell([(MUG, 1)], Delivery.LOST)
+    sandbox.orders.advance(sandbox.orders.get(placed).shipping_id)
+
+    assert await hub.pull() == 1
+    await hub.settle()
+    [order] = await hub.orders()
+    assert order["status"] == "SHIPPED"
+    assert [ln["shippedQuantity"] for ln in order["lines"]] == [1]
+    assert await hub.stock(MUG) == (on_hand - 1, reserved, on_hand - 1 - reserved)
+
+
 async def test_a_pointer_for_another_seller_or_application_stores_nothing(hub: Hub) -> None:
     url = f"/webhooks/{hub.channel_id}"
     pointer = {"_id": "n-1", "resource": "/orders/1", "topic": "orders_v2", "attempts": 1,
