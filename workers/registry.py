@@ -68,7 +68,8 @@ INBOX_SWEEP_SECONDS = 30
 CUSTOMER_MATCH_SECONDS = 5
 # Channels' listing views are looked at this often, and read when an hour old (see the job).
 VIEWS_CHECK_SECONDS = 60
-# Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
+# Notifications waiting in a channel's queue (Amazon's SQS, MercadoLibre's missed pointers)
+# reach the inbox within this many seconds.
 QUEUE_READ_SECONDS = 5
 # Fulfilment requests that wait (a retry come due, an endpoint newly set, a lost request to
 # run) reach their partners within this many seconds.

@@ -36,6 +36,7 @@ from domain.channels.port import (
     Outcome,
     QuantityUpdate,
 )
+from domain.jobs import READ_QUEUES_JOB
 from sandbox.mercadolibre import MercadoLibreSandbox
 from tests.api.test_orders_api import CREATE_SHIPMENT
 from tests.api.test_webhooks import INBOX, HeldJobs
@@ -448,6 +449,28 @@ async def test_an_order_first_seen_shipped_by_mercadolibre_is_reserved_and_shipp
     assert order["status"] == "SHIPPED"
     assert [ln["shippedQuantity"] for ln in order["lines"]] == [1]
     assert await hub.stock(MUG) == (on_hand - 1, reserved, on_hand - 1 - reserved)
+
+
+async def test_a_lost_pointer_is_read_from_the_missed_feeds_and_brings_its_order(
+    hub: Hub,
+) -> None:
+    """The pointer never reached the hub: the feed read (every few seconds) stores it as the
+    pointer would have been, and its order comes in, reserved — no periodic pull run."""
+    sandbox = sandbox_of(hub)
+    placed = await hub.channel.sell([(MUG, 1)], Delivery.LOST)
+    missed = sandbox.notifier.missed_feeds(None, 0, 50)["messages"]
+    assert [m["resource"] for m in missed] == [f"/orders/{placed}"]
+    stranger = {**missed[0], "_id": "someone-else", "user_id": 999}  # another seller's
+    sandbox.notifier.missed["someone-else"] = (stranger, hub.clock())
+
+    assert await hub.run(READ_QUEUES_JOB) == 1  # this seller's pointer, stored once
+    await hub.settle()
+    [order] = await hub.orders()
+    assert (order["externalId"], order["status"]) == (placed, "ALLOCATED")
+
+    assert await hub.run(READ_QUEUES_JOB) == 0  # listed again (two days): the same event
+    events = (await hub.call(INBOX, c=hub.channel_id, s=None, first=100))["inboxEvents"]
+    assert [e["node"]["eventId"] for e in events["edges"]] == [missed[0]["_id"]]
 
 
 async def test_a_pointer_for_another_seller_or_application_stores_nothing(hub: Hub) -> None:
