@@ -18,11 +18,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.channels.mercadolibre import categories
 from adapters.channels.mercadolibre.auth import token_refresh
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.connect import mercadolibre_factory
 from adapters.channels.mercadolibre.errors import Backoff
-from adapters.channels.mercadolibre.listings import forget_title_limits
 from adapters.container import Container
 from adapters.db.engine import create_engine
 from adapters.db.token_store import SqlTokenStore
@@ -38,11 +38,13 @@ from domain.channels.port import (
 )
 from domain.jobs import READ_QUEUES_JOB
 from sandbox.mercadolibre import MercadoLibreSandbox
+from tests.api.catalog.support import set_listing_rule
+from tests.api.catalog.test_listings import PREVIEW
 from tests.api.test_orders_api import CREATE_SHIPMENT
 from tests.api.test_webhooks import INBOX, HeldJobs
 from tests.contract.channel import Delivery, HubSide
 from tests.contract.hub import MUG, SHIRTS, Hub, one_variant, open_hub
-from tests.contract.mercadolibre import API, CREDENTIALS, MeliUnderTest, _started
+from tests.contract.mercadolibre import API, CATEGORY, CREDENTIALS, MeliUnderTest, _started
 from tests.contract.network import Network
 from tests.integration.sync.shop import Clock
 
@@ -63,9 +65,9 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture(autouse=True)
 def title_limits() -> Iterator[None]:
     """The adapter keeps categories' title limits per process: none leaks between tests."""
-    forget_title_limits()
+    categories.forget()
     yield
-    forget_title_limits()
+    categories.forget()
 
 
 @pytest.fixture(params=["classic"])
@@ -520,7 +522,7 @@ async def test_orders_either_side_of_an_hour_boundary_are_each_pulled_once(hub: 
 async def test_a_title_over_the_categorys_own_limit_is_cut_at_a_word(hub: Hub) -> None:
     sandbox = sandbox_of(hub)
     sandbox.store.categories["MLA109282"]["max_title_length"] = 20  # this category's setting
-    forget_title_limits()  # read again (the adapter keeps a category's limit for an hour)
+    categories.forget()  # read again (the adapter keeps a category's limit for an hour)
     lamp = one_variant("desk-lamp", "Desk Lamp Deluxe", "LAMP", "30.00", "ARS", 901)
 
     assert (await hub.create_product(lamp))["userErrors"] == []
@@ -529,6 +531,54 @@ async def test_a_title_over_the_categorys_own_limit_is_cut_at_a_word(hub: Hub) -
     [(item, _)] = sandbox.store.listed("LAMP")
     assert len(str(item["title"])) <= 20
     assert str(item["title"]) == "Nexo Outdoors Desk"  # at a word, never inside one
+
+
+LANTERN = "Trail Lantern with a Rechargeable Battery and Three Modes"  # 58, with brand: 72
+
+
+async def long_titles(hub: Hub, category_allows: int) -> dict[str, object]:
+    """The category allows `category_allows` characters; the listing rule titles up to 100
+    (the merchant's, over MercadoLibre's common 60); a lantern of a 72-character title is
+    created and sent. Its product's payload."""
+    sandbox_of(hub).store.categories[CATEGORY]["max_title_length"] = category_allows
+    categories.forget()
+    ruled = await set_listing_rule(
+        hub.http, hub.key, hub.channel_id, selector={"kind": "ALL"}, titleLimit=100,
+        settings=[{"name": k, "value": v} for k, v in hub.channel.settings.items()],
+        categoryMap=[{"categoryId": hub.category, "channelCategoryId": CATEGORY}],
+    )  # fmt: skip
+    assert ruled["userErrors"] == [], ruled
+    created = await hub.create_product(
+        one_variant("lantern", LANTERN, "LANTERN", "30.00", "ARS", 903)
+    )
+    assert created["userErrors"] == []
+    await hub.settle()
+    return created
+
+
+async def test_a_category_allowing_more_than_60_takes_the_whole_title(hub: Hub) -> None:
+    created = await long_titles(hub, 120)
+
+    [(item, _)] = sandbox_of(hub).store.listed("LANTERN")
+    assert str(item["title"]) == f"Nexo Outdoors {LANTERN}"  # 72: whole
+    preview = await hub.call(PREVIEW, p=created["product"]["id"], c=hub.channel_id)
+    assert preview["listingPreview"]["problems"] == []  # checked by the category's 120
+    [lantern] = [n for n in await hub.listings() if n["items"][0]["sku"] == "LANTERN"]
+    assert (lantern["status"], lantern["problems"]) == ("ACTIVE", [])
+
+
+async def test_a_category_allowing_less_is_its_own_limit_in_the_listing_problems(
+    hub: Hub,
+) -> None:
+    created = await long_titles(hub, 40)  # read when sent: the title went cut to fit
+
+    [(item, _)] = sandbox_of(hub).store.listed("LANTERN")
+    assert str(item["title"]) == "Nexo Outdoors Trail Lantern with a"
+    preview = await hub.call(PREVIEW, p=created["product"]["id"], c=hub.channel_id)
+    assert preview["listingPreview"]["problems"] == [
+        {"field": "title", "code": "TITLE_TOO_LONG",
+         "message": f"MercadoLibre titles have at most 40 characters in category {CATEGORY}"}
+    ]  # fmt: skip
 
 
 class SaleBetween(httpx.AsyncBaseTransport):
