@@ -4,9 +4,10 @@ Credentials (sealed at rest): `client_id` and `client_secret` (the application's
 (the seller's MercadoLibre id: the orders searched and the notifications accepted are its),
 `refresh_token` (the seller's consent; MercadoLibre rotates it on each refresh, and the hub's
 token store keeps the latest), optionally `calls_per_minute` (the account's rate limit, 1,500
-by default) and `api_url` to point the channel at a local sandbox. The listing rule's
-settings say the listing model (`listingModel`: classic or user_products), the listing type
-and the shipping mode (see `mapping`). The channel's missed pointers are its notification
+by default), `up_stock_calls_per_minute` (the user products' stock resource's, 100) and
+`api_url` to point the channel at a local sandbox. The listing rule's settings say the
+listing model (`listingModel`: classic or user_products), the listing type and the shipping
+mode (see `mapping`). The channel's missed pointers are its notification
 queue (`missed_feeds`).
 """
 
@@ -22,7 +23,7 @@ from adapters.channel_kit.queues import NotificationQueue, QueueFactory
 from adapters.channel_kit.tokens import TokenStore
 from adapters.channels.mercadolibre.adapter import MeliChannel
 from adapters.channels.mercadolibre.auth import token_refresh
-from adapters.channels.mercadolibre.client import CALLS_PER_MINUTE, MeliClient
+from adapters.channels.mercadolibre.client import CALLS_PER_MINUTE, UP_STOCK_PER_MINUTE, MeliClient
 from adapters.channels.mercadolibre.missed_feeds import MissedFeeds
 from domain.channels.config import ChannelConfig
 from domain.channels.model import Channel
@@ -80,8 +81,11 @@ def _client(
             f"{channel.name}: MercadoLibre needs the credentials {', '.join(missing)}"
         )
     per_minute = credentials.get("calls_per_minute") or str(CALLS_PER_MINUTE)
-    if not per_minute.isdigit() or int(per_minute) < 1:
-        raise ChannelMisconfigured(f"{channel.name}: calls_per_minute is a whole number")
+    up_per_minute = credentials.get("up_stock_calls_per_minute") or str(UP_STOCK_PER_MINUTE)
+    for name, given in (("calls_per_minute", per_minute), ("up_stock_calls_per_minute",
+                                                           up_per_minute)):  # fmt: skip
+        if not given.isdigit() or int(given) < 1:
+            raise ChannelMisconfigured(f"{channel.name}: {name} is a whole number")
     origin = (credentials.get("api_url") or API_ORIGIN).rstrip("/")
     refresh = token_refresh(
         http, origin=origin, client_id=credentials["client_id"],
@@ -92,5 +96,5 @@ def _client(
     return MeliClient(
         http=http, limiter=limiter, tokens=tokens, channel_id=channel.id, refresh=refresh,
         origin=origin, account=f"{credentials['client_id']}:{seller}",
-        calls_per_minute=int(per_minute),
+        calls_per_minute=int(per_minute), up_stock_calls_per_minute=int(up_per_minute),
     )  # fmt: skip
