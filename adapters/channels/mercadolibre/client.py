@@ -13,8 +13,6 @@ MercadoLibre would refuse — and a 429 all the same pauses that bucket for ever
 back-off that doubles with each 429 in a row, with jitter (see `errors.Backoff`). The user
 products' stock resource has its own limit (~ 100 calls a minute) and its own bucket (half of
 it at once, 50 calls at most: a push of a product's variants goes out together).
-A busy client takes its bucket's tokens a few at a time (`ratelimit.purse`): fewer round trips
-to the shared limiter at the same pace.
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ from adapters.channel_kit import calls
 from adapters.channel_kit.tokens import Refresh, TokenStore
 from adapters.channels.mercadolibre import errors
 from adapters.logging import get_logger
-from adapters.ratelimit.purse import Purse
 from domain.channels.port import (
     ChannelFailure,
     ChannelMisconfigured,
@@ -85,7 +82,6 @@ class MeliClient:
         timeout: float = 10.0,
     ) -> None:
         self._http, self._limiter, self._tokens = http, limiter, tokens
-        self._purse = Purse(limiter)
         self._channel_id, self._refresh = channel_id, refresh
         self.origin = origin.rstrip("/")
         self._key = f"mercadolibre:{account}"
@@ -112,7 +108,7 @@ class MeliClient:
         if up_stock:  # the user products' stock resource: its own, lower, limit
             key, spec = f"{self._key}:up-stock", self._up_spec
         queued = time.perf_counter()
-        await self._purse.take(key, spec)
+        await self._limiter.acquire(key, spec)
         started = time.perf_counter()
         outcome, problem, status = "ok", None, 0
         try:
@@ -125,7 +121,6 @@ class MeliClient:
             pause = 0.0
             if status == 429:
                 pause = self._backoff.next_pause(key)
-                self._purse.empty(key)
                 await self._limiter.pause(key, spec, pause)
             raise errors.failure(status, answer.body, operation, pause)
         except ChannelFailure as failure:
