@@ -98,6 +98,7 @@ def _mercadolibre(settings: Settings, args: argparse.Namespace) -> int:
         client_id=args.client_id, client_secret=args.client_secret,
         refresh_token=args.refresh_token, seller_id=args.seller_id,
         user_products=args.user_products, calls_per_second=args.calls_per_second,
+        up_stock_per_minute=args.up_stock_calls_per_minute,
         deliver_in_background=True,
     )  # fmt: skip
     return _run(emulator.app, settings, args)
@@ -181,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
     meli.add_argument(
         "--calls-per-second", type=float, default=None,
         help="the application's rate limit (429 beyond it); none by default",
+    )  # fmt: skip
+    meli.add_argument(
+        "--up-stock-calls-per-minute", type=int, default=100,
+        help="the user products' stock resource's own limit (429 beyond it)",
     )  # fmt: skip
     return root
 

@@ -74,7 +74,8 @@ VIEWS_CHECK_SECONDS = 60
 # The stock channels hold themselves (FBA) is counted into the hub this often (a read of
 # Amazon's summaries: 2 calls a second, 50 SKUs a call).
 MANAGED_STOCK_SECONDS = 60
-# Notifications waiting in a channel's queue (Amazon) reach the inbox within this many seconds.
+# Notifications waiting in a channel's queue (Amazon's SQS, MercadoLibre's missed pointers)
+# reach the inbox within this many seconds.
 QUEUE_READ_SECONDS = 5
 # The sales rollup's appended rows are folded this often (reports read them either way).
 ROLLUP_COMPACTION_SECONDS = 30

@@ -275,6 +275,16 @@ class ChannelFee:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelParcel:
+    """A parcel the channel itself shipped (it labels and tracks it, e.g. MercadoLibre's ME2):
+    the hub records the shipment from it, and the delivery when the channel saw it arrive."""
+
+    carrier: str
+    tracking_number: str
+    delivered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ChannelOrder:
     """An order as a channel reports it, before the hub maps it to its order book."""
 
@@ -287,6 +297,7 @@ class ChannelOrder:
     customer: Mapping[str, str | None] = field(default_factory=dict)
     raw: Mapping[str, object] = field(default_factory=dict)
     fees: tuple[ChannelFee, ...] = ()  # empty: none known (yet)
+    shipped_by_channel: ChannelParcel | None = None  # None: the merchant ships it (or not yet)
 
 
 @dataclass(frozen=True, slots=True)

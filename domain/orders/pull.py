@@ -5,7 +5,9 @@ can be down). Each channel is therefore also read by cursor: every order updated
 the last pull is ingested — idempotently, so an order already taken from a webhook is
 not taken twice — and the cursor moves on only after the page is stored. A pull that reads
 to the channel's last page records when it started (`pulled_through`): the channel's orders
-from before then are in Nexo, which deciding a lowered stock figure waits for.
+from before then are in Nexo, which deciding a lowered stock figure waits for. An order the
+channel says it shipped itself is recorded shipped (`shipped_on_channel`) before the cursor
+moves on, so a failure reads it again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime, timedelta
 from domain.channels.port import ChannelConnector, ChannelFailure
 from domain.clock import Clock, utcnow
 from domain.jobs import ALLOCATE_JOB, PULL_JOB
+from domain.orders import shipped_on_channel
 from domain.orders.ingest import ingest
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -73,6 +76,11 @@ async def pull_orders(
         taken = [
             await ingest(uows, channel.id, order, actor=actor, clock=clock) for order in page.orders
         ]
+        for order, result in zip(page.orders, taken, strict=True):
+            if order.shipped_by_channel is not None:  # before the cursor moves past it
+                await shipped_on_channel.follow(
+                    uows, result.order.id, order.shipped_by_channel, actor=actor, clock=clock
+                )
         at_end = not page.orders or page.cursor == cursor
         async with uows() as uow:
             await uow.orders.set_pull_cursor(channel.id, page.cursor, clock())

@@ -9,8 +9,8 @@ refresh token works once: each refresh spends it and issues the next; a spent on
 (`invalid_grant`), as MercadoLibre does.
 
 Control routes, for processes and benchmarks: `POST /_sandbox/orders {"lines": [["SKU", 1]],
-"receiverAddress"?}` (a buyer checks out; its notifications go out before the answer), `POST
-/_sandbox/subscribe {"endpoint"}`, `POST /_sandbox/faults` (as Shopify's), `POST
+"receiverAddress"?, "shippingMode"?}` (a buyer checks out; its notifications go out before
+the answer), `POST /_sandbox/subscribe {"endpoint"}`, `POST /_sandbox/faults` (as Shopify's), `POST
 /_sandbox/deliver`, `POST /_sandbox/shipments/{id}/advance` (ME2 moves on), `POST
 /_sandbox/seed` (items made at once, for benchmarks), `POST /_sandbox/expire_tokens` and `GET
 /_sandbox/state`.
@@ -68,6 +68,7 @@ class MercadoLibreSandbox:
         notification_client: httpx.AsyncClient | None = None,
         wall_clock: Callable[[], datetime] = wall_time,
         calls_per_second: float | None = None,
+        up_stock_per_minute: int = UP_STOCK_PER_MINUTE,
         deliver_in_background: bool = False,
         seed: int | None = None,
     ) -> None:
@@ -93,7 +94,8 @@ class MercadoLibreSandbox:
         self.calls: list[dict[str, Any]] = []
         self.rate = calls_per_second
         self._bucket = (float(calls_per_second or 0), time.monotonic())
-        self._up_bucket = (float(UP_STOCK_PER_MINUTE), wall_clock())
+        self.up_stock_per_minute = up_stock_per_minute
+        self._up_bucket = (float(up_stock_per_minute), wall_clock())
         self._background = deliver_in_background
         self._routes = _routes(self)
         self.app = Starlette(
@@ -119,10 +121,11 @@ class MercadoLibreSandbox:
         lines: list[tuple[str, int]],
         buyer: str = "buyer_one",
         ship_to: dict[str, Any] | None = None,
+        mode: str | None = None,
     ) -> list[Order]:
-        """A buyer checks out (to `ship_to`, a receiver_address, when given); an `orders_v2`
-        notification per order is sent."""
-        orders = self.orders.place(lines, buyer, ship_to)
+        """A buyer checks out (to `ship_to`, a receiver_address, when given; shipped by `mode`
+        when given, else as the item says); an `orders_v2` notification per order is sent."""
+        orders = self.orders.place(lines, buyer, ship_to, mode)
         for order in orders:
             self.notifier.publish("orders_v2", f"/orders/{order.id}")
         await self.notifier.deliver_due()
@@ -263,11 +266,12 @@ class MercadoLibreSandbox:
             self._bucket = (tokens - 1, now)
 
     def take_up_stock_call(self) -> None:
-        """The user-products stock resource allows about 100 calls a minute."""
+        """The user-products stock resource allows about 100 calls a minute (a minute's at
+        once, then evenly)."""
         tokens, at = self._up_bucket
         now = self.now()
-        per_second = UP_STOCK_PER_MINUTE / 60
-        tokens = min(UP_STOCK_PER_MINUTE, tokens + (now - at).total_seconds() * per_second)
+        per_second = self.up_stock_per_minute / 60
+        tokens = min(self.up_stock_per_minute, tokens + (now - at).total_seconds() * per_second)
         if tokens < 1:
             self._up_bucket = (tokens, now)
             raise too_many()
@@ -299,7 +303,11 @@ class MercadoLibreSandbox:
             ship_to = given.get("receiverAddress")
             if ship_to is not None and not isinstance(ship_to, dict):
                 raise TypeError("receiverAddress is a receiver_address object")
-            orders = await self.place_order(lines, str(given.get("buyer") or "buyer_one"), ship_to)
+            mode = given.get("shippingMode")
+            if mode not in (None, "me1", "me2"):
+                raise ValueError("shippingMode is me1 or me2")
+            buyer = str(given.get("buyer") or "buyer_one")
+            orders = await self.place_order(lines, buyer, ship_to, mode)
         except (KeyError, TypeError, ValueError) as problem:
             return JSONResponse({"error": str(problem)}, 409)
         sale = orders[0].pack_id or orders[0].id
@@ -336,6 +344,7 @@ class MercadoLibreSandbox:
                 "items": [
                     {
                         "id": i["id"],
+                        "user_product_id": i.get("user_product_id"),
                         "variations": [
                             {
                                 "id": v["id"],

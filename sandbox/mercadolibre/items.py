@@ -90,6 +90,9 @@ class Store:
         self.items: dict[str, dict[str, Any]] = {}
         self.descriptions: dict[str, str] = {}
         self.user_products: dict[str, UserProduct] = {}
+        # Each user product's items (a relisted one too), and each SKU's user product.
+        self.up_items: dict[str, list[str]] = {}
+        self._up_of_sku: dict[str, str] = {}
         self.families: dict[str, str] = {}
         self.categories = copy.deepcopy(DEFAULT_CATEGORIES)
         self.deleted: list[tuple[str, int]] = []  # (item id, variation id) a PUT deleted
@@ -208,11 +211,13 @@ class Store:
         family = str(body["family_name"])
         sku = seller_sku(body.get("attributes")) or ""
         family_id = self.families.setdefault(family, str(self.next_id()))
-        up = next((u for u in self.user_products.values() if u.sku == sku), None)
+        up = self.user_products.get(self._up_of_sku.get(sku, ""))
         if up is None:
             up = UserProduct(f"MLAU{self.next_id()}", sku, family_id)
             up.locations["selling_address"] = item["available_quantity"]
             self.user_products[up.id] = up
+            self._up_of_sku[sku] = up.id
+        self.up_items.setdefault(up.id, []).append(item["id"])
         item.update(family_name=family, family_id=family_id, user_product_id=up.id)
         if not item["title"]:
             values = [
@@ -491,6 +496,8 @@ class Store:
         for variation in item["variations"]:
             variation["sold_quantity"] = 0
         self.items[item["id"]] = item
+        if item.get("user_product_id"):
+            self.up_items.setdefault(item["user_product_id"], []).append(item["id"])
         self.descriptions[item["id"]] = self.descriptions.get(item_id, "")
         return self.shown(item)
 
@@ -522,9 +529,8 @@ class Store:
 
     def _touch_up(self, up: UserProduct) -> None:
         now = self._stamp()
-        for item in self.items.values():
-            if item.get("user_product_id") == up.id:
-                item["last_updated"] = now
+        for item_id in self.up_items.get(up.id, []):
+            self.items[item_id]["last_updated"] = now
 
     # Sales -------------------------------------------------------------------------------------
 

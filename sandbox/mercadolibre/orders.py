@@ -164,9 +164,11 @@ class OrderBook:
         lines: list[tuple[str, int]],
         buyer: str = "buyer_one",
         ship_to: dict[str, Any] | None = None,
+        mode: str | None = None,
     ) -> list[Order]:
         """A buyer checks out (to `ship_to`, the shipment's receiver_address, when given): one
-        order per line, a pack when there are several."""
+        order per line, a pack when there are several, shipped as the first item's shipping
+        mode says (or `mode`, "me1" or "me2", when given)."""
         chosen = []
         for sku, quantity in lines:
             listed = self._store.listed(sku)
@@ -176,7 +178,7 @@ class OrderBook:
         now = self._tick()
         pack = self._store.next_id() if len(lines) > 1 else None
         first_item = chosen[0][0][0]
-        mode = str((first_item.get("shipping") or {}).get("mode") or "me2")
+        mode = mode or str((first_item.get("shipping") or {}).get("mode") or "me2")
         shipment = Shipment(self._store.next_id(), mode, [], now, now, receiver_address=ship_to)
         made = []
         for (item, variation), quantity in chosen:

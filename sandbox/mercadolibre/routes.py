@@ -129,8 +129,9 @@ class Routes:
     ) -> Answer:
         self.s.take_up_stock_call()
         up = self.s.store.set_up_stock(up_id, kind, request.headers.get("x-version"), body)
-        for item_id in self.s.store.search(up.sku, "active"):
-            self.s.notifier.publish("items", f"/items/{item_id}")
+        for item_id in self.s.store.up_items.get(up.id, []):
+            if self.s.store.items[item_id]["status"] == "active":
+                self.s.notifier.publish("items", f"/items/{item_id}")
         return 200, up.shown(self.s.seller_id), {"x-version": str(up.version)}
 
     # Orders, packs, shipments

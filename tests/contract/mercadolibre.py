@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import httpx
 
-from adapters.channels.mercadolibre.connect import mercadolibre_factory
+from adapters.channels.mercadolibre.connect import mercadolibre_factory, missed_feeds_factory
 from adapters.ratelimit import MemoryRateLimiter
 from sandbox.mercadolibre import MercadoLibreSandbox
 from tests.contract.channel import Delivery, Fault, HubSide, ShownItem, ShownLine, ShownOrder
@@ -159,6 +159,8 @@ async def _started(hub: HubSide, model: str) -> AsyncIterator[MeliUnderTest]:
     limiter = MemoryRateLimiter(clock=hub.clock)
     hub.connector.register("mercadolibre", mercadolibre_factory(api, limiter, hub.tokens,
                                                                 clock=now))  # fmt: skip
+    hub.connector.register_queue("mercadolibre", missed_feeds_factory(api, limiter, hub.tokens,
+                                                                      clock=now))  # fmt: skip
     try:
         yield MeliUnderTest(sandbox, model)
     finally:

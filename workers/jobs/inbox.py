@@ -58,8 +58,8 @@ async def retry_inbox(ctx: JobContext) -> int:
 
 
 async def read_notification_queues(ctx: JobContext) -> int:
-    """Periodic: the queues channels put their notifications in (Amazon's SQS) are read into
-    the inbox; returns how many new events were stored."""
+    """Periodic: the queues channels put their notifications in (Amazon's SQS, MercadoLibre's
+    missed pointers) are read into the inbox; returns how many new events were stored."""
     stored = await read_queues(ctx["uow"], ctx["connector"], ctx["reception"], utcnow())
     if stored:
         log.info("queue.read", stored=stored)

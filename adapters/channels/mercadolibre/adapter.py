@@ -64,6 +64,9 @@ PER_CALL: Final = 400
 # Items' PUTs of one push in flight at once: each is its own call, paced by the account's
 # bucket; a few at a time keep that pace when each call takes longer than its share of it.
 IN_FLIGHT: Final = 2
+# User products' stock writes of one push in flight at once: each a read and a write in turn,
+# paced by the stock resource's own bucket.
+UP_IN_FLIGHT: Final = 4
 SELLING_ADDRESS: Final = "selling_address"
 UNFILLED: Final = "SELLER_OUT_OF_STOCK"
 CAPABILITIES: Final = frozenset(
@@ -119,8 +122,7 @@ class MeliChannel:
         results: list[KeyResult] = []
         family = [u for u in updates if u.refs.get("user_product_id")]
         classic = [u for u in updates if not u.refs.get("user_product_id")]
-        for update in family:
-            results.append(await self._set_up_stock(update))
+        results += await at_most(UP_IN_FLIGHT, [partial(self._set_up_stock, u) for u in family])
         for chunk in chunks(classic, PER_CALL):
             results += await self._set_item_stock(chunk)
         return results

@@ -12,7 +12,7 @@ refilled with the rest evenly, so the calls go out at the quota's pace and never
 MercadoLibre would refuse — and a 429 all the same pauses that bucket for every worker, for a
 back-off that doubles with each 429 in a row, with jitter (see `errors.Backoff`). The user
 products' stock resource has its own limit (~ 100 calls a minute) and its own bucket (half of
-it at once: a push of a product's variants goes out together).
+it at once, 50 calls at most: a push of a product's variants goes out together).
 """
 
 from __future__ import annotations
@@ -41,7 +41,14 @@ log = get_logger(__name__)
 
 CALLS_PER_MINUTE: Final = 1500
 UP_STOCK_PER_MINUTE: Final = 100
+UP_STOCK_BURST: Final = 50  # calls at once at most: a product's variants go out together
 BACKOFF: Final = errors.Backoff()
+
+
+def up_stock_bucket(per_minute: int) -> BucketSpec:
+    """The user products' stock resource: half its minute at once (a product's variants),
+    at most `UP_STOCK_BURST` calls, the rest evenly."""
+    return minute_bucket(per_minute, min(1 / 2, UP_STOCK_BURST / per_minute))
 
 
 def minute_bucket(per_minute: int, burst_share: float = 1 / 60) -> BucketSpec:
@@ -70,6 +77,7 @@ class MeliClient:
         origin: str,
         account: str,
         calls_per_minute: int = CALLS_PER_MINUTE,
+        up_stock_calls_per_minute: int = UP_STOCK_PER_MINUTE,
         backoff: errors.Backoff = BACKOFF,
         timeout: float = 10.0,
     ) -> None:
@@ -78,6 +86,7 @@ class MeliClient:
         self.origin = origin.rstrip("/")
         self._key = f"mercadolibre:{account}"
         self._spec = minute_bucket(calls_per_minute)
+        self._up_spec = up_stock_bucket(up_stock_calls_per_minute)
         self._backoff = backoff
         self._timeout = timeout
 
@@ -97,7 +106,7 @@ class MeliClient:
         returned, anything else raises the port's typed failure."""
         key, spec = self._key, self._spec
         if up_stock:  # the user products' stock resource: its own, lower, limit
-            key, spec = f"{self._key}:up-stock", minute_bucket(UP_STOCK_PER_MINUTE, 1 / 2)
+            key, spec = f"{self._key}:up-stock", self._up_spec
         queued = time.perf_counter()
         await self._limiter.acquire(key, spec)
         started = time.perf_counter()

@@ -12,9 +12,9 @@ MercadoLibre has, under its rules:
   the description is its own resource (`PUT /items/{id}/description`);
 - the title is locked once the item has sold: later content edits leave it out, and say so
   (a warning in the log);
-- the title is cut to the category's own limit (`GET /categories/{id}` settings
-  `max_title_length`, read once an hour per process and category), at a word boundary, and the log
-  says so;
+- the title is cut to the category's own limit (`categories`: its settings'
+  `max_title_length`, read once an hour per process and category), at a word boundary, and the
+  log says so;
 - a closed item is relisted (`POST /items/{id}/relist`): MercadoLibre gives it a new id,
   which the listing follows.
 
@@ -26,11 +26,11 @@ item closed.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote
 
+from adapters.channels.mercadolibre import categories
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.items import ItemReader, sku_of
 from adapters.channels.mercadolibre.mapping import user_products
@@ -42,14 +42,6 @@ log = get_logger(__name__)
 
 FIXED: Final = frozenset({"category_id", "currency_id", "listing_type_id", "buying_mode",
                           "condition", "description", "family_name"})  # fmt: skip
-TITLE_LIMIT_SECONDS: Final = 3600.0  # a category's settings are read again after this
-# (origin, category) -> (max_title_length, when read: time.monotonic)
-_TITLE_LIMITS: dict[tuple[str, str], tuple[int, float]] = {}
-
-
-def forget_title_limits() -> None:
-    """Read every category's title limit again (its settings changed)."""
-    _TITLE_LIMITS.clear()
 
 
 class Listings:
@@ -148,28 +140,14 @@ class Listings:
         title = body.get("title")
         if not isinstance(title, str):
             return body
-        limit = await self._title_limit(str(body.get("category_id") or ""))
-        if len(title) <= limit:
+        found = await categories.read(self._client, str(body.get("category_id") or ""))
+        limit = found.title_length
+        if limit is None or len(title) <= limit:
             return body
         cut = title[: limit + 1].rsplit(" ", 1)[0] if " " in title[:limit] else title[:limit]
         log.warning("mercadolibre.title_cut", category=body.get("category_id"), limit=limit,
                     title=title, cut=cut[:limit])  # fmt: skip
         return {**body, "title": cut[:limit].rstrip()}
-
-    async def _title_limit(self, category: str) -> int:
-        known = _TITLE_LIMITS.get((self._client.origin, category))
-        if known is not None and time.monotonic() - known[1] < TITLE_LIMIT_SECONDS:
-            return known[0]
-        answer = await self._client.call("GET", f"/categories/{quote(category, safe='')}",
-                                         operation="getCategory", passes=(404,))  # fmt: skip
-        if answer.status == 404:
-            raise ChannelRejected(f"MercadoLibre has no category {category}")
-        settings = answer.body.get("settings") if isinstance(answer.body, dict) else None
-        limit = settings.get("max_title_length") if isinstance(settings, dict) else None
-        if not isinstance(limit, int) or limit < 1:
-            raise ChannelUnavailable(f"MercadoLibre's category {category} has no title limit")
-        _TITLE_LIMITS[(self._client.origin, category)] = (limit, time.monotonic())
-        return limit
 
     # User Products -------------------------------------------------------------------------
 

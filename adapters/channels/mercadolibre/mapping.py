@@ -22,15 +22,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from adapters.channels.mercadolibre import categories
 from domain.channels.listing import ChannelRequest, DraftVariant, ListingDraft, Problem
 from domain.money import Money, exponent
 
-MAX_TITLE: Final = 60  # the common category limit; some categories allow more
-MAX_VARIATIONS: Final = 100
 DEFAULT_LISTING_TYPE: Final = "gold_special"
 LISTING_MODEL: Final = "listingModel"
 USER_PRODUCTS: Final = "user_products"
 SHIPPING_MODE: Final = "shippingMode"
+
+
+def _in(draft: ListingDraft) -> str:
+    return f" in category {draft.channel_category_id}" if draft.channel_category_id else ""
 
 
 def user_products(settings: Mapping[str, str]) -> bool:
@@ -39,8 +42,10 @@ def user_products(settings: Mapping[str, str]) -> bool:
 
 
 class MercadoLibreListingFormat:
-    """MercadoLibre's listing shape: a category, titles up to 60, at most 100 variations,
-    one price for all of them."""
+    """MercadoLibre's listing shape: a category, titles and variations within the category's
+    limits (`categories`: as its settings say once read; until then the widest MercadoLibre
+    allows, and the send, which reads them, decides), one price for all of a classic item's
+    variations."""
 
     def problems(self, draft: ListingDraft) -> list[Problem]:
         found: list[Problem] = []
@@ -48,19 +53,21 @@ class MercadoLibreListingFormat:
             found.append(
                 Problem("categoryId", "MercadoLibre needs a category id", "MISSING_CATEGORY")
             )
-        if len(draft.title) > MAX_TITLE:
+        limits = categories.known(draft.channel_category_id) or categories.UNREAD
+        if limits.title_length is not None and len(draft.title) > limits.title_length:
             found.append(
                 Problem(
                     "title",
-                    f"MercadoLibre titles have at most {MAX_TITLE} characters",
+                    f"MercadoLibre titles have at most {limits.title_length} characters"
+                    f"{_in(draft)}",
                     "TITLE_TOO_LONG",
                 )
             )
-        if len(draft.variants) > MAX_VARIATIONS:
+        if len(draft.variants) > limits.variations:
             found.append(
                 Problem(
                     "variants",
-                    f"a MercadoLibre item has at most {MAX_VARIATIONS} variations",
+                    f"a MercadoLibre item has at most {limits.variations} variations{_in(draft)}",
                     "TOO_MANY_VARIANTS",
                 )
             )

@@ -10,7 +10,9 @@ duplicate is one event.
 
 `orders_v2` names an order the hub then reads with a pull of the seller's orders (the event
 says "an order": the inbox asks for one pull however many arrive together), which reads it
-with its whole pack; `items`, `shipments` and the others are kept and not acted on.
+with its whole pack; `shipments` too (an ME2 shipment MercadoLibre moved on: shipped, then
+delivered, moves its orders' `date_last_updated`, and the pull reads the cart's shipment);
+`items` and the others are kept and not acted on.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Final
 from adapters.channel_kit.timestamps import parse_time
 from domain.channels.port import ChannelRejected, InboundEvent, InboundKind
 
-ORDER_TOPICS: Final = frozenset({"orders_v2", "orders"})
+ORDER_TOPICS: Final = frozenset({"orders_v2", "orders", "shipments"})
 
 
 def read(body: bytes) -> dict[str, Any]:

@@ -13,8 +13,10 @@ whose lines are its orders' items, each line named `ORDER_ID/ITEM_ID[:VARIATION_
 a line's shipment or cancellation reaches the MercadoLibre order it belongs to. An order
 outside a pack is a cart of one (its id the order's). A cart whose orders all carry the tag
 `delivered` (MercadoLibre tracked their ME2 shipment to the buyer) is `delivered`: the hub
-moves a shipped order on to delivered. The cart's one shipment (`GET /shipments/{id}`) says
-where it goes: its `receiver_address` is the hub's shipping address.
+moves a shipped order on to delivered. An ME2 shipment MercadoLibre has shipped is the cart's
+`shipped_by_channel`: the hub records it shipped with MercadoLibre's tracking (the merchant
+creates no shipment for it), and delivered when it arrived. The cart's one shipment (`GET
+/shipments/{id}`) says where it goes: its `receiver_address` is the hub's shipping address.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from typing import Any, Final
 
 from adapters.channel_kit.addresses import in_hub_words
 from adapters.channel_kit.timestamps import parse_time
-from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine, ChannelRejected
+from domain.channels.port import (
+    ChannelFee,
+    ChannelOrder,
+    ChannelOrderLine,
+    ChannelParcel,
+    ChannelRejected,
+)
 from domain.money import CURRENCY_EXPONENTS, Money, to_minor
 
 SALE_FEE: Final = "sale_fee"
@@ -98,6 +106,8 @@ def _amount(value: object, currency: object, times: int) -> Money | None:
 
 
 CANCELLED: Final = frozenset({"cancelled", "invalid"})
+ME2_SHIPPED: Final = frozenset({"shipped", "delivered", "not_delivered"})  # it left
+ME2_CARRIER: Final = "Mercado Envios"
 UNPAID: Final = frozenset({"payment_required", "payment_in_process"})
 
 
@@ -163,7 +173,22 @@ def cart_order(
             "shipping_address": ship_to(shipment),
         },
         fees=tuple(fees),
+        shipped_by_channel=me2_parcel(shipment, delivered=status == "delivered"),
     )
+
+
+def me2_parcel(shipment: Mapping[str, Any] | None, *, delivered: bool) -> ChannelParcel | None:
+    """The cart's ME2 shipment once MercadoLibre shipped it, as the hub records it (its
+    tracking method the carrier, its tracking number, or the shipment's id when it shows
+    none); None for ME1 (the seller ships and tells) or a parcel not yet shipped."""
+    if not shipment or shipment.get("mode") != "me2":
+        return None
+    status = shipment.get("status")
+    if status not in ME2_SHIPPED:
+        return None
+    carrier = str(shipment.get("tracking_method") or ME2_CARRIER)
+    tracking = str(shipment.get("tracking_number") or f"ME2-{shipment.get('id')}")
+    return ChannelParcel(carrier, tracking, delivered=delivered or status == "delivered")
 
 
 def order_of_line(line_id: str) -> str:

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.channels.mercadolibre import categories
 from adapters.channels.mercadolibre.auth import token_refresh
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.connect import mercadolibre_factory
 from adapters.channels.mercadolibre.errors import Backoff
-from adapters.channels.mercadolibre.listings import forget_title_limits
 from adapters.container import Container
 from adapters.db.engine import create_engine
 from adapters.db.token_store import SqlTokenStore
@@ -36,12 +36,15 @@ from domain.channels.port import (
     Outcome,
     QuantityUpdate,
 )
+from domain.jobs import READ_QUEUES_JOB
 from sandbox.mercadolibre import MercadoLibreSandbox
+from tests.api.catalog.support import set_listing_rule
+from tests.api.catalog.test_listings import PREVIEW
 from tests.api.test_orders_api import CREATE_SHIPMENT
 from tests.api.test_webhooks import INBOX, HeldJobs
 from tests.contract.channel import Delivery, HubSide
 from tests.contract.hub import MUG, SHIRTS, Hub, one_variant, open_hub
-from tests.contract.mercadolibre import API, CREDENTIALS, MeliUnderTest, _started
+from tests.contract.mercadolibre import API, CATEGORY, CREDENTIALS, MeliUnderTest, _started
 from tests.contract.network import Network
 from tests.integration.sync.shop import Clock
 
@@ -62,9 +65,9 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture(autouse=True)
 def title_limits() -> Iterator[None]:
     """The adapter keeps categories' title limits per process: none leaks between tests."""
-    forget_title_limits()
+    categories.forget()
     yield
-    forget_title_limits()
+    categories.forget()
 
 
 @pytest.fixture(params=["classic"])
@@ -377,6 +380,101 @@ async def test_an_me2_shipment_is_mercadolibres_only_read_and_followed_to_delive
     assert delivered["status"] == "DELIVERED"  # followed from MercadoLibre's tracking
 
 
+SHIPMENTS = """
+query($id: ID!) { order(id: $id) { status shipments { carrier trackingNumber channelShipmentId
+                                                    lines { quantity } } } }
+"""
+
+
+def me2_sale(sandbox: MercadoLibreSandbox) -> None:
+    [(item, _)] = sandbox.store.listed(MUG)
+    item["shipping"] = {"mode": "me2"}
+
+
+async def test_an_me2_parcel_mercadolibre_ships_is_recorded_shipped_then_delivered_once(
+    hub: Hub,
+) -> None:
+    """The merchant creates no shipment: MercadoLibre's own (its label, its tracking) is
+    recorded in the hub when it leaves, stock committed, and delivered when it arrives."""
+    sandbox = sandbox_of(hub)
+    me2_sale(sandbox)
+    on_hand, reserved, _ = await hub.stock(MUG)
+    placed = await hub.channel.sell([(MUG, 2)], Delivery.ONCE)
+    await hub.settle()
+    [order] = await hub.orders()
+    assert order["status"] == "ALLOCATED"
+    shipment_id = sandbox.orders.get(placed).shipping_id
+
+    sandbox.orders.advance(shipment_id)  # MercadoLibre picked it up: shipped
+    sandbox.notifier.publish("shipments", f"/shipments/{shipment_id}")  # its pointer
+    await hub.settle()
+
+    shown = (await hub.call(SHIPMENTS, id=order["id"]))["order"]
+    assert shown["status"] == "SHIPPED"
+    [shipment] = shown["shipments"]
+    label = (shipment["carrier"], shipment["trackingNumber"])
+    assert label == ("MEL Distribution", f"ME2{shipment_id}")
+    assert [ln["quantity"] for ln in shipment["lines"]] == [2]
+    assert shipment["channelShipmentId"] == str(shipment_id)  # told nothing: only its id
+    assert await hub.stock(MUG) == (on_hand - 2, reserved, on_hand - 2 - reserved)
+    assert [c for c in sandbox.calls if c["path"].endswith("seller_notifications")] == []
+
+    sandbox.orders.advance(shipment_id)  # MercadoLibre tracked it to the buyer
+    await hub.pull()
+    await hub.settle()
+    assert (await hub.call(SHIPMENTS, id=order["id"]))["order"]["status"] == "DELIVERED"
+
+    sandbox.notifier.publish("shipments", f"/shipments/{shipment_id}")  # told again
+    sandbox.notifier.publish("orders_v2", f"/orders/{placed}")
+    await hub.settle()
+    await hub.pull()
+    again = (await hub.call(SHIPMENTS, id=order["id"]))["order"]
+    assert again["status"] == "DELIVERED"
+    assert len(again["shipments"]) == 1  # one shipment however often it is told
+    assert await hub.stock(MUG) == (on_hand - 2, reserved, on_hand - 2 - reserved)
+
+
+async def test_an_order_first_seen_shipped_by_mercadolibre_is_reserved_and_shipped(
+    hub: Hub,
+) -> None:
+    """Its pointers lost, the order is pulled only once MercadoLibre has shipped it: the hub
+    reserves it and records the shipment in the same pull (no allocation left waiting)."""
+    sandbox = sandbox_of(hub)
+    me2_sale(sandbox)
+    on_hand, reserved, _ = await hub.stock(MUG)
+    placed = await hub.channel.sell([(MUG, 1)], Delivery.LOST)
+    sandbox.orders.advance(sandbox.orders.get(placed).shipping_id)
+
+    assert await hub.pull() == 1
+    await hub.settle()
+    [order] = await hub.orders()
+    assert order["status"] == "SHIPPED"
+    assert [ln["shippedQuantity"] for ln in order["lines"]] == [1]
+    assert await hub.stock(MUG) == (on_hand - 1, reserved, on_hand - 1 - reserved)
+
+
+async def test_a_lost_pointer_is_read_from_the_missed_feeds_and_brings_its_order(
+    hub: Hub,
+) -> None:
+    """The pointer never reached the hub: the feed read (every few seconds) stores it as the
+    pointer would have been, and its order comes in, reserved — no periodic pull run."""
+    sandbox = sandbox_of(hub)
+    placed = await hub.channel.sell([(MUG, 1)], Delivery.LOST)
+    missed = sandbox.notifier.missed_feeds(None, 0, 50)["messages"]
+    assert [m["resource"] for m in missed] == [f"/orders/{placed}"]
+    stranger = {**missed[0], "_id": "someone-else", "user_id": 999}  # another seller's
+    sandbox.notifier.missed["someone-else"] = (stranger, hub.clock())
+
+    assert await hub.run(READ_QUEUES_JOB) == 1  # this seller's pointer, stored once
+    await hub.settle()
+    [order] = await hub.orders()
+    assert (order["externalId"], order["status"]) == (placed, "ALLOCATED")
+
+    assert await hub.run(READ_QUEUES_JOB) == 0  # listed again (two days): the same event
+    events = (await hub.call(INBOX, c=hub.channel_id, s=None, first=100))["inboxEvents"]
+    assert [e["node"]["eventId"] for e in events["edges"]] == [missed[0]["_id"]]
+
+
 async def test_a_pointer_for_another_seller_or_application_stores_nothing(hub: Hub) -> None:
     url = f"/webhooks/{hub.channel_id}"
     pointer = {"_id": "n-1", "resource": "/orders/1", "topic": "orders_v2", "attempts": 1,
@@ -424,7 +522,7 @@ async def test_orders_either_side_of_an_hour_boundary_are_each_pulled_once(hub: 
 async def test_a_title_over_the_categorys_own_limit_is_cut_at_a_word(hub: Hub) -> None:
     sandbox = sandbox_of(hub)
     sandbox.store.categories["MLA109282"]["max_title_length"] = 20  # this category's setting
-    forget_title_limits()  # read again (the adapter keeps a category's limit for an hour)
+    categories.forget()  # read again (the adapter keeps a category's limit for an hour)
     lamp = one_variant("desk-lamp", "Desk Lamp Deluxe", "LAMP", "30.00", "ARS", 901)
 
     assert (await hub.create_product(lamp))["userErrors"] == []
@@ -433,6 +531,54 @@ async def test_a_title_over_the_categorys_own_limit_is_cut_at_a_word(hub: Hub) -
     [(item, _)] = sandbox.store.listed("LAMP")
     assert len(str(item["title"])) <= 20
     assert str(item["title"]) == "Nexo Outdoors Desk"  # at a word, never inside one
+
+
+LANTERN = "Trail Lantern with a Rechargeable Battery and Three Modes"  # 58, with brand: 72
+
+
+async def long_titles(hub: Hub, category_allows: int) -> dict[str, object]:
+    """The category allows `category_allows` characters; the listing rule titles up to 100
+    (the merchant's, over MercadoLibre's common 60); a lantern of a 72-character title is
+    created and sent. Its product's payload."""
+    sandbox_of(hub).store.categories[CATEGORY]["max_title_length"] = category_allows
+    categories.forget()
+    ruled = await set_listing_rule(
+        hub.http, hub.key, hub.channel_id, selector={"kind": "ALL"}, titleLimit=100,
+        settings=[{"name": k, "value": v} for k, v in hub.channel.settings.items()],
+        categoryMap=[{"categoryId": hub.category, "channelCategoryId": CATEGORY}],
+    )  # fmt: skip
+    assert ruled["userErrors"] == [], ruled
+    created = await hub.create_product(
+        one_variant("lantern", LANTERN, "LANTERN", "30.00", "ARS", 903)
+    )
+    assert created["userErrors"] == []
+    await hub.settle()
+    return created
+
+
+async def test_a_category_allowing_more_than_60_takes_the_whole_title(hub: Hub) -> None:
+    created = await long_titles(hub, 120)
+
+    [(item, _)] = sandbox_of(hub).store.listed("LANTERN")
+    assert str(item["title"]) == f"Nexo Outdoors {LANTERN}"  # 72: whole
+    preview = await hub.call(PREVIEW, p=created["product"]["id"], c=hub.channel_id)
+    assert preview["listingPreview"]["problems"] == []  # checked by the category's 120
+    [lantern] = [n for n in await hub.listings() if n["items"][0]["sku"] == "LANTERN"]
+    assert (lantern["status"], lantern["problems"]) == ("ACTIVE", [])
+
+
+async def test_a_category_allowing_less_is_its_own_limit_in_the_listing_problems(
+    hub: Hub,
+) -> None:
+    created = await long_titles(hub, 40)  # read when sent: the title went cut to fit
+
+    [(item, _)] = sandbox_of(hub).store.listed("LANTERN")
+    assert str(item["title"]) == "Nexo Outdoors Trail Lantern with a"
+    preview = await hub.call(PREVIEW, p=created["product"]["id"], c=hub.channel_id)
+    assert preview["listingPreview"]["problems"] == [
+        {"field": "title", "code": "TITLE_TOO_LONG",
+         "message": f"MercadoLibre titles have at most 40 characters in category {CATEGORY}"}
+    ]  # fmt: skip
 
 
 class SaleBetween(httpx.AsyncBaseTransport):

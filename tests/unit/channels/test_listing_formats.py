@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
+from adapters.channels.mercadolibre import categories
+from adapters.channels.mercadolibre.categories import CategoryLimits
 from adapters.channels.shopify.mapping import PRODUCT_SET
 from adapters.container import CHANNELS
 from domain.catalog.model import ProductOption
@@ -399,15 +402,49 @@ def test_mercadolibre_listing_type_defaults_to_gold_special() -> None:
     assert request.body["listing_type_id"] == "gold_special"
 
 
-def test_mercadolibre_takes_at_most_100_variations() -> None:
-    assert codes_at(with_variants(trail_shirt_draft("mercadolibre"), 101)) == {
-        ("variants", "TOO_MANY_VARIANTS")
+@pytest.fixture
+def meli_categories() -> Iterator[None]:
+    """Categories' limits are kept per process: none leaks between tests."""
+    categories.forget()
+    yield
+    categories.forget()
+
+
+def test_mercadolibre_category_not_read_yet_is_held_to_the_widest_limits(
+    meli_categories: None,
+) -> None:
+    """Until the category's settings are read (sending reads them), a title is not refused
+    for its length (the rule's limit made it) and an item takes up to 250 variations."""
+    draft = trail_shirt_draft("mercadolibre")
+    assert codes_at(replace(with_variants(draft, 250), title="T" * 61)) == set()
+    assert codes_at(with_variants(draft, 251)) == {("variants", "TOO_MANY_VARIANTS")}
+
+
+def test_mercadolibre_checks_a_category_that_allows_more_by_its_own_limits(
+    meli_categories: None,
+) -> None:
+    draft = trail_shirt_draft("mercadolibre")
+    categories.remember(str(draft.channel_category_id), CategoryLimits(120, 250))
+    assert codes_at(replace(with_variants(draft, 250), title="T" * 120)) == set()
+    too_much = replace(with_variants(draft, 251), title="T" * 121)
+    problems = {p.code: p.message for p in problems_of(too_much)}
+    assert problems == {
+        "TITLE_TOO_LONG": "MercadoLibre titles have at most 120 characters in category MLA109282",
+        "TOO_MANY_VARIANTS": "a MercadoLibre item has at most 250 variations in category MLA109282",
     }
+    other = replace(with_variants(draft, 101), channel_category_id="MLA1055", title="T" * 121)
+    assert codes_at(other) == set()  # another category, not read: the send decides
 
 
-def test_mercadolibre_title_over_60_is_refused() -> None:
-    draft = replace(trail_shirt_draft("mercadolibre"), title="T" * 61)
-    assert codes_at(draft) == {("title", "TITLE_TOO_LONG")}
+def test_mercadolibre_checks_a_category_that_allows_less_by_its_own_limits(
+    meli_categories: None,
+) -> None:
+    draft = trail_shirt_draft("mercadolibre")
+    categories.remember(str(draft.channel_category_id), CategoryLimits(40, 5))
+    assert codes_at(replace(draft, title="T" * 40)) == {("variants", "TOO_MANY_VARIANTS")}
+    assert codes_at(replace(with_variants(draft, 5), title="T" * 41)) == {
+        ("title", "TITLE_TOO_LONG")
+    }
 
 
 def test_mercadolibre_needs_a_category() -> None:
