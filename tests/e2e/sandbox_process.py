@@ -21,6 +21,9 @@ import httpx
 import pytest
 
 from tests.e2e.servers import NEXO, SANDBOX, START_TIMEOUT, STOP_TIMEOUT, free_port
+from workers.settings import JOB_COMPLETION_WAIT_SECONDS
+
+WORKER_STOP_TIMEOUT = JOB_COMPLETION_WAIT_SECONDS + STOP_TIMEOUT
 
 SHOP_DOMAIN = "nexo-demo.myshopify.com"
 SHOP_LOCATION = "gid://shopify/Location/1"
@@ -87,18 +90,20 @@ def _wait_until_answering(sandbox: Sandbox) -> None:
     pytest.fail(f"the sandbox did not answer within {START_TIMEOUT}s:\n{sandbox.log.read_text()}")
 
 
-def _stop(process: subprocess.Popen[bytes], name: str, log: Path) -> str | None:
-    """SIGTERM, then SIGKILL; returns a complaint when SIGTERM was ignored."""
+def _stop(
+    process: subprocess.Popen[bytes], name: str, log: Path, within: float = STOP_TIMEOUT
+) -> str | None:
+    """SIGTERM, then SIGKILL; returns a complaint when SIGTERM was ignored for `within`."""
     if process.poll() is not None:
         return None
     process.terminate()
     process.send_signal(signal.SIGCONT)  # a frozen process acts on SIGTERM once resumed
     try:
-        process.wait(timeout=STOP_TIMEOUT)
+        process.wait(timeout=within)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=STOP_TIMEOUT)
-        return f"{name} ignored SIGTERM for {STOP_TIMEOUT}s:\n{log.read_text()}"
+        return f"{name} ignored SIGTERM for {within}s:\n{log.read_text()}"
     return None
 
 
@@ -182,5 +187,8 @@ class Workers:
 
     def stop_all(self) -> list[str]:
         """Stop every worker still running; returns complaints (SIGTERM ignored)."""
-        complaints = [_stop(w.process, f"worker {w.pid}", w.log) for w in self.started]
+        # A worker stopping lets its running jobs finish for up to JOB_COMPLETION_WAIT_SECONDS.
+        complaints = [
+            _stop(w.process, f"worker {w.pid}", w.log, WORKER_STOP_TIMEOUT) for w in self.started
+        ]
         return [c for c in complaints if c]
