@@ -13,7 +13,8 @@ MULTIGET"): a list, one entry per item —
 hub asks enough of them to reach the day it reads and keeps that day's result. The same
 pages give `GET /visits/items?ids=&date_from=&date_to=` for totals over a range
 (`{"MLA1": 34}`), which a per-day figure does not need. Their figures settle within 48
-hours (the job reads yesterday and today again each hour, so they catch up).
+hours; the job reads yesterday and today each hour, so a visit counted later than that is
+not seen (the job's days are every channel's: left as they are).
 
 Views are per item. A classic item sells a product's variants as its variations: each of its
 SKUs gets the item's figure — as Shopify gives each variant its product page's sessions and
