@@ -534,7 +534,8 @@ stockout_spells = Table(
 )
 
 # How many times each channel's buyers viewed the listing showing a SKU, per UTC day, as the
-# channel reports it (eBay's traffic report: LISTING_VIEWS_TOTAL). Re-reading a day replaces it.
+# channel reports it (eBay's traffic report: LISTING_VIEWS_TOTAL; Shopify's product page sessions;
+# MercadoLibre's item visits). Re-reading a day replaces it.
 channel_views = Table(
     "channel_views",
     metadata,

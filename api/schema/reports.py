@@ -327,7 +327,8 @@ class StockReportsQuery:
 
     @strawberry.field(
         description="Per channel and SKU (and day, with byDay) over the UTC days [from, to) "
-        "touches: the views the channel reported (eBay's traffic report, read hourly), the "
+        "touches: the views the channel reported (eBay's traffic report, Shopify's product "
+        "page sessions, MercadoLibre's item visits; read hourly), the "
         "orders and units placed, and conversion. At most 366 days."
     )
     async def conversion_report(

@@ -1,8 +1,9 @@
 """Reading the views channels report: per channel, SKU and day, as the channel counts them.
 
 A channel whose port reports views (`ListingViews`: eBay's traffic report, Shopify's
-ShopifyQL products.view_sessions) is asked for each day, for every SKU it lists; the figures
-replace what was stored for that day (a day re-read while it is still going on grows).
+ShopifyQL products.view_sessions, MercadoLibre's item visits) is asked for each day, for every
+SKU it lists; the figures replace what was stored for that day (a day re-read while it is
+still going on grows).
 Channels that report no views are left alone.
 """
 

@@ -200,7 +200,8 @@ class ManagedStock(Protocol):
 class ListingViews(Protocol):
     """A port whose channel reports how often buyers viewed its listings per day (eBay's
     Analytics traffic report: LISTING_VIEWS_TOTAL; Shopify's ShopifyQL: products.view_sessions,
-    sessions that viewed the product page)."""
+    sessions that viewed the product page; MercadoLibre's Visits resource: an item's visits,
+    unique per day)."""
 
     async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
         """Views on `day` of the listing showing each SKU (by the SKU's channel ids). The

@@ -12,8 +12,9 @@ Control routes, for processes and benchmarks: `POST /_sandbox/orders {"lines": [
 "receiverAddress"?, "shippingMode"?}` (a buyer checks out; its notifications go out before
 the answer), `POST /_sandbox/subscribe {"endpoint"}`, `POST /_sandbox/faults` (as Shopify's), `POST
 /_sandbox/deliver`, `POST /_sandbox/shipments/{id}/advance` (ME2 moves on), `POST
-/_sandbox/seed` (items made at once, for benchmarks), `POST /_sandbox/expire_tokens` and `GET
-/_sandbox/state`.
+/_sandbox/seed` (items made at once, for benchmarks), `POST /_sandbox/visits {"sku", "visits",
+"day"?: "2026-12-01"}` (buyers open the item selling the SKU: see `visits`), `POST
+/_sandbox/expire_tokens` and `GET /_sandbox/state`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import parse_qs
 
@@ -40,6 +41,7 @@ from sandbox.mercadolibre.items import Store
 from sandbox.mercadolibre.notifications import Notifier
 from sandbox.mercadolibre.orders import Order, OrderBook
 from sandbox.mercadolibre.validation import seller_sku
+from sandbox.mercadolibre.visits import Visits
 from sandbox.shopify.faults import Faults
 
 TOKEN_SECONDS: Final = 21_600
@@ -78,6 +80,7 @@ class MercadoLibreSandbox:
         self.faults = Faults(seed)
         self.store = Store(wall_clock, seller_id, user_products=user_products)
         self.orders = OrderBook(self.store, wall_clock)
+        self.visits = Visits(self.store, wall_clock)
         self.notifier = Notifier(
             application_id=int(client_id) if client_id.isdigit() else 0,
             user_id=seller_id,
@@ -108,6 +111,7 @@ class MercadoLibreSandbox:
                 Route("/_sandbox/seed", self._seed, methods=["POST"]),
                 Route("/_sandbox/shipments/{id}/advance", self._advance, methods=["POST"]),
                 Route("/_sandbox/state", self._state, methods=["GET"]),
+                Route("/_sandbox/visits", self._visit, methods=["POST"]),
                 Route("/_sandbox/expire_tokens", self._expire, methods=["POST"]),
                 Route("/{path:path}", self._api, methods=["GET", "POST", "PUT", "DELETE"]),
             ],
@@ -364,6 +368,16 @@ class MercadoLibreSandbox:
                 ]
             }
         )
+
+    async def _visit(self, request: Request) -> Response:
+        """POST {"sku", "visits", "day"?}: visits recorded on the item selling the SKU."""
+        given = json.loads(await request.body() or b"{}")
+        try:
+            day = date.fromisoformat(given["day"]) if given.get("day") else None
+            item_id = self.visits.record(str(given["sku"]), int(given["visits"]), day)
+        except (KeyError, TypeError, ValueError) as problem:
+            return JSONResponse({"error": str(problem)}, 409)
+        return JSONResponse({"itemId": item_id})
 
     async def _expire(self, _request: Request) -> Response:
         """Every access token stops working (as when MercadoLibre revokes them)."""

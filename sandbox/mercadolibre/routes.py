@@ -29,6 +29,8 @@ class Routes:
             ("GET", rf"/categories/{ID}", self.category),
             ("POST", r"/items", self.create_item),
             ("GET", r"/items", self.multiget),
+            ("GET", r"/items/visits/time_window", self.visits_by_day),
+            ("GET", r"/visits/items", self.visits_total),
             ("GET", rf"/items/{ID}", self.item),
             ("PUT", rf"/items/{ID}", self.update_item),
             ("POST", rf"/items/{ID}/relist", self.relist),
@@ -116,6 +118,14 @@ class Routes:
             raise bad_request("plain_text is required")
         self.s.store.descriptions[item_id] = body["plain_text"]
         return 200, {"plain_text": body["plain_text"]}, {}
+
+    # Visits
+
+    async def visits_by_day(self, _r: Request, _b: Any, q: dict[str, str]) -> Answer:
+        return 200, self.s.visits.time_window(q), {}
+
+    async def visits_total(self, _r: Request, _b: Any, q: dict[str, str]) -> Answer:
+        return 200, self.s.visits.totals(q), {}
 
     # User products' stock
 

@@ -15,7 +15,9 @@ log = get_logger(__name__)
 
 # A channel's views are read again once those stored are this old (eBay's Analytics API
 # allows few calls a day; its figures are updated about daily). Shopify's ShopifyQL costs one
-# call a day read, for every product at once.
+# call a day read, for every product at once; MercadoLibre's visits one call a day read per
+# 50 items (its figures settle within 48 hours; the days read stay yesterday and today, so
+# a visit MercadoLibre counts later than that is not seen).
 READ_EVERY = timedelta(hours=1)
 
 

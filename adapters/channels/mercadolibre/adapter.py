@@ -16,19 +16,21 @@ Contract (channel-contracts §4):
   the comment), while an ME2 shipment is MercadoLibre's own and only read; a line the hub
   cannot fill is the MercadoLibre order it is (one item each), cancelled by the seller's
   feedback `fulfilled: false` (~ reason SELLER_OUT_OF_STOCK);
-- notifications: unsigned pointers, see `notifications`.
+- notifications: unsigned pointers, see `notifications`;
+- views: each item's visits per day (`ListingViews`), see `visits`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date
 from functools import partial
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 from adapters.channel_kit.calls import chunks
-from adapters.channels.mercadolibre import notifications, pull
+from adapters.channels.mercadolibre import notifications, pull, visits
 from adapters.channels.mercadolibre.client import MeliClient
 from adapters.channels.mercadolibre.items import ItemReader
 from adapters.channels.mercadolibre.listings import Listings
@@ -231,6 +233,11 @@ class MeliChannel:
             results += [KeyResult(u.sku, Outcome.CONFIRMED, confirmed_price=u.price)
                         for u in wanted]  # fmt: skip
         return results
+
+    # Views (the Visits resource: see `visits`)
+
+    async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
+        return await visits.read_views(self._client, refs, day, self._clock().date())
 
     # Reconciliation
 
