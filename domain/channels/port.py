@@ -200,11 +200,13 @@ class ManagedStock(Protocol):
 class ListingViews(Protocol):
     """A port whose channel reports how often buyers viewed its listings per day (eBay's
     Analytics traffic report: LISTING_VIEWS_TOTAL; Shopify's ShopifyQL: products.view_sessions,
-    sessions that viewed the product page)."""
+    sessions that viewed the product page; Amazon's GET_SALES_AND_TRAFFIC_REPORT: pageViews of
+    each SKU's own detail page)."""
 
     async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
-        """Views on `day` of the listing showing each SKU (by the SKU's channel ids). The
-        channel counts per listing: a listing of several SKUs gives each the same figure."""
+        """Views on `day` of the listing showing each SKU (by the SKU's channel ids). eBay and
+        Shopify count per listing: a listing of several SKUs gives each the same figure;
+        Amazon gives each SKU (child ASIN) its own page's."""
         ...
 
 
