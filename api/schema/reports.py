@@ -328,7 +328,8 @@ class StockReportsQuery:
     @strawberry.field(
         description="Per channel and SKU (and day, with byDay) over the UTC days [from, to) "
         "touches: the views the channel reported (eBay's traffic report, Shopify's product "
-        "page sessions, MercadoLibre's item visits; read hourly), the "
+        "page sessions, MercadoLibre's item visits, Amazon's page views from the sales and "
+        "traffic report; read hourly), the "
         "orders and units placed, and conversion. At most 366 days."
     )
     async def conversion_report(

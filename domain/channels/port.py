@@ -201,11 +201,13 @@ class ListingViews(Protocol):
     """A port whose channel reports how often buyers viewed its listings per day (eBay's
     Analytics traffic report: LISTING_VIEWS_TOTAL; Shopify's ShopifyQL: products.view_sessions,
     sessions that viewed the product page; MercadoLibre's Visits resource: an item's visits,
-    unique per day)."""
+    unique per day; Amazon's GET_SALES_AND_TRAFFIC_REPORT: pageViews of each SKU's own detail
+    page)."""
 
     async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
-        """Views on `day` of the listing showing each SKU (by the SKU's channel ids). The
-        channel counts per listing: a listing of several SKUs gives each the same figure."""
+        """Views on `day` of the listing showing each SKU (by the SKU's channel ids). eBay,
+        Shopify and MercadoLibre (classic items) count per listing: a listing of several SKUs
+        gives each the same figure; Amazon gives each SKU (child ASIN) its own page's."""
         ...
 
 

@@ -2,7 +2,8 @@
 
 - `POST /auth/o2/token`: Login with Amazon's refresh-token grant (1 h access tokens);
 - Listings Items 2021-08-01 (PUT, PATCH, GET, DELETE, search by SKU), Feeds 2021-06-30,
-  Orders 2026-01-01 (search, get) and v0 (shipmentConfirmation), each answering 403 without a
+  Reports 2021-06-30 (GET_SALES_AND_TRAFFIC_REPORT, see `reports`), Orders 2026-01-01
+  (search, get) and v0 (shipmentConfirmation), each answering 403 without a
   valid `x-amz-access-token`, 429 `QuotaExceeded` past its documented token bucket (rate and
   burst read from the official model), with `x-amzn-RateLimit-Limit` and `x-amzn-RequestId`;
 - `POST /sqs` (SQS JSON protocol): the seller's notification queue (see `queue`);
@@ -23,6 +24,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -88,6 +90,7 @@ class AmazonSandbox:
             Route("/auth/o2/token", self._token, methods=["POST"]),
             Route("/sqs", self._sqs, methods=["POST"]),
             Route("/feed-documents/{document_id}", self._document, methods=["PUT", "GET"]),
+            Route("/report-documents/{document_id}", self._report_document, methods=["GET"]),
             Route("/{path:path}", self._api, methods=["GET", "PUT", "PATCH", "POST", "DELETE"]),
         ]
         from sandbox.amazon.control import control_routes
@@ -123,6 +126,13 @@ class AmazonSandbox:
             document.content = await request.body()
             return Response(status_code=200)
         return Response(document.content or b"", 200, media_type=document.content_type)
+
+    async def _report_document(self, request: Request) -> Response:
+        """The pre-signed URL of a report document: its GZIP bytes."""
+        content = self.seller.reports.documents.get(request.path_params["document_id"])
+        if content is None:
+            return Response(b"<Error><Code>NoSuchKey</Code></Error>", 404)
+        return Response(content, 200, media_type="application/json")
 
     async def _api(self, request: Request) -> Response:
         await request.body()
@@ -201,6 +211,14 @@ class AmazonSandbox:
         ship_to: dict[str, str] | None = None,
     ) -> str:
         return self.seller.place_order(lines, fulfilled_by=fulfilled_by, ship_to=ship_to)
+
+    def view(
+        self, sku: str, page_views: int, day: date | None = None, sessions: int | None = None
+    ) -> None:
+        """Buyers open `sku`'s detail page on `day` (today by default), as the sales and
+        traffic report counts page views and sessions."""
+        today = datetime.fromtimestamp(self.seller.clock(), UTC).date()
+        self.seller.reports.view(sku, page_views, day or today, sessions)
 
     def cancel_order(self, order_id: str) -> None:
         self.seller.cancel_order(order_id)

@@ -24,6 +24,7 @@ MODELS: Final = {
     "orders": "orders_2026-01-01.json",
     "ordersV0": "ordersV0.json",
     "feeds": "feeds_2021-06-30.json",
+    "reports": "reports_2021-06-30.json",
     "fbaInventory": "",  # written out in `fba_model` (the official file is not in the specs)
 }
 _RATE = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
@@ -156,3 +157,4 @@ def _raise_first(schema: Schema, document: Any, where: str, prefix: str) -> None
 REPORT_SCHEMA: Final = "listings-feed-processing-report-schema-v2.json"
 ORDER_CHANGE_SCHEMA: Final = "OrderChangeNotification.json"
 QUANTITY_CHANGE_SCHEMA: Final = "ListingsItemMfnQuantityChange.json"
+SALES_AND_TRAFFIC_SCHEMA: Final = "sellerSalesAndTrafficReport.json"

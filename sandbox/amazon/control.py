@@ -6,12 +6,15 @@
 - `POST /_sandbox/orders/{id}/cancel`, `GET /_sandbox/orders/{id}`
 - `GET /_sandbox/listings/{sku}`, `POST /_sandbox/listings/{sku}` `{quantity?, price?}`
 - `GET /_sandbox/listings` → `{sku: quantity}` for every item
+- `POST /_sandbox/views/{sku}` `{pageViews, sessions?, day?}`: buyers view the SKU's page on
+  `day` (ISO date, today by default), for GET_SALES_AND_TRAFFIC_REPORT
 - `POST /_sandbox/faults` (see sandbox.shopify.faults; drop/duplicate apply to notifications)
 - `GET /_sandbox/stats` → token grants, queue figures, contract violations
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +115,20 @@ def _account_routes(sandbox: AmazonSandbox) -> list[BaseRoute]:
             return JSONResponse({"error": "no such SKU"}, 404)
         return JSONResponse({"sku": sku, "fulfillable": held.fulfillable, "pending": held.pending})
 
+    async def views(request: Request) -> Response:
+        """Buyers view a SKU's page: {"pageViews", "sessions"?, "day"?} (today by default)."""
+        body = await request.json()
+        day = date.fromisoformat(body["day"]) if body.get("day") else None
+        sessions = body.get("sessions")
+        try:
+            sandbox.view(
+                request.path_params["sku"], int(body["pageViews"]), day,
+                None if sessions is None else int(sessions),
+            )  # fmt: skip
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, 400)
+        return JSONResponse({"sku": request.path_params["sku"]})
+
     async def faults(request: Request) -> Response:
         try:
             sandbox.faults.configure(await request.json())
@@ -136,6 +153,7 @@ def _account_routes(sandbox: AmazonSandbox) -> list[BaseRoute]:
         Route("/_sandbox/listings", listings, methods=["GET"]),
         Route("/_sandbox/listings/{sku:path}", listing, methods=["GET", "POST"]),
         Route("/_sandbox/fba/{sku:path}", fba, methods=["GET", "POST"]),
+        Route("/_sandbox/views/{sku:path}", views, methods=["POST"]),
         Route("/_sandbox/faults", faults, methods=["POST"]),
         Route("/_sandbox/stats", stats, methods=["GET"]),
     ]

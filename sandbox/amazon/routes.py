@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from sandbox.amazon.app import Answer, page_size
 from sandbox.amazon.orders_v0 import order_items_v0, order_v0
+from sandbox.amazon.reports import MAX_DAYS, REPORT_TYPE
 from sandbox.amazon.store import _errors
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 Handler = Callable[["AmazonSandbox", Request, Any], tuple[int, Any]]
 LISTINGS = ("listings", "2021-08-01", "items")
 FEEDS = ("feeds", "2021-06-30")
+REPORTS = ("reports", "2021-06-30")
 ORDERS = ("orders", "2026-01-01", "orders")
 ORDERS_V0 = ("orders", "v0", "orders")
 INCLUDED_DEFAULT = ["summaries"]
@@ -53,12 +55,24 @@ def route(request: Request) -> tuple[str, Handler]:
             return "getFeed", _get_feed
         if len(parts) == 4 and parts[2] == "documents" and method == "GET":
             return "getFeedDocument", _get_document
-    orders = _orders_route(parts, method)
-    if orders is not None:
-        return orders
+    other = _reports_route(parts, method) or _orders_route(parts, method)
+    if other is not None:
+        return other
     if parts == ("fba", "inventory", "v1", "summaries") and method == "GET":
         return "getInventorySummaries", _inventory_summaries
     raise Answer(404, _errors("NotFound", f"no operation {method} {'/'.join(parts)}"))
+
+
+def _reports_route(parts: tuple[str, ...], method: str) -> tuple[str, Handler] | None:
+    if parts[:2] != REPORTS:
+        return None
+    if parts[2:] == ("reports",) and method == "POST":
+        return "createReport", _create_report
+    if len(parts) == 4 and parts[2] == "reports" and method == "GET":
+        return "getReport", _get_report
+    if len(parts) == 4 and parts[2] == "documents" and method == "GET":
+        return "getReportDocument", _get_report_document
+    return None
 
 
 def _orders_route(parts: tuple[str, ...], method: str) -> tuple[str, Handler] | None:
@@ -182,6 +196,48 @@ def _get_document(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple
     if document.compressed:
         found["compressionAlgorithm"] = "GZIP"
     return 200, found
+
+
+def _create_report(sandbox: AmazonSandbox, _request: Request, body: Any) -> tuple[int, Any]:
+    """GET_SALES_AND_TRAFFIC_REPORT by day and SKU, over whole days up to today."""
+    seller = sandbox.seller
+    options = dict(body.get("reportOptions") or {})
+    if body["reportType"] != REPORT_TYPE:
+        return 400, _errors(
+            "InvalidInput", f"reportType {body['reportType']} is not supported here"
+        )
+    if options.get("dateGranularity", "DAY") != "DAY" or options.get("asinGranularity") != "SKU":
+        return 400, _errors(
+            "InvalidInput", "the sandbox serves dateGranularity DAY with asinGranularity SKU"
+        )
+    if body["marketplaceIds"] != [seller.marketplace_id]:
+        return 400, _errors("InvalidInput", "marketplaceIds must be the seller's marketplace")
+    asked = (body.get("dataStartTime"), body.get("dataEndTime"))
+    if not all(isinstance(at, str) for at in asked):
+        return 400, _errors("InvalidInput", "dataStartTime and dataEndTime are required")
+    start, end = (datetime.fromisoformat(str(at).replace("Z", "+00:00")) for at in asked)
+    today = datetime.fromtimestamp(seller.clock(), UTC).date()
+    if start > end or end.date() > today or (today - start.date()).days > MAX_DAYS:
+        return 400, _errors("InvalidInput", "the dates must run forward, within two years to today")
+    report = seller.reports.create(
+        list(body["marketplaceIds"]), options, (str(asked[0]), str(asked[1]))
+    )
+    return 202, {"reportId": report.report_id}
+
+
+def _get_report(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    report = sandbox.seller.reports.reports.get(_segments(request)[3])
+    if report is None:
+        return 404, _errors("NotFound", "no such report")
+    return 200, report.view(sandbox.seller.clock())
+
+
+def _get_report_document(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
+    document_id = _segments(request)[3]
+    if document_id not in sandbox.seller.reports.documents:
+        return 404, _errors("NotFound", "no such report document")
+    url = str(request.base_url).rstrip("/") + f"/report-documents/{document_id}"
+    return 200, {"reportDocumentId": document_id, "url": url, "compressionAlgorithm": "GZIP"}
 
 
 def _search_orders(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import hashlib
 import json
 import random
 import secrets
@@ -28,6 +29,7 @@ from sandbox.amazon.listings import (
 )
 from sandbox.amazon.orders import Line, Order, Package, iso, quantity_change
 from sandbox.amazon.queue import NotificationQueue
+from sandbox.amazon.reports import Report, Reports
 from sandbox.shopify.faults import Faults
 
 TOKEN_SECONDS = 3600
@@ -81,6 +83,7 @@ class Seller:
         self.listings = Listings(self.clock, self.apply_delay, self._quantity_moved)
         self.fba = FbaInventory(self.clock)
         self.feeds = Feeds(self.clock, messages_per_second=self.feed_rate)
+        self.reports = Reports(self.clock)
 
     # Auth ------------------------------------------------------------------------------------
 
@@ -121,13 +124,15 @@ class Seller:
     # Time ------------------------------------------------------------------------------------
 
     def settle(self) -> None:
-        """Whatever is due by now happens: queued listing changes, finished feeds."""
+        """Whatever is due by now happens: queued listing changes, finished feeds and reports."""
         self.listings.settle()
         for feed in self.feeds.processing():
             if feed.feed_type == "JSON_LISTINGS_FEED":
                 self._advance(feed, feed.reached(self.clock(), len(self._run(feed).messages)))
         for feed in self.feeds.due():
             self._finish(feed)
+        for report in self.reports.due():
+            self._finish_report(report)
 
     # Notifications ---------------------------------------------------------------------------
 
@@ -341,6 +346,24 @@ class Seller:
         order.updated = self.clock()
         self._order_changed(order, "Shipment confirmed")
         return 204, None
+
+    # Reports ---------------------------------------------------------------------------------
+
+    def _finish_report(self, report: Report) -> None:
+        """The report's document, built as it ends and checked against the report's schema."""
+        document = self.reports.document(report, self.orders.values(), self._asin, self.currency)
+        if document is not None:
+            try:
+                contract.check_document(
+                    contract.SALES_AND_TRAFFIC_SCHEMA, document, "GET_SALES_AND_TRAFFIC_REPORT"
+                )
+            except contract.ContractViolation as violation:
+                self.violations.append(str(violation))
+        self.reports.finish(report, document)
+
+    def _asin(self, sku: str) -> str:
+        item = self.listings.items.get(sku)
+        return item.asin if item else "B0" + hashlib.sha1(sku.encode()).hexdigest()[:8].upper()
 
     # Feeds -----------------------------------------------------------------------------------
 

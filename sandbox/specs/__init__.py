@@ -12,7 +12,9 @@ the adapters' requests against the Amazon and eBay contracts. Sources and versio
   `listings-feed-schema-v2.json.gz`, `listings-feed-message-schema-v2.json.gz`,
   `listings-feed-processing-report-schema-v2.json.gz` (JSON_LISTINGS_FEED and its report),
   `OrderChangeNotification.json.gz`, `ListingsItemMfnQuantityChange.json.gz` (notification
-  payloads) (amzn/selling-partner-api-models, commit 34dc93f).
+  payloads), `reports_2021-06-30.json.gz` (Reports 2021-06-30) and
+  `sellerSalesAndTrafficReport.json.gz` (GET_SALES_AND_TRAFFIC_REPORT's document)
+  (amzn/selling-partner-api-models, commit 34dc93f).
 - `sell_inventory_v1_oas3.json.gz`: eBay Sell Inventory API, OpenAPI 3, as eBay publishes it
   (mirrored unmodified in YosefHayim/ebay-mcp, commit 993608c).
 

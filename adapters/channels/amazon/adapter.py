@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -31,6 +31,7 @@ from adapters.channels.amazon.fba import fba_stock
 from adapters.channels.amazon.feeds import FeedSender
 from adapters.channels.amazon.orders import channel_order
 from adapters.channels.amazon.stock import Stock, issues_text, price_of, quantity_of
+from adapters.channels.amazon.views import ReportReader
 from domain.channels.listing import ChannelRequest, ListingDraft
 from domain.channels.port import (
     Capability,
@@ -88,6 +89,7 @@ class AmazonChannel:
         self,
         client: AmazonClient,
         feeds: FeedSender,
+        reports: ReportReader,
         *,
         marketplace_id: str,
         product_type: str,
@@ -99,6 +101,7 @@ class AmazonChannel:
     ):
         self._client = client
         self._feeds = feeds
+        self._reports = reports
         self._marketplace = marketplace_id
         self._pause = pause
         self._feed_polls = feed_polls
@@ -163,6 +166,10 @@ class AmazonChannel:
     async def read_managed_stock(self) -> dict[str, int]:
         """What Amazon's fulfilment centres hold of each SKU (FBA Inventory summaries)."""
         return await fba_stock(self._client, self._marketplace)
+
+    async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
+        """Detail page views of each SKU on `day` (GET_SALES_AND_TRAFFIC_REPORT, one a day)."""
+        return await self._reports.read_views(refs, day)
 
     async def read_levels(self, refs: Mapping[str, Mapping[str, str]]) -> list[ChannelLevel]:
         shown = await self.stock.read(list(refs), "fulfillmentAvailability,offers")

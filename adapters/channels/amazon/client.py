@@ -57,6 +57,9 @@ PLANS: Final = {
     "getOrder": (0.5, 30),
     "confirmShipment": (2, 10),
     "getInventorySummaries": (2, 2),
+    "createReport": (0.0167, 15),
+    "getReport": (2, 15),
+    "getReportDocument": (0.0167, 15),
 }
 # The client's buckets keep one token of each burst back: a call reaches Amazon a little
 # after it leaves, later than the one before it at times, and Amazon counts arrivals.

@@ -22,6 +22,7 @@ from adapters.channels.amazon.adapter import FEED_POLLS, FEED_THRESHOLD, AmazonC
 from adapters.channels.amazon.client import API_URL, LWA_URL, AmazonClient, Credentials
 from adapters.channels.amazon.feeds import FeedSender
 from adapters.channels.amazon.notifications import SqsQueue
+from adapters.channels.amazon.views import ReportReader
 from domain.channels.config import ChannelConfig
 from domain.channels.model import Channel
 from domain.channels.port import ChannelMisconfigured, ChannelPort
@@ -66,8 +67,9 @@ def amazon_factory(
         )  # fmt: skip
         marketplace = settings.get("marketplaceId", "")
         feeds = FeedSender(client, http, marketplace, pause, FEED_POLLS)
+        reports = ReportReader(client, http, marketplace, pause)
         return AmazonChannel(
-            client, feeds, marketplace_id=marketplace,
+            client, feeds, reports, marketplace_id=marketplace,
             product_type=settings.get("productType", ""), pause=pause,
             feed_threshold=feed_threshold,
         )  # fmt: skip
