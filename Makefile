@@ -61,14 +61,15 @@ lint: $(STAMP_DEV)
 	$(BIN)/mypy
 
 # The suite in two parts: everything but the `solo` tests spread over the machine's cores (each
-# pytest-xdist worker has its own PostgreSQL database and Redis database; an end-to-end
-# module's tests stay on one worker, which starts its processes once), then the `solo` tests,
-# which assert latencies across real processes or inject faults, one at a time.
+# pytest-xdist worker has its own PostgreSQL database and Redis database; a file's tests stay
+# on one worker, so an end-to-end module starts its processes once — by file, because
+# pytest-xdist's `loadgroup` reads a node id pytest 9 no longer takes from it), then the
+# `solo` tests, which assert latencies across real processes or inject faults, one at a time.
 # Four workers on any machine: a test spends about half its time waiting (on PostgreSQL, on
 # processes it started, on deadlines), so two workers on two cores left half the CPU idle.
 TEST_WORKERS ?= 4
 test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup -m "not solo" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadfile -m "not solo" $(PYTEST_ARGS)
 	$(BIN)/pytest -m solo $(PYTEST_ARGS)
 
 bench: $(STAMP_DEV) wrk
