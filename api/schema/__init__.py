@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol, cast
 
 import strawberry
@@ -136,8 +137,10 @@ class SuggestionFreeExecution(StrawberryGraphQLCoreExecutionContext):
         return super().build(*args, **kwargs)
 
 
+@functools.cache  # immutable once built, and a build costs about 0.1 s: once per process
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    """The schema; without `introspection` (production) errors carry no suggestions either."""
+    """The schema; without `introspection` (production) errors carry no suggestions either.
+    Every app of a process shares it (each request still gets its own extensions)."""
     hide_suggestions = not introspection
     extensions: list[Any] = [
         TimeOperations,
