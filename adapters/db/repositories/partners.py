@@ -121,11 +121,13 @@ class SqlPartnerRepository:
             )
         )
 
-    async def cancellations(self, request_id: uuid.UUID) -> list[Cancellation]:
+    async def cancellations(self, request_ids: Sequence[uuid.UUID]) -> list[Cancellation]:
+        if not request_ids:
+            return []
         c = fulfilment_cancellations.c
         stmt = (
             select(fulfilment_cancellations)
-            .where(c.request_id == request_id)
+            .where(c.request_id.in_(request_ids))
             .order_by(c.created_at, c.id)
         )
         return [_cancellation(row) for row in await self._conn.execute(stmt)]

@@ -24,10 +24,8 @@ from tests.stockroom import T0
 
 async def _cancellations(partner: Partner, order_id: uuid.UUID) -> list[Cancellation]:
     async with partner.container.uow(readonly=True) as uow:
-        found: list[Cancellation] = []
-        for request in await uow.partners.for_order(order_id):
-            found += await uow.partners.cancellations(request.id)
-        return found
+        requests = await uow.partners.for_order(order_id)
+        return await uow.partners.cancellations([r.id for r in requests])
 
 
 async def _reserved_at(partner: Partner, location_id: uuid.UUID) -> int:
