@@ -12,6 +12,7 @@ import pytest
 from domain.channels.port import ChannelOrder, ChannelOrderLine
 from domain.errors import IllegalState
 from domain.inventory import stock
+from domain.inventory.alerts import AlertKind
 from domain.money import Money
 from domain.orders.cancelling import cancel_order
 from domain.orders.handoff import Cancellation, DeliveryStatus, RequestStatus
@@ -165,3 +166,31 @@ async def test_a_shipped_line_is_not_cancelled_and_sends_nothing(partner: Partne
 
     assert partner.receiver.events == [EVENT]
     assert await _cancellations(partner, order_id) == []
+
+
+async def test_a_cancellation_the_partner_refuses_is_retried_then_buried_with_an_alert(
+    partner: Partner,
+) -> None:
+    order_id = await partner.take("C-5")
+    await partner.deliver()  # the request: delivered
+    await cancel_order(
+        partner.container.uow, order_id=order_id, reason="", key="c5", actor="test",
+        clock=partner.clock,
+    )  # fmt: skip
+    partner.receiver.answers = [503, 500, 500, 200]
+
+    await partner.deliver()
+    (first,) = await _cancellations(partner, order_id)
+    assert (first.delivery, first.attempts) == (DeliveryStatus.RETRY, 1)
+    assert first.available_at == partner.clock() + timedelta(seconds=10)
+    for _ in range(3):
+        partner.clock.advance(seconds=60)
+        await partner.deliver()
+
+    (dead,) = await _cancellations(partner, order_id)
+    assert (dead.delivery, dead.attempts) == (DeliveryStatus.DEAD, 3)
+    assert partner.receiver.events == [EVENT] + [CANCELLED_EVENT] * 3
+    async with partner.container.uow(readonly=True) as uow:
+        alerts = await uow.alerts.list(acknowledged=None, sku=None, first=50, after=None)
+    (alert,) = [a for a in alerts if a.kind is AlertKind.HANDOFF_FAILED]
+    assert f"cancellation {dead.id}" in (alert.message or "")
