@@ -66,11 +66,16 @@ class Partner:
     warehouse: uuid.UUID
     shop: uuid.UUID
 
-    async def take(self, external_id: str, quantity: int = 1, placed: datetime = T0) -> uuid.UUID:
+    async def take(
+        self, external_id: str, quantity: int = 1, placed: datetime = T0, lines: int = 1
+    ) -> uuid.UUID:
         incoming = ChannelOrder(
             external_id=external_id, number=f"#{external_id}", updated_at=T0, placed_at=placed,
             status="paid",
-            lines=(ChannelOrderLine(f"{external_id}-0", SKU, quantity, Money(1000, "USD")),),
+            lines=tuple(
+                ChannelOrderLine(f"{external_id}-{n}", SKU, quantity, Money(1000, "USD"))
+                for n in range(lines)
+            ),
             customer={"name": "Ada", "email": "ada@example.com", "phone": None},
             raw={"shipping_address": {"line1": "1 Main St", "city": "Springfield"}},
         )  # fmt: skip

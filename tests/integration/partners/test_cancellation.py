@@ -89,6 +89,28 @@ async def test_a_channel_cancellation_reaches_the_partner_after_its_request(
     assert [line["quantity"] for line in body["lines"]] == [1]  # type: ignore[index]
 
 
+async def test_a_line_cancelled_alone_is_withdrawn_and_the_request_stays_open(
+    partner: Partner,
+) -> None:
+    order_id = await partner.take("C-6", quantity=2, lines=2)
+    await partner.deliver()
+    (request,) = await partner.requests(order_id)
+    first, _ = request.lines
+
+    await cancel_order(
+        partner.container.uow, order_id=order_id, reason="out of colour", key="c6",
+        actor="test", line_ids=[first.line_id], clock=partner.clock,
+    )  # fmt: skip
+    await partner.deliver()
+
+    assert partner.receiver.events == [EVENT, CANCELLED_EVENT]
+    _, body = partner.receiver.received[1]
+    assert body["lines"] == [{"lineId": str(first.line_id), "sku": SKU, "quantity": 2}]
+    (after,) = await partner.requests(order_id)
+    assert after.status is RequestStatus.REQUESTED  # its other line is still to ship
+    assert await _reserved_at(partner, partner.dropship) == 2
+
+
 async def test_a_line_losing_its_unit_to_an_earlier_order_is_withdrawn(partner: Partner) -> None:
     await stock.count(  # one unit left at the supplier
         partner.container.uow, sku=SKU, location_id=partner.dropship, on_hand=1,
