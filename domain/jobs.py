@@ -38,7 +38,8 @@ RETRY_INBOX_JOB = "retry_inbox"
 MATCH_CUSTOMERS_JOB = "match_customers"
 # Reads the queues channels put their notifications in (Amazon's SQS) into the inbox.
 READ_QUEUES_JOB = "read_notification_queues"
-# Reads the listing views channels report (yesterday's and today's) for the conversion report.
+# Reads the listing views channels report (today's and the days still settling) for the
+# conversion report.
 READ_VIEWS_JOB = "read_channel_views"
 # Folds the rows order changes appended to the sales rollup into one row per key.
 COMPACT_ROLLUP_JOB = "compact_sales_rollup"

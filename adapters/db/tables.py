@@ -933,7 +933,9 @@ fulfilment_requests = Table(
     Column("claimed_at", UtcDateTime, nullable=True),
     Column("delivered_at", UtcDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
-    CheckConstraint("status IN ('requested', 'acknowledged', 'shipped')", name="status_known"),
+    CheckConstraint(
+        "status IN ('requested', 'acknowledged', 'shipped', 'cancelled')", name="status_known"
+    ),
     CheckConstraint(
         "delivery IN ('pending', 'retry', 'processing', 'delivered', 'dead')",
         name="delivery_known",
@@ -943,6 +945,37 @@ fulfilment_requests = Table(
     # The delivery runs read only what is still to deliver (none at all, most of the time).
     Index(
         "ix_fulfilment_requests_undelivered",
+        "available_at",
+        postgresql_where=text("delivery IN ('pending', 'retry', 'processing')"),
+        sqlite_where=text("delivery IN ('pending', 'retry', 'processing')"),
+    ),
+)
+
+# Lines of a request withdrawn from its partner (domain/orders/handoff.py `withdraw`), with the
+# delivery of the webhook telling it, as a request's.
+fulfilment_cancellations = Table(
+    "fulfilment_cancellations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("request_id", Uuid, ForeignKey("fulfilment_requests.id"), nullable=False),
+    Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
+    Column("location_id", Uuid, ForeignKey("locations.id"), nullable=False),
+    Column("lines", JsonDocument, nullable=False),  # [[line id, sku, quantity], ...]
+    Column("reason", String(300), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivery", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    CheckConstraint(
+        "delivery IN ('pending', 'retry', 'processing', 'delivered', 'dead')",
+        name="delivery_known",
+    ),
+    Index("ix_fulfilment_cancellations_request_id", "request_id", "created_at"),
+    Index(
+        "ix_fulfilment_cancellations_undelivered",
         "available_at",
         postgresql_where=text("delivery IN ('pending', 'retry', 'processing')"),
         sqlite_where=text("delivery IN ('pending', 'retry', 'processing')"),

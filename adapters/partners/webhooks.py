@@ -1,4 +1,5 @@
-"""Posting fulfilment requests to partners: signed with each partner's (sealed) secret."""
+"""Posting fulfilment requests (and their cancellations) to partners: signed with each
+partner's (sealed) secret."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import httpx
 from adapters.logging import get_logger
 from adapters.partners.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature
 from domain.catalog.ports import SecretBox
-from domain.partners.delivery import EVENT
 from domain.partners.endpoints import PartnerEndpoint
 from domain.partners.ports import DeliveryFailed
 
@@ -29,7 +29,9 @@ class SignedWebhooks:
         self._box = box
         self._wall_clock = wall_clock
 
-    async def deliver(self, endpoint: PartnerEndpoint, delivery_id: str, body: bytes) -> None:
+    async def deliver(
+        self, endpoint: PartnerEndpoint, delivery_id: str, event: str, body: bytes
+    ) -> None:
         try:
             secret = self._box().open(endpoint.sealed_secret)
         except ValueError as error:
@@ -38,7 +40,7 @@ class SignedWebhooks:
             "Content-Type": "application/json",
             SIGNATURE_HEADER: signature(secret, int(self._wall_clock()), body),
             DELIVERY_HEADER: delivery_id,
-            EVENT_HEADER: EVENT,
+            EVENT_HEADER: event,
         }
         started = time.monotonic()
         try:

@@ -59,6 +59,35 @@ class PartnerShipment:
         return cls(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
 
 
+@strawberry.type(
+    description="Lines of a request withdrawn from its partner before they shipped (the "
+    "`fulfilment_request.cancelled` webhook); `quantity`: the units withdrawn."
+)
+class FulfilmentCancellation:
+    id: strawberry.ID
+    reason: str
+    created_at: datetime
+    lines: list[FulfilmentRequestLine]
+    delivery: DeliveryStatus
+
+    @classmethod
+    def from_domain(cls, cancellation: handoff.Cancellation) -> FulfilmentCancellation:
+        return cls(
+            id=strawberry.ID(str(cancellation.id)), reason=cancellation.reason,
+            created_at=cancellation.created_at, lines=_lines(cancellation.lines),
+            delivery=cancellation.delivery,
+        )  # fmt: skip
+
+
+def _lines(lines: tuple[handoff.RequestLine, ...]) -> list[FulfilmentRequestLine]:
+    return [
+        FulfilmentRequestLine(
+            line_id=strawberry.ID(str(ln.line_id)), sku=ln.sku, quantity=ln.quantity
+        )
+        for ln in lines
+    ]
+
+
 @strawberry.type(description="Lines a dropship or 3PL partner is asked to ship.")
 class FulfilmentRequest:
     id: strawberry.ID
@@ -75,21 +104,22 @@ class FulfilmentRequest:
     delivery: DeliveryStatus
     delivery_attempts: int
     last_delivery_error: str | None
+    cancellations: list[FulfilmentCancellation]
 
     @classmethod
-    def build(cls, request: handoff.FulfilmentRequest, order: Order | None) -> FulfilmentRequest:
+    def build(
+        cls,
+        request: handoff.FulfilmentRequest,
+        order: Order | None,
+        cancellations: list[handoff.Cancellation],
+    ) -> FulfilmentRequest:
         return cls(
             id=strawberry.ID(str(request.id)),
             location_id=strawberry.ID(str(request.location_id)),
             order_id=strawberry.ID(str(request.order_id)),
             order_number=order.number if order else None,
             status=request.status,
-            lines=[
-                FulfilmentRequestLine(
-                    line_id=strawberry.ID(str(ln.line_id)), sku=ln.sku, quantity=ln.quantity
-                )
-                for ln in request.lines
-            ],
+            lines=_lines(request.lines),
             ship_to=JSON(dict(order.shipping_address) if order else {}),
             customer_name=order.customer.name if order else None,
             created_at=request.created_at,
@@ -98,6 +128,7 @@ class FulfilmentRequest:
             delivery=request.delivery,
             delivery_attempts=request.attempts,
             last_delivery_error=request.last_error,
+            cancellations=[FulfilmentCancellation.from_domain(c) for c in cancellations],
         )
 
 
@@ -139,7 +170,14 @@ class LocationPartner:
 async def _shown(info: Info, requests: list[handoff.FulfilmentRequest]) -> list[FulfilmentRequest]:
     async with info.context.container.uow(readonly=True) as uow:
         orders = {o.id: o for o in await uow.orders.get_many([r.order_id for r in requests])}
-    return [FulfilmentRequest.build(r, orders.get(r.order_id)) for r in requests]
+        withdrawn = await uow.partners.cancellations([r.id for r in requests])
+    by_request: dict[uuid.UUID, list[handoff.Cancellation]] = {}
+    for cancellation in withdrawn:
+        by_request.setdefault(cancellation.request_id, []).append(cancellation)
+    return [
+        FulfilmentRequest.build(r, orders.get(r.order_id), by_request.get(r.id, []))
+        for r in requests
+    ]
 
 
 def _location(given: strawberry.ID | None) -> uuid.UUID | None:

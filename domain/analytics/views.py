@@ -1,17 +1,17 @@
 """Reading the views channels report: per channel, SKU and day, as the channel counts them.
 
 A channel whose port reports views (`ListingViews`: eBay's traffic report, Shopify's
-ShopifyQL products.view_sessions, MercadoLibre's item visits) is asked for each day, for every
-SKU it lists; the figures replace what was stored for that day (a day re-read while it is
-still going on grows).
-Channels that report no views are left alone.
+ShopifyQL products.view_sessions, MercadoLibre's item visits, Amazon's sales and traffic
+report) is asked for today and each of the days before it that the port says it may still
+change (`views_look_back_days`: a figure settled late is picked up by the next read), for
+every SKU it lists; the figures replace what was stored for that day (a day re-read while it
+is still going on grows). Channels that report no views are left alone.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from domain.channels.port import ChannelConnector, ListingViews
 from domain.ports import UnitOfWorkFactory
@@ -23,10 +23,11 @@ async def read_views(
     uows: UnitOfWorkFactory,
     connector: ChannelConnector,
     channel_id: uuid.UUID,
-    days: Sequence[date],
+    today: date,
     now: datetime,
 ) -> int:
-    """Read and store the channel's views of `days`; how many (SKU, day) figures were stored."""
+    """Read and store the channel's views of `today` and of the days before it its figures may
+    still change on; how many (SKU, day) figures were stored."""
     async with uows(readonly=True) as uow:
         channel = await uow.channels.get(channel_id)
         config = await uow.channel_configs.get(channel_id)
@@ -37,8 +38,9 @@ async def read_views(
     if not isinstance(port, ListingViews):
         return 0
     refs = await _listed_refs(uows, channel_id)
+    back = max(port.views_look_back_days, 0)
     stored = 0
-    for day in days:
+    for day in (today - timedelta(days=n) for n in range(back, -1, -1)):
         views = await port.read_views(refs, day) if refs else {}
         async with uows() as uow:
             await uow.sales.record_views(channel_id, day, views, now)

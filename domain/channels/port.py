@@ -196,13 +196,23 @@ class ManagedStock(Protocol):
         ...
 
 
+# Days before today a channel's views are read again, unless its port says otherwise.
+DEFAULT_VIEWS_LOOK_BACK_DAYS = 2
+
+
 @runtime_checkable
 class ListingViews(Protocol):
     """A port whose channel reports how often buyers viewed its listings per day (eBay's
     Analytics traffic report: LISTING_VIEWS_TOTAL; Shopify's ShopifyQL: products.view_sessions,
     sessions that viewed the product page; MercadoLibre's Visits resource: an item's visits,
     unique per day; Amazon's GET_SALES_AND_TRAFFIC_REPORT: pageViews of each SKU's own detail
-    page)."""
+    page).
+
+    `views_look_back_days`: how many days before today the channel may still change a day's
+    figure (it counts views late); the hub reads those days again each time it reads today.
+    """
+
+    views_look_back_days: int
 
     async def read_views(self, refs: Mapping[str, Mapping[str, str]], day: date) -> dict[str, int]:
         """Views on `day` of the listing showing each SKU (by the SKU's channel ids). eBay,

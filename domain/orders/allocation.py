@@ -37,7 +37,7 @@ from domain.inventory.model import Location, Reservation, ReservationStatus, Sku
 from domain.inventory.zones import destination
 from domain.orders import allocation_due, losing
 from domain.orders.events import order_event
-from domain.orders.handoff import hand_off
+from domain.orders.handoff import hand_off, withdraw
 from domain.orders.model import Conflict, LineStatus, Order, OrderLine, OrderStatus, Transition
 from domain.orders.precedence import Placement, placed_before, precedence, takeable
 from domain.orders.routing import Route, route, usable_locations
@@ -498,6 +498,7 @@ async def lose(
     status = order_status(lines, loser.status)
     updated = replace(loser, lines=lines, status=status, updated_at=now)
     await uow.orders.save(updated, [lost])
+    await withdraw(uow, loser, updated, resolution, now)
     if status is not loser.status:
         await uow.orders.add_transition(
             Transition(loser.id, loser.status, status, actor, resolution, now)

@@ -7,7 +7,8 @@ Whole, the order's unshipped rest is cancelled, so a partly shipped order keeps 
 lines; by line, a shipped line named is a typed error and nothing changes. All in one unit
 of work, as a cancellation taken from the channel is (`cancelled_on_channel`): the order is
 locked, then its reservations, then their levels, and the channel hears of it through the
-outbox (`LINE_CANCEL`, the path a line that lost a last unit takes), so no one sees the
+outbox (`LINE_CANCEL`, the path a line that lost a last unit takes) and a partner shipping
+its lines through a cancellation of its request (`handoff.withdraw`), so no one sees the
 order cancelled yet holding stock. Asked again, there is nothing left to cancel: the order
 is returned as it is, with one transition and one release in the ledger.
 """
@@ -21,7 +22,7 @@ from dataclasses import replace
 from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, InvalidInput, NotFound
 from domain.inventory.releasing import LetGo, release_locked
-from domain.orders import losing
+from domain.orders import handoff, losing
 from domain.orders.allocation import order_status, reference
 from domain.orders.cancelled_on_channel import GONE
 from domain.orders.events import order_event
@@ -74,6 +75,7 @@ async def cancel_order(
             Transition(order_id, current.status, status, actor, what, now)
         )
         await losing.tell_channel(uow, updated, changed, reason or "cancelled in Nexo", now)
+        await handoff.withdraw(uow, current, updated, reason or "cancelled in Nexo", now)
         if status is OrderStatus.CANCELLED:
             uow.emit(order_event(updated, "cancelled", reason))
         await uow.commit()

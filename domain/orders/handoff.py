@@ -5,6 +5,11 @@ The request is written in the transaction that reserved the line (the allocation
 reserved partner line never lacks its request; a line is requested once, however often its
 order is recorded again. Its delivery to the partner (a signed webhook, retried, dead-lettered)
 is tracked on the request itself and run after commit (see domain/partners/delivery.py).
+
+A requested line that stops holding units at the request's location without shipping
+(cancelled by the merchant or the channel, or losing its unit to another order) is withdrawn
+from the partner the same way: a `Cancellation` written in the transaction that let the
+units go (`withdraw`), delivered as its own signed webhook after its request's.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from enum import StrEnum
 from domain.api_keys import PARTNER_KINDS
 from domain.inventory.model import Location
 from domain.jobs import DELIVER_REQUESTS_JOB
-from domain.orders.model import LineStatus, Order
+from domain.orders.model import LineStatus, Order, OrderLine
 from domain.ports import UnitOfWork
 
 # Lines with units reserved that the partner is to ship.
@@ -29,6 +34,7 @@ class RequestStatus(StrEnum):
     REQUESTED = "requested"  # waiting for the partner to take it
     ACKNOWLEDGED = "acknowledged"  # the partner has it in hand
     SHIPPED = "shipped"  # the partner shipped every line of it
+    CANCELLED = "cancelled"  # every line of it was withdrawn before any of it shipped
 
 
 class DeliveryStatus(StrEnum):
@@ -64,6 +70,25 @@ class FulfilmentRequest:
     acknowledged_at: datetime | None = None
     shipped_at: datetime | None = None
     shipment_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    """Lines of a request the partner must no longer ship (quantity: the units withdrawn),
+    with the delivery of the webhook telling it."""
+
+    id: uuid.UUID
+    request_id: uuid.UUID
+    order_id: uuid.UUID
+    location_id: uuid.UUID
+    lines: tuple[RequestLine, ...]
+    reason: str
+    created_at: datetime
+    delivery: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    available_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
 
 
 async def hand_off(
@@ -113,3 +138,61 @@ async def hand_off(
             made = True
     if made:
         uow.enqueue_after_commit(DELIVER_REQUESTS_JOB)
+
+
+async def withdraw(
+    uow: UnitOfWork, before: Order, after: Order, reason: str, now: datetime
+) -> list[Cancellation]:
+    """Tell partners of the requested lines that held units at their request's location in
+    `before` and no longer do in `after` (the order as this transaction records it): one
+    cancellation per request, naming the units left to ship. A line withdrawn already held
+    nothing there in `before`, so a replayed cancellation withdraws nothing again."""
+    after_lines = {ln.id: ln for ln in after.lines}
+    lost = {
+        ln.id: ln
+        for ln in before.lines
+        if ln.status in HANDED_OFF
+        and ln.location_id is not None
+        and not _holds_at(after_lines.get(ln.id), ln.location_id)
+    }
+    if lost:
+        kinds = await uow.inventory.location_kinds(
+            sorted({ln.location_id for ln in lost.values() if ln.location_id}, key=str)
+        )
+        partners = {i for i, kind in kinds.items() if kind in PARTNER_KINDS}
+        lost = {i: ln for i, ln in lost.items() if ln.location_id in partners}
+    if not lost:
+        return []
+    made: list[Cancellation] = []
+    for request in await uow.partners.for_order(after.id):
+        lines = tuple(
+            RequestLine(rl.line_id, rl.sku, lost[rl.line_id].left_to_ship)
+            for rl in request.lines
+            if rl.line_id in lost and lost[rl.line_id].location_id == request.location_id
+        )
+        if not lines or request.status not in (RequestStatus.REQUESTED, RequestStatus.ACKNOWLEDGED):
+            continue
+        cancellation = Cancellation(
+            id=uuid.uuid4(), request_id=request.id, order_id=after.id,
+            location_id=request.location_id, lines=lines, reason=reason[:300], created_at=now,
+            available_at=now,
+        )  # fmt: skip
+        await uow.partners.add_cancellation(cancellation)
+        made.append(cancellation)
+        if not any(_holds_at(after_lines.get(rl.line_id), request.location_id)
+                   or _shipped(after_lines.get(rl.line_id)) for rl in request.lines):  # fmt: skip
+            await uow.partners.move(
+                request.id, from_statuses=[RequestStatus.REQUESTED, RequestStatus.ACKNOWLEDGED],
+                to=RequestStatus.CANCELLED, at=now,
+            )  # fmt: skip
+    if made:
+        uow.enqueue_after_commit(DELIVER_REQUESTS_JOB)
+    return made
+
+
+def _holds_at(line: OrderLine | None, location_id: uuid.UUID) -> bool:
+    return line is not None and line.status in HANDED_OFF and line.location_id == location_id
+
+
+def _shipped(line: OrderLine | None) -> bool:
+    return line is not None and line.shipped_quantity > 0

@@ -21,7 +21,7 @@ from datetime import datetime
 from domain.channels.port import ChannelFee, ChannelOrder, ChannelOrderLine
 from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, NotFound
-from domain.orders import allocation_due, cancelled_on_channel
+from domain.orders import allocation_due, cancelled_on_channel, handoff
 from domain.orders.events import order_event
 from domain.orders.model import (
     Customer,
@@ -299,6 +299,8 @@ async def _apply_update(
         updated_at=now,
     )  # fmt: skip
     await uow.orders.save(updated, changed)
+    if changed:
+        await handoff.withdraw(uow, order, updated, "cancelled on the channel", now)
     if not _same_fees(fees, order.fees):
         await uow.orders.set_fees(updated)
     if status is not order.status:

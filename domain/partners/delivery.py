@@ -4,7 +4,8 @@ As the relay does for channels: a run claims due requests (several workers never
 same one), calls no partner inside a transaction, records the answer; a failure is retried
 with exponential backoff and jitter (or the partner's Retry-After), and after the last
 attempt the request's delivery is dead-lettered and an alert raised. The request stays
-visible to the partner through the API whatever its webhook's fate.
+visible to the partner through the API whatever its webhook's fate. A cancellation (lines
+of a request withdrawn) travels the same way, as its own event.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from datetime import timedelta
 from domain.clock import Clock, utcnow
 from domain.inventory.alerts import Alert, AlertKind
 from domain.inventory.events import alert_raised
-from domain.orders.handoff import FulfilmentRequest
+from domain.orders.handoff import Cancellation, FulfilmentRequest
 from domain.orders.model import Order
 from domain.partners.endpoints import PartnerEndpoint
-from domain.partners.ports import DeliveryFailed, PartnerWebhooks
+from domain.partners.ports import DeliveryFailed, Notice, PartnerWebhooks
 from domain.ports import UnitOfWorkFactory
 from domain.retry import backoff_seconds
 
@@ -30,6 +31,7 @@ BATCH = 50
 # A claim this old belongs to a run that died mid-call: its request is due again.
 STUCK_AFTER = timedelta(minutes=2)
 EVENT = "fulfilment_request.created"
+CANCELLED_EVENT = "fulfilment_request.cancelled"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,31 @@ def request_body(request: FulfilmentRequest, order: Order | None) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
+def cancellation_body(cancellation: Cancellation, order: Order | None) -> bytes:
+    """What the partner receives when lines of its request are withdrawn: which, how many."""
+    document = {
+        "event": CANCELLED_EVENT,
+        "id": str(cancellation.id),
+        "requestId": str(cancellation.request_id),
+        "locationId": str(cancellation.location_id),
+        "orderId": str(cancellation.order_id),
+        "orderNumber": order.number if order else None,
+        "createdAt": cancellation.created_at.isoformat(),
+        "reason": cancellation.reason,
+        "lines": [
+            {"lineId": str(ln.line_id), "sku": ln.sku, "quantity": ln.quantity}
+            for ln in cancellation.lines
+        ],
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _describe(notice: Notice) -> str:
+    if isinstance(notice, Cancellation):
+        return f"cancellation {notice.id} of fulfilment request {notice.request_id}"
+    return f"fulfilment request {notice.id}"
+
+
 async def deliver_due(
     uows: UnitOfWorkFactory,
     webhooks: PartnerWebhooks,
@@ -73,17 +100,21 @@ async def deliver_due(
         claimed = await uow.partners.claim_due(now, now - STUCK_AFTER, limit)
         await uow.commit()
     run = DeliveryRun()
-    for request, endpoint in claimed:
+    for notice, endpoint in claimed:
         async with uows(readonly=True) as uow:
-            order = await uow.orders.get(request.order_id)
+            order = await uow.orders.get(notice.order_id)
+        if isinstance(notice, Cancellation):
+            event, body = CANCELLED_EVENT, cancellation_body(notice, order)
+        else:
+            event, body = EVENT, request_body(notice, order)
         try:
-            await webhooks.deliver(endpoint, str(request.id), request_body(request, order))
+            await webhooks.deliver(endpoint, str(notice.id), event, body)
         except DeliveryFailed as failure:
-            buried = await _failed(uows, request, endpoint, failure, clock, max_attempts, backoff)
+            buried = await _failed(uows, notice, endpoint, failure, clock, max_attempts, backoff)
             run = DeliveryRun(run.delivered, run.retried + (not buried), run.dead + buried)
             continue
         async with uows() as uow:
-            await uow.partners.delivered(request.id, clock())
+            await uow.partners.delivered(notice, clock())
             await uow.commit()
         run = DeliveryRun(run.delivered + 1, run.retried, run.dead)
     return run
@@ -91,7 +122,7 @@ async def deliver_due(
 
 async def _failed(
     uows: UnitOfWorkFactory,
-    request: FulfilmentRequest,
+    notice: Notice,
     endpoint: PartnerEndpoint,
     failure: DeliveryFailed,
     clock: Clock,
@@ -100,19 +131,19 @@ async def _failed(
 ) -> bool:
     """Schedule the next attempt, or bury the delivery and alert; True when buried."""
     now = clock()
-    attempts = request.attempts + 1
+    attempts = notice.attempts + 1
     async with uows() as uow:
         if attempts < max_attempts:
             wait = failure.retry_after if failure.retry_after is not None else backoff(attempts)
-            await uow.partners.retry(request.id, failure.message, now + timedelta(seconds=wait))
+            await uow.partners.retry(notice, failure.message, now + timedelta(seconds=wait))
             await uow.commit()
             return False
-        await uow.partners.bury(request.id, failure.message)
+        await uow.partners.bury(notice, failure.message)
         alert = Alert(
             id=uuid.uuid4(), kind=AlertKind.HANDOFF_FAILED,
-            sku=request.lines[0].sku if request.lines else None, available=0, threshold=None,
+            sku=notice.lines[0].sku if notice.lines else None, available=0, threshold=None,
             created_at=now,
-            message=f"fulfilment request {request.id} never reached {endpoint.url} after "
+            message=f"{_describe(notice)} never reached {endpoint.url} after "
             f"{attempts} attempts: {failure.message}"[:2000],
         )  # fmt: skip
         await uow.alerts.add(alert)

@@ -8,14 +8,22 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.inventory.model import StockLevel
-from domain.orders.handoff import FulfilmentRequest, RequestStatus
+from domain.orders.handoff import Cancellation, FulfilmentRequest, RequestStatus
 from domain.partners.endpoints import PartnerEndpoint
+
+# What a partner's webhook tells it of: a request, or lines of one withdrawn.
+Notice = FulfilmentRequest | Cancellation
 
 
 class PartnerRepository(Protocol):
     """Fulfilment requests, partner endpoints, and the stock a partner location holds."""
 
     async def add(self, request: FulfilmentRequest) -> None: ...
+    async def add_cancellation(self, cancellation: Cancellation) -> None: ...
+    async def cancellations(self, request_ids: Sequence[uuid.UUID]) -> list[Cancellation]:
+        """The cancellations of these requests, oldest first."""
+        ...
+
     async def get(self, request_id: uuid.UUID) -> FulfilmentRequest | None: ...
     async def for_order(self, order_id: uuid.UUID) -> list[FulfilmentRequest]: ...
 
@@ -46,14 +54,16 @@ class PartnerRepository(Protocol):
 
     async def claim_due(
         self, now: datetime, stuck_before: datetime, limit: int
-    ) -> list[tuple[FulfilmentRequest, PartnerEndpoint]]:
-        """Requests whose delivery is due and whose location has an endpoint, claimed (no
-        other run takes them); claims older than `stuck_before` count as lost."""
+    ) -> list[tuple[Notice, PartnerEndpoint]]:
+        """Requests and cancellations whose delivery is due and whose location has an
+        endpoint, claimed (no other run takes them); claims older than `stuck_before` count
+        as lost. A cancellation is due only once its request's delivery is over (delivered or
+        dead), so a partner never hears of one before its request."""
         ...
 
-    async def delivered(self, request_id: uuid.UUID, at: datetime) -> None: ...
-    async def retry(self, request_id: uuid.UUID, error: str, at: datetime) -> None: ...
-    async def bury(self, request_id: uuid.UUID, error: str) -> None: ...
+    async def delivered(self, notice: Notice, at: datetime) -> None: ...
+    async def retry(self, notice: Notice, error: str, at: datetime) -> None: ...
+    async def bury(self, notice: Notice, error: str) -> None: ...
 
     async def location_stock(
         self, location_id: uuid.UUID, *, first: int, after_sku: str | None
@@ -75,6 +85,9 @@ class DeliveryFailed(Exception):
 
 
 class PartnerWebhooks(Protocol):
-    async def deliver(self, endpoint: PartnerEndpoint, delivery_id: str, body: bytes) -> None:
-        """POST `body` to the endpoint, signed with its secret; raises `DeliveryFailed`."""
+    async def deliver(
+        self, endpoint: PartnerEndpoint, delivery_id: str, event: str, body: bytes
+    ) -> None:
+        """POST `body` (an `event`) to the endpoint, signed with its secret; raises
+        `DeliveryFailed`."""
         ...

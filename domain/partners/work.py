@@ -101,6 +101,11 @@ async def ship(
         same = next((s for s in shipped if s.tracking_number == tracking_number.strip()), None)
         if request.status is RequestStatus.SHIPPED and same is not None:
             return request, order, same  # shipped already under this tracking: a replay
+        if request.status is RequestStatus.CANCELLED:
+            raise IllegalState(
+                f"fulfilment request {request_id} was cancelled (a fulfilment_request.cancelled "
+                "webhook said so): do not ship it", field="requestId",
+            )  # fmt: skip
         raise IllegalState(
             f"fulfilment request {request_id} has nothing left to ship", field="requestId"
         )

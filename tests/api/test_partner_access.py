@@ -294,3 +294,26 @@ def test_every_root_field_but_the_declared_few_is_closed_to_partners() -> None:
             if fence._open:
                 opened.add(field.graphql_name or to_camel_case(field.python_name))
     assert opened == OPEN
+
+
+async def test_a_partner_key_sees_its_request_cancelled_and_what_was_withdrawn(
+    partners: Partners,
+) -> None:
+    cancel = """mutation($id: ID!) { cancelOrder(input: {orderId: $id, reason: "customer asked",
+      idempotencyKey: "cancel-a"}) { order { status } userErrors { code } } }"""
+    cancelled = data(await partners.run(cancel, partners.admin, id=str(partners.orders["A"])))
+    assert cancelled["cancelOrder"] == {"order": {"status": "CANCELLED"}, "userErrors": []}
+
+    seen = """query { fulfilmentRequests { nodes { id status lines { lineId }
+      cancellations { reason lines { lineId sku quantity } delivery } } } }"""
+    (own,) = data(await partners.run(seen, partners.partner_a))["fulfilmentRequests"]["nodes"]
+    assert own["status"] == "CANCELLED"
+    assert own["cancellations"] == [
+        {
+            "reason": "customer asked",
+            "lines": [{"lineId": own["lines"][0]["lineId"], "sku": "SKU-A", "quantity": 1}],
+            "delivery": "PENDING",  # no endpoint set here: nothing was sent
+        }
+    ]
+    shipped = data(await partners.run(SHIP, partners.partner_a, id=own["id"], key="s"))
+    assert shipped["shipFulfilmentRequest"]["userErrors"][0]["code"] == "ILLEGAL_STATE"

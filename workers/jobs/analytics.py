@@ -16,17 +16,16 @@ log = get_logger(__name__)
 # A channel's views are read again once those stored are this old (eBay's Analytics API
 # allows few calls a day; its figures are updated about daily). Shopify's ShopifyQL costs one
 # call a day read, for every product at once; MercadoLibre's visits one call a day read per
-# 50 items (its figures settle within 48 hours; the days read stay yesterday and today, so
-# a visit MercadoLibre counts later than that is not seen).
+# 50 items; Amazon's one report a day read. The days read are today and those its port says
+# may still change (`views_look_back_days`: Amazon and MercadoLibre 3, the others 2).
 READ_EVERY = timedelta(hours=1)
 
 
 async def read_channel_views(ctx: JobContext) -> int:
-    """Yesterday's views (settled by now) and today's so far, of every channel that reports
-    them and was not read within the hour; a channel that fails is logged and read again at
-    the next run."""
+    """Today's views so far and those of the days before it still settling, of every channel
+    that reports them and was not read within the hour; a channel that fails is logged and
+    read again at the next run."""
     now = ctx["relay"].clock()  # the relay's clock: the suite's, under test
-    days = [now.date() - timedelta(days=1), now.date()]
     async with ctx["uow"](readonly=True) as uow:
         channels = await uow.channels.all()
         last = {c.id: await uow.sales.views_read_at(c.id) for c in channels}
@@ -36,7 +35,9 @@ async def read_channel_views(ctx: JobContext) -> int:
         if read_at is not None and now - read_at < READ_EVERY:
             continue
         try:
-            stored += await read_views(ctx["uow"], ctx["relay"].connector, channel.id, days, now)
+            stored += await read_views(
+                ctx["uow"], ctx["relay"].connector, channel.id, now.date(), now
+            )
         except ChannelFailure as failure:
             log.warning("views.read_failed", channel=str(channel.id), error=failure.message)
     return stored

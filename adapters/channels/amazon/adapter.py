@@ -84,6 +84,10 @@ ORDERS_V0: Final = "/orders/v0/orders"
 
 class AmazonChannel:
     capabilities = CAPABILITIES
+    # Sales and traffic figures can settle up to 72 h late. A read of 4 days asks 4 reports
+    # (createReport and getReportDocument: 1 a minute after a burst of 15) an hour at most,
+    # within the burst; the client's limiter waits for a token rather than exceed it.
+    views_look_back_days = 3
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ the report's whole date range per SKU whatever the date granularity (that only s
 `salesAndTrafficByDate`, which is per day but for the whole account), so a figure per SKU and
 day takes one report per day: the hub asks each UTC day by itself, `dataStartTime` and
 `dataEndTime` on that day. createReport is allowed one call a minute after a burst of 15, so
-reading two days a run costs two of them.
+reading four days a run (today and the 3 still settling) costs four of them.
 """
 
 from __future__ import annotations

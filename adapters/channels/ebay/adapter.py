@@ -31,6 +31,7 @@ from adapters.channels.ebay.orders import channel_order
 from adapters.channels.ebay.revisions import Revisions
 from domain.channels.listing import ChannelRequest, ListingDraft
 from domain.channels.port import (
+    DEFAULT_VIEWS_LOOK_BACK_DAYS,
     Capability,
     ChannelFailure,
     ChannelLevel,
@@ -70,6 +71,8 @@ CAPABILITIES: Final = frozenset(
 
 class EbayChannel:
     capabilities = CAPABILITIES
+    # The traffic report is refreshed about daily (its lastUpdatedDate): the default covers it.
+    views_look_back_days = DEFAULT_VIEWS_LOOK_BACK_DAYS
 
     def __init__(
         self,

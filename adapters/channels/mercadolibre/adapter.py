@@ -86,6 +86,8 @@ CAPABILITIES: Final = frozenset(
 
 class MeliChannel:
     capabilities = CAPABILITIES
+    # Visits are counted up to 48-72 h late: three days back are read again.
+    views_look_back_days = 3
 
     def __init__(
         self,

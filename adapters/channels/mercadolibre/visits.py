@@ -12,9 +12,9 @@ MULTIGET"): a list, one entry per item —
 `last` counts days back from now (`ending`, by default the current time), at most 150; the
 hub asks enough of them to reach the day it reads and keeps that day's result. The same
 pages give `GET /visits/items?ids=&date_from=&date_to=` for totals over a range
-(`{"MLA1": 34}`), which a per-day figure does not need. Their figures settle within 48
-hours; the job reads yesterday and today each hour, so a visit counted later than that is
-not seen (the job's days are every channel's: left as they are).
+(`{"MLA1": 34}`), which a per-day figure does not need. Their figures settle within 48-72
+hours; the job reads today and the 3 days before it each hour (the adapter's
+`views_look_back_days`), so a visit counted that late is picked up.
 
 Views are per item. A classic item sells a product's variants as its variations: each of its
 SKUs gets the item's figure — as Shopify gives each variant its product page's sessions and

@@ -29,6 +29,7 @@ from adapters.channels.shopify.client import ShopifyClient
 from adapters.channels.shopify.mapping import decimal_string
 from domain.channels.listing import ChannelRequest, ListingDraft
 from domain.channels.port import (
+    DEFAULT_VIEWS_LOOK_BACK_DAYS,
     Capability,
     ChannelLevel,
     ChannelLimits,
@@ -81,6 +82,8 @@ class ShopifyChannel:
     """A connected Shopify shop: stock at one location, prices, listings, orders, shipments."""
 
     capabilities = CAPABILITIES
+    # ShopifyQL's sessions name no settling window: the default (one call a day read).
+    views_look_back_days = DEFAULT_VIEWS_LOOK_BACK_DAYS
 
     def __init__(
         self,

@@ -1,7 +1,8 @@
 """Fulfilment requests, partner endpoints and a partner location's stock, in SQL.
 
-Deliveries are claimed as the outbox's rows are: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
-several workers never take the same request; a claim left by a run that died is taken back.
+Deliveries (of requests and of cancellations, each in its own table) are claimed as the
+outbox's rows are: `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers never take the
+same one; a claim left by a run that died is taken back.
 """
 
 from __future__ import annotations
@@ -11,17 +12,34 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.cursors import before_position, encode_cursor
 from adapters.db.dialect import upsert_for
-from adapters.db.tables import fulfilment_requests, partner_endpoints, stock_levels
+from adapters.db.tables import (
+    fulfilment_cancellations,
+    fulfilment_requests,
+    partner_endpoints,
+    stock_levels,
+)
 from domain.inventory.model import StockLevel
-from domain.orders.handoff import DeliveryStatus, FulfilmentRequest, RequestLine, RequestStatus
+from domain.orders.handoff import (
+    Cancellation,
+    DeliveryStatus,
+    FulfilmentRequest,
+    RequestLine,
+    RequestStatus,
+)
 from domain.partners.endpoints import PartnerEndpoint
+from domain.partners.ports import Notice
 
 _DUE = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRY.value)
+_OVER = (DeliveryStatus.DELIVERED.value, DeliveryStatus.DEAD.value)
+
+
+def _lines(raw: Any) -> tuple[RequestLine, ...]:
+    return tuple(RequestLine(uuid.UUID(ln[0]), ln[1], int(ln[2])) for ln in raw)
 
 
 def _request(row: Any) -> FulfilmentRequest:
@@ -29,7 +47,7 @@ def _request(row: Any) -> FulfilmentRequest:
         id=row.id,
         order_id=row.order_id,
         location_id=row.location_id,
-        lines=tuple(RequestLine(uuid.UUID(ln[0]), ln[1], int(ln[2])) for ln in row.lines),
+        lines=_lines(row.lines),
         status=RequestStatus(row.status),
         created_at=row.created_at,
         delivery=DeliveryStatus(row.delivery),
@@ -41,6 +59,27 @@ def _request(row: Any) -> FulfilmentRequest:
         shipped_at=row.shipped_at,
         shipment_id=row.shipment_id,
     )
+
+
+def _cancellation(row: Any) -> Cancellation:
+    return Cancellation(
+        id=row.id,
+        request_id=row.request_id,
+        order_id=row.order_id,
+        location_id=row.location_id,
+        lines=_lines(row.lines),
+        reason=row.reason,
+        created_at=row.created_at,
+        delivery=DeliveryStatus(row.delivery),
+        attempts=row.attempts,
+        available_at=row.available_at,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+    )
+
+
+def _table(notice: Notice) -> Table:
+    return fulfilment_cancellations if isinstance(notice, Cancellation) else fulfilment_requests
 
 
 def _endpoint(row: Any) -> PartnerEndpoint:
@@ -65,6 +104,33 @@ class SqlPartnerRepository:
                 available_at=request.available_at or request.created_at,
             )
         )
+
+    async def add_cancellation(self, cancellation: Cancellation) -> None:
+        await self._conn.execute(
+            insert(fulfilment_cancellations).values(
+                id=cancellation.id,
+                request_id=cancellation.request_id,
+                order_id=cancellation.order_id,
+                location_id=cancellation.location_id,
+                lines=[[str(ln.line_id), ln.sku, ln.quantity] for ln in cancellation.lines],
+                reason=cancellation.reason,
+                created_at=cancellation.created_at,
+                delivery=cancellation.delivery.value,
+                attempts=cancellation.attempts,
+                available_at=cancellation.available_at or cancellation.created_at,
+            )
+        )
+
+    async def cancellations(self, request_ids: Sequence[uuid.UUID]) -> list[Cancellation]:
+        if not request_ids:
+            return []
+        c = fulfilment_cancellations.c
+        stmt = (
+            select(fulfilment_cancellations)
+            .where(c.request_id.in_(request_ids))
+            .order_by(c.created_at, c.id)
+        )
+        return [_cancellation(row) for row in await self._conn.execute(stmt)]
 
     async def get(self, request_id: uuid.UUID) -> FulfilmentRequest | None:
         stmt = select(fulfilment_requests).where(fulfilment_requests.c.id == request_id)
@@ -122,8 +188,40 @@ class SqlPartnerRepository:
 
     async def claim_due(
         self, now: datetime, stuck_before: datetime, limit: int
-    ) -> list[tuple[FulfilmentRequest, PartnerEndpoint]]:
-        c = fulfilment_requests.c
+    ) -> list[tuple[Notice, PartnerEndpoint]]:
+        r = fulfilment_requests.c
+        requests = [
+            _request(row)
+            for row in await self._claim(fulfilment_requests, now, stuck_before, limit)
+        ]
+        over = select(r.id).where(
+            r.id == fulfilment_cancellations.c.request_id, r.delivery.in_(_OVER)
+        )
+        cancellations = [
+            _cancellation(row)
+            for row in await self._claim(
+                fulfilment_cancellations, now, stuck_before, limit - len(requests), over.exists()
+            )
+        ]
+        notices: list[Notice] = [*requests, *cancellations]
+        if not notices:
+            return []
+        e = partner_endpoints.c
+        rows = await self._conn.execute(
+            select(partner_endpoints).where(
+                e.location_id.in_(sorted({n.location_id for n in notices}))
+            )
+        )
+        endpoints = {row.location_id: _endpoint(row) for row in rows}
+        return [(n, endpoints[n.location_id]) for n in sorted(notices, key=_due_order)]
+
+    async def _claim(
+        self, table: Table, now: datetime, stuck_before: datetime, limit: int, *also: Any
+    ) -> Sequence[Any]:
+        """Claim up to `limit` of the table's due rows whose location has an endpoint."""
+        if limit <= 0:
+            return []
+        c = table.c
         processing = DeliveryStatus.PROCESSING.value
         configured = select(partner_endpoints.c.location_id).where(
             partner_endpoints.c.location_id == c.location_id
@@ -136,57 +234,43 @@ class SqlPartnerRepository:
                     (c.delivery == processing) & (c.claimed_at < stuck_before),
                 ),
                 configured.exists(),
+                *also,
             )
             .order_by(c.available_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
         claimed = await self._conn.execute(
-            update(fulfilment_requests)
-            .where(c.id.in_(due))
-            .values(delivery=processing, claimed_at=now)
-            .returning(fulfilment_requests)
-        )
-        requests = [_request(row) for row in claimed]
-        if not requests:
-            return []
-        e = partner_endpoints.c
-        rows = await self._conn.execute(
-            select(partner_endpoints).where(
-                e.location_id.in_(sorted({r.location_id for r in requests}))
-            )
-        )
-        endpoints = {row.location_id: _endpoint(row) for row in rows}
-        return [(r, endpoints[r.location_id]) for r in sorted(requests, key=_due_order)]
+            update(table).where(c.id.in_(due)).values(delivery=processing, claimed_at=now)
+            .returning(table)
+        )  # fmt: skip
+        return list(claimed)
 
-    async def delivered(self, request_id: uuid.UUID, at: datetime) -> None:
+    async def delivered(self, notice: Notice, at: datetime) -> None:
         await self._set(
-            request_id, delivery=DeliveryStatus.DELIVERED.value, delivered_at=at, last_error=None
+            notice, delivery=DeliveryStatus.DELIVERED.value, delivered_at=at, last_error=None
         )
 
-    async def retry(self, request_id: uuid.UUID, error: str, at: datetime) -> None:
+    async def retry(self, notice: Notice, error: str, at: datetime) -> None:
         await self._set(
-            request_id,
+            notice,
             delivery=DeliveryStatus.RETRY.value,
-            attempts=fulfilment_requests.c.attempts + 1,
+            attempts=_table(notice).c.attempts + 1,
             available_at=at,
             last_error=error[:2000],
         )
 
-    async def bury(self, request_id: uuid.UUID, error: str) -> None:
+    async def bury(self, notice: Notice, error: str) -> None:
         await self._set(
-            request_id,
+            notice,
             delivery=DeliveryStatus.DEAD.value,
-            attempts=fulfilment_requests.c.attempts + 1,
+            attempts=_table(notice).c.attempts + 1,
             last_error=error[:2000],
         )
 
-    async def _set(self, request_id: uuid.UUID, **values: Any) -> None:
-        await self._conn.execute(
-            update(fulfilment_requests)
-            .where(fulfilment_requests.c.id == request_id)
-            .values(**values)
-        )
+    async def _set(self, notice: Notice, **values: Any) -> None:
+        table = _table(notice)
+        await self._conn.execute(update(table).where(table.c.id == notice.id).values(**values))
 
     async def location_stock(
         self, location_id: uuid.UUID, *, first: int, after_sku: str | None
@@ -216,5 +300,5 @@ class SqlPartnerRepository:
         )
 
 
-def _due_order(request: FulfilmentRequest) -> tuple[datetime, str]:
-    return (request.available_at or request.created_at, str(request.id))
+def _due_order(notice: Notice) -> tuple[datetime, str]:
+    return (notice.available_at or notice.created_at, str(notice.id))

@@ -4,7 +4,7 @@ which builds GET_SALES_AND_TRAFFIC_REPORT (DAY x SKU) from the page views it was
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tests.contract.amazon import AmazonUnderTest
 from tests.contract.channel import Delivery
@@ -44,7 +44,7 @@ async def test_the_page_views_amazon_reports_become_conversion_per_sku_and_day(h
     by_day = (await hub.call(CONVERSION, **span, byDay=True))["conversionReport"]
     whole = (await hub.call(CONVERSION, **span, byDay=False))["conversionReport"]
 
-    assert (stored, again) == (14, 0)  # 7 SKUs x 2 days, once
+    assert (stored, again) == (28, 0)  # 7 SKUs x 4 days (today and 3 back), once
     c, d0, d1 = hub.channel_id, str(yesterday), str(today)
     expected = {
         (c, MUG, d0, 10, 1, 1, "10.00"),
@@ -67,5 +67,32 @@ async def test_the_page_views_amazon_reports_become_conversion_per_sku_and_day(h
         **{s: (0, None) for s in SHIRTS if s not in ("TS-M-RED", "TS-L-BLUE")},
     }
     created = [c for c in sandbox.calls if c["operation"] == "createReport"]
-    assert [c["status"] for c in created] == [202, 202]  # one report a day, every SKU in it
+    assert [c["status"] for c in created] == [202] * 4  # one report a day, every SKU in it
     assert sandbox.violations == []
+
+
+async def _views_on(hub: Hub, day: date) -> dict[str, int]:
+    span = {"from": f"{day}T00:00:00Z", "to": f"{day + timedelta(days=1)}T00:00:00Z"}
+    report = (await hub.call(CONVERSION, **span, byDay=True))["conversionReport"]
+    return {r["sku"]: r["views"] for r in report["rows"] if r["day"] == str(day)}
+
+
+async def test_a_figure_amazon_settles_three_days_late_is_picked_up_by_the_next_read(
+    hub: Hub,
+) -> None:
+    """MUG: 5 page views on day X, read two days later; Amazon then counts 7 more for X (its
+    figures settle up to 72 h late): the read a day later, X now 3 days back, stores 12."""
+    assert isinstance(hub.channel, AmazonUnderTest)
+    sandbox = hub.channel.sandbox
+    day = hub.clock().date()
+    sandbox.view(MUG, 5, day)
+    hub.clock.advance(timedelta(days=2).total_seconds())
+    await hub.run("read_channel_views")
+    assert (await _views_on(hub, day))[MUG] == 5
+
+    sandbox.view(MUG, 7, day)  # settled late
+    hub.clock.advance(timedelta(days=1).total_seconds())
+    await hub.run("read_channel_views")
+
+    assert (await _views_on(hub, day))[MUG] == 12
+    assert sandbox.violations == []  # createReport's quota kept: 4 reports a read

@@ -187,7 +187,7 @@ async def test_the_views_ebay_reports_become_conversion_per_sku_and_day(hub: Hub
     csv = await hub.http.get("/reports/conversion.csv", params=span,
                              headers={"Authorization": f"Bearer {hub.key}"})  # fmt: skip
 
-    assert (stored, again) == (14, 0)  # 7 SKUs x 2 days, once
+    assert (stored, again) == (21, 0)  # 7 SKUs x 3 days (today and 2 back), once
     c, d0, d1 = hub.channel_id, str(yesterday), str(today)
     assert (by_day["firstDay"], by_day["lastDay"]) == (d0, d1)
     rows = [tuple(r.values()) for r in by_day["rows"]]

@@ -7,7 +7,7 @@ own item)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -88,7 +88,7 @@ async def test_the_visits_mercadolibre_reports_become_conversion_per_sku_and_day
     by_day = (await hub.call(CONVERSION, **span, byDay=True))["conversionReport"]
     whole = (await hub.call(CONVERSION, **span, byDay=False))["conversionReport"]
 
-    assert (stored, again) == (14, 0)  # 7 SKUs x 2 days, once
+    assert (stored, again) == (28, 0)  # 7 SKUs x 4 days (today and 3 back), once
     c, d0, d1 = hub.channel_id, str(yesterday), str(today)
     rows = [tuple(r.values()) for r in by_day["rows"]]
     assert rows[:2] == [(c, MUG, d0, 10, 1, 1, "10.00"), (c, MUG, d1, 40, 2, 3, "5.00")]
@@ -103,4 +103,30 @@ async def test_the_visits_mercadolibre_reports_become_conversion_per_sku_and_day
         s: figures[3] for s, figures in expected.items()
     }
     asked = [call for call in sandbox.calls if call["path"] == "/items/visits/time_window"]
-    assert [call["status"] for call in asked] == [200, 200]  # a multiget a day, every item
+    assert [call["status"] for call in asked] == [200] * 4  # a multiget a day, every item
+
+
+async def _views_on(hub: Hub, day: date) -> dict[str, int]:
+    span = {"from": f"{day}T00:00:00Z", "to": f"{day + timedelta(days=1)}T00:00:00Z"}
+    report = (await hub.call(CONVERSION, **span, byDay=True))["conversionReport"]
+    return {r["sku"]: r["views"] for r in report["rows"] if r["day"] == str(day)}
+
+
+async def test_visits_mercadolibre_settles_three_days_late_are_picked_up_by_the_next_read(
+    hub: Hub,
+) -> None:
+    """MUG: 5 visits on day X, read two days later; MercadoLibre then counts 7 more for X
+    (visits settle 48-72 h late): the read a day later, X now 3 days back, stores 12."""
+    assert isinstance(hub.channel, MeliUnderTest)
+    sandbox = hub.channel.sandbox
+    day = hub.clock().date()
+    sandbox.visits.record(MUG, 5, day)
+    hub.clock.advance(timedelta(days=2).total_seconds())
+    await hub.run("read_channel_views")
+    assert (await _views_on(hub, day))[MUG] == 5
+
+    sandbox.visits.record(MUG, 7, day)  # counted late
+    hub.clock.advance(timedelta(days=1).total_seconds())
+    await hub.run("read_channel_views")
+
+    assert (await _views_on(hub, day))[MUG] == 12

@@ -61,7 +61,7 @@ async def test_the_views_shopify_reports_become_conversion_per_sku_and_day(hub: 
     by_day = (await hub.call(CONVERSION, **span, byDay=True))["conversionReport"]
     whole = (await hub.call(CONVERSION, **span, byDay=False))["conversionReport"]
 
-    assert (stored, again) == (14, 0)  # 7 SKUs x 2 days, once
+    assert (stored, again) == (21, 0)  # 7 SKUs x 3 days (today and 2 back), once
     c, d0, d1 = hub.channel_id, str(yesterday), str(today)
     rows = [tuple(r.values()) for r in by_day["rows"]]
     assert rows[:2] == [(c, MUG, d0, 10, 1, 1, "10.00"), (c, MUG, d1, 40, 2, 3, "5.00")]
@@ -80,4 +80,4 @@ async def test_the_views_shopify_reports_become_conversion_per_sku_and_day(hub: 
         shirt: "12.50" if shirt == "TS-M-RED" else "0.00" for shirt in SHIRTS
     }
     asked = [call for call in sandbox.calls if "shopifyqlQuery" in str(call)]
-    assert len(asked) == 2  # one ShopifyQL question a day, for every product at once
+    assert len(asked) == 3  # one ShopifyQL question a day (3 days), for every product at once

@@ -14,12 +14,13 @@ import pytest
 
 from adapters.channel_kit.tokens import Grant, Refresh
 from adapters.channels.amazon.adapter import AmazonChannel
-from adapters.channels.amazon.client import AmazonClient, Credentials
+from adapters.channels.amazon.client import OPERATIONS, AmazonClient, Credentials
 from adapters.channels.amazon.feeds import FeedSender
 from adapters.channels.amazon.views import ReportReader, page_views
 from adapters.ratelimit.memory import MemoryRateLimiter
 from domain.channels.port import ChannelUnavailable, ListingViews
 from sandbox.amazon import AmazonSandbox
+from workers.jobs.analytics import READ_EVERY
 
 API = "https://sellingpartnerapi-na.amazon.com"
 SELLER, MARKETPLACE = "A2SANDBOXSELLER1", "ATVPDKIKX0DER"
@@ -142,3 +143,14 @@ def test_a_document_without_its_rows_is_unreadable_and_odd_rows_are_left_out() -
         "nonsense",
     ]
     assert page_views({"salesAndTrafficByAsin": rows}) == {"MUG": 4}
+
+
+def test_a_views_read_fits_createreports_burst_and_an_hour_refills_it() -> None:
+    """Each read asks one report a day (today and the days still settling), at most once an
+    hour per channel: within createReport's and getReportDocument's burst (the client keeps
+    one token back), and an hour's refill (1 a minute) more than covers it."""
+    reports = AmazonChannel.views_look_back_days + 1
+    for operation in ("createReport", "getReportDocument"):
+        bucket = OPERATIONS[operation]
+        assert reports <= bucket.capacity
+        assert reports <= bucket.rate * READ_EVERY.total_seconds()
