@@ -5,11 +5,11 @@ A shirt in Size x Colour is listed as one classic item with six variations; a sa
 store lowers that variation's quantity on MercadoLibre and deletes no variation. An order
 notified by its pointer and a two-order pack whose pointers were lost (found by the pull the
 next pointer asks for) are each reserved once, the pack as one order; shipping them in Nexo
-tells their ME1 shipments the tracking numbers; an ME2 sale is shipped and delivered in Nexo
-as MercadoLibre moves its parcel on, with no shipment made by hand. Every access token
-revoked at once, both
+tells their ME1 shipments the tracking numbers. Every access token revoked at once, both
 workers need a new one together: the single-use refresh token is spent once, never twice,
-and the account goes on working.
+and the account goes on working. Then an ME2 sale is shipped and delivered in Nexo as
+MercadoLibre moves its parcel on, with no shipment made by hand: each move is told by a
+pointer whose pull may come in the same turn as the pull before it.
 """
 
 from __future__ import annotations
