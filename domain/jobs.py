@@ -69,6 +69,16 @@ class JobSpec:
             raise ValueError("every_seconds must divide 60")
 
 
+@dataclass(frozen=True, slots=True)
+class IfTaken:
+    """Where a job goes when its id is already known to the queue (queued, running, or run
+    and its result kept, which under arq is an hour): under `job_id` instead, run no sooner
+    than `defer_seconds` after it is enqueued."""
+
+    job_id: str
+    defer_seconds: float
+
+
 def periodic_job_id(spec: JobSpec, slot: int) -> str:
     """One id per job per time slot, so several schedulers start it once."""
     return f"periodic:{spec.name}:{slot}"

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from domain.access import ApiKey
 from domain.events import Event
+from domain.jobs import IfTaken
 
 if TYPE_CHECKING:
     # Named for typing only: every area's services take the unit of work, so importing the
@@ -100,8 +101,11 @@ class UnitOfWork(Protocol):
         """Queue an event to publish once (and only if) this unit of work commits."""
         ...
 
-    def enqueue_after_commit(self, job: str, *args: Any, job_id: str | None = None) -> None:
-        """Queue a job to enqueue once (and only if) this unit of work commits."""
+    def enqueue_after_commit(
+        self, job: str, *args: Any, job_id: str | None = None, if_taken: IfTaken | None = None
+    ) -> None:
+        """Queue a job to enqueue once (and only if) this unit of work commits; when a job
+        of `job_id` is already known, under `if_taken`'s id instead (if given)."""
         ...
 
 

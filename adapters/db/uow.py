@@ -34,6 +34,7 @@ from adapters.db.repositories.sync_log import SqlSyncLogRepository
 from adapters.logging import get_logger
 from adapters.metrics import EVENT_PUBLISH_FAILURES, observe_events
 from domain.events import Event
+from domain.jobs import IfTaken
 from domain.ports import EventBus, JobQueue
 
 log = get_logger(__name__)
@@ -59,7 +60,7 @@ class SqlUnitOfWork:
         self._queue = queue
         self._book = book
         self._events: list[Event] = []
-        self._jobs: list[tuple[str, tuple[Any, ...], str | None]] = []
+        self._jobs: list[tuple[str, tuple[Any, ...], str | None, IfTaken | None]] = []
         self.connection: AsyncConnection
 
     async def __aenter__(self) -> Self:
@@ -124,8 +125,10 @@ class SqlUnitOfWork:
     def emit(self, event: Event) -> None:
         self._events.append(event)
 
-    def enqueue_after_commit(self, job: str, *args: Any, job_id: str | None = None) -> None:
-        self._jobs.append((job, args, job_id))
+    def enqueue_after_commit(
+        self, job: str, *args: Any, job_id: str | None = None, if_taken: IfTaken | None = None
+    ) -> None:
+        self._jobs.append((job, args, job_id, if_taken))
 
     async def commit(self) -> None:
         await self.connection.commit()
@@ -147,15 +150,21 @@ class SqlUnitOfWork:
         if not jobs:
             return
         # Together: a queue may send jobs enqueued at once in one round trip.
-        sent = await asyncio.gather(
-            *(self._queue.enqueue(job, *args, job_id=job_id) for job, args, job_id in jobs),
-            return_exceptions=True,
-        )
-        for (job, _, _), outcome in zip(jobs, sent, strict=True):
+        sent = await asyncio.gather(*(self._enqueue(*job) for job in jobs), return_exceptions=True)
+        for (job, *_), outcome in zip(jobs, sent, strict=True):
             if isinstance(outcome, Exception):
                 log.warning("job.enqueue_failed", job=job, exc_info=outcome)
             elif isinstance(outcome, BaseException):
                 raise outcome
+
+    async def _enqueue(
+        self, job: str, args: tuple[Any, ...], job_id: str | None, if_taken: IfTaken | None
+    ) -> None:
+        if await self._queue.enqueue(job, *args, job_id=job_id) or if_taken is None:
+            return
+        await self._queue.enqueue(
+            job, *args, job_id=if_taken.job_id, defer_seconds=if_taken.defer_seconds
+        )
 
 
 class SqlUnitOfWorkFactory:

@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 
 from domain.channels.port import ChannelConnector, ChannelFailure
 from domain.clock import Clock, utcnow
-from domain.jobs import ALLOCATE_JOB, PULL_JOB
+from domain.jobs import ALLOCATE_JOB, PULL_JOB, IfTaken
 from domain.orders import shipped_on_channel
 from domain.orders.ingest import ingest
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
 MAX_PAGES = 20
-# Pulls asked for within one such turn (by every edit waiting for them) are one job.
+# Pulls asked for within one such turn (by every pointer and edit waiting for them) are at
+# most two jobs: the turn's first, and one at its end for those the first may have missed.
 REQUEST_TURN = timedelta(seconds=2)
 # Pulls failing this long: a lowered figure is decided without the orders it waited for.
 PULL_WAIT_LIMIT = timedelta(minutes=10)
@@ -36,10 +37,22 @@ FailedRead = Callable[[uuid.UUID, ChannelFailure, datetime], Awaitable[None]]
 
 
 def request_pull(uow: UnitOfWork, channel_id: uuid.UUID, now: datetime) -> None:
-    """Ask for a pull of the channel's orders once `uow` commits; requests made in the same
-    turn are one job, so many figures waiting for the same orders cost one pull."""
+    """Ask, once `uow` commits, for a pull of the channel's orders that starts after `now`
+    (after what asked for it: a pointer to an order, a figure waiting for its orders).
+
+    The requests of one turn share the turn's pull, started at once. A request finding it
+    already known cannot tell whether it has started (a queue refuses an id while the job
+    waits, runs, and as long as it keeps its result): it may have read the channel before
+    the order the request is about, so the request asks for the turn's second pull, which
+    starts when the turn ends (after every request of the turn) and is shared by all of
+    them. So many requests together cost at most two pulls a turn, and none is lost.
+    """
     turn = int(now.timestamp() // REQUEST_TURN.total_seconds())
-    uow.enqueue_after_commit(PULL_JOB, str(channel_id), job_id=f"pull:{channel_id}:{turn}")
+    ends = (turn + 1) * REQUEST_TURN.total_seconds() - now.timestamp()
+    uow.enqueue_after_commit(
+        PULL_JOB, str(channel_id), job_id=f"pull:{channel_id}:{turn}",
+        if_taken=IfTaken(f"pull:{channel_id}:{turn}:end", ends),
+    )  # fmt: skip
 
 
 async def pull_orders(

@@ -7,7 +7,9 @@ notified by its pointer and a two-order pack whose pointers were lost (found by 
 next pointer asks for) are each reserved once, the pack as one order; shipping them in Nexo
 tells their ME1 shipments the tracking numbers. Every access token revoked at once, both
 workers need a new one together: the single-use refresh token is spent once, never twice,
-and the account goes on working.
+and the account goes on working. Then an ME2 sale is shipped and delivered in Nexo as
+MercadoLibre moves its parcel on, with no shipment made by hand: each move is told by a
+pointer whose pull may come in the same turn as the pull before it.
 """
 
 from __future__ import annotations
@@ -247,3 +249,28 @@ def test_both_workers_needing_a_new_token_at_once_spend_the_refresh_token_once(
     assert state["refused_grants"] == 0  # no refresh token was ever used twice
     assert state["refreshes"] == before + 1
     assert state["deleted_variations"] == []
+
+
+def test_an_me2_parcel_is_shipped_and_delivered_in_nexo_as_mercadolibre_moves_it(
+    meli: Meli,
+) -> None:
+    answer = meli.sandbox.http.post(
+        "/_sandbox/orders", json={"lines": [[SKUS[5], 1]], "shippingMode": "me2"}
+    )
+    assert answer.status_code == 201, answer.text
+    sale = answer.json()["sale"]
+    shipment = answer.json()["orders"][0]["shipping"]["id"]
+    once(partial(meli.allocated, sale))
+    reserved, available = meli.available(SKUS[5])
+
+    def status() -> str:
+        [order] = meli.orders(sale)
+        return str(order["status"])
+
+    advance = f"/_sandbox/shipments/{shipment}/advance"
+    assert meli.sandbox.http.post(advance).status_code == 200  # MercadoLibre took it
+    once(lambda: status() == "SHIPPED")
+    assert meli.available(SKUS[5]) == (reserved - 1, available)  # committed: it left
+    assert meli.sandbox.http.post(advance).status_code == 200  # and tracked it home
+    once(lambda: status() == "DELIVERED")
+    assert len(meli.orders(sale)) == 1

@@ -17,6 +17,7 @@ from domain.analytics.ports import SalesRepository
 from domain.catalog.ports import CatalogRepository, ListingRepository, PricingRepository
 from domain.customers.ports import CustomerRepository
 from domain.events import Event
+from domain.jobs import IfTaken
 from domain.partners.ports import PartnerRepository
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.sync.inbox_model import InboxRepository
@@ -54,6 +55,8 @@ class FakeUnitOfWorkFactory:
         self.committed = Tables()
         self.published: list[Event] = []
         self.enqueued: list[Job] = []
+        # Where an enqueued job goes when its id is taken, by that id (no queue here says).
+        self.if_taken: dict[str, IfTaken] = {}
         self.commits = 0
         self.writer = asyncio.Lock()
         self.writer_task: asyncio.Task[Any] | None = None
@@ -89,6 +92,7 @@ class FakeUnitOfWork:
         self._readonly = readonly
         self._events: list[Event] = []
         self._jobs: list[Job] = []
+        self._if_taken: dict[str, IfTaken] = {}
         self._base: Tables | None = None
         self._tables = Tables()
 
@@ -141,6 +145,7 @@ class FakeUnitOfWork:
         self._tables = Tables()
         self._events.clear()
         self._jobs.clear()
+        self._if_taken.clear()
         if not self._readonly:
             self._factory.writer_task = None
             self._factory.writer.release()
@@ -158,14 +163,20 @@ class FakeUnitOfWork:
         factory.commits += 1
         factory.published.extend(self._events)
         factory.enqueued.extend(self._jobs)
+        factory.if_taken.update(self._if_taken)
         self._events.clear()
         self._jobs.clear()
+        self._if_taken.clear()
 
     def emit(self, event: Event) -> None:
         self._events.append(event)
 
-    def enqueue_after_commit(self, job: str, *args: Any, job_id: str | None = None) -> None:
+    def enqueue_after_commit(
+        self, job: str, *args: Any, job_id: str | None = None, if_taken: IfTaken | None = None
+    ) -> None:
         self._jobs.append((job, args, job_id))
+        if job_id is not None and if_taken is not None:
+            self._if_taken[job_id] = if_taken
 
     @property
     def pending_events(self) -> list[Event]:
