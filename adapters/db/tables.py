@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import SchemaItem
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -913,6 +914,32 @@ partner_endpoints = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+
+def _partner_delivery(table: str) -> list[SchemaItem]:
+    """The columns of a webhook's delivery to its partner (domain/partners/delivery.py), and
+    the index the delivery runs read: only what is still to deliver (none at all, most of
+    the time)."""
+    undelivered = "delivery IN ('pending', 'retry', 'processing')"
+    return [
+        Column("delivery", String(16), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("available_at", UtcDateTime, nullable=False),
+        Column("claimed_at", UtcDateTime, nullable=True),
+        Column("delivered_at", UtcDateTime, nullable=True),
+        Column("last_error", Text, nullable=True),
+        CheckConstraint(
+            "delivery IN ('pending', 'retry', 'processing', 'delivered', 'dead')",
+            name="delivery_known",
+        ),
+        Index(
+            f"ix_{table}_undelivered",
+            "available_at",
+            postgresql_where=text(undelivered),
+            sqlite_where=text(undelivered),
+        ),
+    ]
+
+
 # A partner location's work (domain/orders/handoff.py): lines it is to ship, its progress,
 # and the delivery of its webhook (retried and dead-lettered like the outbox's rows).
 fulfilment_requests = Table(
@@ -927,28 +954,12 @@ fulfilment_requests = Table(
     Column("acknowledged_at", UtcDateTime, nullable=True),
     Column("shipped_at", UtcDateTime, nullable=True),
     Column("shipment_id", Uuid, ForeignKey("shipments.id"), nullable=True),
-    Column("delivery", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("available_at", UtcDateTime, nullable=False),
-    Column("claimed_at", UtcDateTime, nullable=True),
-    Column("delivered_at", UtcDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
+    *_partner_delivery("fulfilment_requests"),
     CheckConstraint(
         "status IN ('requested', 'acknowledged', 'shipped', 'cancelled')", name="status_known"
     ),
-    CheckConstraint(
-        "delivery IN ('pending', 'retry', 'processing', 'delivered', 'dead')",
-        name="delivery_known",
-    ),
     Index("ix_fulfilment_requests_order_id", "order_id"),
     Index("ix_fulfilment_requests_location_id", "location_id", "created_at", "id"),
-    # The delivery runs read only what is still to deliver (none at all, most of the time).
-    Index(
-        "ix_fulfilment_requests_undelivered",
-        "available_at",
-        postgresql_where=text("delivery IN ('pending', 'retry', 'processing')"),
-        sqlite_where=text("delivery IN ('pending', 'retry', 'processing')"),
-    ),
 )
 
 # Lines of a request withdrawn from its partner (domain/orders/handoff.py `withdraw`), with the
@@ -963,21 +974,6 @@ fulfilment_cancellations = Table(
     Column("lines", JsonDocument, nullable=False),  # [[line id, sku, quantity], ...]
     Column("reason", String(300), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
-    Column("delivery", String(16), nullable=False),
-    Column("attempts", Integer, nullable=False),
-    Column("available_at", UtcDateTime, nullable=False),
-    Column("claimed_at", UtcDateTime, nullable=True),
-    Column("delivered_at", UtcDateTime, nullable=True),
-    Column("last_error", Text, nullable=True),
-    CheckConstraint(
-        "delivery IN ('pending', 'retry', 'processing', 'delivered', 'dead')",
-        name="delivery_known",
-    ),
+    *_partner_delivery("fulfilment_cancellations"),
     Index("ix_fulfilment_cancellations_request_id", "request_id", "created_at"),
-    Index(
-        "ix_fulfilment_cancellations_undelivered",
-        "available_at",
-        postgresql_where=text("delivery IN ('pending', 'retry', 'processing')"),
-        sqlite_where=text("delivery IN ('pending', 'retry', 'processing')"),
-    ),
 )
