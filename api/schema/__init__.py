@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any, Protocol, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
@@ -107,6 +103,20 @@ class _Answer(Protocol):
     errors: list[GraphQLError] | None
 
 
+class EdgeLimits(AddValidationRules):
+    """What `AddValidationRules(LIMIT_RULES)`, `DisableIntrospection` and
+    `MaxTokensLimiter` set, set by one extension: each extension costs every request the
+    lookup and wrapping of its hooks."""
+
+    def __init__(self, *, introspection: bool):
+        refused = [] if introspection else [NoSchemaIntrospectionCustomRule]
+        super().__init__([*LIMIT_RULES, *refused])
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
+        yield from super().on_operation()
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """MaskErrors without its per-result `isinstance` against a runtime Protocol.
 
@@ -145,14 +155,11 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Any] = [
         TimeOperations,
         lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(list(LIMIT_RULES)),
+        lambda: EdgeLimits(introspection=introspection),
         lambda: QueryValidationCache(maxsize=512, hide_suggestions=hide_suggestions),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         RateLimitOperations,
         lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     check_every_root_field((Query, Mutation, Subscription))
     audit_admin_actions(Mutation)  # outermost: attempts refused are recorded too
     fence_partners((Query, Mutation, Subscription))  # outside all: a partner meets it first

@@ -120,15 +120,17 @@ def _checked(channel: Channel | None, channel_id: strawberry.ID) -> Channel:
 
 async def _webstore_of(info: Info, channel_id: strawberry.ID) -> Channel:
     """The web store a cart names: from the process's channel book while it is fresh (a
-    channel's kind and locations are set when it is created), else one read, with no
-    transaction around it (no BEGIN and ROLLBACK round trips)."""
+    channel's kind and locations are set when it is created), else one read shared by the
+    carts asking meanwhile, with no transaction around it (no BEGIN and ROLLBACK round
+    trips)."""
     uows = info.context.container.uow
     wanted = parse_id(channel_id, "channelId")
-    known = uows.channel_book.known(wanted)
-    if known is not None:
-        return _checked(known, channel_id)
-    async with uows(readonly=True, autocommit=True) as uow:
-        return _checked(await uow.channels.get(wanted, fresh=False), channel_id)
+
+    async def read() -> Channel | None:
+        async with uows(readonly=True, autocommit=True) as uow:
+            return await uow.channels.get(wanted, fresh=False)
+
+    return _checked(await uows.channel_book.known_or_read(wanted, read), channel_id)
 
 
 def _source(channel: Channel) -> uuid.UUID | None:

@@ -169,7 +169,12 @@ async def _place(uow: UnitOfWork, checkouts: Sequence[Checkout], now: datetime) 
     # Nothing is written before the orders' keys are taken: a replay placed at the same
     # moment waits on its key, then answers with that order instead of holding stock twice.
     placed = {n: cart.placed() for n, cart in carts.items()}
-    inserted = await uow.orders.insert_many(list(placed.values()))
+    # Never open: each order is born holding its units.
+    born = [
+        Transition(placed[n].id, None, placed[n].status, c.checkout.actor, _why(c.plan), now)
+        for n, c in carts.items()
+    ]
+    inserted = await uow.orders.insert_many(list(placed.values()), born)
     for n in [n for n, order in placed.items() if order.id not in inserted]:
         found = await uow.orders.by_external(placed[n].channel_id, placed[n].external_id)
         assert found is not None
@@ -177,13 +182,6 @@ async def _place(uow: UnitOfWork, checkouts: Sequence[Checkout], now: datetime) 
         del carts[n]
     await _hand_over(uow, carts.values())
     await _swap(uow, [c for c in carts.values() if c.plan.lacking or c.plan.surplus], locked, now)
-    # Never open: each order is born holding its units.
-    await uow.orders.add_transitions(
-        [
-            Transition(placed[n].id, None, placed[n].status, c.checkout.actor, _why(c.plan), now)
-            for n, c in carts.items()
-        ]
-    )
     for n in carts:
         uow.emit(order_event(placed[n], "created"))
         uow.emit(order_event(placed[n], "allocated"))

@@ -227,12 +227,16 @@ async def ingest_many(
     await cancelled_on_channel.let_go(uow, cancelled, now)
     # In one fixed order: two batches inserting the same new orders then queue, not deadlock.
     inserted = await uow.orders.insert_many(
-        sorted(new, key=lambda o: (str(o.channel_id), o.external_id))
+        sorted(new, key=lambda o: (str(o.channel_id), o.external_id)),
+        [
+            Transition(o.order.id, None, o.order.status, arrival.actor, _taken_by(arrival), now)
+            for arrival, o in zip(arrivals, taken, strict=True)
+            if o.created
+        ],
     )
     leases = await allocation_due.mark_new_due(uow, [o for o in new if o.id in inserted], now)
     outcomes: list[Ingested | None] = []
-    transitions: list[Transition] = []
-    for arrival, outcome in zip(arrivals, taken, strict=True):
+    for outcome in taken:
         order = outcome.order
         if outcome.created and order.id not in inserted:
             outcomes.append(None)  # another delivery of it won the insert a moment ago
@@ -241,11 +245,12 @@ async def ingest_many(
             outcome = replace(outcome, lease=leases.get(order.id))
         outcomes.append(outcome)
         if outcome.created:
-            reason = f"taken from the channel by {arrival.actor}"
-            transitions.append(Transition(order.id, None, order.status, arrival.actor, reason, now))
             uow.emit(order_event(order, "created"))
-    await uow.orders.add_transitions(transitions)
     return outcomes
+
+
+def _taken_by(arrival: Arrival) -> str:
+    return f"taken from the channel by {arrival.actor}"
 
 
 def is_news(order: Order, incoming: ChannelOrder) -> bool:

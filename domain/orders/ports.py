@@ -35,8 +35,11 @@ class OrderRepository(Protocol):
         """Insert the order and its lines; False when the channel's order is already there."""
         ...
 
-    async def insert_many(self, orders: Sequence[Order]) -> set[uuid.UUID]:
-        """`insert` for several orders in a few statements; the ids of those inserted."""
+    async def insert_many(
+        self, orders: Sequence[Order], born: Sequence[Transition] = ()
+    ) -> set[uuid.UUID]:
+        """`insert` for several orders in a few statements; the ids of those inserted. `born`
+        are the orders' first transitions, recorded with those inserted (the others' dropped)."""
         ...
 
     async def by_external(self, channel_id: uuid.UUID, external_id: str) -> Order | None: ...

@@ -69,8 +69,12 @@ class FakeOrderRepository:
         self._t.orders[order.id] = order
         return True
 
-    async def insert_many(self, orders: Sequence[Order]) -> set[uuid.UUID]:
-        return {order.id for order in orders if await self.insert(order)}
+    async def insert_many(
+        self, orders: Sequence[Order], born: Sequence[Transition] = ()
+    ) -> set[uuid.UUID]:
+        inserted = {order.id for order in orders if await self.insert(order)}
+        self._t.transitions.extend(t for t in born if t.order_id in inserted)
+        return inserted
 
     async def by_external(self, channel_id: uuid.UUID, external_id: str) -> Order | None:
         return self._by_external(channel_id, external_id)

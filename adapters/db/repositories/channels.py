@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Uuid, insert, select, text
@@ -71,7 +72,8 @@ class ChannelBook:
     Queries that explain a number to a user read fresh configuration instead.
 
     A web store's every cart and order names its channel: `known` answers from the book
-    while it is fresh, with no round trip (and no connection taken for it).
+    while it is fresh, with no round trip (and no connection taken for it); once it is not,
+    `known_or_read` lets the calls that meet it share one read.
     """
 
     def __init__(self, ttl: float = 1.0):
@@ -80,6 +82,7 @@ class ChannelBook:
         self._channels: list[Channel] = []
         self._by_id: dict[uuid.UUID, tuple[Channel, float]] = {}  # each with its expiry
         self._overrides: dict[tuple[uuid.UUID, str], AvailabilityRule] = {}
+        self._reading: dict[uuid.UUID, asyncio.Future[Channel | None]] = {}
 
     def invalidate(self) -> None:
         self._expires = 0.0
@@ -91,6 +94,28 @@ class ChannelBook:
         if found is None or time.monotonic() >= found[1]:
             return None
         return found[0]
+
+    async def known_or_read(
+        self, channel_id: uuid.UUID, read: Callable[[], Awaitable[Channel | None]]
+    ) -> Channel | None:
+        """`known`, else `read` (which remembers what it finds), run once for every call
+        that asks meanwhile: a herd of carts meeting a stale entry takes one connection,
+        not one each (more than the pool keeps, which it then opens and closes)."""
+        found = self.known(channel_id)
+        if found is not None:
+            return found
+        reading = self._reading.get(channel_id)
+        if reading is None:
+            reading = self._reading[channel_id] = asyncio.ensure_future(read())
+            reading.add_done_callback(lambda done: self._read(channel_id, done))
+        # Shielded: a caller that stops waiting does not cancel the others' read.
+        return await asyncio.shield(reading)
+
+    def _read(self, channel_id: uuid.UUID, done: asyncio.Future[Channel | None]) -> None:
+        if self._reading.get(channel_id) is done:
+            del self._reading[channel_id]
+        if not done.cancelled():
+            done.exception()  # read here too, so a failure nobody awaited is not reported
 
     def remember(self, channel: Channel) -> None:
         self._by_id[channel.id] = (channel, time.monotonic() + self._ttl)

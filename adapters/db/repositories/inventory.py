@@ -116,6 +116,9 @@ def _movement(row: Any) -> Movement:
 
 
 BIN_BATCH = 500  # (SKU, location) pairs per read: two parameters each
+# Locations' kinds as this process read them (`location_kinds`): a kind never changes.
+_KINDS: dict[uuid.UUID, LocationKind] = {}
+_MAX_KINDS = 10_000
 
 _SNAPSHOT = (
     select(
@@ -199,11 +202,18 @@ class SqlInventoryRepository:
     async def location_kinds(
         self, location_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, LocationKind]:
-        if not location_ids:
-            return {}
+        # A location's kind is set when it is made (nothing updates it): read each once.
+        kinds = {i: _KINDS[i] for i in location_ids if i in _KINDS}
+        unread = [i for i in location_ids if i not in kinds]
+        if not unread:
+            return kinds
         c = locations.c
-        rows = await self._conn.execute(select(c.id, c.kind).where(c.id.in_(location_ids)))
-        return {row.id: LocationKind(row.kind) for row in rows}
+        rows = await self._conn.execute(select(c.id, c.kind).where(c.id.in_(unread)))
+        if len(_KINDS) >= _MAX_KINDS:
+            _KINDS.clear()
+        for row in rows:
+            kinds[row.id] = _KINDS[row.id] = LocationKind(row.kind)
+        return kinds
 
     async def _located(self, *where: ColumnElement[bool]) -> list[Location]:
         """The locations (code order) with their zones, in one read."""

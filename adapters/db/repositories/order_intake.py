@@ -4,7 +4,8 @@ Through SQLAlchemy a batch of orders was two `executemany` inserts (orders, then
 lines, each rendered anew for each batch size) and an update of the lines' costs. Here it is
 one statement of fixed text on the driver (`DriverStatement`), the rows travelling as
 arrays: the orders not already there (by channel and external id) are inserted, then their
-lines, each with its variant's cost as it is now. SQLite runs the plain statements.
+lines, each with its variant's cost as it is now, and their first transitions (the status
+they are born with). SQLite runs the plain statements.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from sqlalchemy import Table, text
 from sqlalchemy.dialects import postgresql
 
 from adapters.db.driver import DriverStatement
-from adapters.db.tables import order_lines, orders
+from adapters.db.tables import order_lines, order_transitions, orders
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_TRANSITION_COLUMNS = ("id", "order_id", "from_status", "to_status", "actor", "reason", "at")
 
 
 def _unnest(table: Table, names: Sequence[str], prefix: str) -> str:
@@ -46,6 +48,11 @@ def _statement(order_columns: Sequence[str], line_columns: Sequence[str]) -> Dri
                (SELECT v.currency FROM variants AS v WHERE v.sku = l_row.sku)
           FROM {_unnest(order_lines, line_columns, "l_")}
          WHERE l_row.order_id IN (SELECT id FROM stored)
+    ), stored_transitions AS (
+        INSERT INTO order_transitions ({", ".join(_TRANSITION_COLUMNS)})
+        SELECT {", ".join(f"t_row.{name}" for name in _TRANSITION_COLUMNS)}
+          FROM {_unnest(order_transitions, _TRANSITION_COLUMNS, "t_")}
+         WHERE t_row.order_id IN (SELECT id FROM stored)
     )
     SELECT id FROM stored
     """)
@@ -61,9 +68,15 @@ class OrderIntake:
         self.statement = _statement(self._orders, self._lines)
 
     def params(
-        self, order_rows: Sequence[Mapping[str, Any]], line_rows: Sequence[Mapping[str, Any]]
+        self,
+        order_rows: Sequence[Mapping[str, Any]],
+        line_rows: Sequence[Mapping[str, Any]],
+        transition_rows: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, list[Any]]:
         params = {f"o_{name}": [row[name] for row in order_rows] for name in self._orders}
         params["o_shipping_address"] = [json.dumps(a) for a in params["o_shipping_address"]]
         params.update({f"l_{name}": [row[name] for row in line_rows] for name in self._lines})
+        params.update(
+            {f"t_{name}": [row[name] for row in transition_rows] for name in _TRANSITION_COLUMNS}
+        )
         return params

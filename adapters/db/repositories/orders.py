@@ -252,11 +252,13 @@ class SqlOrderRepository:
         await sales_rollup.put_in(self._conn, [order.id])
         return True
 
-    async def insert_many(self, batch: Sequence[Order]) -> set[uuid.UUID]:
+    async def insert_many(
+        self, batch: Sequence[Order], born: Sequence[Transition] = ()
+    ) -> set[uuid.UUID]:
         if not batch:
             return set()
         if is_postgresql(self._conn) and any(order.lines for order in batch):
-            inserted = await self._insert_at_once(batch)
+            inserted = await self._insert_at_once(batch, born)
             stored = [order for order in batch if order.id in inserted]
         else:
             stmt = (
@@ -268,14 +270,18 @@ class SqlOrderRepository:
             inserted = {row.id for row in result}
             stored = [order for order in batch if order.id in inserted]
             await self._insert_lines(stored)
+            await self.add_transitions([t for t in born if t.order_id in inserted])
         fees = [row for order in stored for row in _fee_rows(order)]
         if fees:
             await self._conn.execute(insert(order_fees), fees)
         await sales_rollup.put_in(self._conn, [o.id for o in stored])
         return inserted
 
-    async def _insert_at_once(self, batch: Sequence[Order]) -> set[uuid.UUID]:
-        """PostgreSQL: the orders not there yet and their lines, in one statement."""
+    async def _insert_at_once(
+        self, batch: Sequence[Order], born: Sequence[Transition]
+    ) -> set[uuid.UUID]:
+        """PostgreSQL: the orders not there yet, their lines and first transitions, in one
+        statement."""
         order_rows = [_order_row(order) for order in batch]
         line_rows = [
             _line_row(ln, n) | _sold(order) for order in batch for n, ln in enumerate(order.lines)
@@ -284,7 +290,8 @@ class SqlOrderRepository:
         intake = _INTAKES.get(shape)
         if intake is None:
             intake = _INTAKES[shape] = OrderIntake(*shape)
-        rows = await intake.statement.rows(self._conn, intake.params(order_rows, line_rows))
+        params = intake.params(order_rows, line_rows, [_transition_row(t) for t in born])
+        rows = await intake.statement.rows(self._conn, params)
         return {row.id for row in rows}
 
     async def _insert_lines(self, stored: Sequence[Order]) -> None:
