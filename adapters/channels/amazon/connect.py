@@ -23,7 +23,12 @@ from adapters.channel_kit.descriptor import PortFactory
 from adapters.channel_kit.queues import NotificationQueue, QueueFactory
 from adapters.channel_kit.sigv4 import AwsCredentials
 from adapters.channel_kit.tokens import TokenStore
-from adapters.channels.amazon.adapter import FEED_POLLS, FEED_THRESHOLD, AmazonChannel
+from adapters.channels.amazon.adapter import (
+    FEED_POLLS,
+    FEED_THRESHOLD,
+    MAX_FEED_MESSAGES,
+    AmazonChannel,
+)
 from adapters.channels.amazon.client import API_URL, LWA_URL, AmazonClient, Credentials
 from adapters.channels.amazon.feeds import FeedSender
 from adapters.channels.amazon.notifications import SqsQueue
@@ -45,6 +50,7 @@ def amazon_factory(
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     feed_threshold: int = FEED_THRESHOLD,
+    feed_size: int = MAX_FEED_MESSAGES,
 ) -> PortFactory:
     """`pause` is how the port waits for Amazon to apply what it accepted (a test skips the
     time instead); `clock` is its idea of now (the first pull's window, shipment dates)."""
@@ -76,7 +82,7 @@ def amazon_factory(
         return AmazonChannel(
             client, feeds, reports, marketplace_id=marketplace,
             product_type=settings.get("productType", ""), pause=pause,
-            feed_threshold=feed_threshold,
+            feed_threshold=feed_threshold, feed_size=feed_size,
         )  # fmt: skip
 
     return connect

@@ -6,12 +6,17 @@ inputFeedDocumentId}` → 202 `{feedId}`; `getFeed` polled until its processingS
 FATAL or CANCELLED; then `getFeedDocument` of its resultFeedDocumentId and that document read
 (GZIP when `compressionAlgorithm` says so). createFeed is allowed one call every two minutes
 after a burst of 15: a feed is worth it only for many SKUs.
+
+getFeed is allowed 2 calls a second after a burst of 15, shared by every feed polled. A feed
+being processed is polled at that rate (its outcome is what the relay waits for); one still
+IN_QUEUE, behind the seller's earlier feeds, less often (`FeedPolls`), so several feeds in
+flight stay within the rate.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,6 +27,16 @@ from domain.channels.port import ChannelRejected, ChannelUnavailable
 
 PATH: Final = "/feeds/2021-06-30"
 FINISHED: Final = frozenset({"DONE", "FATAL", "CANCELLED"})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPolls:
+    """Seconds before each getFeed: `running` while IN_PROGRESS, `queued` while IN_QUEUE;
+    after `give_up` seconds of polls the SKUs are left for the relay to send again."""
+
+    running: float = 0.5
+    queued: float = 2.0
+    give_up: float = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +53,7 @@ class FeedSender:
         http: httpx.AsyncClient,
         marketplace_id: str,
         pause: Callable[[float], Awaitable[None]],
-        polls: Sequence[float],
+        polls: FeedPolls,
     ):
         self._client = client
         self._http = http
@@ -62,14 +77,17 @@ class FeedSender:
             ok=(202,),
         )  # fmt: skip
         feed_id = _field(created.body, "feedId")
-        for wait in self._polls:
+        waited, wait = 0.0, self._polls.running
+        while waited + wait <= self._polls.give_up:
             await self._pause(wait)
+            waited += wait
             feed = (await self._client.call("getFeed", "GET", f"{PATH}/feeds/{feed_id}")).body
             status = str(feed.get("processingStatus"))
             if status in FINISHED:
                 result = feed.get("resultFeedDocumentId")
                 report = await self._report(str(result)) if result else None
                 return FeedOutcome(feed_id, status, report)
+            wait = self._polls.queued if status == "IN_QUEUE" else self._polls.running
         raise ChannelUnavailable(f"Amazon has not processed feed {feed_id} yet")
 
     async def _report(self, document_id: str) -> bytes:

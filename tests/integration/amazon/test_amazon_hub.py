@@ -3,7 +3,9 @@ FBA orders, the shared LWA token."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from adapters.db.tables import channel_locations
@@ -102,6 +104,68 @@ async def test_many_skus_go_as_one_listings_feed_and_a_refused_message_fails_onl
     # Its feed message was refused (Amazon's issue, by SKU); the others in the feed stand.
     assert refused["message"].startswith("TS-S-RED: SKU 'TS-S-RED' is not a listings item")
     assert await hub.channel.item("TS-S-RED") is None
+
+
+class SecondPushReleasesTheFirst:
+    """A connector whose ports hold a quantity push, once armed, until another has started:
+    a relay with one call out at a time never gets past it (the wait times out)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.armed = False
+        self.started = 0
+        self.second = asyncio.Event()
+
+    def connect(self, channel: Any, config: Any, sealed: Any) -> Any:
+        port = self.inner.connect(channel, config, sealed)
+        outer = self
+
+        class Port:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(port, name)
+
+            async def push_quantities(self, updates: Any) -> Any:
+                if outer.armed:
+                    outer.started += 1
+                    if outer.started == 1:
+                        await asyncio.wait_for(outer.second.wait(), timeout=30)
+                    else:
+                        outer.second.set()
+                return await port.push_quantities(updates)
+
+        return Port()
+
+
+async def test_a_push_bigger_than_a_feed_has_its_feeds_in_flight_together_processed_in_turn(
+    hub: Hub,
+) -> None:
+    channel = amazon(hub)
+    # Two SKUs make a feed and a feed carries two: the relay claims, reads and uploads the
+    # next feed while Amazon processes the last, and Amazon processes them one at a time.
+    channel.connect(feed_threshold=2, feed_size=2)
+    held = SecondPushReleasesTheFirst(hub.context["relay"].connector)
+    hub.context["relay"] = replace(hub.context["relay"], connector=held)
+    await hub.receive(MUG, 1)
+    await hub.settle()  # the relay has met the channel as it is now connected
+    seller = channel.sandbox.seller
+    before = len(seller.feeds.feeds)
+    skus = ("TS-S-RED", "TS-S-BLUE", "TS-M-BLUE", "TS-L-RED")
+
+    held.armed = True
+    for sku in skus:
+        await hub.receive(sku, 3)
+    await hub.settle()
+
+    assert held.started == 2
+    feeds = list(seller.feeds.feeds.values())[before:]
+    assert [f.status for f in feeds] == ["DONE", "DONE"]
+    first, second = feeds
+    assert second.starts >= first.ends  # one seller's feeds are processed in turn
+    for sku in skus:
+        assert (await hub.listed(sku))["confirmedQuantity"] == 3
+        shown = await hub.channel.item(sku)
+        assert shown is not None
+        assert shown.quantity == 3
 
 
 async def test_an_order_amazon_fulfils_never_touches_the_merchants_stock(hub: Hub) -> None:
