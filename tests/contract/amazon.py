@@ -167,9 +167,8 @@ async def amazon(hub: HubSide) -> AsyncIterator[AmazonUnderTest]:
     limiter = MemoryRateLimiter(clock=time, sleep=time.pause)
 
     def connect(**options: Any) -> None:
-        factory = amazon_factory(
-            api, limiter, hub.tokens, pause=time.pause, clock=time.now, **options
-        )
+        given: dict[str, Any] = {"pause": time.pause, "clock": time.now, **options}
+        factory = amazon_factory(api, limiter, hub.tokens, **given)
         hub.connector.register("amazon", factory)
 
     connect()

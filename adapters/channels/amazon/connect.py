@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import httpx
 
 from adapters.channel_kit.descriptor import PortFactory
+from adapters.channel_kit.feeds import FeedsInFlight, MemoryFeedsInFlight
 from adapters.channel_kit.queues import NotificationQueue, QueueFactory
 from adapters.channel_kit.sigv4 import AwsCredentials
 from adapters.channel_kit.tokens import TokenStore
@@ -51,9 +52,12 @@ def amazon_factory(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     feed_threshold: int = FEED_THRESHOLD,
     feed_size: int = MAX_FEED_MESSAGES,
+    feeds_in_flight: FeedsInFlight | None = None,
 ) -> PortFactory:
     """`pause` is how the port waits for Amazon to apply what it accepted (a test skips the
-    time instead); `clock` is its idea of now (the first pull's window, shipment dates)."""
+    time instead); `clock` is its idea of now (the first pull's window, shipment dates);
+    `feeds_in_flight` remembers the feeds created and not yet read, for every process."""
+    in_flight = feeds_in_flight or MemoryFeedsInFlight()
 
     def connect(
         channel: Channel, config: ChannelConfig, credentials: Mapping[str, str]
@@ -77,7 +81,7 @@ def amazon_factory(
             http=http, limiter=limiter, tokens=tokens, clock=clock,
         )  # fmt: skip
         marketplace = settings.get("marketplaceId", "")
-        feeds = FeedSender(client, http, marketplace, pause, FEED_POLLS)
+        feeds = FeedSender(client, http, marketplace, pause, FEED_POLLS, in_flight)
         reports = ReportReader(client, http, marketplace, pause)
         return AmazonChannel(
             client, feeds, reports, marketplace_id=marketplace,

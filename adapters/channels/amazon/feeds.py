@@ -16,12 +16,14 @@ flight stay within the rate.
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
 
+from adapters.channel_kit.feeds import FeedsInFlight, MemoryFeedsInFlight
 from adapters.channels.amazon.client import AmazonClient
 from domain.channels.port import ChannelRejected, ChannelUnavailable
 
@@ -54,8 +56,10 @@ class FeedSender:
         marketplace_id: str,
         pause: Callable[[float], Awaitable[None]],
         polls: FeedPolls,
+        in_flight: FeedsInFlight | None = None,
     ):
         self._client = client
+        self._in_flight = in_flight or MemoryFeedsInFlight()
         self._http = http
         self._marketplace = marketplace_id
         self._pause = pause
@@ -64,6 +68,21 @@ class FeedSender:
     async def send(self, feed_type: str, content_type: str, content: bytes) -> FeedOutcome:
         """Submit the document as a feed and wait for its outcome; ChannelUnavailable when
         Amazon has not finished it after the polls (the caller's retry submits it again)."""
+        channel = self._client.channel_id
+        digest = hashlib.sha256(feed_type.encode() + b"\n" + content).hexdigest()
+        feed_id = await self._in_flight.find(channel, digest)
+        if feed_id is None:
+            feed_id = await self._create(feed_type, content_type, content)
+            await self._in_flight.remember(channel, digest, feed_id, self._client.now())
+        try:
+            outcome = await self._outcome(feed_id)
+        except ChannelRejected:
+            await self._in_flight.forget(channel, digest)  # Amazon knows no such feed
+            raise ChannelUnavailable(f"Amazon does not know feed {feed_id}") from None
+        await self._in_flight.forget(channel, digest)
+        return outcome
+
+    async def _create(self, feed_type: str, content_type: str, content: bytes) -> str:
         made = await self._client.call(
             "createFeedDocument", "POST", f"{PATH}/documents",
             body={"contentType": content_type}, ok=(201,),
@@ -76,7 +95,10 @@ class FeedSender:
                   "inputFeedDocumentId": document_id},
             ok=(202,),
         )  # fmt: skip
-        feed_id = _field(created.body, "feedId")
+        return _field(created.body, "feedId")
+
+    async def _outcome(self, feed_id: str) -> FeedOutcome:
+        """Poll the feed until it is finished; its outcome, with its report."""
         waited, wait = 0.0, self._polls.running
         while waited + wait <= self._polls.give_up:
             await self._pause(wait)
