@@ -70,6 +70,8 @@ KEEP_CLAIM_SECONDS = 20.0
 BATCH_SECONDS = 60.0
 # A run sending without pause starts its rounds at least this far apart.
 LINGER_SECONDS = 0.1
+# The first batches of a drain with several calls out, as shares of a full one.
+RAMP_BATCHES = (0.25, 0.5)
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 
@@ -120,11 +122,15 @@ class Relay:
         deadline = self.monotonic() + budget_seconds
         claimed = 0
         sending: set[asyncio.Task[None]] = set()
+        # With several calls out at once, the first batches are smaller (a quarter, a half of
+        # a call): the channel starts processing sooner, and has the next one queued by then.
+        ramp: tuple[float, ...] = RAMP_BATCHES if self._in_flight.get(channel_id, 1) > 1 else ()
         try:
             while True:
                 request.again = False
                 started = self.monotonic()
-                run = await self.claim(channel_id)
+                share, ramp = (ramp[0], ramp[1:]) if ramp else (1.0, ())
+                run = await self.claim(channel_id, share)
                 if run is not None:
                     claimed += len(run.entries)
                     sending.add(asyncio.create_task(self.execute(run)))
@@ -169,9 +175,10 @@ class Relay:
         await self.execute(run)
         return len(run.entries)
 
-    async def claim(self, channel_id: uuid.UUID) -> _Run | None:
-        """Claim a batch of the channel's due rows (as many as one call of it carries)."""
-        size = self._claims.get(channel_id, self.batch)
+    async def claim(self, channel_id: uuid.UUID, share: float = 1.0) -> _Run | None:
+        """Claim a batch of the channel's due rows (as many as one call of it carries, or
+        `share` of that)."""
+        size = max(1, int(self._claims.get(channel_id, self.batch) * share))
         async with self.uow() as uow:
             entries = await uow.outbox.claim(channel_id, self.clock(), size)
             await uow.commit()

@@ -146,9 +146,10 @@ async def test_a_push_bigger_than_a_feed_has_its_feeds_in_flight_together_proces
     hub: Hub,
 ) -> None:
     channel = amazon(hub)
-    # Two SKUs make a feed and a feed carries two: the relay claims, reads and uploads the
-    # next feed while Amazon processes the last, and Amazon processes them one at a time.
-    channel.connect(feed_threshold=2, feed_size=2)
+    # Any SKU goes by feed and a feed carries four, the first a quarter, the next a half of
+    # that: the relay claims, reads and uploads the next feed while Amazon processes the last,
+    # and Amazon processes them one at a time.
+    channel.connect(feed_threshold=1, feed_size=4)
     held = SecondPushReleasesTheFirst(hub.context["relay"].connector)
     hub.context["relay"] = replace(hub.context["relay"], connector=held)
     await hub.receive(MUG, 1)
@@ -162,11 +163,11 @@ async def test_a_push_bigger_than_a_feed_has_its_feeds_in_flight_together_proces
         await hub.receive(sku, 3)
     await hub.settle()
 
-    assert held.started == 2
+    assert held.started == 3
     feeds = list(seller.feeds.feeds.values())[before:]
-    assert [f.status for f in feeds] == ["DONE", "DONE"]
-    first, second = feeds
-    assert second.starts >= first.ends  # one seller's feeds are processed in turn
+    assert [f.status for f in feeds] == ["DONE", "DONE", "DONE"]
+    for earlier, later in zip(feeds, feeds[1:], strict=False):
+        assert later.starts >= earlier.ends  # one seller's feeds are processed in turn
     for sku in skus:
         assert (await hub.listed(sku))["confirmedQuantity"] == 3
         shown = await hub.channel.item(sku)
