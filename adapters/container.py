@@ -25,6 +25,7 @@ from adapters.channel_kit.tokens import TokenStore
 from adapters.channels import amazon, ebay, mercadolibre, shopify, webstore
 from adapters.db.audit_log import SqlAdminAudit
 from adapters.db.engine import create_engine
+from adapters.db.feeds_in_flight import SqlFeedsInFlight
 from adapters.db.token_store import SqlTokenStore
 from adapters.db.uow import SqlUnitOfWorkFactory
 from adapters.desks.checkout import CheckoutCounter
@@ -117,7 +118,10 @@ class Container:
             lambda: self.secrets,
             self.channels,
             ChannelServices(
-                http=self.channel_http, rate_limiter=self.rate_limiter, tokens=self.tokens
+                http=self.channel_http,
+                rate_limiter=self.rate_limiter,
+                tokens=self.tokens,
+                feeds=SqlFeedsInFlight(self.engine),
             ),
         )
         self.verifiers = WebhookVerifiers(self.connector, self.uow)

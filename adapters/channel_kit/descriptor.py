@@ -40,11 +40,12 @@ import contracts already cover a new package under `adapters/channels/`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from adapters.channel_kit.feeds import FeedsInFlight, MemoryFeedsInFlight
 from adapters.channel_kit.queues import QueueFactory
 from adapters.channel_kit.tokens import TokenStore
 from domain.channels.config import ChannelConfig
@@ -65,6 +66,8 @@ class ChannelServices:
     http: httpx.AsyncClient
     rate_limiter: RateLimiter
     tokens: TokenStore  # OAuth access tokens, refreshed once for every process
+    # Bulk documents a channel is processing, remembered across processes.
+    feeds: FeedsInFlight = field(default_factory=MemoryFeedsInFlight)
 
 
 @dataclass(frozen=True, slots=True)

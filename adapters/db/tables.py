@@ -421,6 +421,17 @@ channel_tokens = Table(
     Column("refreshed_at", UtcDateTime, nullable=True),
 )
 
+# A feed a relay created, by its document's digest, until its outcome is read (see
+# `adapters/channel_kit/feeds.py`).
+amazon_feeds = Table(
+    "amazon_feeds",
+    metadata,
+    Column("channel_id", Uuid, ForeignKey("channels.id"), primary_key=True),
+    Column("digest", String(64), primary_key=True),  # sha256 of the feed type and document
+    Column("feed_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 listings = Table(
     "listings",
     metadata,

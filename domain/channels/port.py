@@ -109,10 +109,13 @@ class ChannelLevel:
 
 @dataclass(frozen=True, slots=True)
 class ChannelLimits:
-    """How much one call may carry."""
+    """How much one call may carry, and how many calls a drain may have out at once (a
+    channel that answers a bulk call only after processing it, like Amazon's feeds, takes the
+    next batch while it processes the last)."""
 
     quantities_per_call: int
     prices_per_call: int
+    calls_in_flight: int = 1
 
 
 class Capability(StrEnum):

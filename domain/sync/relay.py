@@ -31,6 +31,7 @@ from domain.channels.policies import StockEditPolicy
 from domain.channels.port import (
     ChannelConnector,
     ChannelFailure,
+    ChannelLimits,
     ChannelMisconfigured,
     ChannelPort,
     ChannelRejected,
@@ -69,6 +70,8 @@ KEEP_CLAIM_SECONDS = 20.0
 BATCH_SECONDS = 60.0
 # A run sending without pause starts its rounds at least this far apart.
 LINGER_SECONDS = 0.1
+# The first batches of a drain with several calls out, as shares of a full one.
+RAMP_BATCHES = (0.25, 0.5)
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 300.0
 
@@ -96,6 +99,10 @@ class Relay:
     _claims: dict[uuid.UUID, int] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # Calls a drain has out at once per channel, as its port says (`calls_in_flight`).
+    _in_flight: dict[uuid.UUID, int] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     async def run(self, channel_id: uuid.UUID, *, budget_seconds: float = 30.0) -> Drained:
         """Drain the channel until nothing is due, one run per channel in this process.
@@ -114,36 +121,81 @@ class Relay:
         request = self._runs[channel_id] = _RunRequest()
         deadline = self.monotonic() + budget_seconds
         claimed = 0
+        sending: set[asyncio.Task[None]] = set()
+        # With several calls out at once, the first batches are smaller (a quarter, a half of
+        # a call): the channel starts processing sooner, and has the next one queued by then.
+        ramp: tuple[float, ...] = RAMP_BATCHES if self._in_flight.get(channel_id, 1) > 1 else ()
         try:
             while True:
                 request.again = False
                 started = self.monotonic()
-                batch = await self.drain(channel_id)
-                claimed += batch
-                if batch == 0 and not request.again:
+                share, ramp = (ramp[0], ramp[1:]) if ramp else (1.0, ())
+                run = await self.claim(channel_id, share)
+                if run is not None:
+                    claimed += len(run.entries)
+                    sending.add(asyncio.create_task(self.execute(run)))
+                # A channel whose calls take long (Amazon's feeds) has several out at once: the
+                # next batch is claimed and read while the channel processes the last. With
+                # nothing new claimed, every call out is waited for (it may give rows back).
+                room = self._in_flight.get(channel_id, 1) if run is not None else 1
+                waited = bool(sending) and len(sending) >= room
+                while sending and len(sending) >= room:
+                    done, sending = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        task.result()
+                if run is None and not waited and not request.again:
                     return Drained(claimed, more=False)
                 if self.monotonic() >= deadline:
+                    await self._settle_all(sending)
                     return Drained(claimed, more=True)
-                if batch:
+                if run is not None:
                     # While a key is hot, let its changes gather for a moment rather than
                     # chase each one with a call; the first change after a quiet spell goes
                     # out at once.
                     await asyncio.sleep(max(0.0, started + self.linger_seconds - self.monotonic()))
         finally:
+            for task in sending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
             del self._runs[channel_id]
+
+    @staticmethod
+    async def _settle_all(sending: set[asyncio.Task[None]]) -> None:
+        while sending:
+            done, _ = await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                sending.discard(task)
+                task.result()
 
     async def drain(self, channel_id: uuid.UUID) -> int:
         """Drain one batch of the channel's due rows; returns how many were claimed."""
-        size = self._claims.get(channel_id, self.batch)
+        run = await self.claim(channel_id)
+        if run is None:
+            return 0
+        await self.execute(run)
+        return len(run.entries)
+
+    async def claim(self, channel_id: uuid.UUID, share: float = 1.0) -> _Run | None:
+        """Claim a batch of the channel's due rows (as many as one call of it carries, or
+        `share` of that)."""
+        size = max(1, int(self._claims.get(channel_id, self.batch) * share))
         async with self.uow() as uow:
             entries = await uow.outbox.claim(channel_id, self.clock(), size)
             await uow.commit()
-        if entries:
-            run = _Run(self, channel_id, entries)
-            await run.execute()
-            if run.carries is not None:
-                self._claims[channel_id] = max(self.batch, run.carries)
-        return len(entries)
+        return _Run(self, channel_id, entries) if entries else None
+
+    async def execute(self, run: _Run) -> None:
+        await run.execute()
+        limits = run.limits
+        if limits is not None:
+            # A channel taking several calls at once is given batches of one call each, so
+            # each call goes out as soon as its batch is read.
+            parallel = limits.calls_in_flight > 1
+            self._claims[run.channel_id] = (
+                limits.quantities_per_call if parallel
+                else max(self.batch, limits.quantities_per_call)
+            )  # fmt: skip
+            self._in_flight[run.channel_id] = max(1, limits.calls_in_flight)
 
     def backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         if retry_after is not None:
@@ -190,7 +242,8 @@ class _Run:
         self.accepts_edits = False
         # SKUs whose listing this run (re)published: their quantities were marked afresh.
         self.republished: set[str] = set()
-        self.carries: int | None = None  # quantities one call of the channel's port takes
+        self.limits: ChannelLimits | None = None  # what one call of the channel's port takes
+        self.entries = entries
         self.kept_at = relay.monotonic()
         self.deadline = self.kept_at + relay.batch_seconds
         for entry in entries:
@@ -218,7 +271,7 @@ class _Run:
         except ChannelMisconfigured as failure:
             await self.failed(everything, "connect", failure, 0)
             return
-        self.carries = port.limits.quantities_per_call
+        self.limits = port.limits
         listings = self.of(OutboxKind.LISTING)
         for n, listing in enumerate(listings):
             if n and self.relay.monotonic() >= self.deadline:  # one at least, however slow

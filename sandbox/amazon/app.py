@@ -6,7 +6,8 @@
   (search, get) and v0 (shipmentConfirmation), each answering 403 without a
   valid `x-amz-access-token`, 429 `QuotaExceeded` past its documented token bucket (rate and
   burst read from the official model), with `x-amzn-RateLimit-Limit` and `x-amzn-RequestId`;
-- `POST /sqs` (SQS JSON protocol): the seller's notification queue (see `queue`);
+- `POST /sqs` (SQS JSON protocol, signed with SigV4 by `sqs_keys`): the seller's
+  notification queue (see `queue`);
 - `/_sandbox/*`: control for tests, the e2e and the bench (act as buyers and the seller, read
   the account, inject faults).
 
@@ -78,8 +79,10 @@ class AmazonSandbox:
         feed_rate: float = 2000.0,
         settle_in_background: bool = False,
         seed: int | None = None,
+        sqs_keys: queue.SqsKeys | None = None,
     ) -> None:
         self.faults = Faults(seed)
+        self.sqs_keys = sqs_keys or queue.SqsKeys()
         self.seller = Seller(
             seller_id, marketplace_id, currency, client_id, client_secret, refresh_token,
             clock, self.faults, apply_delay, feed_rate, seed,
@@ -106,8 +109,13 @@ class AmazonSandbox:
 
     async def _sqs(self, request: Request) -> Response:
         self.seller.settle()
+        raw = await request.body()
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        refused = queue.refusal(self.sqs_keys, "POST", str(request.url), headers, raw)
+        if refused is not None:
+            return JSONResponse(refused, 403, media_type="application/x-amz-json-1.0")
         try:
-            body = json.loads(await request.body())
+            body = json.loads(raw)
         except ValueError:
             body = None
         if not isinstance(body, dict):

@@ -2,8 +2,10 @@
 
 `createFeedDocument` gives an upload URL (a pre-signed S3 URL in production; here a path of
 the sandbox taking a PUT without the access token); `createFeed` queues the uploaded document:
-IN_QUEUE for `queue_seconds`, IN_PROGRESS while its messages are processed at
-`messages_per_second` (the sandbox's documented throughput), then DONE with a
+IN_QUEUE for `queue_seconds` (and until the seller's earlier feeds are processed: one
+seller's feeds are processed one after another, in the order they were created, so splitting
+a push into several feeds never finishes it sooner), IN_PROGRESS while its messages are
+processed at `messages_per_second` (the sandbox's documented throughput), then DONE with a
 `resultFeedDocumentId` whose document is the processing report, GZIP-compressed. A
 JSON_LISTINGS_FEED's messages are processed in order while it is IN_PROGRESS, as many as its
 throughput allows by then (each checked against the official schema as it is reached: a
@@ -102,7 +104,8 @@ class Feeds:
 
     def create(self, feed_type: str, marketplaces: list[str], document_id: str, size: int) -> Feed:
         now = self.clock()
-        starts = now + self.queue_seconds
+        earlier = [f.ends for f in self.feeds.values() if f.status != "CANCELLED"]
+        starts = max([now + self.queue_seconds, *earlier])
         feed = Feed(
             str(next(_ids)), feed_type, marketplaces, document_id, now, starts,
             starts + size / self.messages_per_second,

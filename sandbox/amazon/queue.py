@@ -9,6 +9,10 @@ within its visibility timeout is received again, and duplicates happen. Here:
 - `AmazonSQS.DeleteMessageBatch` `{QueueUrl, Entries: [{Id, ReceiptHandle}] (1-10)}` →
   `{Successful: [{Id}], Failed: [{Id, Code, Message, SenderFault}]}`.
 
+Every request is signed with AWS Signature V4 (service `sqs`, the queue's region) by the
+keys the sandbox was given (`SqsKeys`): a missing, unknown or wrong signature answers 403
+as SQS does (MissingAuthenticationToken, InvalidClientTokenId, SignatureDoesNotMatch).
+
 Faults decide at publication: a dropped notification is never enqueued, a duplicated one is
 enqueued twice with the same NotificationId (as Amazon's own redeliveries carry it).
 """
@@ -16,11 +20,14 @@ enqueued twice with the same NotificationId (as Amazon's own redeliveries carry 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from adapters.channel_kit.sigv4 import parse_authorization, signature
 
 MAX_RECEIVE = 10
 DEFAULT_VISIBILITY = 30.0
@@ -83,6 +90,44 @@ class NotificationQueue:
                 del self.messages[i]
                 return True
         return False
+
+
+@dataclass(frozen=True)
+class SqsKeys:
+    """The IAM keys allowed to read the queue, and where it is."""
+
+    access_key_id: str = "AKIASANDBOXQUEUE0001"
+    secret_access_key: str = "sandbox/aws-secret-access-key"
+    region: str = "us-east-1"
+
+
+def refusal(
+    keys: SqsKeys, method: str, url: str, headers: dict[str, str], body: bytes
+) -> dict[str, Any] | None:
+    """Why SQS would refuse the request's signature (a 403's body), or None when it holds.
+    `headers` has lower-case names; `url` is the request's, with the Host it was sent to."""
+    given = parse_authorization(headers.get("authorization", ""))
+    stamp = headers.get("x-amz-date", "")
+    if given is None or not stamp:
+        return sqs_error("MissingAuthenticationToken", "Request is missing Authentication Token")
+    key_id, scope, names, found = given
+    if key_id != keys.access_key_id:
+        return sqs_error(
+            "InvalidClientTokenId", "The security token included in the request is invalid."
+        )
+    day, region, service, _ = scope.split("/")
+    signed = {name: headers.get(name, "") for name in names}
+    wanted = signature(keys.secret_access_key, scope, stamp, method, url, signed, body)
+    sound = (
+        day == stamp[:8] and region == keys.region and service == "sqs" and "host" in names
+        and hmac.compare_digest(wanted, found)
+    )  # fmt: skip
+    if not sound:
+        return sqs_error(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    return None
 
 
 def sqs_error(code: str, message: str) -> dict[str, Any]:

@@ -33,6 +33,10 @@ CREDENTIALS: Mapping[str, str] = {
     "api_url": API,
     "token_url": f"{API}/auth/o2/token",
     "queue_url": f"{API}/sqs",
+    # The sandbox queue's keys (`SqsKeys`): its requests are signed with SigV4.
+    "aws_access_key_id": "AKIASANDBOXQUEUE0001",
+    "aws_secret_access_key": "sandbox/aws-secret-access-key",
+    "aws_region": "us-east-1",
 }
 SETTINGS: Mapping[str, str] = {
     "sellerId": SELLER,
@@ -163,9 +167,8 @@ async def amazon(hub: HubSide) -> AsyncIterator[AmazonUnderTest]:
     limiter = MemoryRateLimiter(clock=time, sleep=time.pause)
 
     def connect(**options: Any) -> None:
-        factory = amazon_factory(
-            api, limiter, hub.tokens, pause=time.pause, clock=time.now, **options
-        )
+        given: dict[str, Any] = {"pause": time.pause, "clock": time.now, **options}
+        factory = amazon_factory(api, limiter, hub.tokens, **given)
         hub.connector.register("amazon", factory)
 
     connect()

@@ -228,7 +228,9 @@ def connect(hub: Hub) -> None:
               "client_secret": "sandbox-client-secret",
               "refresh_token": "Atzr|sandbox-refresh-token", "api_url": hub.amazon.url,
               "token_url": f"{hub.amazon.url}/auth/o2/token",
-              "queue_url": f"{hub.amazon.url}/sqs"}  # fmt: skip
+              "queue_url": f"{hub.amazon.url}/sqs", "aws_region": "us-east-1",
+              "aws_access_key_id": "AKIASANDBOXQUEUE0001",
+              "aws_secret_access_key": "sandbox/aws-secret-access-key"}  # fmt: skip
     settings = {"sellerId": SELLER, "marketplaceId": MARKETPLACE, "productType": "SHIRT"}
     hub.amazon_id = hub.channel(
         "Amazon US", "AMAZON", amazon,

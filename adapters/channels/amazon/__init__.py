@@ -17,7 +17,9 @@ from domain.channels.port import ChannelOrder
 
 
 def _connect(services: ChannelServices) -> PortFactory:
-    return amazon_factory(services.http, services.rate_limiter, services.tokens)
+    return amazon_factory(
+        services.http, services.rate_limiter, services.tokens, feeds_in_flight=services.feeds
+    )
 
 
 def _queue(services: ChannelServices) -> QueueFactory:

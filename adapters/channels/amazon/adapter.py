@@ -28,7 +28,7 @@ from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.amazon import notifications
 from adapters.channels.amazon.client import AmazonClient
 from adapters.channels.amazon.fba import fba_stock
-from adapters.channels.amazon.feeds import FeedSender
+from adapters.channels.amazon.feeds import FeedPolls, FeedSender
 from adapters.channels.amazon.orders import channel_order
 from adapters.channels.amazon.stock import Stock, issues_text, price_of, quantity_of
 from adapters.channels.amazon.views import ReportReader
@@ -67,14 +67,17 @@ CAPABILITIES: Final = frozenset(
 # From this many SKUs in one call, stock and prices go as one feed (createFeed allows one call
 # every two minutes after a burst of 15: a feed is worth it only for many SKUs).
 FEED_THRESHOLD: Final = 500
-# A feed takes 25,000 messages; a call carries at most this many (the relay's statements
-# over one call's SKUs stay well under PostgreSQL's 32,767 parameters).
-MAX_FEED_MESSAGES: Final = 20_000
+# A feed takes 25,000 messages; a call carries at most this many, and the relay has up to
+# FEEDS_IN_FLIGHT calls out at once: Amazon processes a seller's feeds one after another, so
+# while it processes one feed the hub claims, reads and uploads the next, and records the
+# last one's report (a 20,000-SKU push is four feeds, well within createFeed's burst of 15).
+MAX_FEED_MESSAGES: Final = 5_000
+FEEDS_IN_FLIGHT: Final = 4
 # Reads of what Amazon accepted until it shows it applied (seconds waited before each).
 APPLY_WAITS: Final = (1.0, 2.0, 4.0, 8.0)
-# Polls of a feed's processing (seconds waited before each): getFeed's documented rate (2 a
-# second) for 90 s, then the SKUs are left for the relay to send again.
-FEED_POLLS: Final = (0.5,) * 180
+# Polls of a feed's processing: getFeed's documented rate (2 a second) while it is processed,
+# every 2 s while it waits behind earlier feeds, for 90 s; then the relay sends it again.
+FEED_POLLS: Final = FeedPolls(running=0.5, queued=2.0, give_up=90.0)
 ORDERS_PER_PAGE: Final = 100
 FIRST_PULL: Final = timedelta(days=30)
 CARRIER_CODES: Final = frozenset({"UPS", "USPS", "FedEx", "DHL", "DHL eCommerce", "OnTrac",
@@ -100,7 +103,8 @@ class AmazonChannel:
         pause: Callable[[float], Awaitable[None]],
         feed_threshold: int = FEED_THRESHOLD,
         apply_waits: Sequence[float] = APPLY_WAITS,
-        feed_polls: Sequence[float] = FEED_POLLS,
+        feed_polls: FeedPolls = FEED_POLLS,
+        feed_size: int = MAX_FEED_MESSAGES,
         fulfilled_by: str = "MERCHANT",
     ):
         self._client = client
@@ -109,6 +113,7 @@ class AmazonChannel:
         self._marketplace = marketplace_id
         self._pause = pause
         self._feed_polls = feed_polls
+        self._feed_size = feed_size
         self._fulfilled_by = fulfilled_by
         self.stock = Stock(
             client, feeds, marketplace_id=marketplace_id, product_type=product_type,
@@ -118,8 +123,9 @@ class AmazonChannel:
     @property
     def limits(self) -> ChannelLimits:
         return ChannelLimits(
-            quantities_per_call=MAX_FEED_MESSAGES, prices_per_call=MAX_FEED_MESSAGES
-        )
+            quantities_per_call=self._feed_size, prices_per_call=self._feed_size,
+            calls_in_flight=FEEDS_IN_FLIGHT,
+        )  # fmt: skip
 
     # Listings --------------------------------------------------------------------------------
 

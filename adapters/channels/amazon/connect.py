@@ -2,23 +2,34 @@
 
 Credentials (sealed at rest): the LWA app's `client_id` and `client_secret`, the seller's
 `refresh_token` (from authorising the app), and `queue_url`, the SQS queue its notifications
-go to. `api_url`, `token_url` (and `queue_endpoint`) only point the channel at a local
-sandbox. The listing rule's settings name the `sellerId`, `marketplaceId` and `productType`
-(also what its listing bodies need, see `mapping`).
+go to, with the AWS keys that may read it (`aws_access_key_id`, `aws_secret_access_key`,
+optionally `aws_session_token` for temporary keys, and `aws_region` when the queue's URL does
+not name it: requests to SQS are signed with Signature V4). `api_url`, `token_url` (and
+`queue_endpoint`) only point the channel at a local sandbox. The listing rule's settings
+name the `sellerId`, `marketplaceId` and `productType` (also what its listing bodies need,
+see `mapping`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
 
 from adapters.channel_kit.descriptor import PortFactory
+from adapters.channel_kit.feeds import FeedsInFlight, MemoryFeedsInFlight
 from adapters.channel_kit.queues import NotificationQueue, QueueFactory
+from adapters.channel_kit.sigv4 import AwsCredentials
 from adapters.channel_kit.tokens import TokenStore
-from adapters.channels.amazon.adapter import FEED_POLLS, FEED_THRESHOLD, AmazonChannel
+from adapters.channels.amazon.adapter import (
+    FEED_POLLS,
+    FEED_THRESHOLD,
+    MAX_FEED_MESSAGES,
+    AmazonChannel,
+)
 from adapters.channels.amazon.client import API_URL, LWA_URL, AmazonClient, Credentials
 from adapters.channels.amazon.feeds import FeedSender
 from adapters.channels.amazon.notifications import SqsQueue
@@ -40,9 +51,13 @@ def amazon_factory(
     pause: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     feed_threshold: int = FEED_THRESHOLD,
+    feed_size: int = MAX_FEED_MESSAGES,
+    feeds_in_flight: FeedsInFlight | None = None,
 ) -> PortFactory:
     """`pause` is how the port waits for Amazon to apply what it accepted (a test skips the
-    time instead); `clock` is its idea of now (the first pull's window, shipment dates)."""
+    time instead); `clock` is its idea of now (the first pull's window, shipment dates);
+    `feeds_in_flight` remembers the feeds created and not yet read, for every process."""
+    in_flight = feeds_in_flight or MemoryFeedsInFlight()
 
     def connect(
         channel: Channel, config: ChannelConfig, credentials: Mapping[str, str]
@@ -66,25 +81,45 @@ def amazon_factory(
             http=http, limiter=limiter, tokens=tokens, clock=clock,
         )  # fmt: skip
         marketplace = settings.get("marketplaceId", "")
-        feeds = FeedSender(client, http, marketplace, pause, FEED_POLLS)
+        feeds = FeedSender(client, http, marketplace, pause, FEED_POLLS, in_flight)
         reports = ReportReader(client, http, marketplace, pause)
         return AmazonChannel(
             client, feeds, reports, marketplace_id=marketplace,
             product_type=settings.get("productType", ""), pause=pause,
-            feed_threshold=feed_threshold,
+            feed_threshold=feed_threshold, feed_size=feed_size,
         )  # fmt: skip
 
     return connect
 
 
-def queue_factory(http: httpx.AsyncClient) -> QueueFactory:
+AWS_CREDENTIALS = ("aws_access_key_id", "aws_secret_access_key")
+# https://sqs.us-east-1.amazonaws.com/123456789012/queue names its region.
+SQS_HOST = re.compile(r"^sqs\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+def queue_factory(
+    http: httpx.AsyncClient, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> QueueFactory:
     def queue(
         channel: Channel, config: ChannelConfig, credentials: Mapping[str, str]
     ) -> NotificationQueue | None:
         url = credentials.get("queue_url")
         if not url:
             return None
-        return SqsQueue(http, url, endpoint=credentials.get("queue_endpoint"))
+        missing = [name for name in AWS_CREDENTIALS if not credentials.get(name)]
+        if missing:
+            raise ChannelMisconfigured(
+                f"{channel.name}: reading the SQS queue needs {', '.join(missing)} credentials"
+            )
+        found = SQS_HOST.match(httpx.URL(url).host)
+        region = credentials.get("aws_region") or (found.group(1) if found else "")
+        if not region:
+            raise ChannelMisconfigured(f"{channel.name}: set aws_region for the SQS queue")
+        aws = AwsCredentials(
+            credentials["aws_access_key_id"], credentials["aws_secret_access_key"], region, "sqs",
+            session_token=credentials.get("aws_session_token") or None,
+        )  # fmt: skip
+        return SqsQueue(http, url, aws, endpoint=credentials.get("queue_endpoint"), clock=clock)
 
     return queue
 

@@ -6,22 +6,39 @@ inputFeedDocumentId}` → 202 `{feedId}`; `getFeed` polled until its processingS
 FATAL or CANCELLED; then `getFeedDocument` of its resultFeedDocumentId and that document read
 (GZIP when `compressionAlgorithm` says so). createFeed is allowed one call every two minutes
 after a burst of 15: a feed is worth it only for many SKUs.
+
+getFeed is allowed 2 calls a second after a burst of 15, shared by every feed polled. A feed
+being processed is polled at that rate (its outcome is what the relay waits for); one still
+IN_QUEUE, behind the seller's earlier feeds, less often (`FeedPolls`), so several feeds in
+flight stay within the rate.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Awaitable, Callable, Sequence
+import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
 
+from adapters.channel_kit.feeds import FeedsInFlight, MemoryFeedsInFlight
 from adapters.channels.amazon.client import AmazonClient
 from domain.channels.port import ChannelRejected, ChannelUnavailable
 
 PATH: Final = "/feeds/2021-06-30"
 FINISHED: Final = frozenset({"DONE", "FATAL", "CANCELLED"})
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPolls:
+    """Seconds before each getFeed: `running` while IN_PROGRESS, `queued` while IN_QUEUE;
+    after `give_up` seconds of polls the SKUs are left for the relay to send again."""
+
+    running: float = 0.5
+    queued: float = 2.0
+    give_up: float = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +55,11 @@ class FeedSender:
         http: httpx.AsyncClient,
         marketplace_id: str,
         pause: Callable[[float], Awaitable[None]],
-        polls: Sequence[float],
+        polls: FeedPolls,
+        in_flight: FeedsInFlight | None = None,
     ):
         self._client = client
+        self._in_flight = in_flight or MemoryFeedsInFlight()
         self._http = http
         self._marketplace = marketplace_id
         self._pause = pause
@@ -49,6 +68,21 @@ class FeedSender:
     async def send(self, feed_type: str, content_type: str, content: bytes) -> FeedOutcome:
         """Submit the document as a feed and wait for its outcome; ChannelUnavailable when
         Amazon has not finished it after the polls (the caller's retry submits it again)."""
+        channel = self._client.channel_id
+        digest = hashlib.sha256(feed_type.encode() + b"\n" + content).hexdigest()
+        feed_id = await self._in_flight.find(channel, digest)
+        if feed_id is None:
+            feed_id = await self._create(feed_type, content_type, content)
+            await self._in_flight.remember(channel, digest, feed_id, self._client.now())
+        try:
+            outcome = await self._outcome(feed_id)
+        except ChannelRejected:
+            await self._in_flight.forget(channel, digest)  # Amazon knows no such feed
+            raise ChannelUnavailable(f"Amazon does not know feed {feed_id}") from None
+        await self._in_flight.forget(channel, digest)
+        return outcome
+
+    async def _create(self, feed_type: str, content_type: str, content: bytes) -> str:
         made = await self._client.call(
             "createFeedDocument", "POST", f"{PATH}/documents",
             body={"contentType": content_type}, ok=(201,),
@@ -61,15 +95,21 @@ class FeedSender:
                   "inputFeedDocumentId": document_id},
             ok=(202,),
         )  # fmt: skip
-        feed_id = _field(created.body, "feedId")
-        for wait in self._polls:
+        return _field(created.body, "feedId")
+
+    async def _outcome(self, feed_id: str) -> FeedOutcome:
+        """Poll the feed until it is finished; its outcome, with its report."""
+        waited, wait = 0.0, self._polls.running
+        while waited + wait <= self._polls.give_up:
             await self._pause(wait)
+            waited += wait
             feed = (await self._client.call("getFeed", "GET", f"{PATH}/feeds/{feed_id}")).body
             status = str(feed.get("processingStatus"))
             if status in FINISHED:
                 result = feed.get("resultFeedDocumentId")
                 report = await self._report(str(result)) if result else None
                 return FeedOutcome(feed_id, status, report)
+            wait = self._polls.queued if status == "IN_QUEUE" else self._polls.running
         raise ChannelUnavailable(f"Amazon has not processed feed {feed_id} yet")
 
     async def _report(self, document_id: str) -> bytes:

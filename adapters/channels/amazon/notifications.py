@@ -14,15 +14,18 @@ merchant-fulfilled quantity moved: a stock edit of the SKU); others are kept and
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import httpx
 
 from adapters.channel_kit.queues import QueuedMessage
+from adapters.channel_kit.sigv4 import AwsCredentials, sign
 from adapters.channel_kit.timestamps import parse_time
 from adapters.channels.amazon.orders import notified_order
 from domain.channels.port import (
+    ChannelMisconfigured,
     ChannelRejected,
     ChannelUnavailable,
     InboundEvent,
@@ -72,16 +75,24 @@ def identify(body: bytes) -> InboundIdentity:
 
 
 class SqsQueue:
-    """The seller's SQS queue, over the SQS JSON protocol (ReceiveMessage, DeleteMessageBatch).
+    """The seller's SQS queue, over the SQS JSON protocol (ReceiveMessage, DeleteMessageBatch),
+    every request signed with AWS Signature V4 (service `sqs`) by the IAM user or role the
+    seller gave Amazon's notifications to (`aws`)."""
 
-    Production queues need AWS Signature V4; `queue_url` and the signing credentials come
-    with the channel's credentials. The sandbox's queue takes unsigned requests.
-    """
-
-    def __init__(self, http: httpx.AsyncClient, queue_url: str, *, endpoint: str | None = None):
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        queue_url: str,
+        aws: AwsCredentials,
+        *,
+        endpoint: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self._http = http
         self.queue_url = queue_url
+        self._aws = aws
         self._endpoint = endpoint or queue_url
+        self._clock = clock
 
     async def receive(self) -> list[QueuedMessage]:
         answer = await self._action(
@@ -113,15 +124,13 @@ class SqsQueue:
             )
 
     async def _action(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        content = json.dumps(body).encode()
+        headers = {"X-Amz-Target": f"AmazonSQS.{action}",
+                   "Content-Type": "application/x-amz-json-1.0"}  # fmt: skip
+        signed = sign(self._aws, "POST", self._endpoint, headers, content, self._clock())
         try:
             response = await self._http.post(
-                self._endpoint,
-                content=json.dumps(body).encode(),
-                headers={
-                    "X-Amz-Target": f"AmazonSQS.{action}",
-                    "Content-Type": "application/x-amz-json-1.0",
-                },
-                timeout=10,
+                self._endpoint, content=content, headers=signed, timeout=10
             )
         except httpx.HTTPError as error:
             raise ChannelUnavailable(f"could not reach the notification queue: {error!r}") from None
@@ -129,6 +138,9 @@ class SqsQueue:
             answer = json.loads(response.content) if response.content else {}
         except ValueError:
             answer = None
+        if response.status_code == 403:
+            code = str((answer or {}).get("__type", "")).rpartition("#")[2] or "Forbidden"
+            raise ChannelMisconfigured(f"the notification queue refused the AWS keys ({code})")
         if response.status_code != 200 or not isinstance(answer, dict):
             raise ChannelUnavailable(f"the queue answered {action} with {response.status_code}")
         return answer

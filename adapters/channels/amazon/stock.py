@@ -189,8 +189,10 @@ class Stock:
     async def _by_feed(
         self, patches: Mapping[str, list[dict[str, Any]]]
     ) -> tuple[dict[str, dict[str, Any]], dict[str, KeyResult]]:
-        """(the report's items of the accepted SKUs, rejected results): one JSON_LISTINGS_FEED."""
-        skus = list(patches)
+        """(the report's items of the accepted SKUs, rejected results): one JSON_LISTINGS_FEED.
+        Its messages are in SKU order: the same figures make the same document (a relay
+        taking over another's rows finds the feed it created, `FeedsInFlight`)."""
+        skus = sorted(patches)
         document = {
             "header": {
                 "sellerId": self._client.seller_id,

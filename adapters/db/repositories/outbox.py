@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db.dialect import is_postgresql, one_of, upsert_for
@@ -96,16 +96,13 @@ class SqlOutboxRepository:
         # A key another relay is sending now waits for it to finish: two runs pushing one
         # SKU at once could land in either order. (The compare-and-set on the channel is the
         # last guard when two rows of one key are claimed at the very same moment.)
+        # Uncorrelated, so PostgreSQL hashes the keys in flight once (a correlated NOT EXISTS
+        # became a nested loop on a fresh outbox's stale statistics: 40 s for 15,000 due rows
+        # behind 5,000 in flight, as a drain with several calls out has).
         busy = outbox.alias("busy")
-        in_flight = (
-            select(busy.c.id)
-            .where(
-                busy.c.channel_id == c.channel_id,
-                busy.c.status == OutboxStatus.PROCESSING.value,
-                busy.c.kind == c.kind,
-                busy.c.key == c.key,
-            )
-            .exists()
+        in_flight = select(busy.c.kind, busy.c.key).where(
+            busy.c.channel_id == channel_id,
+            busy.c.status == OutboxStatus.PROCESSING.value,
         )
         due = (
             select(c.id)
@@ -113,7 +110,7 @@ class SqlOutboxRepository:
                 c.channel_id == channel_id,
                 c.status.in_(_DUE),
                 c.available_at <= now,
-                ~in_flight,
+                tuple_(c.kind, c.key).not_in(in_flight),
             )
             .order_by(c.available_at)
             .limit(limit)

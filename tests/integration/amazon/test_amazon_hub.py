@@ -3,11 +3,19 @@ FBA orders, the shared LWA token."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
-from adapters.db.tables import channel_locations
+import pytest
+from sqlalchemy import func, select
+
+from adapters.db.feeds_in_flight import SqlFeedsInFlight
+from adapters.db.tables import amazon_feeds, channel_locations
 from domain.inventory import setup
+from domain.sync.relay import Relay
 from tests.contract.amazon import AmazonUnderTest
 from tests.contract.channel import Delivery
 from tests.contract.hub import MUG, Hub, one_variant
@@ -102,6 +110,119 @@ async def test_many_skus_go_as_one_listings_feed_and_a_refused_message_fails_onl
     # Its feed message was refused (Amazon's issue, by SKU); the others in the feed stand.
     assert refused["message"].startswith("TS-S-RED: SKU 'TS-S-RED' is not a listings item")
     assert await hub.channel.item("TS-S-RED") is None
+
+
+class SecondPushReleasesTheFirst:
+    """A connector whose ports hold a quantity push, once armed, until another has started:
+    a relay with one call out at a time never gets past it (the wait times out)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.armed = False
+        self.started = 0
+        self.second = asyncio.Event()
+
+    def connect(self, channel: Any, config: Any, sealed: Any) -> Any:
+        port = self.inner.connect(channel, config, sealed)
+        outer = self
+
+        class Port:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(port, name)
+
+            async def push_quantities(self, updates: Any) -> Any:
+                if outer.armed:
+                    outer.started += 1
+                    if outer.started == 1:
+                        await asyncio.wait_for(outer.second.wait(), timeout=30)
+                    else:
+                        outer.second.set()
+                return await port.push_quantities(updates)
+
+        return Port()
+
+
+async def test_a_push_bigger_than_a_feed_has_its_feeds_in_flight_together_processed_in_turn(
+    hub: Hub,
+) -> None:
+    channel = amazon(hub)
+    # Any SKU goes by feed and a feed carries four, the first a quarter, the next a half of
+    # that: the relay claims, reads and uploads the next feed while Amazon processes the last,
+    # and Amazon processes them one at a time.
+    channel.connect(feed_threshold=1, feed_size=4)
+    held = SecondPushReleasesTheFirst(hub.context["relay"].connector)
+    hub.context["relay"] = replace(hub.context["relay"], connector=held)
+    await hub.receive(MUG, 1)
+    await hub.settle()  # the relay has met the channel as it is now connected
+    seller = channel.sandbox.seller
+    before = len(seller.feeds.feeds)
+    skus = ("TS-S-RED", "TS-S-BLUE", "TS-M-BLUE", "TS-L-RED")
+
+    held.armed = True
+    for sku in skus:
+        await hub.receive(sku, 3)
+    await hub.settle()
+
+    assert held.started == 3
+    feeds = list(seller.feeds.feeds.values())[before:]
+    assert [f.status for f in feeds] == ["DONE", "DONE", "DONE"]
+    for earlier, later in zip(feeds, feeds[1:], strict=False):
+        assert later.starts >= earlier.ends  # one seller's feeds are processed in turn
+    for sku in skus:
+        assert (await hub.listed(sku))["confirmedQuantity"] == 3
+        shown = await hub.channel.item(sku)
+        assert shown is not None
+        assert shown.quantity == 3
+
+
+class Stopped(BaseException):
+    """The relay's process stops (a deploy, a crash): nothing after this point runs."""
+
+
+async def stop(_seconds: float) -> None:
+    raise Stopped
+
+
+async def test_a_relay_started_after_another_stopped_polls_the_feed_it_created(hub: Hub) -> None:
+    channel = amazon(hub)
+    channel_id = uuid.UUID(hub.channel_id.rsplit("/", 1)[-1])
+    in_flight = SqlFeedsInFlight(hub.container.engine)
+    # The first relay stops right after createFeed, before its first getFeed.
+    channel.connect(feed_threshold=2, feeds_in_flight=in_flight, pause=stop)
+    seller = channel.sandbox.seller
+    before, calls = len(seller.feeds.feeds), len(channel.sandbox.calls)
+    skus = ("TS-S-RED", "TS-S-BLUE", "TS-M-BLUE")
+    for sku in skus:
+        await hub.receive(sku, 4)
+
+    with pytest.raises(Stopped):
+        await hub.settle()
+    [feed] = list(seller.feeds.feeds.values())[before:]
+
+    # Another relay takes the stopped one's rows once they count as stuck, builds the same
+    # document from the same figures, and polls the feed already created for it.
+    channel.connect(feed_threshold=2, feeds_in_flight=in_flight)
+    relay: Relay = replace(hub.context["relay"])
+    async with hub.container.uow() as uow:
+        now = relay.clock()
+        assert await uow.outbox.due_channels(now, stuck_before=now + timedelta(seconds=1)) == [
+            channel_id
+        ]
+        await uow.commit()
+    await relay.run(channel_id)
+
+    assert list(seller.feeds.feeds.values())[before:] == [feed]
+    created = [c for c in channel.sandbox.calls[calls:] if c["operation"] == "createFeed"]
+    assert len(created) == 1
+    assert feed.status == "DONE"
+    for sku in skus:
+        assert (await hub.listed(sku))["confirmedQuantity"] == 4
+        shown = await hub.channel.item(sku)
+        assert shown is not None
+        assert shown.quantity == 4
+    assert await in_flight.find(channel_id, "any") is None
+    async with hub.container.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(amazon_feeds))).scalar() == 0
 
 
 async def test_an_order_amazon_fulfils_never_touches_the_merchants_stock(hub: Hub) -> None:

@@ -8,12 +8,17 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from adapters.channel_kit.sigv4 import AwsCredentials, sign
+from adapters.channels.amazon.notifications import SqsQueue
+from domain.channels.port import ChannelMisconfigured
 from sandbox.amazon import AmazonSandbox, contract
+from sandbox.amazon.queue import SqsKeys
 
 API = "https://sellingpartnerapi-na.amazon.com"
 SELLER, MARKETPLACE = "A2SANDBOXSELLER1", "ATVPDKIKX0DER"
@@ -34,6 +39,11 @@ MUG = {
         "fulfillment_availability": [{"fulfillment_channel_code": "DEFAULT", "quantity": 3}],
     },
 }  # fmt: skip
+
+
+SANDBOX_KEYS = SqsKeys()
+KEYS = AwsCredentials(SANDBOX_KEYS.access_key_id, SANDBOX_KEYS.secret_access_key,
+                      SANDBOX_KEYS.region, "sqs")  # fmt: skip
 
 
 class Account:
@@ -231,11 +241,8 @@ async def test_notifications_validate_and_a_duplicate_keeps_its_notification_id(
     account.sandbox.faults.duplicate_webhooks = 1.0
     order_id = account.sandbox.place_order([("MUG", 2)])
 
-    answer = await account.http.post(
-        "/sqs", json={"QueueUrl": f"{API}/sqs", "MaxNumberOfMessages": 10},
-        headers={"X-Amz-Target": "AmazonSQS.ReceiveMessage"},
-    )  # fmt: skip
-    bodies = [json.loads(m["Body"]) for m in answer.json()["Messages"]]
+    received = await SqsQueue(account.http, f"{API}/sqs", KEYS).receive()
+    bodies = [json.loads(m.body) for m in received]
     orders = [b for b in bodies if b["NotificationType"] == "ORDER_CHANGE"]
     assert [b["Payload"]["OrderChangeNotification"]["AmazonOrderId"] for b in orders] == [
         order_id,
@@ -339,3 +346,60 @@ async def test_orders_v0_list_one_order_and_its_items_against_the_v0_model(
     assert account.sandbox.violations == []
     contract.check_response("v0.getOrders", 200, page)
     contract.check_response("v0.getOrderItems", 200, items)
+
+
+async def test_the_queue_takes_a_request_signed_with_its_keys(account: Account) -> None:
+    await account.call("PUT", f"{ITEMS}/MUG", MUG)
+    account.later()
+    account.sandbox.place_order([("MUG", 1)])
+    queue = SqsQueue(account.http, f"{API}/sqs", KEYS)
+
+    received = await queue.receive()
+    assert {json.loads(m.body)["NotificationType"] for m in received} >= {"ORDER_CHANGE"}
+    await queue.delete([m.receipt for m in received])
+    assert account.sandbox.seller.queue.messages == []
+
+
+async def sqs_post(account: Account, keys: AwsCredentials, *, tamper: bool = False) -> Any:
+    body = json.dumps({"QueueUrl": f"{API}/sqs", "MaxNumberOfMessages": 10}).encode()
+    headers = {"X-Amz-Target": "AmazonSQS.ReceiveMessage",
+               "Content-Type": "application/x-amz-json-1.0"}  # fmt: skip
+    signed = sign(keys, "POST", f"{API}/sqs", headers, body, datetime.now(UTC))
+    sent = body.replace(b"10", b"9") if tamper else body
+    return await account.http.post("/sqs", content=sent, headers=signed)
+
+
+@pytest.mark.parametrize(
+    ("keys", "tamper", "code"),
+    [
+        (AwsCredentials(KEYS.access_key_id, "not-the-secret", "us-east-1", "sqs"), False,
+         "SignatureDoesNotMatch"),
+        (KEYS, True, "SignatureDoesNotMatch"),  # the body is not the one signed
+        (AwsCredentials(KEYS.access_key_id, KEYS.secret_access_key, "eu-west-1", "sqs"), False,
+         "SignatureDoesNotMatch"),  # scoped to another region
+        (AwsCredentials("AKIAUNKNOWNKEY000000", KEYS.secret_access_key, "us-east-1", "sqs"),
+         False, "InvalidClientTokenId"),
+    ],
+)  # fmt: skip
+async def test_a_wrongly_signed_queue_request_is_refused_as_sqs_refuses_it(
+    account: Account, keys: AwsCredentials, tamper: bool, code: str
+) -> None:
+    await account.call("PUT", f"{ITEMS}/MUG", MUG)
+    account.later()
+    account.sandbox.place_order([("MUG", 1)])
+    waiting = len(account.sandbox.seller.queue.messages)
+
+    answer = await sqs_post(account, keys, tamper=tamper)
+    assert answer.status_code == 403
+    assert answer.json()["__type"].endswith(f"#{code}")
+    unsigned = await account.http.post(
+        "/sqs", json={"QueueUrl": f"{API}/sqs"},
+        headers={"X-Amz-Target": "AmazonSQS.ReceiveMessage"},
+    )  # fmt: skip
+    assert unsigned.status_code == 403
+    assert unsigned.json()["__type"].endswith("#MissingAuthenticationToken")
+    # Nothing was received: every message is still visible to the right keys.
+    assert account.sandbox.seller.queue.visible() == waiting
+    if not tamper:  # the hub's reader says why, and does not retry wrong keys
+        with pytest.raises(ChannelMisconfigured, match=code):
+            await SqsQueue(account.http, f"{API}/sqs", keys).receive()

@@ -15,7 +15,7 @@ import pytest
 from adapters.channel_kit.tokens import Grant, Refresh
 from adapters.channels.amazon.adapter import AmazonChannel
 from adapters.channels.amazon.client import OPERATIONS, AmazonClient, Credentials
-from adapters.channels.amazon.feeds import FeedSender
+from adapters.channels.amazon.feeds import FeedPolls, FeedSender
 from adapters.channels.amazon.views import ReportReader, page_views
 from adapters.ratelimit.memory import MemoryRateLimiter
 from domain.channels.port import ChannelUnavailable, ListingViews
@@ -70,7 +70,7 @@ def _channel(
         tokens=Tokens(), clock=lambda: datetime.fromtimestamp(time(), UTC),
     )  # fmt: skip
     channel = AmazonChannel(
-        client, FeedSender(client, http, MARKETPLACE, time.pause, ()),
+        client, FeedSender(client, http, MARKETPLACE, time.pause, FeedPolls(give_up=0)),
         ReportReader(client, http, MARKETPLACE, time.pause, polls),
         marketplace_id=MARKETPLACE, product_type="HOME", pause=time.pause,
     )  # fmt: skip
