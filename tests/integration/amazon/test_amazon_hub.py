@@ -4,6 +4,7 @@ FBA orders, the shared LWA token."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -166,7 +167,7 @@ async def test_a_push_bigger_than_a_feed_has_its_feeds_in_flight_together_proces
     assert held.started == 3
     feeds = list(seller.feeds.feeds.values())[before:]
     assert [f.status for f in feeds] == ["DONE", "DONE", "DONE"]
-    for earlier, later in zip(feeds, feeds[1:], strict=False):
+    for earlier, later in itertools.pairwise(feeds):
         assert later.starts >= earlier.ends  # one seller's feeds are processed in turn
     for sku in skus:
         assert (await hub.listed(sku))["confirmedQuantity"] == 3
