@@ -276,9 +276,9 @@ async def receive_and_count(
             if pending:
                 outcomes.update(await _apply_batch(uows, entries, pending, actor, now))
             return [outcomes[index] for index in range(len(entries))]
-        except OperationAlreadyRecorded:
-            continue  # another call took a key: the next attempt replays it
-    raise RuntimeError("the batch's keys kept changing hands")
+        except (OperationAlreadyRecorded, Contended):
+            continue  # another call took a key (the next attempt replays it), or a level went
+    raise RuntimeError("the batch's keys or levels kept changing hands")
 
 
 async def _replays(
@@ -342,6 +342,11 @@ async def _apply_batch(
         return outcomes
     async with uows() as uow:
         levels = await uow.inventory.lock_snapshots(sorted({e.sku for e in live.values()}))
+        if any(
+            e.sku not in levels or levels[e.sku].level_at(e.location_id) is None
+            for e in live.values()
+        ):
+            raise Contended  # its SKU was dropped meanwhile: the next attempt tells
         outcomes.update(await apply_entries(
             uow, live, {index: claims[index] for index in live}, levels, locked=True,
             actor=actor, now=now,
