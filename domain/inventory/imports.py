@@ -2,8 +2,8 @@
 
 Every line is checked before any is applied (SKU and location known, quantities sound, a
 count not below what is reserved, no level past its column), so a bad file changes
-nothing. Lines are then applied through `stock_batches.receive_and_count`, the inventory's own
-receive and count writer, some hundreds to a transaction, each under its line's idempotency
+nothing. Lines are then applied through `stock_batches.receive_and_count`, over the inventory's
+one writer of on hand, some hundreds to a transaction, each under its line's idempotency
 key: an import cut short is completed by running it again, and a rerun replays what was
 done instead of doing it twice. Lines of one SKU are applied in file order, in one lane;
 different SKUs go in parallel lanes.

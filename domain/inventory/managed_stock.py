@@ -1,10 +1,10 @@
 """Stock a channel holds and ships itself (FBA), read into its `channel_managed` location.
 
 The channel is the record of what it holds: its figure of each SKU becomes the location's on
-hand through `stock.count`, the inventory's one writer of a counted figure (a `count` ledger
-row each, channel-managed stock staying out of what the hub sells elsewhere). A SKU the hub
-does not know, or a figure below what the hub holds reserved there, is left as it is and
-reported; the next read tries again.
+hand through `stock.count`, a batch of one over the inventory's one writer of on hand (a
+`count` ledger row each, channel-managed stock staying out of what the hub sells elsewhere).
+A SKU the hub does not know, or a figure below what the hub holds reserved there, is left as
+it is and reported; the next read tries again.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Changing stock on hand: receive, adjust, count, transfer. Each is idempotent by key."""
+"""Changing stock on hand: receive, return, adjust, channel edit, count, transfer. Each is
+idempotent by key. All but a transfer are a batch of one over the one writer of on hand
+(`stock_batches.apply_entries`), which a stock import's batches go through too."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ from typing import Any
 
 from domain.clock import Clock, utcnow
 from domain.errors import (
+    DomainError,
     InsufficientStock,
     InvalidQuantity,
     NotFound,
     SameLocation,
-    StaleExpectedValue,
 )
+from domain.inventory import stock_batches
 from domain.inventory.idempotency import Operation, check_key, fingerprint, run_once
 from domain.inventory.model import (
     LevelChange,
@@ -26,10 +29,11 @@ from domain.inventory.model import (
 )
 from domain.inventory.publishing import levels_changed
 from domain.inventory.results import StockResult, decode_levels, encode_levels
-from domain.limits import MAX_UNITS
+from domain.inventory.stock_requests import StockEntry, check_positive, check_room, entry_claim
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 
-COUNT_ATTEMPTS = 5
+__all__ = ["adjust", "channel_edit", "check_positive", "count", "idempotent", "load_location",
+           "load_sku", "receive", "restock_return", "transfer"]  # fmt: skip
 
 
 async def load_sku(uow: UnitOfWork, sku: str, field: str = "sku") -> SkuSnapshot:
@@ -71,151 +75,65 @@ async def idempotent(
     return outcome.result, outcome.replayed
 
 
-def change_request(
-    sku: str, location_id: uuid.UUID, delta: int, detail: str | None
-) -> dict[str, Any]:
-    """What a receipt, return, adjustment or channel edit is fingerprinted by."""
-    return {"sku": sku, "locationId": str(location_id), "delta": delta, "detail": detail}
-
-
-def count_request(
-    sku: str, location_id: uuid.UUID, on_hand: int, expected_on_hand: int | None
-) -> dict[str, Any]:
-    """What a count is fingerprinted by."""
-    return {
-        "sku": sku,
-        "locationId": str(location_id),
-        "onHand": on_hand,
-        "expectedOnHand": expected_on_hand,
-    }
-
-
-def change_movement(
-    sku: str,
-    location_id: uuid.UUID,
-    delta: int,
-    reason: MovementReason,
-    actor: str,
-    key: str,
-    now: datetime,
-    note: str | None,
-    detail: str | None,
-) -> Movement:
-    """The ledger row of a receipt, return, adjustment or channel edit."""
-    return Movement(
-        id=uuid.uuid4(),
-        sku=sku,
-        location_id=location_id,
-        on_hand_delta=delta,
-        reserved_delta=0,
-        reason=reason,
-        actor=actor,
-        operation_key=key,
-        created_at=now,
-        note=note,
-        detail=detail,
-    )
-
-
-def count_movement(
-    sku: str,
-    location_id: uuid.UUID,
-    on_hand: int,
-    was: int,
-    actor: str,
-    key: str,
-    now: datetime,
-) -> Movement:
-    """The ledger row of a count: the difference it made, and both figures."""
-    return Movement(
-        id=uuid.uuid4(),
-        sku=sku,
-        location_id=location_id,
-        on_hand_delta=on_hand - was,
-        reserved_delta=0,
-        reason=MovementReason.COUNT,
-        actor=actor,
-        operation_key=key,
-        created_at=now,
-        detail=f"counted {on_hand}, was {was}",
-    )
-
-
-def check_positive(quantity: int, field: str = "quantity") -> None:
-    if quantity <= 0:
-        raise InvalidQuantity("quantity must be a positive whole number", field=field)
-
-
-def check_room(
-    snapshot: SkuSnapshot, location_id: uuid.UUID, delta: int, field: str, *, sellable: bool
-) -> None:
-    """A level's on hand, and the SKU's sellable total, stay within `MAX_UNITS` (each input
-    may fit while their sum does not). Read from the snapshot: a race between two large
-    receives can still meet the column's own limit."""
-    if delta <= 0:
-        return
-    level = snapshot.level_at(location_id)
-    on_hand = level.on_hand if level is not None else 0
-    total = snapshot.sellable_available if sellable else 0
-    if on_hand + delta > MAX_UNITS or total + delta > MAX_UNITS:
-        raise InvalidQuantity(
-            f"{snapshot.item.sku} would hold more than {MAX_UNITS} units", field=field
-        )
-
-
-async def _change_on_hand(
-    uows: UnitOfWorkFactory,
-    *,
-    kind: str,
-    reason: MovementReason,
-    sku: str,
-    location_id: uuid.UUID,
-    delta: int,
-    key: str,
-    actor: str,
-    now: datetime,
-    note: str | None,
-    detail: str | None,
+async def _apply_alone(
+    uows: UnitOfWorkFactory, entry: StockEntry, actor: str, now: datetime
 ) -> StockResult:
-    request = change_request(sku, location_id, delta, detail)
+    """One call's entry as a batch of one (`stock_batches.apply_entries`), in its own
+    transaction.
 
-    async def perform(claim: Operation) -> Mapping[str, Any]:
-        async with uows() as uow:
-            snapshot = await load_sku(uow, sku)
-            location = await load_location(uow, location_id, "locationId")
-            channels = await uow.channels.for_sku(sku)
-            await uow.operations.claim(claim)
-            field = "delta" if kind == "adjust" else "quantity"
-            check_room(snapshot, location_id, delta, field, sellable=location.sellable_by_hub)
-            if snapshot.level_at(location_id) is None:
-                await uow.inventory.ensure_level(sku, location_id)
-                snapshot = snapshot.with_level(StockLevel(sku, location_id, 0, 0, 0), location)
-            change = await uow.inventory.change_level(
-                sku, location_id, delta, 0, sellable=location.sellable_by_hub
-            )
-            if change is None:
-                current = snapshot.level_at(location_id)
-                assert current is not None
-                raise InsufficientStock(
-                    f"cannot take {-delta} off {sku!r} at {location.code}: "
-                    f"on hand {current.on_hand}, reserved {current.reserved}",
-                    field=field,
-                )
-            await uow.inventory.add_movements(
-                [
-                    change_movement(
-                        sku, location_id, delta, reason, actor, claim.key, now, note, detail
+    Its level is read as it is and moved by one conditional statement, which takes the
+    level's lock only until the commit. When that statement refuses (another call moved the
+    level first), or the rules refuse on what was read, the call reads the level again under
+    its lock and decides on that: a call is refused only on a level read under its lock,
+    and after its key is claimed, so that a replay answers even where the call would now be
+    refused. A level missing is created in the call's own transaction: a refused call leaves
+    none."""
+    claim = entry_claim(entry, actor, now)
+
+    async def perform(_: Operation) -> Mapping[str, Any]:
+        locking = False
+        while True:
+            async with uows() as uow:
+                levels = await _levels(uow, entry, locking=locking)
+                try:
+                    outcomes = await stock_batches.apply_entries(
+                        uow, {0: entry}, {0: claim}, levels, locked=locking, actor=actor, now=now
                     )
-                ]
-            )
-            result = encode_levels([change.level])
-            await uow.operations.complete(claim.key, result)
-            await levels_changed(uow, snapshot, [change], reason, channels, now)
-            await uow.commit()
-            return result
+                except stock_batches.Contended:
+                    locking = True
+                    continue
+                outcome = outcomes[0]
+                if isinstance(outcome, DomainError):
+                    if not locking:
+                        locking = True
+                        continue
+                    await uow.operations.claim(claim)  # a replay answers before a refusal
+                    raise outcome
+                await uow.commit()
+                return encode_levels(outcome.levels)
 
-    result, replayed = await idempotent(uows, key, kind, request, perform, actor, now)
+    result, replayed = await idempotent(
+        uows, claim.key, claim.kind, {}, perform, actor, now, expected=claim.fingerprint
+    )
     return StockResult(decode_levels(result), replayed)
+
+
+async def _levels(uow: UnitOfWork, entry: StockEntry, *, locking: bool) -> dict[str, SkuSnapshot]:
+    """The entry's SKU and its levels, locked or as read; its level created at zero (in
+    `uow`) if there was none."""
+    read = uow.inventory.lock_snapshots if locking else uow.inventory.snapshots
+    levels = await read([entry.sku])
+    snapshot = levels.get(entry.sku)
+    if snapshot is None:
+        raise NotFound(f"unknown SKU {entry.sku!r}", field="sku")
+    if snapshot.level_at(entry.location_id) is None:
+        location = await load_location(uow, entry.location_id, "locationId")
+        await uow.inventory.ensure_level(entry.sku, entry.location_id)
+        if locking:
+            return await read([entry.sku])
+        zero = StockLevel(entry.sku, entry.location_id, 0, 0, 0)
+        return {entry.sku: snapshot.with_level(zero, location)}
+    return levels
 
 
 async def receive(
@@ -230,20 +148,8 @@ async def receive(
     clock: Clock = utcnow,
 ) -> StockResult:
     """Units arrived at a location: on hand goes up."""
-    check_positive(quantity)
-    return await _change_on_hand(
-        uows,
-        kind="receive",
-        reason=MovementReason.RECEIVE,
-        sku=sku,
-        location_id=location_id,
-        delta=quantity,
-        key=key,
-        actor=actor,
-        now=clock(),
-        note=note,
-        detail=None,
-    )
+    entry = StockEntry(MovementReason.RECEIVE, sku, location_id, quantity, key, note=note)
+    return await _apply_alone(uows, entry, actor, clock())
 
 
 async def restock_return(
@@ -258,20 +164,8 @@ async def restock_return(
     clock: Clock = utcnow,
 ) -> StockResult:
     """Returned units go back on the shelf (reason `return`)."""
-    check_positive(quantity)
-    return await _change_on_hand(
-        uows,
-        kind="return",
-        reason=MovementReason.RETURN,
-        sku=sku,
-        location_id=location_id,
-        delta=quantity,
-        key=key,
-        actor=actor,
-        now=clock(),
-        note=None,
-        detail=detail,
-    )
+    entry = StockEntry(MovementReason.RETURN, sku, location_id, quantity, key, detail=detail)
+    return await _apply_alone(uows, entry, actor, clock())
 
 
 async def channel_edit(
@@ -286,19 +180,8 @@ async def channel_edit(
     now: datetime,
 ) -> StockResult:
     """A stock edit made on a channel's side, accepted into the hub (reason `channel_edit`)."""
-    return await _change_on_hand(
-        uows,
-        kind="channel_edit",
-        reason=MovementReason.CHANNEL_EDIT,
-        sku=sku,
-        location_id=location_id,
-        delta=delta,
-        key=key,
-        actor=actor,
-        now=now,
-        note=None,
-        detail=detail,
-    )
+    entry = StockEntry(MovementReason.CHANNEL_EDIT, sku, location_id, delta, key, detail=detail)
+    return await _apply_alone(uows, entry, actor, now)
 
 
 async def adjust(
@@ -318,19 +201,10 @@ async def adjust(
         raise InvalidQuantity("delta must not be zero", field="delta")
     if not reason.strip():
         raise InvalidQuantity("an adjustment needs a reason", field="reason")
-    return await _change_on_hand(
-        uows,
-        kind="adjust",
-        reason=MovementReason.ADJUST,
-        sku=sku,
-        location_id=location_id,
-        delta=delta,
-        key=key,
-        actor=actor,
-        now=clock(),
-        note=note,
-        detail=reason.strip(),
+    entry = StockEntry(
+        MovementReason.ADJUST, sku, location_id, delta, key, note=note, detail=reason.strip()
     )
+    return await _apply_alone(uows, entry, actor, clock())
 
 
 async def count(
@@ -347,65 +221,12 @@ async def count(
     """A cycle count: on hand becomes `on_hand`, if it still is `expected_on_hand` (when given).
 
     Without an expectation the count applies against the current value, whatever it is;
-    the ledger records the difference either way.
+    the ledger records the difference either way. Never below what is reserved.
     """
-    if on_hand < 0:
-        raise InvalidQuantity("a count cannot be negative", field="onHand")
-    now = clock()
-    request = count_request(sku, location_id, on_hand, expected_on_hand)
-
-    async def perform(claim: Operation) -> Mapping[str, Any]:
-        for _ in range(COUNT_ATTEMPTS):
-            async with uows() as uow:
-                snapshot = await load_sku(uow, sku)
-                location = await load_location(uow, location_id, "locationId")
-                channels = await uow.channels.for_sku(sku)
-                await uow.operations.claim(claim)
-                current = snapshot.level_at(location_id)
-                if current is None:
-                    await uow.inventory.ensure_level(sku, location_id)
-                    current = StockLevel(sku, location_id, 0, 0, 0)
-                    snapshot = snapshot.with_level(current, location)
-                check_room(
-                    snapshot,
-                    location_id,
-                    on_hand - current.on_hand,
-                    "onHand",
-                    sellable=location.sellable_by_hub,
-                )
-                expected = current.on_hand if expected_on_hand is None else expected_on_hand
-                if expected_on_hand is not None and current.on_hand != expected_on_hand:
-                    raise StaleExpectedValue(
-                        f"on hand is {current.on_hand}, not the expected {expected_on_hand}",
-                        field="expectedOnHand",
-                    )
-                if on_hand < current.reserved:
-                    raise InvalidQuantity(
-                        f"counted {on_hand} but {current.reserved} are reserved: "
-                        "release or reallocate reservations first",
-                        field="onHand",
-                    )
-                change = await uow.inventory.count_level(
-                    sku, location_id, on_hand, expected, sellable=location.sellable_by_hub
-                )
-                if change is None:
-                    if expected_on_hand is not None:
-                        raise StaleExpectedValue(
-                            "on hand changed while counting", field="expectedOnHand"
-                        )
-                    continue  # changed under us: read again and count against the new value
-                await uow.inventory.add_movements(
-                    [count_movement(sku, location_id, on_hand, expected, actor, claim.key, now)]
-                )
-                result = encode_levels([change.level])
-                await uow.operations.complete(claim.key, result)
-                await levels_changed(uow, snapshot, [change], MovementReason.COUNT, channels, now)
-                await uow.commit()
-                return result
-        raise StaleExpectedValue("on hand kept changing while counting", field="onHand")
-
-    result, replayed = await idempotent(uows, key, "count", request, perform, actor, now)
-    return StockResult(decode_levels(result), replayed)
+    entry = StockEntry(
+        MovementReason.COUNT, sku, location_id, on_hand, key, expected_on_hand=expected_on_hand
+    )
+    return await _apply_alone(uows, entry, actor, clock())
 
 
 async def transfer(
