@@ -56,7 +56,8 @@ from api.app import create_app
 from bench.support import fresh_database, keys_in, report
 from domain.access import Role
 from domain.api_keys import create_api_key
-from domain.inventory import stock
+from domain.inventory import stock_batches
+from domain.inventory.model import MovementReason
 from sandbox.amazon import AmazonSandbox
 from sandbox.amazon.feeds import MESSAGES_PER_SECOND, QUEUE_SECONDS
 from workers.registry import JOBS
@@ -144,8 +145,12 @@ async def listed(container: Any, skus: int) -> None:
         await asyncio.sleep(0.5)  # a retry waiting out its back-off
 
 
+RECEIPTS_PER_BATCH = 500  # as a stock file is taken in (domain/inventory/imports.py)
+
+
 async def take_receipts(container: Any, location: str, skus: list[str], quantity: int) -> float:
-    """Stock for every SKU, taken in while the relay is held (its jobs are not run); seconds."""
+    """Stock for every SKU, taken in while the relay is held (its jobs are not run), in
+    batches as a stock file would be; seconds."""
     real_enqueue = container.queue.enqueue
 
     async def hold(job: str, *job_args: Any, **_: Any) -> bool:
@@ -154,12 +159,15 @@ async def take_receipts(container: Any, location: str, skus: list[str], quantity
     container.queue.enqueue = hold
     started = time.perf_counter()
     try:
-        for start in range(0, len(skus), 200):
-            await asyncio.gather(*(
-                stock.receive(container.uow, sku=sku, location_id=uuid.UUID(location),
-                              quantity=quantity, key=f"bench-{sku}", actor="bench")
-                for sku in skus[start : start + 200]
-            ))  # fmt: skip
+        for start in range(0, len(skus), RECEIPTS_PER_BATCH):
+            entries = [
+                stock_batches.StockEntry(MovementReason.RECEIVE, sku, uuid.UUID(location),
+                                         quantity, f"bench-{sku}")
+                for sku in skus[start : start + RECEIPTS_PER_BATCH]
+            ]  # fmt: skip
+            outcomes = await stock_batches.receive_and_count(container.uow, entries, actor="bench")
+            refused = [o for o in outcomes if isinstance(o, Exception)]
+            assert not refused, refused[:3]
     finally:
         container.queue.enqueue = real_enqueue
     return time.perf_counter() - started

@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from sandbox import SENT_PATH
 from sandbox.amazon import contract, queue
 from sandbox.amazon.store import Seller, _errors
 from sandbox.shopify.faults import Faults
@@ -111,7 +112,10 @@ class AmazonSandbox:
         self.seller.settle()
         raw = await request.body()
         headers = {name.lower(): value for name, value in request.headers.items()}
-        refused = queue.refusal(self.sqs_keys, "POST", str(request.url), headers, raw)
+        # Signed as sent: the path on the wire (a host serving this sandbox under a prefix
+        # keeps it under SENT_PATH), not the one this app routes on.
+        url = str(request.url.replace(path=request.scope.get(SENT_PATH, request.url.path)))
+        refused = queue.refusal(self.sqs_keys, "POST", url, headers, raw)
         if refused is not None:
             return JSONResponse(refused, 403, media_type="application/x-amz-json-1.0")
         try:

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from adapters.container import Container
 from adapters.settings import load_settings
 from api.app import create_app
+from sandbox import SENT_PATH
 from sandbox.demo.marketplaces import Sandboxes
 from sandbox.demo.seed import seed_demo
 from sandbox.demo.traffic import Traffic, TrafficPlan, running
@@ -35,7 +36,9 @@ TRAFFIC_PATH = "/sandbox/traffic"
 
 class Unprefixed:
     """A sandbox served under a prefix sees the paths it would see on its own host (the
-    Amazon and eBay sandboxes read `request.url.path` whole)."""
+    Amazon and eBay sandboxes read `request.url.path` whole). The path as sent, prefix
+    included, is kept under SENT_PATH: a request's signature covers it (the Amazon
+    sandbox's SQS queue checks SigV4 against it, as SQS checks the path it was sent to)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,7 +47,8 @@ class Unprefixed:
         if scope["type"] in ("http", "websocket"):
             prefix = scope.get("root_path", "")
             path = scope["path"].removeprefix(prefix) or "/"
-            scope = {**scope, "path": path, "raw_path": path.encode(), "root_path": ""}
+            scope = {**scope, "path": path, "raw_path": path.encode(), "root_path": "",
+                     SENT_PATH: scope["path"]}  # fmt: skip
         await self.app(scope, receive, send)
 
 
