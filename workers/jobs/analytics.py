@@ -10,6 +10,7 @@ from domain.analytics.rollup import compact_rollup
 from domain.analytics.views import read_views
 from domain.channels.port import ChannelFailure
 from domain.jobs import JobContext
+from domain.sync.read_log import READ_VIEWS, log_failed_read
 
 log = get_logger(__name__)
 
@@ -23,8 +24,8 @@ READ_EVERY = timedelta(hours=1)
 
 async def read_channel_views(ctx: JobContext) -> int:
     """Today's views so far and those of the days before it still settling, of every channel
-    that reports them and was not read within the hour; a channel that fails is logged and
-    read again at the next run."""
+    that reports them and was not read within the hour; a channel that fails is logged (in
+    its sync log too, as any failed call) and read again at the next run."""
     now = ctx["relay"].clock()  # the relay's clock: the suite's, under test
     async with ctx["uow"](readonly=True) as uow:
         channels = await uow.channels.all()
@@ -40,6 +41,7 @@ async def read_channel_views(ctx: JobContext) -> int:
             )
         except ChannelFailure as failure:
             log.warning("views.read_failed", channel=str(channel.id), error=failure.message)
+            await log_failed_read(ctx["uow"], channel.id, failure, now, operation=READ_VIEWS)
     return stored
 
 

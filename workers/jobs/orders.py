@@ -12,7 +12,7 @@ from domain.jobs import PULL_JOB, JobContext
 from domain.orders import allocation_due, backorders, manual_conflicts
 from domain.orders.allocation import allocate
 from domain.orders.pull import pull_orders as pull
-from domain.sync.pull_log import log_failed_pull
+from domain.sync.read_log import PULL_ORDERS, log_failed_read
 
 log = get_logger(__name__)
 
@@ -72,7 +72,9 @@ async def pull_orders(ctx: JobContext, channel_id: str) -> int:
         uows,
         ctx["connector"],
         uuid.UUID(channel_id),
-        on_failure=lambda channel, failure, at: log_failed_pull(uows, channel, failure, at),
+        on_failure=lambda channel, failure, at: log_failed_read(
+            uows, channel, failure, at, operation=PULL_ORDERS
+        ),
     )
 
 

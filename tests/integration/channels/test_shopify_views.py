@@ -13,7 +13,7 @@ import pytest
 from adapters.container import Container
 from adapters.db.token_store import SqlTokenStore
 from tests.api.test_webhooks import HeldJobs
-from tests.contract.channel import Delivery, HubSide
+from tests.contract.channel import Delivery, Fault, HubSide
 from tests.contract.hub import MUG, SHIRTS, Hub, open_hub
 from tests.contract.shopify import ShopifyUnderTest, shopify
 from tests.integration.channels.test_ebay_channel import CONVERSION
@@ -81,3 +81,19 @@ async def test_the_views_shopify_reports_become_conversion_per_sku_and_day(hub: 
     }
     asked = [call for call in sandbox.calls if "shopifyqlQuery" in str(call)]
     assert len(asked) == 3  # one ShopifyQL question a day (3 days), for every product at once
+
+
+async def test_a_views_read_that_fails_is_in_the_sync_log_and_read_again(hub: Hub) -> None:
+    """A failed read of a channel's views is a channel call that failed like any other: the
+    sync log and the channel's sync status show it, and the next run reads again."""
+    assert isinstance(hub.channel, ShopifyUnderTest)
+    hub.channel.sandbox.view(MUG, 7)
+    await hub.channel.inject(Fault.UNAVAILABLE)
+
+    assert await hub.run("read_channel_views") == 0
+    [failed] = await hub.calls("read_views")
+    assert (failed["outcome"], failed["keys"], bool(failed["message"])) == ("FAILED", [], True)
+    assert (await hub.status())["failures"] == 1
+
+    assert await hub.run("read_channel_views") == 21  # 7 SKUs x 3 days, read again at once
+    assert [c["outcome"] for c in await hub.calls("read_views")] == ["FAILED"]

@@ -1,5 +1,6 @@
-"""A failed read of a channel's orders, logged as every other channel call is: the sync log
-and its `sync` event show it, and a channel's sync status counts it."""
+"""A failed read of a channel (its orders, its listing views), logged as every other
+channel call is: the sync log and its `sync` event show it, and a channel's sync status
+counts it."""
 
 from __future__ import annotations
 
@@ -12,22 +13,24 @@ from domain.ports import UnitOfWorkFactory
 from domain.sync.model import SyncCall, outcome_of
 from domain.sync.relay import sync_event
 
-OPERATION = "pull_orders"
+PULL_ORDERS = "pull_orders"
+READ_VIEWS = "read_views"
 
 
-async def log_failed_pull(
+async def log_failed_read(
     uows: UnitOfWorkFactory,
     channel_id: uuid.UUID,
     failure: ChannelFailure,
     read_at: datetime,
     *,
+    operation: str,
     clock: Clock = utcnow,
 ) -> None:
     now = clock()
     call = SyncCall(
         id=uuid.uuid4(),
         channel_id=channel_id,
-        operation=OPERATION,
+        operation=operation,
         keys=(),
         outcome=outcome_of(failure),
         attempt=1,
