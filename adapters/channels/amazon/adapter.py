@@ -70,7 +70,8 @@ FEED_THRESHOLD: Final = 500
 # A feed takes 25,000 messages; a call carries at most this many, and the relay has up to
 # FEEDS_IN_FLIGHT calls out at once: Amazon processes a seller's feeds one after another, so
 # while it processes one feed the hub claims, reads and uploads the next, and records the
-# last one's report (a 20,000-SKU push is four feeds, well within createFeed's burst of 15).
+# last one's report (a 20,000-SKU push is six feeds, the first two smaller so processing
+# starts sooner: well within createFeed's burst of 15).
 MAX_FEED_MESSAGES: Final = 5_000
 FEEDS_IN_FLIGHT: Final = 4
 # Reads of what Amazon accepted until it shows it applied (seconds waited before each).
