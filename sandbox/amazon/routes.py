@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
@@ -15,9 +16,10 @@ from urllib.parse import parse_qs, unquote
 from starlette.requests import Request
 
 from sandbox.amazon.app import Answer, page_size
+from sandbox.amazon.orders import Order
 from sandbox.amazon.orders_v0 import order_items_v0, order_v0
 from sandbox.amazon.reports import MAX_DAYS, REPORT_TYPE
-from sandbox.amazon.store import _errors
+from sandbox.amazon.store import Seller, _errors
 
 if TYPE_CHECKING:
     from sandbox.amazon.app import AmazonSandbox
@@ -242,36 +244,75 @@ def _get_report_document(sandbox: AmazonSandbox, request: Request, _body: Any) -
 
 def _search_orders(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[int, Any]:
     query = {k: v[0] for k, v in _query(request).items()}
-    size = page_size(query.get("maxResultsPerPage"), MAX_ORDERS_DEFAULT)
-    token = query.get("paginationToken")
-    if token:
+    window = _order_window(
+        sandbox.seller, query, size=query.get("maxResultsPerPage"), token="paginationToken",
+        created="createdAfter", updated="lastUpdatedAfter",
+    )  # fmt: skip
+    if isinstance(window, tuple):
+        return window
+    included = _query(request).get("includedData", [])
+    answer: dict[str, Any] = {"orders": [o.as_2026(included) for o in window.page]}
+    following = window.next_token()
+    if following:
+        answer["pagination"] = {"nextToken": following}
+    return 200, answer
+
+
+@dataclass(frozen=True)
+class _OrderWindow:
+    """The seller's orders created (or changed) since a moment, oldest first, and the page
+    of them asked for; a next-page token carries the moment and where the next page starts."""
+
+    since_field: str
+    since: str
+    offset: int
+    size: int
+    orders: list[Order]
+
+    @property
+    def page(self) -> list[Order]:
+        return self.orders[self.offset : self.offset + self.size]
+
+    def next_token(self) -> str | None:
+        if self.offset + self.size >= len(self.orders):
+            return None
+        following = json.dumps([self.since_field, self.since, self.offset + self.size]).encode()
+        return base64.urlsafe_b64encode(following).decode()
+
+
+def _order_window(
+    seller: Seller,
+    query: dict[str, str],
+    *,
+    size: str | None,
+    token: str,
+    created: str,
+    updated: str,
+) -> _OrderWindow | tuple[int, Any]:
+    """The window a search asks for (by `created` or `updated`, the API's own names for
+    them, or by its `token`), or why the search is refused."""
+    if query.get(token):
         try:
-            since_field, since, offset = json.loads(base64.urlsafe_b64decode(token))
+            since_field, since, offset = json.loads(base64.urlsafe_b64decode(query[token]))
         except ValueError:
-            return 400, _errors("InvalidInput", "paginationToken is not valid")
+            return 400, _errors("InvalidInput", f"{token} is not valid")
     else:
-        given = [k for k in ("createdAfter", "lastUpdatedAfter") if k in query]
+        given = [k for k in (created, updated) if k in query]
         if len(given) != 1:
             return 400, _errors(
-                "InvalidInput", "exactly one of createdAfter and lastUpdatedAfter is required"
+                "InvalidInput", f"exactly one of {created} and {updated} is required"
             )
         since_field, since, offset = given[0], query[given[0]], 0
     try:
         after = datetime.fromisoformat(since).timestamp()
     except ValueError:
         return 400, _errors("InvalidInput", f"{since_field} is not an ISO 8601 date-time")
-    field = "created" if since_field == "createdAfter" else "updated"
+    field = "created" if since_field == created else "updated"
     orders = sorted(
-        (o for o in sandbox.seller.orders.values() if getattr(o, field) >= after),
+        (o for o in seller.orders.values() if getattr(o, field) >= after),
         key=lambda o: (getattr(o, field), o.order_id),
     )
-    page = orders[offset : offset + size]
-    included = _query(request).get("includedData", [])
-    answer: dict[str, Any] = {"orders": [o.as_2026(included) for o in page]}
-    if offset + size < len(orders):
-        following = json.dumps([since_field, since, offset + size]).encode()
-        answer["pagination"] = {"nextToken": base64.urlsafe_b64encode(following).decode()}
-    return 200, answer
+    return _OrderWindow(since_field, since, offset, page_size(size, MAX_ORDERS_DEFAULT), orders)
 
 
 MAX_ORDERS_DEFAULT = 100
@@ -336,32 +377,16 @@ def _orders_v0(sandbox: AmazonSandbox, request: Request, _body: Any) -> tuple[in
     seller = sandbox.seller
     if _query(request).get("MarketplaceIds") != [seller.marketplace_id]:
         return 400, _errors("InvalidInput", "MarketplaceIds must name the marketplace")
-    size = page_size(query.get("MaxResultsPerPage"), MAX_ORDERS_DEFAULT)
-    if "NextToken" in query:
-        try:
-            since_field, since, offset = json.loads(base64.urlsafe_b64decode(query["NextToken"]))
-        except ValueError:
-            return 400, _errors("InvalidInput", "NextToken is not valid")
-    else:
-        given = [k for k in ("CreatedAfter", "LastUpdatedAfter") if k in query]
-        if len(given) != 1:
-            return 400, _errors(
-                "InvalidInput", "exactly one of CreatedAfter and LastUpdatedAfter is required"
-            )
-        since_field, since, offset = given[0], query[given[0]], 0
-    try:
-        after = datetime.fromisoformat(since).timestamp()
-    except ValueError:
-        return 400, _errors("InvalidInput", f"{since_field} is not an ISO 8601 date-time")
-    field = "created" if since_field == "CreatedAfter" else "updated"
-    orders = sorted(
-        (o for o in seller.orders.values() if getattr(o, field) >= after),
-        key=lambda o: (getattr(o, field), o.order_id),
-    )
-    payload: dict[str, Any] = {"Orders": [order_v0(o) for o in orders[offset : offset + size]]}
-    if offset + size < len(orders):
-        following = json.dumps([since_field, since, offset + size]).encode()
-        payload["NextToken"] = base64.urlsafe_b64encode(following).decode()
+    window = _order_window(
+        seller, query, size=query.get("MaxResultsPerPage"), token="NextToken",
+        created="CreatedAfter", updated="LastUpdatedAfter",
+    )  # fmt: skip
+    if isinstance(window, tuple):
+        return window
+    payload: dict[str, Any] = {"Orders": [order_v0(o) for o in window.page]}
+    following = window.next_token()
+    if following:
+        payload["NextToken"] = following
     return 200, {"payload": payload}
 
 
