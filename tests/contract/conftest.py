@@ -8,14 +8,9 @@ import httpx
 import pytest
 
 from adapters.container import Container
-from adapters.db.token_store import SqlTokenStore
 from adapters.settings import Settings
-from domain.jobs import READ_QUEUES_JOB
-from tests.api.test_webhooks import HeldJobs
-from tests.contract.channel import HubSide
-from tests.contract.hub import JOB_FUNCTIONS, Hub, open_hub
+from tests.contract.hub import Hub, hub_on
 from tests.contract.kinds import KINDS
-from tests.integration.sync.shop import Clock
 
 
 @pytest.fixture
@@ -38,14 +33,5 @@ async def hub(
     container: Container,
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Hub]:
-    held = HeldJobs()
-    monkeypatch.setattr(container.queue, "enqueue", held.enqueue)
-    clock = Clock()
-    # The hub's token store, reading the suite's clock: a token expires as the suite skips time.
-    tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=clock)
-    side = HubSide(
-        http, container.connector, clock=lambda: clock().timestamp(), tokens=tokens,
-        read_queues=lambda: JOB_FUNCTIONS[READ_QUEUES_JOB](container.job_context),
-    )  # fmt: skip
-    async with KINDS[kind](side) as channel:
-        yield await open_hub(Hub(http, staff_key, container, held, clock, channel))
+    async with hub_on(KINDS[kind], http, staff_key, container, monkeypatch) as hub:
+        yield hub

@@ -9,17 +9,22 @@ and a mug with one. Time is the suite's: `later` skips it, so retries fall due w
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
+import pytest
 
 from adapters.container import Container
+from adapters.db.token_store import SqlTokenStore
+from domain.jobs import READ_QUEUES_JOB
 from tests.api.catalog.support import create_channel, create_product, set_listing_rule, shirt
 from tests.api.test_orders_api import ERRORS
 from tests.api.test_sync_api import RECONCILE, STATUS, SYNC_LOG
 from tests.api.test_webhooks import HeldJobs
-from tests.contract.channel import ChannelUnderTest
+from tests.contract.channel import ChannelUnderTest, HubSide, Start
 from tests.graphql import data, gql
 from tests.integration.sync.shop import Clock, gtin
 from workers.registry import JOBS
@@ -230,3 +235,26 @@ async def open_hub(hub: Hub) -> Hub:
         await hub.receive(sku, quantity)
     await hub.settle()
     return hub
+
+
+@asynccontextmanager
+async def hub_on(
+    start: Start,
+    http: httpx.AsyncClient,
+    staff_key: str,
+    container: Container,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Hub]:
+    """The hub (`open_hub`) on the channel `start` brings up: the hub's jobs held for the
+    suite to run, its token store and the channel's adapter on the suite's clock, and the
+    queue-reading job within the channel's reach."""
+    held = HeldJobs()
+    monkeypatch.setattr(container.queue, "enqueue", held.enqueue)
+    clock = Clock()
+    tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=clock)
+    side = HubSide(
+        http, container.connector, clock=lambda: clock().timestamp(), tokens=tokens,
+        read_queues=lambda: JOB_FUNCTIONS[READ_QUEUES_JOB](container.job_context),
+    )  # fmt: skip
+    async with start(side) as channel:
+        yield await open_hub(Hub(http, staff_key, container, held, clock, channel))

@@ -15,15 +15,13 @@ import httpx
 import pytest
 
 from adapters.container import Container
-from adapters.db.token_store import SqlTokenStore
 from adapters.settings import Settings
 from sandbox.ebay.notifications import challenge_response
 from sandbox.ebay.orders import stamp
-from tests.api.test_webhooks import ALERTS, INBOX, HeldJobs
-from tests.contract.channel import Delivery, HubSide
+from tests.api.test_webhooks import ALERTS, INBOX
+from tests.contract.channel import Delivery
 from tests.contract.ebay import CREDENTIALS, EbayUnderTest, ebay
-from tests.contract.hub import MUG, SHIRTS, Hub, open_hub
-from tests.integration.sync.shop import Clock
+from tests.contract.hub import MUG, SHIRTS, Hub, hub_on
 
 SALES = 1000
 DAY = 86_400
@@ -40,13 +38,8 @@ def settings(settings: Settings) -> Settings:
 async def hub(
     http: httpx.AsyncClient, staff_key: str, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Hub]:
-    held = HeldJobs()
-    monkeypatch.setattr(container.queue, "enqueue", held.enqueue)
-    clock = Clock()
-    tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=clock)
-    side = HubSide(http, container.connector, clock=lambda: clock().timestamp(), tokens=tokens)
-    async with ebay(side) as channel:
-        yield await open_hub(Hub(http, staff_key, container, held, clock, channel))
+    async with hub_on(ebay, http, staff_key, container, monkeypatch) as hub:
+        yield hub
 
 
 def sandbox_of(hub: Hub) -> EbayUnderTest:

@@ -41,12 +41,11 @@ from sandbox.mercadolibre import MercadoLibreSandbox
 from tests.api.catalog.support import set_listing_rule
 from tests.api.catalog.test_listings import PREVIEW
 from tests.api.test_orders_api import CREATE_SHIPMENT
-from tests.api.test_webhooks import INBOX, HeldJobs
-from tests.contract.channel import Delivery, HubSide
-from tests.contract.hub import MUG, SHIRTS, Hub, one_variant, open_hub
+from tests.api.test_webhooks import INBOX
+from tests.contract.channel import Delivery
+from tests.contract.hub import MUG, SHIRTS, Hub, hub_on, one_variant
 from tests.contract.mercadolibre import API, CATEGORY, CREDENTIALS, MeliUnderTest, _started
 from tests.contract.network import Network
-from tests.integration.sync.shop import Clock
 
 TEE = "TS-M-RED"
 SHIPPING_ADDRESSES = """
@@ -83,13 +82,10 @@ async def hub(
     monkeypatch: pytest.MonkeyPatch,
     model: str,
 ) -> AsyncIterator[Hub]:
-    held = HeldJobs()
-    monkeypatch.setattr(container.queue, "enqueue", held.enqueue)
-    clock = Clock()
-    tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=clock)
-    side = HubSide(http, container.connector, clock=lambda: clock().timestamp(), tokens=tokens)
-    async with _started(side, model) as channel:
-        yield await open_hub(Hub(http, staff_key, container, held, clock, channel))
+    async with hub_on(
+        lambda side: _started(side, model), http, staff_key, container, monkeypatch
+    ) as hub:
+        yield hub
 
 
 def sandbox_of(hub: Hub) -> MercadoLibreSandbox:

@@ -13,13 +13,10 @@ import httpx
 import pytest
 
 from adapters.container import Container
-from adapters.db.token_store import SqlTokenStore
-from tests.api.test_webhooks import HeldJobs
-from tests.contract.channel import Delivery, HubSide
-from tests.contract.hub import MUG, SHIRTS, Hub, open_hub
+from tests.contract.channel import Delivery
+from tests.contract.hub import MUG, SHIRTS, Hub, hub_on
 from tests.contract.mercadolibre import MeliUnderTest, _started
 from tests.integration.channels.test_ebay_channel import CONVERSION
-from tests.integration.sync.shop import Clock
 
 # sku -> (views, orders, units, percent) today, per model, hand-computed. Visits today:
 # TS-L-BLUE 8, TS-M-RED 4; one order of 2 TS-M-RED. A classic item's visits (12) count for
@@ -48,13 +45,10 @@ async def hub(
     monkeypatch: pytest.MonkeyPatch,
     model: str,
 ) -> AsyncIterator[Hub]:
-    held = HeldJobs()
-    monkeypatch.setattr(container.queue, "enqueue", held.enqueue)
-    clock = Clock()
-    tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=clock)
-    side = HubSide(http, container.connector, clock=lambda: clock().timestamp(), tokens=tokens)
-    async with _started(side, model) as channel:
-        yield await open_hub(Hub(http, staff_key, container, held, clock, channel))
+    async with hub_on(
+        lambda side: _started(side, model), http, staff_key, container, monkeypatch
+    ) as hub:
+        yield hub
 
 
 async def test_the_visits_mercadolibre_reports_become_conversion_per_sku_and_day(

@@ -11,26 +11,18 @@ import httpx
 import pytest
 
 from adapters.container import Container
-from adapters.db.token_store import SqlTokenStore
-from tests.api.test_webhooks import HeldJobs
-from tests.contract.channel import Delivery, Fault, HubSide
-from tests.contract.hub import MUG, SHIRTS, Hub, open_hub
+from tests.contract.channel import Delivery, Fault
+from tests.contract.hub import MUG, SHIRTS, Hub, hub_on
 from tests.contract.shopify import ShopifyUnderTest, shopify
 from tests.integration.channels.test_ebay_channel import CONVERSION
-from tests.integration.sync.shop import Clock
 
 
 @pytest.fixture
 async def hub(
     http: httpx.AsyncClient, staff_key: str, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Hub]:
-    held = HeldJobs()
-    monkeypatch.setattr(container.queue, "enqueue", held.enqueue)
-    clock = Clock()
-    tokens = SqlTokenStore(container.engine, lambda: container.secrets, clock=clock)
-    side = HubSide(http, container.connector, clock=lambda: clock().timestamp(), tokens=tokens)
-    async with shopify(side) as channel:
-        yield await open_hub(Hub(http, staff_key, container, held, clock, channel))
+    async with hub_on(shopify, http, staff_key, container, monkeypatch) as hub:
+        yield hub
 
 
 async def test_the_views_shopify_reports_become_conversion_per_sku_and_day(hub: Hub) -> None:
