@@ -24,6 +24,7 @@ from api.schema.channels import ChannelsMutation, ChannelsQuery
 from api.schema.cost import LIMIT_RULES
 from api.schema.customers.mutations import CustomersMutation
 from api.schema.customers.queries import CustomersQuery
+from api.schema.direct_inputs import build_direct_inputs
 from api.schema.edge import check_every_root_field
 from api.schema.ids import encode_output_ids
 from api.schema.inventory.mutations import InventoryMutation
@@ -36,7 +37,6 @@ from api.schema.orders.routing import OrderRoutingMutation
 from api.schema.orders.subscriptions import OrdersSubscription
 from api.schema.partner_fence import fence_partners
 from api.schema.partners import PartnersMutation, PartnersQuery
-from api.schema.plain_inputs import build_plain_inputs
 from api.schema.refetch import NodeQuery
 from api.schema.reports import ReportsQuery, StockReportsQuery
 from api.schema.stock_files import StockFilesMutation, StockFilesQuery
@@ -170,8 +170,11 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         extensions=extensions,
         execution_context_class=SuggestionFreeExecution if hide_suggestions else None,
     )
-    build_plain_inputs(
-        concrete.definition for concrete in schema.schema_converter.type_map.values()
+    converter = schema.schema_converter
+    build_direct_inputs(
+        (concrete.definition for concrete in converter.type_map.values()),
+        converter.scalar_registry,
+        schema.config,
     )
     encode_output_ids(schema._schema)
     return schema
