@@ -20,6 +20,9 @@ V = TypeVar("V")
 Run = Callable[[list[K]], Awaitable[Mapping[K, V | Exception]]]
 
 
+_MISSING: Any = object()
+
+
 def _retrieved(future: asyncio.Future[Any]) -> None:
     # A caller that stopped waiting never reads its outcome: read it here, so an exception
     # is not reported as never retrieved.
@@ -66,7 +69,9 @@ class Batcher(Generic[K, V]):
             for key, future in batch:
                 if future.done():
                     continue
-                outcome = outcomes.get(key, LookupError(f"the run gave no outcome for {key!r}"))
+                outcome = outcomes.get(key, _MISSING)
+                if outcome is _MISSING:  # the message is made only then: a key's repr costs
+                    outcome = LookupError(f"the run gave no outcome for {key!r}")
                 if isinstance(outcome, Exception):
                     future.set_exception(outcome)
                 else:
