@@ -110,3 +110,17 @@ async def test_a_caller_that_stops_waiting_does_not_stop_the_others() -> None:
 def test_a_batch_holds_at_least_one_call() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Batcher(Recorder(), max_size=0)
+
+
+async def test_a_key_the_run_gave_no_outcome_for_raises_and_its_batch_mates_are_served() -> None:
+    async def forgetful(keys: list[int]) -> Mapping[int, int | Exception]:
+        return {k: k * 10 for k in keys if k != 3}
+
+    batcher: Batcher[int, int] = Batcher(forgetful)
+
+    outcomes = await asyncio.gather(*(batcher.submit(k) for k in range(5)), return_exceptions=True)
+
+    assert outcomes[:3] == [0, 10, 20]
+    assert outcomes[4] == 40
+    assert isinstance(outcomes[3], LookupError)
+    assert "no outcome for 3" in str(outcomes[3])
