@@ -9,10 +9,8 @@ counted open by the bus instead (`nexo_subscriptions_open`).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 from graphql import FieldNode, OperationDefinitionNode
-from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
@@ -21,10 +19,12 @@ from adapters.metrics import GRAPHQL_SECONDS
 INVALID = "invalid"
 
 
-def root_field(run: ExecutionContext) -> str:
-    """The first root field the operation asks for, or `invalid`."""
+def root_field(run: ExecutionContext, *, valid: bool) -> str:
+    """The first root field the operation asks for, or `invalid`. Whether it was `valid`
+    (parsed and validated) is the caller's to say: Strawberry keeps execution's errors in
+    `pre_execution_errors` too, so an operation whose resolver refused looks invalid there."""
     document = run.graphql_document
-    if document is None or run.pre_execution_errors:
+    if document is None or not valid:
         return INVALID
     name = run.operation_name
     for definition in document.definitions:
@@ -37,18 +37,16 @@ def root_field(run: ExecutionContext) -> str:
     return INVALID
 
 
-class TimeOperations(SchemaExtension):
-    """Outermost extension: times an operation from parsing to its result."""
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        yield
-        run = self.execution_context
-        try:
-            kind = run.operation_type
-        except Exception:  # not parsed, or no operation of the name asked for
-            kind = None
-        if kind is OperationType.SUBSCRIPTION:
-            return
-        label = kind.value if kind is not None else INVALID
-        GRAPHQL_SECONDS.labels(label, root_field(run)).observe(time.perf_counter() - started)
+def observe(run: ExecutionContext, started: float, *, valid: bool) -> None:
+    """Count a query's or mutation's time since `started` (perf_counter), once it answered;
+    `valid`: it parsed and validated."""
+    try:
+        kind = run.operation_type
+    except Exception:  # not parsed, or no operation of the name asked for
+        kind = None
+    if kind is OperationType.SUBSCRIPTION:
+        return
+    label = kind.value if kind is not None else INVALID
+    GRAPHQL_SECONDS.labels(label, root_field(run, valid=valid)).observe(
+        time.perf_counter() - started
+    )

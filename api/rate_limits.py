@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
 from graphql import ExecutionResult, GraphQLError
 from starlette.responses import Response
-from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from adapters.settings import Settings
@@ -74,20 +73,17 @@ def refused(seconds: float) -> GraphQLError:
     )
 
 
-class RateLimitOperations(SchemaExtension):
-    """Charges each operation to its key's bucket before it runs; refuses it when empty."""
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        run = self.execution_context
-        context = run.context
-        limits: RateLimits | None = getattr(context, "rate_limits", None)
-        principal = getattr(context, "principal", None)
-        if limits is not None and principal is not None:
-            wait = await limits.admit_operation(principal.name, run.operation_type)
-            if wait > 0:
-                run.result = ExecutionResult(data=None, errors=[refused(wait)])
-                response = getattr(context, "response", None)
-                if isinstance(response, Response):
-                    response.status_code = 429
-                    response.headers["Retry-After"] = retry_after(wait)
-        yield
+async def admit(run: ExecutionContext) -> None:
+    """Charge the operation to its key's bucket before it runs; when the bucket is empty,
+    its result is the refusal (and over HTTP a 429 with `Retry-After`), and it does not run."""
+    context = run.context
+    limits: RateLimits | None = getattr(context, "rate_limits", None)
+    principal = getattr(context, "principal", None)
+    if limits is not None and principal is not None:
+        wait = await limits.admit_operation(principal.name, run.operation_type)
+        if wait > 0:
+            run.result = ExecutionResult(data=None, errors=[refused(wait)])
+            response = getattr(context, "response", None)
+            if isinstance(response, Response):
+                response.status_code = 429
+                response.headers["Retry-After"] = retry_after(wait)

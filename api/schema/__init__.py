@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
-from typing import Any, Protocol, cast
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.tools import merge_types
 
-from api.operation_metrics import TimeOperations
-from api.rate_limits import RateLimitOperations
 from api.schema.access import AccessMutation, AccessQuery, AccessSubscription
 from api.schema.admin_audit import AdminAuditQuery, audit_admin_actions
 from api.schema.catalog.channel_settings import ChannelSettingsMutation
 from api.schema.catalog.mutations import CatalogMutation
 from api.schema.catalog.queries import CatalogQuery
 from api.schema.channels import ChannelsMutation, ChannelsQuery
-from api.schema.cost import LIMIT_RULES
 from api.schema.customers.mutations import CustomersMutation
 from api.schema.customers.queries import CustomersQuery
 from api.schema.direct_inputs import build_direct_inputs
@@ -30,6 +23,8 @@ from api.schema.ids import encode_output_ids
 from api.schema.inventory.mutations import InventoryMutation
 from api.schema.inventory.queries import InventoryQuery
 from api.schema.inventory.subscriptions import InventorySubscription
+from api.schema.operations import MAX_TOKENS as MAX_TOKENS
+from api.schema.operations import EdgeOperations
 from api.schema.orders.mutations import OrdersMutation
 from api.schema.orders.picking import PickingMutation, PickingQuery
 from api.schema.orders.queries import OrdersQuery
@@ -43,7 +38,6 @@ from api.schema.stock_files import StockFilesMutation, StockFilesQuery
 from api.schema.storefront import StorefrontMutation, StorefrontQuery, StorefrontSubscription
 from api.schema.sync import SyncMutation, SyncQuery, SyncSubscription
 from api.schema.sync_inbound import SyncInboundMutation, SyncInboundQuery
-from api.schema.validation_cache import QueryValidationCache
 
 Query = merge_types(
     "Query",
@@ -96,45 +90,6 @@ Subscription = merge_types(
     ),
 )
 
-MAX_TOKENS = 4000
-
-
-class _Answer(Protocol):
-    errors: list[GraphQLError] | None
-
-
-class EdgeLimits(AddValidationRules):
-    """What `AddValidationRules(LIMIT_RULES)`, `DisableIntrospection` and
-    `MaxTokensLimiter` set, set by one extension: each extension costs every request the
-    lookup and wrapping of its hooks."""
-
-    def __init__(self, *, introspection: bool):
-        refused = [] if introspection else [NoSchemaIntrospectionCustomRule]
-        super().__init__([*LIMIT_RULES, *refused])
-
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
-        yield from super().on_operation()
-
-
-class MaskUnexpectedErrors(MaskErrors):
-    """MaskErrors without its per-result `isinstance` against a runtime Protocol.
-
-    That check is slow and runs for every event of every subscription; a plain attribute
-    read does the same job.
-    """
-
-    def _process_result(self, result: object) -> None:
-        errors = getattr(result, "errors", None)
-        if errors:
-            cast(_Answer, result).errors = self._process_errors(errors)
-
-
-def should_mask(error: GraphQLError) -> bool:
-    """Mask unexpected exceptions; keep GraphQL's own errors (syntax, validation, permissions)."""
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
-
 
 class SuggestionFreeExecution(StrawberryGraphQLCoreExecutionContext):
     """Execution whose errors (variables' values) never say "Did you mean…": with
@@ -152,14 +107,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     """The schema; without `introspection` (production) errors carry no suggestions either.
     Every app of a process shares it (each request still gets its own extensions)."""
     hide_suggestions = not introspection
-    extensions: list[Any] = [
-        TimeOperations,
-        lambda: ParserCache(maxsize=512),
-        lambda: EdgeLimits(introspection=introspection),
-        lambda: QueryValidationCache(maxsize=512, hide_suggestions=hide_suggestions),
-        RateLimitOperations,
-        lambda: MaskUnexpectedErrors(should_mask_error=should_mask),
-    ]
+    extensions: list[Any] = [lambda: EdgeOperations(introspection=introspection)]
     check_every_root_field((Query, Mutation, Subscription))
     audit_admin_actions(Mutation)  # outermost: attempts refused are recorded too
     fence_partners((Query, Mutation, Subscription))  # outside all: a partner meets it first

@@ -1,6 +1,6 @@
 """Validation results cached by the query's text, not by its parsed document.
 
-Strawberry's `ValidationCache` keys its LRU by the parsed document, and graphql-core's
+Strawberry's `ValidationCache` extension keys its LRU by the parsed document, and graphql-core's
 syntax nodes are frozen dataclasses whose hash walks the whole tree: every request hashed
 its document again (on `reserveStock`, about 160 of the GraphQL layer's ~1,500 Python calls
 per request). A query's text determines its document, so it keys the same results.
@@ -13,14 +13,13 @@ graphql-core's own option, passed to its `validate` with the rules Strawberry's
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types.execution import ExecutionContext
 
 Key = tuple[Any, str, tuple[Any, ...], bool]
 
@@ -60,31 +59,24 @@ def _validate(
     return validate(schema, document, every, hide_suggestions=True)
 
 
-class QueryValidationCache(SchemaExtension):
-    """Like `ValidationCache` (pass it as a factory), keyed by the query's text."""
-
-    def __init__(self, maxsize: int = 512, *, hide_suggestions: bool = False):
-        super().__init__()
-        self._results = _CACHES.setdefault(maxsize, _Results(maxsize))
-        self._hide_suggestions = hide_suggestions
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        schema = context.schema._schema
-        document = context.graphql_document
-        assert document is not None  # parsed before it is validated
-        if context.query is None:
-            context.pre_execution_errors = _validate(
-                schema, document, context.validation_rules, hide_suggestions=self._hide_suggestions
-            )
-            yield
-            return
-        key = (schema, context.query, context.validation_rules, self._hide_suggestions)
-        errors = self._results.get(key)
-        if errors is None:
-            errors = _validate(
-                schema, document, context.validation_rules, hide_suggestions=self._hide_suggestions
-            )
-            self._results.put(key, errors)
-        context.pre_execution_errors = errors
-        yield
+def validate_cached(
+    context: ExecutionContext, *, hide_suggestions: bool, maxsize: int = 512
+) -> None:
+    """Validate the operation's document, or take the errors its query's text had, into
+    `context.pre_execution_errors` (the place Strawberry's validation step fills)."""
+    schema = context.schema._schema
+    document = context.graphql_document
+    assert document is not None  # parsed before it is validated
+    rules = context.validation_rules
+    if context.query is None:
+        context.pre_execution_errors = _validate(
+            schema, document, rules, hide_suggestions=hide_suggestions
+        )
+        return
+    results = _CACHES.get(maxsize) or _CACHES.setdefault(maxsize, _Results(maxsize))
+    key = (schema, context.query, rules, hide_suggestions)
+    errors = results.get(key)
+    if errors is None:
+        errors = _validate(schema, document, rules, hide_suggestions=hide_suggestions)
+        results.put(key, errors)
+    context.pre_execution_errors = errors

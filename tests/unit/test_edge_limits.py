@@ -1,5 +1,5 @@
-"""The edge's limits, set by one schema extension (`EdgeLimits`): the parser's token cap and
-the cost rules hold on every schema, introspection is refused where it is off."""
+"""The edge's limits, set by its one schema extension (`EdgeOperations`): the parser's token
+cap and the cost rules hold on every schema, introspection is refused where it is off."""
 
 from __future__ import annotations
 
