@@ -12,10 +12,11 @@ start). Without it, a scrape sees the process it reached.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,6 +27,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
@@ -88,19 +90,26 @@ JOB_SECONDS: Final = Histogram(
 )
 
 
+@functools.lru_cache(maxsize=4096)
+def labelled(metric: MetricWrapperBase, *values: str) -> Any:
+    """`metric.labels(*values)`, kept: prometheus_client's lookup (a lock, the values checked
+    and made a key) costs ten times a cached call, on every event of every commit."""
+    return metric.labels(*values)
+
+
 def observe_events(events: Iterable[Event]) -> None:
     """Count committed events, and the reservations and conflicts among them."""
     for event in events:
-        EVENTS.labels(event.topic).inc()
+        labelled(EVENTS, event.topic).inc()
         if event.topic == STOCK_TOPIC:
-            STOCK_CHANGES.labels(str(event.payload.get("reason"))).inc()
+            labelled(STOCK_CHANGES, str(event.payload.get("reason"))).inc()
         elif event.topic == ORDER_TOPIC:
-            ORDER_EVENTS.labels(str(event.payload.get("kind"))).inc()
+            labelled(ORDER_EVENTS, str(event.payload.get("kind"))).inc()
 
 
 def observe_channel_call(channel: str, outcome: str, seconds: float) -> None:
-    CHANNEL_CALLS.labels(channel, outcome).inc()
-    CHANNEL_CALL_SECONDS.labels(channel).observe(seconds)
+    labelled(CHANNEL_CALLS, channel, outcome).inc()
+    labelled(CHANNEL_CALL_SECONDS, channel).observe(seconds)
 
 
 class _Families(Collector):

@@ -14,7 +14,7 @@ from graphql import FieldNode, OperationDefinitionNode
 from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from adapters.metrics import GRAPHQL_SECONDS
+from adapters.metrics import GRAPHQL_SECONDS, labelled
 
 INVALID = "invalid"
 
@@ -47,6 +47,6 @@ def observe(run: ExecutionContext, started: float, *, valid: bool) -> None:
     if kind is OperationType.SUBSCRIPTION:
         return
     label = kind.value if kind is not None else INVALID
-    GRAPHQL_SECONDS.labels(label, root_field(run, valid=valid)).observe(
+    labelled(GRAPHQL_SECONDS, label, root_field(run, valid=valid)).observe(
         time.perf_counter() - started
     )
