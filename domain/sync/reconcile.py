@@ -22,7 +22,7 @@ from typing import Literal
 
 from domain.catalog.prices import PriceBook, price_on
 from domain.channels.config import ChannelConfig
-from domain.channels.listing import DriftSighting, ListingItem
+from domain.channels.listing import DriftSighting, ListingItem, ListingStatus
 from domain.channels.model import Channel, ChannelForSku
 from domain.channels.outbox import Dirty, OutboxKind, mark_dirty
 from domain.channels.policies import StockEditPolicy
@@ -95,12 +95,12 @@ async def reconcile_channel(
         run = _Run(relay, port, channel, config, report)
         after: str | None = None
         while True:
-            page = await run.read_hub(after, only)
-            if not page.items:
+            listed = await run.read_listed(after, only)
+            if not listed:
                 break
-            after = page.items[-1].sku
-            await run.reconcile(page)
-            if len(page.items) < PAGE:
+            after = listed[-1].sku
+            await run.reconcile(listed)
+            if len(listed) < PAGE:
                 break
     except ChannelFailure as failure:
         report.failure = failure
@@ -110,9 +110,12 @@ async def reconcile_channel(
 
 @dataclass
 class _Page:
-    """What the hub knows of one page of the channel's listed SKUs, read before the channel."""
+    """What the hub knows of one page of the channel's listed SKUs, read after the channel:
+    a figure the channel showed that Nexo sent was recorded as sent before it went out, so
+    it is among the figures not heard back yet, or confirmed, by then. (Read before, a push
+    made between the two reads came back from the channel as an edit of the stock.)"""
 
-    items: list[ListingItem]
+    items: dict[str, ListingItem]
     publishes: dict[str, int]
     prices: dict[str, Money]
     unheard: dict[str, list[Sent]]
@@ -123,7 +126,10 @@ class _Page:
 class _Verdicts:
     """What one page's run decided, written in one unit of work."""
 
-    confirmed: list[tuple[str, int | None, Money | None]] = field(default_factory=list)
+    prices: list[tuple[str, int | None, Money | None]] = field(default_factory=list)
+    # (SKU, the confirmed figure read after the channel, the figure the channel showed): set
+    # only where no newer figure was confirmed since (a push's, settled meanwhile)
+    quantities: list[tuple[str, int | None, int]] = field(default_factory=list)
     dirty: list[Dirty] = field(default_factory=list)
     sightings: list[tuple[str, DriftSighting]] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
@@ -143,13 +149,18 @@ class _Run:
         self.accepts_edits = config.stock_edit_policy is StockEditPolicy.ACCEPT_CHANNEL_EDITS
         self.config = config
 
-    async def read_hub(self, after: str | None, only: Sequence[str] | None) -> _Page:
-        channel_id = self.channel.id
+    async def read_listed(self, after: str | None, only: Sequence[str] | None) -> list[ListingItem]:
+        """The next page of the channel's listed SKUs, with the ids to read them by."""
         async with self.relay.uow(readonly=True) as uow:
             page = await uow.listings.listed_items(
-                channel_id, after_sku=after, first=PAGE, sighted_or=only
+                self.channel.id, after_sku=after, first=PAGE, sighted_or=only
             )
-            skus = [item.sku for _, item in page]
+        return [item for _, item in page]
+
+    async def read_hub(self, skus: list[str]) -> _Page:
+        channel_id = self.channel.id
+        async with self.relay.uow(readonly=True) as uow:
+            items = await uow.listings.items_on(channel_id, skus)
             snapshots = await uow.inventory.snapshots(skus)
             overrides = await uow.channels.overrides_for(skus)
             variants = await uow.catalog.variants_by_sku(skus)
@@ -172,22 +183,32 @@ class _Run:
             if variant is not None:
                 with suppress(DomainError):  # the listing shows the problem: no price
                     prices[sku] = price_on(variant, self.channel, self.config, book).price
-        return _Page([item for _, item in page], publishes, prices, unheard, pulled)
+        listed = {
+            sku: item
+            for sku, (listing, item) in items.items()
+            if listing.status in (ListingStatus.ACTIVE, ListingStatus.PENDING)
+        }
+        return _Page(listed, publishes, prices, unheard, pulled)
 
-    async def reconcile(self, page: _Page) -> None:
-        listed = {item.sku: item for item in page.items if item.refs}
-        levels = await self.port.read_levels({sku: item.refs for sku, item in listed.items()})
+    async def reconcile(self, listed: list[ListingItem]) -> None:
+        refs = {item.sku: item.refs for item in listed if item.refs}
+        read_at = self.relay.clock()
+        levels = await self.port.read_levels(refs)
         # After the read: a pull that started after this saw every order behind these figures.
         seen_at = self.relay.clock()
+        page = await self.read_hub(sorted(refs))
         verdicts = _Verdicts()
         for level in levels:
-            item = listed.get(level.sku)
-            if item is not None:
+            item = page.items.get(level.sku)
+            if item is not None and item.refs:  # (one unlisted since is left alone)
                 self.report.checked += 1
+                if item.confirmed_at is not None and item.confirmed_at > read_at:
+                    continue  # the hub heard a newer figure while the channel was read
                 await self.compare(page, item, level, seen_at, verdicts)
         now = self.relay.clock()
         async with self.relay.uow() as uow:
-            await uow.listings.confirm(self.channel.id, verdicts.confirmed, now)
+            await uow.listings.confirm(self.channel.id, verdicts.prices, now)
+            await uow.listings.confirm_quantities_from(self.channel.id, verdicts.quantities, now)
             await uow.listings.sight(self.channel.id, verdicts.sightings)
             await uow.listings.forget_sightings(self.channel.id, verdicts.forgotten)
             await mark_dirty(uow, verdicts.dirty, now)
@@ -231,8 +252,9 @@ class _Run:
             verdicts.dirty.append(Dirty(self.channel.id, OutboxKind.PRICE, sku))
         if quantity_drifted or price_drifted:
             self.report.drifts.append(drift)
-        shown = None if imported == "awaiting_orders" else level.quantity
-        verdicts.confirmed.append((sku, shown, level.price))
+        verdicts.prices.append((sku, None, level.price))
+        if imported != "awaiting_orders" and level.quantity is not None:
+            verdicts.quantities.append((sku, item.confirmed_quantity, level.quantity))
 
     def wait(
         self, item: ListingItem, reported: int, seen_at: datetime, verdicts: _Verdicts

@@ -28,6 +28,7 @@ from adapters.db.tables import outbox
 from adapters.ratelimit import MemoryRateLimiter
 from adapters.settings import Settings
 from domain.jobs import BACKORDER_JOB, DRAIN_JOB, RECHECK_JOB
+from domain.sync.reconcile import reconcile_channel as reconcile
 from domain.sync.relay import Relay
 from sandbox.shopify import ShopifySandbox
 from tests.api.catalog.support import create_product, shirt
@@ -409,3 +410,88 @@ async def test_a_push_refused_as_stale_has_the_shop_read_and_converges(hub: Hub)
 
     await until(settled, step)
     assert await hub.channel_edits(sku) == [(6, "found by reconciliation on Shopify: 9 -> 15")]
+
+
+class AroundTheRead:
+    """A connector whose ports run `before` just before the shop's figures are read, and
+    `after` just after, once: what the hub does while a reconciliation reads the shop."""
+
+    def __init__(
+        self,
+        inner: Any,
+        before: Callable[[], Awaitable[None]] | None = None,
+        after: Callable[[], Awaitable[None]] | None = None,
+    ):
+        self.inner, self.before, self.after = inner, before, after
+
+    def connect(self, channel: Any, config: Any, sealed: Any) -> Any:
+        port = self.inner.connect(channel, config, sealed)
+        outer = self
+
+        class Port:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(port, name)
+
+            async def read_levels(self, refs: Any) -> Any:
+                before, outer.before = outer.before, None
+                if before is not None:
+                    await before()
+                levels = await port.read_levels(refs)
+                after, outer.after = outer.after, None
+                if after is not None:
+                    await after()
+                return levels
+
+        return Port()
+
+
+async def reconcile_around(
+    hub: Hub,
+    before: Callable[[], Awaitable[None]] | None = None,
+    after: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    relay: Relay = hub.container.job_context["relay"]
+    wrapped = replace(relay, connector=AroundTheRead(relay.connector, before, after))
+    await reconcile(wrapped, uuid.UUID(hub.shopify))
+
+
+async def test_a_push_made_while_reconciliation_reads_the_shop_is_not_an_edit(hub: Hub) -> None:
+    """Found by the fault harness: a reconciliation read the hub's side, then an adjustment's
+    push reached the shop, then the run read the shop and took the pushed figure for an edit
+    made on the shop (+1 on hand, made up). The hub's side is read after the shop's now."""
+    sku = SKUS[0]
+
+    async def adjust_and_push() -> None:
+        await hub.adjust(sku, 1, "adj-1")  # the hub publishes 10, and the shop shows it
+        await hub.relay()
+        assert hub.sandbox.inventory_quantity(sku, SHOP_LOCATION) == 10
+
+    await reconcile_around(hub, before=adjust_and_push)
+
+    assert await hub.channel_edits(sku) == []
+    assert await hub.on_hand(sku) == 11
+    assert (await hub.call(AUDIT))["inventoryAudit"] == {"mismatches": [], "totalMismatches": []}
+
+
+async def test_a_figure_read_before_a_newer_one_was_confirmed_decides_nothing(hub: Hub) -> None:
+    """The shop is read showing 10 (a push whose report came back); before the run decides,
+    the hub's next figure, 8, is pushed and confirmed. The 10 read is older than what the hub
+    knows: neither an edit (+2, made up) nor the figure the shop is recorded to show."""
+    sku = SKUS[0]
+    await hub.adjust(sku, 1, "adj-1")
+    await until(hub.quiet, hub.relay_and_webhooks)  # 10 pushed, and its report heard
+    assert hub.sandbox.inventory_quantity(sku, SHOP_LOCATION) == 10
+
+    async def lower_and_push() -> None:
+        await hub.adjust(sku, -2, "adj-2")  # the hub publishes 8: pushed and confirmed
+        await hub.relay()
+        assert hub.sandbox.inventory_quantity(sku, SHOP_LOCATION) == 8
+
+    await reconcile_around(hub, after=lower_and_push)
+
+    assert await hub.channel_edits(sku) == []
+    assert await hub.on_hand(sku) == 9
+    await until(hub.quiet, hub.relay_and_webhooks)
+    assert hub.sandbox.inventory_quantity(sku, SHOP_LOCATION) == 8
+    assert await reconcile_channel(hub.container.job_context, hub.shopify) == 0
+    assert await hub.on_hand(sku) == 9
