@@ -40,7 +40,17 @@ class OutboxRepository(Protocol):
         time), so what they marked has been sent."""
         ...
 
-    async def retry(self, ids: Sequence[uuid.UUID], error: str, available_at: datetime) -> None: ...
+    async def retry(
+        self,
+        ids: Sequence[uuid.UUID],
+        error: str,
+        available_at: datetime,
+        *,
+        counted: bool = True,
+    ) -> None:
+        """Retry at `available_at`; `counted`: the failure takes one of the rows' attempts
+        (a throttle does not: the channel only asked to wait)."""
+        ...
 
     async def bury(self, ids: Sequence[uuid.UUID], error: str) -> None:
         """Dead-letter: never retried again, kept for people to see."""

@@ -35,6 +35,7 @@ from domain.channels.port import (
     ChannelMisconfigured,
     ChannelPort,
     ChannelRejected,
+    ChannelThrottled,
     KeyResult,
     LineCancelNotice,
     ListingRefs,
@@ -60,7 +61,9 @@ SYNC_TOPIC = "sync"
 # found and decided, and the next push compares with it. At most one read of the same SKUs
 # per channel in this many seconds; the refused rows are retried after it.
 STALE_READ_SECONDS = 10
-MAX_ATTEMPTS = 8
+# A row is dead-lettered at its 12th failure: backoff from 1 s doubling to 5 minutes, with
+# jitter, rides out about 20 minutes of a channel's outage. Throttles are not failures.
+MAX_ATTEMPTS = 12
 # A lost compare-and-set is read back and set over this many times in the same run.
 STALE_ROUNDS = 3
 # A run renews its claim this often (rows claimed longer ago without renewal count as stuck).
@@ -735,15 +738,21 @@ class _Run:
     ) -> None:
         now = self.relay.clock()
         outcome = outcome_of(failure)
+        # A throttle is the channel asking to wait, not a failure of the call: it takes none
+        # of a row's attempts, whatever the time the channel asks for (the fault harness saw a
+        # shipment's confirmation dead-lettered by throttles after a minute's outage).
+        throttled = isinstance(failure, ChannelThrottled)
         async with self.relay.uow() as uow:
             buried: list[_Keyed] = []
             for slot in keyed:
-                attempts = slot.attempts + 1
-                if attempts >= self.relay.max_attempts or isinstance(failure, ChannelRejected):
+                attempts = slot.attempts + (0 if throttled else 1)
+                if isinstance(failure, ChannelRejected) or (
+                    not throttled and attempts >= self.relay.max_attempts
+                ):
                     buried.append(slot)
                     continue
-                at = now + self.relay.backoff(attempts, failure.retry_after)
-                await uow.outbox.retry(slot.ids, failure.message, at)
+                at = now + self.relay.backoff(max(attempts, 1), failure.retry_after)
+                await uow.outbox.retry(slot.ids, failure.message, at, counted=not throttled)
             for slot in buried:
                 await uow.outbox.bury(slot.ids, failure.message)
                 await self.alert(uow, slot, failure.message, now)

@@ -97,12 +97,19 @@ class FakeOutboxRepository:
         for i in ids:
             self._t.outbox.pop(i, None)
 
-    async def retry(self, ids: Sequence[uuid.UUID], error: str, available_at: datetime) -> None:
+    async def retry(
+        self,
+        ids: Sequence[uuid.UUID],
+        error: str,
+        available_at: datetime,
+        *,
+        counted: bool = True,
+    ) -> None:
         for row in self._rows(ids):
             retried = dataclasses.replace(
                 row.entry,
                 status=OutboxStatus.RETRY,
-                attempts=row.entry.attempts + 1,
+                attempts=row.entry.attempts + (1 if counted else 0),
                 available_at=available_at,
                 last_error=error[:2000],
             )

@@ -159,14 +159,21 @@ class SqlOutboxRepository:
                 )
             )
 
-    async def retry(self, ids: Sequence[uuid.UUID], error: str, available_at: datetime) -> None:
+    async def retry(
+        self,
+        ids: Sequence[uuid.UUID],
+        error: str,
+        available_at: datetime,
+        *,
+        counted: bool = True,
+    ) -> None:
         if ids:
             await self._conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(ids))
                 .values(
                     status=OutboxStatus.RETRY.value,
-                    attempts=outbox.c.attempts + 1,
+                    attempts=outbox.c.attempts + (1 if counted else 0),
                     available_at=available_at,
                     last_error=error[:2000],
                 )

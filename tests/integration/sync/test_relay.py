@@ -154,6 +154,33 @@ async def test_a_throttled_call_waits_and_is_sent_again(shop: Shop) -> None:
     assert shop.sandbox.inventory_quantity("TEE-L", SHOP_LOCATION) == 2
 
 
+async def test_throttles_take_none_of_an_updates_attempts(shop: Shop) -> None:
+    """Found by the fault harness: a minute's outage took most of a shipment's attempts, and
+    the throttling of the traffic that followed the rest: it was dead-lettered, never sent.
+    Throttles are the channel asking to wait: an update fails for good only by failures."""
+    await shop.drain()
+    shop.sandbox.faults.fail_next(MAX_ATTEMPTS - 1, 503)
+    await receive(shop, "TEE-S", 3, "r1")
+    for _ in range(MAX_ATTEMPTS - 1):
+        await shop.drain()
+        shop.clock.advance(400)  # past the longest backoff
+    assert await outbox_rows(shop) == [("quantity", "TEE-S", "retry", MAX_ATTEMPTS - 1)]
+
+    shop.sandbox.faults.throttle_next(5)  # more throttles than the one attempt left
+    for _ in range(20):
+        if not await outbox_rows(shop):
+            break
+        await shop.drain()
+        shop.clock.advance(60)
+
+    assert await outbox_rows(shop) == []
+    assert shop.sandbox.inventory_quantity("TEE-S", SHOP_LOCATION) == 3
+    pushes = [outcome for op, outcome, _ in await log(shop) if op == "push_quantities"]
+    assert pushes.count(CallOutcome.THROTTLED) >= 2
+    assert CallOutcome.DEAD not in pushes
+    assert pushes[-1] == CallOutcome.OK
+
+
 async def test_after_the_retry_budget_an_update_is_dead_lettered_and_alerted(shop: Shop) -> None:
     await shop.drain()
     shop.sandbox.faults.fail_next(1000, 500)
