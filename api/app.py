@@ -86,11 +86,12 @@ def create_app(
         rate_limits=rate_limits,
     )
     routes: list[BaseRoute] = [
+        # First: Starlette tries routes in order, and nearly every request is for this one.
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_page(container), methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", graphql),
         Route("/webhooks/{channel_id}", receive_webhook, methods=["POST"]),
         Route("/reports/{name}.csv", report_download(container, authenticator), methods=["GET"]),
         Route(
