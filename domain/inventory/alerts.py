@@ -21,6 +21,8 @@ class AlertKind(StrEnum):
     ORDER_CONFLICT = "ORDER_CONFLICT"  # two orders wanted the last unit; see the order
     CONFLICT_WAITING = "CONFLICT_WAITING"  # a manual conflict waits for a person too long
     HANDOFF_FAILED = "HANDOFF_FAILED"  # a fulfilment request never reached its partner
+    # A partner tried to ship a request that was cancelled: the goods may have left anyway.
+    SHIPPED_CANCELLED = "SHIPPED_CANCELLED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.clock import Clock, utcnow
 from domain.errors import IllegalState, InvalidInput, InvalidQuantity, NotFound
 from domain.inventory import stock
+from domain.inventory.alerts import Alert, AlertKind
+from domain.inventory.events import alert_raised
 from domain.inventory.model import StockLevel
 from domain.orders.fulfilment import SHIPPING_LINES, create_shipment
 from domain.orders.handoff import FulfilmentRequest, RequestStatus
@@ -102,6 +105,7 @@ async def ship(
         if request.status is RequestStatus.SHIPPED and same is not None:
             return request, order, same  # shipped already under this tracking: a replay
         if request.status is RequestStatus.CANCELLED:
+            await _shipped_cancelled(uows, request, order, tracking_number, actor, clock())
             raise IllegalState(
                 f"fulfilment request {request_id} was cancelled (a fulfilment_request.cancelled "
                 "webhook said so): do not ship it", field="requestId",
@@ -123,6 +127,34 @@ async def ship(
             await uow.commit()
     async with uows(readonly=True) as uow:
         return await find_request(uow, request_id, scope), order, shipment
+
+
+async def _shipped_cancelled(
+    uows: UnitOfWorkFactory,
+    request: FulfilmentRequest,
+    order: Order,
+    tracking_number: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """The merchant is told when a partner tries to ship a cancelled request: the partner
+    is refused, but it may have sent the goods before it read the cancellation (a race no
+    refusal undoes), and then the stock counted there and the customer need a person."""
+    wanted = {line.line_id for line in request.lines}
+    skus = [line.sku for line in order.lines if line.id in wanted and line.sku]
+    alert = Alert(
+        id=uuid.uuid4(), kind=AlertKind.SHIPPED_CANCELLED, sku=skus[0] if skus else None,
+        available=0, threshold=None, created_at=now, channel_id=order.channel_id,
+        message=(
+            f"{actor} tried to ship cancelled fulfilment request {request.id} of order "
+            f"{order.number or order.external_id} (tracking {tracking_number.strip()!r}, SKUs "
+            f"{', '.join(skus)}): if the goods left, count its location and tell the customer"
+        )[:2000],
+    )  # fmt: skip
+    async with uows() as uow:
+        await uow.alerts.add(alert)
+        uow.emit(alert_raised(alert))
+        await uow.commit()
 
 
 def _left_to_ship(request: FulfilmentRequest, order: Order) -> list[tuple[uuid.UUID, int]]:
