@@ -186,13 +186,7 @@ async def reserve(
 async def hold_single(uows: UnitOfWorkFactory, call: HoldCall) -> ReservationResult:
     """`reserve`, its call checked."""
     made: list[Reservation] = []
-
-    async def perform(_: Operation) -> Mapping[str, Any]:
-        request, held = await _hold_alone(uows, call)
-        made.extend(held)
-        return request.claim.result(held)
-
-    result, replayed = await _once(uows, call, perform)
+    result, replayed = await _once(uows, call, lambda _: _hold_alone(uows, call, made))
     if replayed:
         return ReservationResult(await _stored_reservation(uows, result), replayed=True)
     return ReservationResult(made[-1])
@@ -219,15 +213,10 @@ async def reserve_lines(
 
 async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
     """`reserve_lines`, its call checked."""
-    made: dict[str, Reservation] = {}
-
-    async def perform(_: Operation) -> Mapping[str, Any]:
-        request, held = await _hold_alone(uows, call)
-        made.update((str(r.id), r) for r in held)
-        return request.claim.result(held)
-
-    result, replayed = await _once(uows, call, perform)
+    held: list[Reservation] = []
+    result, replayed = await _once(uows, call, lambda _: _hold_alone(uows, call, held))
     if not replayed:  # as just written: no need to read them back
+        made = {str(r.id): r for r in held}
         return LinesResult(
             [
                 LineOutcome(line, made[stored["reservationId"]])
@@ -247,23 +236,24 @@ async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
     return LinesResult(outcomes, replayed)
 
 
-async def _once(
+def _once(
     uows: UnitOfWorkFactory,
     call: HoldCall,
     perform: Callable[[Operation], Awaitable[Mapping[str, Any]]],
-) -> tuple[Mapping[str, Any], bool]:
+) -> Awaitable[tuple[Mapping[str, Any], bool]]:
     """`perform` once per key: a later call with the key replays what it recorded."""
-    return await idempotent(
+    return idempotent(
         uows, call.key, call.claim.kind, {}, perform, call.actor, call.now,
         expected=call.claim.fingerprint,
     )  # fmt: skip
 
 
 async def _hold_alone(
-    uows: UnitOfWorkFactory, call: HoldCall
-) -> tuple[HoldRequest, tuple[Reservation, ...]]:
+    uows: UnitOfWorkFactory, call: HoldCall, made: list[Reservation]
+) -> Mapping[str, Any]:
     """One call's lines held as a batch of one, in its own transaction, each line placed
-    where the lines before it left enough.
+    where the lines before it left enough; the reservations made are added to `made`, and
+    what the key records is returned.
 
     A call of one line reads its SKU's levels and holds with one conditional change of the
     level it chose, which takes that level's lock only until the commit. When what it read
@@ -292,7 +282,8 @@ async def _hold_alone(
             if call.key not in held:
                 raise OperationAlreadyRecorded(call.key)
             await uow.commit()
-            return request, held[call.key]
+            made.extend(held[call.key])
+            return request.claim.result(held[call.key])
 
 
 async def _place(uow: UnitOfWork, call: HoldCall, levels: Mapping[str, SkuSnapshot]) -> HoldRequest:
