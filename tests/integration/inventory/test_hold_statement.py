@@ -1,14 +1,18 @@
 """The one statement that holds stock (`InventoryRepository.hold`), on each backend: it claims
 the keys, records their reservations and ledger rows, and changes the levels (and the SKU's
 sellable total) they hold; a level that cannot take its hold is reported, for the caller to
-roll back."""
+roll back. A lone hold (`reserve`) has a statement of its own on PostgreSQL: it does the same."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.container import Container
+from domain.errors import InsufficientStock
+from domain.inventory import reservations
 from domain.inventory.hold_requests import reserve_movement
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import LevelChange, Reservation, ReservationStatus, StockLevel
@@ -145,3 +149,35 @@ async def test_a_lone_hold_outside_the_sellable_total_leaves_the_total_and_write
     ]
     assert claim is not None
     assert claim.result == {"reservationId": "x"}
+
+
+async def test_a_lone_reserve_writes_one_hold_and_is_refused_past_what_is_available(
+    container: Container, stockroom: Stockroom
+) -> None:
+    sku, wh = stockroom.item.sku, stockroom.warehouse.id
+    await receive(container, sku, wh, 3)
+    held = await reservations.reserve(
+        container.uow, sku=sku, quantity=2, key="one", actor="t", location_id=wh
+    )
+    with pytest.raises(InsufficientStock):
+        await reservations.reserve(
+            container.uow, sku=sku, quantity=2, key="two", actor="t", location_id=wh
+        )
+    again = await reservations.reserve(
+        container.uow, sku=sku, quantity=2, key="one", actor="t", location_id=wh
+    )
+    async with container.uow(readonly=True) as uow:
+        snapshot = await uow.inventory.snapshot(sku)
+        ledger = await uow.inventory.list_movements(sku, first=10, after=None)
+        active = await uow.inventory.list_reservations(
+            sku=sku, status=None, reference=None, first=10, after=None
+        )
+
+    assert (again.replayed, again.reservation) == (True, held.reservation)
+    assert [r.id for r in active] == [held.reservation.id]
+    assert [(m.reserved_delta, m.operation_key) for m in ledger if m.reserved_delta] == [(2, "one")]
+    assert snapshot is not None
+    assert snapshot.item.available == 1
+    level = snapshot.level_at(wh)
+    assert level is not None
+    assert (level.on_hand, level.reserved) == (3, 2)
