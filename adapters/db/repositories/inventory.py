@@ -458,15 +458,22 @@ class SqlInventoryRepository:
         movement: Movement,
         sellable: Mapping[tuple[str, uuid.UUID], bool],
     ) -> tuple[set[str], list[tuple[LevelDelta, LevelChange | None]]]:
-        """`hold` of one claim, one reservation and one ledger row (PostgreSQL)."""
-        key, reservation = held
-        (delta,) = level_deltas([reservation], sellable)
-        params = holds.hold_one_params(claim, key, reservation, movement, sellable=delta.sellable)
+        """`hold` of one claim, one reservation and one ledger row (PostgreSQL): one level
+        changed by the reservation's quantity, its SKU's total by as much if it counts."""
+        key, r = held
+        delta = LevelDelta(
+            r.sku, r.location_id, 0, r.quantity, sellable.get((r.sku, r.location_id), False)
+        )
+        params = holds.hold_one_params(claim, key, r, movement, sellable=delta.sellable)
         row = await holds.HOLD_ONE.first(self._conn, params)
         if row is None:  # the key was claimed before: nothing written
             return set(), []
-        (change,) = level_changes.changes_from([delta], [row] if row.on_hand is not None else [])
-        return {row.key}, [(delta, change)]
+        if row.on_hand is None:  # the level refused
+            return {row.key}, [(delta, None)]
+        level = StockLevel(r.sku, r.location_id, row.on_hand, row.reserved, row.version)
+        if row.available is None:  # the level is outside the SKU's total
+            return {row.key}, [(delta, LevelChange(level))]
+        return {row.key}, [(delta, LevelChange(level, row.available + r.quantity, row.available))]
 
     async def add_reservations(self, held: Sequence[Reservation]) -> None:
         if held:  # an empty executemany would insert one row of defaults
