@@ -265,8 +265,8 @@ async def _hold_alone(
     All or nothing: a line that cannot be placed refuses the call, after the key is claimed,
     so that a replay of a call that succeeded answers with it even now the stock is gone.
     Partial: the lines placed are held, the key records why the others were not."""
-    skus = sorted({line.sku for line in call.lines})
     locking = len(call.lines) > 1
+    skus = sorted({line.sku for line in call.lines}) if locking else [call.lines[0].sku]
     while True:
         async with uows() as uow:
             read = uow.inventory.lock_snapshots if locking else uow.inventory.snapshots
@@ -310,9 +310,12 @@ async def _place(uow: UnitOfWork, call: HoldCall, levels: Mapping[str, SkuSnapsh
             refused.append(f"not enough {line.sku!r} available")
             continue
         available[(line.sku, chosen)] -= line.quantity
-        placed.append(LineRequest(line.sku, line.quantity, chosen))
+        # A line naming its location is held there as asked: the same request.
+        placed.append(
+            line if chosen is line.location_id else LineRequest(line.sku, line.quantity, chosen)
+        )
         refused.append(None)
-    claim = call.claim.refusing(refused) if any(refused) else call.claim
+    claim = call.claim.refusing(refused) if len(placed) < len(refused) else call.claim
     return HoldRequest(call.key, call.actor, call.reference, tuple(placed), claim, call.expires_at)
 
 

@@ -227,8 +227,8 @@ def hold_one_params(
     claim: Operation, key: str, reservation: Reservation, movement: Movement, *, sellable: bool
 ) -> dict[str, Any]:
     """The scalar parameters of `HOLD_ONE`; `sellable`: the level counts in its SKU's total."""
-    params = dict(zip(CLAIM, _claim(claim), strict=True))
-    params.update(zip(HELD, _held(key, reservation), strict=True))
-    params.update(zip(LEDGER, _ledger(movement), strict=True))
-    params["sellable"] = sellable
-    return params
+    row = _claim(claim) + _held(key, reservation) + _ledger(movement) + (sellable,)
+    return dict(zip(_ONE_ROW, row, strict=True))
+
+
+_ONE_ROW = (*CLAIM, *HELD, *LEDGER, "sellable")
