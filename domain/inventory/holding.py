@@ -46,19 +46,49 @@ class HoldRequest:
     expires_at: datetime | None = None
 
 
-def _fits(request: HoldRequest, left: dict[tuple[str, uuid.UUID], int]) -> bool:
+class _Left(dict[tuple[str, uuid.UUID], int]):
+    """What each level has left to hold, by (SKU, location): read from the snapshots when
+    first asked for, so a batch reads the levels its requests ask for and no others."""
+
+    def __init__(self, locked: Mapping[str, SkuSnapshot]):
+        super().__init__()
+        self._locked = locked
+
+    def __missing__(self, slot: tuple[str, uuid.UUID]) -> int:
+        snapshot = self._locked.get(slot[0])
+        level = snapshot.level_at(slot[1]) if snapshot is not None else None
+        self[slot] = available = level.available if level is not None else 0
+        return available
+
+
+def _fits(request: HoldRequest, left: _Left) -> bool:
     """Whether the levels cover the whole request; if so, what it takes is taken from `left`."""
+    if len(request.lines) == 1:  # most requests: nothing to add up
+        (line,) = request.lines
+        if line.location_id is None or line.quantity <= 0:
+            return False
+        slot = (line.sku, line.location_id)
+        if left[slot] < line.quantity:
+            return False
+        left[slot] -= line.quantity
+        return True
     wanted: dict[tuple[str, uuid.UUID], int] = {}
     for line in request.lines:
         if line.location_id is None or line.quantity <= 0:
             return False
         slot = (line.sku, line.location_id)
         wanted[slot] = wanted.get(slot, 0) + line.quantity
-    if any(left.get(slot, 0) < quantity for slot, quantity in wanted.items()):
+    if any(left[slot] < quantity for slot, quantity in wanted.items()):
         return False
     for slot, quantity in wanted.items():
         left[slot] -= quantity
     return True
+
+
+def _sellable(locked: Mapping[str, SkuSnapshot], sku: str, location_id: uuid.UUID) -> bool:
+    """Whether a level counts in its SKU's sellable total (a channel's own stock does not)."""
+    entry = locked[sku].location_of(location_id)
+    return entry is not None and entry.location_kind is not LocationKind.CHANNEL_MANAGED
 
 
 def _reservation(line: LineRequest, request: HoldRequest, now: datetime) -> Reservation:
@@ -91,11 +121,7 @@ async def hold_all(
     stale, and a level that cannot take its hold raises InsufficientStock: the caller rolls
     back and reads again.
     """
-    left = {
-        (sku, entry.level.location_id): entry.level.available
-        for sku, snapshot in locked.items()
-        for entry in snapshot.levels
-    }
+    left = _Left(locked)
     planned: dict[str, tuple[HoldRequest, tuple[Reservation, ...]]] = {}
     for request in requests:
         if request.key in planned or not _fits(request, left):
@@ -104,11 +130,11 @@ async def hold_all(
             request,
             tuple(_reservation(line, request, now) for line in request.lines),
         )
-    sellable = {
-        (sku, entry.level.location_id): entry.location_kind is not LocationKind.CHANNEL_MANAGED
-        for sku, snapshot in locked.items()
-        for entry in snapshot.levels
-    }
+    sellable: dict[tuple[str, uuid.UUID], bool] = {}  # the levels held from, and no others
+    for _, held in planned.values():
+        for r in held:
+            if (r.sku, r.location_id) not in sellable:
+                sellable[(r.sku, r.location_id)] = _sellable(locked, r.sku, r.location_id)
     claimed, levels = await uow.inventory.hold(
         [
             request.claim.record(request.key, request.actor, held, now)

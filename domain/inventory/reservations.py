@@ -186,13 +186,7 @@ async def reserve(
 async def hold_single(uows: UnitOfWorkFactory, call: HoldCall) -> ReservationResult:
     """`reserve`, its call checked."""
     made: list[Reservation] = []
-
-    async def perform(_: Operation) -> Mapping[str, Any]:
-        request, held = await _hold_alone(uows, call)
-        made.extend(held)
-        return request.claim.result(held)
-
-    result, replayed = await _once(uows, call, perform)
+    result, replayed = await _once(uows, call, lambda _: _hold_alone(uows, call, made))
     if replayed:
         return ReservationResult(await _stored_reservation(uows, result), replayed=True)
     return ReservationResult(made[-1])
@@ -219,15 +213,10 @@ async def reserve_lines(
 
 async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
     """`reserve_lines`, its call checked."""
-    made: dict[str, Reservation] = {}
-
-    async def perform(_: Operation) -> Mapping[str, Any]:
-        request, held = await _hold_alone(uows, call)
-        made.update((str(r.id), r) for r in held)
-        return request.claim.result(held)
-
-    result, replayed = await _once(uows, call, perform)
+    held: list[Reservation] = []
+    result, replayed = await _once(uows, call, lambda _: _hold_alone(uows, call, held))
     if not replayed:  # as just written: no need to read them back
+        made = {str(r.id): r for r in held}
         return LinesResult(
             [
                 LineOutcome(line, made[stored["reservationId"]])
@@ -247,23 +236,24 @@ async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
     return LinesResult(outcomes, replayed)
 
 
-async def _once(
+def _once(
     uows: UnitOfWorkFactory,
     call: HoldCall,
     perform: Callable[[Operation], Awaitable[Mapping[str, Any]]],
-) -> tuple[Mapping[str, Any], bool]:
+) -> Awaitable[tuple[Mapping[str, Any], bool]]:
     """`perform` once per key: a later call with the key replays what it recorded."""
-    return await idempotent(
+    return idempotent(
         uows, call.key, call.claim.kind, {}, perform, call.actor, call.now,
         expected=call.claim.fingerprint,
     )  # fmt: skip
 
 
 async def _hold_alone(
-    uows: UnitOfWorkFactory, call: HoldCall
-) -> tuple[HoldRequest, tuple[Reservation, ...]]:
+    uows: UnitOfWorkFactory, call: HoldCall, made: list[Reservation]
+) -> Mapping[str, Any]:
     """One call's lines held as a batch of one, in its own transaction, each line placed
-    where the lines before it left enough.
+    where the lines before it left enough; the reservations made are added to `made`, and
+    what the key records is returned.
 
     A call of one line reads its SKU's levels and holds with one conditional change of the
     level it chose, which takes that level's lock only until the commit. When what it read
@@ -275,8 +265,8 @@ async def _hold_alone(
     All or nothing: a line that cannot be placed refuses the call, after the key is claimed,
     so that a replay of a call that succeeded answers with it even now the stock is gone.
     Partial: the lines placed are held, the key records why the others were not."""
-    skus = sorted({line.sku for line in call.lines})
     locking = len(call.lines) > 1
+    skus = sorted({line.sku for line in call.lines}) if locking else [call.lines[0].sku]
     while True:
         async with uows() as uow:
             read = uow.inventory.lock_snapshots if locking else uow.inventory.snapshots
@@ -292,7 +282,8 @@ async def _hold_alone(
             if call.key not in held:
                 raise OperationAlreadyRecorded(call.key)
             await uow.commit()
-            return request, held[call.key]
+            made.extend(held[call.key])
+            return request.claim.result(held[call.key])
 
 
 async def _place(uow: UnitOfWork, call: HoldCall, levels: Mapping[str, SkuSnapshot]) -> HoldRequest:
@@ -319,9 +310,12 @@ async def _place(uow: UnitOfWork, call: HoldCall, levels: Mapping[str, SkuSnapsh
             refused.append(f"not enough {line.sku!r} available")
             continue
         available[(line.sku, chosen)] -= line.quantity
-        placed.append(LineRequest(line.sku, line.quantity, chosen))
+        # A line naming its location is held there as asked: the same request.
+        placed.append(
+            line if chosen is line.location_id else LineRequest(line.sku, line.quantity, chosen)
+        )
         refused.append(None)
-    claim = call.claim.refusing(refused) if any(refused) else call.claim
+    claim = call.claim.refusing(refused) if len(placed) < len(refused) else call.claim
     return HoldRequest(call.key, call.actor, call.reference, tuple(placed), claim, call.expires_at)
 
 

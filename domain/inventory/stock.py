@@ -263,6 +263,11 @@ async def transfer(
             check_room(snapshot, to_location_id, quantity, "quantity", sellable=gains)
             await uow.operations.claim(claim)
             if snapshot.level_at(to_location_id) is None:
+                # The SKU's levels locked (in their fixed order) before the new one is made:
+                # a writer holding them that makes the same level waits here, not in a
+                # deadlock (it inserting the level this transaction made, this one updating
+                # a level it holds).
+                await uow.inventory.lock_snapshots([sku])
                 await uow.inventory.ensure_level(sku, to_location_id)
                 snapshot = snapshot.with_level(StockLevel(sku, to_location_id, 0, 0, 0), target)
             if snapshot.level_at(from_location_id) is None:

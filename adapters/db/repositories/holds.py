@@ -13,7 +13,6 @@ level only if it has them. SQLite runs the plain statements one by one.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -122,16 +121,57 @@ _HOLD = f"""
 HOLD = DriverStatement(text(_HOLD))
 
 
-def _one_row(sql: str) -> str:
-    """`sql` for one claim, one reservation and one ledger row: each of their arrays is made
-    in the statement from a scalar parameter. asyncpg encodes a scalar for much less than an
-    array (an array's every element is type-checked and framed), and a lone `reserve` sends
-    some thirty of them; the levels' arrays (`s_`, one per level of the SKU) stay arrays."""
-    return re.sub(r"CAST\(:((?!s_)\w+) AS (\w+)\[\]\)", r"ARRAY[CAST(:\1 AS \2)]", sql)
-
-
-# A lone hold (`reserve`, a cart of one line): `HOLD` with the parameters of `hold_one_params`.
-HOLD_ONE = DriverStatement(text(_one_row(_HOLD)))
+# A lone hold (`reserve`, a cart of one line): what `HOLD` does for one claim, one reservation
+# and one ledger row, with scalar parameters (`hold_one_params`) and no set work. The level
+# waits for the claim, the rows for the level; one row back (none when the key was claimed
+# before): the key, and the level and SKU total after the change (NULL: the level refused,
+# and the caller rolls back). `HOLD` built the batch's arrays, joined them, grouped the
+# deltas and unioned its answer for one row: twice the planning and the execution time of
+# this one on the server (EXPLAIN ANALYZE: 0.50 + 0.56 ms against 0.24 + 0.27 ms).
+HOLD_ONE = DriverStatement(
+    text("""
+    WITH claim AS (
+        INSERT INTO operations (key, kind, fingerprint, actor, result, created_at)
+        VALUES (CAST(:keys AS text), CAST(:kinds AS text), CAST(:fingerprints AS text),
+                CAST(:actors AS text), CAST(:results AS jsonb), CAST(:claimed_at AS timestamptz))
+        ON CONFLICT (key) DO NOTHING
+        RETURNING key
+    ), level AS (
+        UPDATE stock_levels AS l
+           SET reserved = l.reserved + CAST(:r_quantities AS integer), version = l.version + 1
+         WHERE l.sku = CAST(:r_skus AS text) AND l.location_id = CAST(:r_locations AS uuid)
+           AND l.on_hand >= l.reserved + CAST(:r_quantities AS integer)
+           AND EXISTS (SELECT 1 FROM claim)
+     RETURNING l.sku, l.location_id, l.on_hand, l.reserved, l.version
+    ), item AS (
+        UPDATE inventory_items AS i SET available = i.available - CAST(:r_quantities AS integer)
+         WHERE i.sku = CAST(:r_skus AS text) AND CAST(:sellable AS boolean)
+           AND EXISTS (SELECT 1 FROM level)
+     RETURNING i.available
+    ), held AS (
+        INSERT INTO reservations (id, sku, location_id, quantity, status, reference,
+                                  created_at, expires_at, closed_at)
+        SELECT CAST(:r_ids AS uuid), CAST(:r_skus AS text), CAST(:r_locations AS uuid),
+               CAST(:r_quantities AS integer), CAST(:r_statuses AS text),
+               CAST(:r_references AS text), CAST(:r_created AS timestamptz),
+               CAST(:r_expires AS timestamptz), CAST(:r_closed AS timestamptz)
+          FROM level
+    ), ledger AS (
+        INSERT INTO stock_movements (id, sku, location_id, on_hand_delta, reserved_delta,
+                                     reason, actor, operation_key, reference, note, detail,
+                                     reservation_id, created_at)
+        SELECT CAST(:m_ids AS uuid), CAST(:m_skus AS text), CAST(:m_locations AS uuid),
+               CAST(:m_on_hand AS integer), CAST(:m_reserved AS integer),
+               CAST(:m_reasons AS text), CAST(:m_actors AS text), CAST(:m_keys AS text),
+               CAST(:m_references AS text), CAST(:m_notes AS text), CAST(:m_details AS text),
+               CAST(:m_reservations AS uuid), CAST(:m_created AS timestamptz)
+          FROM level
+    )
+    SELECT claim.key, level.sku, level.location_id, level.on_hand, level.reserved,
+           level.version, item.available
+      FROM claim LEFT JOIN level ON true LEFT JOIN item ON true
+    """)
+)
 
 
 # Each row's parameters, by name: the claim, the reservation (with its key), the ledger row.
@@ -184,11 +224,11 @@ def record_holds_params(
 
 
 def hold_one_params(
-    claim: Operation, key: str, reservation: Reservation, movement: Movement
+    claim: Operation, key: str, reservation: Reservation, movement: Movement, *, sellable: bool
 ) -> dict[str, Any]:
-    """The scalar parameters of `HOLD_ONE` (the levels' `s_` arrays are added by the caller)."""
-    return {
-        **dict(zip(CLAIM, _claim(claim), strict=True)),
-        **dict(zip(HELD, _held(key, reservation), strict=True)),
-        **dict(zip(LEDGER, _ledger(movement), strict=True)),
-    }
+    """The scalar parameters of `HOLD_ONE`; `sellable`: the level counts in its SKU's total."""
+    row = _claim(claim) + _held(key, reservation) + _ledger(movement) + (sellable,)
+    return dict(zip(_ONE_ROW, row, strict=True))
+
+
+_ONE_ROW = (*CLAIM, *HELD, *LEDGER, "sellable")

@@ -436,23 +436,44 @@ class SqlInventoryRepository:
             claimed = await self.record_holds(claims, held, movements)
             deltas = level_deltas([r for key, r in held if key in claimed], sellable)
             return claimed, list(zip(deltas, await self.change_levels(deltas), strict=True))
-        lone = len(claims) == len(held) == len(movements) == 1
-        params: dict[str, Any] = (
-            holds.hold_one_params(claims[0], *held[0], movements[0])
-            if lone
-            else holds.record_holds_params(claims, held, movements)
-        )
+        if len(claims) == len(held) == len(movements) == 1:
+            return await self._hold_one(claims[0], held[0], movements[0], sellable)
+        params: dict[str, Any] = holds.record_holds_params(claims, held, movements)
         slots = sorted(sellable)
         params.update(
             s_skus=[sku for sku, _ in slots],
             s_locations=[location_id for _, location_id in slots],
             s_sellable=[sellable[slot] for slot in slots],
         )
-        rows = await (holds.HOLD_ONE if lone else holds.HOLD).rows(self._conn, params)
+        rows = await holds.HOLD.rows(self._conn, params)
         claimed = {row.sku for row in rows if row.claimed}
         deltas = level_deltas([r for key, r in held if key in claimed], sellable)
         changes = level_changes.changes_from(deltas, [row for row in rows if not row.claimed])
         return claimed, list(zip(deltas, changes, strict=True))
+
+    async def _hold_one(
+        self,
+        claim: Operation,
+        held: tuple[str, Reservation],
+        movement: Movement,
+        sellable: Mapping[tuple[str, uuid.UUID], bool],
+    ) -> tuple[set[str], list[tuple[LevelDelta, LevelChange | None]]]:
+        """`hold` of one claim, one reservation and one ledger row (PostgreSQL): one level
+        changed by the reservation's quantity, its SKU's total by as much if it counts."""
+        key, r = held
+        delta = LevelDelta(
+            r.sku, r.location_id, 0, r.quantity, sellable.get((r.sku, r.location_id), False)
+        )
+        params = holds.hold_one_params(claim, key, r, movement, sellable=delta.sellable)
+        row = await holds.HOLD_ONE.first(self._conn, params)
+        if row is None:  # the key was claimed before: nothing written
+            return set(), []
+        if row.on_hand is None:  # the level refused
+            return {row.key}, [(delta, None)]
+        level = StockLevel(r.sku, r.location_id, row.on_hand, row.reserved, row.version)
+        if row.available is None:  # the level is outside the SKU's total
+            return {row.key}, [(delta, LevelChange(level))]
+        return {row.key}, [(delta, LevelChange(level, row.available + r.quantity, row.available))]
 
     async def add_reservations(self, held: Sequence[Reservation]) -> None:
         if held:  # an empty executemany would insert one row of defaults

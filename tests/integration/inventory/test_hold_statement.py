@@ -1,14 +1,18 @@
 """The one statement that holds stock (`InventoryRepository.hold`), on each backend: it claims
 the keys, records their reservations and ledger rows, and changes the levels (and the SKU's
 sellable total) they hold; a level that cannot take its hold is reported, for the caller to
-roll back."""
+roll back. A lone hold (`reserve`) has a statement of its own on PostgreSQL: it does the same."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.container import Container
+from domain.errors import InsufficientStock
+from domain.inventory import reservations
 from domain.inventory.hold_requests import reserve_movement
 from domain.inventory.idempotency import Operation
 from domain.inventory.model import LevelChange, Reservation, ReservationStatus, StockLevel
@@ -99,3 +103,81 @@ async def test_a_lone_hold_is_held_and_refused_as_one_of_a_batch(
     assert (replayed, unchanged, not_stored) == (set(), [], None)
     assert level is not None
     assert (level.on_hand, level.reserved) == (2, 2)
+
+
+async def test_a_lone_hold_a_level_cannot_take_is_refused_with_its_key_claimed(
+    container: Container, stockroom: Stockroom
+) -> None:
+    sku, wh = stockroom.item.sku, stockroom.warehouse.id
+    await receive(container, sku, wh, 1)
+    too_many = _hold(stockroom, 2)
+    async with container.uow() as uow:
+        claimed, levels = await uow.inventory.hold(
+            [_claim("c")], [("c", too_many)], [reserve_movement(too_many, "t", "c", NOW)],
+            {(sku, wh): True},
+        )  # fmt: skip
+        # not committed: the caller rolls a refusal back
+
+    assert claimed == {"c"}
+    assert [(d.reserved_delta, c) for d, c in levels] == [(2, None)]
+
+
+async def test_a_lone_hold_outside_the_sellable_total_leaves_the_total_and_writes_its_row(
+    container: Container, stockroom: Stockroom
+) -> None:
+    sku, wh = stockroom.item.sku, stockroom.warehouse.id
+    await receive(container, sku, wh, 3)
+    held = _hold(stockroom, 1)
+    async with container.uow() as uow:
+        claimed, levels = await uow.inventory.hold(
+            [_claim("apart")], [("apart", held)], [reserve_movement(held, "t", "apart", NOW)],
+            {(sku, wh): False},
+        )  # fmt: skip
+        await uow.commit()
+    async with container.uow(readonly=True) as uow:
+        snapshot = await uow.inventory.snapshot(sku)
+        ledger = await uow.inventory.list_movements(sku, first=10, after=None)
+        claim = await uow.operations.get("apart")
+
+    assert claimed == {"apart"}
+    [(delta, change)] = levels
+    assert (delta.sellable, change) == (False, LevelChange(StockLevel(sku, wh, 3, 1, 2)))
+    assert snapshot is not None
+    assert snapshot.item.available == 3
+    assert [(m.reserved_delta, m.reservation_id) for m in ledger if m.operation_key == "apart"] == [
+        (1, held.id)
+    ]
+    assert claim is not None
+    assert claim.result == {"reservationId": "x"}
+
+
+async def test_a_lone_reserve_writes_one_hold_and_is_refused_past_what_is_available(
+    container: Container, stockroom: Stockroom
+) -> None:
+    sku, wh = stockroom.item.sku, stockroom.warehouse.id
+    await receive(container, sku, wh, 3)
+    held = await reservations.reserve(
+        container.uow, sku=sku, quantity=2, key="one", actor="t", location_id=wh
+    )
+    with pytest.raises(InsufficientStock):
+        await reservations.reserve(
+            container.uow, sku=sku, quantity=2, key="two", actor="t", location_id=wh
+        )
+    again = await reservations.reserve(
+        container.uow, sku=sku, quantity=2, key="one", actor="t", location_id=wh
+    )
+    async with container.uow(readonly=True) as uow:
+        snapshot = await uow.inventory.snapshot(sku)
+        ledger = await uow.inventory.list_movements(sku, first=10, after=None)
+        active = await uow.inventory.list_reservations(
+            sku=sku, status=None, reference=None, first=10, after=None
+        )
+
+    assert (again.replayed, again.reservation) == (True, held.reservation)
+    assert [r.id for r in active] == [held.reservation.id]
+    assert [(m.reserved_delta, m.operation_key) for m in ledger if m.reserved_delta] == [(2, "one")]
+    assert snapshot is not None
+    assert snapshot.item.available == 1
+    level = snapshot.level_at(wh)
+    assert level is not None
+    assert (level.on_hand, level.reserved) == (3, 2)
