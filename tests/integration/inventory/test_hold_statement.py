@@ -181,3 +181,92 @@ async def test_a_lone_reserve_writes_one_hold_and_is_refused_past_what_is_availa
     level = snapshot.level_at(wh)
     assert level is not None
     assert (level.on_hand, level.reserved) == (3, 2)
+
+
+async def _rows(container: Container, sku: str, key: str) -> dict[str, list[dict[str, object]]]:
+    """What a hold wrote for `sku` under `key`, without the columns that name them."""
+    from sqlalchemy import select
+
+    from adapters.db.tables import (
+        inventory_items,
+        operations,
+        reservations,
+        stock_levels,
+        stock_movements,
+    )
+
+    named = {"id", "sku", "key", "operation_key", "reservation_id", "reference"}
+
+    def plain(rows: object) -> list[dict[str, object]]:
+        return [
+            {k: v for k, v in row._mapping.items() if k not in named}  # type: ignore[attr-defined]
+            for row in rows  # type: ignore[attr-defined]
+        ]
+
+    async with container.engine.connect() as conn:
+        return {
+            "claim": plain(await conn.execute(select(operations).where(operations.c.key == key))),
+            "reservations": plain(
+                await conn.execute(select(reservations).where(reservations.c.sku == sku))
+            ),
+            "ledger": plain(
+                await conn.execute(
+                    select(stock_movements).where(
+                        stock_movements.c.sku == sku, stock_movements.c.operation_key == key
+                    )
+                )
+            ),
+            "levels": plain(
+                await conn.execute(select(stock_levels).where(stock_levels.c.sku == sku))
+            ),
+            "item": plain(  # (when it was made is no hold's)
+                await conn.execute(
+                    select(inventory_items.c.available).where(inventory_items.c.sku == sku)
+                )
+            ),
+        }
+
+
+async def test_a_lone_hold_writes_what_the_batch_statement_writes_for_it(
+    container: Container, stockroom: Stockroom
+) -> None:
+    """The lone statement (PostgreSQL) and the batch one are two forms of the one writer:
+    the same hold on two SKUs alike, alone and in a batch, leaves the same rows."""
+    from domain.inventory.setup import create_inventory_item
+
+    wh = stockroom.warehouse.id
+    skus = ("LONE-1", "BATCH-1", "BATCH-2")
+    async with container.uow() as uow:
+        for sku in skus:
+            await create_inventory_item(uow, sku=sku, low_stock_threshold=3)
+        await uow.commit()
+    for sku in skus:
+        await receive(container, sku, wh, 5)
+
+    def hold(sku: str, quantity: int) -> Reservation:
+        return Reservation(
+            uuid.uuid4(), sku, wh, quantity, ReservationStatus.ACTIVE, "order:1", NOW
+        )
+
+    lone, first, second = hold("LONE-1", 2), hold("BATCH-1", 2), hold("BATCH-2", 1)
+    async with container.uow() as uow:
+        await uow.inventory.hold(
+            [_claim("k-lone")], [("k-lone", lone)], [reserve_movement(lone, "t", "k-lone", NOW)],
+            {("LONE-1", wh): True},
+        )  # fmt: skip
+        await uow.commit()
+    async with container.uow() as uow:
+        await uow.inventory.hold(
+            [_claim("k-b1"), _claim("k-b2")],
+            [("k-b1", first), ("k-b2", second)],
+            [reserve_movement(first, "t", "k-b1", NOW), reserve_movement(second, "t", "k-b2", NOW)],
+            {("BATCH-1", wh): True, ("BATCH-2", wh): True},
+        )
+        await uow.commit()
+
+    alone, batched = (
+        await _rows(container, "LONE-1", "k-lone"),
+        await _rows(container, "BATCH-1", "k-b1"),
+    )
+    assert all(alone[table] for table in alone), alone  # something of each was written
+    assert alone == batched
