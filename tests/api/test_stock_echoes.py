@@ -269,35 +269,44 @@ class WorkerKilled(BaseException):
     """The worker dies: nothing after the shop's answer runs, not even an error handler."""
 
 
-class AfterThePush:
-    """A connector whose ports run `then` once, right after the shop carried out a quantity
-    push and before the relay records its answer (the push is in flight for Nexo)."""
+Hook = Callable[[], Awaitable[None]]
 
-    def __init__(self, inner: Any, then: Callable[[], Awaitable[None]]):
-        self.inner = inner
-        self.then: Callable[[], Awaitable[None]] | None = then
+
+class Hooked:
+    """A connector whose ports run `before` once, just before a call of one method, and
+    `after` once, just after it (the channel has done it; Nexo has not recorded it yet)."""
+
+    def __init__(self, inner: Any, method: str, *, before: Hook | None = None,
+                 after: Hook | None = None):  # fmt: skip
+        self.inner, self.method = inner, method
+        self.before, self.after = before, after
 
     def connect(self, channel: Any, config: Any, sealed: Any) -> Any:
         port = self.inner.connect(channel, config, sealed)
         outer = self
 
+        async def hooked(*args: Any) -> Any:
+            before, outer.before = outer.before, None
+            if before is not None:
+                await before()
+            answered = await getattr(port, outer.method)(*args)
+            after, outer.after = outer.after, None
+            if after is not None:
+                await after()
+            return answered
+
         class Port:
             def __getattr__(self, name: str) -> Any:
-                return getattr(port, name)
-
-            async def push_quantities(self, updates: Any) -> Any:
-                answered = await port.push_quantities(updates)
-                hook, outer.then = outer.then, None
-                if hook is not None:
-                    await hook()
-                return answered
+                return hooked if name == outer.method else getattr(port, name)
 
         return Port()
 
 
-def relay_with(hub: Hub, then: Callable[[], Awaitable[None]]) -> Relay:
+def relay_with(hub: Hub, then: Hook) -> Relay:
+    """The hub's relay, running `then` right after the shop carried out a quantity push and
+    before the relay records its answer (the push is in flight for Nexo)."""
     relay: Relay = hub.container.job_context["relay"]
-    return replace(relay, connector=AfterThePush(relay.connector, then))
+    return replace(relay, connector=Hooked(relay.connector, "push_quantities", after=then))
 
 
 async def recover(hub: Hub) -> None:
@@ -412,46 +421,12 @@ async def test_a_push_refused_as_stale_has_the_shop_read_and_converges(hub: Hub)
     assert await hub.channel_edits(sku) == [(6, "found by reconciliation on Shopify: 9 -> 15")]
 
 
-class AroundTheRead:
-    """A connector whose ports run `before` just before the shop's figures are read, and
-    `after` just after, once: what the hub does while a reconciliation reads the shop."""
-
-    def __init__(
-        self,
-        inner: Any,
-        before: Callable[[], Awaitable[None]] | None = None,
-        after: Callable[[], Awaitable[None]] | None = None,
-    ):
-        self.inner, self.before, self.after = inner, before, after
-
-    def connect(self, channel: Any, config: Any, sealed: Any) -> Any:
-        port = self.inner.connect(channel, config, sealed)
-        outer = self
-
-        class Port:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(port, name)
-
-            async def read_levels(self, refs: Any) -> Any:
-                before, outer.before = outer.before, None
-                if before is not None:
-                    await before()
-                levels = await port.read_levels(refs)
-                after, outer.after = outer.after, None
-                if after is not None:
-                    await after()
-                return levels
-
-        return Port()
-
-
-async def reconcile_around(
-    hub: Hub,
-    before: Callable[[], Awaitable[None]] | None = None,
-    after: Callable[[], Awaitable[None]] | None = None,
-) -> None:
+async def reconcile_around(hub: Hub, before: Hook | None = None, after: Hook | None = None) -> None:
+    """A reconciliation of the shop, running `before` just before it reads the shop's figures
+    and `after` just after."""
     relay: Relay = hub.container.job_context["relay"]
-    wrapped = replace(relay, connector=AroundTheRead(relay.connector, before, after))
+    hooked = Hooked(relay.connector, "read_levels", before=before, after=after)
+    wrapped = replace(relay, connector=hooked)
     await reconcile(wrapped, uuid.UUID(hub.shopify))
 
 
