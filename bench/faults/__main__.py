@@ -116,6 +116,7 @@ def main() -> int:
         seed=chosen.seed,
         history_path=result.directory / "history.jsonl",
         end=result.end,
+        outbox_oldest=result.outbox_oldest,
     )
     print_all(rows, extra, result.violations)
     return 1 if result.violations else 0

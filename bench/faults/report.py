@@ -61,6 +61,7 @@ def figures(
     seed: int,
     history_path: Path,
     end: EndState | None = None,
+    outbox_oldest: str = "",
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = operation_rows(history)
     started, ended = _phase(history, "load_start") or 0.0, _phase(history, "load_end") or 0.0
@@ -80,6 +81,7 @@ def figures(
         "violations_total": sum(counted.values()),
         "p95_propagation_ms": propagation_p95_ms,
         "outbox_max_age_s": round(outbox_max_age, 2),
+        "outbox_oldest": outbox_oldest,
         "orders_per_s": taken / (ended - started) if ended > started else 0.0,
         "unexpected_exits": dict(exits),
         # SKUs a channel's own cap (eBay's revisions) still held back when the run ended.

@@ -73,6 +73,7 @@ class Result:
     webhook_log: list[dict[str, Any]] = field(default_factory=list)
     propagation_p95_ms: float = float("nan")
     outbox_max_age: float = 0.0
+    outbox_oldest: str = ""
 
 
 def nexo_env(url: str, redis: str) -> dict[str, str]:
@@ -226,6 +227,7 @@ async def _load_and_settle(
         webhook_log=webhook_log,
         propagation_p95_ms=p95_ms(propagation),
         outbox_max_age=watch.max_age,
+        outbox_oldest=watch.oldest,
     )
 
 

@@ -86,6 +86,7 @@ async def test_a_minute_of_mixed_load_under_every_fault_breaks_no_rule(tmp_path:
         seed=SEED,
         history_path=tmp_path / "history.jsonl",
         end=result.end,
+        outbox_oldest=result.outbox_oldest,
     )
     print_all(rows, extra, result.violations)
     done = {
