@@ -3,14 +3,15 @@
     python -m bench.faults [--seconds 600] [--seed 1] [--database-url URL] [--out DIR]
     python -m bench.faults --check DIR     # check a recorded run again (history + end state)
 
-Two `nexo serve`, two `nexo worker`, the Shopify sandbox and the harness's own redis-server
-(on a free port, or --redis-port) on a fresh PostgreSQL database. For --seconds: web store
-checkouts racing for the last units of hot SKUs, orders placed on the shop (arriving by
-webhook, duplicated and dropped, and by pull), receipts, adjustments, counts, transfers,
-shipments, cancellations and returns; meanwhile a worker and an API process are killed -9
-(twice each) and started again, Redis restarts, and the shop stops for a tenth of the run
-(a minute at most). Then it lets the system settle (--converge-within seconds), reads the
-database and the shop, and checks every rule of bench/faults/checker.py.
+Two `nexo serve`, two `nexo worker`, the Shopify, Amazon, eBay and MercadoLibre sandboxes and
+the harness's own redis-server (on a free port, or --redis-port) on a fresh PostgreSQL
+database. For --seconds: web store checkouts racing for the last units of hot SKUs, orders
+placed on every marketplace (arriving by its notifications, duplicated and dropped, and by
+pull), receipts, adjustments, counts, transfers, shipments, cancellations and returns;
+meanwhile a worker and an API process are killed -9 (twice each) and started again, Redis
+restarts, and the shop and another marketplace stop for a tenth of the run (a minute at
+most). Then it lets the system settle (--converge-within seconds), reads the database and
+the marketplaces, and checks every rule of bench/faults/checker.py.
 
 Prints one JSON line and a table, then each violation with the minimal history that shows
 it; writes history.jsonl, end.json, violations.txt and the processes' logs to the run's
@@ -52,7 +53,7 @@ def options() -> tuple[Options, Path | None]:
         "--converge-within",
         type=float,
         default=60.0,
-        help="seconds after the load for the shop to match the hub",
+        help="seconds after the load for every marketplace to match the hub",
     )
     parser.add_argument("--ledger-window", type=float, default=LEDGER_WINDOW)
     parser.add_argument(
@@ -114,6 +115,8 @@ def main() -> int:
         outbox_max_age=result.outbox_max_age,
         seed=chosen.seed,
         history_path=result.directory / "history.jsonl",
+        end=result.end,
+        outbox_oldest=result.outbox_oldest,
     )
     print_all(rows, extra, result.violations)
     return 1 if result.violations else 0

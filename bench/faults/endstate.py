@@ -1,4 +1,4 @@
-"""Reading the end: what the database and the shop hold once the run is over."""
+"""Reading the end: what the database and the marketplaces hold once the run is over."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.faults.marketplaces import Marketplace
 from bench.faults.model import EndState, Level, Line, Movement, Order, Reservation
 
 
@@ -95,8 +96,18 @@ async def read_database(conn: asyncpg.Connection) -> EndState:
 
 async def _explaining(conn: asyncpg.Connection, end: EndState) -> None:
     end.outbox = [
-        [r["kind"], r["key"], r["status"], r["attempts"], r["last_error"]]
-        for r in await conn.fetch("SELECT kind, key, status, attempts, last_error FROM outbox")
+        [
+            r["kind"],
+            r["key"],
+            r["status"],
+            r["attempts"],
+            r["last_error"],
+            str(r["channel_id"]),
+            _epoch(r["available_at"]),
+        ]
+        for r in await conn.fetch(
+            "SELECT kind, key, status, attempts, last_error, channel_id, available_at FROM outbox"
+        )
     ]
     end.inbox_open = [
         [r["topic"], r["sku"], r["status"], r["error"]]
@@ -122,4 +133,14 @@ def add_shop(end: EndState, state: dict[str, Any]) -> EndState:
     for fulfillment in state["fulfillments"]:
         numbers = [t["number"] for t in fulfillment["trackingInfo"]]
         end.shop_fulfilled.setdefault(fulfillment["orderId"], []).extend(numbers)
+    return end
+
+
+async def add_marketplaces(end: EndState, markets: dict[str, Marketplace]) -> EndState:
+    """The orders each marketplace other than the shop holds, and the tracking numbers they
+    were told (Amazon's sandbox lists none: it is asked for each order Nexo took from it)."""
+    for kind, market in markets.items():
+        known = [o.external_id for o in end.orders if o.channel == market.channel]
+        end.marketplace_orders[kind] = await market.orders(known)
+        end.marketplace_fulfilled[kind] = await market.fulfilled(known)
     return end

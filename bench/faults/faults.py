@@ -3,8 +3,10 @@
 Scaled to the load's length, so the short run has every kind the long one has: kill -9 of a
 worker and of an API process (each started again after a pause), a Redis restart (it keeps
 nothing: queued jobs are lost), the shop frozen (SIGSTOP: calls and webhooks hang) for a
-tenth of the run (a minute in the long one), slow shop calls, and webhooks dropped and
-duplicated. A supervisor starts again any child that exits on its own, and records it.
+tenth of the run (a minute in the long one) and so is another marketplace (one in the short
+run, each in turn in the long one), slow shop calls, and every marketplace's notifications
+dropped and duplicated. A supervisor starts again any child that exits on its own, and
+records it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from bench.faults.marketplaces import KINDS
 from bench.faults.processes import Child, Fleet
 from bench.faults.recorder import Recorder
 from bench.faults.stage import Stage
@@ -22,6 +25,7 @@ WEBHOOK_FAULTS = {"drop_webhooks": 0.1, "duplicate_webhooks": 0.1}
 SHOP_LATENCY = {"latency_seconds": 0.1, "latency_jitter_seconds": 0.3}
 SUPERVISE_EVERY = 0.5
 OTHER_API_WITHIN = 60.0
+LONG_RUN = 300.0  # seconds of load from which every marketplace is stopped in turn
 
 
 @dataclass(frozen=True)
@@ -32,12 +36,27 @@ class Fault:
     lasts: float
 
 
-def schedule(seconds: float) -> list[Fault]:
-    """Every kind of fault, placed over the first 85% of the load (the rest lets it settle)."""
+def kind_of(child: str) -> str:
+    """The marketplace a sandbox child plays (the Shopify sandbox is `sandbox`)."""
+    return "shopify" if child == "sandbox" else child
+
+
+def schedule(seconds: float, seed: int = 1) -> list[Fault]:
+    """Every kind of fault, placed over the first 85% of the load (the rest lets it settle).
+
+    The marketplaces other than the shop are stopped away from the shop's stop: in a short
+    run one of them (by the seed), in a long one each in turn."""
     down = max(3.0, seconds / 100)
     frozen = min(60.0, max(5.0, seconds / 10))
+    turns = list(KINDS) if seconds >= LONG_RUN else [KINDS[seed % len(KINDS)]]
+    starts = (0.18, 0.35, 0.68)
+    stops = [
+        Fault(at * seconds, "stop_sandbox", kind, frozen)
+        for at, kind in zip(starts, turns, strict=False)
+    ]
     return sorted(
         [
+            *stops,
             Fault(0.05 * seconds, "webhook_faults", "sandbox", 0.80 * seconds),
             Fault(0.15 * seconds, "kill_worker", "worker-1", down),
             Fault(0.25 * seconds, "shop_latency", "sandbox", 0.15 * seconds),
@@ -73,16 +92,18 @@ class Injector:
             await self._start(child)
         elif fault.kind == "stop_sandbox":
             assert child is not None
-            self.stage.shop_up.clear()
+            up = self.stage.up(kind_of(fault.target))
+            up.clear()
             child.freeze()
             await asyncio.sleep(fault.lasts)
             child.thaw()
-            self.stage.shop_up.set()
+            up.set()
         else:
             setting = WEBHOOK_FAULTS if fault.kind == "webhook_faults" else SHOP_LATENCY
-            await self._shop_faults(setting)
+            kinds = list(self.stage.channels) if fault.kind == "webhook_faults" else ["shopify"]
+            await self._faults(kinds, setting)
             await asyncio.sleep(fault.lasts)
-            await self._shop_faults(dict.fromkeys(setting, 0))
+            await self._faults(kinds, dict.fromkeys(setting, 0))
         self.recorder.fault(fault.kind, fault.target, t0, self.recorder.now())
 
     async def _other_api_up(self, target: str) -> None:
@@ -99,14 +120,21 @@ class Injector:
     async def _start(self, child: Child) -> None:
         await self.fleet.start(child.name)
 
-    async def _shop_faults(self, setting: dict[str, float]) -> None:
-        for _ in range(10):  # the shop may be frozen just now: wait for it
+    async def _faults(self, kinds: list[str], setting: dict[str, float]) -> None:
+        await asyncio.gather(*(self._set_faults(kind, setting) for kind in kinds))
+
+    async def _set_faults(self, kind: str, setting: dict[str, float]) -> None:
+        for _ in range(10):  # the marketplace may be frozen just now: wait for it
             try:
-                (await self.stage.shop.post("/_sandbox/faults", json=setting)).raise_for_status()
+                if kind == "shopify":
+                    answer = await self.stage.shop.post("/_sandbox/faults", json=setting)
+                    answer.raise_for_status()
+                else:
+                    await self.stage.markets[kind].faults(setting)
                 return
             except httpx.HTTPError:
                 await asyncio.sleep(1.0)
-        raise RuntimeError(f"the shop never took its faults {setting}")
+        raise RuntimeError(f"{kind} never took its faults {setting}")
 
     async def supervise(self) -> None:
         """Start again whatever exits on its own (a real deployment's supervisor would)."""

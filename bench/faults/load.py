@@ -1,5 +1,6 @@
-"""The mixed load: web store shoppers racing for last units, shop customers, a merchant moving
-stock, a fulfilment desk shipping, cancelling and taking returns, and order pulls.
+"""The mixed load: web store shoppers racing for last units, customers of each marketplace
+(Shopify, Amazon, eBay, MercadoLibre) buying what it shows, a merchant moving stock, a
+fulfilment desk shipping, cancelling and taking returns, and order pulls.
 
 Every actor is a loop bounded both in count and by the load's deadline; every operation is
 recorded with its request and answer (recorder.py). Randomness comes from the run's seed.
@@ -55,6 +56,7 @@ class Plan:
     seed: int
     shoppers: int = 6
     shop_orders_per_s: float = 1.0
+    market_orders_per_s: float = 0.4  # on each of Amazon, eBay and MercadoLibre
     merchant_per_s: float = 3.0
     desk_per_s: float = 1.5
     pull_every: float = 10.0
@@ -78,7 +80,8 @@ class Load:
 
     async def run(self) -> None:
         actors = [self.shopper(n) for n in range(self.plan.shoppers)]
-        actors += [self.shop_customer(), self.merchant(), self.desk(), self.puller()]
+        actors += [self.customer(kind) for kind in self.stage.channels]
+        actors += [self.merchant(), self.desk(), self.puller()]
         await asyncio.gather(*actors)
 
     async def pause(self, rng: random.Random, per_s: float) -> None:
@@ -179,26 +182,28 @@ class Load:
             },
         )
 
-    # Shop customers ----------------------------------------------------------------------
+    # Marketplace customers ---------------------------------------------------------------
 
-    async def shop_customer(self) -> None:
-        rng = self.rng("shop")
-        stage = self.stage
-        for _ in range(self.cap(self.plan.shop_orders_per_s)):
-            await self.pause(rng, self.plan.shop_orders_per_s)
+    async def customer(self, kind: str) -> None:
+        """A marketplace's buyers: on the shop at `shop_orders_per_s`, on the others at
+        `market_orders_per_s`; nobody buys on a marketplace while it is stopped."""
+        rng = self.rng("shop" if kind == "shopify" else kind)
+        pace = self.plan.shop_orders_per_s if kind == "shopify" else self.plan.market_orders_per_s
+        for _ in range(self.cap(pace)):
+            await self.pause(rng, pace)
             if self.over():
                 return
-            if not stage.shop_up.is_set():
-                continue  # the shop is down: nobody can buy on it
-            lines = await self.basket(rng)
+            if not self.stage.up(kind).is_set():
+                continue
+            lines = await self.basket(rng, kind)
             if lines:
-                await self.buy_on_shop(lines)
+                await self.buy_on(kind, lines)
 
-    async def basket(self, rng: random.Random) -> list[list[Any]]:
-        """One or two SKUs the shop shows in stock (hot ones half the time): the shop sells
+    async def basket(self, rng: random.Random, kind: str) -> list[list[Any]]:
+        """One or two SKUs the marketplace shows in stock (hot ones half the time): it sells
         what it shows, which may be a unit Nexo has just sold elsewhere."""
         try:
-            shown = await self.stage.shop_shows()
+            shown = await self.stage.shows(kind)
         except httpx.HTTPError:
             return []
         on_sale = [sku for sku, q in shown.items() if q and q > 0]
@@ -210,15 +215,12 @@ class Load:
             skus[0] = rng.choice(hot)
         return [[sku, 1] for sku in dict.fromkeys(skus)]
 
-    async def buy_on_shop(self, lines: list[list[Any]]) -> None:
+    async def buy_on(self, kind: str, lines: list[list[Any]]) -> None:
         t0 = self.recorder.now()
         outcome, external, problem = "unknown", None, None
         try:
-            response = await self.stage.shop.post("/_sandbox/orders", json={"lines": lines})
-            if response.status_code == 201:
-                outcome, external = "accepted", response.json()["id"]
-            else:
-                outcome, problem = "refused", response.text[:200]
+            external, problem = await self._checkout(kind, lines)
+            outcome = "accepted" if external else "refused"
         except httpx.HTTPError as error:
             problem = type(error).__name__
         self.recorder.op(
@@ -228,10 +230,19 @@ class Load:
             t1=self.recorder.now(),
             request={"lines": lines},
             skus=[sku for sku, _ in lines],
+            channel=kind,
             external=external,
-            errors=[{"code": "SHOP", "message": problem}] if problem else [],
-            attempts=[{"server": "sandbox"}],
+            errors=[{"code": kind.upper(), "message": problem}] if problem else [],
+            attempts=[{"server": kind}],
         )
+
+    async def _checkout(self, kind: str, lines: list[list[Any]]) -> tuple[str | None, str | None]:
+        if kind != "shopify":
+            return await self.stage.markets[kind].place(lines)
+        response = await self.stage.shop.post("/_sandbox/orders", json={"lines": lines})
+        if response.status_code == 201:
+            return str(response.json()["id"]), None
+        return None, response.text[:200]
 
     # The merchant ------------------------------------------------------------------------
 
@@ -350,7 +361,8 @@ class Load:
         query = {"ship": SHIP, "cancel": CANCEL, "return": RETURN}[kind]
         answer = await self.stage.hub.mutate(query, {"input": fields})
         shown = (answer.payload or {}).get("order") or {}
-        external = order["externalId"] if order["channelId"] == self.stage.shopify else None
+        channel = next((k for k, c in self.stage.channels.items() if c == order["channelId"]), None)
+        external = order["externalId"] if channel else None  # a marketplace's order
         self.record(
             kind,
             answer,
@@ -359,6 +371,7 @@ class Load:
             key=key,
             order=order["id"],
             external=external,
+            channel=channel,
             response={"status": shown.get("status")},
         )
 

@@ -1,7 +1,7 @@
 """What the checker reads: the recorded history (plain JSON records) and the state at the end.
 
 The history is a list of dicts, one per line of the JSONL file (see recorder.py for their
-kinds). The end state is what the database and the shop hold once the run is over, read by
+kinds). The end state is what the database and the marketplaces hold once the run is over, read by
 endstate.py; both are plain data so the checker can be fed by hand in unit tests.
 """
 
@@ -75,10 +75,14 @@ class EndState:
     shipments: list[tuple[str, str]] = field(default_factory=list)  # (order id, tracking no.)
     dead_outbox: list[tuple[str, str, str | None]] = field(default_factory=list)  # kind, key, why
     shop_orders: list[str] = field(default_factory=list)  # every order id the shop holds
+    # Every order id each other marketplace holds: kind (amazon, ebay, mercadolibre) -> ids.
+    marketplace_orders: dict[str, list[str]] = field(default_factory=dict)
+    marketplace_fulfilled: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     shop_fulfilled: dict[str, list[str]] = field(default_factory=dict)  # order -> tracking nos.
     # For explaining, not judging: what still waits to go out or to be processed, and the
     # calls made to the channel (at, operation, keys, outcome, message).
-    outbox: list[list[Any]] = field(default_factory=list)  # kind, key, status, attempts, error
+    # kind, key, status, attempts, error, channel id, available at (s since the epoch)
+    outbox: list[list[Any]] = field(default_factory=list)
     inbox_open: list[list[Any]] = field(default_factory=list)  # topic, sku, status, error
     sync_calls: list[list[Any]] = field(default_factory=list)
 
@@ -100,6 +104,8 @@ class EndState:
             shipments=[tuple(x) for x in data["shipments"]],
             dead_outbox=[tuple(x) for x in data["dead_outbox"]],
             shop_orders=list(data["shop_orders"]),
+            marketplace_orders=dict(data.get("marketplace_orders", {})),
+            marketplace_fulfilled=dict(data.get("marketplace_fulfilled", {})),
             shop_fulfilled=dict(data["shop_fulfilled"]),
             outbox=list(data.get("outbox", [])),
             inbox_open=list(data.get("inbox_open", [])),

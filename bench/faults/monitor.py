@@ -28,6 +28,7 @@ def _utc(at: datetime) -> datetime:
 class OutboxWatch:
     dsn: str
     max_age: float = 0.0  # seconds: the oldest unsent row ever seen
+    oldest: str = ""  # that row: its channel's kind, its kind and key, its status
     rows: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (sku, written)
     errors: int = 0
 
@@ -50,10 +51,14 @@ class OutboxWatch:
     async def sample(self, conn: asyncpg.Connection) -> None:
         now = datetime.now(UTC)
         for row in await conn.fetch(
-            "SELECT id, kind, key, created_at FROM outbox WHERE status <> 'dead'"
+            "SELECT o.id, o.kind, o.key, o.status, o.created_at, c.kind AS channel"
+            " FROM outbox o JOIN channels c ON c.id = o.channel_id WHERE o.status <> 'dead'"
         ):
             written = _utc(row["created_at"])
-            self.max_age = max(self.max_age, (now - written).total_seconds())
+            age = (now - written).total_seconds()
+            if age > self.max_age:
+                self.max_age = age
+                self.oldest = f"{row['channel']} {row['kind']} {row['key']} ({row['status']})"
             if row["kind"] == "quantity":
                 self.rows.setdefault(str(row["id"]), (row["key"], written))
 

@@ -1,4 +1,4 @@
-"""The harness's processes: its own redis-server, the Shopify sandbox, `nexo serve` and `nexo
+"""The harness's processes: its own redis-server, the marketplace sandboxes, `nexo serve` and `nexo
 worker`, each a child it can kill -9, freeze and restart on the same port.
 
 Children run in their own session (a Ctrl-C reaches the harness alone, which then stops them
@@ -232,3 +232,8 @@ def serve_argv(port: int) -> list[str]:
 
 def worker_argv() -> list[str]:
     return [*NEXO, "worker"]
+
+
+def marketplace_argv(kind: str, port: int, options: list[str]) -> list[str]:
+    """`python -m sandbox KIND` (amazon, ebay, mercadolibre) with its default account."""
+    return [*SANDBOX, kind, "--host", "127.0.0.1", "--port", str(port), *options]

@@ -5,10 +5,12 @@ Each line is one record with a `type`:
 - `op`: one operation (`kind`), with its `request`, `outcome` (accepted: answered with no user
   error; refused: answered with user errors; unknown: no answer, e.g. its server was killed),
   `response`, `errors`, the `attempts` (server, times, transport error) and its subjects
-  (`skus`, `order`, `cart`, `external`: the shop's order id);
+  (`skus`, `order`, `cart`, `external`: the marketplace's order id, and `channel`: its
+  kind, on marketplace orders);
 - `fault`: one injected fault (`kind`, `target`, `t0`, `t1`);
 - `phase`: `load_start`, `faults_end`, `load_end`, `drained`;
-- `sample`: what the hub offers the shop and what the shop shows, per SKU;
+- `sample`: what the hub offers one marketplace (`channel`: its kind) and what it shows, per
+  SKU;
 - `exit`: a child that exited on its own (and was started again).
 Times are seconds since the run's start, on the monotonic clock.
 """
@@ -54,8 +56,12 @@ class Recorder:
     def phase(self, name: str) -> Record:
         return self.write({"type": "phase", "name": name, "t": self.now()})
 
-    def sample(self, hub: dict[str, int], shop: dict[str, int | None]) -> Record:
-        return self.write({"type": "sample", "t": self.now(), "hub": hub, "shop": shop})
+    def sample(
+        self, hub: dict[str, int], shop: dict[str, int | None], channel: str = "shopify"
+    ) -> Record:
+        return self.write(
+            {"type": "sample", "t": self.now(), "channel": channel, "hub": hub, "shop": shop}
+        )
 
     def exit(self, name: str, code: int | None) -> Record:
         return self.write({"type": "exit", "process": name, "code": code, "t": self.now()})

@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.faults.checker import Violation, by_rule
-from bench.faults.model import Record
+from bench.faults.checker import Violation, by_rule, held_back
+from bench.faults.model import EndState, Record
 from bench.support import percentile, report
 
 SHOWN_PER_RULE = 3
@@ -20,17 +20,23 @@ def _phase(history: list[Record], name: str) -> float | None:
     )
 
 
+def operation_name(record: Record) -> str:
+    """The operation's kind; a marketplace order's names its marketplace (the shop's alone
+    keeps the plain name it had before the others joined)."""
+    channel = record.get("channel")
+    return record["kind"] if channel in (None, "shopify") else f"{record['kind']}@{channel}"
+
+
 def operation_rows(history: list[Record]) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     times: dict[str, list[float]] = {}
     for r in history:
         if r.get("type") != "op":
             continue
-        row = rows.setdefault(
-            r["kind"], {"operation": r["kind"], "accepted": 0, "refused": 0, "unknown": 0}
-        )
+        name = operation_name(r)
+        row = rows.setdefault(name, {"operation": name, "accepted": 0, "refused": 0, "unknown": 0})
         row[r["outcome"]] += 1
-        times.setdefault(r["kind"], []).append(float(r["t1"]) - float(r["t0"]))
+        times.setdefault(name, []).append(float(r["t1"]) - float(r["t0"]))
     for kind, row in rows.items():
         row["p50_ms"] = percentile(times[kind], 50) * 1000
         row["p99_ms"] = percentile(times[kind], 99) * 1000
@@ -54,10 +60,16 @@ def figures(
     outbox_max_age: float,
     seed: int,
     history_path: Path,
+    end: EndState | None = None,
+    outbox_oldest: str = "",
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     rows = operation_rows(history)
     started, ended = _phase(history, "load_start") or 0.0, _phase(history, "load_end") or 0.0
-    taken = sum(r["accepted"] for r in rows if r["operation"] in ("place_order", "shop_order"))
+    taken = sum(
+        r["accepted"]
+        for r in rows
+        if r["operation"] == "place_order" or r["operation"].startswith("shop_order")
+    )
     counted = by_rule(violations)
     exits = Counter(r["process"] for r in history if r.get("type") == "exit")
     return rows, {
@@ -69,8 +81,11 @@ def figures(
         "violations_total": sum(counted.values()),
         "p95_propagation_ms": propagation_p95_ms,
         "outbox_max_age_s": round(outbox_max_age, 2),
+        "outbox_oldest": outbox_oldest,
         "orders_per_s": taken / (ended - started) if ended > started else 0.0,
         "unexpected_exits": dict(exits),
+        # SKUs a channel's own cap (eBay's revisions) still held back when the run ended.
+        "held_by_cap": held_back(history, end) if end is not None else {},
         "history": str(history_path),
     }
 

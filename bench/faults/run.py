@@ -10,7 +10,9 @@ come back within the run, not after it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import math
 import os
 import time
 import uuid
@@ -24,22 +26,28 @@ from cryptography.fernet import Fernet
 
 from adapters.queue.arq import ArqJobQueue
 from bench.faults import processes as p
-from bench.faults.checker import LEDGER_WINDOW, Violation, check
-from bench.faults.endstate import add_shop, read_database
+from bench.faults.checker import CAPPED, LEDGER_WINDOW, Violation, check
+from bench.faults.endstate import add_marketplaces, add_shop, read_database
 from bench.faults.faults import Injector, schedule
 from bench.faults.hub import Hub
 from bench.faults.load import Load, Plan
+from bench.faults.marketplaces import KINDS, Marketplace, argv_options, ready_path
 from bench.faults.model import EndState
 from bench.faults.monitor import OutboxWatch, p95_ms
 from bench.faults.recorder import Recorder
 from bench.faults.stage import Stage, build, set_policy
 from bench.support import DEFAULT_DATABASE, ROOT, dsn, free_port, fresh_database, issue_admin_key
 from bench.support import nexo_env as bench_env
-from bench.sync import ACCESS_TOKEN, API_SECRET, shop_quantities
+from bench.sync import ACCESS_TOKEN, API_SECRET
 from domain.jobs import PULL_JOB
 
 SETTLE_PULL_EVERY = 5.0
 SETTLE_POLL = 1.0
+SANDBOX_TIMEOUT = 20.0
+# Seconds between the harness's own pulls of a marketplace, beside the workers' (every minute):
+# Amazon's searchOrders allows a burst of 20, then one call in 180 s; spent, the hub waits
+# minutes for the orders that explain a lowered figure.
+PULL_AT_MOST = {"amazon": 120.0}
 
 
 @dataclass
@@ -65,6 +73,7 @@ class Result:
     webhook_log: list[dict[str, Any]] = field(default_factory=list)
     propagation_p95_ms: float = float("nan")
     outbox_max_age: float = 0.0
+    outbox_oldest: str = ""
 
 
 def nexo_env(url: str, redis: str) -> dict[str, str]:
@@ -106,10 +115,11 @@ class Wiring:
     shop_name: str
     shop_url: str
     apis: list[str]
+    markets: dict[str, str] = field(default_factory=dict)  # kind -> its sandbox's URL
 
 
 async def _start_fleet(url: str, options: Options, fleet: p.Fleet) -> Wiring:
-    """Redis, then the shop, two API processes and two workers."""
+    """Redis, then every marketplace sandbox, two API processes and two workers (all at once)."""
     port = options.redis_port or free_port()
     fleet.add("redis", p.redis_argv(port), dict(os.environ), p.redis_ready(port))
     await fleet.start("redis")
@@ -122,13 +132,18 @@ async def _start_fleet(url: str, options: Options, fleet: p.Fleet) -> Wiring:
         env,
         p.http_ready(f"{wiring.shop_url}/_sandbox/webhooks/log"),
     )
+    for kind in KINDS:
+        market_port = free_port()
+        wiring.markets[kind] = f"http://127.0.0.1:{market_port}"
+        argv = p.marketplace_argv(kind, market_port, argv_options(kind))
+        fleet.add(kind, argv, env, p.http_ready(wiring.markets[kind] + ready_path(kind)))
     for name in ("api-1", "api-2"):
         api = free_port()
         wiring.apis.append(f"http://127.0.0.1:{api}")
         fleet.add(name, p.serve_argv(api), env, p.http_ready(f"{wiring.apis[-1]}/healthz"))
     for name in ("worker-1", "worker-2"):
         fleet.add(name, p.worker_argv(), env)
-    await fleet.start("sandbox", "api-1", "api-2", "worker-1", "worker-2")
+    await fleet.start("sandbox", *KINDS, "api-1", "api-2", "worker-1", "worker-2")
     return wiring
 
 
@@ -137,8 +152,16 @@ async def _run_on(url: str, options: Options, fleet: p.Fleet, recorder: Recorder
     wiring = await _start_fleet(url, options, fleet)
     hub = Hub(wiring.apis, key, recorder)
     queue = ArqJobQueue(wiring.env["NEXO_REDIS_URL"], queue_name=wiring.env["NEXO_QUEUE_NAME"])
-    async with httpx.AsyncClient(base_url=wiring.shop_url, timeout=20) as shop:
+    async with contextlib.AsyncExitStack() as clients:
+        shop = await clients.enter_async_context(
+            httpx.AsyncClient(base_url=wiring.shop_url, timeout=SANDBOX_TIMEOUT)
+        )
         stage = Stage(hub, shop, recorder)
+        for kind, market_url in wiring.markets.items():
+            http = httpx.AsyncClient(base_url=market_url, timeout=SANDBOX_TIMEOUT)
+            stage.markets[kind] = Marketplace(
+                kind, market_url, await clients.enter_async_context(http)
+            )
         try:
             shop_domain = f"{wiring.shop_name}.myshopify.com"
             await build(stage, wiring.shop_url, shop_domain, wiring.apis[0])
@@ -146,6 +169,7 @@ async def _run_on(url: str, options: Options, fleet: p.Fleet, recorder: Recorder
             recorder.setup(
                 webstore=stage.webstore,
                 shopify=stage.shopify,
+                channels=stage.channels,
                 locations=stage.locations,
                 webstore_locations=[stage.locations["WH1"]],
                 skus=stage.skus,
@@ -155,8 +179,13 @@ async def _run_on(url: str, options: Options, fleet: p.Fleet, recorder: Recorder
                 policy=options.policy,
             )
 
+            pulled: dict[str, float] = {}
+
             async def pull() -> None:
-                await queue.enqueue(PULL_JOB, stage.shopify)
+                for kind, channel in stage.channels.items():
+                    if recorder.now() - pulled.get(kind, -math.inf) >= PULL_AT_MOST.get(kind, 0):
+                        await queue.enqueue(PULL_JOB, channel)
+                        pulled[kind] = recorder.now()
 
             return await _load_and_settle(url, options, fleet, stage, pull)
         finally:
@@ -175,12 +204,13 @@ async def _load_and_settle(
         plan = Plan(seconds=options.seconds, seed=options.seed, shoppers=options.shoppers)
         load = Load(stage, plan, pull)
         recorder.phase("load_start")
-        await asyncio.gather(load.run(), injector.run(schedule(options.seconds)))
+        await asyncio.gather(load.run(), injector.run(schedule(options.seconds, options.seed)))
         recorder.phase("load_end")
         conn = await asyncpg.connect(dsn(url))
         try:
             await settle(stage, load, conn, options.converge_within)
             end = add_shop(await read_database(conn), await stage.shop_state())
+            await add_marketplaces(end, stage.markets)
             propagation = await watch.propagation(conn)
         finally:
             await conn.close()
@@ -197,12 +227,13 @@ async def _load_and_settle(
         webhook_log=webhook_log,
         propagation_p95_ms=p95_ms(propagation),
         outbox_max_age=watch.max_age,
+        outbox_oldest=watch.oldest,
     )
 
 
 async def settle(stage: Stage, load: Load, conn: asyncpg.Connection, within: float) -> None:
-    """Until the shop shows the hub's figures, holds no order Nexo lacks, and nothing waits
-    to be sent or processed; or `within` seconds. Pulls orders meanwhile."""
+    """Until every marketplace shows the hub's figures and holds no order Nexo lacks, and
+    nothing waits to be sent or processed; or `within` seconds. Pulls orders meanwhile."""
     recorder = stage.recorder
     deadline = recorder.now() + within
     pulled = float("-inf")
@@ -211,24 +242,47 @@ async def settle(stage: Stage, load: Load, conn: asyncpg.Connection, within: flo
             await load.pull()
             pulled = recorder.now()
         try:
-            state = await stage.shop_state()
-            hub = await stage.hub_offers()
+            apart = await stage.sample()
+            placed = await _placed(stage, recorder.records)
         except (httpx.HTTPError, RuntimeError):
             await asyncio.sleep(SETTLE_POLL)
             continue
-        shown = shop_quantities(state)
-        shop = {sku: shown.get(sku) for sku in stage.skus}
-        recorder.sample(hub, shop)
-        rows = await conn.fetch(
-            "SELECT external_id FROM orders WHERE channel_id = $1", uuid.UUID(stage.shopify)
-        )
-        taken = {row["external_id"] for row in rows}
+        taken = {
+            (str(row["channel_id"]), row["external_id"])
+            for row in await conn.fetch("SELECT channel_id, external_id FROM orders")
+        }
+        # A figure a channel's cap holds back (eBay's revisions) goes out after the settling:
+        # waiting for it is waiting for the cap, not for Nexo.
+        held = {
+            (str(row["channel_id"]), row["key"])
+            for row in await conn.fetch(
+                "SELECT channel_id, key FROM outbox WHERE kind = 'quantity' AND status <> 'dead'"
+                " AND available_at > now() + make_interval(secs => $1)",
+                max(0.0, deadline - recorder.now()),
+            )
+        }
         waiting = await conn.fetchval(
-            "SELECT (SELECT count(*) FROM outbox WHERE status <> 'dead')"
-            " + (SELECT count(*) FROM inbox WHERE status IN ('received', 'failed'))"
+            "SELECT (SELECT count(*) FROM outbox WHERE status <> 'dead'"
+            " AND available_at <= now() + make_interval(secs => $1))"
+            " + (SELECT count(*) FROM inbox WHERE status IN ('received', 'failed'))",
+            max(0.0, deadline - recorder.now()),
         )
-        agree = all(shop[sku] == q for sku, q in hub.items())
-        if agree and not waiting and {o["id"] for o in state["orders"]} <= taken:
+        everywhere = len(apart) == len(stage.channels) and all(
+            kind in CAPPED and all((stage.channels[kind], sku) in held for sku in skus)
+            for kind, skus in apart.items()
+            if skus
+        )
+        if everywhere and not waiting and placed <= taken:
             break
         await asyncio.sleep(SETTLE_POLL)
     recorder.phase("drained")
+
+
+async def _placed(stage: Stage, history: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(channel, order id) of every order a marketplace holds or was seen to accept."""
+    state = await stage.shop_state()
+    placed = {(stage.shopify, str(o["id"])) for o in state["orders"]}
+    for record in history:
+        if record.get("kind") == "shop_order" and record.get("external"):
+            placed.add((stage.channels[record.get("channel", "shopify")], record["external"]))
+    return placed

@@ -20,6 +20,35 @@ from sandbox.shopify.faults import Faults
 SHOP_LOCATION = "gid://shopify/Location/1"
 AMAZON_NODE = "2419332011"  # a browse node under Clothing
 MELI_CATEGORY = "MLA109282"
+# What each sandbox accepts by default ("{url}": where the sandbox answers), and the listing
+# settings each channel needs; the fault harness (bench/faults) connects its processes so too.
+CREDENTIALS: Mapping[str, Mapping[str, str]] = {
+    "shopify": {"shop_domain": "nexo-demo.myshopify.com", "access_token": "shpat_sandbox",
+                "api_secret": "sandbox-secret"},
+    "amazon": {"client_id": "amzn1.application-oa2-client.sandbox",
+               "client_secret": "sandbox-client-secret",
+               "refresh_token": "Atzr|sandbox-refresh-token",
+               "token_url": "{url}/auth/o2/token", "queue_url": "{url}/sqs",
+               "aws_access_key_id": "AKIASANDBOXQUEUE0001",
+               "aws_secret_access_key": "sandbox/aws-secret-access-key",
+               "aws_region": "us-east-1"},
+    "ebay": {"client_id": "nexo-sandbox-app", "client_secret": "sandbox-secret",
+             "refresh_token": "v^1.1#sandbox-refresh",
+             "verification_token": "sandbox-verification-token-0123456789abcdef"},
+    "mercadolibre": {"client_id": "4242424242", "client_secret": "sandbox-secret",
+                     "refresh_token": "TG-sandbox-refresh", "user_id": "123456789"},
+}  # fmt: skip
+SETTINGS: Mapping[str, Mapping[str, str]] = {
+    "shopify": {"locationId": SHOP_LOCATION},
+    "amazon": {"sellerId": "A2SANDBOXSELLER1", "marketplaceId": "ATVPDKIKX0DER",
+               "productType": "SHIRT"},
+    "ebay": {"marketplaceId": "EBAY_US", "merchantLocationKey": "WH-1",
+             "fulfillmentPolicyId": "6196947000", "paymentPolicyId": "6196944000",
+             "returnPolicyId": "6196946000", "categoryId": "15687"},
+    "mercadolibre": {"listingModel": "classic", "listingTypeId": "gold_special",
+                     "shippingMode": "me1"},
+}  # fmt: skip
+CHANNEL_CATEGORY: Mapping[str, str] = {"amazon": AMAZON_NODE, "mercadolibre": MELI_CATEGORY}
 
 
 @dataclass
@@ -63,42 +92,21 @@ class Sandboxes:
         return [
             Marketplace(
                 "Shopify (sandbox)", "shopify", "/sandbox/shopify", self.shopify.app,
-                self.shopify.faults,
-                {"shop_domain": "nexo-demo.myshopify.com", "access_token": "shpat_sandbox",
-                 "api_secret": "sandbox-secret"},
-                {"locationId": SHOP_LOCATION}, buffer=1,
+                self.shopify.faults, CREDENTIALS["shopify"], SETTINGS["shopify"], buffer=1,
             ),
             Marketplace(
                 "Amazon (sandbox)", "amazon", "/sandbox/amazon", self.amazon.app,
-                self.amazon.faults,
-                {"client_id": "amzn1.application-oa2-client.sandbox",
-                 "client_secret": "sandbox-client-secret",
-                 "refresh_token": "Atzr|sandbox-refresh-token",
-                 "token_url": "{url}/auth/o2/token", "queue_url": "{url}/sqs",
-                 "aws_access_key_id": "AKIASANDBOXQUEUE0001",
-                 "aws_secret_access_key": "sandbox/aws-secret-access-key",
-                 "aws_region": "us-east-1"},
-                {"sellerId": "A2SANDBOXSELLER1", "marketplaceId": "ATVPDKIKX0DER",
-                 "productType": "SHIRT"},
+                self.amazon.faults, CREDENTIALS["amazon"], SETTINGS["amazon"],
                 channel_category=AMAZON_NODE,
             ),
             Marketplace(
                 "eBay (sandbox)", "ebay", "/sandbox/ebay", self.ebay.app, self.ebay.faults,
-                {"client_id": "nexo-sandbox-app", "client_secret": "sandbox-secret",
-                 "refresh_token": "v^1.1#sandbox-refresh",
-                 "verification_token": "sandbox-verification-token-0123456789abcdef"},
-                {"marketplaceId": "EBAY_US", "merchantLocationKey": "WH-1",
-                 "fulfillmentPolicyId": "6196947000", "paymentPolicyId": "6196944000",
-                 "returnPolicyId": "6196946000", "categoryId": "15687"},
+                CREDENTIALS["ebay"], SETTINGS["ebay"],
             ),
             Marketplace(
                 "MercadoLibre (sandbox)", "mercadolibre", "/sandbox/mercadolibre",
-                self.meli.app, self.meli.faults,
-                {"client_id": "4242424242", "client_secret": "sandbox-secret",
-                 "refresh_token": "TG-sandbox-refresh", "user_id": "123456789"},
-                {"listingModel": "classic", "listingTypeId": "gold_special",
-                 "shippingMode": "me1"},
-                channel_category=MELI_CATEGORY,
+                self.meli.app, self.meli.faults, CREDENTIALS["mercadolibre"],
+                SETTINGS["mercadolibre"], channel_category=MELI_CATEGORY,
             ),
         ]  # fmt: skip
 

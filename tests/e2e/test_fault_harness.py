@@ -1,6 +1,7 @@
 """The fault harness's short version (bench/faults): a minute of mixed load on two API
-processes, two workers, the Shopify sandbox and the harness's own Redis, on PostgreSQL,
-while every kind of fault strikes once or twice; then the history checker.
+processes, two workers, the Shopify, Amazon, eBay and MercadoLibre sandboxes and the
+harness's own Redis, on PostgreSQL, while every kind of fault strikes once or twice; then the
+history checker.
 
 It asserts what the long version (`python -m bench.faults`, ten minutes) proves: no rule of
 bench/faults/checker.py is broken. A failure prints each violation with the minimal history
@@ -46,6 +47,7 @@ FAULTS = {
     "shop_latency",
     "webhook_faults",
 }
+MARKETPLACES = {"shopify", "amazon", "ebay", "mercadolibre"}
 SHOWN = 12
 
 
@@ -83,14 +85,25 @@ async def test_a_minute_of_mixed_load_under_every_fault_breaks_no_rule(tmp_path:
         outbox_max_age=result.outbox_max_age,
         seed=SEED,
         history_path=tmp_path / "history.jsonl",
+        end=result.end,
+        outbox_oldest=result.outbox_oldest,
     )
     print_all(rows, extra, result.violations)
     done = {
         r["kind"] for r in result.history if r.get("type") == "op" and r["outcome"] == "accepted"
     }
     struck = {r["kind"] for r in result.history if r.get("type") == "fault"}
+    sold_on = {
+        r.get("channel", "shopify")
+        for r in result.history
+        if r.get("kind") == "shop_order" and r["outcome"] == "accepted"
+    }
+    stopped = {r["target"] for r in result.history if r.get("kind") == "stop_sandbox"}
     assert done >= OPERATIONS, f"operations never accepted: {OPERATIONS - done}"
+    assert sold_on == MARKETPLACES
     assert struck == FAULTS
+    assert "sandbox" in stopped  # the shop
+    assert len(stopped) == 2  # and another marketplace
     assert extra["faults"]["webhook_dropped"] > 0
     assert extra["faults"]["webhook_duplicated"] > 0
     assert result.violations == [], f"violations by rule {by_rule(result.violations)}:\n\n" + (

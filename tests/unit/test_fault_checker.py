@@ -316,3 +316,80 @@ def test_a_channel_edit_nobody_made_on_the_shop_is_found() -> None:
 
     assert found.message == "1 channel edits (+2 on hand) while nobody edited the shop"
     assert "edited on Shopify: 0 -> 2" in found.trail[-1]
+
+
+AMAZON, EBAY = "amazon-channel", "ebay-channel"
+
+
+def with_marketplaces(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The clean history on a stage with Amazon and eBay beside the shop, both agreeing."""
+    setup = {**history[0], "channels": {"shopify": SHOP, "amazon": AMAZON, "ebay": EBAY}}
+    samples = [
+        {"type": "sample", "t": 8.0, "channel": kind, "hub": {"HOT": 0}, "shop": {"HOT": 0}}
+        for kind in ("amazon", "ebay")
+    ]
+    return [setup, *history[1:], *samples]
+
+
+def test_an_amazon_order_never_taken_or_taken_twice_is_found_by_its_marketplace() -> None:
+    history = with_marketplaces(clean_history())
+    history.insert(5, op(10, "shop_order", 3.2, channel="amazon", external="111-1",
+                         skus=["HOT"], request={"lines": [["HOT", 1]]}))  # fmt: skip
+    end = clean_end()
+    end.marketplace_orders = {"amazon": ["111-1"], "ebay": ["12-1"]}
+    end.orders += [Order("E1", EBAY, "12-1", "allocated"), Order("E2", EBAY, "12-1", "allocated")]
+
+    found = [v for v in violations(history, end) if v.rule == "marketplace_order_once"]
+
+    assert [(v.subject, v.message) for v in found] == [
+        ("amazon order 111-1", "created on amazon, never taken by Nexo"),
+        ("ebay order 12-1", "taken 2 times"),
+    ]
+    assert any("shop_order" in line and "111-1" in line for line in found[0].trail)
+
+
+def test_a_marketplace_that_never_shows_the_hubs_figure_is_found_by_its_name() -> None:
+    history = with_marketplaces(clean_history())
+    history.append(
+        {"type": "sample", "t": 9.0, "channel": "amazon", "hub": {"HOT": 0}, "shop": {"HOT": 2}}
+    )
+    history = [r for r in history if not (r.get("channel") == "amazon" and r["t"] == 8.0)]
+
+    found = only(violations(history, clean_end()), "channel_converges")
+
+    assert found.subject == "amazon SKU HOT"
+    assert "the hub offers amazon 0, amazon shows 2" in found.message
+
+
+def test_an_ebay_figure_held_back_by_its_revision_cap_is_not_a_divergence() -> None:
+    history = with_marketplaces(clean_history())
+    history = [r for r in history if r.get("channel") != "ebay"]
+    history.append(
+        {"type": "sample", "t": 9.0, "channel": "ebay", "hub": {"HOT": 0}, "shop": {"HOT": 2}}
+    )
+    end = clean_end()
+    # Deferred (no attempt spent) until eBay grants the listing a revision: within its floor.
+    end.outbox = [["quantity", "HOT", "retry", 0, None, EBAY, EPOCH + 9.0 + 300]]
+
+    assert violations(history, end) == []
+
+    end.outbox[0][6] = EPOCH + 9.0 + 3600  # later than any revision cap explains
+    assert only(violations(history, end), "channel_converges").subject == "ebay SKU HOT"
+
+
+def test_a_shipment_that_never_reached_its_marketplace_is_found_by_its_name() -> None:
+    history = with_marketplaces(clean_history())
+    history.append(op(11, "ship", 5.5, order="E1", external="12-1", channel="ebay",
+                      skus=["HOT"], request={"tracking": "T2"}))  # fmt: skip
+    end = clean_end()
+    end.orders.append(Order("E1", EBAY, "12-1", "shipped"))
+    end.shipments.append(("E1", "T2"))
+    end.marketplace_orders = {"ebay": ["12-1"]}
+    end.marketplace_fulfilled = {"ebay": {"12-1": []}}
+
+    found = only(violations(history, end), "accepted_not_lost")
+
+    assert found.message == "shipment T2 never reached ebay"
+
+    end.marketplace_fulfilled = {"ebay": {"12-1": ["T2"]}}
+    assert violations(history, end) == []
