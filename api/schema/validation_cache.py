@@ -43,7 +43,8 @@ class _Results:
             self._results.popitem(last=False)
 
 
-_CACHES: dict[int, _Results] = {}
+# One per process: the key names the schema, so every schema of the process shares it.
+_RESULTS = _Results(512)
 
 
 def _validate(
@@ -59,9 +60,7 @@ def _validate(
     return validate(schema, document, every, hide_suggestions=True)
 
 
-def validate_cached(
-    context: ExecutionContext, *, hide_suggestions: bool, maxsize: int = 512
-) -> None:
+def validate_cached(context: ExecutionContext, *, hide_suggestions: bool) -> None:
     """Validate the operation's document, or take the errors its query's text had, into
     `context.pre_execution_errors` (the place Strawberry's validation step fills)."""
     schema = context.schema._schema
@@ -73,10 +72,9 @@ def validate_cached(
             schema, document, rules, hide_suggestions=hide_suggestions
         )
         return
-    results = _CACHES.get(maxsize) or _CACHES.setdefault(maxsize, _Results(maxsize))
     key = (schema, context.query, rules, hide_suggestions)
-    errors = results.get(key)
+    errors = _RESULTS.get(key)
     if errors is None:
         errors = _validate(schema, document, rules, hide_suggestions=hide_suggestions)
-        results.put(key, errors)
+        _RESULTS.put(key, errors)
     context.pre_execution_errors = errors
