@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import exc
@@ -32,7 +33,9 @@ _Processor = Callable[[Any], Any] | None
 
 
 class _Plan:
-    __slots__ = ("binds", "columns", "dialect", "row", "sql", "statement_params")
+    __slots__ = (
+        "binds", "bound", "columns", "convert", "dialect", "row", "sql", "statement_params", "take",
+    )  # fmt: skip
 
     def __init__(self, statement: Any, dialect: Dialect):
         compiled = statement.compile(dialect=dialect)
@@ -42,21 +45,75 @@ class _Plan:
         names: Sequence[str] = compiled.positiontup or ()
         self.binds = tuple((name, processors.get(name)) for name in names)
         self.statement_params = compiled.construct_params
+        # Most statements only name their parameters: they are taken from the mapping as
+        # they are, in order, and only those with a bind processor go through it.
+        self.take = _taker(compiled, names)
+        self.bound = tuple((i, p) for i, (_, p) in enumerate(self.binds) if p is not None)
         result_columns = compiled._result_columns
-        self.columns: tuple[_Processor, ...] = tuple(
-            column.type._cached_result_processor(dialect, None) for column in result_columns
+        columns = [column.type._cached_result_processor(dialect, None) for column in result_columns]
+        self.columns: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, p) for i, p in enumerate(columns) if p is not None
         )
+        self.convert = bool(self.columns)
         # Typed columns (a select) are known now; a text statement's come with its first rows.
         keys = [column.keyname for column in result_columns]
         self.row: Callable[..., Any] | None = _row_type(keys) if keys else None
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        values = self.statement_params(params)
-        return [
-            value if processor is None else processor(value)
-            for name, processor in self.binds
-            for value in (values[name],)
-        ]
+        """The statement's positional arguments, as SQLAlchemy sends them."""
+        if self.take is None:
+            values = self.statement_params(params)
+            return [
+                value if processor is None else processor(value)
+                for name, processor in self.binds
+                for value in (values[name],)
+            ]
+        try:
+            arguments = self.take(params)
+        except KeyError as missing:
+            raise exc.InvalidRequestError(
+                f"A value is required for bind parameter {missing.args[0]!r}", code="cd3x"
+            ) from None
+        for index, processor in self.bound:
+            arguments[index] = processor(arguments[index])
+        return arguments
+
+    def record(self, record: Any) -> list[Any]:
+        """A fetched record's values through the columns' result processors."""
+        values = list(record)
+        for index, processor in self.columns:
+            values[index] = processor(values[index])
+        return values
+
+
+def _taker(compiled: Any, names: Sequence[str]) -> Callable[[Mapping[str, Any]], list[Any]] | None:
+    """Reads a statement's positional arguments straight from the caller's mapping, when
+    SQLAlchemy's `construct_params` would do no more than that: each parameter named once
+    by its own key, a value required for each (no default, callable, expanding or
+    escaped parameter), nothing collected or rendered after compiling. None otherwise."""
+    parameters = compiled.bind_names
+    plain = (
+        not compiled.escaped_bind_names
+        and not compiled.literal_execute_params
+        and not compiled.post_compile_params
+        and getattr(compiled, "_render_postcompile", True) is False
+        and not getattr(compiled, "_collected_params", True)
+        and len(set(names)) == len(names) == len(parameters)
+        and all(
+            bind.key == name and bind.required and bind.callable is None and not bind.expanding
+            for bind, name in parameters.items()
+        )
+        and set(names) == set(parameters.values())
+    )
+    if not plain:
+        return None
+    if not names:
+        return lambda _: []
+    if len(names) == 1:
+        (only,) = names
+        return lambda params: [params[only]]
+    getter = itemgetter(*names)
+    return lambda params: list(getter(params))
 
 
 class DriverStatement:
@@ -96,15 +153,12 @@ class DriverStatement:
             raise
         if not records:
             return []
-        row, columns = plan.row, plan.columns
+        row = plan.row
         if row is None:
             row = plan.row = _row_type(list(records[0].keys()))
-        if not columns:
+        if not plan.convert:
             return [row(*record) for record in records]
-        return [
-            row(*(v if p is None else p(v) for v, p in zip(record, columns, strict=True)))
-            for record in records
-        ]
+        return [row(*plan.record(record)) for record in records]
 
     async def first(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any | None:
         """The first row or None, like `(await conn.execute(statement, params)).first()`."""

@@ -7,8 +7,9 @@ map or flush is involved, which keeps the hot paths (reservations) short.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -40,7 +41,49 @@ from domain.ports import EventBus, JobQueue
 log = get_logger(__name__)
 
 
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository of the unit of work, made on first use with its connection: a unit of
+    work touches two or three of its eighteen repositories (a reservation: inventory,
+    channels). The repository made is kept on the unit of work, so this runs once."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], R]):
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, uow: SqlUnitOfWork, owner: type | None = None) -> R:
+        repository = uow.__dict__[self._name] = self._make(uow)
+        return repository
+
+
 class SqlUnitOfWork:
+    connection: AsyncConnection
+    _book: ChannelBook
+
+    api_keys = _Repository(lambda uow: SqlApiKeyRepository(uow.connection))
+    inventory = _Repository(lambda uow: SqlInventoryRepository(uow.connection))
+    operations = _Repository(lambda uow: SqlOperationLog(uow.connection))
+    channels = _Repository(lambda uow: SqlChannelRepository(uow.connection, uow._book))
+    alerts = _Repository(lambda uow: SqlAlertRepository(uow.connection))
+    catalog = _Repository(lambda uow: SqlCatalogRepository(uow.connection))
+    pricing = _Repository(lambda uow: SqlPricingRepository(uow.connection))
+    channel_configs = _Repository(lambda uow: SqlChannelConfigRepository(uow.connection))
+    listings = _Repository(lambda uow: SqlListingRepository(uow.connection))
+    orders = _Repository(lambda uow: SqlOrderRepository(uow.connection))
+    due_allocations = _Repository(lambda uow: SqlDueAllocationRepository(uow.connection))
+    outbox = _Repository(lambda uow: SqlOutboxRepository(uow.connection))
+    sync_log = _Repository(lambda uow: SqlSyncLogRepository(uow.connection))
+    pushes = _Repository(lambda uow: SqlPushedQuantities(uow.connection))
+    inbox = _Repository(lambda uow: SqlInboxRepository(uow.connection))
+    customers = _Repository(lambda uow: SqlCustomerRepository(uow.connection))
+    sales = _Repository(lambda uow: SqlSalesRepository(uow.connection))
+    partners = _Repository(lambda uow: SqlPartnerRepository(uow.connection))
+
     def __init__(
         self,
         engine: AsyncEngine,
@@ -61,7 +104,6 @@ class SqlUnitOfWork:
         self._book = book
         self._events: list[Event] = []
         self._jobs: list[tuple[str, tuple[Any, ...], str | None, IfTaken | None]] = []
-        self.connection: AsyncConnection
 
     async def __aenter__(self) -> Self:
         if self._slots is not None:
@@ -77,24 +119,6 @@ class SqlUnitOfWork:
         except BaseException:
             await self._close()
             raise
-        self.api_keys = SqlApiKeyRepository(self.connection)
-        self.inventory = SqlInventoryRepository(self.connection)
-        self.operations = SqlOperationLog(self.connection)
-        self.channels = SqlChannelRepository(self.connection, self._book)
-        self.alerts = SqlAlertRepository(self.connection)
-        self.catalog = SqlCatalogRepository(self.connection)
-        self.pricing = SqlPricingRepository(self.connection)
-        self.channel_configs = SqlChannelConfigRepository(self.connection)
-        self.listings = SqlListingRepository(self.connection)
-        self.orders = SqlOrderRepository(self.connection)
-        self.due_allocations = SqlDueAllocationRepository(self.connection)
-        self.outbox = SqlOutboxRepository(self.connection)
-        self.sync_log = SqlSyncLogRepository(self.connection)
-        self.pushes = SqlPushedQuantities(self.connection)
-        self.inbox = SqlInboxRepository(self.connection)
-        self.customers = SqlCustomerRepository(self.connection)
-        self.sales = SqlSalesRepository(self.connection)
-        self.partners = SqlPartnerRepository(self.connection)
         return self
 
     async def __aexit__(

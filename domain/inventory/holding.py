@@ -24,9 +24,11 @@ from datetime import datetime
 from domain.channels.outbox import Dirty, mark_dirty
 from domain.errors import InsufficientStock
 from domain.inventory.hold_requests import KeyClaim, LineRequest, reserve_movement
+from domain.inventory.idempotency import Operation
 from domain.inventory.model import (
     LevelChange,
     LocationKind,
+    Movement,
     MovementReason,
     Reservation,
     ReservationStatus,
@@ -130,24 +132,19 @@ async def hold_all(
             request,
             tuple(_reservation(line, request, now) for line in request.lines),
         )
+    records: list[Operation] = []
+    pairs: list[tuple[str, Reservation]] = []
+    movements: list[Movement] = []
     sellable: dict[tuple[str, uuid.UUID], bool] = {}  # the levels held from, and no others
-    for _, held in planned.values():
+    for key, (request, held) in planned.items():
+        records.append(request.claim.record(key, request.actor, held, now))
         for r in held:
-            if (r.sku, r.location_id) not in sellable:
-                sellable[(r.sku, r.location_id)] = _sellable(locked, r.sku, r.location_id)
-    claimed, levels = await uow.inventory.hold(
-        [
-            request.claim.record(request.key, request.actor, held, now)
-            for request, held in planned.values()
-        ],
-        [(key, r) for key, (_, held) in planned.items() for r in held],
-        [
-            reserve_movement(r, request.actor, key, now)
-            for key, (request, held) in planned.items()
-            for r in held
-        ],
-        sellable,
-    )
+            pairs.append((key, r))
+            movements.append(reserve_movement(r, request.actor, key, now))
+            slot = (r.sku, r.location_id)
+            if slot not in sellable:
+                sellable[slot] = _sellable(locked, r.sku, r.location_id)
+    claimed, levels = await uow.inventory.hold(records, pairs, movements, sellable)
     held_now = {key: held for key, (_, held) in planned.items() if key in claimed}
     changed: dict[str, list[LevelChange]] = {}
     for delta, change in levels:

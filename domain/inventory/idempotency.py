@@ -33,8 +33,13 @@ class Operation:
     result: Mapping[str, Any] | None = None
 
 
+# `json.dumps(body, sort_keys=True, default=str)`, its encoder made once (dumps makes one
+# per call when given options): the text, and so every stored fingerprint, is the same.
+_FINGERPRINT_TEXT = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def fingerprint(kind: str, request: Mapping[str, Any]) -> str:
-    body = json.dumps({"kind": kind, "request": request}, sort_keys=True, default=str)
+    body = _FINGERPRINT_TEXT({"kind": kind, "request": request})
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -25,7 +25,12 @@ from domain.inventory.hold_requests import (
     movement,
 )
 from domain.inventory.holding import HoldRequest, hold_all
-from domain.inventory.idempotency import Operation, OperationAlreadyRecorded, check_key
+from domain.inventory.idempotency import (
+    Operation,
+    OperationAlreadyRecorded,
+    check_key,
+    run_once,
+)
 from domain.inventory.model import (
     LocationKind,
     MovementReason,
@@ -186,7 +191,7 @@ async def reserve(
 async def hold_single(uows: UnitOfWorkFactory, call: HoldCall) -> ReservationResult:
     """`reserve`, its call checked."""
     made: list[Reservation] = []
-    result, replayed = await _once(uows, call, lambda _: _hold_alone(uows, call, made))
+    result, replayed = await _once(uows, call, lambda: _hold_alone(uows, call, made))
     if replayed:
         return ReservationResult(await _stored_reservation(uows, result), replayed=True)
     return ReservationResult(made[-1])
@@ -214,7 +219,7 @@ async def reserve_lines(
 async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
     """`reserve_lines`, its call checked."""
     held: list[Reservation] = []
-    result, replayed = await _once(uows, call, lambda _: _hold_alone(uows, call, held))
+    result, replayed = await _once(uows, call, lambda: _hold_alone(uows, call, held))
     if not replayed:  # as just written: no need to read them back
         made = {str(r.id): r for r in held}
         return LinesResult(
@@ -236,16 +241,20 @@ async def hold_lines(uows: UnitOfWorkFactory, call: HoldCall) -> LinesResult:
     return LinesResult(outcomes, replayed)
 
 
-def _once(
+async def _once(
     uows: UnitOfWorkFactory,
     call: HoldCall,
-    perform: Callable[[Operation], Awaitable[Mapping[str, Any]]],
-) -> Awaitable[tuple[Mapping[str, Any], bool]]:
-    """`perform` once per key: a later call with the key replays what it recorded."""
-    return idempotent(
-        uows, call.key, call.claim.kind, {}, perform, call.actor, call.now,
-        expected=call.claim.fingerprint,
-    )  # fmt: skip
+    perform: Callable[[], Awaitable[Mapping[str, Any]]],
+) -> tuple[Mapping[str, Any], bool]:
+    """`perform` once per key (its transaction claims the key): a later call with the key
+    replays what it recorded. The call's key and fingerprint are taken already."""
+
+    async def stored() -> Operation | None:
+        async with uows(readonly=True) as uow:
+            return await uow.operations.get(call.key)
+
+    outcome = await run_once(perform, stored, call.claim.fingerprint)
+    return outcome.result, outcome.replayed
 
 
 async def _hold_alone(
@@ -420,7 +429,7 @@ async def take_over(
     )  # fmt: skip
     made: list[Reservation] = []
 
-    async def perform(_: Operation) -> Mapping[str, Any]:
+    async def perform() -> Mapping[str, Any]:
         async with uows() as uow:
             if loses is not None:
                 await loses(uow)
