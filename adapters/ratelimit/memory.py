@@ -70,11 +70,13 @@ class MemoryRateLimiter:
                 return
             await self._sleep(wait)
 
-    async def try_acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> float:
-        """Take `tokens` if they are there now (0.0); else take nothing and return the
-        seconds until they would be."""
+    async def try_acquire(
+        self, key: str, spec: BucketSpec, tokens: float = 1.0, *, keep: float = 0.0
+    ) -> float:
+        """Take `tokens` if they are there now, with `keep` more left (0.0); else take
+        nothing and return the seconds until they would be."""
         bucket = self._bucket(key, spec)
-        wait = wait_for(bucket, spec, tokens, self._clock())
+        wait = wait_for(bucket, spec, tokens + keep, self._clock())
         if wait == 0.0:
             bucket.tokens -= tokens
         return wait

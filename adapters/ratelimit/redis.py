@@ -17,8 +17,9 @@ import redis.asyncio as aioredis
 
 from domain.sync.rate_limits import BucketSpec
 
-# KEYS[1]: the bucket. ARGV: operation, capacity, rate, amount.
-#   acquire: take `amount` if there (returns "0"), else returns the seconds to wait.
+# KEYS[1]: the bucket. ARGV: operation, capacity, rate, amount, keep.
+#   acquire: take `amount` if there with `keep` more left (returns "0"), else returns the
+#            seconds to wait.
 #   observe: tokens := min(capacity, amount).
 #   pause:   tokens := min(tokens, 0), nothing granted for `amount` seconds.
 # Numbers go back as strings: Redis would truncate a Lua number to an integer.
@@ -27,6 +28,7 @@ local op = ARGV[1]
 local capacity = tonumber(ARGV[2])
 local rate = tonumber(ARGV[3])
 local amount = tonumber(ARGV[4])
+local keep = tonumber(ARGV[5]) or 0
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'until')
@@ -39,7 +41,7 @@ if now > ts then
 end
 local result = '0'
 if op == 'acquire' then
-  local needed = math.min(amount, capacity)
+  local needed = math.min(amount + keep, capacity)
   local pause = math.max(0, paused_until - now)
   if pause == 0 and tokens >= needed - 1e-9 then
     tokens = tokens - amount
@@ -69,8 +71,10 @@ class RedisRateLimiter:
         self._prefix = prefix
         self._script: Any = redis_client.register_script(_SCRIPT)
 
-    async def _run(self, op: str, key: str, spec: BucketSpec, amount: float) -> float:
-        args = [op, repr(float(spec.capacity)), repr(float(spec.rate)), repr(float(amount))]
+    async def _run(
+        self, op: str, key: str, spec: BucketSpec, amount: float, keep: float = 0.0
+    ) -> float:
+        args = [op, *(repr(float(n)) for n in (spec.capacity, spec.rate, amount, keep))]
         answer = await self._script(keys=[self._prefix + key], args=args)
         return float(answer)
 
@@ -83,10 +87,12 @@ class RedisRateLimiter:
                 return
             await asyncio.sleep(wait)
 
-    async def try_acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> float:
-        """Take `tokens` if they are there now (0.0); else take nothing and return the
-        seconds until they would be (one round trip either way)."""
-        return max(0.0, await self._run("acquire", key, spec, tokens))
+    async def try_acquire(
+        self, key: str, spec: BucketSpec, tokens: float = 1.0, *, keep: float = 0.0
+    ) -> float:
+        """Take `tokens` if they are there now, with `keep` more left (0.0); else take
+        nothing and return the seconds until they would be (one round trip either way)."""
+        return max(0.0, await self._run("acquire", key, spec, tokens, keep))
 
     async def observe(self, key: str, spec: BucketSpec, available: float) -> None:
         await self._run("observe", key, spec, available)

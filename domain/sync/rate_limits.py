@@ -24,10 +24,14 @@ class RateLimiter(Protocol):
         """Wait until `tokens` are available in the bucket `key`, then take them."""
         ...
 
-    async def try_acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> float:
+    async def try_acquire(
+        self, key: str, spec: BucketSpec, tokens: float = 1.0, *, keep: float = 0.0
+    ) -> float:
         """Take `tokens` if they are there now (returns 0.0); else take nothing and return
         the seconds until they would be (a budget spent for a while: eBay's 250 listing
-        revisions a day, say, where waiting in line would hold everything behind it)."""
+        revisions a day, say, where waiting in line would hold everything behind it).
+        `keep`: take only if that many more are left behind, for callers that do not pass
+        it (a budget's last tokens kept for what matters most)."""
         ...
 
     async def observe(self, key: str, spec: BucketSpec, available: float) -> None:

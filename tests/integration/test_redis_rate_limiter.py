@@ -122,3 +122,18 @@ async def test_try_acquire_takes_what_the_shared_bucket_has_and_nothing_when_it_
     await first.acquire(key, budget)
     # Refusals that took tokens would have left the bucket 3 short: 0.8 s.
     assert time.monotonic() - start == pytest.approx(refused[-1], abs=0.1)
+
+
+async def test_try_acquire_can_leave_the_last_tokens_for_other_processes(
+    limiters: list[RedisRateLimiter], key: str
+) -> None:
+    """eBay's revisions kept for lowering quantities: a process keeping 2 of 5 takes 3 and
+    takes nothing after; another keeping none takes the 2 left."""
+    first, second = limiters
+    budget = BucketSpec(capacity=5, rate=0.001)  # no refill to speak of in the test
+
+    taken = [await first.try_acquire(key, budget, keep=2) for _ in range(4)]
+    assert taken[:3] == [0.0] * 3
+    assert taken[3] == pytest.approx(1 / 0.001, rel=0.01)  # one more token, then 3 left
+    assert [await second.try_acquire(key, budget) for _ in range(2)] == [0.0, 0.0]
+    assert await second.try_acquire(key, budget) > 0  # all 5 are spent

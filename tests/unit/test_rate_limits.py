@@ -153,3 +153,17 @@ async def test_try_acquire_takes_what_is_there_or_says_how_long_without_taking(
     clock.now += 2.0
     assert await limiter.try_acquire("k", spec) == 0.0
     assert clock.slept == []
+
+
+async def test_try_acquire_can_leave_the_last_tokens_for_others(
+    limiter: MemoryRateLimiter, clock: FakeClock
+) -> None:
+    """A caller keeping 2 of 5 takes 3 and is then told to wait for the one it lacks; a
+    caller that keeps none still takes the 2 left."""
+    spec = BucketSpec(capacity=5, rate=0.5)
+    assert [await limiter.try_acquire("k", spec, keep=2) for _ in range(3)] == [0.0] * 3
+    assert await limiter.try_acquire("k", spec, keep=2) == pytest.approx(2.0)  # 1 more, at 0.5/s
+    assert limiter.available("k", spec) == pytest.approx(2.0)  # the refusal took nothing
+    assert [await limiter.try_acquire("k", spec) for _ in range(2)] == [0.0, 0.0]
+    assert await limiter.try_acquire("k", spec) == pytest.approx(2.0)
+    assert await limiter.try_acquire("k", spec, keep=2) == pytest.approx(6.0)

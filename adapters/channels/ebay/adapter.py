@@ -146,12 +146,15 @@ class EbayChannel:
     ) -> list[KeyResult]:
         """Send the requests whose listing has a revision left; defer the others."""
         results: list[KeyResult] = []
-        waits: dict[str, float] = {}
+        lowers: dict[str, bool] = {}  # by listing: whether any of its requests lowers a quantity
         for update in chunk:
             listing = update.refs.get("listing_id")
-            if update.sku not in requests or not listing or listing in waits:
-                continue
-            waits[listing] = await self._revisions.take(listing)
+            if update.sku in requests and listing:
+                lowers[listing] = lowers.get(listing, False) or _lowers(update)
+        waits = {
+            listing: await self._revisions.take(listing, lowers=lowering)
+            for listing, lowering in lowers.items()
+        }
         sending = []
         for update in chunk:
             if update.sku not in requests:
@@ -407,6 +410,13 @@ def _order_id(refs: Mapping[str, str]) -> str:
 def _now() -> str:
     moment = utcnow()
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _lowers(update: QuantityUpdate | PriceUpdate) -> bool:
+    """Whether the update lowers the quantity eBay shows (or may: none confirmed yet)."""
+    if not isinstance(update, QuantityUpdate):
+        return False
+    return update.previous is None or update.quantity < update.previous
 
 
 def _retryable(response: dict[str, Any]) -> bool:

@@ -9,6 +9,12 @@ listing content revisions). A SKU whose listing has no revision left now is not 
 deferred until the bucket has one, and its latest figure goes out then, so a hot SKU's many
 changes coalesce into one revision each quarter of an hour or so, and the last one always
 reaches eBay.
+
+Not every revision is worth the same. One that lowers a quantity eBay shows (a sale
+elsewhere, a sell-out) keeps eBay from selling units the merchant no longer has; one that
+raises a quantity or changes a price only keeps a figure fresh. So the last `KEPT` revisions
+of a listing's bucket are for lowering quantities only: when restocks and price changes have
+spent the rest, the next sell-out still goes out at once.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from domain.sync.rate_limits import BucketSpec, RateLimiter
 
 REVISIONS_PER_DAY: Final = 250
 BUDGET: Final = BucketSpec(capacity=20.0, rate=210.0 / 86_400)
+KEPT: Final = 6.0  # revisions left for lowering a quantity only
 
 
 class Revisions:
@@ -26,8 +33,9 @@ class Revisions:
         self._limiter = limiter
         self._seller = seller
 
-    async def take(self, listing_id: str) -> float:
-        """One revision of the listing: 0.0 when granted, else the seconds until one is."""
+    async def take(self, listing_id: str, *, lowers: bool) -> float:
+        """One revision of the listing: 0.0 when granted, else the seconds until one is.
+        `lowers`: it lowers a quantity eBay shows, and may use the revisions kept for that."""
         return await self._limiter.try_acquire(
-            f"ebay:{self._seller}:revisions:{listing_id}", BUDGET
+            f"ebay:{self._seller}:revisions:{listing_id}", BUDGET, keep=0.0 if lowers else KEPT
         )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 import httpx
 import pytest
 
+from adapters.channels.ebay.revisions import BUDGET, KEPT
 from adapters.container import Container
 from adapters.settings import Settings
 from sandbox.ebay.notifications import challenge_response
@@ -89,6 +90,37 @@ async def test_a_hot_sku_sold_all_day_stays_within_the_revision_cap_and_ends_rig
     assert (await hub.status())["dead"] == 0
     alerts = (await hub.call(ALERTS))["alerts"]["nodes"]
     assert [a for a in alerts if a["kind"] == "SYNC_FAILED"] == []  # no push was refused
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the budget is not the database's
+async def test_a_sell_out_goes_out_at_once_when_restocks_have_spent_the_revisions(
+    hub: Hub,
+) -> None:
+    """Restocks raise the mug's quantity one at a time until its listing's revisions for now
+    are spent and the next restock waits; a sell-out elsewhere then still reaches eBay at once,
+    on the revisions kept for lowering a quantity. (Without them eBay would show units the
+    merchant no longer has for the quarter of an hour until the next revision.)"""
+    await hub.receive(MUG, 10)
+    await hub.settle()
+
+    async def shown() -> int:
+        item = await hub.channel.item(MUG)
+        assert item is not None
+        return item.quantity
+
+    restocks = 0
+    while await shown() == await hub.published(MUG):
+        assert restocks < BUDGET.capacity, "the restocks never waited"
+        await hub.receive(MUG, 1)
+        await hub.settle()
+        restocks += 1
+    assert restocks >= BUDGET.capacity - KEPT - 2  # the budget's own, less the listing's first
+    assert await shown() == await hub.published(MUG) - 1  # the last restock waits its turn
+
+    await hub.adjust(MUG, -(await hub.published(MUG)))  # sold out at the shop's counter
+    await hub.settle()
+    assert await hub.published(MUG) == 0
+    assert await shown() == 0  # at once: the clock has not moved
 
 
 async def test_a_signed_order_notification_is_taken_and_a_forged_one_stores_nothing(

@@ -541,7 +541,9 @@ class Unlimited:
     async def acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> None:
         pass
 
-    async def try_acquire(self, key: str, spec: BucketSpec, tokens: float = 1.0) -> float:
+    async def try_acquire(
+        self, key: str, spec: BucketSpec, tokens: float = 1.0, *, keep: float = 0.0
+    ) -> float:
         return 0.0
 
     async def observe(self, key: str, spec: BucketSpec, available: float) -> None:
