@@ -111,6 +111,7 @@ def main() -> int:
         result.history,
         result.violations,
         webhook_log=result.webhook_log,
+        notifications=result.notifications,
         propagation_p95_ms=result.propagation_p95_ms,
         outbox_max_age=result.outbox_max_age,
         seed=chosen.seed,

@@ -63,8 +63,12 @@ class Marketplace:
             answer = await self.http.post("/_sandbox/subscribe", json={"endpoint": endpoint})
             answer.raise_for_status()
 
-    async def faults(self, setting: dict[str, float]) -> None:
-        (await self.http.post("/_sandbox/faults", json=setting)).raise_for_status()
+    async def faults(self, setting: dict[str, float]) -> dict[str, Any]:
+        """Set faults (none: `{}`); the sandbox's faults now, and the notifications it has
+        dropped and duplicated so far."""
+        answer = await self.http.post("/_sandbox/faults", json=setting)
+        answer.raise_for_status()
+        return dict(answer.json())
 
     async def shows(self, skus: Iterable[str]) -> dict[str, int | None]:
         """What a buyer can buy of each SKU now (None: not listed)."""

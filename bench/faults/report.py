@@ -43,11 +43,21 @@ def operation_rows(history: list[Record]) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda row: str(row["operation"]))
 
 
-def fault_counts(history: list[Record], webhook_log: list[dict[str, Any]]) -> dict[str, int]:
+def fault_counts(
+    history: list[Record],
+    webhook_log: list[dict[str, Any]],
+    notifications: dict[str, dict[str, int]] | None = None,
+) -> dict[str, int]:
+    """Each kind of fault injected; the shop's webhooks dropped and duplicated (its log),
+    and every other marketplace's notifications (`webhook_dropped@ebay`, as the operations
+    name theirs)."""
     counts: Counter[str] = Counter(r["kind"] for r in history if r.get("type") == "fault")
     outcomes = Counter(entry.get("outcome") for entry in webhook_log)
     counts["webhook_dropped"] = outcomes["dropped"]
     counts["webhook_duplicated"] = outcomes["duplicate"]
+    for kind, done in (notifications or {}).items():
+        counts[f"webhook_dropped@{kind}"] = done["dropped"]
+        counts[f"webhook_duplicated@{kind}"] = done["duplicated"]
     return dict(sorted(counts.items()))
 
 
@@ -56,6 +66,7 @@ def figures(
     violations: list[Violation],
     *,
     webhook_log: list[dict[str, Any]],
+    notifications: dict[str, dict[str, int]] | None = None,
     propagation_p95_ms: float,
     outbox_max_age: float,
     seed: int,
@@ -76,7 +87,7 @@ def figures(
         "seconds": round(ended - started, 1),
         "seed": seed,
         "operations": {r["operation"]: r["accepted"] + r["refused"] + r["unknown"] for r in rows},
-        "faults": fault_counts(history, webhook_log),
+        "faults": fault_counts(history, webhook_log, notifications),
         "violations": counted,
         "violations_total": sum(counted.values()),
         "p95_propagation_ms": propagation_p95_ms,

@@ -71,6 +71,8 @@ class Result:
     end: EndState
     violations: list[Violation]
     webhook_log: list[dict[str, Any]] = field(default_factory=list)
+    # Per other marketplace: the notifications its sandbox dropped and duplicated.
+    notifications: dict[str, dict[str, int]] = field(default_factory=dict)
     propagation_p95_ms: float = float("nan")
     outbox_max_age: float = 0.0
     outbox_oldest: str = ""
@@ -215,6 +217,10 @@ async def _load_and_settle(
         finally:
             await conn.close()
         webhook_log = (await stage.shop.get("/_sandbox/webhooks/log")).json()
+        notifications = {}
+        for kind, market in stage.markets.items():
+            done = await market.faults({})
+            notifications[kind] = {"dropped": done["dropped"], "duplicated": done["duplicated"]}
     finally:
         for task in background:
             task.cancel()
@@ -225,6 +231,7 @@ async def _load_and_settle(
         end=end,
         violations=[],
         webhook_log=webhook_log,
+        notifications=notifications,
         propagation_p95_ms=p95_ms(propagation),
         outbox_max_age=watch.max_age,
         outbox_oldest=watch.oldest,

@@ -11,7 +11,8 @@
   200, half a JSON body), as when the connection drops while the answer is on its way;
 - `drop_webhooks`, `duplicate_webhooks`: a probability (a float from 0 to 1) or a count of the
   next events (an int >= 1). A dropped event is never sent; a duplicated one is sent twice with
-  the same X-Shopify-Event-Id and different X-Shopify-Webhook-Ids.
+  the same X-Shopify-Event-Id and different X-Shopify-Webhook-Ids. `dropped` and `duplicated`
+  count the events each has hit since the sandbox started (a reset keeps them).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ THROTTLE_STATUSES = (200, 429)
 class Faults:
     def __init__(self, seed: int | None = None) -> None:
         self._random = random.Random(seed)
+        self.dropped = 0
+        self.duplicated = 0
         self.reset()
 
     def reset(self) -> None:
@@ -74,10 +77,12 @@ class Faults:
 
     def drop(self) -> bool:
         self.drop_webhooks, hit = self._roll(self.drop_webhooks)
+        self.dropped += hit
         return hit
 
     def duplicate(self) -> bool:
         self.duplicate_webhooks, hit = self._roll(self.duplicate_webhooks)
+        self.duplicated += hit
         return hit
 
     def _roll(self, setting: float | int) -> tuple[float | int, bool]:
@@ -121,4 +126,6 @@ class Faults:
             "garble_next": self.garbles,
             "drop_webhooks": self.drop_webhooks,
             "duplicate_webhooks": self.duplicate_webhooks,
+            "dropped": self.dropped,
+            "duplicated": self.duplicated,
         }
