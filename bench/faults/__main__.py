@@ -62,6 +62,12 @@ def options() -> tuple[Options, Path | None]:
         choices=("ACCEPT_CHANNEL_EDITS", "HUB_WINS"),
         help="the shop's stock-edit policy",
     )
+    parser.add_argument(
+        "--policy-also",
+        default="",
+        metavar="KINDS",
+        help="other marketplaces under --policy too, comma-separated (amazon,ebay,mercadolibre)",
+    )
     parser.add_argument("--check", type=Path, metavar="DIR", help="check a recorded run again")
     args = parser.parse_args()
     chosen = Options(
@@ -74,6 +80,7 @@ def options() -> tuple[Options, Path | None]:
         converge_within=args.converge_within,
         ledger_window=args.ledger_window,
         policy=args.policy,
+        policy_also=tuple(kind for kind in args.policy_also.split(",") if kind),
     )
     return chosen, args.check
 

@@ -62,6 +62,7 @@ class Options:
     converge_within: float = 60.0
     ledger_window: float = LEDGER_WINDOW
     policy: str = "ACCEPT_CHANNEL_EDITS"
+    policy_also: tuple[str, ...] = ()  # other marketplaces under `policy` (else HUB_WINS)
 
 
 @dataclass
@@ -167,7 +168,7 @@ async def _run_on(url: str, options: Options, fleet: p.Fleet, recorder: Recorder
         try:
             shop_domain = f"{wiring.shop_name}.myshopify.com"
             await build(stage, wiring.shop_url, shop_domain, wiring.apis[0])
-            await set_policy(stage, options.policy)
+            await set_policy(stage, options.policy, options.policy_also)
             recorder.setup(
                 webstore=stage.webstore,
                 shopify=stage.shopify,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,9 +194,12 @@ def listable(products: list[dict[str, Any]], category: str) -> list[dict[str, An
     return products
 
 
-async def set_policy(stage: Stage, policy: str) -> None:
-    """The shop's stock-edit policy (the other marketplaces keep the default, HUB_WINS)."""
-    await stage.hub.read(SET_POLICY, input={"channelId": stage.shopify, "policy": policy})
+async def set_policy(stage: Stage, policy: str, also: Sequence[str] = ()) -> None:
+    """The shop's stock-edit policy, and the marketplaces' named in `also` (the others keep
+    the default, HUB_WINS)."""
+    channels = [stage.shopify, *(stage.markets[kind].channel for kind in also)]
+    for channel in channels:
+        await stage.hub.read(SET_POLICY, input={"channelId": channel, "policy": policy})
 
 
 async def _credentials(stage: Stage, channel: str, credentials: dict[str, str]) -> None:
