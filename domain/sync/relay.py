@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from domain.catalog.listings import ListingFormats, Rendered, render
+from domain.catalog.listings import ListingFormats, render
 from domain.catalog.prices import PriceBook, price_on
 from domain.channels.config import ChannelConfig
 from domain.channels.listing import Listing, ListingItem, ListingStatus, Problem
@@ -431,7 +431,7 @@ class _Run:
                 await uow.commit()
             return
         try:
-            refs = await self.upsert(port, rendered, known)
+            refs = await port.upsert_listing(rendered.draft, rendered.requests, known)
         except ChannelRejected as failure:
             problem = Problem("channel", failure.message, "CHANNEL_REJECTED")
             async with self.relay.uow() as uow:
@@ -457,17 +457,6 @@ class _Run:
             await mark_dirty(uow, [Dirty(channel.id, OutboxKind.QUANTITY, s) for s in skus], now)
             await uow.commit()
         self.republished.update(skus)
-
-    async def upsert(
-        self, port: ChannelPort, rendered: Rendered, known: ListingRefs
-    ) -> ListingRefs:
-        """The listing sent. It carries its variants' quantities too (Amazon's
-        fulfillment_availability, say): they are recorded before it goes out, as every
-        quantity push is, so the channel's reports of them are known as Nexo's (`echoes`)."""
-        await self.record_pushes(
-            [QuantityUpdate(v.sku, v.quantity) for v in rendered.draft.variants]
-        )
-        return await port.upsert_listing(rendered.draft, rendered.requests, known)
 
     # Quantities ------------------------------------------------------------------------------
 

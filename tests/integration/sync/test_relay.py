@@ -91,25 +91,6 @@ async def test_a_new_product_is_published_with_its_ids_and_quantities(shop: Shop
     assert await outbox_rows(shop) == []
 
 
-async def test_a_listings_own_quantities_are_recorded_as_sent_before_it_goes_out(
-    shop: Shop,
-) -> None:
-    """A listing carries its variants' quantities (Amazon shows them from it): Nexo records
-    them as sent, as it records every push, so the channel's report of one, however late,
-    is known as Nexo's own and never taken for an edit made on the channel (`echoes`)."""
-    await receive(shop, "TEE-M", 7, "r1")
-
-    await shop.drain()  # the listing with 7, then the push of 7 it now has ids for
-
-    async with shop.container.uow(readonly=True) as uow:
-        sent = await uow.pushes.unheard(shop.channel_id, ["TEE-M", "TEE-S"])
-    # Each figure twice: in the listing, then in the push that follows it.
-    assert {sku: [s.quantity for s in sent[sku]] for sku in sent} == {
-        "TEE-M": [7, 7],
-        "TEE-S": [0, 0],
-    }
-
-
 async def test_a_burst_of_changes_to_one_sku_is_one_call(shop: Shop) -> None:
     await shop.drain()
     before = len(shop.calls("inventorySetQuantities"))
