@@ -34,7 +34,7 @@ _Processor = Callable[[Any], Any] | None
 
 class _Plan:
     __slots__ = (
-        "binds", "bound", "columns", "convert", "dialect", "row", "sql", "statement_params", "take",
+        "binds", "bound", "columns", "dialect", "row", "sql", "statement_params", "take",
     )  # fmt: skip
 
     def __init__(self, statement: Any, dialect: Dialect):
@@ -54,7 +54,6 @@ class _Plan:
         self.columns: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
             (i, p) for i, p in enumerate(columns) if p is not None
         )
-        self.convert = bool(self.columns)
         # Typed columns (a select) are known now; a text statement's come with its first rows.
         keys = [column.keyname for column in result_columns]
         self.row: Callable[..., Any] | None = _row_type(keys) if keys else None
@@ -156,7 +155,7 @@ class DriverStatement:
         row = plan.row
         if row is None:
             row = plan.row = _row_type(list(records[0].keys()))
-        if not plan.convert:
+        if not plan.columns:
             return [row(*record) for record in records]
         return [row(*plan.record(record)) for record in records]
 

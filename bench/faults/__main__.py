@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from bench.faults.checker import LEDGER_WINDOW, check
+from bench.faults.marketplaces import KINDS
 from bench.faults.model import EndState
 from bench.faults.recorder import read_history
 from bench.faults.report import figures, print_all
@@ -70,6 +71,9 @@ def options() -> tuple[Options, Path | None]:
     )
     parser.add_argument("--check", type=Path, metavar="DIR", help="check a recorded run again")
     args = parser.parse_args()
+    unknown = set(filter(None, args.policy_also.split(","))) - set(KINDS)
+    if unknown:
+        parser.error(f"--policy-also: not a marketplace: {', '.join(sorted(unknown))}")
     chosen = Options(
         seconds=args.seconds,
         seed=args.seed,
